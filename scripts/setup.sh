@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make setup: installs every prerequisite idempotently on a fresh Debian machine (run as root):
+# Debian packages, Node 24 in .tools/ when the host's is older, npm dependencies, the vcsim harness binary,
+# and libvirt's local configuration. Daemons are started by scripts/libvirt-up.sh (tests and demo call it).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+apt_packages=(
+  qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+  ovmf iptables dnsmasq-base libnbd-bin
+  golang-go golang-github-vmware-govmomi-dev
+  chromium curl ca-certificates xz-utils
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "setup: need root to install ${missing[*]}" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+node="$("$root/scripts/ensure-node.sh")"
+export PATH="$(dirname "$node"):$PATH"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+"$root/scripts/libvirt-configure.sh"
+if [ -x "$root/test/harness/vcsim/build.sh" ]; then "$root/test/harness/vcsim/build.sh"; fi
+if [ -f "$root/web/package.json" ] && [ -x "$root/scripts/build-web.sh" ]; then "$root/scripts/build-web.sh"; fi
+echo "setup: ok (node $(node --version))"
