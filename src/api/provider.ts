@@ -1,0 +1,63 @@
+// Provider: a source or target hypervisor landfall talks to.
+import { type Static, Type } from "@sinclair/typebox";
+import { commonStatus, LocalObjectReference, type Resource, resourceSchema } from "./meta.ts";
+
+export const ProviderType = Type.Union([
+  Type.Literal("vsphere"),
+  Type.Literal("libvirt"),
+  Type.Literal("proxmox"),
+  Type.Literal("kubevirt"),
+]);
+export type ProviderType = Static<typeof ProviderType>;
+
+export const ProviderSpec = Type.Object(
+  {
+    type: ProviderType,
+    endpoint: Type.Optional(Type.String({ format: "uri", description: "vSphere/Proxmox API URL, e.g. https://vcenter/sdk" })),
+    uri: Type.Optional(Type.String({ minLength: 1, description: "libvirt connection URI, e.g. qemu:///system" })),
+    credentialsRef: Type.Optional(LocalObjectReference),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          insecureSkipVerify: Type.Optional(Type.Boolean()),
+          thumbprint: Type.Optional(Type.String({ minLength: 1 })),
+          caBundle: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    datacenter: Type.Optional(Type.String()),
+    storagePool: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][-A-Za-z0-9_.]*$", maxLength: 63 })),
+    storagePoolPath: Type.Optional(Type.String({ pattern: "^/" })),
+    allowedStoragePaths: Type.Optional(Type.Array(Type.String({ pattern: "^/" }))),
+    namespace: Type.Optional(Type.String({ description: "kubevirt: namespace VMs are created in" })),
+  },
+  { additionalProperties: false },
+);
+export type ProviderSpec = Static<typeof ProviderSpec>;
+
+export const ProviderStatus = Type.Object(
+  {
+    ...commonStatus,
+    inventory: Type.Optional(
+      Type.Object(
+        {
+          vms: Type.Integer(),
+          poweredOn: Type.Optional(Type.Integer()),
+          lastRefreshed: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    version: Type.Optional(Type.String()),
+    thumbprint: Type.Optional(Type.String({ description: "SHA-256 fingerprint the server presented" })),
+  },
+  { additionalProperties: false },
+);
+export type ProviderStatus = Static<typeof ProviderStatus>;
+
+export const ProviderSchema = resourceSchema("Provider", {
+  spec: ProviderSpec,
+  status: Type.Optional(ProviderStatus),
+});
+export type Provider = Resource<ProviderSpec, ProviderStatus>;

@@ -1,0 +1,162 @@
+// VMMigration: move one VM from a source provider to a target provider, disk by disk, proving each disk's
+// sha256 at both ends, and create the VirtualMachine from the imported boot disk.
+import { type Static, Type } from "@sinclair/typebox";
+import { commonStatus, LocalObjectReference, Name, type Resource, resourceSchema } from "./meta.ts";
+import { DiskBus, DiskFormat } from "./virtualmachine.ts";
+
+export const NetworkMapEntry = Type.Object(
+  { source: Type.String({ minLength: 1 }), target: Type.String({ minLength: 1 }) },
+  { additionalProperties: false },
+);
+export const StorageMapEntry = NetworkMapEntry;
+export type MapEntry = Static<typeof NetworkMapEntry>;
+
+export const VMMigrationPhase = Type.Union([
+  Type.Literal("Pending"),
+  Type.Literal("Validating"),
+  Type.Literal("Exporting"),
+  Type.Literal("Transferring"),
+  Type.Literal("Converting"),
+  Type.Literal("Importing"),
+  Type.Literal("Creating"),
+  Type.Literal("Succeeded"),
+  Type.Literal("Failed"),
+]);
+export type VMMigrationPhase = Static<typeof VMMigrationPhase>;
+export const MIGRATION_PHASES: readonly VMMigrationPhase[] = [
+  "Pending",
+  "Validating",
+  "Exporting",
+  "Transferring",
+  "Converting",
+  "Importing",
+  "Creating",
+  "Succeeded",
+  "Failed",
+];
+
+export const VMMigrationSpec = Type.Object(
+  {
+    source: Type.Object(
+      {
+        providerRef: LocalObjectReference,
+        vmName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        vmID: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+      },
+      {
+        additionalProperties: false,
+        oneOf: [
+          { required: ["vmName"], not: { required: ["vmID"] } },
+          { required: ["vmID"], not: { required: ["vmName"] } },
+        ],
+      },
+    ),
+    target: Type.Object(
+      {
+        providerRef: LocalObjectReference,
+        vmName: Type.Optional(Name),
+        namespace: Type.Optional(Name),
+        powerOn: Type.Optional(Type.Boolean({ default: false })),
+        diskBus: Type.Optional(DiskBus),
+        networkMap: Type.Optional(Type.Array(NetworkMapEntry)),
+        storageMap: Type.Optional(Type.Array(StorageMapEntry)),
+      },
+      { additionalProperties: false },
+    ),
+    options: Type.Optional(
+      Type.Object(
+        {
+          diskFormat: Type.Optional(DiskFormat),
+          verifyChecksums: Type.Optional(Type.Boolean({ default: true })),
+          verifySource: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("reread")])),
+          mode: Type.Optional(Type.Union([Type.Literal("cold"), Type.Literal("snapshot")], { default: "cold" })),
+          restoreSourcePower: Type.Optional(Type.Boolean({ default: false })),
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type VMMigrationSpec = Static<typeof VMMigrationSpec>;
+
+export const MigrationDisk = Type.Object(
+  {
+    diskID: Type.String(),
+    key: Type.Optional(Type.Integer()),
+    label: Type.Optional(Type.String()),
+    sourcePath: Type.String(),
+    sizeBytes: Type.Integer(),
+    bytesDone: Type.Integer(),
+    sha256: Type.Optional(Type.String()),
+    targetPath: Type.Optional(Type.String()),
+    targetFormat: Type.Optional(Type.String()),
+    targetSha256: Type.Optional(Type.String()),
+    checkpoint: Type.Optional(
+      Type.Object(
+        { offset: Type.Integer(), hashState: Type.Optional(Type.String()) },
+        { additionalProperties: false, description: "resume point of an interrupted transfer" },
+      ),
+    ),
+    state: Type.Optional(
+      Type.Union([
+        Type.Literal("Pending"),
+        Type.Literal("Transferring"),
+        Type.Literal("Transferred"),
+        Type.Literal("Converted"),
+        Type.Literal("Verified"),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type MigrationDisk = Static<typeof MigrationDisk>;
+
+export const VMMigrationStatus = Type.Object(
+  {
+    ...commonStatus,
+    phase: Type.Optional(VMMigrationPhase),
+    disks: Type.Optional(Type.Array(MigrationDisk)),
+    progress: Type.Optional(
+      Type.Object(
+        {
+          bytesDone: Type.Integer(),
+          bytesTotal: Type.Integer(),
+          bytesPerSecond: Type.Optional(Type.Number()),
+          etaSeconds: Type.Optional(Type.Number()),
+          percent: Type.Optional(Type.Number()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    source: Type.Optional(
+      Type.Object(
+        {
+          vmID: Type.Optional(Type.String()),
+          vmName: Type.Optional(Type.String()),
+          uuid: Type.Optional(Type.String()),
+          powerStateBefore: Type.Optional(Type.String()),
+          poweredOffByMigration: Type.Optional(Type.Boolean()),
+          snapshotID: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    importID: Type.Optional(Type.String()),
+    targetVMRef: Type.Optional(Type.Object({ name: Type.String(), namespace: Type.Optional(Type.String()) })),
+    startedAt: Type.Optional(Type.String()),
+    completedAt: Type.Optional(Type.String()),
+    phaseHistory: Type.Optional(
+      Type.Array(Type.Object({ phase: Type.String(), enteredAt: Type.String() }, { additionalProperties: false })),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type VMMigrationStatus = Static<typeof VMMigrationStatus>;
+
+export const VMMigrationSchema = resourceSchema("VMMigration", {
+  spec: VMMigrationSpec,
+  status: Type.Optional(VMMigrationStatus),
+});
+export type VMMigration = Resource<VMMigrationSpec, VMMigrationStatus>;

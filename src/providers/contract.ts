@@ -1,0 +1,184 @@
+// Provider contracts: one per role. Every implementation passes the shared suite for its role
+// (source.contract.ts against vcsim, target.contract.ts against real libvirtd).
+
+/** Result of a provider health check; the Provider controller turns it into the Ready condition. */
+export interface ProviderHealth {
+  ready: boolean;
+  /** Connected | InvalidCredentials | TLSVerificationFailed | ThumbprintMismatch | Unreachable | … */
+  reason: string;
+  message: string;
+  /** Warning conditions to surface, e.g. InsecureTLS. */
+  warnings?: Array<{ type: string; reason: string; message: string }>;
+  version?: string;
+  /** SHA-256 fingerprint of the certificate the server presented (TLS endpoints). */
+  thumbprint?: string;
+}
+
+export type SourcePowerState = "poweredOn" | "poweredOff" | "suspended";
+
+export interface SourceDisk {
+  /** Device key, unique within the VM. */
+  key: number;
+  label: string;
+  /** Datastore path as the hypervisor names it, e.g. "[LocalDS_0] web01/web01.vmdk". */
+  fileName: string;
+  /** Guest-visible size. */
+  capacityBytes: number;
+  datastore: string;
+  /** Controller kind the disk hangs off: scsi | sata | ide | nvme | virtio. */
+  controller: string;
+  thinProvisioned?: boolean;
+}
+
+export interface SourceNIC {
+  network: string;
+  macAddress: string;
+  /** Device type as the source names it (vmxnet3, e1000, e1000e, virtio…). */
+  model: string;
+}
+
+export interface SourceVM {
+  name: string;
+  /** Provider-local id (vSphere moref, e.g. "vm-42"). */
+  id: string;
+  /** BIOS/instance UUID. */
+  uuid: string;
+  powerState: SourcePowerState;
+  guestOS: string;
+  cpus: number;
+  memoryMiB: number;
+  firmware: "bios" | "uefi";
+  disks: SourceDisk[];
+  nics: SourceNIC[];
+}
+
+export interface VMRef {
+  name?: string;
+  id?: string;
+}
+
+/** JSON-serialisable: stored in VMMigration status so a restarted server can finish or undo an export. */
+export interface ExportSession {
+  vmID: string;
+  mode: "cold" | "snapshot";
+  powerStateBefore: SourcePowerState;
+  poweredOffByExport: boolean;
+  snapshotID?: string;
+  /** Disks as they are to be read (for snapshot mode, the snapshot's backing files). */
+  disks: SourceDisk[];
+}
+
+/** Random access to a disk's guest-visible bytes. */
+export interface DiskReader {
+  readonly sizeBytes: number;
+  /** Streams bytes [offset, offset+length). Several ranges may be open at once. */
+  readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface SourceProvider {
+  readonly type: string;
+  check(): Promise<ProviderHealth>;
+  listVMs(): Promise<SourceVM[]>;
+  /** Throws an error with `code: "NotFound"` when no VM matches. */
+  getVM(ref: VMRef): Promise<SourceVM>;
+  /** cold: guest shutdown (falling back to power off) when powered on; snapshot: quiesced snapshot. */
+  prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<ExportSession>;
+  openDisk(session: ExportSession, disk: SourceDisk): Promise<DiskReader>;
+  /** Removes the snapshot; powers the VM back on when restorePower and the export powered it off. */
+  finishExport(session: ExportSession, options: { restorePower: boolean }): Promise<void>;
+  powerOn(vmID: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type TargetPowerState = "running" | "shutoff" | "paused" | "shutdown" | "crashed" | "unknown";
+
+export interface TargetDisk {
+  path: string;
+  format: string;
+  bus: "virtio" | "sata" | "scsi" | "ide";
+  /** Guest device name, e.g. vda. */
+  device?: string;
+  readonly?: boolean;
+}
+
+export interface TargetNIC {
+  /** Network name; "user" means QEMU user-mode networking (no host setup). */
+  network: string;
+  macAddress?: string;
+  model: string;
+}
+
+export interface TargetVMSpec {
+  name: string;
+  /** Keep the source's identity where given (SMBIOS UUID), so the guest stays the same machine. */
+  uuid?: string;
+  cpus: number;
+  memoryMiB: number;
+  firmware: "bios" | "uefi";
+  disks: TargetDisk[];
+  nics: TargetNIC[];
+  labels?: Record<string, string>;
+  description?: string;
+}
+
+export interface TargetVM {
+  /** Stable identity (libvirt domain UUID). */
+  uuid: string;
+  name: string;
+  state: TargetPowerState;
+  cpus: number;
+  memoryMiB: number;
+  firmware: "bios" | "uefi";
+  disks: TargetDisk[];
+  nics: TargetNIC[];
+  labels: Record<string, string>;
+  /** File the guest's serial console is written to, when there is one. */
+  consoleLog?: string;
+}
+
+export interface TargetStorage {
+  pool: string;
+  path: string;
+  availableBytes: number;
+  capacityBytes?: number;
+}
+
+export interface ImportDiskRequest {
+  diskID: string;
+  /** A local file holding the disk (e.g. the pipeline's sparse raw staging file). */
+  sourcePath: string;
+  sourceFormat: string;
+  format: string;
+  /** Grow the disk to this size when larger than the source. */
+  sizeBytes?: number;
+  /** Move rather than copy when formats match (the staging file is consumed). */
+  consumeSource?: boolean;
+}
+
+export interface ImportedVolume {
+  diskID: string;
+  path: string;
+  format: string;
+  virtualSizeBytes: number;
+}
+
+export interface TargetProvider {
+  readonly type: string;
+  check(): Promise<ProviderHealth>;
+  /** Creates the storage pool when missing; reports its path and free space. */
+  ensureStorage(): Promise<TargetStorage>;
+  importDisk(request: ImportDiskRequest): Promise<ImportedVolume>;
+  /** Creates a copy-on-write overlay on a base image (VMs from imageRef). */
+  createOverlay(request: { diskID: string; backingPath: string; backingFormat: string; sizeBytes?: number }): Promise<ImportedVolume>;
+  /** Removes a volume this provider created (partial imports on failure). */
+  deleteDisk(path: string): Promise<void>;
+  createVM(spec: TargetVMSpec): Promise<TargetVM>;
+  getVM(ref: { uuid?: string; name?: string }): Promise<TargetVM | undefined>;
+  listVMs(): Promise<TargetVM[]>;
+  setPower(uuid: string, action: "start" | "shutdown" | "stop" | "reboot"): Promise<void>;
+  /** Merges labels; a null value removes that label. */
+  setLabels(uuid: string, labels: Record<string, string | null>): Promise<void>;
+  deleteVM(uuid: string, options: { keepDisks: boolean }): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,66 @@
+// ResourceStore: the contract every storage backend (sqlite, kubernetes) implements and the shared
+// contract suite (contract.test.ts) checks. Errors are ApiError (NotFound, AlreadyExists, Conflict, Gone).
+import type { KubeObject } from "../api/meta.ts";
+
+export interface ListOptions {
+  /** Omitted: all namespaces. */
+  namespace?: string;
+  /** Kubernetes label selector: `a=b,c!=d,e,!f,g in (x,y),h notin (z)`. */
+  labelSelector?: string;
+  limit?: number;
+  /** Opaque token from a previous page's `continue`. */
+  continue?: string;
+}
+
+export interface ListResult<T extends KubeObject = KubeObject> {
+  items: T[];
+  /** The store's revision at the time of the list; watch from here to miss nothing. */
+  resourceVersion: string;
+  /** Set when more items remain. */
+  continue?: string;
+}
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: WatchEventType;
+  object: T;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  /** Events strictly after this revision. Omitted: from now. Too old: ApiError Gone (410). */
+  resourceVersion?: string;
+  signal?: AbortSignal;
+}
+
+export interface DeleteOptions {
+  /** Precondition: delete only this revision (409 otherwise). */
+  resourceVersion?: string;
+}
+
+export interface ResourceStore {
+  get<T extends KubeObject = KubeObject>(kind: string, namespace: string, name: string): Promise<T>;
+  list<T extends KubeObject = KubeObject>(kind: string, options?: ListOptions): Promise<ListResult<T>>;
+  /** Sets uid, resourceVersion, generation 1, creationTimestamp; namespace defaults to "default". */
+  create<T extends KubeObject>(obj: T): Promise<T>;
+  /**
+   * Replaces metadata (labels, annotations, finalizers, ownerReferences) and the body except status.
+   * With metadata.resourceVersion: optimistic (409 Conflict when stale). Generation rises when spec changes.
+   * Removing the last finalizer of an object being deleted deletes it.
+   */
+  update<T extends KubeObject>(obj: T): Promise<T>;
+  /** Replaces status only; optimistic like update. Never changes generation. */
+  updateStatus<T extends KubeObject>(obj: T): Promise<T>;
+  /**
+   * With finalizers: sets deletionTimestamp and returns the object (still present).
+   * Without: removes it and returns the last state.
+   */
+  delete<T extends KubeObject = KubeObject>(kind: string, namespace: string, name: string, options?: DeleteOptions): Promise<T>;
+  /** Events for one kind, in revision order. Ends when options.signal aborts. */
+  watch<T extends KubeObject = KubeObject>(kind: string, options?: WatchOptions): AsyncIterable<WatchEvent<T>>;
+  /** Current global revision. */
+  revision(): Promise<string>;
+  close(): Promise<void>;
+}
