@@ -1,5 +1,5 @@
 // ConfigMap: plain key/value records (adoption tracking `vm-adopted-<vm>`). Same shape as core/v1 ConfigMap.
-import { type Static, Type } from "@sinclair/typebox";
+import { Type } from "@sinclair/typebox";
 import { API_VERSION, type KubeObject, resourceSchema } from "./meta.ts";
 
 export const ConfigMapSchema = resourceSchema(
@@ -11,4 +11,8 @@ export const ConfigMapSchema = resourceSchema(
   },
   [API_VERSION, "v1"],
 );
-export type ConfigMap = Static<typeof ConfigMapSchema> & KubeObject;
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+}

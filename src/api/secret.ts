@@ -1,5 +1,5 @@
 // Secret: credentials. Same shape as Kubernetes core/v1 Secret; encrypted at rest, redacted for viewers.
-import { type Static, Type } from "@sinclair/typebox";
+import { Type } from "@sinclair/typebox";
 import { API_VERSION, type KubeObject, resourceSchema } from "./meta.ts";
 
 export const SecretSchema = resourceSchema(
@@ -12,7 +12,12 @@ export const SecretSchema = resourceSchema(
   },
   [API_VERSION, "v1"],
 );
-export type Secret = Static<typeof SecretSchema> & KubeObject;
+export interface Secret extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  immutable?: boolean;
+}
 
 /** The plain-text value of key `key`, whichever of data (base64) or stringData holds it. */
 export function secretValue(secret: { data?: Record<string, string>; stringData?: Record<string, string> }, key: string): string | undefined {

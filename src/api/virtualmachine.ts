@@ -74,6 +74,12 @@ export const VirtualMachineSpec = Type.Object(
     diskBus: Type.Optional(DiskBus),
     networks: Type.Optional(Type.Array(Network, { maxItems: 16 })),
     powerState: Type.Optional(PowerState),
+    uuid: Type.Optional(
+      Type.String({
+        pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        description: "firmware (SMBIOS) UUID the guest sees; kept from the source on migration and adoption so the guest stays the same machine",
+      }),
+    ),
   },
   {
     additionalProperties: false,

@@ -1,0 +1,157 @@
+// VirtualMachine reconcile decisions: pure functions from what was observed to what to do.
+// Naming: a VM "wants" a power state; a domain "is" in one; a disk "exists" or "misses".
+import type { DiskBus, VirtualMachine } from "../../api/virtualmachine.ts";
+import type { TargetDisk, TargetVM, TargetVMSpec } from "../../providers/contract.ts";
+
+export const VM_FINALIZER = "landfall.dev/vm-cleanup";
+/** Domain label naming the VirtualMachine (by uid) that owns it. */
+export const OWNER_UID_LABEL = "landfall.dev/owner-uid";
+export const DELETE_DISKS_ANNOTATION = "landfall.dev/delete-disks";
+export const ORPHAN_ANNOTATION = "landfall.dev/orphan";
+/** How long an ACPI shutdown may take before the domain is powered off hard. */
+export const SHUTDOWN_GRACE_MS = 120_000;
+
+export interface PlannedDisk {
+  diskID: string;
+  path: string;
+  format: string;
+  bus: DiskBus;
+  exists: boolean;
+  /** Set for imageRef VMs: the base image the overlay is built on. */
+  backing?: { path: string; format: string };
+  /** Grow to this size (bytes) when the disk is smaller. */
+  sizeBytes?: number;
+  virtualSizeBytes?: number;
+}
+
+export interface VMObservation {
+  vm: VirtualMachine;
+  now: number;
+  providerReady: boolean;
+  providerMessage?: string;
+  /** Problems found resolving disks (missing image, path outside storage); each fails the VM. */
+  diskProblems: string[];
+  disks: PlannedDisk[];
+  domainName: string;
+  /** The domain with the VM's identity (status.providerID or spec.uuid), if any. */
+  domain?: TargetVM;
+  /** A domain holding the name we would define, if any. */
+  domainWithName?: TargetVM;
+  consoleLogDir?: string;
+  kvm?: boolean;
+}
+
+export type VMAction =
+  | { type: "addFinalizer" }
+  | { type: "removeFinalizer" }
+  | { type: "createOverlay"; disk: PlannedDisk }
+  | { type: "growDisk"; disk: PlannedDisk }
+  | { type: "defineDomain"; spec: TargetVMSpec }
+  | { type: "claimDomain"; uuid: string }
+  | { type: "power"; uuid: string; action: "start" | "shutdown" | "stop" }
+  | { type: "deleteDomain"; uuid: string; keepDisks: boolean }
+  | { type: "fail"; reason: string; message: string }
+  | { type: "wait"; reason: string; message: string; requeueAfterMs: number };
+
+const carriesDeletion = (vm: VirtualMachine) => Boolean(vm.metadata.deletionTimestamp);
+const carriesFinalizer = (vm: VirtualMachine) => (vm.metadata.finalizers ?? []).includes(VM_FINALIZER);
+export const wantsRunning = (vm: VirtualMachine) => (vm.spec.powerState ?? "On") === "On";
+const domainRuns = (d: TargetVM) => d.state === "running" || d.state === "paused";
+const domainOwnedBy = (d: TargetVM, vm: VirtualMachine) => d.labels[OWNER_UID_LABEL] === vm.metadata.uid;
+
+/** libvirt domain names are unique per host, across namespaces. */
+export function domainNameFor(vm: VirtualMachine): string {
+  const ns = vm.metadata.namespace ?? "default";
+  return vm.status?.domainName ?? (ns === "default" ? vm.metadata.name : `${ns}--${vm.metadata.name}`);
+}
+
+/** Identity of the domain: status.providerID once known, else the firmware UUID the VM asks for, else its uid. */
+export function domainUUIDFor(vm: VirtualMachine): string {
+  return vm.status?.providerID ?? vm.spec.uuid ?? (vm.metadata.uid as string);
+}
+
+export function domainSpecFor(vm: VirtualMachine, disks: PlannedDisk[], name: string): TargetVMSpec {
+  const bus = vm.spec.diskBus ?? "virtio";
+  const targetDisks: TargetDisk[] = disks.map((d) => ({ path: d.path, format: d.format, bus: d.bus ?? bus }));
+  return {
+    name,
+    uuid: domainUUIDFor(vm),
+    cpus: vm.spec.cpus ?? 1,
+    memoryMiB: vm.spec.memoryMiB ?? 1024,
+    firmware: vm.spec.firmware ?? "bios",
+    disks: targetDisks,
+    nics: (vm.spec.networks ?? []).map((n) => ({ network: n.name, macAddress: n.macAddress, model: n.model ?? "virtio" })),
+    labels: {
+      [OWNER_UID_LABEL]: vm.metadata.uid as string,
+      "landfall.dev/namespace": vm.metadata.namespace ?? "default",
+      "landfall.dev/name": vm.metadata.name,
+    },
+    description: `landfall VirtualMachine ${vm.metadata.namespace ?? "default"}/${vm.metadata.name}`,
+  };
+}
+
+export function decideVM(o: VMObservation): VMAction[] {
+  const { vm } = o;
+  if (carriesDeletion(vm)) {
+    if (!carriesFinalizer(vm)) return [];
+    const orphan = vm.metadata.annotations?.[ORPHAN_ANNOTATION] === "true";
+    const keepDisks = vm.metadata.annotations?.[DELETE_DISKS_ANNOTATION] !== "true";
+    if (o.domain && !orphan && (domainOwnedBy(o.domain, vm) || !o.domain.labels[OWNER_UID_LABEL])) {
+      if (!o.providerReady) return [{ type: "wait", reason: "ProviderNotReady", message: `cannot delete the domain yet: ${o.providerMessage ?? "provider not ready"}`, requeueAfterMs: 10_000 }];
+      return [{ type: "deleteDomain", uuid: o.domain.uuid, keepDisks }, { type: "removeFinalizer" }];
+    }
+    return [{ type: "removeFinalizer" }];
+  }
+  if (!carriesFinalizer(vm)) return [{ type: "addFinalizer" }];
+  if (!o.providerReady) {
+    return [{ type: "wait", reason: "ProviderNotReady", message: o.providerMessage ?? "target provider is not ready", requeueAfterMs: 10_000 }];
+  }
+  if (o.diskProblems.length > 0) return [{ type: "fail", reason: "InvalidDisk", message: o.diskProblems.join("; ") }];
+
+  if (!o.domain) {
+    if (o.domainWithName) {
+      return [{
+        type: "fail",
+        reason: "TargetExists",
+        message: `a libvirt domain named "${o.domainName}" already exists (UUID ${o.domainWithName.uuid}) and is not this VirtualMachine's; delete it, adopt it, or choose another name`,
+      }];
+    }
+    const actions: VMAction[] = [];
+    for (const d of o.disks) {
+      if (!d.exists && d.backing) actions.push({ type: "createOverlay", disk: d });
+      else if (!d.exists) {
+        return [{ type: "wait", reason: "DiskNotFound", message: `disk "${d.diskID}" not found at ${d.path}; import it there or set the path`, requeueAfterMs: 15_000 }];
+      } else if (d.sizeBytes !== undefined && d.virtualSizeBytes !== undefined && d.sizeBytes > d.virtualSizeBytes) {
+        actions.push({ type: "growDisk", disk: d });
+      }
+    }
+    actions.push({ type: "defineDomain", spec: domainSpecFor(vm, o.disks, o.domainName) });
+    return actions;
+  }
+
+  const actions: VMAction[] = [];
+  if (!domainOwnedBy(o.domain, vm)) {
+    if (o.domain.labels[OWNER_UID_LABEL]) {
+      return [{ type: "fail", reason: "TargetExists", message: `domain ${o.domain.uuid} ("${o.domain.name}") belongs to another VirtualMachine (uid ${o.domain.labels[OWNER_UID_LABEL]})` }];
+    }
+    // An unlabelled domain with our identity: one we defined before a crash, or one adopted by UUID.
+    actions.push({ type: "claimDomain", uuid: o.domain.uuid });
+  }
+  const wants = wantsRunning(vm);
+  const runs = domainRuns(o.domain);
+  if (wants && !runs) actions.push({ type: "power", uuid: o.domain.uuid, action: "start" });
+  if (!wants && runs) {
+    const asked = Date.parse(vm.status?.conditions?.find((c) => c.type === "ShutdownRequested")?.lastTransitionTime ?? "");
+    const graceOver = Number.isFinite(asked) && o.now - asked > SHUTDOWN_GRACE_MS;
+    actions.push({ type: "power", uuid: o.domain.uuid, action: graceOver ? "stop" : "shutdown" });
+  }
+  return actions;
+}
+
+/** The phase a VM shows for what was observed. */
+export function phaseFor(o: Pick<VMObservation, "vm" | "domain">, failed: boolean): "Pending" | "Provisioning" | "Running" | "Stopped" | "Failed" {
+  if (failed) return "Failed";
+  if (!o.domain) return o.vm.status?.providerID ? "Provisioning" : "Pending";
+  if (domainRuns(o.domain)) return "Running";
+  return "Stopped";
+}

@@ -1,0 +1,55 @@
+// Path confinement: disk paths users write must resolve inside the provider's storage (storagePoolPath plus any
+// allowedStoragePaths). Pure decision over already-resolved paths; resolution (realpath, symlinks) is I/O and
+// lives in resolveConfined below so a symlink that escapes is judged by where it really points.
+import { realpath } from "node:fs/promises";
+import path from "node:path";
+
+/** True when `candidate` (absolute, normalised) is `root` or lies below it. */
+export function liesWithin(candidate: string, root: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+export interface Confinement {
+  ok: boolean;
+  resolved: string;
+  message?: string;
+}
+
+/** Pure: judge a resolved path against resolved roots. */
+export function judgePath(field: string, written: string, resolved: string, roots: string[], poolName: string): Confinement {
+  if (!path.isAbsolute(written)) {
+    return { ok: false, resolved, message: `${field} "${written}" must be an absolute path inside storage pool "${poolName}" (${roots[0] ?? "no storagePoolPath set"})` };
+  }
+  if (roots.some((r) => liesWithin(resolved, r))) return { ok: true, resolved };
+  const via = resolved !== path.normalize(written) ? ` (it resolves to "${resolved}")` : "";
+  return {
+    ok: false,
+    resolved,
+    message: `${field} "${written}"${via} is outside storage pool "${poolName}" (${roots.join(", ") || "no storagePoolPath set"}); move the disk there or ask an administrator to add its directory to the Provider's spec.allowedStoragePaths`,
+  };
+}
+
+/** realpath of the longest existing prefix, with the rest appended: resolves symlinks even for files not yet created. */
+export async function resolveExisting(p: string): Promise<string> {
+  const abs = path.resolve(p);
+  const parts: string[] = [];
+  let cur = abs;
+  for (;;) {
+    try {
+      const real = await realpath(cur);
+      return path.join(real, ...parts.reverse());
+    } catch {
+      const parent = path.dirname(cur);
+      if (parent === cur) return abs;
+      parts.push(path.basename(cur));
+      cur = parent;
+    }
+  }
+}
+
+export async function resolveConfined(field: string, written: string, roots: string[], poolName: string): Promise<Confinement> {
+  const resolvedRoots = await Promise.all(roots.map(resolveExisting));
+  const resolved = path.isAbsolute(written) ? await resolveExisting(written) : written;
+  return judgePath(field, written, resolved, resolvedRoots, poolName);
+}

@@ -1,0 +1,153 @@
+// Pure planning for a VMMigration: which disks to move and where, and the VirtualMachine the migration creates
+// from the imported boot disk (never from an image), with the seed's provenance annotations.
+import { type Conventions, keys, targetNameFor } from "../../api/conventions.ts";
+import type { DiskBus, Network, VirtualMachine } from "../../api/virtualmachine.ts";
+import type { MapEntry, MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
+import type { SourceNIC, SourceVM } from "../../providers/contract.ts";
+
+export const MIGRATION_FINALIZER = "landfall.dev/migration-cleanup";
+
+export function targetVMName(m: VMMigration): string {
+  return m.spec.target.vmName ?? targetNameFor(m.spec.source.vmName ?? m.spec.source.vmID ?? m.metadata.name);
+}
+
+export function targetNamespace(m: VMMigration): string {
+  return m.spec.target.namespace ?? m.metadata.namespace ?? "default";
+}
+
+/** Disk ids are unique per migration: `<vm>-disk<i>-<first 4 hex of the migration uid>` (seed example). */
+export function diskIDFor(targetName: string, index: number, migrationUID: string): string {
+  return `${targetName}-disk${index}-${migrationUID.replace(/-/g, "").slice(0, 4)}`;
+}
+
+export function diskFormat(m: VMMigration): string {
+  return m.spec.options?.diskFormat ?? "qcow2";
+}
+
+export function planDisks(m: VMMigration, vm: SourceVM, poolPath: string): MigrationDisk[] {
+  const name = targetVMName(m);
+  const format = diskFormat(m);
+  return vm.disks.map((d, i) => {
+    const diskID = diskIDFor(name, i, m.metadata.uid as string);
+    return {
+      diskID,
+      key: d.key,
+      label: d.label,
+      sourcePath: d.fileName,
+      sizeBytes: d.capacityBytes,
+      bytesDone: 0,
+      targetPath: `${poolPath}/${diskID}.${format}`,
+      targetFormat: format,
+      state: "Pending",
+    };
+  });
+}
+
+/** Staging files live inside the pool's filesystem so that importing is a rename, not a copy. */
+export function stagingDir(poolPath: string, m: VMMigration): string {
+  return `${poolPath}/.landfall-staging/${m.metadata.uid}`;
+}
+export const stagingFile = (dir: string, d: MigrationDisk): string => `${dir}/${d.diskID}.raw`;
+export const convertedFile = (dir: string, d: MigrationDisk): string => `${dir}/${d.diskID}.${d.targetFormat}`;
+
+const NIC_MODELS: Record<string, Network["model"]> = {
+  vmxnet3: "virtio",
+  vmxnet2: "virtio",
+  vmxnet: "virtio",
+  virtio: "virtio",
+  e1000: "e1000",
+  e1000e: "e1000e",
+  pcnet32: "rtl8139",
+};
+
+/** Networks for the target; unmapped source networks fall back to QEMU user-mode networking ("user"). */
+export function mapNetworks(nics: SourceNIC[], map: MapEntry[] | undefined): Network[] {
+  return nics.map((n) => ({
+    name: map?.find((e) => e.source === n.network)?.target ?? "user",
+    macAddress: n.macAddress || undefined,
+    model: NIC_MODELS[n.model.toLowerCase()] ?? "virtio",
+  }));
+}
+
+export function unmappedNetworks(nics: SourceNIC[], map: MapEntry[] | undefined): string[] {
+  if (!map || map.length === 0) return [];
+  return [...new Set(nics.map((n) => n.network).filter((net) => !map.some((e) => e.source === net)))];
+}
+
+/** Windows guests boot without virtio drivers only from SATA; everything else gets virtio. */
+export function diskBusFor(m: VMMigration, vm: SourceVM): DiskBus {
+  if (m.spec.target.diskBus) return m.spec.target.diskBus;
+  return /win/i.test(vm.guestOS) ? "sata" : "virtio";
+}
+
+export interface CreatedVMInput {
+  migration: VMMigration;
+  sourceVM: SourceVM;
+  sourceProviderType: string;
+  disks: MigrationDisk[];
+  conventions: Conventions;
+}
+
+export function virtualMachineFor(input: CreatedVMInput): VirtualMachine {
+  const { migration: m, sourceVM: vm, disks, conventions } = input;
+  const k = keys(conventions);
+  const [boot, ...data] = disks;
+  const bootChecksum = boot.targetSha256 ?? boot.sha256;
+  const annotations: Record<string, string> = {
+    [k.migratedFrom]: `${input.sourceProviderType}/${m.spec.source.providerRef.name}/${vm.name}`,
+    [k.migration]: m.metadata.name,
+    [k.importedDiskID]: boot.diskID,
+  };
+  if (bootChecksum) annotations[k.diskChecksum] = bootChecksum;
+  const labels: Record<string, string> = { ...(m.metadata.labels?.[k.vmImport] ? { [k.vmImport]: m.metadata.labels[k.vmImport] } : {}) };
+  return {
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VirtualMachine",
+    metadata: {
+      name: targetVMName(m),
+      namespace: targetNamespace(m),
+      annotations,
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    },
+    spec: {
+      providerRef: { name: m.spec.target.providerRef.name },
+      importedDisk: {
+        diskID: boot.diskID,
+        path: boot.targetPath,
+        format: boot.targetFormat as "qcow2",
+        source: "migration",
+        migrationRef: { name: m.metadata.name },
+      },
+      ...(data.length > 0
+        ? { dataDisks: data.map((d) => ({ diskID: d.diskID, path: d.targetPath, format: d.targetFormat as "qcow2" })) }
+        : {}),
+      cpus: vm.cpus,
+      memoryMiB: vm.memoryMiB,
+      firmware: vm.firmware,
+      diskBus: diskBusFor(m, vm),
+      networks: mapNetworks(vm.nics, m.spec.target.networkMap),
+      powerState: m.spec.target.powerOn ? "On" : "Off",
+      ...(vm.uuid && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm.uuid) ? { uuid: vm.uuid.toLowerCase() } : {}),
+    },
+  };
+}
+
+export interface Progress {
+  bytesDone: number;
+  bytesTotal: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+  percent: number;
+}
+
+export function aggregateProgress(disks: MigrationDisk[], bytesPerSecond?: number): Progress {
+  const bytesTotal = disks.reduce((a, d) => a + d.sizeBytes, 0);
+  const bytesDone = disks.reduce((a, d) => a + Math.min(d.bytesDone, d.sizeBytes), 0);
+  const percent = bytesTotal === 0 ? 100 : Math.floor((bytesDone / bytesTotal) * 1000) / 10;
+  const out: Progress = { bytesDone, bytesTotal, percent };
+  if (bytesPerSecond !== undefined && bytesPerSecond > 0) {
+    out.bytesPerSecond = Math.round(bytesPerSecond);
+    out.etaSeconds = Math.round((bytesTotal - bytesDone) / bytesPerSecond);
+  }
+  return out;
+}

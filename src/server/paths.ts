@@ -1,0 +1,31 @@
+// URL segments → kind and object identity, rejected before anything reaches the store.
+import { ApiError } from "../api/errors.ts";
+import { type KindInfo, KINDS, kindByPlural } from "../api/kinds.ts";
+import { DNS1123_LABEL } from "../api/meta.ts";
+
+export const GROUP_PREFIX = "/apis/landfall.dev/v1beta1";
+export const CORE_PREFIX = "/api/v1";
+
+const LABEL = new RegExp(DNS1123_LABEL);
+
+/** Kind served at this plural; core (/api/v1) paths serve only Secret and ConfigMap. */
+export function kindForPath(plural: string, core: boolean): KindInfo {
+  const info = kindByPlural(plural);
+  if (!info || (core && !info.core)) {
+    const served = KINDS.filter((k) => !core || k.core).map((k) => k.plural);
+    throw new ApiError("NotFound", `the server does not serve resource "${plural}"${core ? " under /api/v1" : ""}; known resources: ${served.join(", ")}`);
+  }
+  return info;
+}
+
+/** A namespace or name taken from the URL must be a DNS-1123 label ('/', '..', upper case, shell characters are not). */
+export function checkPathSegment(field: "namespace" | "name", value: string): string {
+  if (value.length > 63 || !LABEL.test(value)) {
+    throw new ApiError(
+      "BadRequest",
+      `${field} ${JSON.stringify(value)} in the URL is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters`,
+      { causes: [{ field: `metadata.${field}`, message: "not a DNS-1123 label" }] },
+    );
+  }
+  return value;
+}

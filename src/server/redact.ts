@@ -1,0 +1,26 @@
+// Secret values never leave the server in collections or watches, and never reach viewers: each value is
+// replaced by a marker so clients still see which keys exist.
+import type { KubeObject } from "../api/meta.ts";
+import type { Principal } from "./auth.ts";
+
+export const REDACTED = "**redacted**";
+
+/** "single": one object read by its name; "collection": lists and watch events. */
+export type Exposure = "single" | "collection";
+
+const maskValues = (m: unknown): Record<string, string> | undefined =>
+  m && typeof m === "object" ? Object.fromEntries(Object.keys(m).map((k) => [k, REDACTED])) : undefined;
+
+export function redactSecret<T extends KubeObject>(obj: T): T {
+  if (obj.kind !== "Secret") return obj;
+  const out: KubeObject = { ...obj };
+  if (obj.data !== undefined) out.data = maskValues(obj.data);
+  if (obj.stringData !== undefined) out.stringData = maskValues(obj.stringData);
+  return out as T;
+}
+
+/** Only an admin reading one Secret by name sees its values. */
+export function redactFor<T extends KubeObject>(principal: Principal | undefined, obj: T, exposure: Exposure): T {
+  if (exposure === "single" && principal?.role === "admin") return obj;
+  return redactSecret(obj);
+}

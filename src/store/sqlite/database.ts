@@ -1,0 +1,180 @@
+// The SQLite layer of the store: schema, statements, the global revision counter and the event history.
+// Rows hold serialized objects; what they mean (rules, secrets, events to watchers) lives in store.ts.
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { WatchEventType } from "../types.ts";
+
+export interface ObjectRow {
+  namespace: string;
+  name: string;
+  rv: number;
+  body: string;
+}
+
+export interface EventRow {
+  rv: number;
+  type: WatchEventType;
+  body: string;
+  /** Labels before this event (JSON), for label-selector watches that must see objects leave the selection. */
+  prevLabels: string | null;
+}
+
+export interface HistoryPolicy {
+  /** Keep at least this many most recent events. */
+  minEvents: number;
+  /** Keep every event younger than this. */
+  minAgeMs: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (
+  kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, rv INTEGER NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (kind, namespace, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  rv INTEGER PRIMARY KEY, kind TEXT NOT NULL, namespace TEXT NOT NULL, type TEXT NOT NULL,
+  body TEXT NOT NULL, prev_labels TEXT, at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, rv);
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO counters (key, value) VALUES ('revision', 0), ('compacted', 0);
+`;
+
+export interface WriteRecord {
+  kind: string;
+  namespace: string;
+  name: string;
+  type: WatchEventType;
+  body: string;
+  prevLabels: string | null;
+}
+
+export class StoreDatabase {
+  readonly #db: DatabaseSync;
+  readonly #policy: HistoryPolicy;
+  readonly #stmt: Record<string, StatementSync>;
+
+  constructor(path: string, policy: HistoryPolicy) {
+    this.#db = new DatabaseSync(path);
+    this.#policy = policy;
+    // WAL lets readers (a CLI, a backup) run beside the server; FULL sync keeps a committed write on power loss.
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    this.#db.exec(SCHEMA);
+    const p = (sql: string) => this.#db.prepare(sql);
+    this.#stmt = {
+      counter: p("SELECT value FROM counters WHERE key = ?"),
+      setCounter: p("UPDATE counters SET value = ? WHERE key = ?"),
+      get: p("SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
+      listAll: p(
+        "SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?",
+      ),
+      listNs: p(
+        "SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?",
+      ),
+      upsert: p(
+        "INSERT INTO objects (kind, namespace, name, rv, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET rv = excluded.rv, body = excluded.body",
+      ),
+      remove: p("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
+      addEvent: p("INSERT INTO events (rv, kind, namespace, type, body, prev_labels, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      eventsAll: p("SELECT rv, type, body, prev_labels AS prevLabels FROM events WHERE kind = ? AND rv > ? ORDER BY rv LIMIT ?"),
+      eventsNs: p(
+        "SELECT rv, type, body, prev_labels AS prevLabels FROM events WHERE kind = ? AND namespace = ? AND rv > ? ORDER BY rv LIMIT ?",
+      ),
+      oldestEvent: p("SELECT rv, at FROM events ORDER BY rv LIMIT 1"),
+      lastCompactable: p("SELECT max(rv) AS rv FROM events WHERE rv <= ? AND at < ?"),
+      dropEvents: p("DELETE FROM events WHERE rv <= ?"),
+    };
+  }
+
+  #counter(key: "revision" | "compacted"): number {
+    return Number((this.#stmt.counter.get(key) as { value: number }).value);
+  }
+
+  revision(): number {
+    return this.#counter("revision");
+  }
+
+  /** Events at or below this revision are gone from the history. */
+  compacted(): number {
+    return this.#counter("compacted");
+  }
+
+  get(kind: string, namespace: string, name: string): ObjectRow | undefined {
+    return this.#stmt.get.get(kind, namespace, name) as ObjectRow | undefined;
+  }
+
+  /** Objects of a kind in (namespace, name) order strictly after `after`. */
+  list(kind: string, namespace: string | undefined, after: { namespace: string; name: string } | undefined, limit: number): ObjectRow[] {
+    if (namespace !== undefined) {
+      const from = after && after.namespace === namespace ? after.name : "";
+      if (after && after.namespace > namespace) return [];
+      return this.#stmt.listNs.all(kind, namespace, from, limit) as unknown as ObjectRow[];
+    }
+    return this.#stmt.listAll.all(kind, after?.namespace ?? "", after?.name ?? "", limit) as unknown as ObjectRow[];
+  }
+
+  eventsAfter(kind: string, namespace: string | undefined, rv: number, limit: number): EventRow[] {
+    const rows =
+      namespace === undefined
+        ? this.#stmt.eventsAll.all(kind, rv, limit)
+        : this.#stmt.eventsNs.all(kind, namespace, rv, limit);
+    return rows as unknown as EventRow[];
+  }
+
+  /**
+   * Runs `fn` in one short immediate transaction. `fn` reads what it needs and returns the record to write
+   * (stamped with the next revision it is given) or undefined for nothing to write. Returns the revision used.
+   */
+  transact<T>(fn: (nextRevision: number) => { record?: WriteRecord; result: T }): { revision?: number; result: T } {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const rev = this.revision() + 1;
+      const { record, result } = fn(rev);
+      if (record === undefined) {
+        this.#db.exec("COMMIT");
+        return { result };
+      }
+      if (record.type === "DELETED") this.#stmt.remove.run(record.kind, record.namespace, record.name);
+      else this.#stmt.upsert.run(record.kind, record.namespace, record.name, rev, record.body);
+      const now = Date.now();
+      this.#stmt.addEvent.run(rev, record.kind, record.namespace, record.type, record.body, record.prevLabels, now);
+      this.#stmt.setCounter.run(rev, "revision");
+      this.#compact(rev, now);
+      this.#db.exec("COMMIT");
+      return { revision: rev, result };
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /** Drops history beyond the policy: an event goes only when it is both old enough and not among the newest. */
+  #compact(rev: number, now: number): void {
+    const cutoffRv = rev - this.#policy.minEvents;
+    const cutoffAt = now - this.#policy.minAgeMs;
+    const oldest = this.#stmt.oldestEvent.get() as { rv: number; at: number } | undefined;
+    if (!oldest || oldest.rv > cutoffRv || oldest.at >= cutoffAt) return;
+    const upTo = (this.#stmt.lastCompactable.get(cutoffRv, cutoffAt) as { rv: number | null }).rv;
+    if (upTo !== null) this.#dropThrough(upTo);
+  }
+
+  #dropThrough(rv: number): void {
+    this.#stmt.dropEvents.run(rv);
+    if (rv > this.compacted()) this.#stmt.setCounter.run(rv, "compacted");
+  }
+
+  /** Forgets all history up to the current revision (watchers from older revisions then get Gone). */
+  compactAll(): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#dropThrough(this.revision());
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
