@@ -5,6 +5,12 @@ import type { Registry } from "prom-client";
 import type { KubeObject } from "../api/meta.ts";
 import type { ResourceStore } from "../store/types.ts";
 import type { Auth, Principal } from "./auth.ts";
+import type { JsonRoute } from "./json-route.ts";
+
+export interface RouteHelpers {
+  /** Adds an authenticated JSON endpoint (Bearer token; viewers may only GET). */
+  jsonRoute(route: JsonRoute): void;
+}
 
 export type AdmissionOperation = "CREATE" | "UPDATE";
 
@@ -35,8 +41,8 @@ export interface ServerOptions {
   deleteHooks?: Record<string, DeleteHook>;
   metricsRegistry?: Registry;
   version: string;
-  /** Extra endpoints from the composition root (inventory, power actions); see jsonRoute(). */
-  routes?: (app: FastifyInstance) => void;
+  /** Extra endpoints from the composition root (inventory, power actions); helpers.jsonRoute adds auth. */
+  routes?: (app: FastifyInstance, helpers: RouteHelpers) => void;
   /** Fastify logger; off by default. */
   logger?: boolean;
 }

@@ -41,8 +41,8 @@ export function checkFreshness(current: KubeObject, wanted: string | undefined):
   );
 }
 
-/** The object as first stored: server-owned metadata set, status left to updateStatus on kinds that have one. */
-export function planCreate(obj: KubeObject, ids: { uid: string; now: string; hasStatus: boolean }): KubeObject {
+/** The object as first stored: server-owned metadata set; status dropped (Kubernetes: status comes via updateStatus). */
+export function planCreate(obj: KubeObject, ids: { uid: string; now: string }): KubeObject {
   const { namespace, name } = requireIdentity(obj);
   const { status: _status, ...body } = obj;
   const metadata: ObjectMeta = {
@@ -55,8 +55,7 @@ export function planCreate(obj: KubeObject, ids: { uid: string; now: string; has
   };
   delete metadata.resourceVersion;
   delete metadata.deletionTimestamp;
-  // Kubernetes drops status on create for kinds with a status subresource; kinds without one keep no status.
-  return plain({ ...body, metadata });
+    return plain({ ...body, metadata });
 }
 
 function addedFinalizers(current: ObjectMeta, next: ObjectMeta): string[] {

@@ -1,0 +1,345 @@
+// Adoption decisions: which live VMs on a target provider landfall brings under management, and how. Pure: the
+// caller lists the world (live VMs, VirtualMachines, VMImports, ConfigMaps, requests), executes the actions.
+//
+// Rules (DESIGN.md "Adoption semantics"):
+// - identity is the domain UUID (`status.providerID`), never the name alone;
+// - a plan label is a claim anyone can write: a VM is adopted for a plan only when it lives in the plan's own or
+//   target namespace and its id/name is listed in the plan, and the plan has adoption enabled;
+// - VMs landfall created through a VMImport with adoption enabled are managed already: labels + ConfigMap only;
+//   VMs other tools created also get a mirroring VirtualMachine (`importedDisk.source: import`);
+// - a second pass over the executed result yields no actions.
+import type { ConfigMap } from "../../api/configmap.ts";
+import { adoptionConfigMapName, type Conventions, keys, MANAGED_BY, targetNameFor } from "../../api/conventions.ts";
+import type { Provider } from "../../api/provider.ts";
+import type { DataDisk, DiskFormat, VirtualMachine } from "../../api/virtualmachine.ts";
+import type { VMImport } from "../../api/vmimport.ts";
+import type { TargetVM } from "../../providers/contract.ts";
+import { type AdoptionPlan, claimedPlanOf, planAdmits, plansFromVMImports } from "./plans.ts";
+
+export type { AdoptionPlan } from "./plans.ts";
+export { FORKLIFT_LABELS, forkliftClaim, planFromVMImport } from "./plans.ts";
+
+export type AdoptionAction =
+  | { type: "set-labels"; uuid: string; labels: Record<string, string | null> }
+  | { type: "create-configmap"; configMap: ConfigMap }
+  | { type: "create-virtualmachine"; virtualMachine: VirtualMachine }
+  | { type: "delete-configmap"; namespace: string; name: string }
+  /** Forget the VirtualMachine resource and leave the VM running and untouched (`delete --cascade=orphan`). */
+  | { type: "orphan-virtualmachine"; namespace: string; name: string };
+
+export interface AdoptionDecision {
+  uuid: string;
+  /** The live VM's name on the provider. */
+  name: string;
+  decision: "adopt" | "already-adopted" | "ignore";
+  reason: string;
+  /** The plan (VMImport or Forklift Plan name) the VM is adopted for. */
+  plan?: string;
+  actions: AdoptionAction[];
+}
+
+/** An explicit `landfall adopt PROVIDER/VM`: by UUID, or by a name that must match exactly one live VM. */
+export interface AdoptionRequest {
+  uuid?: string;
+  name?: string;
+  /** Recorded as `<prefix>/original-plan`; defaults to "manual". */
+  plan?: string;
+}
+
+/** Where a live VM belongs in landfall: its namespace and the VirtualMachine name it would get. */
+export interface LiveLocation {
+  namespace: string;
+  name: string;
+}
+
+export interface AdoptionInput {
+  conventions: Conventions;
+  /** The target Provider the live VMs were listed from. */
+  providerName: string;
+  liveVMs: TargetVM[];
+  /** VirtualMachines landfall manages (any namespace); matched to live VMs by `status.providerID`. */
+  managed: VirtualMachine[];
+  imports: VMImport[];
+  /** Forklift Plans seen on a KubeVirt target, already converted (see plans.ts). */
+  forkliftPlans?: AdoptionPlan[];
+  configMaps: ConfigMap[];
+  requests?: AdoptionRequest[];
+  /** Source Providers, to name `sourceType` in the ConfigMap (vsphere → vmware). */
+  sourceProviders?: Provider[];
+  /** ISO timestamp written as `adoptedAt`. */
+  now: string;
+  /** Namespace and name of a live VM; default: libvirt's `<namespace>--<name>` domain naming. */
+  locate?: (vm: TargetVM) => LiveLocation;
+}
+
+/** libvirt domain names are unique per host, so VMs outside `default` are named `<namespace>--<name>`. */
+export function libvirtLocation(vm: TargetVM): LiveLocation {
+  const at = vm.name.indexOf("--");
+  if (at > 0) return { namespace: vm.name.slice(0, at), name: targetNameFor(vm.name.slice(at + 2)) };
+  return { namespace: "default", name: targetNameFor(vm.name) };
+}
+
+/** The labels an adopted VM (and its VirtualMachine) carries. */
+export function adoptionLabels(conventions: Conventions, plan: string): Record<string, string> {
+  const k = keys(conventions);
+  return {
+    [k.adopted]: "true",
+    [k.source]: "vm-import",
+    [k.originalPlan]: labelValue(plan),
+    [MANAGED_BY]: conventions.manager,
+  };
+}
+
+export interface AdoptionRecord {
+  vmName: string;
+  namespace: string;
+  sourcePlan: string;
+  sourceType: string;
+  adoptedAt: string;
+  managementEndpoint: string;
+}
+
+/** The tracking ConfigMap `vm-adopted-<vm>`; it outlives the import (nothing owns it). */
+export function adoptionConfigMap(conventions: Conventions, r: AdoptionRecord): ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: adoptionConfigMapName(r.vmName),
+      namespace: r.namespace,
+      labels: { [keys(conventions).type]: "adopted-vm", [MANAGED_BY]: conventions.manager },
+    },
+    data: {
+      vmName: r.vmName,
+      sourcePlan: r.sourcePlan,
+      sourceType: r.sourceType,
+      adoptedAt: r.adoptedAt,
+      managementEndpoint: r.managementEndpoint,
+    },
+  };
+}
+
+const DISK_FORMATS: readonly string[] = ["qcow2", "vmdk", "raw", "vdi", "vhdx"];
+const NIC_MODELS: readonly string[] = ["virtio", "e1000", "e1000e", "rtl8139"];
+
+/** A disk id from a volume's file name: `/pool/web01-disk0.qcow2` → `web01-disk0`. */
+export function diskIDFromPath(path: string): string {
+  const base = path.split("/").pop() ?? path;
+  const stem = base.replace(/\.(qcow2|vmdk|raw|img|vdi|vhdx)$/i, "");
+  return stem.replace(/^[^A-Za-z0-9]+/, "").replace(/[^-A-Za-z0-9_.]/g, "-") || "disk";
+}
+
+function diskFormat(format: string): DiskFormat | undefined {
+  return DISK_FORMATS.includes(format) ? (format as DiskFormat) : undefined;
+}
+
+/**
+ * A VirtualMachine whose spec says exactly what the live VM is, so reconciling it changes nothing: same disks
+ * (paths and formats, never copied), CPUs, memory, firmware, bus, NICs with their MACs and the run state.
+ * `status.providerID` carries the identity; the executor writes it with the status subresource.
+ */
+export function mirrorVirtualMachine(
+  conventions: Conventions,
+  live: TargetVM,
+  target: { providerName: string; namespace: string; name: string; plan?: string },
+): VirtualMachine {
+  // CD-ROMs and other read-only media are not disks the VM owns.
+  const disks = live.disks.filter((d) => !d.readonly);
+  const boot = disks[0];
+  if (!boot) throw new Error(`VM "${live.name}" (${live.uuid}) has no writable disk; nothing to mirror as importedDisk`);
+  const dataDisks: DataDisk[] = disks.slice(1).map((d) => {
+    const format = diskFormat(d.format);
+    return { diskID: diskIDFromPath(d.path), path: d.path, ...(format ? { format } : {}) };
+  });
+  const bootFormat = diskFormat(boot.format);
+  const bus = boot.bus === "ide" ? undefined : boot.bus;
+  const k = keys(conventions);
+  return {
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VirtualMachine",
+    metadata: {
+      name: target.name,
+      namespace: target.namespace,
+      labels: adoptionLabels(conventions, target.plan ?? "manual"),
+      annotations: { [k.importedDiskID]: diskIDFromPath(boot.path) },
+    },
+    spec: {
+      providerRef: { name: target.providerName },
+      importedDisk: {
+        diskID: diskIDFromPath(boot.path),
+        path: boot.path,
+        ...(bootFormat ? { format: bootFormat } : {}),
+        source: "import",
+      },
+      ...(dataDisks.length ? { dataDisks } : {}),
+      cpus: live.cpus,
+      memoryMiB: live.memoryMiB,
+      firmware: live.firmware,
+      ...(bus ? { diskBus: bus } : {}),
+      networks: live.nics.map((n) => ({
+        name: n.network,
+        ...(n.macAddress ? { macAddress: n.macAddress.toLowerCase() } : {}),
+        ...(NIC_MODELS.includes(n.model) ? { model: n.model as "virtio" } : {}),
+      })),
+      ...powerStateOf(live),
+    },
+    status: { providerID: live.uuid, domainName: live.name, phase: live.state === "running" ? "Running" : "Stopped" },
+  };
+}
+
+function powerStateOf(live: TargetVM): { powerState?: "On" | "Off" } {
+  // A paused domain is still an active one: saying Off would make the reconciler shut it down.
+  if (live.state === "running" || live.state === "paused") return { powerState: "On" };
+  if (live.state === "unknown") return {};
+  return { powerState: "Off" };
+}
+
+const SOURCE_TYPES: Record<string, string> = { vsphere: "vmware", proxmox: "proxmox", libvirt: "libvirt", kubevirt: "kubevirt" };
+
+/** Decides, for every live VM, whether to adopt it, whether it is adopted already, or why it is left alone. */
+export function decideAdoption(input: AdoptionInput): AdoptionDecision[] {
+  const locate = input.locate ?? libvirtLocation;
+  const plans = [...plansFromVMImports(input.imports), ...(input.forkliftPlans ?? [])];
+  const byUUID = new Map<string, VirtualMachine>();
+  for (const vm of input.managed) {
+    if (vm.status?.providerID && vm.spec.providerRef.name === input.providerName) byUUID.set(vm.status.providerID, vm);
+  }
+  return input.liveVMs.map((live) => {
+    const managed = byUUID.get(live.uuid);
+    if (managed) return decideManaged(input, plans, live, managed);
+    return decideForeign(input, plans, live, locate(live));
+  });
+}
+
+/** A live VM landfall already has a VirtualMachine for (matched by UUID). */
+function decideManaged(input: AdoptionInput, plans: AdoptionPlan[], live: TargetVM, vm: VirtualMachine): AdoptionDecision {
+  const k = keys(input.conventions);
+  const base = { uuid: live.uuid, name: live.name };
+  const ns = vm.metadata.namespace ?? "default";
+  const createdBy = plans.find((p) => p.kind === "VMImport" && p.created.some((c) => c.namespace === ns && c.name === vm.metadata.name));
+  // An earlier adoption (a mirror) carries its plan in its own labels, which landfall wrote.
+  const plan = createdBy?.name ?? (vm.metadata.labels?.[k.adopted] === "true" ? vm.metadata.labels?.[k.originalPlan] : undefined);
+  if (!plan) return { ...base, decision: "ignore", reason: `managed by landfall as VirtualMachine ${ns}/${vm.metadata.name}; not an import`, actions: [] };
+  if (createdBy && !createdBy.adoptionEnabled) {
+    return { ...base, decision: "ignore", reason: `VMImport ${createdBy.namespace}/${createdBy.name} has adoption disabled`, actions: [] };
+  }
+  const sourceType = createdBy ? sourceTypeOf(input, createdBy.sourceProvider) : (configMapFor(input, ns, vm.metadata.name)?.data?.sourceType ?? "unknown");
+  const actions = missingRecords(input, live, { namespace: ns, name: vm.metadata.name }, plan, sourceType);
+  if (actions.length === 0) return { ...base, decision: "already-adopted", reason: `adopted for ${plan} as VirtualMachine ${ns}/${vm.metadata.name}`, plan, actions };
+  const why = createdBy ? `created by VMImport ${createdBy.namespace}/${createdBy.name} with adoption enabled` : `repairing adoption records for ${plan}`;
+  return { ...base, decision: "adopt", reason: why, plan, actions };
+}
+
+/** A live VM landfall does not manage: adopt it only for a verified plan claim or an explicit request. */
+function decideForeign(input: AdoptionInput, plans: AdoptionPlan[], live: TargetVM, at: LiveLocation): AdoptionDecision {
+  const base = { uuid: live.uuid, name: live.name };
+  const request = requestFor(input, live);
+  let plan: string | undefined;
+  let sourceType = "unknown";
+  let reason: string;
+  if (request && "ambiguous" in request) {
+    return { ...base, decision: "ignore", reason: request.ambiguous, actions: [] };
+  }
+  if (request) {
+    plan = request.plan ?? "manual";
+    reason = `explicit adoption request for ${request.uuid ? `UUID ${request.uuid}` : `name "${request.name}"`}`;
+  } else {
+    const claim = claimedPlanOf(live.labels, input.conventions);
+    if (!claim) return { ...base, decision: "ignore", reason: "not managed, no plan claim and no adoption request", actions: [] };
+    const verdict = planAdmits(plans, claim, live, at.namespace);
+    if (!verdict.plan) return { ...base, decision: "ignore", reason: verdict.reason, actions: [] };
+    plan = verdict.plan.name;
+    sourceType = sourceTypeOf(input, verdict.plan.sourceProvider);
+    reason = verdict.reason;
+  }
+  const clash = input.managed.find((vm) => (vm.metadata.namespace ?? "default") === at.namespace && vm.metadata.name === at.name);
+  if (clash) {
+    return {
+      ...base,
+      decision: "ignore",
+      reason: `VirtualMachine ${at.namespace}/${at.name} already exists for UUID ${clash.status?.providerID ?? "(none)"}; a VM is never matched by name — rename one of them to adopt this VM`,
+      actions: [],
+    };
+  }
+  if (!live.disks.some((d) => !d.readonly)) return { ...base, decision: "ignore", reason: "has no writable disk to mirror", actions: [] };
+  const mirror = mirrorVirtualMachine(input.conventions, live, { providerName: input.providerName, ...at, plan });
+  const actions: AdoptionAction[] = [
+    ...missingRecords(input, live, at, plan, sourceType),
+    { type: "create-virtualmachine", virtualMachine: mirror },
+  ];
+  return { ...base, decision: "adopt", reason, plan, actions };
+}
+
+/** Labels and ConfigMap that are not yet in place (empty when adoption is complete). */
+function missingRecords(input: AdoptionInput, live: TargetVM, at: LiveLocation, plan: string, sourceType: string): AdoptionAction[] {
+  const actions: AdoptionAction[] = [];
+  const want = adoptionLabels(input.conventions, plan);
+  const missing = Object.entries(want).filter(([key, value]) => live.labels[key] !== value);
+  if (missing.length) actions.push({ type: "set-labels", uuid: live.uuid, labels: Object.fromEntries(missing) });
+  if (!configMapFor(input, at.namespace, at.name)) {
+    const configMap = adoptionConfigMap(input.conventions, {
+      vmName: at.name,
+      namespace: at.namespace,
+      sourcePlan: plan,
+      sourceType,
+      adoptedAt: input.now,
+      managementEndpoint: input.conventions.managementEndpoint,
+    });
+    actions.push({ type: "create-configmap", configMap });
+  }
+  return actions;
+}
+
+function configMapFor(input: AdoptionInput, namespace: string, vmName: string): ConfigMap | undefined {
+  const name = adoptionConfigMapName(vmName);
+  return input.configMaps.find((cm) => cm.metadata.name === name && (cm.metadata.namespace ?? "default") === namespace);
+}
+
+function requestFor(input: AdoptionInput, live: TargetVM): AdoptionRequest | { ambiguous: string } | undefined {
+  for (const r of input.requests ?? []) {
+    if (r.uuid) {
+      if (r.uuid === live.uuid) return r;
+      continue;
+    }
+    if (r.name && r.name === live.name) {
+      const same = input.liveVMs.filter((v) => v.name === r.name);
+      if (same.length > 1) return { ambiguous: `adoption request names "${r.name}", which ${same.length} VMs share; request it by UUID` };
+      return r;
+    }
+  }
+  return undefined;
+}
+
+function sourceTypeOf(input: AdoptionInput, providerName: string | undefined): string {
+  const p = input.sourceProviders?.find((s) => s.metadata.name === providerName);
+  return p ? (SOURCE_TYPES[p.spec.type] ?? p.spec.type) : "unknown";
+}
+
+function labelValue(v: string): string {
+  return v.replace(/[^-A-Za-z0-9_.]/g, "-").slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "") || "manual";
+}
+
+export interface UnadoptInput {
+  conventions: Conventions;
+  live: TargetVM;
+  virtualMachine?: VirtualMachine;
+  configMap?: ConfigMap;
+}
+
+/**
+ * Undoes an adoption and nothing more: removes the adoption labels, the tracking ConfigMap and forgets the
+ * VirtualMachine with orphan semantics. Never a power action, a domain deletion or a disk deletion.
+ */
+export function unadoptActions(input: UnadoptInput): AdoptionAction[] {
+  const actions: AdoptionAction[] = [];
+  const present = Object.keys(adoptionLabels(input.conventions, "x")).filter((key) => key in input.live.labels);
+  if (present.length) actions.push({ type: "set-labels", uuid: input.live.uuid, labels: Object.fromEntries(present.map((key) => [key, null])) });
+  if (input.configMap) {
+    actions.push({ type: "delete-configmap", namespace: input.configMap.metadata.namespace ?? "default", name: input.configMap.metadata.name });
+  }
+  if (input.virtualMachine) {
+    const vm = input.virtualMachine;
+    actions.push({ type: "orphan-virtualmachine", namespace: vm.metadata.namespace ?? "default", name: vm.metadata.name });
+  }
+  return actions;
+}

@@ -1,0 +1,260 @@
+// VirtualMachine reconcile: observe (store, provider, disks), decide (decide.ts), act, write status.
+import { stat } from "node:fs/promises";
+import { type Conventions, keys } from "../../api/conventions.ts";
+import { ApiError } from "../../api/errors.ts";
+import type { Condition } from "../../api/meta.ts";
+import type { Provider } from "../../api/provider.ts";
+import type { VirtualMachine, VirtualMachineStatus } from "../../api/virtualmachine.ts";
+import type { VMImage } from "../../api/vmimage.ts";
+import type { TargetProvider, TargetVM } from "../../providers/contract.ts";
+import type { ResourceStore } from "../../store/types.ts";
+import type { ProviderClients } from "../provider/clients.ts";
+import { decideVM, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
+import { resolveConfined } from "./storage-paths.ts";
+
+export interface VMReconcilerDeps {
+  store: ResourceStore;
+  clients: ProviderClients;
+  conventions: Conventions;
+  /** Guest-visible sha256 of an image ("sha256:<hex>"), recorded once for disks that arrive without one. */
+  imageSha256: (path: string, format: string) => Promise<string>;
+  /** Virtual size of an image in bytes. */
+  virtualSize: (path: string) => Promise<number>;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+const GiB = 2 ** 30;
+
+export function virtualMachineReconciler(deps: VMReconcilerDeps) {
+  return async function reconcile(key: { namespace: string; name: string }): Promise<ReconcileResult | undefined> {
+    let vm: VirtualMachine;
+    try {
+      vm = await deps.store.get<VirtualMachine>("VirtualMachine", key.namespace, key.name);
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === "NotFound") return undefined;
+      throw err;
+    }
+    const obs = await observe(deps, vm);
+    const actions = decideVM(obs);
+    const result = await act(deps, vm, obs, actions);
+    return result;
+  };
+}
+
+async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMObservation & { target?: TargetProvider }> {
+  const ns = vm.metadata.namespace ?? "default";
+  const base: VMObservation & { target?: TargetProvider } = {
+    vm,
+    now: Date.now(),
+    providerReady: false,
+    diskProblems: [],
+    disks: [],
+    domainName: domainNameFor(vm),
+  };
+  let provider: Provider;
+  try {
+    provider = await deps.store.get<Provider>("Provider", ns, vm.spec.providerRef.name);
+  } catch (err) {
+    if (err instanceof ApiError && err.reason === "NotFound") {
+      return { ...base, providerMessage: `spec.providerRef: Provider "${vm.spec.providerRef.name}" not found in namespace "${ns}"` };
+    }
+    throw err;
+  }
+  let target: TargetProvider;
+  try {
+    target = await deps.clients.target(provider);
+  } catch (err) {
+    return { ...base, providerMessage: (err as Error).message };
+  }
+  const health = await target.check();
+  if (!health.ready) return { ...base, target, providerMessage: `Provider "${provider.metadata.name}": ${health.reason}: ${health.message}` };
+  const storage = await target.ensureStorage();
+  const roots = [storage.path, ...(provider.spec.allowedStoragePaths ?? [])];
+  const bus = vm.spec.diskBus ?? "virtio";
+  const problems: string[] = [];
+  const disks: PlannedDisk[] = [];
+
+  const planFile = async (field: string, diskID: string, path: string | undefined, format: string, sizeGiB?: number) => {
+    const written = path ?? `${storage.path}/${diskID}.${format}`;
+    const conf = await resolveConfined(field, written, roots, storage.pool);
+    if (!conf.ok) {
+      problems.push(conf.message as string);
+      return;
+    }
+    const exists = await stat(conf.resolved).then((s) => s.isFile(), () => false);
+    const disk: PlannedDisk = { diskID, path: conf.resolved, format, bus, exists };
+    if (sizeGiB !== undefined) disk.sizeBytes = sizeGiB * GiB;
+    if (exists && sizeGiB !== undefined) disk.virtualSizeBytes = await deps.virtualSize(conf.resolved);
+    disks.push(disk);
+  };
+
+  if (vm.spec.importedDisk) {
+    const d = vm.spec.importedDisk;
+    await planFile("spec.importedDisk.path", d.diskID, d.path, d.format ?? "qcow2", d.sizeGiB);
+  } else if (vm.spec.imageRef) {
+    try {
+      const image = await deps.store.get<VMImage>("VMImage", ns, vm.spec.imageRef.name);
+      const conf = await resolveConfined("VMImage spec.path", image.spec.path, roots, storage.pool);
+      if (!conf.ok) problems.push(conf.message as string);
+      else {
+        const diskID = `${vm.metadata.name}-root-${(vm.metadata.uid as string).slice(0, 4)}`;
+        const path = `${storage.path}/${diskID}.qcow2`;
+        const exists = await stat(path).then(() => true, () => false);
+        disks.push({ diskID, path, format: "qcow2", bus, exists, backing: { path: conf.resolved, format: image.spec.format ?? "qcow2" } });
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.reason === "NotFound") problems.push(`spec.imageRef: VMImage "${vm.spec.imageRef.name}" not found in namespace "${ns}"`);
+      else throw err;
+    }
+  }
+  for (const [i, d] of (vm.spec.dataDisks ?? []).entries()) {
+    await planFile(`spec.dataDisks[${i}].path`, d.diskID, d.path, d.format ?? "qcow2", d.sizeGiB);
+  }
+
+  const domain = await target.getVM({ uuid: domainUUIDFor(vm) });
+  const domainWithName = domain ? undefined : await target.getVM({ name: base.domainName });
+  return { ...base, target, providerReady: true, diskProblems: problems, disks, domain, domainWithName };
+}
+
+async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservation & { target?: TargetProvider }, actions: VMAction[]): Promise<ReconcileResult | undefined> {
+  const ns = vm.metadata.namespace ?? "default";
+  const target = obs.target;
+  let domain: TargetVM | undefined = obs.domain;
+  let failed: { reason: string; message: string } | undefined;
+  let waiting: { reason: string; message: string } | undefined;
+  let requeueAfterMs: number | undefined;
+  let shutdownAsked = false;
+
+  for (const a of actions) {
+    switch (a.type) {
+      case "addFinalizer":
+        await deps.store.update({ ...vm, metadata: { ...vm.metadata, finalizers: [...(vm.metadata.finalizers ?? []), VM_FINALIZER] } });
+        return { requeueAfterMs: 0 };
+      case "removeFinalizer": {
+        const fresh = await deps.store.get<VirtualMachine>("VirtualMachine", ns, vm.metadata.name);
+        await deps.store.update({ ...fresh, metadata: { ...fresh.metadata, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== VM_FINALIZER) } });
+        return undefined;
+      }
+      case "deleteDomain":
+        await target?.deleteVM(a.uuid, { keepDisks: a.keepDisks });
+        deps.log(`vm ${ns}/${vm.metadata.name}: domain ${a.uuid} deleted (keepDisks=${a.keepDisks})`);
+        break;
+      case "createOverlay":
+        if (a.disk.backing) {
+          await target?.createOverlay({ diskID: a.disk.diskID, backingPath: a.disk.backing.path, backingFormat: a.disk.backing.format });
+        }
+        break;
+      case "growDisk":
+        await target?.importDisk({ diskID: a.disk.diskID, sourcePath: a.disk.path, sourceFormat: a.disk.format, format: a.disk.format, sizeBytes: a.disk.sizeBytes, consumeSource: true });
+        break;
+      case "defineDomain": {
+        if (!target) break;
+        const checksum = await recordChecksum(deps, vm, obs.disks[0]);
+        domain = await target.createVM(a.spec);
+        deps.log(`vm ${ns}/${vm.metadata.name}: defined domain ${domain.name} (${domain.uuid})`);
+        await writeStatus(deps, vm, (s) => {
+          s.providerID = domain?.uuid;
+          s.domainName = domain?.name;
+          if (checksum) s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum };
+        });
+        if (wantsRunning(vm)) {
+          await target.setPower(domain.uuid, "start");
+          domain = (await target.getVM({ uuid: domain.uuid })) ?? domain;
+        }
+        break;
+      }
+      case "claimDomain":
+        await target?.setLabels(a.uuid, { "landfall.dev/owner-uid": vm.metadata.uid as string, "landfall.dev/namespace": ns, "landfall.dev/name": vm.metadata.name });
+        break;
+      case "power":
+        await target?.setPower(a.uuid, a.action);
+        if (a.action === "shutdown") {
+          shutdownAsked = true;
+          requeueAfterMs = 5_000;
+        }
+        domain = (await target?.getVM({ uuid: a.uuid })) ?? domain;
+        break;
+      case "fail":
+        failed = { reason: a.reason, message: a.message };
+        break;
+      case "wait":
+        waiting = { reason: a.reason, message: a.message };
+        requeueAfterMs = a.requeueAfterMs;
+        break;
+    }
+  }
+  if (vm.metadata.deletionTimestamp) return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+
+  const phase = phaseFor({ vm, domain }, Boolean(failed));
+  const wants = wantsRunning(vm);
+  const settled = domain && (wants ? domain.state === "running" : domain.state !== "running" && domain.state !== "paused");
+  await writeStatus(deps, vm, (s) => {
+    s.phase = waiting && !domain ? "Pending" : phase;
+    if (domain) {
+      s.providerID = domain.uuid;
+      s.domainName = domain.name;
+      s.powerState = domain.state;
+      if (domain.consoleLog) s.consoleLog = domain.consoleLog;
+      s.disks = domain.disks.map((d, i) => ({ diskID: obs.disks[i]?.diskID ?? d.path.split("/").pop() ?? d.path, path: d.path, format: d.format, bus: d.bus }));
+    }
+    const boot = obs.disks[0];
+    if (boot) s.diskInfo = { ...(s.diskInfo ?? {}), targetFormat: boot.format, path: boot.path };
+    if (vm.spec.importedDisk) s.importID = vm.spec.importedDisk.diskID;
+    const checksum = vm.metadata.annotations?.[keys(deps.conventions).diskChecksum];
+    if (checksum && !s.diskInfo?.targetChecksum) s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum };
+    s.observedGeneration = vm.metadata.generation;
+    if (failed) {
+      s.message = failed.message;
+      setCondition(s, { type: "Ready", status: "False", reason: failed.reason, message: failed.message });
+    } else if (waiting) {
+      s.message = waiting.message;
+      setCondition(s, { type: "Ready", status: "False", reason: waiting.reason, message: waiting.message });
+    } else if (settled) {
+      s.message = undefined;
+      setCondition(s, { type: "Ready", status: "True", reason: wants ? "Running" : "Stopped", message: `domain ${domain?.name} is ${domain?.state}` });
+    } else {
+      setCondition(s, { type: "Ready", status: "False", reason: "Reconciling", message: `domain ${domain?.name ?? "(not defined)"} is ${domain?.state ?? "missing"}; wanted ${wants ? "running" : "stopped"}` });
+    }
+    if (shutdownAsked && !s.conditions?.some((c) => c.type === "ShutdownRequested" && c.status === "True")) {
+      setCondition(s, { type: "ShutdownRequested", status: "True", reason: "PowerStateOff", message: "ACPI shutdown sent; powering off hard if the guest does not stop in time" });
+    }
+    if (!wants || domain?.state !== "running") return;
+    s.conditions = (s.conditions ?? []).filter((c) => c.type !== "ShutdownRequested");
+  });
+  if (!settled && requeueAfterMs === undefined && !failed) requeueAfterMs = 3_000;
+  return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+}
+
+/** The guest-visible checksum of the boot disk as it arrived, taken once before first boot. */
+async function recordChecksum(deps: VMReconcilerDeps, vm: VirtualMachine, boot: PlannedDisk | undefined): Promise<string | undefined> {
+  const fromMigration = vm.metadata.annotations?.[keys(deps.conventions).diskChecksum];
+  if (fromMigration) return fromMigration;
+  if (!vm.spec.importedDisk || !boot || !boot.exists) return undefined;
+  return deps.imageSha256(boot.path, boot.format).catch(() => undefined);
+}
+
+function setCondition(s: VirtualMachineStatus, c: Omit<Condition, "lastTransitionTime">): void {
+  const conds = s.conditions ?? [];
+  const prev = conds.find((x) => x.type === c.type);
+  const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : new Date().toISOString();
+  s.conditions = [...conds.filter((x) => x.type !== c.type), { ...c, lastTransitionTime }];
+}
+
+async function writeStatus(deps: VMReconcilerDeps, vm: VirtualMachine, mutate: (s: VirtualMachineStatus) => void): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const fresh = await deps.store.get<VirtualMachine>("VirtualMachine", vm.metadata.namespace ?? "default", vm.metadata.name);
+    const status = structuredClone(fresh.status ?? {});
+    mutate(status);
+    if (JSON.stringify(status) === JSON.stringify(fresh.status ?? {})) return;
+    try {
+      await deps.store.updateStatus({ ...fresh, status });
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === "Conflict") || attempt >= 5) throw err;
+    }
+  }
+}

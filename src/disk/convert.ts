@@ -1,0 +1,106 @@
+// Turning the sparse raw staging file into the target image, and reading image metadata, with qemu-img.
+//
+// Measured here (1 GiB half-zero sparse raw → qcow2, page cache): plain `qemu-img convert` ≈ 0.23 s; `-W`,
+// `-m 4` and `-o cluster_size=1M` made no measurable difference, so the defaults stay (64 KiB clusters,
+// compat 1.1). A raw target is the staging file itself: renamed, never copied.
+import { open, rename, rm } from "node:fs/promises";
+import { runTool, timeoutForBytes } from "./run-tool.ts";
+
+export interface ImageInfo {
+  format: string;
+  virtualSizeBytes: number;
+  /** Bytes allocated on the host filesystem. */
+  actualSizeBytes: number;
+  backingFile?: string;
+}
+
+export interface ConvertImageOptions {
+  src: string;
+  srcFormat: string;
+  dest: string;
+  destFormat: string;
+  /** Grow the result to this virtual size when it is larger than the source (VirtualMachine sizeGiB). */
+  sizeBytes?: number;
+  signal?: AbortSignal;
+}
+
+// Formats are passed to qemu-img explicitly (never probed: a raw guest disk can carry a qcow2 header);
+// this list keeps arbitrary strings away from its -f/-O.
+const KNOWN_FORMATS = new Set(["raw", "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed"]);
+
+function checkFormat(field: string, format: string): void {
+  if (!KNOWN_FORMATS.has(format)) {
+    throw new Error(`${field} "${format}" is not a supported image format (one of ${[...KNOWN_FORMATS].join(", ")})`);
+  }
+}
+
+/** `qemu-img info` of an image; `-U` so the image of a running VM can be inspected. */
+export async function imageInfo(path: string, options: { format?: string; signal?: AbortSignal } = {}): Promise<ImageInfo> {
+  const args = ["info", "--output=json", "-U"];
+  if (options.format) {
+    checkFormat("format", options.format);
+    args.push("-f", options.format);
+  }
+  args.push(path);
+  const out = await runTool("qemu-img", args, { timeoutMs: 30_000, signal: options.signal });
+  const info = JSON.parse(out) as { format: string; "virtual-size": number; "actual-size"?: number; "backing-filename"?: string };
+  return {
+    format: info.format,
+    virtualSizeBytes: info["virtual-size"],
+    actualSizeBytes: info["actual-size"] ?? 0,
+    ...(info["backing-filename"] ? { backingFile: info["backing-filename"] } : {}),
+  };
+}
+
+/**
+ * Converts `src` into `dest`. Writes `<dest>.partial` and renames it when complete and flushed, so a dest
+ * that exists is always whole. For raw → raw the source file is moved, not copied (it is consumed).
+ */
+export async function convertImage(options: ConvertImageOptions): Promise<ImageInfo> {
+  const { src, srcFormat, dest, destFormat, sizeBytes, signal } = options;
+  checkFormat("srcFormat", srcFormat);
+  checkFormat("destFormat", destFormat);
+  const before = await imageInfo(src, { format: srcFormat, signal });
+  const partial = `${dest}.partial`;
+  let movedSource = false;
+  try {
+    movedSource = srcFormat === "raw" && destFormat === "raw" && (await moved(src, partial));
+    if (!movedSource) {
+      await runTool("qemu-img", ["convert", "-f", srcFormat, "-O", destFormat, src, partial], {
+        timeoutMs: timeoutForBytes(before.virtualSizeBytes),
+        signal,
+      });
+    }
+    if (sizeBytes !== undefined && sizeBytes > before.virtualSizeBytes) {
+      await runTool("qemu-img", ["resize", "-f", destFormat, partial, String(sizeBytes)], { timeoutMs: 60_000, signal });
+    }
+    await flushFile(partial);
+    await rename(partial, dest);
+  } catch (error) {
+    // Never lose the staging file: a moved source goes back where it was.
+    if (movedSource) await rename(partial, src);
+    else await rm(partial, { force: true });
+    throw error;
+  }
+  return imageInfo(dest, { format: destFormat, signal });
+}
+
+/** Renames when source and target share a filesystem; false (nothing done) when they do not. */
+async function moved(from: string, to: string): Promise<boolean> {
+  try {
+    await rename(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EXDEV") return false;
+    throw error;
+  }
+}
+
+async function flushFile(path: string): Promise<void> {
+  const file = await open(path, "r+");
+  try {
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+}

@@ -1,0 +1,330 @@
+// The libvirt TargetProvider: storage pool, disk import (qemu-img), domains (virsh). Decisions live in pure
+// modules (domain-xml, power, storage-path); this file sequences the commands and maps libvirt's errors.
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type {
+  ImportDiskRequest,
+  ImportedVolume,
+  ProviderHealth,
+  TargetProvider,
+  TargetStorage,
+  TargetVM,
+  TargetVMSpec,
+} from "../contract.ts";
+import {
+  buildDomainXML,
+  type DomainType,
+  LABELS_NAMESPACE,
+  LABELS_PREFIX,
+  labelsElementXML,
+  parseDomainXML,
+  validateSpec,
+} from "./domain-xml.ts";
+import { LibvirtError } from "./errors.ts";
+import { powerCommandFor, powerStateFromDomstate } from "./power.ts";
+import { ProcessRunner, Semaphore } from "./process.ts";
+import { QemuImg } from "./qemu-img.ts";
+import { isSafeDiskID, liesInside, resolveReal } from "./storage-path.ts";
+import { isNotFound, poolTargetPath, Virsh } from "./virsh.ts";
+
+export interface LibvirtTargetOptions {
+  /** libvirt connection URI, e.g. qemu:///system. */
+  uri: string;
+  /** Name of the `dir` storage pool disks are imported into (created when missing). */
+  storagePool: string;
+  /** Directory of that pool; every file the provider writes or deletes lies inside it. */
+  storagePoolPath: string;
+  /** Where guests' serial consoles are logged, one `<domain>.log` each. */
+  consoleLogDir?: string;
+  /** Default: kvm when /dev/kvm exists, else qemu (TCG). */
+  domainType?: DomainType;
+  /** Bound on concurrent virsh/qemu-img processes (default 4). */
+  maxConcurrentProcesses?: number;
+  /** Timeout of one qemu-img convert (default 6 h: real disks are large). */
+  convertTimeoutMs?: number;
+}
+
+export const DEFAULT_CONSOLE_LOG_DIR = "/var/log/landfall/console";
+const FORMAT_RE = /^[a-z0-9]+$/;
+
+export function createLibvirtTarget(options: LibvirtTargetOptions): TargetProvider {
+  return new LibvirtTarget(options);
+}
+
+class LibvirtTarget implements TargetProvider {
+  readonly type = "libvirt";
+  readonly #options: LibvirtTargetOptions;
+  readonly #virsh: Virsh;
+  readonly #qemuImg: QemuImg;
+  readonly #poolPath: string;
+  readonly #consoleLogDir: string;
+  readonly #domainType: DomainType;
+  /** ensureStorage defines the pool at most once even when reconcilers call it concurrently. */
+  readonly #storageLock = new Semaphore(1);
+
+  constructor(options: LibvirtTargetOptions) {
+    if (!options.storagePool) throw new LibvirtError("InvalidArgument", "libvirt target: storagePool must be set");
+    if (!options.storagePoolPath?.startsWith("/")) {
+      throw new LibvirtError(
+        "InvalidArgument",
+        `libvirt target: storagePoolPath ${JSON.stringify(options.storagePoolPath)} must be an absolute directory`,
+      );
+    }
+    this.#options = options;
+    const runner = new ProcessRunner(options.maxConcurrentProcesses ?? 4);
+    this.#virsh = new Virsh(options.uri, runner);
+    this.#qemuImg = new QemuImg(runner, options.convertTimeoutMs ?? 6 * 3600_000);
+    this.#poolPath = resolve(options.storagePoolPath);
+    this.#consoleLogDir = resolve(options.consoleLogDir ?? DEFAULT_CONSOLE_LOG_DIR);
+    this.#domainType = options.domainType ?? (existsSync("/dev/kvm") ? "kvm" : "qemu");
+  }
+
+  async check(): Promise<ProviderHealth> {
+    try {
+      const out = await this.#virsh.version();
+      const library = /Using library: (.+)/.exec(out)?.[1]?.trim();
+      const hypervisor = /Running hypervisor: (.+)/.exec(out)?.[1]?.trim();
+      const version = [library, hypervisor].filter(Boolean).join(", ");
+      return { ready: true, reason: "Connected", message: `connected to ${this.#options.uri} (${version})`, version };
+    } catch (error) {
+      return { ready: false, reason: "Unreachable", message: `${this.#options.uri}: ${(error as Error).message}` };
+    }
+  }
+
+  ensureStorage(): Promise<TargetStorage> {
+    return this.#storageLock.run(async () => {
+      const pool = this.#options.storagePool;
+      await mkdir(this.#poolPath, { recursive: true });
+      let info = await this.#virsh.poolInfo(pool).catch(async (error: unknown) => {
+        if (!isNotFound(error)) throw error;
+        await this.#virsh.definePoolDir(pool, this.#poolPath);
+        await this.#virsh.poolCommand(pool, "pool-build");
+        return this.#virsh.poolInfo(pool);
+      });
+      const actualPath = poolTargetPath(await this.#virsh.poolXML(pool));
+      if ((await resolveReal(actualPath)) !== (await resolveReal(this.#poolPath))) {
+        throw new LibvirtError(
+          "InvalidArgument",
+          `storage pool "${pool}" exists at ${actualPath}, but storagePoolPath is ${this.#poolPath}: ` +
+            "set storagePoolPath to the pool's directory or choose another pool name",
+        );
+      }
+      if (info.state !== "running") await this.#virsh.poolCommand(pool, "pool-start");
+      if (!info.autostart) await this.#virsh.poolCommand(pool, "pool-autostart");
+      await this.#virsh.poolCommand(pool, "pool-refresh");
+      info = await this.#virsh.poolInfo(pool);
+      let availableBytes = info.availableBytes;
+      if (availableBytes === 0) {
+        const fs = await statfs(this.#poolPath);
+        availableBytes = fs.bavail * fs.bsize;
+      }
+      return { pool, path: this.#poolPath, availableBytes, capacityBytes: info.capacityBytes };
+    });
+  }
+
+  async importDisk(request: ImportDiskRequest): Promise<ImportedVolume> {
+    const target = await this.#volumePath(request.diskID, request.format);
+    if (!FORMAT_RE.test(request.sourceFormat)) {
+      throw new LibvirtError("InvalidArgument", `importDisk sourceFormat "${request.sourceFormat}" is not a qemu format`);
+    }
+    // Convert into a hidden partial file and rename at the end: a crash never leaves a half-written
+    // volume under the final name, so "target exists" always means "import finished".
+    const partial = join(this.#poolPath, `.${request.diskID}.${request.format}.partial`);
+    try {
+      if (request.consumeSource && request.sourceFormat === request.format) {
+        await this.#moveInto(request.sourcePath, partial, request.format);
+      } else {
+        await this.#qemuImg.convert(request.sourcePath, request.sourceFormat, partial, request.format);
+      }
+      if (request.sizeBytes !== undefined) {
+        const info = await this.#qemuImg.info(partial, request.format);
+        if (request.sizeBytes > info.virtualSizeBytes) {
+          await this.#qemuImg.resize(partial, request.format, request.sizeBytes);
+        }
+      }
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    await this.#refreshPool();
+    return this.#describeVolume(request.diskID, target, request.format);
+  }
+
+  async createOverlay(request: {
+    diskID: string;
+    backingPath: string;
+    backingFormat: string;
+    sizeBytes?: number;
+  }): Promise<ImportedVolume> {
+    const target = await this.#volumePath(request.diskID, "qcow2");
+    if (!request.backingPath.startsWith("/")) {
+      throw new LibvirtError("InvalidArgument", `createOverlay backingPath "${request.backingPath}" must be absolute`);
+    }
+    await this.#qemuImg.createOverlay(target, request.backingPath, request.backingFormat, request.sizeBytes);
+    await this.#refreshPool();
+    return this.#describeVolume(request.diskID, target, "qcow2");
+  }
+
+  async deleteDisk(path: string): Promise<void> {
+    const real = await this.#confined(path, "deleteDisk");
+    await rm(real, { force: true });
+    await this.#refreshPool();
+  }
+
+  async createVM(spec: TargetVMSpec): Promise<TargetVM> {
+    validateSpec(spec);
+    if (await this.getVM({ name: spec.name })) {
+      throw new LibvirtError("AlreadyExists", `domain "${spec.name}" already exists on ${this.#options.uri}`);
+    }
+    if (spec.uuid && (await this.getVM({ uuid: spec.uuid }))) {
+      throw new LibvirtError("AlreadyExists", `a domain with uuid ${spec.uuid} already exists on ${this.#options.uri}`);
+    }
+    await mkdir(this.#consoleLogDir, { recursive: true });
+    const consoleLogPath = join(this.#consoleLogDir, `${spec.name}.log`);
+    await this.#virsh.define(buildDomainXML(spec, { domainType: this.#domainType, consoleLogPath }));
+    const vm = await this.getVM({ name: spec.name });
+    if (!vm) throw new LibvirtError("NotFound", `domain "${spec.name}" vanished right after virsh define`);
+    return vm;
+  }
+
+  async getVM(ref: { uuid?: string; name?: string }): Promise<TargetVM | undefined> {
+    const id = ref.uuid ?? ref.name;
+    if (!id) throw new LibvirtError("InvalidArgument", "getVM needs a uuid or a name");
+    try {
+      const parsed = parseDomainXML(await this.#virsh.dumpXML(id));
+      // virsh resolves an identifier as id, UUID or name: insist on the kind of match that was asked for.
+      if (ref.uuid ? parsed.vm.uuid.toLowerCase() !== ref.uuid.toLowerCase() : parsed.vm.name !== ref.name) {
+        return undefined;
+      }
+      for (const volume of parsed.volumes) {
+        parsed.vm.disks[volume.diskIndex].path = await this.#virsh.volPath(volume.pool, volume.volume);
+      }
+      const state = powerStateFromDomstate(await this.#virsh.domstate(parsed.vm.uuid));
+      return { ...parsed.vm, state };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async listVMs(): Promise<TargetVM[]> {
+    const uuids = await this.#virsh.listUUIDs();
+    // The runner bounds how many of these run at once.
+    const vms = await Promise.all(uuids.map((uuid) => this.getVM({ uuid })));
+    return vms.filter((vm): vm is TargetVM => vm !== undefined);
+  }
+
+  async setPower(uuid: string, action: "start" | "shutdown" | "stop" | "reboot"): Promise<void> {
+    const vm = await this.#mustGet(uuid);
+    const command = powerCommandFor(vm.state, action);
+    if (!command) return;
+    try {
+      await this.#virsh.power(uuid, command);
+    } catch (error) {
+      // The state may have changed between domstate and the command; the outcome is what was asked.
+      const stderr = error instanceof LibvirtError ? error.stderr : "";
+      if (/already (active|running)|is not running/i.test(stderr)) return;
+      throw error;
+    }
+  }
+
+  async setLabels(uuid: string, labels: Record<string, string | null>): Promise<void> {
+    for (const key of Object.keys(labels)) {
+      if (!key) throw new LibvirtError("InvalidArgument", "setLabels: label keys must be non-empty");
+    }
+    const vm = await this.#mustGet(uuid);
+    const merged: Record<string, string> = { ...vm.labels };
+    for (const [key, value] of Object.entries(labels)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    // virsh metadata edits the element in place: the domain keeps its UUID and every other setting.
+    const live = vm.state !== "shutoff" && vm.state !== "crashed";
+    await this.#virsh.setMetadata(uuid, LABELS_NAMESPACE, LABELS_PREFIX, labelsElementXML(merged), {
+      live,
+      config: true,
+    });
+  }
+
+  async deleteVM(uuid: string, options: { keepDisks: boolean }): Promise<void> {
+    const vm = await this.getVM({ uuid });
+    if (!vm) return;
+    if (vm.state !== "shutoff") {
+      await this.#virsh.power(uuid, "destroy").catch((error: unknown) => {
+        if (!(error instanceof LibvirtError && /is not running/i.test(error.stderr))) throw error;
+      });
+    }
+    await this.#virsh.undefine(uuid, { nvram: vm.firmware === "uefi" });
+    if (options.keepDisks) return;
+    const poolReal = await resolveReal(this.#poolPath);
+    for (const disk of vm.disks) {
+      // Disks outside the pool belong to someone else (adopted VMs): never removed.
+      const real = await resolveReal(disk.path);
+      if (liesInside(poolReal, real)) await rm(real, { force: true });
+    }
+    await this.#refreshPool();
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open: every call is its own virsh process.
+  }
+
+  async #mustGet(uuid: string): Promise<TargetVM> {
+    const vm = await this.getVM({ uuid });
+    if (!vm) throw new LibvirtError("NotFound", `no domain with uuid ${uuid} on ${this.#options.uri}`);
+    return vm;
+  }
+
+  /** `<pool>/<diskID>.<format>`, refusing unsafe IDs and existing files. */
+  async #volumePath(diskID: string, format: string): Promise<string> {
+    if (!isSafeDiskID(diskID)) {
+      throw new LibvirtError(
+        "InvalidArgument",
+        `diskID "${diskID}" must be letters, digits, '.', '_' or '-' (it becomes a file name in ${this.#poolPath})`,
+      );
+    }
+    if (!FORMAT_RE.test(format)) throw new LibvirtError("InvalidArgument", `disk format "${format}" is not a qemu format`);
+    const path = join(this.#poolPath, `${diskID}.${format}`);
+    if (await stat(path).catch(() => undefined)) {
+      throw new LibvirtError("AlreadyExists", `volume ${path} already exists: delete it first or choose another diskID`);
+    }
+    return path;
+  }
+
+  async #confined(path: string, operation: string): Promise<string> {
+    const real = await resolveReal(path);
+    if (!liesInside(await resolveReal(this.#poolPath), real)) {
+      throw new LibvirtError(
+        "OutsideStorage",
+        `${operation}: "${path}" is outside storage pool "${this.#options.storagePool}" (${this.#poolPath}); ` +
+          "landfall only deletes files inside its pool",
+      );
+    }
+    return real;
+  }
+
+  async #moveInto(source: string, destination: string, format: string): Promise<void> {
+    try {
+      await rename(source, destination);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+      // Different filesystem: copy (sparse, via qemu-img), then consume the source as asked.
+      await this.#qemuImg.convert(source, format, destination, format);
+      await rm(source, { force: true });
+    }
+  }
+
+  async #refreshPool(): Promise<void> {
+    // A pool that was never ensured has nothing to refresh; the file is in place either way.
+    await this.#virsh.poolCommand(this.#options.storagePool, "pool-refresh").catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+
+  async #describeVolume(diskID: string, path: string, format: string): Promise<ImportedVolume> {
+    const info = await this.#qemuImg.info(path, format);
+    return { diskID, path, format, virtualSizeBytes: info.virtualSizeBytes };
+  }
+}

@@ -1,0 +1,130 @@
+// A thin virsh client: one method per virsh command landfall uses, every call through the bounded runner.
+// Domains are addressed by UUID wherever we have it (names are the caller's and may be reused).
+import { LibvirtError } from "./errors.ts";
+import type { ProcessRunner, RunResult } from "./process.ts";
+
+/** libvirt reports a missing domain or pool with these phrases (VIR_ERR_NO_DOMAIN / VIR_ERR_NO_STORAGE_POOL). */
+export function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof LibvirtError &&
+    /Domain not found|no domain with matching|Storage pool not found|no storage pool with matching/i.test(error.stderr)
+  );
+}
+
+export interface PoolInfo {
+  name: string;
+  state: string;
+  autostart: boolean;
+  capacityBytes: number;
+  availableBytes: number;
+}
+
+/** `virsh pool-info --bytes` → PoolInfo. */
+export function parsePoolInfo(output: string): PoolInfo {
+  const fields = new Map<string, string>();
+  for (const line of output.split("\n")) {
+    const at = line.indexOf(":");
+    if (at > 0) fields.set(line.slice(0, at).trim().toLowerCase(), line.slice(at + 1).trim());
+  }
+  const bytes = (key: string) => Number.parseInt(fields.get(key) ?? "0", 10) || 0;
+  return {
+    name: fields.get("name") ?? "",
+    state: fields.get("state") ?? "",
+    autostart: fields.get("autostart") === "yes",
+    capacityBytes: bytes("capacity"),
+    availableBytes: bytes("available"),
+  };
+}
+
+export class Virsh {
+  readonly uri: string;
+  readonly #runner: ProcessRunner;
+
+  constructor(uri: string, runner: ProcessRunner) {
+    this.uri = uri;
+    this.#runner = runner;
+  }
+
+  run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    return this.#runner.run("virsh", ["-c", this.uri, ...args], options);
+  }
+
+  async version(): Promise<string> {
+    return (await this.run(["version"], { timeoutMs: 15_000 })).stdout;
+  }
+
+  /** Live XML for running domains (labels set with --live show there), persistent XML otherwise. */
+  async dumpXML(domain: string, options: { inactive?: boolean } = {}): Promise<string> {
+    const args = ["dumpxml", domain];
+    if (options.inactive) args.push("--inactive");
+    return (await this.run(args)).stdout;
+  }
+
+  async domstate(domain: string): Promise<string> {
+    return (await this.run(["domstate", domain])).stdout;
+  }
+
+  async listUUIDs(): Promise<string[]> {
+    const { stdout } = await this.run(["list", "--all", "--uuid"]);
+    return stdout
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean);
+  }
+
+  /** Defines from stdin: the XML never touches a shell or a temporary file. */
+  async define(xml: string): Promise<void> {
+    await this.run(["define", "/dev/stdin"], { input: xml });
+  }
+
+  async power(domain: string, command: "start" | "resume" | "shutdown" | "destroy" | "reboot"): Promise<void> {
+    await this.run([command, domain]);
+  }
+
+  async undefine(domain: string, options: { nvram: boolean }): Promise<void> {
+    const args = ["undefine", domain, "--managed-save", "--snapshots-metadata", "--checkpoints-metadata"];
+    if (options.nvram) args.push("--nvram");
+    await this.run(args);
+  }
+
+  /** Replaces the metadata element of `namespace` (bound to prefix `key`) in the chosen definitions. */
+  async setMetadata(
+    domain: string,
+    namespace: string,
+    key: string,
+    xml: string,
+    scope: { live: boolean; config: boolean },
+  ): Promise<void> {
+    const args = ["metadata", domain, "--uri", namespace, "--key", key, "--set", xml];
+    if (scope.live) args.push("--live");
+    if (scope.config) args.push("--config");
+    await this.run(args);
+  }
+
+  async poolInfo(pool: string): Promise<PoolInfo> {
+    return parsePoolInfo((await this.run(["pool-info", pool, "--bytes"])).stdout);
+  }
+
+  async poolXML(pool: string): Promise<string> {
+    return (await this.run(["pool-dumpxml", pool])).stdout;
+  }
+
+  async definePoolDir(pool: string, dir: string): Promise<void> {
+    await this.run(["pool-define-as", pool, "dir", "--target", dir]);
+  }
+
+  async poolCommand(pool: string, command: "pool-build" | "pool-start" | "pool-autostart" | "pool-refresh"): Promise<void> {
+    await this.run([command, pool]);
+  }
+
+  async volPath(pool: string, volume: string): Promise<string> {
+    return (await this.run(["vol-path", "--pool", pool, volume])).stdout.trim();
+  }
+}
+
+/** The directory a `dir` pool keeps its volumes in (`<pool><target><path>`). */
+export function poolTargetPath(xml: string): string {
+  const match = /<target>\s*<path>([^<]*)<\/path>/.exec(xml);
+  if (!match) throw new LibvirtError("InvalidArgument", "storage pool XML has no <target><path>: is it a dir pool?");
+  return match[1].trim();
+}

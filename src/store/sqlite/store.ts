@@ -1,0 +1,174 @@
+// The embedded ResourceStore: Kubernetes API semantics (object-rules.ts) over one SQLite file with a global
+// revision counter and an event history that watchers replay.
+import { randomUUID } from "node:crypto";
+import { ApiError } from "../../api/errors.ts";
+import { KINDS } from "../../api/kinds.ts";
+import { DEFAULT_NAMESPACE, type KubeObject } from "../../api/meta.ts";
+import { decodeContinue, encodeContinue, type ListPosition } from "../continue-token.ts";
+import { labelSelectorMatcher } from "../selector.ts";
+import type { DeleteOptions, ListOptions, ListResult, ResourceStore, WatchEvent, WatchEventType, WatchOptions } from "../types.ts";
+import { objectCodec } from "./codec.ts";
+import { StoreDatabase } from "./database.ts";
+import { planCreate, planDelete, planStatusUpdate, planUpdate, requireIdentity, timestamp, type WritePlan } from "./object-rules.ts";
+import { normalizeSecret, secretSealer } from "./secret-at-rest.ts";
+import { Wakeups } from "./wakeups.ts";
+import { watchKind } from "./watch.ts";
+
+export interface SqliteStoreOptions {
+  /** Database file, or ":memory:". */
+  path: string;
+  /** 32 bytes: Secrets' data is sealed with AES-256-GCM in the file. Without it Secrets are stored as given. */
+  secretKey?: Uint8Array;
+  /** Keep at least this many latest events for watchers (default 10,000). */
+  historyLimit?: number;
+  /** Keep every event at least this long (default 10 minutes). */
+  historyRetentionMs?: number;
+}
+
+/** The sqlite store adds one operation to ResourceStore: forgetting history on demand (tests, maintenance). */
+export interface SqliteStore extends ResourceStore {
+  /** Drops all watch history up to the current revision; watches from older revisions then get Gone. */
+  compactHistory(): Promise<void>;
+}
+
+const LIST_PAGE = 500;
+
+const hasStatus = (kind: string): boolean => KINDS.find((k) => k.kind === kind)?.hasStatus ?? true;
+
+function labelsJson(obj: KubeObject | undefined): string | null {
+  return obj === undefined ? null : JSON.stringify(obj.metadata.labels ?? {});
+}
+
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  const db = new StoreDatabase(options.path, {
+    minEvents: options.historyLimit ?? 10_000,
+    minAgeMs: options.historyRetentionMs ?? 10 * 60_000,
+  });
+  const codec = objectCodec(secretSealer(options.secretKey));
+  const wakeups = new Wakeups();
+
+  const ensureOpen = () => {
+    if (wakeups.closed) throw new ApiError("ServiceUnavailable", "the store is closed");
+  };
+
+  const readCurrent = (kind: string, namespace: string, name: string): KubeObject => {
+    const row = db.get(kind, namespace, name);
+    if (!row) throw notFoundError(kind, namespace, name);
+    return codec.decode(row.body);
+  };
+
+  /** Reads the current object, plans the write with `plan`, and commits it with its event in one transaction. */
+  const write = (kind: string, namespace: string, name: string, plan: (current: KubeObject | undefined) => WritePlan): KubeObject => {
+    ensureOpen();
+    const { revision, result } = db.transact((rev) => {
+      const row = db.get(kind, namespace, name);
+      const current = row ? codec.decode(row.body) : undefined;
+      const decided = plan(current);
+      if (decided.action === "unchanged") return { result: decided.object };
+      const object: KubeObject = { ...decided.object, metadata: { ...decided.object.metadata, resourceVersion: String(rev) } };
+      const type: WatchEventType = decided.action === "remove" ? "DELETED" : current ? "MODIFIED" : "ADDED";
+      const body = codec.encode(object);
+      return { result: object, record: { kind, namespace, name, type, body, prevLabels: labelsJson(current) } };
+    });
+    if (revision !== undefined) wakeups.notify(kind);
+    return result;
+  };
+
+  const existing = (current: KubeObject | undefined, kind: string, namespace: string, name: string): KubeObject => {
+    if (current === undefined) throw notFoundError(kind, namespace, name);
+    return current;
+  };
+
+  const prepare = (obj: KubeObject): KubeObject => (obj.kind === "Secret" ? normalizeSecret(obj) : obj);
+
+  const store: SqliteStore = {
+    async get<T extends KubeObject = KubeObject>(kind: string, namespace: string, name: string): Promise<T> {
+      ensureOpen();
+      return readCurrent(kind, namespace || DEFAULT_NAMESPACE, name) as T;
+    },
+
+    async list<T extends KubeObject = KubeObject>(kind: string, opts: ListOptions = {}): Promise<ListResult<T>> {
+      ensureOpen();
+      const matches = labelSelectorMatcher(opts.labelSelector);
+      const limit = opts.limit ?? 0;
+      if (!Number.isInteger(limit) || limit < 0) throw new ApiError("BadRequest", `limit ${limit} must be a non-negative integer (0: no limit)`);
+      let after: ListPosition | undefined = opts.continue ? decodeContinue(opts.continue) : undefined;
+      const resourceVersion = String(db.revision());
+      const items: T[] = [];
+      // One synchronous pass: no write can interleave, so the page is consistent with resourceVersion.
+      for (;;) {
+        const rows = db.list(kind, opts.namespace, after, LIST_PAGE);
+        for (const row of rows) {
+          const obj = codec.decode(row.body);
+          if (!matches(obj.metadata.labels)) continue;
+          if (limit > 0 && items.length === limit) {
+            const last = items[items.length - 1].metadata;
+            return { items, resourceVersion, continue: encodeContinue({ namespace: last.namespace ?? "", name: last.name }) };
+          }
+          items.push(obj as T);
+        }
+        if (rows.length < LIST_PAGE) return { items, resourceVersion };
+        const last = rows[rows.length - 1];
+        after = { namespace: last.namespace, name: last.name };
+      }
+    },
+
+    async create<T extends KubeObject>(obj: T): Promise<T> {
+      const { kind, namespace, name } = requireIdentity(obj);
+      const stored = planCreate(prepare(obj), { uid: randomUUID(), now: timestamp(new Date()) });
+      return write(kind, namespace, name, (current) => {
+        if (current) throw alreadyExistsError(kind, namespace, name);
+        return { action: "write", object: stored };
+      }) as T;
+    },
+
+    async update<T extends KubeObject>(obj: T): Promise<T> {
+      const { kind, namespace, name } = requireIdentity(obj);
+      const incoming = prepare(obj);
+      return write(kind, namespace, name, (current) => planUpdate(existing(current, kind, namespace, name), incoming)) as T;
+    },
+
+    async updateStatus<T extends KubeObject>(obj: T): Promise<T> {
+      const { kind, namespace, name } = requireIdentity(obj);
+      return write(kind, namespace, name, (current) => planStatusUpdate(existing(current, kind, namespace, name), obj, hasStatus(kind))) as T;
+    },
+
+    async delete<T extends KubeObject = KubeObject>(kind: string, namespace: string, name: string, opts: DeleteOptions = {}): Promise<T> {
+      const ns = namespace || DEFAULT_NAMESPACE;
+      const now = timestamp(new Date());
+      return write(kind, ns, name, (current) => planDelete(existing(current, kind, ns, name), now, opts.resourceVersion)) as T;
+    },
+
+    watch<T extends KubeObject = KubeObject>(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent<T>> {
+      ensureOpen();
+      return watchKind({ db, codec, wakeups }, kind, opts) as AsyncIterable<WatchEvent<T>>;
+    },
+
+    async revision(): Promise<string> {
+      ensureOpen();
+      return String(db.revision());
+    },
+
+    async compactHistory(): Promise<void> {
+      ensureOpen();
+      db.compactAll();
+    },
+
+    async close(): Promise<void> {
+      wakeups.close();
+      db.close();
+    },
+  };
+  return store;
+}
+
+function alreadyExistsError(kind: string, namespace: string, name: string): ApiError {
+  return new ApiError("AlreadyExists", `${kind} "${name}" already exists in namespace "${namespace}"; update it or pick another name`, {
+    kind,
+    name,
+  });
+}
+
+function notFoundError(kind: string, namespace: string, name: string): ApiError {
+  return new ApiError("NotFound", `${kind} "${name}" not found in namespace "${namespace}"`, { kind, name });
+}
