@@ -1,6 +1,9 @@
-// A deterministic, offset-addressable disk of any size that holds no memory: used by the pipeline's tests
-// and the benchmark. Data regions are AES-128-CTR keystream (every 16-byte block differs, so a reordering
-// bug changes the hash), alternating with all-zero regions so sparse handling is exercised.
+// A deterministic, offset-addressable disk of any size that holds almost no memory: used by the pipeline's
+// tests and the benchmark. Data regions alternate with all-zero regions (sparse handling is exercised).
+// Data at offset o is pattern[o mod PATTERN_BYTES]: the pattern is AES-CTR keystream and its length is no
+// multiple of any chunk size, so every chunk differs and a reordering bug changes the hash. Pieces are views
+// of one immutable pattern (and one zero buffer), so the reader itself makes no garbage and memory tests
+// measure the pipeline, not this fixture.
 import { createCipheriv, createHash } from "node:crypto";
 import type { DiskReader } from "../providers/contract.ts";
 
@@ -14,22 +17,18 @@ export interface SyntheticDiskOptions {
   pieceBytes?: number;
 }
 
-const KEY_BYTES = 16;
+const PATTERN_BYTES = 1024 * 1024 + 4099;
 
-function keystreamAt(seed: number, offset: number, length: number): Buffer {
-  const key = Buffer.alloc(KEY_BYTES);
+function patternFor(seed: number): Buffer {
+  const key = Buffer.alloc(16);
   key.writeUInt32BE(seed >>> 0, 0);
-  const aligned = offset - (offset % 16);
-  const iv = Buffer.alloc(16);
-  // CTR increments the whole IV as a 128-bit big-endian counter: IV = offset/16 starts at that offset.
-  iv.writeBigUInt64BE(BigInt(aligned / 16), 8);
-  const cipher = createCipheriv("aes-128-ctr", key, iv);
-  const stream = cipher.update(Buffer.alloc(offset - aligned + length));
-  return stream.subarray(offset - aligned);
+  return createCipheriv("aes-128-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(PATTERN_BYTES));
 }
 
 export function syntheticDisk(options: SyntheticDiskOptions): DiskReader {
   const { sizeBytes, regionBytes = 1024 * 1024, seed = 1, pieceBytes = 256 * 1024 } = options;
+  const pattern = patternFor(seed);
+  const zeros = Buffer.alloc(pieceBytes);
   return {
     sizeBytes,
     async *readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
@@ -40,9 +39,14 @@ export function syntheticDisk(options: SyntheticDiskOptions): DiskReader {
       for (let at = offset; at < end; ) {
         signal?.throwIfAborted();
         const regionEnd = (Math.floor(at / regionBytes) + 1) * regionBytes;
-        const n = Math.min(pieceBytes, end - at, regionEnd - at);
-        const isData = Math.floor(at / regionBytes) % 2 === 0;
-        yield isData ? keystreamAt(seed, at, n) : Buffer.alloc(n);
+        let n = Math.min(pieceBytes, end - at, regionEnd - at);
+        if (Math.floor(at / regionBytes) % 2 === 0) {
+          const from = at % PATTERN_BYTES;
+          n = Math.min(n, PATTERN_BYTES - from);
+          yield pattern.subarray(from, from + n);
+        } else {
+          yield zeros.subarray(0, n);
+        }
         at += n;
         // Let other ranges and timers run, as a network reader would.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -57,4 +61,11 @@ export async function readerSha256(reader: DiskReader): Promise<string> {
   const hash = createHash("sha256");
   for await (const piece of reader.readRange(0, reader.sizeBytes)) hash.update(piece);
   return `sha256:${hash.digest("hex")}`;
+}
+
+/** A reader's whole content in memory: only for small test disks. */
+export async function readerBytes(reader: DiskReader): Promise<Buffer> {
+  const pieces: Uint8Array[] = [];
+  for await (const piece of reader.readRange(0, reader.sizeBytes)) pieces.push(piece);
+  return Buffer.concat(pieces);
 }

@@ -68,29 +68,28 @@ describe("WorkQueue", () => {
     assert.equal(clock.pending, 0);
   });
 
-  it("addRateLimited backs off exponentially per key until forget", () => {
+  it("addRateLimited backs off exponentially per key until forget", async () => {
     const clock = new FakeClock();
     const q = new WorkQueue({ clock, backoff: { baseMs: 200, maxMs: 1000, ...noJitter } });
-    const dueAfter = (key: string): number => {
+    // Measures in 10 ms steps how long a rate-limited add takes to become ready, then processes it.
+    const dueAfter = async (key: string): Promise<number> => {
       q.addRateLimited(key);
       let waited = 0;
-      while (q.length === 0) {
+      while (q.length === 0 && waited < 10_000) {
         clock.advance(10);
         waited += 10;
       }
+      q.done((await q.get())!);
       return waited;
     };
     const delays: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      delays.push(dueAfter("ns/a"));
-      void q.get().then((k) => q.done(k!));
-    }
+    for (let i = 0; i < 5; i++) delays.push(await dueAfter("ns/a"));
     assert.deepEqual(delays, [200, 400, 800, 1000, 1000]);
     assert.equal(q.numRequeues("ns/a"), 5);
     assert.equal(q.numRequeues("ns/other"), 0, "per key");
     q.forget("ns/a");
     assert.equal(q.numRequeues("ns/a"), 0);
-    assert.equal(dueAfter("ns/a"), 200, "back to the base delay after forget");
+    assert.equal(await dueAfter("ns/a"), 200, "back to the base delay after forget");
   });
 
   it("shutDown resolves waiting workers with undefined and ignores later adds", async () => {

@@ -30,7 +30,9 @@ export function discovery(core: boolean) {
 }
 
 export function buildServer(opts: ServerOptions): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, return503OnClosing: true });
+  const common = { logger: opts.logger ?? false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, return503OnClosing: true };
+  // One instance type for both transports: routes and hooks do not depend on TLS.
+  const app = (opts.https ? Fastify({ ...common, https: opts.https }) : Fastify(common)) as unknown as FastifyInstance;
   const watches: WatchRegistry = new Set();
   const registry = opts.metricsRegistry ?? new Registry();
 

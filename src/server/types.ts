@@ -43,6 +43,8 @@ export interface ServerOptions {
   version: string;
   /** Extra endpoints from the composition root (inventory, power actions); helpers.jsonRoute adds auth. */
   routes?: (app: FastifyInstance, helpers: RouteHelpers) => void;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  https?: { cert: Buffer | string; key: Buffer | string };
   /** Fastify logger; off by default. */
   logger?: boolean;
 }

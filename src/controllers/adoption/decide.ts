@@ -14,10 +14,6 @@ import type { Provider } from "../../api/provider.ts";
 import type { DataDisk, DiskFormat, VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetVM } from "../../providers/contract.ts";
-import { type AdoptionPlan, claimedPlanOf, planAdmits, plansFromVMImports } from "./plans.ts";
-
-export type { AdoptionPlan } from "./plans.ts";
-export { FORKLIFT_LABELS, forkliftClaim, planFromVMImport } from "./plans.ts";
 
 export type AdoptionAction =
   | { type: "set-labels"; uuid: string; labels: Record<string, string | null> }
@@ -60,7 +56,7 @@ export interface AdoptionInput {
   /** VirtualMachines landfall manages (any namespace); matched to live VMs by `status.providerID`. */
   managed: VirtualMachine[];
   imports: VMImport[];
-  /** Forklift Plans seen on a KubeVirt target, already converted (see plans.ts). */
+  /** Forklift Plans seen on a KubeVirt target, converted with planFromForkliftPlan. */
   forkliftPlans?: AdoptionPlan[];
   configMaps: ConfigMap[];
   requests?: AdoptionRequest[];
@@ -196,10 +192,129 @@ function powerStateOf(live: TargetVM): { powerState?: "On" | "Off" } {
 
 const SOURCE_TYPES: Record<string, string> = { vsphere: "vmware", proxmox: "proxmox", libvirt: "libvirt", kubevirt: "kubevirt" };
 
+/**
+ * A plan VMs may be adopted for: a landfall VMImport, or a Forklift Plan seen on a KubeVirt target (converted with
+ * planFromForkliftPlan by the provider that lists it).
+ */
+export interface AdoptionPlan {
+  kind: "VMImport" | "Plan";
+  name: string;
+  uid?: string;
+  namespace: string;
+  targetNamespace: string;
+  adoptionEnabled: boolean;
+  sourceProvider?: string;
+  /** Source VMs the plan lists (and, for a VMImport, the target names it gives them). */
+  vms: Array<{ id?: string; name?: string }>;
+  /** VirtualMachines the plan created itself (a VMImport's status.vms[].targetName in its target namespace). */
+  created: LiveLocation[];
+}
+
+export function planFromVMImport(vmi: VMImport): AdoptionPlan {
+  const namespace = vmi.metadata.namespace ?? "default";
+  const targetNamespace = vmi.spec.target.namespace ?? namespace;
+  const status = vmi.status?.vms ?? [];
+  return {
+    kind: "VMImport",
+    name: vmi.metadata.name,
+    uid: vmi.metadata.uid,
+    namespace,
+    targetNamespace,
+    adoptionEnabled: vmi.spec.adoption?.enabled ?? true,
+    sourceProvider: vmi.spec.source.providerRef.name,
+    vms: [
+      ...vmi.spec.vms.map((v) => ({ id: v.id, name: v.name })),
+      ...status.map((v) => ({ id: v.id, name: v.name })),
+      ...status.map((v) => ({ name: v.targetName })),
+    ],
+    created: status.filter((v) => v.migration).map((v) => ({ namespace: targetNamespace, name: v.targetName })),
+  };
+}
+
+const ADOPTION_ENABLED = "vm-import.cozystack.io/adoption-enabled";
+const TARGET_NAMESPACE = "vm-import.cozystack.io/target-namespace";
+
+/** A forklift.konveyor.io Plan as a KubeVirt provider lists it (only the fields adoption reads). */
+export interface ForkliftPlanObject {
+  metadata: { name: string; namespace?: string; uid?: string; annotations?: Record<string, string> };
+  spec: { targetNamespace?: string; vms?: Array<{ id?: string; name?: string }>; provider?: { source?: { name?: string } } };
+}
+
+/** Without Cozystack's annotation a Plan was not made for adoption: adopt only when it says "true". */
+export function planFromForkliftPlan(plan: ForkliftPlanObject): AdoptionPlan {
+  const namespace = plan.metadata.namespace ?? "default";
+  const a = plan.metadata.annotations ?? {};
+  return {
+    kind: "Plan",
+    name: plan.metadata.name,
+    uid: plan.metadata.uid,
+    namespace,
+    targetNamespace: plan.spec.targetNamespace ?? a[TARGET_NAMESPACE] ?? namespace,
+    adoptionEnabled: a[ADOPTION_ENABLED] === "true",
+    sourceProvider: plan.spec.provider?.source?.name,
+    vms: (plan.spec.vms ?? []).map((v) => ({ id: v.id, name: v.name })),
+    created: [],
+  };
+}
+
+/** Labels Forklift puts on the KubeVirt VMs it creates: the design note's, and released Forklift's (plan = Plan UID). */
+export const FORKLIFT_LABELS = {
+  planName: "forklift.konveyor.io/plan",
+  vmName: "forklift.konveyor.io/vm-name",
+  planUID: "plan",
+  migration: "migration",
+  vmID: "vmID",
+} as const;
+
+/** What a VM's labels claim about the plan that made it. Every field is a claim to verify, not a fact. */
+export interface PlanClaim {
+  planName?: string;
+  planUID?: string;
+  vmID?: string;
+  vmName?: string;
+  migration?: string;
+}
+
+/** Recognises a Forklift-created VM by its labels; undefined when it carries none. */
+export function forkliftClaim(labels: Record<string, string>): PlanClaim | undefined {
+  const planName = labels[FORKLIFT_LABELS.planName];
+  const planUID = labels[FORKLIFT_LABELS.planUID];
+  if (!planName && !planUID) return undefined;
+  const claim: PlanClaim = { planName, planUID, vmID: labels[FORKLIFT_LABELS.vmID], vmName: labels[FORKLIFT_LABELS.vmName], migration: labels[FORKLIFT_LABELS.migration] };
+  return Object.fromEntries(Object.entries(claim).filter(([, v]) => v !== undefined)) as PlanClaim;
+}
+
+/** A plan claim from Forklift's labels or landfall's own (`<prefix>/vm-import`, `<prefix>/original-plan`). */
+function claimedPlanOf(labels: Record<string, string>, conventions: Conventions): PlanClaim | undefined {
+  const forklift = forkliftClaim(labels);
+  if (forklift) return forklift;
+  const k = keys(conventions);
+  const planName = labels[k.vmImport] ?? labels[k.originalPlan];
+  return planName ? { planName } : undefined;
+}
+
+/** Verifies a claim: the plan exists, the VM lives in its own or target namespace, lists the VM, allows adoption. */
+function planAdmits(plans: AdoptionPlan[], claim: PlanClaim, at: LiveLocation): { plan?: AdoptionPlan; reason: string } {
+  const named = claim.planUID ? `plan UID ${claim.planUID}` : `plan "${claim.planName}"`;
+  const candidates = plans.filter((p) => (claim.planUID ? p.uid === claim.planUID : p.name === claim.planName));
+  if (!candidates.length) return { reason: `claims ${named}, which does not exist` };
+  const local = candidates.filter((p) => p.namespace === at.namespace || p.targetNamespace === at.namespace);
+  if (!local.length) {
+    const where = candidates.map((p) => `${p.namespace}→${p.targetNamespace}`).join(", ");
+    return { reason: `claims ${named} (${where}) but lives in namespace ${at.namespace}: a plan label is a claim anyone can write` };
+  }
+  const listed = local.find((p) =>
+    p.vms.some((v) => (claim.vmID && v.id === claim.vmID) || (claim.vmName && v.name === claim.vmName) || (p.kind === "VMImport" && v.name === at.name)),
+  );
+  if (!listed) return { reason: `claims ${named}, which does not list it (vmID ${claim.vmID ?? "-"}, name ${claim.vmName ?? at.name})` };
+  if (!listed.adoptionEnabled) return { reason: `${listed.kind} ${listed.namespace}/${listed.name} has adoption disabled` };
+  return { plan: listed, reason: `listed in ${listed.kind} ${listed.namespace}/${listed.name} and lives in its namespace ${at.namespace}` };
+}
+
 /** Decides, for every live VM, whether to adopt it, whether it is adopted already, or why it is left alone. */
 export function decideAdoption(input: AdoptionInput): AdoptionDecision[] {
   const locate = input.locate ?? libvirtLocation;
-  const plans = [...plansFromVMImports(input.imports), ...(input.forkliftPlans ?? [])];
+  const plans = [...input.imports.map(planFromVMImport), ...(input.forkliftPlans ?? [])];
   const byUUID = new Map<string, VirtualMachine>();
   for (const vm of input.managed) {
     if (vm.status?.providerID && vm.spec.providerRef.name === input.providerName) byUUID.set(vm.status.providerID, vm);
@@ -246,7 +361,7 @@ function decideForeign(input: AdoptionInput, plans: AdoptionPlan[], live: Target
   } else {
     const claim = claimedPlanOf(live.labels, input.conventions);
     if (!claim) return { ...base, decision: "ignore", reason: "not managed, no plan claim and no adoption request", actions: [] };
-    const verdict = planAdmits(plans, claim, live, at.namespace);
+    const verdict = planAdmits(plans, claim, at);
     if (!verdict.plan) return { ...base, decision: "ignore", reason: verdict.reason, actions: [] };
     plan = verdict.plan.name;
     sourceType = sourceTypeOf(input, verdict.plan.sourceProvider);

@@ -74,9 +74,14 @@ function runOnce(command: string, args: string[], options: RunOptions): Promise<
     const child = spawn(command, args, {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, LC_ALL: "C" },
-      timeout: timeoutMs,
-      killSignal: "SIGKILL",
     });
+    // Our own timer rather than spawn's `timeout`: that one stays armed after a failed spawn (ENOENT) and
+    // keeps the process alive for the whole timeout.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -85,14 +90,16 @@ function runOnce(command: string, args: string[], options: RunOptions): Promise<
       // The child may exit before reading its input; the exit code tells what went wrong.
     });
     child.on("error", (error) => {
+      clearTimeout(timer);
       reject(new LibvirtError("CommandFailed", `${display}: ${error.message}`, { cause: error }));
     });
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       const stdout = Buffer.concat(out).toString("utf8");
       const stderr = Buffer.concat(err).toString("utf8").trim();
       if (code === 0) {
         resolve({ stdout, stderr });
-      } else if (signal === "SIGKILL" && code === null) {
+      } else if (timedOut) {
         reject(
           new LibvirtError("Timeout", `${display}: no answer within ${timeoutMs} ms${stderr ? `: ${stderr}` : ""}`, {
             stderr,

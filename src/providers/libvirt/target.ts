@@ -183,6 +183,9 @@ class LibvirtTarget implements TargetProvider {
     }
     await mkdir(this.#consoleLogDir, { recursive: true });
     const consoleLogPath = join(this.#consoleLogDir, `${spec.name}.log`);
+    // A new domain starts with an empty console: a log left by an earlier domain of the same name would
+    // otherwise show output this guest never printed.
+    await rm(consoleLogPath, { force: true });
     await this.#virsh.define(buildDomainXML(spec, { domainType: this.#domainType, consoleLogPath }));
     const vm = await this.getVM({ name: spec.name });
     if (!vm) throw new LibvirtError("NotFound", `domain "${spec.name}" vanished right after virsh define`);

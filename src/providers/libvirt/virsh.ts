@@ -1,5 +1,8 @@
 // A thin virsh client: one method per virsh command landfall uses, every call through the bounded runner.
 // Domains are addressed by UUID wherever we have it (names are the caller's and may be reused).
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { LibvirtError } from "./errors.ts";
 import type { ProcessRunner, RunResult } from "./process.ts";
 
@@ -7,7 +10,7 @@ import type { ProcessRunner, RunResult } from "./process.ts";
 export function isNotFound(error: unknown): boolean {
   return (
     error instanceof LibvirtError &&
-    /Domain not found|no domain with matching|Storage pool not found|no storage pool with matching/i.test(error.stderr)
+    /Domain not found|no domain with matching|failed to get domain|Storage pool not found|no storage pool with matching|failed to get pool/i.test(error.stderr)
   );
 }
 
@@ -72,9 +75,19 @@ export class Virsh {
       .filter(Boolean);
   }
 
-  /** Defines from stdin: the XML never touches a shell or a temporary file. */
+  /**
+   * Defines from a private temporary file. Not /dev/stdin: Node's stdio "pipes" are socketpairs, which
+   * virsh cannot open by path (ENXIO).
+   */
   async define(xml: string): Promise<void> {
-    await this.run(["define", "/dev/stdin"], { input: xml });
+    const dir = await mkdtemp(join(tmpdir(), "landfall-domain-"));
+    try {
+      const file = join(dir, "domain.xml");
+      await writeFile(file, xml, { mode: 0o600 });
+      await this.run(["define", file]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async power(domain: string, command: "start" | "resume" | "shutdown" | "destroy" | "reboot"): Promise<void> {

@@ -43,6 +43,15 @@ export function sdkUrl(endpoint: string): URL {
   return url;
 }
 
+/** The `name=value` of the vSphere session cookie in Set-Cookie header(s), quotes kept as the server sent them. */
+export function sessionCookieFrom(header: string | string[] | undefined): string | undefined {
+  for (const line of header === undefined ? [] : Array.isArray(header) ? header : [header]) {
+    const match = new RegExp(`(?:^|;\\s*)(${SESSION_COOKIE}=[^;]*)`).exec(line);
+    if (match) return match[1].trim();
+  }
+  return undefined;
+}
+
 export class VsphereClient {
   readonly url: URL;
   readonly trust: TrustedDispatcher;
@@ -77,7 +86,7 @@ export class VsphereClient {
       dispatcher: this.trust.agent,
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
-    this.rememberSessionCookie(response.headers["set-cookie"]);
+    this.cookie = sessionCookieFrom(response.headers["set-cookie"]) ?? this.cookie;
     const body = await response.body.text();
     if (response.statusCode !== 200 && response.statusCode !== 500) {
       throw new SourceProviderError(
@@ -86,13 +95,6 @@ export class VsphereClient {
       );
     }
     return parseSoapResponse(method, body);
-  }
-
-  private rememberSessionCookie(header: string | string[] | undefined): void {
-    for (const line of header === undefined ? [] : Array.isArray(header) ? header : [header]) {
-      const match = new RegExp(`(?:^|;\\s*)(${SESSION_COOKIE}=[^;]*)`).exec(line);
-      if (match) this.cookie = match[1];
-    }
   }
 
   async serviceContent(signal?: AbortSignal): Promise<ServiceContent> {

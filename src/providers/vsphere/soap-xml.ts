@@ -97,9 +97,9 @@ export function parseSoapResponse(method: string, xml: string): XmlNode {
 function faultFrom(method: string, fault: XmlNode): VsphereFault {
   const detail = fault.detail ?? {};
   // The detail holds one element, e.g. <InvalidLoginFault xsi:type="InvalidLogin"/>.
-  const [detailName, detailValue] = Object.entries(detail).find(([k]) => !k.startsWith("@_")) ?? [];
-  let faultType = "";
-  if (detailValue && typeof detailValue === "object") faultType = String(detailValue["@_type"] ?? "");
+  const entry: [string, XmlNode] | undefined = Object.entries(detail).find(([k]) => !k.startsWith("@_"));
+  const [detailName, detailValue] = entry ?? ["", undefined];
+  let faultType = xsiType(detailValue);
   if (!faultType && detailName) faultType = detailName.replace(/Fault$/, "");
   const message = text(fault.faultstring) || faultType || "unknown fault";
   return new VsphereFault(method, faultType || "SystemError", message, detailValue);

@@ -76,6 +76,8 @@ export function createTrustedDispatcher(options: TlsOptions, timeouts: { connect
     rejectUnauthorized: false,
     ...(options.caBundle ? { ca: options.caBundle } : {}),
     timeout: timeouts.connectMs,
+    // A resumed TLS session carries no peer certificate to check, so every connection does a full handshake.
+    maxCachedSessions: 0,
   });
   const agent = new Agent({
     connect: (opts, callback) => {

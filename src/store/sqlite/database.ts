@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_kind ON events (kind, rv);
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-INSERT OR IGNORE INTO counters (key, value) VALUES ('revision', 0), ('compacted', 0);
+INSERT OR IGNORE INTO counters (key, value) VALUES ('revision', 0);
+CREATE TABLE IF NOT EXISTS compacted (kind TEXT PRIMARY KEY, rv INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 export interface WriteRecord {
@@ -80,22 +81,26 @@ export class StoreDatabase {
         "SELECT rv, type, body, prev_labels AS prevLabels FROM events WHERE kind = ? AND namespace = ? AND rv > ? ORDER BY rv LIMIT ?",
       ),
       oldestEvent: p("SELECT rv, at FROM events ORDER BY rv LIMIT 1"),
-      lastCompactable: p("SELECT max(rv) AS rv FROM events WHERE rv <= ? AND at < ?"),
+      lastCompactable: p("SELECT max(rv) AS rv FROM events WHERE rv <= ? AND at <= ?"),
       dropEvents: p("DELETE FROM events WHERE rv <= ?"),
+      droppedByKind: p(
+        "INSERT INTO compacted (kind, rv) SELECT kind, max(rv) FROM events WHERE rv <= ? GROUP BY kind ON CONFLICT (kind) DO UPDATE SET rv = max(rv, excluded.rv)",
+      ),
+      compactedFor: p("SELECT rv FROM compacted WHERE kind = ?"),
     };
   }
 
-  #counter(key: "revision" | "compacted"): number {
-    return Number((this.#stmt.counter.get(key) as { value: number }).value);
-  }
-
   revision(): number {
-    return this.#counter("revision");
+    return Number((this.#stmt.counter.get("revision") as { value: number }).value);
   }
 
-  /** Events at or below this revision are gone from the history. */
-  compacted(): number {
-    return this.#counter("compacted");
+  /**
+   * Events of `kind` at or below this revision may be gone from the history. Kept per kind so that busy kinds
+   * compacting away their history never invalidate a watcher of a quiet kind.
+   */
+  compacted(kind: string): number {
+    const row = this.#stmt.compactedFor.get(kind) as { rv: number } | undefined;
+    return row === undefined ? 0 : Number(row.rv);
   }
 
   get(kind: string, namespace: string, name: string): ObjectRow | undefined {
@@ -152,14 +157,14 @@ export class StoreDatabase {
     const cutoffRv = rev - this.#policy.minEvents;
     const cutoffAt = now - this.#policy.minAgeMs;
     const oldest = this.#stmt.oldestEvent.get() as { rv: number; at: number } | undefined;
-    if (!oldest || oldest.rv > cutoffRv || oldest.at >= cutoffAt) return;
+    if (!oldest || oldest.rv > cutoffRv || oldest.at > cutoffAt) return;
     const upTo = (this.#stmt.lastCompactable.get(cutoffRv, cutoffAt) as { rv: number | null }).rv;
     if (upTo !== null) this.#dropThrough(upTo);
   }
 
   #dropThrough(rv: number): void {
+    this.#stmt.droppedByKind.run(rv);
     this.#stmt.dropEvents.run(rv);
-    if (rv > this.compacted()) this.#stmt.setCounter.run(rv, "compacted");
   }
 
   /** Forgets all history up to the current revision (watchers from older revisions then get Gone). */

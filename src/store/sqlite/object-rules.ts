@@ -18,7 +18,7 @@ export function timestamp(date: Date): string {
 
 /** JSON-shaped copy without `undefined` members, so deep comparisons match what storage round-trips. */
 export function plain<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 
 export function requireIdentity(obj: KubeObject): { kind: string; namespace: string; name: string } {

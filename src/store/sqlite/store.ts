@@ -97,7 +97,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       const items: T[] = [];
       // One synchronous pass: no write can interleave, so the page is consistent with resourceVersion.
       for (;;) {
-        const rows = db.list(kind, opts.namespace, after, LIST_PAGE);
+        const rows = db.list(kind, opts.namespace || undefined, after, LIST_PAGE);
         for (const row of rows) {
           const obj = codec.decode(row.body);
           if (!matches(obj.metadata.labels)) continue;

@@ -40,7 +40,7 @@ export function parseRevision(value: string, field: string): number {
 export function watchKind(deps: WatchDeps, kind: string, options: WatchOptions = {}): AsyncIterable<WatchEvent> {
   const { db, codec, wakeups } = deps;
   const matches = labelSelectorMatcher(options.labelSelector);
-  const namespace = options.namespace;
+  const namespace = options.namespace || undefined; // "" means all namespaces, as omitted does
   const initial: WatchEvent[] = [];
   let cursor = db.revision();
   if (options.resourceVersion === "0") {
@@ -50,7 +50,7 @@ export function watchKind(deps: WatchDeps, kind: string, options: WatchOptions =
     }
   } else if (options.resourceVersion !== undefined && options.resourceVersion !== "") {
     const from = parseRevision(options.resourceVersion, "resourceVersion");
-    if (from < db.compacted() || from > cursor) throw gone(kind, from, db.compacted(), cursor);
+    if (from < db.compacted(kind) || from > cursor) throw gone(kind, from, db.compacted(kind), cursor);
     cursor = from;
   }
   const signal = options.signal;
@@ -58,11 +58,10 @@ export function watchKind(deps: WatchDeps, kind: string, options: WatchOptions =
   async function* events(): AsyncGenerator<WatchEvent> {
     yield* initial;
     while (!signal?.aborted && !wakeups.closed) {
-      if (cursor < db.compacted()) throw gone(kind, cursor, db.compacted(), db.revision());
+      if (cursor < db.compacted(kind)) throw gone(kind, cursor, db.compacted(kind), db.revision());
       const rows = db.eventsAfter(kind, namespace, cursor, PAGE);
       if (rows.length === 0) {
-        // Caught up: nothing of this kind up to the current revision, so compaction of other kinds' events
-        // must not make this watcher Gone later. Same tick as the query, so no write can slip in between.
+        // Caught up to the current revision (same tick as the query, so no write slips in between).
         cursor = db.revision();
         await wakeups.next(kind, signal);
         continue;

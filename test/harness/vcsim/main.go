@@ -8,18 +8,26 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/find"
@@ -120,7 +128,12 @@ func run() error {
 		return err
 	}
 	defer model.Remove()
-	model.Service.TLS = new(tls.Config)
+	cert, err := selfSignedCertificate()
+	if err != nil {
+		return err
+	}
+	// Go's built-in test certificate has a 1024-bit key, which OpenSSL (Node) refuses even as a trusted CA.
+	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	// Without Listen.User the simulator accepts any credentials (FACTS.md).
 	model.Service.Listen = &url.URL{Host: "127.0.0.1:0", User: url.UserPassword(sp.Username, sp.Password)}
 	server := model.Service.NewServer()
@@ -154,8 +167,7 @@ func run() error {
 	}
 	_ = client.Logout(ctx)
 
-	cert := server.Certificate()
-	sum := sha256.Sum256(cert.Raw)
+	sum := sha256.Sum256(server.Certificate().Raw)
 	hexParts := make([]string, len(sum))
 	for i, c := range sum {
 		hexParts[i] = fmt.Sprintf("%02X", c)
@@ -167,7 +179,7 @@ func run() error {
 		Username:       sp.Username,
 		Password:       sp.Password,
 		Thumbprint:     strings.Join(hexParts, ":"),
-		CertificatePEM: pemCert(cert.Raw),
+		CertificatePEM: pemCert(server.Certificate().Raw),
 		DatastoreDir:   dsDir,
 		Datacenter:     datacenterName,
 		Datastore:      datastoreName,
@@ -398,4 +410,34 @@ func orDefault(s, d string) string {
 
 func pemCert(der []byte) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// selfSignedCertificate makes a fresh P-256 certificate for 127.0.0.1/::1/localhost that is its own CA, so a
+// test can trust it through a CA bundle as well as pin its thumbprint.
+func selfSignedCertificate() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	template := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "vcsim.landfall.test", Organization: []string{"landfall test"}},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(30 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

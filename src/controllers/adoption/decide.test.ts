@@ -1,0 +1,245 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ConfigMap } from "../../api/configmap.ts";
+import { type Conventions, PRESETS } from "../../api/conventions.ts";
+import type { Provider } from "../../api/provider.ts";
+import { validateObject as validate } from "../../api/validate.ts";
+import type { VirtualMachine } from "../../api/virtualmachine.ts";
+import type { VMImport } from "../../api/vmimport.ts";
+import type { TargetVM } from "../../providers/contract.ts";
+import {
+  type AdoptionAction,
+  type AdoptionInput,
+  adoptionConfigMap,
+  adoptionLabels,
+  decideAdoption,
+  forkliftClaim,
+  mirrorVirtualMachine,
+  planFromForkliftPlan,
+  unadoptActions,
+} from "./decide.ts";
+
+const coz: Conventions = { ...PRESETS.cozystack, managementEndpoint: "kubectl" };
+const NOW = "2026-11-23T10:00:00Z";
+
+function live(over: Partial<TargetVM> & { uuid: string; name: string }): TargetVM {
+  return {
+    state: "running",
+    cpus: 2,
+    memoryMiB: 2048,
+    firmware: "uefi",
+    disks: [
+      { path: `/var/lib/landfall/images/${over.name}-disk0.qcow2`, format: "qcow2", bus: "sata", device: "sda" },
+      { path: `/var/lib/landfall/images/${over.name}-data.raw`, format: "raw", bus: "sata", device: "sdb" },
+      { path: "/isos/tools.iso", format: "raw", bus: "sata", readonly: true },
+    ],
+    nics: [{ network: "user", macAddress: "52:54:00:AA:BB:01", model: "e1000" }],
+    labels: {},
+    ...over,
+  };
+}
+
+const vsphere: Provider = {
+  apiVersion: "landfall.dev/v1beta1",
+  kind: "Provider",
+  metadata: { name: "vcenter", namespace: "default" },
+  spec: { type: "vsphere", endpoint: "https://vc/sdk" },
+};
+
+function vmImport(name: string, namespace: string, over: Partial<VMImport["spec"]> = {}, status?: VMImport["status"]): VMImport {
+  return {
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VMImport",
+    metadata: { name, namespace, uid: `uid-${name}` },
+    spec: { source: { providerRef: { name: "vcenter" } }, vms: [{ name: "web01", id: "vm-42" }], target: { providerRef: { name: "kvm" } }, ...over },
+    ...(status ? { status } : {}),
+  };
+}
+
+function managedVM(name: string, namespace: string, uuid: string, labels?: Record<string, string>): VirtualMachine {
+  return {
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VirtualMachine",
+    metadata: { name, namespace, ...(labels ? { labels } : {}) },
+    spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: `${name}-disk0` } },
+    status: { providerID: uuid },
+  };
+}
+
+function input(over: Partial<AdoptionInput>): AdoptionInput {
+  return { conventions: coz, providerName: "kvm", liveVMs: [], managed: [], imports: [], configMaps: [], sourceProviders: [vsphere], now: NOW, ...over };
+}
+
+/** Applies the actions the way the executor would, so a second pass sees the result. */
+function execute(actions: AdoptionAction[], world: { liveVMs: TargetVM[]; managed: VirtualMachine[]; configMaps: ConfigMap[] }) {
+  for (const a of actions) {
+    if (a.type === "set-labels") {
+      const vm = world.liveVMs.find((v) => v.uuid === a.uuid)!;
+      for (const [k, v] of Object.entries(a.labels)) {
+        if (v === null) delete vm.labels[k];
+        else vm.labels[k] = v;
+      }
+    } else if (a.type === "create-configmap") world.configMaps.push(a.configMap);
+    else if (a.type === "create-virtualmachine") world.managed.push(a.virtualMachine);
+    else assert.fail(`adoption emitted ${a.type}`);
+  }
+}
+
+const types = (actions: AdoptionAction[]) => actions.map((a) => a.type).sort();
+
+describe("builders", () => {
+  it("adoptionLabels uses the preset's prefix and manager", () => {
+    assert.deepEqual(adoptionLabels(coz, "import-a"), {
+      "cozystack.io/adopted": "true",
+      "cozystack.io/source": "vm-import",
+      "cozystack.io/original-plan": "import-a",
+      "app.kubernetes.io/managed-by": "cozystack",
+    });
+    const lf = adoptionLabels({ prefix: "landfall.dev", manager: "landfall", managementEndpoint: "x" }, "p");
+    assert.equal(lf["landfall.dev/adopted"], "true");
+  });
+
+  it("adoptionConfigMap carries the type label and the five fields, and validates as a ConfigMap", () => {
+    const cm = adoptionConfigMap(coz, { vmName: "web01", namespace: "tenant-a", sourcePlan: "imp", sourceType: "vmware", adoptedAt: NOW, managementEndpoint: "kubectl" });
+    assert.equal(cm.metadata.name, "vm-adopted-web01");
+    assert.equal(cm.metadata.namespace, "tenant-a");
+    assert.equal(cm.metadata.labels?.["cozystack.io/type"], "adopted-vm");
+    assert.deepEqual(cm.data, { vmName: "web01", sourcePlan: "imp", sourceType: "vmware", adoptedAt: NOW, managementEndpoint: "kubectl" });
+    validate(cm);
+  });
+
+  it("mirrorVirtualMachine mirrors disks, MACs, firmware, bus and power, and validates", () => {
+    const vm = mirrorVirtualMachine(coz, live({ uuid: "u-1", name: "web01" }), { providerName: "kvm", namespace: "default", name: "web01", plan: "p" });
+    assert.deepEqual(vm.spec.importedDisk, { diskID: "web01-disk0", path: "/var/lib/landfall/images/web01-disk0.qcow2", format: "qcow2", source: "import" });
+    assert.deepEqual(vm.spec.dataDisks, [{ diskID: "web01-data", path: "/var/lib/landfall/images/web01-data.raw", format: "raw" }]);
+    assert.equal(vm.spec.cpus, 2);
+    assert.equal(vm.spec.memoryMiB, 2048);
+    assert.equal(vm.spec.firmware, "uefi");
+    assert.equal(vm.spec.diskBus, "sata");
+    assert.deepEqual(vm.spec.networks, [{ name: "user", macAddress: "52:54:00:aa:bb:01", model: "e1000" }]);
+    assert.equal(vm.spec.powerState, "On");
+    assert.equal(vm.status?.providerID, "u-1");
+    assert.equal(vm.metadata.labels?.["cozystack.io/adopted"], "true");
+    validate({ ...vm, status: undefined });
+    const off = mirrorVirtualMachine(coz, live({ uuid: "u-2", name: "db", state: "shutoff" }), { providerName: "kvm", namespace: "default", name: "db" });
+    assert.equal(off.spec.powerState, "Off");
+  });
+
+  it("forkliftClaim recognises the note's labels and released Forklift's", () => {
+    assert.deepEqual(forkliftClaim({ "forklift.konveyor.io/plan": "p1", "forklift.konveyor.io/vm-name": "web01" }), { planName: "p1", vmName: "web01" });
+    assert.deepEqual(forkliftClaim({ plan: "0f3e-uid", migration: "m-uid", vmID: "vm-42", app: "x" }), { planUID: "0f3e-uid", migration: "m-uid", vmID: "vm-42" });
+    assert.equal(forkliftClaim({ app: "web" }), undefined);
+  });
+});
+
+describe("decideAdoption", () => {
+  it("adopts a VM landfall created through a VMImport with labels and ConfigMap only", () => {
+    const imp = vmImport("imp", "default", {}, { vms: [{ name: "web01", id: "vm-42", targetName: "web01", migration: "imp-web01", phase: "Succeeded" }] });
+    const world = { liveVMs: [live({ uuid: "u-1", name: "web01" })], managed: [managedVM("web01", "default", "u-1")], configMaps: [] as ConfigMap[] };
+    const [d] = decideAdoption(input({ ...world, imports: [imp] }));
+    assert.equal(d.decision, "adopt");
+    assert.equal(d.plan, "imp");
+    assert.deepEqual(types(d.actions), ["create-configmap", "set-labels"]);
+    const cm = d.actions.find((a) => a.type === "create-configmap");
+    assert.equal(cm?.type === "create-configmap" && cm.configMap.data?.sourceType, "vmware");
+    execute(d.actions, world);
+    const [again] = decideAdoption(input({ ...world, imports: [imp] }));
+    assert.equal(again.decision, "already-adopted");
+    assert.deepEqual(again.actions, []);
+  });
+
+  it("leaves a VMImport's VMs alone when its adoption is disabled", () => {
+    const imp = vmImport("imp", "default", { adoption: { enabled: false } }, { vms: [{ name: "web01", targetName: "web01", migration: "imp-web01" }] });
+    const [d] = decideAdoption(input({ liveVMs: [live({ uuid: "u-1", name: "web01" })], managed: [managedVM("web01", "default", "u-1")], imports: [imp] }));
+    assert.equal(d.decision, "ignore");
+    assert.match(d.reason, /adoption disabled/);
+  });
+
+  it("adopts a Forklift-created VM for a verified plan, with a mirror VirtualMachine; a second pass does nothing", () => {
+    const plan = planFromForkliftPlan({
+      metadata: { name: "imp", namespace: "default", uid: "plan-uid", annotations: { "vm-import.cozystack.io/adoption-enabled": "true" } },
+      spec: { targetNamespace: "tenant-a", vms: [{ id: "vm-42" }] },
+    });
+    const vm = live({ uuid: "u-9", name: "tenant-a--web01", labels: { plan: "plan-uid", vmID: "vm-42", migration: "m" } });
+    const world = { liveVMs: [vm], managed: [] as VirtualMachine[], configMaps: [] as ConfigMap[] };
+    const [d] = decideAdoption(input({ ...world, forkliftPlans: [plan] }));
+    assert.equal(d.decision, "adopt", d.reason);
+    assert.deepEqual(types(d.actions), ["create-configmap", "create-virtualmachine", "set-labels"]);
+    const mirror = d.actions.find((a) => a.type === "create-virtualmachine");
+    assert.ok(mirror?.type === "create-virtualmachine");
+    assert.equal(mirror.virtualMachine.metadata.namespace, "tenant-a");
+    assert.equal(mirror.virtualMachine.metadata.name, "web01");
+    assert.equal(mirror.virtualMachine.spec.importedDisk?.source, "import");
+    execute(d.actions, world);
+    const second = decideAdoption(input({ ...world, forkliftPlans: [plan] }));
+    assert.equal(second[0].decision, "already-adopted", second[0].reason);
+    assert.deepEqual(second[0].actions, []);
+  });
+
+  it("ignores a foreign plan label on a VM in another namespace", () => {
+    const imp = vmImport("imp", "tenant-a", { vms: [{ name: "web01" }] });
+    // A tenant-b user labels their own VM with tenant-a's plan: the claim must not be honoured.
+    const vm = live({ uuid: "u-5", name: "tenant-b--web01", labels: { "forklift.konveyor.io/plan": "imp", "forklift.konveyor.io/vm-name": "web01" } });
+    const [d] = decideAdoption(input({ liveVMs: [vm], imports: [imp] }));
+    assert.equal(d.decision, "ignore");
+    assert.match(d.reason, /lives in namespace tenant-b/);
+    assert.deepEqual(d.actions, []);
+  });
+
+  it("ignores a plan claim for a VM the plan does not list", () => {
+    const imp = vmImport("imp", "default", { vms: [{ name: "web01" }] });
+    const vm = live({ uuid: "u-6", name: "intruder", labels: { "forklift.konveyor.io/plan": "imp", "forklift.konveyor.io/vm-name": "intruder" } });
+    const [d] = decideAdoption(input({ liveVMs: [vm], imports: [imp] }));
+    assert.equal(d.decision, "ignore");
+    assert.match(d.reason, /does not list it/);
+  });
+
+  it("matches by UID: a same-named VM with another UUID is not the managed one", () => {
+    const managed = managedVM("web01", "default", "u-1", { ...adoptionLabels(coz, "imp") });
+    const cm = adoptionConfigMap(coz, { vmName: "web01", namespace: "default", sourcePlan: "imp", sourceType: "vmware", adoptedAt: NOW, managementEndpoint: "kubectl" });
+    const renamed = live({ uuid: "u-1", name: "web01-renamed", labels: adoptionLabels(coz, "imp") });
+    const impostor = live({ uuid: "u-2", name: "web01", labels: {} });
+    const [a, b] = decideAdoption(input({ liveVMs: [renamed, impostor], managed: [managed], configMaps: [cm], requests: [{ uuid: "u-2" }] }));
+    assert.equal(a.decision, "already-adopted");
+    assert.equal(b.decision, "ignore");
+    assert.match(b.reason, /never matched by name/);
+  });
+
+  it("adopts on an explicit request by UUID, and refuses an ambiguous name", () => {
+    const one = live({ uuid: "u-7", name: "lonely" });
+    const [d] = decideAdoption(input({ liveVMs: [one], requests: [{ uuid: "u-7", plan: "by-hand" }] }));
+    assert.equal(d.decision, "adopt");
+    assert.equal(d.plan, "by-hand");
+    const twins = [live({ uuid: "t-1", name: "twin" }), live({ uuid: "t-2", name: "twin" })];
+    const res = decideAdoption(input({ liveVMs: twins, requests: [{ name: "twin" }] }));
+    assert.deepEqual(
+      res.map((r) => r.decision),
+      ["ignore", "ignore"],
+    );
+    assert.match(res[0].reason, /request it by UUID/);
+  });
+
+  it("ignores VMs with no claim at all", () => {
+    const [d] = decideAdoption(input({ liveVMs: [live({ uuid: "u-8", name: "random" })] }));
+    assert.equal(d.decision, "ignore");
+    assert.deepEqual(d.actions, []);
+  });
+});
+
+describe("unadoptActions", () => {
+  it("removes labels, ConfigMap and the VirtualMachine (orphan) and never touches the VM or disks", () => {
+    const vm = live({ uuid: "u-1", name: "web01", labels: { ...adoptionLabels(coz, "imp"), keep: "me" } });
+    const cm = adoptionConfigMap(coz, { vmName: "web01", namespace: "default", sourcePlan: "imp", sourceType: "vmware", adoptedAt: NOW, managementEndpoint: "kubectl" });
+    const actions = unadoptActions({ conventions: coz, live: vm, virtualMachine: managedVM("web01", "default", "u-1"), configMap: cm });
+    assert.deepEqual(types(actions), ["delete-configmap", "orphan-virtualmachine", "set-labels"]);
+    const labels = actions.find((a) => a.type === "set-labels");
+    assert.ok(labels?.type === "set-labels");
+    assert.deepEqual(labels.labels, {
+      "cozystack.io/adopted": null,
+      "cozystack.io/source": null,
+      "cozystack.io/original-plan": null,
+      "app.kubernetes.io/managed-by": null,
+    });
+    assert.equal(unadoptActions({ conventions: coz, live: live({ uuid: "x", name: "plain" }) }).length, 0);
+  });
+});

@@ -1,0 +1,210 @@
+// VMImport plan logic, pure: validate a plan against the source inventory, derive the VMMigrations it owns, start
+// them with bounded concurrency, fold their status into the import's, and decide what cleanup may delete — only
+// the import's own VMMigrations, never Providers, VirtualMachines or disks.
+import { createHash } from "node:crypto";
+import { type Conventions, keys, targetNameFor } from "../../api/conventions.ts";
+import { API_VERSION, DNS1123_LABEL, type KubeObject } from "../../api/meta.ts";
+import type { VMImport, VMImportPhase, VMImportSpec, VMImportStatus } from "../../api/vmimport.ts";
+import type { VMMigration } from "../../api/vmmigration.ts";
+import type { SourceVM } from "../../providers/contract.ts";
+
+type PlanVM = VMImportSpec["vms"][number];
+type StatusVM = NonNullable<VMImportStatus["vms"]>[number];
+
+/** The source VM a plan entry names: by id (moref) when given, else by name. */
+export function findSourceVM(entry: PlanVM, sourceVMs: SourceVM[]): SourceVM | undefined {
+  if (entry.id) return sourceVMs.find((vm) => vm.id === entry.id);
+  return sourceVMs.find((vm) => vm.name === entry.name);
+}
+
+/** The VirtualMachine name a plan entry gets: its targetName, else the source name made DNS-1123. */
+export function targetNameOf(entry: PlanVM, source: SourceVM | undefined): string {
+  return entry.targetName ?? targetNameFor(entry.name ?? source?.name ?? entry.id ?? "vm");
+}
+
+/**
+ * Problems that stop a plan before anything is created, each naming the field and what to do. `existingNames` are
+ * the VirtualMachines already in the target namespace (run it in Validating, before this import creates any).
+ */
+export function validatePlan(spec: VMImportSpec, sourceVMs: SourceVM[], existingNames: Iterable<string>): string[] {
+  const problems: string[] = [];
+  const existing = new Set(existingNames);
+  const seenTargets = new Map<string, number>();
+  const seenSources = new Map<string, number>();
+  const networks = spec.networkMap ? new Set(spec.networkMap.map((m) => m.source)) : undefined;
+  const datastores = spec.storageMap ? new Set(spec.storageMap.map((m) => m.source)) : undefined;
+  spec.vms.forEach((entry, i) => {
+    const field = `spec.vms[${i}]`;
+    const source = findSourceVM(entry, sourceVMs);
+    if (!source) {
+      const by = entry.id ? `id "${entry.id}"` : `name "${entry.name}"`;
+      problems.push(`${field}: no VM with ${by} on source provider "${spec.source.providerRef.name}"; check the inventory (landfall inventory ${spec.source.providerRef.name})`);
+    } else {
+      const first = seenSources.get(source.id);
+      if (first !== undefined) problems.push(`${field}: VM "${source.name}" (${source.id}) is already listed at spec.vms[${first}]; list each VM once`);
+      else seenSources.set(source.id, i);
+      for (const nic of source.nics) {
+        if (networks && !networks.has(nic.network)) {
+          problems.push(`${field}: NIC ${nic.macAddress} of "${source.name}" is on network "${nic.network}", which spec.networkMap does not map; add {source: "${nic.network}", target: …}`);
+        }
+      }
+      for (const disk of source.disks) {
+        if (datastores && !datastores.has(disk.datastore)) {
+          problems.push(`${field}: disk "${disk.label}" of "${source.name}" is on datastore "${disk.datastore}", which spec.storageMap does not map; add {source: "${disk.datastore}", target: …}`);
+        }
+      }
+    }
+    const target = targetNameOf(entry, source);
+    if (!new RegExp(DNS1123_LABEL).test(target) || target.length > 63) {
+      problems.push(`${field}.targetName "${target}" is not a DNS-1123 label (lower-case letters, digits and '-', at most 63)`);
+    }
+    const dup = seenTargets.get(target);
+    if (dup !== undefined) problems.push(`${field}: target name "${target}" is also used by spec.vms[${dup}]; set a distinct targetName`);
+    else seenTargets.set(target, i);
+    if (existing.has(target)) problems.push(`${field}: VirtualMachine "${target}" already exists in the target namespace; set another targetName or delete it`);
+  });
+  return problems;
+}
+
+/** `<import>-<targetName>`; when longer than 63, trimmed with a hash of the full name so names stay distinct. */
+export function migrationName(importName: string, targetName: string): string {
+  const full = `${importName}-${targetName}`;
+  if (full.length <= 63) return full;
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
+  return `${full.slice(0, 54).replace(/-+$/, "")}-${hash}`;
+}
+
+/** The VMMigrations a VMImport owns: one per VM, controlled by the import, carrying its maps and options. */
+export function migrationsFor(vmImport: VMImport, sourceVMs: SourceVM[], conventions: Pick<Conventions, "prefix">): VMMigration[] {
+  const spec = vmImport.spec;
+  const namespace = vmImport.metadata.namespace ?? "default";
+  const owner = {
+    apiVersion: API_VERSION,
+    kind: "VMImport",
+    name: vmImport.metadata.name,
+    uid: vmImport.metadata.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+  return spec.vms.map((entry) => {
+    const source = findSourceVM(entry, sourceVMs);
+    const targetName = targetNameOf(entry, source);
+    const options = {
+      ...(spec.options?.diskFormat ? { diskFormat: spec.options.diskFormat } : {}),
+      ...(spec.options?.mode ? { mode: spec.options.mode } : {}),
+    };
+    return {
+      apiVersion: API_VERSION,
+      kind: "VMMigration",
+      metadata: {
+        name: migrationName(vmImport.metadata.name, targetName),
+        namespace,
+        labels: { [keys(conventions).vmImport]: vmImport.metadata.name },
+        ownerReferences: [owner],
+      },
+      spec: {
+        // An id is the stable reference; names can repeat across folders.
+        source: { providerRef: spec.source.providerRef, ...(entry.id ? { vmID: entry.id } : { vmName: entry.name }) },
+        target: {
+          providerRef: spec.target.providerRef,
+          vmName: targetName,
+          ...(spec.target.namespace ? { namespace: spec.target.namespace } : {}),
+          ...(spec.target.powerOn !== undefined ? { powerOn: spec.target.powerOn } : {}),
+          ...(spec.networkMap ? { networkMap: spec.networkMap } : {}),
+          ...(spec.storageMap ? { storageMap: spec.storageMap } : {}),
+        },
+        ...(Object.keys(options).length ? { options } : {}),
+      },
+    };
+  });
+}
+
+const TERMINAL = new Set(["Succeeded", "Failed"]);
+
+/** Names (status.vms[].name) of VMs to start now so that at most maxConcurrent migrations run at once. */
+export function nextToStart(statusVMs: StatusVM[], maxConcurrent: number): string[] {
+  const running = statusVMs.filter((v) => v.migration && !TERMINAL.has(v.phase ?? "Pending")).length;
+  const free = Math.max(0, maxConcurrent - running);
+  return statusVMs
+    .filter((v) => !v.migration)
+    .slice(0, free)
+    .map((v) => v.name);
+}
+
+/** True when the object is controlled by this VMImport (its uid in a controller ownerReference). */
+export function ownedBy(obj: KubeObject, vmImport: VMImport): boolean {
+  return (obj.metadata.ownerReferences ?? []).some((r) => r.kind === "VMImport" && r.controller === true && r.uid === vmImport.metadata.uid);
+}
+
+/**
+ * The import's status from its VMMigrations: per-VM phase and bytes, counts, and the overall phase. Validating is
+ * the controller's own phase while validatePlan runs; aggregate reports Pending until a migration exists.
+ */
+export function aggregate(vmImport: VMImport, migrations: VMMigration[], sourceVMs: SourceVM[] = [], now?: string): VMImportStatus {
+  const own = migrations.filter((m) => ownedBy(m, vmImport));
+  const previous = vmImport.status ?? {};
+  const vms: StatusVM[] = vmImport.spec.vms.map((entry) => {
+    const source = findSourceVM(entry, sourceVMs);
+    const targetName = targetNameOf(entry, source);
+    const m = own.find((x) => x.spec.target.vmName === targetName);
+    const before = previous.vms?.find((v) => v.targetName === targetName);
+    const row: StatusVM = { name: entry.name ?? source?.name ?? entry.id ?? targetName, targetName };
+    if (entry.id ?? source?.id) row.id = entry.id ?? source?.id;
+    if (m) {
+      row.migration = m.metadata.name;
+      row.phase = m.status?.phase ?? "Pending";
+      if (m.status?.progress) {
+        row.bytesDone = m.status.progress.bytesDone;
+        row.bytesTotal = m.status.progress.bytesTotal;
+      }
+      if (m.status?.message) row.message = m.status.message;
+    } else {
+      row.phase = "Pending";
+    }
+    if (before?.adopted !== undefined) row.adopted = before.adopted;
+    return row;
+  });
+  const succeeded = vms.filter((v) => v.phase === "Succeeded").length;
+  const failed = vms.filter((v) => v.phase === "Failed").length;
+  const started = vms.filter((v) => v.migration).length;
+  const running = started - succeeded - failed;
+  let phase: VMImportPhase;
+  if (started === 0) phase = "Pending";
+  else if (succeeded + failed < vms.length) phase = "Running";
+  else if (failed === 0) phase = "Succeeded";
+  else if (succeeded === 0) phase = "Failed";
+  else phase = "PartiallySucceeded";
+  const bytesDone = vms.reduce((n, v) => n + (v.bytesDone ?? 0), 0);
+  const bytesTotal = vms.reduce((n, v) => n + (v.bytesTotal ?? 0), 0);
+  const status: VMImportStatus = {
+    ...previous,
+    phase,
+    vms,
+    progress: { total: vms.length, succeeded, failed, running, bytesDone, bytesTotal },
+  };
+  if (now && started > 0 && !status.startedAt) status.startedAt = now;
+  if (now && TERMINAL_IMPORT.has(phase) && !status.completedAt) status.completedAt = now;
+  return status;
+}
+
+const TERMINAL_IMPORT = new Set<VMImportPhase>(["Succeeded", "PartiallySucceeded", "Failed"]);
+
+export interface CleanupAction {
+  type: "delete";
+  kind: "VMMigration";
+  namespace: string;
+  name: string;
+}
+
+/**
+ * What cleanup may delete: with cleanup.deleteMigrationsOnSuccess, the import's own succeeded VMMigrations. Any
+ * other kind (Provider, VirtualMachine, disks, ConfigMap) and anything the import does not control is never touched.
+ */
+export function cleanupActions(vmImport: VMImport, objects: KubeObject[]): CleanupAction[] {
+  if (!vmImport.spec.cleanup?.deleteMigrationsOnSuccess) return [];
+  const namespace = vmImport.metadata.namespace ?? "default";
+  return objects
+    .filter((o) => o.kind === "VMMigration" && (o.metadata.namespace ?? "default") === namespace && ownedBy(o, vmImport))
+    .filter((o) => (o as VMMigration).status?.phase === "Succeeded" && !o.metadata.deletionTimestamp)
+    .map((o) => ({ type: "delete", kind: "VMMigration", namespace, name: o.metadata.name }));
+}

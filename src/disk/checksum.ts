@@ -1,0 +1,96 @@
+// The guest-visible checksum of a finished image, computed independently of the transfer by reading the
+// image back: equal to `sha256sum` of the image converted to raw, so anyone can verify it with standard tools.
+//
+// Non-raw images are decoded by qemu-nbd and streamed by nbdcopy through a pipe into the hash (no temporary raw
+// copy). Measured here, 1 GiB half-zero qcow2: nbdcopy pipe + in-process hash ≈ 3 s; `qemu-img convert -O
+// raw` cannot write to a pipe (it needs a regular file), and `qemu-img dd` cannot either.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { imageInfo } from "./convert.ts";
+import { timeoutForBytes, ToolError } from "./run-tool.ts";
+
+const SHA256_PATTERN = /^sha256:[0-9a-f]{64}$/;
+const READ_BYTES = 4 * 1024 * 1024;
+
+/** "sha256:<hex>" of the image's guest-visible bytes. Safe on the image of a running VM (no lock taken). */
+export async function imageSha256(path: string, format: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+  const info = await imageInfo(path, { format, signal: options.signal });
+  const hash = createHash("sha256");
+  const bytes = format === "raw" ? await hashFile(path, hash, options.signal) : await hashDecoded(path, format, info.virtualSizeBytes, hash, options.signal);
+  if (bytes !== info.virtualSizeBytes) {
+    throw new Error(`read ${bytes} bytes from ${path} but its virtual size is ${info.virtualSizeBytes}; was it modified while hashing?`);
+  }
+  return `sha256:${hash.digest("hex")}`;
+}
+
+async function hashFile(path: string, hash: ReturnType<typeof createHash>, signal?: AbortSignal): Promise<number> {
+  let bytes = 0;
+  for await (const piece of createReadStream(path, { highWaterMark: READ_BYTES, signal })) {
+    hash.update(piece as Buffer);
+    bytes += (piece as Buffer).length;
+  }
+  return bytes;
+}
+
+async function hashDecoded(path: string, format: string, sizeBytes: number, hash: ReturnType<typeof createHash>, signal?: AbortSignal): Promise<number> {
+  // json: names the file without any option-string escaping; locking off = qemu-img's -U (shared read).
+  const image = `json:${JSON.stringify({ driver: format, file: { driver: "file", filename: path, locking: "off" } })}`;
+  const args = ["--", "[", "qemu-nbd", "--read-only", image, "]", "-"];
+  const timeoutMs = timeoutForBytes(sizeBytes);
+  const child = spawn("nbdcopy", args, { stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, signal });
+  let stderr = "";
+  child.stderr.on("data", (piece: Buffer) => {
+    stderr = (stderr + piece.toString()).slice(-4096);
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    const shown = `nbdcopy ${args.join(" ")}`;
+    child.on("error", (error) => reject(new ToolError(shown, null, stderr, `failed to run (${error.message})`)));
+    child.on("close", (code, killedBy) => {
+      if (code === 0) return resolve();
+      reject(new ToolError(shown, code, stderr, killedBy ? `was killed by ${killedBy} (timeout ${timeoutMs} ms or abort)` : `exited with code ${code}`));
+    });
+  });
+  exited.catch(() => {}); // awaited below, after stdout drains
+  let bytes = 0;
+  try {
+    for await (const piece of child.stdout) {
+      hash.update(piece as Buffer);
+      bytes += (piece as Buffer).length;
+    }
+  } catch (error) {
+    await exited.catch(() => {});
+    throw error;
+  }
+  await exited;
+  return bytes;
+}
+
+/** Thrown when the target's checksum differs from the source's; VMMigration reason ChecksumMismatch. */
+export class ChecksumMismatchError extends Error {
+  readonly reason = "ChecksumMismatch";
+  readonly expected: string;
+  readonly actual: string;
+  readonly diskLabel: string;
+  constructor(expected: string, actual: string, diskLabel: string) {
+    super(
+      `disk "${diskLabel}": target image checksum ${actual} does not match the source checksum ${expected}; ` +
+        "the copy is damaged — retry the migration (the source is unchanged)",
+    );
+    this.name = "ChecksumMismatchError";
+    this.expected = expected;
+    this.actual = actual;
+    this.diskLabel = diskLabel;
+  }
+}
+
+/** Throws ChecksumMismatchError (message holds both hashes) unless the two "sha256:<hex>" values are equal. */
+export function verifyMatch(expected: string, actual: string, diskLabel: string): void {
+  for (const [field, value] of [
+    ["expected", expected],
+    ["actual", actual],
+  ] as const) {
+    if (!SHA256_PATTERN.test(value)) throw new Error(`disk "${diskLabel}": ${field} checksum "${value}" is not of the form sha256:<64 hex digits>`);
+  }
+  if (expected !== actual) throw new ChecksumMismatchError(expected, actual, diskLabel);
+}

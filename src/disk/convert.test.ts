@@ -1,0 +1,128 @@
+// convertImage, imageInfo and imageSha256 against the real qemu-img / qemu-nbd / nbdcopy.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { access, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ChecksumMismatchError, imageSha256, verifyMatch } from "./checksum.ts";
+import { convertImage, imageInfo } from "./convert.ts";
+import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
+import { transferDisk } from "./transfer.ts";
+
+const MiB = 1024 * 1024;
+let dir: string;
+let lockHolder: ChildProcess | undefined;
+let content: Buffer;
+let sourceHash: string;
+
+/** A fresh staging file holding the synthetic disk, as the pipeline leaves it. */
+async function staged(name: string): Promise<string> {
+  const path = join(dir, name);
+  const result = await transferDisk({ reader: syntheticDisk({ sizeBytes: 6 * MiB + 65536, seed: 4 }), stagingPath: path, chunkBytes: MiB });
+  assert.equal(result.sha256, sourceHash);
+  return path;
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "landfall-convert-"));
+  content = await readerBytes(syntheticDisk({ sizeBytes: 6 * MiB + 65536, seed: 4 }));
+  sourceHash = `sha256:${createHash("sha256").update(content).digest("hex")}`;
+});
+after(async () => {
+  lockHolder?.kill("SIGKILL");
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("convertImage + imageSha256", () => {
+  test("raw → qcow2: the qcow2's guest-visible hash equals the source hash", async () => {
+    const src = await staged("q.raw");
+    const dest = join(dir, "q.qcow2");
+    const info = await convertImage({ src, srcFormat: "raw", dest, destFormat: "qcow2" });
+    assert.equal(info.format, "qcow2");
+    assert.equal(info.virtualSizeBytes, content.length);
+    assert.ok(info.actualSizeBytes < content.length, `qcow2 of a half-zero disk should be sparse (${info.actualSizeBytes})`);
+    await assert.rejects(access(`${dest}.partial`), "no .partial file is left behind");
+    assert.equal(await imageSha256(dest, "qcow2"), sourceHash);
+    assert.equal(await imageSha256(src, "raw"), sourceHash, "the staging file stays for a raw→qcow2 conversion");
+  });
+
+  test("raw → vmdk decodes to the same hash", async () => {
+    const dest = join(dir, "v.vmdk");
+    await convertImage({ src: await staged("v.raw"), srcFormat: "raw", dest, destFormat: "vmdk" });
+    assert.equal((await imageInfo(dest)).format, "vmdk");
+    assert.equal(await imageSha256(dest, "vmdk"), sourceHash);
+  });
+
+  test("raw → raw moves the staging file instead of copying it", async () => {
+    const src = await staged("r.raw");
+    const { ino } = await stat(src);
+    const dest = join(dir, "r-final.raw");
+    await convertImage({ src, srcFormat: "raw", dest, destFormat: "raw" });
+    assert.equal((await stat(dest)).ino, ino, "dest should be the same inode (renamed)");
+    await assert.rejects(access(src));
+    assert.ok((await readFile(dest)).equals(content));
+  });
+
+  test("sizeBytes grows the disk; the hash covers the grown zeros", async () => {
+    const dest = join(dir, "grown.qcow2");
+    const sizeBytes = content.length + 2 * MiB;
+    const info = await convertImage({ src: await staged("g.raw"), srcFormat: "raw", dest, destFormat: "qcow2", sizeBytes });
+    assert.equal(info.virtualSizeBytes, sizeBytes);
+    const grown = Buffer.concat([content, Buffer.alloc(2 * MiB)]);
+    assert.equal(await imageSha256(dest, "qcow2"), `sha256:${createHash("sha256").update(grown).digest("hex")}`);
+  });
+
+  test("imageSha256 reads the image of a running VM (write-locked by another process)", async () => {
+    const image = join(dir, "locked.qcow2");
+    await convertImage({ src: await staged("l.raw"), srcFormat: "raw", dest: image, destFormat: "qcow2" });
+    // qemu-nbd opening the image read-write takes QEMU's write lock, exactly as a running domain does.
+    const socket = join(dir, "lock.sock");
+    lockHolder = spawn("qemu-nbd", ["-f", "qcow2", "--socket", socket, image], { stdio: "ignore" });
+    for (let i = 0; i < 100 && !(await access(socket).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 20));
+    const lockedOut = await spawnStatus("qemu-img", ["info", "-f", "qcow2", image]);
+    assert.notEqual(lockedOut, 0, "without -U the image must be reported as locked, else this test proves nothing");
+    assert.equal(await imageSha256(image, "qcow2"), sourceHash);
+  });
+
+  test("errors name the command and carry qemu-img's stderr", async () => {
+    const bogus = join(dir, "bogus.qcow2");
+    await writeFile(bogus, "not an image");
+    await assert.rejects(
+      convertImage({ src: bogus, srcFormat: "qcow2", dest: join(dir, "out.raw"), destFormat: "raw" }),
+      (error: Error) => /qemu-img info/.test(error.message) && /qcow2/i.test(error.message) && /exited with code 1: /.test(error.message),
+    );
+    await assert.rejects(access(join(dir, "out.raw.partial")));
+    await assert.rejects(convertImage({ src: bogus, srcFormat: "iso; rm -rf /", dest: bogus, destFormat: "raw" }), /srcFormat "iso; rm -rf \/" is not a supported image format/);
+  });
+});
+
+function spawnStatus(command: string, args: string[]): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: "ignore", timeout: 10_000 });
+    child.on("close", (code) => resolve(code));
+  });
+}
+
+describe("verifyMatch", () => {
+  const a = `sha256:${"a".repeat(64)}`;
+  const b = `sha256:${"b".repeat(64)}`;
+  test("passes on equal checksums", () => {
+    verifyMatch(a, a, "disk-0");
+  });
+  test("a mismatch names the disk and both hashes", () => {
+    assert.throws(
+      () => verifyMatch(a, b, "Hard disk 1"),
+      (error: unknown) =>
+        error instanceof ChecksumMismatchError &&
+        error.reason === "ChecksumMismatch" &&
+        error.message.includes(a) &&
+        error.message.includes(b) &&
+        error.message.includes("Hard disk 1"),
+    );
+  });
+  test("rejects a malformed checksum instead of comparing it", () => {
+    assert.throws(() => verifyMatch("abc", a, "d"), /expected checksum "abc" is not of the form sha256:<64 hex digits>/);
+  });
+});

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { LibvirtError } from "./errors.ts";
+import { parseImageInfo } from "./qemu-img.ts";
+import { isNotFound, parsePoolInfo, poolTargetPath } from "./virsh.ts";
+
+test("parsePoolInfo reads virsh pool-info --bytes", () => {
+  const info = parsePoolInfo(
+    "Name:           lf\nUUID:           0e0e\nState:          running\nPersistent:     yes\nAutostart:      no\n" +
+      "Capacity:       52521566208\nAllocation:     1000\nAvailable:      52521565208\n",
+  );
+  assert.deepEqual(info, {
+    name: "lf",
+    state: "running",
+    autostart: false,
+    capacityBytes: 52521566208,
+    availableBytes: 52521565208,
+  });
+});
+
+test("poolTargetPath finds a dir pool's directory", () => {
+  const xml = "<pool type='dir'><name>lf</name><source></source><target>\n <path>/var/lib/lf</path>\n</target></pool>";
+  assert.equal(poolTargetPath(xml), "/var/lib/lf");
+  assert.throws(() => poolTargetPath("<pool type='rbd'><name>x</name></pool>"), /no <target><path>/);
+});
+
+test("isNotFound recognises libvirt's missing-domain and missing-pool errors only", () => {
+  const err = (stderr: string) => new LibvirtError("CommandFailed", "x", { stderr });
+  assert.equal(isNotFound(err("error: failed to get domain 'web01'")), true);
+  assert.equal(isNotFound(err("error: Domain not found: no domain with matching uuid")), true);
+  assert.equal(isNotFound(err("error: failed to get pool 'lf'\nerror: Storage pool not found")), true);
+  assert.equal(isNotFound(err("error: Failed to start domain 'web01'")), false);
+  assert.equal(isNotFound(new Error("failed to get domain")), false);
+});
+
+test("parseImageInfo reads qemu-img info --output=json", () => {
+  const info = parseImageInfo(
+    JSON.stringify({ format: "qcow2", "virtual-size": 8388608, "actual-size": 200704, "backing-filename": "/p/base.raw" }),
+  );
+  assert.deepEqual(info, { format: "qcow2", virtualSizeBytes: 8388608, actualSizeBytes: 200704, backingFile: "/p/base.raw" });
+  assert.throws(() => parseImageInfo("qemu-img: oops"), /printed no JSON/);
+});

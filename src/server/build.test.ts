@@ -1,0 +1,102 @@
+// The server's extension points (admission, delete hooks, extra routes), in process with an in-memory store.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { FastifyInstance } from "fastify";
+import { ApiError } from "../api/errors.ts";
+import type { KubeObject } from "../api/meta.ts";
+import { openSqliteStore } from "../store/sqlite/index.ts";
+import type { ResourceStore } from "../store/types.ts";
+import { memoryAuth } from "./auth.ts";
+import { buildServer } from "./build.ts";
+import type { AdmissionOperation, DeleteRequest } from "./types.ts";
+
+const P = "/apis/landfall.dev/v1beta1/namespaces/default";
+const admin = { authorization: "Bearer admin-token" };
+const viewer = { authorization: "Bearer viewer-token" };
+let app: FastifyInstance;
+let store: ResourceStore;
+const admitted: Array<[AdmissionOperation, string, string | undefined]> = [];
+const deletes: Array<[string, DeleteRequest["propagationPolicy"], boolean]> = [];
+
+const vm = (name: string, path = "/var/lib/landfall/images/d.qcow2") => ({
+  apiVersion: "landfall.dev/v1beta1",
+  kind: "VirtualMachine",
+  metadata: { name },
+  spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "d", path } },
+});
+
+before(async () => {
+  store = await openSqliteStore({ path: ":memory:" });
+  app = buildServer({
+    store,
+    auth: memoryAuth([
+      { token: "admin-token", role: "admin" },
+      { token: "viewer-token", role: "viewer" },
+    ]),
+    version: "test",
+    admission: [
+      async (op, obj: KubeObject, old?: KubeObject) => {
+        admitted.push([op, obj.metadata.name, old?.metadata.resourceVersion]);
+        const path = (obj.spec as { importedDisk?: { path?: string } }).importedDisk?.path ?? "";
+        if (!path.startsWith("/var/lib/landfall/")) {
+          throw new ApiError("Invalid", `spec.importedDisk.path "${path}" is outside the storage pool`, { causes: [{ field: "spec.importedDisk.path", message: "outside" }] });
+        }
+      },
+    ],
+    deleteHooks: {
+      VirtualMachine: async (obj, req) => {
+        deletes.push([obj.metadata.name, req.propagationPolicy, req.deleteDisks]);
+      },
+    },
+    routes: (server, { jsonRoute }) => {
+      jsonRoute({ method: "GET", url: `${P.replace("default", ":ns")}/providers/:name/vms`, handler: async ({ params }) => ({ kind: "SourceVMList", provider: params.name, items: [] }) });
+      jsonRoute({ method: "POST", url: `${P.replace("default", ":ns")}/virtualmachines/:name/start`, handler: async ({ params }) => ({ started: params.name }) });
+      server.get("/open", async () => ({ ok: true }));
+    },
+  });
+  await app.ready();
+});
+after(async () => {
+  await app.close();
+  await store.close();
+});
+
+describe("server extension points", () => {
+  it("runs admission on create and update and turns its error into a 422 Status", async () => {
+    assert.equal((await app.inject({ method: "POST", url: `${P}/virtualmachines`, headers: admin, payload: vm("ok") })).statusCode, 201);
+    const denied = await app.inject({ method: "POST", url: `${P}/virtualmachines`, headers: admin, payload: vm("evil", "/etc/shadow") });
+    assert.equal(denied.statusCode, 422);
+    assert.match(denied.json().message, /outside the storage pool/);
+    const put = await app.inject({ method: "PUT", url: `${P}/virtualmachines/ok`, headers: admin, payload: vm("ok", "/etc/passwd") });
+    assert.equal(put.statusCode, 422);
+    assert.deepEqual(
+      admitted.map(([op, name, oldRv]) => [op, name, oldRv !== undefined]),
+      [
+        ["CREATE", "ok", false],
+        ["CREATE", "evil", false],
+        ["UPDATE", "ok", true],
+      ],
+    );
+    assert.equal((await app.inject({ method: "GET", url: `${P}/virtualmachines/evil`, headers: admin })).statusCode, 404);
+  });
+
+  it("passes propagationPolicy and deleteDisks to the kind's delete hook", async () => {
+    const res = await app.inject({ method: "DELETE", url: `${P}/virtualmachines/ok?propagationPolicy=Orphan&deleteDisks=true`, headers: admin });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(deletes, [["ok", "Orphan", true]]);
+  });
+
+  it("serves extra routes with the same auth rules, beside the resource routes", async () => {
+    const inv = await app.inject({ method: "GET", url: `${P}/providers/vcenter/vms`, headers: viewer });
+    assert.equal(inv.statusCode, 200);
+    assert.equal(inv.json().provider, "vcenter");
+    assert.equal((await app.inject({ method: "GET", url: `${P}/providers/vcenter/vms` })).statusCode, 401);
+    // The resource route for the same prefix still answers (the store's NotFound, not a routing miss).
+    const plain = await app.inject({ method: "GET", url: `${P}/providers/vcenter`, headers: admin });
+    assert.equal(plain.statusCode, 404);
+    assert.match(plain.json().message, /Provider "vcenter" not found/);
+    assert.equal((await app.inject({ method: "POST", url: `${P}/virtualmachines/x/start`, headers: viewer })).statusCode, 403);
+    assert.equal((await app.inject({ method: "POST", url: `${P}/virtualmachines/x/start`, headers: admin })).json().started, "x");
+    assert.equal((await app.inject({ method: "GET", url: "/open" })).json().ok, true);
+  });
+});

@@ -1,0 +1,166 @@
+// Starts the vcsim harness (test/harness/vcsim/main.go) for a test file or the demo: a real vSphere SOAP
+// endpoint with enforced credentials, whose VMs' disks hold the bytes of the given content files.
+// Each instance gets its own $TMPDIR, so its datastore lives under `tmpDir` and stop() removes it all.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash, randomFillSync } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface VcsimDiskSpec {
+  /** Absolute path of a raw image whose bytes become the disk's content. */
+  contentPath: string;
+  /** Guest-visible size; default: the content file's size. A multiple of 1024, at least the content's size. */
+  capacityBytes?: number;
+}
+
+export interface VcsimVMSpec {
+  /** A new VM, or an existing stock one (DC0_H0_VM0…) that gets the disks attached. */
+  name: string;
+  cpus?: number;
+  memoryMiB?: number;
+  firmware?: "bios" | "uefi";
+  /** Default: new VMs off, stock VMs as they are (on). */
+  powerOn?: boolean;
+  guestId?: string;
+  uuid?: string;
+  disks?: VcsimDiskSpec[];
+  nics?: Array<{ network?: string; mac?: string; model?: "vmxnet3" | "e1000" | "e1000e" | "vmxnet2" | "pcnet32" }>;
+}
+
+export interface VcsimSpec {
+  username?: string;
+  password?: string;
+  vms?: VcsimVMSpec[];
+}
+
+export interface Vcsim {
+  /** https://127.0.0.1:PORT/sdk */
+  url: string;
+  username: string;
+  password: string;
+  /** SHA-256 of the server certificate, AA:BB:… */
+  thumbprint: string;
+  certificatePem: string;
+  datastoreDir: string;
+  datacenter: string;
+  datastore: string;
+  /** The simulator's $TMPDIR; removed by stop(). */
+  tmpDir: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../../..");
+export const VCSIM_BINARY = join(root, ".cache/vcsim/vcsim");
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
+  return new Promise((ok, fail) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (err, _stdout, stderr) => {
+      if (err) fail(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
+      else ok();
+    });
+  });
+}
+
+/** Builds the simulator when main.go changed (a no-op otherwise; `make setup` normally did it). */
+export async function buildVcsim(): Promise<string> {
+  await run(join(here, "build.sh"), [], 300_000);
+  return VCSIM_BINARY;
+}
+
+export async function startVcsim(spec: VcsimSpec = {}, options: { timeoutMs?: number } = {}): Promise<Vcsim> {
+  const binary = await buildVcsim();
+  const tmpDir = await mkdtemp(join(tmpdir(), "landfall-vcsim-"));
+  const specPath = join(tmpDir, "spec.json");
+  await writeFile(specPath, JSON.stringify(spec));
+  const child = spawn(binary, [specPath], {
+    env: { ...process.env, TMPDIR: tmpDir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((ok) => child.once("exit", () => ok()));
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-8000);
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await rm(tmpDir, { recursive: true, force: true });
+  };
+  try {
+    const ready = await readyLine(child, options.timeoutMs ?? 60_000, () => stderr);
+    return { ...ready, tmpDir, pid: child.pid ?? -1, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+type ReadyLine = Omit<Vcsim, "tmpDir" | "pid" | "stop">;
+
+function readyLine(child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<ReadyLine> {
+  return new Promise((ok, fail) => {
+    let out = "";
+    const timer = setTimeout(() => done(new Error(`vcsim did not report ready within ${timeoutMs} ms; stderr:\n${stderr()}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl < 0) return;
+      try {
+        done(undefined, JSON.parse(out.slice(0, nl)) as ReadyLine);
+      } catch (err) {
+        done(new Error(`vcsim printed an unreadable ready line ${JSON.stringify(out.slice(0, 200))}: ${err}`));
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new Error(`vcsim exited before ready (code ${code}, signal ${signal}); stderr:\n${stderr()}`));
+    function done(err?: Error, value?: ReadyLine) {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.off("exit", onExit);
+      if (err) fail(err);
+      else ok(value!);
+    }
+    child.stdout?.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
+/** Writes `sizeBytes` of random bytes (1 MiB at a time) and returns their sha256 hex. */
+export async function writeRandomContent(path: string, sizeBytes: number): Promise<string> {
+  const hash = createHash("sha256");
+  const fh = await open(path, "w");
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    for (let done = 0; done < sizeBytes; done += chunk.length) {
+      const piece = chunk.subarray(0, Math.min(chunk.length, sizeBytes - done));
+      randomFillSync(piece);
+      hash.update(piece);
+      await fh.write(piece);
+    }
+  } finally {
+    await fh.close();
+  }
+  return hash.digest("hex");
+}
+
+/** sha256 hex of a file, padded with zeros to `sizeBytes` when given (a disk larger than its content). */
+export async function sha256File(path: string, sizeBytes?: number): Promise<string> {
+  const hash = createHash("sha256");
+  let n = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    n += (chunk as Buffer).length;
+  }
+  const zero = Buffer.alloc(1 << 20);
+  for (let left = (sizeBytes ?? n) - n; left > 0; left -= zero.length) hash.update(zero.subarray(0, Math.min(left, zero.length)));
+  return hash.digest("hex");
+}
