@@ -119,21 +119,27 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   async #run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const { baseMs, maxMs } = this.#opts.relistBackoff ?? { baseMs: 100, maxMs: 30_000 };
       try {
         const rv = await this.#relist();
-        this.#failures = 0;
+        const watchedFrom = this.#clock.now();
         await this.#watch(rv, signal);
-        if (!signal.aborted) this.#log.info("watch ended; listing again");
+        if (signal.aborted) break;
+        // A watch that ends at once, again and again, must not turn into a hot list loop.
+        if (this.#clock.now() - watchedFrom >= 1000) this.#failures = 0;
+        const delay = backoffDelay(this.#failures++, baseMs, maxMs);
+        this.#log.info("watch ended; listing again", { retryInMs: delay });
+        await this.#sleep(delay);
       } catch (err) {
         if (signal.aborted) break;
-        if (isApiError(err, "Gone")) {
+        if (isApiError(err, "Gone") && this.#failures === 0) {
           // Expected when the watch falls behind compacted history: list again at once.
           this.#log.info("watch resource version too old (410 Gone); listing again", { error: err });
+          this.#failures++;
           continue;
         }
-        const { baseMs, maxMs } = this.#opts.relistBackoff ?? { baseMs: 100, maxMs: 30_000 };
         const delay = backoffDelay(this.#failures++, baseMs, maxMs);
-        this.#log.warn("list/watch failed; retrying", { error: err, retryInMs: delay });
+        this.#log.warn("list/watch failed; retrying", { kind: this.kind, error: err, retryInMs: delay });
         await this.#sleep(delay);
       }
     }

@@ -178,6 +178,8 @@ export function mirrorVirtualMachine(
         ...(NIC_MODELS.includes(n.model) ? { model: n.model as "virtio" } : {}),
       })),
       ...powerStateOf(live),
+      // Identity by UUID: the VirtualMachine controller finds this very domain, never defines a new one.
+      uuid: live.uuid.toLowerCase(),
     },
     status: { providerID: live.uuid, domainName: live.name, phase: live.state === "running" ? "Running" : "Stopped" },
   };
