@@ -120,28 +120,28 @@ export class Informer<T extends KubeObject = KubeObject> {
   async #run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const { baseMs, maxMs } = this.#opts.relistBackoff ?? { baseMs: 100, maxMs: 30_000 };
+      let watchedFrom: number | undefined;
+      let error: unknown;
       try {
         const rv = await this.#relist();
-        const watchedFrom = this.#clock.now();
+        watchedFrom = this.#clock.now();
         await this.#watch(rv, signal);
-        if (signal.aborted) break;
-        // A watch that ends at once, again and again, must not turn into a hot list loop.
-        if (this.#clock.now() - watchedFrom >= 1000) this.#failures = 0;
-        const delay = backoffDelay(this.#failures++, baseMs, maxMs);
-        this.#log.info("watch ended; listing again", { retryInMs: delay });
-        await this.#sleep(delay);
       } catch (err) {
-        if (signal.aborted) break;
-        if (isApiError(err, "Gone") && this.#failures === 0) {
-          // Expected when the watch falls behind compacted history: list again at once.
-          this.#log.info("watch resource version too old (410 Gone); listing again", { error: err });
-          this.#failures++;
-          continue;
-        }
-        const delay = backoffDelay(this.#failures++, baseMs, maxMs);
-        this.#log.warn("list/watch failed; retrying", { kind: this.kind, error: err, retryInMs: delay });
-        await this.#sleep(delay);
+        error = err;
       }
+      if (signal.aborted) break;
+      // A watch that ran for a while was healthy; one that ends at once, again and again, backs off.
+      if (watchedFrom !== undefined && this.#clock.now() - watchedFrom >= 1000) this.#failures = 0;
+      if (isApiError(error, "Gone") && this.#failures === 0) {
+        // Expected when a watch falls behind compacted history: list again at once.
+        this.#failures++;
+        this.#log.info("watch resource version too old (410 Gone); listing again", { error });
+        continue;
+      }
+      const delay = backoffDelay(this.#failures++, baseMs, maxMs);
+      if (error === undefined) this.#log.info("watch ended; listing again", { retryInMs: delay });
+      else this.#log.warn("list/watch failed; retrying", { error, retryInMs: delay });
+      await this.#sleep(delay);
     }
   }
 

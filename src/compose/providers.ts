@@ -1,0 +1,38 @@
+// Which provider implementations landfall builds for each Provider spec.type, and their defaults.
+import { join } from "node:path";
+import type { ProviderConfig, ProviderFactories } from "../controllers/provider/clients.ts";
+import { createLibvirtTarget } from "../providers/libvirt/target.ts";
+import { createVsphereSource } from "../providers/vsphere/index.ts";
+
+export const DEFAULT_POOL = "landfall";
+export const DEFAULT_POOL_PATH = "/var/lib/landfall/images";
+
+/** The storage a libvirt Provider uses: its spec, or the defaults. */
+export function libvirtStorage(spec: ProviderConfig["spec"]): { pool: string; path: string } {
+  return { pool: spec.storagePool ?? DEFAULT_POOL, path: spec.storagePoolPath ?? DEFAULT_POOL_PATH };
+}
+
+export function providerFactories(opts: { dataDir: string }): ProviderFactories {
+  return {
+    source: {
+      vsphere: (cfg) => {
+        if (!cfg.spec.endpoint) throw new Error(`Provider "${cfg.name}": spec.endpoint is required for type vsphere (e.g. https://vcenter.example/sdk)`);
+        if (!cfg.username || !cfg.password) {
+          throw new Error(`Provider "${cfg.name}": spec.credentialsRef must name a Secret with username and password`);
+        }
+        return createVsphereSource({ endpoint: cfg.spec.endpoint, username: cfg.username, password: cfg.password, tls: cfg.spec.tls, datacenter: cfg.spec.datacenter });
+      },
+    },
+    target: {
+      libvirt: (cfg) => {
+        const { pool, path } = libvirtStorage(cfg.spec);
+        return createLibvirtTarget({
+          uri: cfg.spec.uri ?? "qemu:///system",
+          storagePool: pool,
+          storagePoolPath: path,
+          consoleLogDir: join(opts.dataDir, "console"),
+        });
+      },
+    },
+  };
+}
