@@ -12,7 +12,7 @@ import { libvirtStorage } from "./providers.ts";
 
 async function storageRoots(store: ResourceStore, ns: string, providerName: string): Promise<{ roots: string[]; pool: string } | undefined> {
   const provider = await store.get<Provider>("Provider", ns, providerName).catch(() => undefined);
-  if (!provider || provider.spec.type !== "libvirt") return undefined;
+  if (provider?.spec.type !== "libvirt") return undefined;
   const { pool, path } = libvirtStorage(provider.spec);
   return { roots: [path, ...(provider.spec.allowedStoragePaths ?? [])], pool };
 }

@@ -171,6 +171,8 @@ export interface TargetProvider {
   importDisk(request: ImportDiskRequest): Promise<ImportedVolume>;
   /** Creates a copy-on-write overlay on a base image (VMs from imageRef). */
   createOverlay(request: { diskID: string; backingPath: string; backingFormat: string; sizeBytes?: number }): Promise<ImportedVolume>;
+  /** Grows a volume in the provider's storage to sizeBytes when it is smaller; never shrinks. */
+  growDisk(path: string, format: string, sizeBytes: number): Promise<ImportedVolume>;
   /** Removes a volume this provider created (partial imports on failure). */
   deleteDisk(path: string): Promise<void>;
   createVM(spec: TargetVMSpec): Promise<TargetVM>;

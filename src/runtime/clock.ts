@@ -6,7 +6,7 @@ export interface TimerHandle {
 
 export interface Clock {
   now(): number;
-  /** Calls fn once after ms. Real timers are unref'd: pending delays never keep the process alive. */
+  /** Calls fn once after ms. */
   setTimer(fn: () => void, ms: number): TimerHandle;
 }
 
@@ -14,7 +14,6 @@ export const realClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, ms) {
     const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
     return { cancel: () => clearTimeout(t) };
   },
 };

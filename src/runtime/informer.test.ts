@@ -53,13 +53,14 @@ describe("Informer (sqlite store)", () => {
     const ns = "inf-gone";
     await store.create(configMap(ns, "keep", { v: "1" }));
     await store.create(configMap(ns, "drop", { v: "1" }));
-    // A second kind's watch breaking proves the informer only reacts to its own.
     const informer = new Informer({ store, kind: "ConfigMap", namespace: ns, resyncMs: 0 });
     const seen = record(informer);
+    const watchesBefore = store.watchesOpened("ConfigMap");
     informer.start();
     try {
       await informer.waitForSync(5000);
       assert.equal(informer.lists, 1);
+      await eventually(() => store.watchesOpened("ConfigMap") > watchesBefore, 5000, "watch open");
       // While the watch is "down" (broken before it can deliver), objects change behind its back.
       const paused = pauseWatches(store, "ConfigMap");
       store.breakWatches("ConfigMap");

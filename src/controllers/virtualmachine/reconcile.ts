@@ -2,11 +2,13 @@
 import { stat } from "node:fs/promises";
 import { type Conventions, keys } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
-import type { Condition } from "../../api/meta.ts";
 import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine, VirtualMachineStatus } from "../../api/virtualmachine.ts";
 import type { VMImage } from "../../api/vmimage.ts";
 import type { TargetProvider, TargetVM } from "../../providers/contract.ts";
+import { type ConditionUpdate, setCondition as setConditionIn } from "../../runtime/conditions.ts";
+import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
+import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { decideVM, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
@@ -132,13 +134,11 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
   for (const a of actions) {
     switch (a.type) {
       case "addFinalizer":
-        await deps.store.update({ ...vm, metadata: { ...vm.metadata, finalizers: [...(vm.metadata.finalizers ?? []), VM_FINALIZER] } });
+        await patchObject<VirtualMachine>(deps.store, "VirtualMachine", ns, vm.metadata.name, (o) => addFinalizer(o, VM_FINALIZER));
         return { requeueAfterMs: 0 };
-      case "removeFinalizer": {
-        const fresh = await deps.store.get<VirtualMachine>("VirtualMachine", ns, vm.metadata.name);
-        await deps.store.update({ ...fresh, metadata: { ...fresh.metadata, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== VM_FINALIZER) } });
+      case "removeFinalizer":
+        await patchObject<VirtualMachine>(deps.store, "VirtualMachine", ns, vm.metadata.name, (o) => removeFinalizer(o, VM_FINALIZER));
         return undefined;
-      }
       case "deleteDomain":
         await target?.deleteVM(a.uuid, { keepDisks: a.keepDisks });
         deps.log(`vm ${ns}/${vm.metadata.name}: domain ${a.uuid} deleted (keepDisks=${a.keepDisks})`);
@@ -149,7 +149,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         }
         break;
       case "growDisk":
-        await target?.importDisk({ diskID: a.disk.diskID, sourcePath: a.disk.path, sourceFormat: a.disk.format, format: a.disk.format, sizeBytes: a.disk.sizeBytes, consumeSource: true });
+        await target?.growDisk(a.disk.path, a.disk.format, a.disk.sizeBytes as number);
         break;
       case "defineDomain": {
         if (!target) break;
@@ -233,28 +233,14 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
 async function recordChecksum(deps: VMReconcilerDeps, vm: VirtualMachine, boot: PlannedDisk | undefined): Promise<string | undefined> {
   const fromMigration = vm.metadata.annotations?.[keys(deps.conventions).diskChecksum];
   if (fromMigration) return fromMigration;
-  if (!vm.spec.importedDisk || !boot || !boot.exists) return undefined;
+  if (!vm.spec.importedDisk || !boot?.exists) return undefined;
   return deps.imageSha256(boot.path, boot.format).catch(() => undefined);
 }
 
-function setCondition(s: VirtualMachineStatus, c: Omit<Condition, "lastTransitionTime">): void {
-  const conds = s.conditions ?? [];
-  const prev = conds.find((x) => x.type === c.type);
-  const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : new Date().toISOString();
-  s.conditions = [...conds.filter((x) => x.type !== c.type), { ...c, lastTransitionTime }];
+function setCondition(s: VirtualMachineStatus, c: ConditionUpdate): void {
+  s.conditions = setConditionIn(s.conditions, c);
 }
 
 async function writeStatus(deps: VMReconcilerDeps, vm: VirtualMachine, mutate: (s: VirtualMachineStatus) => void): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const fresh = await deps.store.get<VirtualMachine>("VirtualMachine", vm.metadata.namespace ?? "default", vm.metadata.name);
-    const status = structuredClone(fresh.status ?? {});
-    mutate(status);
-    if (JSON.stringify(status) === JSON.stringify(fresh.status ?? {})) return;
-    try {
-      await deps.store.updateStatus({ ...fresh, status });
-      return;
-    } catch (err) {
-      if (!(err instanceof ApiError && err.reason === "Conflict") || attempt >= 5) throw err;
-    }
-  }
+  await patchStatus<VirtualMachine, VirtualMachineStatus>(deps.store, "VirtualMachine", vm.metadata.namespace ?? "default", vm.metadata.name, mutate);
 }

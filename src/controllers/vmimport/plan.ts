@@ -158,6 +158,9 @@ export function aggregate(vmImport: VMImport, migrations: VMMigration[], sourceV
         row.bytesTotal = m.status.progress.bytesTotal;
       }
       if (m.status?.message) row.message = m.status.message;
+    } else if (before?.migration && TERMINAL.has(before.phase ?? "")) {
+      // Its migration finished and was cleaned up (deleteMigrationsOnSuccess): the row keeps its outcome.
+      Object.assign(row, before);
     } else {
       row.phase = "Pending";
     }

@@ -3,6 +3,8 @@
 // last checkpoint, turns MigrationFailure into a terminal Failed, and on deletion cancels and cleans up.
 import { ApiError } from "../../api/errors.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
+import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
+import { patchObject } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import { MIGRATION_FINALIZER } from "./plan.ts";
 import type { MigrationRunner } from "./runner.ts";
@@ -49,14 +51,14 @@ export function vmMigrationReconciler(deps: MigrationReconcilerDeps) {
           deps.log(`migration ${key.namespace}/${key.name}: Cancelled by deletion; cleaning up partial target volumes`);
           await deps.runner.cleanup(fresh).catch((err) => deps.log(`migration ${key.namespace}/${key.name}: cleanup: ${(err as Error).message}`));
         }
-        await deps.store.update({ ...fresh, metadata: { ...fresh.metadata, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== MIGRATION_FINALIZER) } });
+        await patchObject<VMMigration>(deps.store, "VMMigration", key.namespace, key.name, (o) => removeFinalizer(o, MIGRATION_FINALIZER));
       }
       failures.delete(id);
       return undefined;
     }
     if (isTerminal(m)) return undefined;
     if (!finalizers.includes(MIGRATION_FINALIZER)) {
-      await deps.store.update({ ...m, metadata: { ...m.metadata, finalizers: [...finalizers, MIGRATION_FINALIZER] } });
+      await patchObject<VMMigration>(deps.store, "VMMigration", key.namespace, key.name, (o) => addFinalizer(o, MIGRATION_FINALIZER));
       return undefined;
     }
     if (jobs.has(id)) return undefined;

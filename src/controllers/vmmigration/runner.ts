@@ -7,6 +7,8 @@ import { ApiError } from "../../api/errors.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { MigrationDisk, VMMigration, VMMigrationPhase, VMMigrationStatus } from "../../api/vmmigration.ts";
 import type { DiskReader, ExportSession, SourceProvider, SourceVM, TargetProvider } from "../../providers/contract.ts";
+import { setCondition } from "../../runtime/conditions.ts";
+import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import {
@@ -80,16 +82,7 @@ export class MigrationRunner {
 
   /** Re-read, mutate status, write; retried on conflict (the controller and progress reports both write). */
   async #patch(ctx: Ctx, mutate: (s: VMMigrationStatus, m: VMMigration) => void): Promise<VMMigration> {
-    for (let attempt = 0; ; attempt++) {
-      const m = await this.#get(ctx);
-      const status: VMMigrationStatus = structuredClone(m.status ?? {});
-      mutate(status, m);
-      try {
-        return await this.#d.store.updateStatus<VMMigration>({ ...m, status });
-      } catch (err) {
-        if (!(err instanceof ApiError && err.reason === "Conflict") || attempt >= 8) throw err;
-      }
-    }
+    return patchStatus<VMMigration, VMMigrationStatus>(this.#d.store, "VMMigration", ctx.ns, ctx.name, mutate, { attempts: 8 });
   }
 
   async #enter(ctx: Ctx, phase: VMMigrationPhase, message: string): Promise<VMMigration> {
@@ -444,10 +437,7 @@ export class MigrationRunner {
 }
 
 function setCond(s: VMMigrationStatus, type: string, status: "True" | "False" | "Unknown", reason: string, message: string): void {
-  const conds = s.conditions ?? [];
-  const prev = conds.find((c) => c.type === type);
-  const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : nowISO();
-  s.conditions = [...conds.filter((c) => c.type !== type), { type, status, reason, message, lastTransitionTime }];
+  s.conditions = setCondition(s.conditions, { type, status, reason, message });
 }
 
 function providerFailure(field: string, name: string, ns: string, err: unknown): Error {

@@ -2,7 +2,7 @@
 // modules (domain-xml, power, storage-path); this file sequences the commands and maps libvirt's errors.
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type {
   ImportDiskRequest,
   ImportedVolume,
@@ -165,6 +165,18 @@ class LibvirtTarget implements TargetProvider {
     await this.#qemuImg.createOverlay(target, request.backingPath, request.backingFormat, request.sizeBytes);
     await this.#refreshPool();
     return this.#describeVolume(request.diskID, target, "qcow2");
+  }
+
+  async growDisk(path: string, format: string, sizeBytes: number): Promise<ImportedVolume> {
+    const real = await this.#confined(path, "growDisk");
+    let info = await this.#qemuImg.info(real, format);
+    if (info.virtualSizeBytes < sizeBytes) {
+      await this.#qemuImg.resize(real, format, sizeBytes);
+      info = await this.#qemuImg.info(real, format);
+      await this.#refreshPool();
+    }
+    const diskID = basename(real).replace(/\.[^.]+$/, "");
+    return { diskID, path: real, format, virtualSizeBytes: info.virtualSizeBytes };
   }
 
   async deleteDisk(path: string): Promise<void> {

@@ -1,0 +1,115 @@
+// Adoption as a service: gathers what decideAdoption needs from the store and a target provider, decides, and
+// executes. Used by `landfall adopt`/`unadopt` (API routes), the periodic scan and VMImport's adoption step.
+import type { ConfigMap } from "../../api/configmap.ts";
+import { adoptionConfigMapName, type Conventions, keys, targetNameFor } from "../../api/conventions.ts";
+import { ApiError } from "../../api/errors.ts";
+import type { Provider } from "../../api/provider.ts";
+import type { VirtualMachine } from "../../api/virtualmachine.ts";
+import type { VMImport } from "../../api/vmimport.ts";
+import type { TargetProvider, TargetVM } from "../../providers/contract.ts";
+import type { ResourceStore } from "../../store/types.ts";
+import type { ProviderClients } from "../provider/clients.ts";
+import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, libvirtLocation, unadoptActions } from "./decide.ts";
+import { executeAdoption, labelVirtualMachine } from "./execute.ts";
+
+export interface AdoptionDeps {
+  store: ResourceStore;
+  clients: ProviderClients;
+  conventions: Conventions;
+  log: (msg: string) => void;
+}
+
+export class AdoptionService {
+  readonly #d: AdoptionDeps;
+
+  constructor(deps: AdoptionDeps) {
+    this.#d = deps;
+  }
+
+  async #survey(namespace: string, providerName: string, requests: AdoptionRequest[], requestNamespace?: string): Promise<{ target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
+    const { store, conventions } = this.#d;
+    const { client: target } = await this.#d.clients.targetByRef(namespace, providerName);
+    const [live, managed, imports, configMaps, providers] = await Promise.all([
+      target.listVMs(),
+      store.list<VirtualMachine>("VirtualMachine"),
+      store.list<VMImport>("VMImport"),
+      store.list<ConfigMap>("ConfigMap", { labelSelector: `${keys(conventions).type}=adopted-vm` }),
+      store.list<Provider>("Provider"),
+    ]);
+    const requested = (vm: TargetVM) => requests.some((r) => r.uuid === vm.uuid || r.name === vm.name);
+    const decisions = decideAdoption({
+      conventions,
+      providerName,
+      liveVMs: live,
+      managed: managed.items,
+      imports: imports.items,
+      configMaps: configMaps.items,
+      requests,
+      sourceProviders: providers.items,
+      now: new Date().toISOString(),
+      locate: (vm) => (requestNamespace && requested(vm) ? { namespace: requestNamespace, name: targetNameFor(vm.name) } : libvirtLocation(vm)),
+    });
+    return { target, decisions, live };
+  }
+
+  /** `landfall adopt PROVIDER/VM`: by UUID or unique name. A second call is a no-op ("already-adopted"). */
+  async adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
+    const isUUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm);
+    const request: AdoptionRequest = isUUID ? { uuid: vm.toLowerCase(), plan } : { name: vm, plan };
+    const { target, decisions, live } = await this.#survey(namespace, providerName, [request], namespace);
+    const match = live.filter((v) => (isUUID ? v.uuid === request.uuid : v.name === vm));
+    if (match.length === 0) throw new ApiError("NotFound", `no VM "${vm}" on provider "${providerName}"; list them with 'landfall inventory ${providerName}'`);
+    const decision = decisions.find((d) => d.uuid === match[0].uuid) as AdoptionDecision;
+    if (decision.decision === "ignore") throw new ApiError("Conflict", `VM "${vm}" was not adopted: ${decision.reason}`);
+    if (decision.actions.length > 0) {
+      await executeAdoption(this.#d.store, target, decision.actions);
+      this.#d.log(`adopted ${providerName}/${decision.name} (${decision.uuid}): ${decision.reason}`);
+    }
+    return decision;
+  }
+
+  /** Adopts what a scan finds claimed by an adoption-enabled plan (Forklift labels, VMImport claims). */
+  async scan(namespace: string, providerName: string): Promise<AdoptionDecision[]> {
+    const { target, decisions } = await this.#survey(namespace, providerName, []);
+    const adopted = decisions.filter((d) => d.decision === "adopt");
+    for (const d of adopted) {
+      await executeAdoption(this.#d.store, target, d.actions);
+      this.#d.log(`adopted ${providerName}/${d.name} (${d.uuid}): ${d.reason}`);
+    }
+    return adopted;
+  }
+
+  /** Labels and records the VMs a VMImport with adoption enabled created (they are managed already). */
+  async adoptImported(imp: VMImport, vmNames: string[]): Promise<string[]> {
+    const ns = imp.spec.target.namespace ?? imp.metadata.namespace ?? "default";
+    const { target, decisions } = await this.#survey(imp.metadata.namespace ?? "default", imp.spec.target.providerRef.name, []);
+    const done: string[] = [];
+    for (const name of vmNames) {
+      const vm = await this.#d.store.get<VirtualMachine>("VirtualMachine", ns, name).catch(() => undefined);
+      const d = vm?.status?.providerID ? decisions.find((x) => x.uuid === vm.status?.providerID) : undefined;
+      if (!vm || !d || d.decision === "ignore") continue;
+      if (d.actions.length > 0) await executeAdoption(this.#d.store, target, d.actions);
+      await labelVirtualMachine(this.#d.store, ns, name, adoptionLabels(this.#d.conventions, d.plan ?? imp.metadata.name));
+      done.push(name);
+    }
+    return done;
+  }
+
+  /** Removes labels, the tracking ConfigMap and the VirtualMachine (orphan): the VM keeps running, untouched. */
+  async unadopt(namespace: string, name: string): Promise<{ uuid: string; actions: number }> {
+    const vm = await this.#d.store.get<VirtualMachine>("VirtualMachine", namespace, name);
+    const k = keys(this.#d.conventions);
+    if (vm.metadata.labels?.[k.adopted] !== "true") throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" is not adopted (no ${k.adopted}=true label)`);
+    const uuid = vm.status?.providerID ?? vm.spec.uuid;
+    if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" has no domain identity (status.providerID)`);
+    const { client: target } = await this.#d.clients.targetByRef(namespace, vm.spec.providerRef.name);
+    const live = await target.getVM({ uuid });
+    const configMap = await this.#d.store.get<ConfigMap>("ConfigMap", namespace, adoptionConfigMapName(name)).catch(() => undefined);
+    const actions = live
+      ? unadoptActions({ conventions: this.#d.conventions, live, virtualMachine: vm, configMap })
+      : unadoptActions({ conventions: this.#d.conventions, live: { uuid, labels: {} } as TargetVM, virtualMachine: vm, configMap });
+    await executeAdoption(this.#d.store, target, actions);
+    this.#d.log(`unadopted ${namespace}/${name} (${uuid}); the VM was left running and untouched`);
+    return { uuid, actions: actions.length };
+  }
+}
