@@ -72,6 +72,9 @@ export const VMMigrationSpec = Type.Object(
           mode: Type.Optional(Type.Union([Type.Literal("cold"), Type.Literal("snapshot")], { default: "cold" })),
           restoreSourcePower: Type.Optional(Type.Boolean({ default: false })),
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+          bandwidthMiBps: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 100000, description: "cap on the read rate from the source, so a migration does not saturate the hypervisor" }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -1,9 +1,15 @@
 // Endpoints beyond CRUD: provider inventory and VM power actions. Adoption and clone routes live beside their
 // controllers' executors (adoption.ts, clone.ts) and are registered here too.
-import { ApiError } from "../api/errors.ts";
+import type { Conventions } from "../api/conventions.ts";
+import { ApiError, invalid } from "../api/errors.ts";
+import { kindByPlural } from "../api/kinds.ts";
+import { DNS1123_LABEL } from "../api/meta.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
+import type { AdoptionService } from "../controllers/adoption/service.ts";
 import type { ProviderClients } from "../controllers/provider/clients.ts";
+import { cloneVirtualMachine } from "../controllers/virtualmachine/clone.ts";
 import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
+import type { EventRecorder } from "../runtime/events.ts";
 import type { DeleteHook, RouteHelpers } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 
@@ -52,6 +58,44 @@ export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceSt
       const domain = await client.getVM({ uuid });
       await client.setPower(uuid, domain?.state === "running" ? "reboot" : "start");
       return { kind: "Status", status: "Success", message: `VirtualMachine "${params.name}" ${domain?.state === "running" ? "rebooting" : "starting"}` };
+    },
+  });
+}
+
+export function registerVMActionRoutes(helpers: RouteHelpers, deps: { store: ResourceStore; clients: ProviderClients; adoption: AdoptionService; conventions: Conventions; events: EventRecorder }): void {
+  helpers.jsonRoute({
+    method: "POST",
+    url: `${BASE}/providers/:name/adopt`,
+    handler: async ({ params, body }) => {
+      const req = (body ?? {}) as { vm?: unknown; plan?: unknown };
+      if (typeof req.vm !== "string" || req.vm === "") throw invalid("Adoption", params.name, [{ field: "vm", message: "name or UUID of the VM to adopt is required" }]);
+      if (req.plan !== undefined && typeof req.plan !== "string") throw invalid("Adoption", params.name, [{ field: "plan", message: "must be a string" }]);
+      return deps.adoption.adopt(params.ns, params.name, req.vm, req.plan as string | undefined);
+    },
+  });
+  helpers.jsonRoute({
+    method: "POST",
+    url: `${BASE}/virtualmachines/:name/unadopt`,
+    handler: async ({ params }) => deps.adoption.unadopt(params.ns, params.name),
+  });
+  helpers.jsonRoute({
+    method: "POST",
+    url: `${BASE}/virtualmachines/:name/clone`,
+    handler: async ({ params, body }) => {
+      const req = (body ?? {}) as { name?: unknown; powerOn?: unknown };
+      if (typeof req.name !== "string" || !new RegExp(DNS1123_LABEL).test(req.name) || req.name.length > 63) {
+        throw invalid("VirtualMachine", params.name, [{ field: "name", message: `${JSON.stringify(req.name)} is not a valid name for the clone: use lower-case letters, digits and '-' (DNS-1123 label)` }]);
+      }
+      return cloneVirtualMachine(deps, params.ns, params.name, req.name, req.powerOn === true);
+    },
+  });
+  helpers.jsonRoute({
+    method: "GET",
+    url: `${BASE}/:plural/:name/events`,
+    handler: async ({ params }) => {
+      const info = kindByPlural(params.plural);
+      if (!info) throw new ApiError("NotFound", `unknown resource type "${params.plural}"`);
+      return { kind: "EventList", items: deps.events.eventsFor(info.kind, params.ns, params.name).map((e) => ({ ...e, timestamp: e.lastTimestamp })) };
     },
   });
 }

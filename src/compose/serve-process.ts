@@ -13,14 +13,16 @@ export interface ServeProcess {
   dataDir: string;
   adminToken: string;
   child: ChildProcess;
+  /** Everything the server printed so far (for test diagnostics). */
+  output(): string;
   /** SIGTERM, wait for exit (SIGKILL after 5 s), remove the data dir if this helper created it. */
   stop(): Promise<void>;
 }
 
-export async function startServeProcess(opts: { dataDir?: string; args?: string[]; timeoutMs?: number } = {}): Promise<ServeProcess> {
+export async function startServeProcess(opts: { dataDir?: string; args?: string[]; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ServeProcess> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "landfall-e2e-")));
-  const child = spawn(LANDFALL_BIN, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(LANDFALL_BIN, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...(opts.env ?? {}) } });
   let output = "";
   child.stdout?.on("data", (d) => {
     output += String(d);
@@ -51,6 +53,7 @@ export async function startServeProcess(opts: { dataDir?: string; args?: string[
     dataDir,
     adminToken,
     child,
+    output: () => output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");

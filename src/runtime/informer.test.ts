@@ -41,7 +41,7 @@ describe("Informer (sqlite store)", () => {
       await store.delete("ConfigMap", ns, "pre");
       await eventually(() => seen.length >= 4, 5000, "four events");
       assert.deepEqual(seen, ["add pre", "add a", "update a=2", "delete pre"]);
-      assert.equal((informer.get(`${ns}/a`)?.data as Record<string, string>).v, "2");
+      assert.deepEqual(informer.get(`${ns}/a`)?.data, { v: "2" });
       assert.equal(informer.get(`${ns}/pre`), undefined);
       assert.deepEqual(informer.list().map((o) => o.metadata.name), ["a"]);
     } finally {

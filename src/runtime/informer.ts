@@ -218,13 +218,13 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise<void>((resolve) => {
       this.#wakeSleep = resolve;
       this.#sleepTimer = this.#clock.setTimer(resolve, ms);
     }).finally(() => {
       this.#sleepTimer?.cancel();
       this.#wakeSleep = undefined;
-    }) as Promise<void>;
+    });
   }
 
   #emit(which: "onAdd" | "onDelete", obj: T): void;

@@ -1,6 +1,6 @@
 // Ready-made `watches` map functions: which primary keys to reconcile when a watched object changes.
 import type { KubeObject } from "../api/meta.ts";
-import { type ObjectKey } from "./keys.ts";
+import type { ObjectKey } from "./keys.ts";
 
 export type MapToKeys = (obj: KubeObject) => ObjectKey[];
 

@@ -35,14 +35,14 @@ export async function patchStatus<T extends KubeObject, S = NonNullable<T["statu
   kind: string,
   namespace: string,
   name: string,
-  mutate: (status: S, obj: T) => S | undefined | void,
+  mutate: ((status: S, obj: T) => S | undefined) | ((status: S, obj: T) => void),
   opts: PatchOptions = {},
 ): Promise<T> {
   return retryOnConflict(async () => {
     const current = await store.get<T>(kind, namespace, name);
     const draft = structuredClone((current.status ?? {}) as S);
     const result = mutate(draft, structuredClone(current));
-    const next = result === undefined ? draft : result;
+    const next = result ?? draft;
     if (isDeepStrictEqual(next, current.status ?? {})) return current;
     return store.updateStatus<T>({ ...current, status: next });
   }, opts.attempts);

@@ -50,7 +50,8 @@ export function withWatchFaults(store: ResourceStore): FaultyStore {
       opened.set(kind, (opened.get(kind) ?? 0) + 1);
       const inner = new AbortController();
       const outer = options.signal;
-      outer?.addEventListener("abort", () => inner.abort(), { once: true });
+      if (outer?.aborted) inner.abort();
+      else outer?.addEventListener("abort", () => inner.abort(), { once: true });
       let broken: Error | undefined;
       const set = breakers.get(kind) ?? new Set();
       breakers.set(kind, set);

@@ -6,6 +6,7 @@ import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine, VirtualMachineStatus } from "../../api/virtualmachine.ts";
 import type { VMImage } from "../../api/vmimage.ts";
 import type { TargetProvider, TargetVM } from "../../providers/contract.ts";
+import type { EventSink } from "../../runtime/events.ts";
 import { type ConditionUpdate, setCondition as setConditionIn } from "../../runtime/conditions.ts";
 import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
 import { patchObject, patchStatus } from "../../runtime/status.ts";
@@ -23,6 +24,7 @@ export interface VMReconcilerDeps {
   /** Virtual size of an image in bytes. */
   virtualSize: (path: string) => Promise<number>;
   log: (msg: string, fields?: Record<string, unknown>) => void;
+  events?: EventSink;
 }
 
 export interface ReconcileResult {
@@ -142,6 +144,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
       case "deleteDomain":
         await target?.deleteVM(a.uuid, { keepDisks: a.keepDisks });
         deps.log(`vm ${ns}/${vm.metadata.name}: domain ${a.uuid} deleted (keepDisks=${a.keepDisks})`);
+        deps.events?.record(vm, "Normal", "DomainDeleted", `domain ${a.uuid} deleted; disks ${a.keepDisks ? "kept" : "removed"}`);
         break;
       case "createOverlay":
         if (a.disk.backing) {
@@ -156,6 +159,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         const checksum = await recordChecksum(deps, vm, obs.disks[0]);
         domain = await target.createVM(a.spec);
         deps.log(`vm ${ns}/${vm.metadata.name}: defined domain ${domain.name} (${domain.uuid})`);
+        deps.events?.record(vm, "Normal", "DomainDefined", `defined domain ${domain.name} (${domain.uuid})`);
         await writeStatus(deps, vm, (s) => {
           s.providerID = domain?.uuid;
           s.domainName = domain?.name;
@@ -172,6 +176,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         break;
       case "power":
         await target?.setPower(a.uuid, a.action);
+        deps.events?.record(vm, "Normal", `Power${a.action[0].toUpperCase()}${a.action.slice(1)}`, `domain ${a.uuid}: ${a.action}`);
         if (a.action === "shutdown") {
           shutdownAsked = true;
           requeueAfterMs = 5_000;
@@ -180,6 +185,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         break;
       case "fail":
         failed = { reason: a.reason, message: a.message };
+        deps.events?.record(vm, "Warning", a.reason, a.message);
         break;
       case "wait":
         waiting = { reason: a.reason, message: a.message };

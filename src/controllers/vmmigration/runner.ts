@@ -8,8 +8,10 @@ import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { MigrationDisk, VMMigration, VMMigrationPhase, VMMigrationStatus } from "../../api/vmmigration.ts";
 import type { DiskReader, ExportSession, SourceProvider, SourceVM, TargetProvider } from "../../providers/contract.ts";
 import { setCondition } from "../../runtime/conditions.ts";
+import type { EventSink } from "../../runtime/events.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
+import { throttledReader } from "../../disk/throttle.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import {
   aggregateProgress,
@@ -57,6 +59,7 @@ export interface RunnerDeps {
   /** Test hook (LANDFALL_TEST_CORRUPT): damage bytes after hashing, before writing. */
   tamper?: (diskIndex: number) => ((offset: number, buf: Buffer) => void) | undefined;
   log: (msg: string, fields?: Record<string, unknown>) => void;
+  events?: EventSink;
   /** How long Creating waits for the VirtualMachine controller to define the domain. */
   createTimeoutMs?: number;
 }
@@ -87,6 +90,7 @@ export class MigrationRunner {
 
   async #enter(ctx: Ctx, phase: VMMigrationPhase, message: string): Promise<VMMigration> {
     this.#d.log(`migration ${ctx.ns}/${ctx.name}: ${phase}`, { message });
+    this.#d.events?.record(migrationRef(ctx), "Normal", phase, message);
     return this.#patch(ctx, (s) => {
       if (s.phase !== phase) {
         s.phase = phase;
@@ -241,7 +245,9 @@ export class MigrationRunner {
       const index = all.findIndex((d) => d.diskID === disk.diskID);
       const srcDisk = session.disks.find((d) => d.key === disk.key) ?? session.disks[index];
       if (!srcDisk) throw new MigrationFailure("SourceChanged", `disk ${disk.label ?? disk.diskID} is no longer on the source VM`);
-      const reader = await source.openDisk(session, srcDisk);
+      const opened = await source.openDisk(session, srcDisk);
+      const limit = m.spec.options?.bandwidthMiBps;
+      const reader = limit ? throttledReader(opened, limit * 2 ** 20) : opened;
       const path = stagingFile(dir, disk);
       const resumeFrom = disk.checkpoint && (await exists(path)) ? { offset: disk.checkpoint.offset } : undefined;
       if (resumeFrom) this.#d.log(`migration ${ctx.ns}/${ctx.name}: resuming ${disk.diskID} at ${resumeFrom.offset}`);
@@ -385,6 +391,7 @@ export class MigrationRunner {
       setCond(s, "Ready", "True", "Succeeded", s.message);
     });
     this.#d.log(`migration ${ctx.ns}/${ctx.name}: Succeeded`);
+    this.#d.events?.record(migrationRef(ctx), "Normal", "Succeeded", done.status?.message ?? "");
     return done;
   }
 
@@ -403,6 +410,7 @@ export class MigrationRunner {
       setCond(s, "Ready", "False", reason, message);
     });
     this.#d.log(`migration ${ns}/${name}: Failed (${reason}) ${message}`);
+    this.#d.events?.record(migrationRef(ctx), "Warning", reason, message);
     await this.cleanup(m).catch((err) => this.#d.log(`migration ${ns}/${name}: cleanup after failure: ${(err as Error).message}`));
   }
 
@@ -439,6 +447,8 @@ export class MigrationRunner {
 function setCond(s: VMMigrationStatus, type: string, status: "True" | "False" | "Unknown", reason: string, message: string): void {
   s.conditions = setCondition(s.conditions, { type, status, reason, message });
 }
+
+const migrationRef = (ctx: Ctx) => ({ kind: "VMMigration", metadata: { name: ctx.name, namespace: ctx.ns } });
 
 function providerFailure(field: string, name: string, ns: string, err: unknown): Error {
   if (err instanceof ApiError && err.reason === "NotFound") {

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { DiskReader } from "../providers/contract.ts";
+import { throttledReader } from "./throttle.ts";
+
+function memoryReader(size: number, piece: number): DiskReader {
+  return {
+    sizeBytes: size,
+    async *readRange(offset, length) {
+      for (let o = offset; o < offset + length; o += piece) yield new Uint8Array(Math.min(piece, offset + length - o));
+    },
+    close: async () => {},
+  };
+}
+
+test("a throttled reader keeps the average rate at or under the limit and returns every byte", async () => {
+  const reader = throttledReader(memoryReader(1 << 20, 64 << 10), 4 << 20); // 1 MiB at 4 MiB/s: at least ~250 ms
+  const t0 = performance.now();
+  let bytes = 0;
+  for await (const chunk of reader.readRange(0, 1 << 20)) bytes += chunk.byteLength;
+  const elapsed = performance.now() - t0;
+  assert.equal(bytes, 1 << 20);
+  assert.ok(elapsed >= 200, `read 1 MiB at a 4 MiB/s cap in ${elapsed.toFixed(0)} ms`);
+});
+
+test("aborting a throttled read rejects promptly", async () => {
+  const reader = throttledReader(memoryReader(1 << 20, 64 << 10), 64 << 10); // 16 s for all of it
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error("stop")), 100);
+  const t0 = performance.now();
+  await assert.rejects(async () => {
+    for await (const _ of reader.readRange(0, 1 << 20, ac.signal)) {
+      // drain
+    }
+  }, /stop/);
+  assert.ok(performance.now() - t0 < 2000);
+});

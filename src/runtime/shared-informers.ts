@@ -1,0 +1,37 @@
+// One informer per kind for a whole process, shared by every controller that reads that kind, so the
+// VMMigration and VirtualMachine controllers hold one cache of VirtualMachines, not two. Whoever creates the
+// SharedInformers stops it, after stopping the controllers that use it.
+import type { ResourceStore } from "../store/types.ts";
+import type { Clock } from "./clock.ts";
+import { Informer } from "./informer.ts";
+import type { Logger } from "./logger.ts";
+
+export interface SharedInformersOptions {
+  store: ResourceStore;
+  resyncMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export class SharedInformers {
+  readonly #opts: SharedInformersOptions;
+  readonly #informers = new Map<string, Informer>();
+
+  constructor(opts: SharedInformersOptions) {
+    this.#opts = opts;
+  }
+
+  /** The process-wide informer of kind (all namespaces), created on first use. */
+  informerFor(kind: string): Informer {
+    let informer = this.#informers.get(kind);
+    if (!informer) {
+      informer = new Informer({ ...this.#opts, kind });
+      this.#informers.set(kind, informer);
+    }
+    return informer;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#informers.values()].map((i) => i.stop()));
+  }
+}
