@@ -2,8 +2,9 @@
 // per-disk progress.
 import { stringify } from "yaml";
 import type { KubeObject } from "../api/meta.ts";
-import { age, humanBytes } from "./columns.ts";
+import { age } from "./columns.ts";
 import { renderTable } from "./printers.ts";
+import { diskRows, disksOf, transferLine, transferProgressOf } from "./progress.ts";
 
 const indent = (text: string, by = "  "): string =>
   text
@@ -45,8 +46,10 @@ export function describeObject(obj: KubeObject, now = new Date()): string {
   else if (obj.kind === "ConfigMap") out += section("Data", obj.data);
   else out += section("Spec", obj.spec);
 
-  if (obj.kind === "VMMigration") out += migrationDisks(status);
-  const { conditions, disks: _disks, ...rest } = status;
+  const transfer = transferProgressOf(status);
+  if (transfer) field("Progress", transferLine(String(status.phase ?? ""), transfer).trim());
+  if (obj.kind === "VMMigration") out += migrationDisks(status) + phaseHistory(status.phaseHistory);
+  const { conditions, disks: _disks, phaseHistory: _history, ...rest } = status;
   if (obj.status !== undefined) out += section("Status", rest);
   out += conditionsTable(conditions);
   return out;
@@ -59,17 +62,19 @@ function conditionsTable(conditions: unknown): string {
 }
 
 function migrationDisks(status: Record<string, unknown>): string {
-  const disks = status.disks;
-  if (!Array.isArray(disks) || disks.length === 0) return "Disks:\t<none>\n";
+  const disks = disksOf(status);
+  if (disks.length === 0) return "Disks:\t<none>\n";
+  const progress = diskRows(disks);
   const rows = [
-    ["DISK", "SIZE", "PROGRESS", "SHA256", "TARGET"],
-    ...disks.map((d: Record<string, unknown>) => {
-      const size = typeof d.sizeBytes === "number" ? d.sizeBytes : 0;
-      const done = typeof d.bytesDone === "number" ? d.bytesDone : 0;
-      const pct = size > 0 ? `${Math.floor((done / size) * 100)}% (${humanBytes(done)})` : "-";
-      const sha = typeof d.sha256 === "string" ? d.sha256.slice(0, 19) : "-";
-      return [String(d.diskID ?? ""), size ? humanBytes(size) : "-", pct, sha, String(d.targetPath ?? "-")];
-    }),
+    ["DISK", "SIZE", "PROGRESS", "DONE", "STATE", "SHA256", "TARGET"],
+    ...disks.map((d, i) => [...progress[i], d.sha256 ? d.sha256.slice(0, 19) : "-", d.targetPath ?? "-"]),
   ];
   return `Disks:\n${indent(renderTable(rows))}\n`;
+}
+
+/** When each phase was entered, so a slow step stands out. */
+export function phaseHistory(history: unknown): string {
+  if (!Array.isArray(history) || history.length === 0) return "";
+  const rows = [["PHASE", "ENTERED"], ...history.map((h: Record<string, unknown>) => [String(h?.phase ?? ""), String(h?.enteredAt ?? "")])];
+  return `Phase history:\n${indent(renderTable(rows))}\n`;
 }

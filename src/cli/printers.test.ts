@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import type { KubeObject } from "../api/meta.ts";
-import { age, columnsFor, humanBytes, migrationProgress } from "./columns.ts";
+import { age, columnsFor, humanBytes, importBytes, importVMs, migrationProgress, vmAdopted, vmSource } from "./columns.ts";
 import { describeObject } from "./describe.ts";
 import { printObjects, renderTable } from "./printers.ts";
 
@@ -30,19 +30,53 @@ const migration: KubeObject = {
 describe("columns and printers", () => {
   it("prints the VirtualMachine table and its wide columns", () => {
     const table = printObjects("VirtualMachine", [vm], false, { output: "table", allNamespaces: false, now });
-    assert.equal(table, "NAME    PHASE     PROVIDER   DISK-SOURCE    AGE\nweb01   Running   kvm        importedDisk   60m\n");
+    assert.equal(table, "NAME    PHASE     PROVIDER   SOURCE         ADOPTED   AGE\nweb01   Running   kvm        importedDisk   true      60m\n");
     const wide = printObjects("VirtualMachine", [vm], false, { output: "wide", allNamespaces: true, now });
     const [header, row] = wide.trimEnd().split("\n");
-    assert.deepEqual(header.split(/\s+/), ["NAMESPACE", "NAME", "PHASE", "PROVIDER", "DISK-SOURCE", "AGE", "PROVIDERID", "CPUS", "MEMORY", "ADOPTED"]);
-    assert.deepEqual(row.split(/\s+/), ["prod", "web01", "Running", "kvm", "importedDisk", "60m", "uuid-1", "2", "2048Mi", "true"]);
+    assert.deepEqual(header.split(/\s+/), ["NAMESPACE", "NAME", "PHASE", "PROVIDER", "SOURCE", "ADOPTED", "AGE", "PROVIDERID", "CPUS", "MEMORY"]);
+    assert.deepEqual(row.split(/\s+/), ["prod", "web01", "Running", "kvm", "importedDisk", "true", "60m", "uuid-1", "2", "2048Mi"]);
+  });
+
+  it("shows where a VM's disk came from and whether it was adopted, under either prefix", () => {
+    const with_ = (spec: object, labels: Record<string, string> = {}): KubeObject => ({ ...vm, metadata: { ...vm.metadata, labels }, spec });
+    assert.equal(vmSource(with_({ providerRef: { name: "kvm" }, imageRef: { name: "ubuntu-22" } })), "image:ubuntu-22");
+    assert.equal(vmSource(with_({ providerRef: { name: "kvm" }, importedDisk: { diskID: "d", source: "migration" } })), "migration");
+    assert.equal(vmSource(with_({ providerRef: { name: "kvm" } })), "<none>");
+    assert.equal(vmAdopted(with_({}, { "cozystack.io/adopted": "true" })), "true");
+    assert.equal(vmAdopted(with_({}, { "landfall.dev/adopted": "true" })), "true");
+    assert.equal(vmAdopted(with_({}, { "landfall.dev/adopted": "false", "example.com/adopted": "true" })), "false");
   });
 
   it("prints VMMigration progress and the Provider/VMImport headers", () => {
-    assert.equal(migrationProgress(migration), "25%");
+    assert.equal(migrationProgress(migration), "25% 512B/2.0KiB");
     const table = printObjects("VMMigration", [migration], false, { output: "table", allNamespaces: false, now });
-    assert.match(table, /move-web01\s+Transferring\s+25%\s+vcenter\/web01\s+kvm\/web01\s+30s/);
+    assert.match(table, /move-web01\s+Transferring\s+25% 512B\/2\.0KiB\s+vcenter\/web01\s+kvm\/web01\s+30s/);
     assert.deepEqual(columnsFor("Provider", false, false).map((c) => c.header), ["NAME", "TYPE", "READY", "REASON", "VMS", "AGE"]);
-    assert.deepEqual(columnsFor("VMImport", false, false).map((c) => c.header), ["NAME", "PHASE", "VMS", "SUCCEEDED", "FAILED", "AGE"]);
+    assert.deepEqual(columnsFor("VMImport", false, false).map((c) => c.header), ["NAME", "PHASE", "VMS", "PROGRESS", "AGE"]);
+  });
+
+  it("summarises a VMImport per VM and in bytes", () => {
+    const GiB = 2 ** 30;
+    const imp: KubeObject = {
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VMImport",
+      metadata: { name: "wave1", creationTimestamp: "2026-01-01T11:00:00Z" },
+      spec: { vms: [{ name: "a" }, { name: "b" }, { name: "c" }] },
+      status: {
+        phase: "Running",
+        progress: { total: 3, succeeded: 2, failed: 0, running: 1 },
+        vms: [
+          { name: "a", targetName: "a", bytesDone: GiB, bytesTotal: GiB },
+          { name: "b", targetName: "b", bytesDone: GiB, bytesTotal: GiB },
+          { name: "c", targetName: "c", bytesDone: 0, bytesTotal: 2 * GiB },
+        ],
+      },
+    };
+    assert.equal(importVMs(imp), "2/3 ok");
+    assert.equal(importBytes(imp), "50% 2.0GiB/4.0GiB");
+    assert.equal(importVMs({ ...imp, status: { progress: { total: 3, succeeded: 1, failed: 2, running: 0 } } }), "1/3 ok, 2 failed");
+    assert.equal(importVMs({ ...imp, status: undefined }), "0/3 ok");
+    assert.match(printObjects("VMImport", [imp], false, { output: "table", allNamespaces: false, now }), /wave1\s+Running\s+2\/3 ok\s+50% 2\.0GiB\/4\.0GiB\s+60m/);
   });
 
   it("prints one object as itself and many as a <Kind>List, in JSON and YAML", () => {
@@ -65,7 +99,11 @@ describe("columns and printers", () => {
     const text = describeObject(migration, now);
     assert.match(text, /^Name:\s+move-web01$/m);
     assert.match(text, /^Phase:\s+Transferring$/m);
-    assert.match(text, /DISK\s+SIZE\s+PROGRESS\s+SHA256\s+TARGET\n\s+disk-2000\s+2.0KiB\s+25% \(512B\)\s+sha256:abcdef012345/);
+    assert.match(text, /DISK\s+SIZE\s+PROGRESS\s+DONE\s+STATE\s+SHA256\s+TARGET\n\s+disk-2000\s+2.0KiB\s+\[#####-+\] 25%\s+512B\s+-\s+sha256:abcdef012345/);
+    assert.match(text, /^Progress:\s+Transferring \[#+-+\] 25% 512B\/2\.0KiB$/m);
+    assert.doesNotMatch(text, /Phase history/);
+    const withHistory = describeObject({ ...migration, status: { ...(migration.status as object), phaseHistory: [{ phase: "Pending", enteredAt: "2026-01-01T11:59:31Z" }] } }, now);
+    assert.match(withHistory, /Phase history:\n\s+PHASE\s+ENTERED\n\s+Pending\s+2026-01-01T11:59:31Z/);
     assert.match(text, /Conditions:\n\s+TYPE\s+STATUS\s+REASON\s+MESSAGE\n\s+Ready\s+False\s+InProgress\s+copying/);
   });
 });

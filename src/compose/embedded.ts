@@ -11,7 +11,8 @@ import { buildServer } from "../server/build.ts";
 import { openSqliteStore } from "../store/sqlite/index.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { checkTransport, parseListen, urlFor } from "./listen.ts";
-import { type Controller, defaultWiring, type Wire } from "./wiring.ts";
+import { landfallWiring } from "./landfall.ts";
+import type { Controller, Wire } from "./wiring.ts";
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -81,7 +82,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   };
 
   try {
-    const wiring = await (opts.wire ?? defaultWiring)({ store, conventions, dataDir: opts.dataDir, metricsRegistry });
+    const wiring = await (opts.wire ?? landfallWiring)({ store, conventions, dataDir: opts.dataDir, metricsRegistry });
     server = buildServer({
       store,
       auth,

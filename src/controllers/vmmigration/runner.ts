@@ -57,7 +57,9 @@ export interface RunnerDeps {
   disk: DiskOps;
   conventions: Conventions;
   /** Test hook (LANDFALL_TEST_CORRUPT): damage bytes after hashing, before writing. */
-  tamper?: (diskIndex: number) => ((offset: number, buf: Buffer) => void) | undefined;
+  tamper?: (migrationName: string, diskIndex: number) => ((offset: number, buf: Buffer) => void) | undefined;
+  /** Called once when a migration reaches Succeeded or Failed (metrics). */
+  onFinished?: (m: VMMigration) => void;
   log: (msg: string, fields?: Record<string, unknown>) => void;
   events?: EventSink;
   /** How long Creating waits for the VirtualMachine controller to define the domain. */
@@ -261,7 +263,7 @@ export class MigrationRunner {
           stagingPath: path,
           resumeFrom,
           signal: ctx.signal,
-          tamper: this.#d.tamper?.(index),
+          tamper: this.#d.tamper?.(ctx.name, index),
           onProgress: (p) => {
             lastRate = p.bytesPerSecond;
             return this.#patchDisk(ctx, disk.diskID, (d) => {
@@ -392,6 +394,7 @@ export class MigrationRunner {
     });
     this.#d.log(`migration ${ctx.ns}/${ctx.name}: Succeeded`);
     this.#d.events?.record(migrationRef(ctx), "Normal", "Succeeded", done.status?.message ?? "");
+    this.#d.onFinished?.(done);
     return done;
   }
 
@@ -402,7 +405,7 @@ export class MigrationRunner {
   async fail(ns: string, name: string, reason: string, message: string): Promise<void> {
     const ctx: Ctx = { ns, name, signal: new AbortController().signal };
     const m = await this.#get(ctx);
-    await this.#patch(ctx, (s) => {
+    const failed = await this.#patch(ctx, (s) => {
       s.phase = "Failed";
       s.phaseHistory = [...(s.phaseHistory ?? []), { phase: "Failed", enteredAt: nowISO() }];
       s.completedAt = nowISO();
@@ -411,6 +414,7 @@ export class MigrationRunner {
     });
     this.#d.log(`migration ${ns}/${name}: Failed (${reason}) ${message}`);
     this.#d.events?.record(migrationRef(ctx), "Warning", reason, message);
+    this.#d.onFinished?.(failed);
     await this.cleanup(m).catch((err) => this.#d.log(`migration ${ns}/${name}: cleanup after failure: ${(err as Error).message}`));
   }
 

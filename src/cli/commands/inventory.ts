@@ -1,0 +1,115 @@
+// `inventory PROVIDER`: what a provider sees right now — source VMs (vSphere) or target domains (libvirt,
+// KubeVirt). `-o json` prints the server's list as returned; tables summarise disks and management.
+import { stringify } from "yaml";
+import { isApiError } from "../../api/errors.ts";
+import { findKind } from "../../api/kinds.ts";
+import { type OutputFormat, UsageError } from "../args.ts";
+import { type LandfallClient, resourcePath } from "../client.ts";
+import { renderTable } from "../printers.ts";
+import { formatBytes } from "../progress.ts";
+
+export interface SourceVMItem {
+  name: string;
+  id: string;
+  uuid?: string;
+  powerState?: string;
+  guestOS?: string;
+  cpus?: number;
+  memoryMiB?: number;
+  firmware?: string;
+  disks?: Array<{ capacityBytes?: number; fileName?: string; datastore?: string }>;
+  nics?: Array<{ network?: string; macAddress?: string }>;
+}
+
+export interface TargetVMItem {
+  uuid: string;
+  name: string;
+  state?: string;
+  cpus?: number;
+  memoryMiB?: number;
+  firmware?: string;
+  disks?: Array<{ path?: string; format?: string; bus?: string }>;
+  nics?: unknown[];
+  labels?: Record<string, string>;
+}
+
+export type InventoryList = { kind: "SourceVMList"; items: SourceVMItem[] } | { kind: "TargetVMList"; items: TargetVMItem[] };
+
+/** The label the VirtualMachine controller puts on domains it created or adopted. */
+export const OWNER_UID_LABEL = "landfall.dev/owner-uid";
+
+const memory = (mib: number | undefined) => (typeof mib === "number" ? `${mib}Mi` : "-");
+const count = (n: number | undefined) => (typeof n === "number" ? String(n) : "-");
+
+/** "2 (12.0GiB)": how many disks and their total capacity. */
+export function diskSummary(disks: SourceVMItem["disks"]): string {
+  const list = disks ?? [];
+  const total = list.reduce((sum, d) => sum + (typeof d.capacityBytes === "number" ? d.capacityBytes : 0), 0);
+  return `${list.length} (${formatBytes(total)})`;
+}
+
+export function inventoryTable(list: InventoryList, wide = false): string {
+  if (list.kind === "SourceVMList") {
+    return renderTable([
+      ["NAME", "ID", "POWER", "CPUS", "MEMORY", "DISKS", "NICS", "GUEST", ...(wide ? ["UUID", "FIRMWARE"] : [])],
+      ...list.items.map((v) => [
+        v.name,
+        v.id ?? "-",
+        v.powerState ?? "-",
+        count(v.cpus),
+        memory(v.memoryMiB),
+        diskSummary(v.disks),
+        String((v.nics ?? []).length),
+        v.guestOS || "-",
+        ...(wide ? [v.uuid ?? "-", v.firmware ?? "-"] : []),
+      ]),
+    ]);
+  }
+  return renderTable([
+    ["NAME", "UUID", "STATE", "CPUS", "MEMORY", "DISKS", "MANAGED", ...(wide ? ["FIRMWARE", "VIRTUALMACHINE"] : [])],
+    ...list.items.map((v) => {
+      const labels = v.labels ?? {};
+      const managed = labels[OWNER_UID_LABEL] !== undefined;
+      const owner = labels["landfall.dev/name"] ? `${labels["landfall.dev/namespace"] ?? "default"}/${labels["landfall.dev/name"]}` : "-";
+      return [
+        v.name,
+        v.uuid,
+        v.state ?? "-",
+        count(v.cpus),
+        memory(v.memoryMiB),
+        String((v.disks ?? []).length),
+        managed ? "true" : "false",
+        ...(wide ? [v.firmware ?? "-", owner] : []),
+      ];
+    }),
+  ]);
+}
+
+export async function fetchInventory(client: LandfallClient, provider: string, namespace: string): Promise<InventoryList> {
+  const providers = findKind("provider")!;
+  try {
+    return await client.request<InventoryList>("GET", resourcePath(providers, namespace, provider, "vms"));
+  } catch (err) {
+    if (isApiError(err, "NotFound")) {
+      throw new Error(`provider "${provider}" not found in namespace "${namespace}" (${err.message}); list providers with 'landfall get providers -n ${namespace}'`);
+    }
+    throw err;
+  }
+}
+
+export async function inventoryCommand(client: LandfallClient, provider: string, opts: { namespace?: string; output: OutputFormat }): Promise<{ stdout: string; stderr: string }> {
+  if (!provider || provider.includes("/")) throw new UsageError(`inventory needs a provider name (got "${provider}"): landfall inventory PROVIDER`);
+  const ns = opts.namespace ?? "default";
+  const list = await fetchInventory(client, provider, ns);
+  switch (opts.output) {
+    case "json":
+      return { stdout: `${JSON.stringify(list, null, 2)}\n`, stderr: "" };
+    case "yaml":
+      return { stdout: stringify(list), stderr: "" };
+    case "name":
+      return { stdout: list.items.map((v) => `${v.name}\n`).join(""), stderr: "" };
+    default:
+      if (list.items.length === 0) return { stdout: "", stderr: `provider ${provider} reports no VMs\n` };
+      return { stdout: inventoryTable(list, opts.output === "wide"), stderr: "" };
+  }
+}

@@ -1,0 +1,122 @@
+// The composition root of landfall's control plane: provider clients, the disk pipeline, the controllers
+// (Provider, VirtualMachine, VMMigration, VMImport, adoption scan), admission checks, delete hooks and routes.
+import { convertImage, imageInfo } from "../disk/convert.ts";
+import { imageSha256 } from "../disk/checksum.ts";
+import { readerSha256 } from "../disk/synthetic-disk.ts";
+import { transferDisk } from "../disk/transfer.ts";
+import { AdoptionService } from "../controllers/adoption/service.ts";
+import { ProviderClients } from "../controllers/provider/clients.ts";
+import { providerReconciler } from "../controllers/provider/reconcile.ts";
+import { virtualMachineReconciler } from "../controllers/virtualmachine/reconcile.ts";
+import { vmImportReconciler } from "../controllers/vmimport/reconcile.ts";
+import { vmMigrationReconciler } from "../controllers/vmmigration/reconcile.ts";
+import { type DiskOps, MigrationRunner } from "../controllers/vmmigration/runner.ts";
+import { keys } from "../api/conventions.ts";
+import type { VMMigration } from "../api/vmmigration.ts";
+import { Controller as RuntimeController } from "../runtime/controller.ts";
+import { EventRecorder } from "../runtime/events.ts";
+import { createLogger } from "../runtime/logger.ts";
+import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
+import { storagePathAdmission } from "./admission.ts";
+import { registerDomainMetrics } from "./metrics.ts";
+import { providerFactories } from "./providers.ts";
+import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
+import type { Controller, Wire } from "./wiring.ts";
+
+const ADOPTION_SCAN_MS = 30_000;
+
+export const diskOps: DiskOps = {
+  transfer: (a) => transferDisk(a),
+  convert: async (a) => {
+    await convertImage(a);
+  },
+  imageSha256: (path, format, signal) => imageSha256(path, format, { signal }),
+  readerSha256: (reader) => readerSha256(reader),
+};
+
+/**
+ * Test hook: LANDFALL_TEST_CORRUPT=<migration name> flips one byte of that migration's first disk after it was
+ * hashed and before it is written — the "damage between source and target" the checksum comparison must catch.
+ */
+function corruptionHook(): ((migration: string, disk: number) => ((offset: number, buf: Buffer) => void) | undefined) | undefined {
+  const target = process.env.LANDFALL_TEST_CORRUPT;
+  if (!target) return undefined;
+  return (migration, disk) =>
+    migration === target && disk === 0
+      ? (offset, buf) => {
+          if (offset === 0 && buf.length > 600) buf[600] ^= 0xff;
+        }
+      : undefined;
+}
+
+export const landfallWiring: Wire = (ctx) => {
+  const { store, conventions, metricsRegistry } = ctx;
+  const logger = createLogger();
+  const events = new EventRecorder({ logger });
+  const clients = new ProviderClients(store, providerFactories({ dataDir: ctx.dataDir }));
+  const metrics = registerDomainMetrics(metricsRegistry, store, conventions);
+  const log = (msg: string, fields?: Record<string, unknown>) => logger.info(msg, fields);
+  const runner = new MigrationRunner({ store, clients, disk: diskOps, conventions, tamper: corruptionHook(), log, events, onFinished: metrics.finished });
+  const adoption = new AdoptionService({ store, clients, conventions, log });
+  const common = { store, logger, events, metrics: metricsRegistry };
+
+  const runtime: Array<{ name: string; start(): Promise<void>; stop(): Promise<boolean> }> = [
+    new RuntimeController({ ...common, name: "provider", kind: "Provider", reconcile: providerReconciler({ store, clients, log }) }),
+    new RuntimeController({
+      ...common,
+      name: "virtualmachine",
+      kind: "VirtualMachine",
+      reconcile: virtualMachineReconciler({
+        store,
+        clients,
+        conventions,
+        imageSha256: (path, format) => imageSha256(path, format),
+        virtualSize: async (path) => (await imageInfo(path)).virtualSizeBytes,
+        log,
+        events,
+      }),
+    }),
+    new RuntimeController<VMMigration>({
+      ...common,
+      name: "vmmigration",
+      kind: "VMMigration",
+      maxConcurrentJobs: 2,
+      watches: [{ kind: "VirtualMachine", map: enqueueByAnnotation(keys(conventions).migration) }],
+      reconcile: vmMigrationReconciler({ store, runner }),
+    }),
+    new RuntimeController({
+      ...common,
+      name: "vmimport",
+      kind: "VMImport",
+      workers: 1,
+      watches: [{ kind: "VMMigration", map: enqueueOwners("VMImport") }],
+      reconcile: vmImportReconciler({ store, clients, adoption, conventions, log }),
+    }),
+    new RuntimeController({
+      ...common,
+      name: "adoption",
+      kind: "Provider",
+      workers: 1,
+      reconcile: async (key) => {
+        const p = await clients.provider(key.namespace, key.name).catch(() => undefined);
+        if (!p || p.metadata.deletionTimestamp || !clients.canTarget(p.spec.type)) return undefined;
+        await adoption.scan(key.namespace, key.name);
+        return { requeueAfterMs: ADOPTION_SCAN_MS };
+      },
+    }),
+  ];
+
+  const controllers: Controller[] = [
+    ...runtime.map((c) => ({ name: c.name, start: () => c.start(), stop: async () => void (await c.stop()) })),
+    { name: "provider-clients", start: () => undefined, stop: () => clients.close() },
+  ];
+  return {
+    controllers,
+    admission: [storagePathAdmission(store)],
+    deleteHooks: { VirtualMachine: virtualMachineDeleteHook(store) },
+    routes: (_app, helpers) => {
+      registerInventoryRoutes(helpers, store, clients);
+      registerVMActionRoutes(helpers, { store, clients, adoption, conventions, events });
+    },
+  };
+};
