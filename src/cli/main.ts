@@ -3,16 +3,27 @@ import { Command, Option } from "commander";
 import { isApiError } from "../api/errors.ts";
 import { parseKindAndName, parseOutput, UsageError } from "./args.ts";
 import { LandfallClient } from "./client.ts";
+import { adoptCommand, unadoptCommand } from "./commands/adopt.ts";
 import { applyCommand } from "./commands/apply.ts";
+import { cloneCommand } from "./commands/clone.ts";
+import { crdsCommand } from "./commands/crds.ts";
 import { deleteCommand } from "./commands/delete.ts";
 import { getCommand } from "./commands/get.ts";
+import { inventoryCommand } from "./commands/inventory.ts";
+import { logsCommand } from "./commands/logs.ts";
+import { type PowerAction, powerCommand } from "./commands/power.ts";
+import { renderCozystackCommand, renderForkliftCommand } from "./commands/render.ts";
 import { tokenCreateCommand } from "./commands/token.ts";
-import { waitCommand } from "./commands/wait.ts";
+import { waitWithProgress } from "./commands/wait-progress.ts";
 import { defaultDataDir, resolveClientConfig } from "./config.ts";
 import { describeObject } from "./describe.ts";
 import { readPackageVersion } from "./package-version.ts";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+const print = (r: { stdout: string; stderr: string }) => {
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+};
 const client = () => new LandfallClient(resolveClientConfig());
 
 /** Every failure ends as one line on stderr and exit code 1 (2 for usage mistakes). */
@@ -114,8 +125,108 @@ export function buildProgram(version: string): Command {
     .option("--for <condition>", "condition=Ready | jsonpath='{.status.phase}'=Succeeded | delete")
     .option("--timeout <duration>", "give up after this long (e.g. 30s, 5m)", "30s")
     .action(
-      run(async (target: string, name: string | undefined, o: { for?: string; timeout?: string; namespace?: string }) => out(await waitCommand(client(), target, name, o))),
+      run(async (target: string, name: string | undefined, o: { for?: string; timeout?: string; namespace?: string }) =>
+        out(
+          await waitWithProgress(client(), target, name, o, {
+            isTTY: Boolean(process.stderr.isTTY),
+            columns: process.stderr.columns,
+            write: (text) => process.stderr.write(text),
+          }),
+        ),
+      ),
     );
+
+  const powerVerbs: Array<[PowerAction, string]> = [
+    ["start", "power a VirtualMachine on (sets spec.powerState: On)"],
+    ["stop", "power a VirtualMachine off (sets spec.powerState: Off)"],
+    ["restart", "reboot a running VirtualMachine (starts it when it is off)"],
+  ];
+  for (const [verb, description] of powerVerbs) {
+    program
+      .command(verb)
+      .description(description)
+      .argument("<kind>", "vm, or vm/NAME")
+      .argument("[name]", "VirtualMachine name")
+      .addOption(nsOption())
+      .action(run(async (kind: string, name: string | undefined, o: { namespace?: string }) => out(await powerCommand(client(), verb, kind, name, o))));
+  }
+
+  program
+    .command("clone")
+    .description("copy a VirtualMachine's disks into a new VirtualMachine (clone vm SRC NEW)")
+    .argument("<kind>", "vm, or vm/SRC")
+    .argument("[source]", "VirtualMachine to copy")
+    .argument("[new]", "name of the new VirtualMachine")
+    .addOption(nsOption())
+    .option("--power-on", "start the clone once created")
+    .action(
+      run(async (kind: string, source: string | undefined, newName: string | undefined, o: { namespace?: string; powerOn?: boolean }) =>
+        out(await cloneCommand(client(), kind, source, newName, o)),
+      ),
+    );
+
+  program
+    .command("inventory")
+    .description("list the VMs a provider sees now (source VMs, or target domains and whether landfall manages them)")
+    .argument("<provider>", "Provider name")
+    .addOption(nsOption())
+    .option("-o, --output <format>", "table | wide | json | yaml | name", "table")
+    .action(run(async (provider: string, o: { namespace?: string; output: string }) => print(await inventoryCommand(client(), provider, { ...o, output: parseOutput(o.output) }))));
+
+  program
+    .command("adopt")
+    .description("bring a VM on a target provider under management without touching its disks")
+    .argument("<provider/vm>", "PROVIDER/VM, VM being the name or UUID on that provider")
+    .addOption(nsOption())
+    .option("--plan <name>", "plan recorded as the VM's original plan (default: manual)")
+    .action(run(async (target: string, o: { namespace?: string; plan?: string }) => out(await adoptCommand(client(), target, o))));
+
+  program
+    .command("unadopt")
+    .description("release an adopted VirtualMachine: labels, tracking ConfigMap and resource go; the VM keeps running, untouched")
+    .argument("<kind>", "vm, or vm/NAME")
+    .argument("[name]", "VirtualMachine name")
+    .addOption(nsOption())
+    .action(run(async (kind: string, name: string | undefined, o: { namespace?: string }) => out(await unadoptCommand(client(), kind, name, o))));
+
+  program
+    .command("logs")
+    .description("events recorded for an object (and a VMMigration's phase history)")
+    .argument("<kind>", "KIND/NAME, or KIND")
+    .argument("[name]", "object name")
+    .addOption(nsOption())
+    .action(run(async (kind: string, name: string | undefined, o: { namespace?: string }) => print(await logsCommand(client(), kind, name, o))));
+
+  const render = program.command("render").description("render landfall objects as manifests for other systems");
+  const presetOption = () => new Option("--preset <name>", "label/annotation conventions").choices(["landfall", "cozystack"]).default("cozystack");
+  render
+    .command("cozystack")
+    .description("a VirtualMachine as Cozystack's VMInstance (+ VMDisk), or as a vm-instance HelmRelease")
+    .argument("<vm>", "VirtualMachine name")
+    .addOption(nsOption())
+    .addOption(new Option("--format <format>", "vminstance | helmrelease").choices(["vminstance", "helmrelease"]).default("vminstance"))
+    .addOption(new Option("-o, --output <format>", "yaml | json").choices(["yaml", "json"]).default("yaml"))
+    .addOption(presetOption())
+    .option("--plan <name>", "plan recorded in the adoption labels (default: the VM's original-plan label, else manual)")
+    .action(
+      run(async (vm: string, o: { namespace?: string; format?: string; output?: string; preset?: string; plan?: string }) =>
+        print(await renderCozystackCommand(client(), vm, o)),
+      ),
+    );
+  render
+    .command("forklift")
+    .description("a VMImport as Forklift Provider, NetworkMap, StorageMap, Plan and Migration")
+    .argument("<vmimport>", "VMImport name")
+    .addOption(nsOption())
+    .addOption(new Option("-o, --output <format>", "yaml | json").choices(["yaml", "json"]).default("yaml"))
+    .addOption(presetOption())
+    .action(run(async (name: string, o: { namespace?: string; output?: string; preset?: string }) => print(await renderForkliftCommand(client(), name, o))));
+
+  program
+    .command("crds")
+    .description("print the CustomResourceDefinitions for landfall's kinds (kubectl apply -f -)")
+    .addOption(new Option("-o, --output <format>", "yaml | json").choices(["yaml", "json"]).default("yaml"))
+    .action(run(async (o: { output?: string }) => process.stdout.write(crdsCommand(o))));
 
   const token = program.command("token").description("manage API tokens");
   token

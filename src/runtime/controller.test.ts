@@ -8,6 +8,7 @@ import { Controller, type Reconcile } from "./controller.ts";
 import { EventRecorder } from "./events.ts";
 import { enqueueOwners } from "./mappers.ts";
 import { ownerReferenceFor } from "./owners.ts";
+import { SharedInformers } from "./shared-informers.ts";
 import { patchStatus } from "./status.ts";
 import { configMap, eventually } from "./testkit.ts";
 
@@ -228,6 +229,32 @@ describe("Controller (sqlite store)", () => {
     const t0 = performance.now();
     assert.equal(await stuck.stop(100), false, "deadline passed");
     assert.ok(performance.now() - t0 < 300, "stop returned at its deadline");
+  });
+
+  it("shares one informer per kind between controllers", async () => {
+    const ns = "ctl-shared";
+    const informers = new SharedInformers({ store, resyncMs: 0 });
+    const seenA: string[] = [];
+    const seenB: string[] = [];
+    const a = controller(ns, async (key) => {
+      seenA.push(key.name);
+    }, { informers, name: "shared-a" });
+    const b = controller(ns, async (key, ctx) => {
+      seenB.push(`${key.name}:${ctx.cache("ConfigMap")?.get(`${ns}/cm`) ? "cm" : "-"}`);
+    }, { informers, name: "shared-b", watches: [{ kind: "ConfigMap", map: enqueueOwners("VirtualMachine") }] });
+    const owner = await store.create(vm(ns, "one"));
+    await a.start();
+    await b.start();
+    await eventually(() => seenA.includes("one") && seenB.includes("one:-"), 5000, "both reconciled");
+    assert.equal(informers.informerFor("VirtualMachine").lists, 1, "one list of VirtualMachines for both controllers");
+    const cm = configMap(ns, "cm");
+    cm.metadata.ownerReferences = [ownerReferenceFor(owner)];
+    await store.create(cm);
+    await eventually(() => seenB.includes("one:cm"), 5000, "b sees the watched kind through its cache");
+    await a.stop();
+    await b.stop();
+    assert.equal(informers.informerFor("VirtualMachine").hasSynced(), true, "controllers do not stop shared informers");
+    await informers.stop();
   });
 
   it("keeps the process alive through a reconcile that throws non-Errors and Conflicts", async () => {

@@ -14,7 +14,10 @@ class MemoryLeases {
       if (this.cut.has(identity)) throw new Error(`${identity}: connection refused`);
     };
     return {
-      get: async (ns, name) => (check(), structuredClone(this.#leases.get(`${ns}/${name}`))),
+      get: async (ns, name) => {
+        check();
+        return structuredClone(this.#leases.get(`${ns}/${name}`));
+      },
       create: async (lease) => {
         check();
         const k = `${lease.metadata.namespace}/${lease.metadata.name}`;

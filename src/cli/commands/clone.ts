@@ -13,9 +13,11 @@ export async function cloneCommand(
 ): Promise<string> {
   // `clone vm/SRC NEW` puts the new name where the source would be.
   const slash = kindArg.includes("/");
+  const usage = "clone needs the source and the new name: landfall clone vm SRC NEW";
+  if (!slash && !source) throw new UsageError(usage);
   const { info, name } = virtualMachineTarget("clone", kindArg, slash ? undefined : source);
   const target = slash ? source : newName;
-  if (!target) throw new UsageError("clone needs the source and the new name: landfall clone vm SRC NEW");
+  if (!target) throw new UsageError(usage);
   const created = await client.request<VirtualMachine>("POST", resourcePath(info, opts.namespace ?? "default", name, "clone"), {
     body: { name: target, ...(opts.powerOn ? { powerOn: true } : {}) },
   });

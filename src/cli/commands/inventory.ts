@@ -91,7 +91,7 @@ export async function fetchInventory(client: LandfallClient, provider: string, n
     return await client.request<InventoryList>("GET", resourcePath(providers, namespace, provider, "vms"));
   } catch (err) {
     if (isApiError(err, "NotFound")) {
-      throw new Error(`provider "${provider}" not found in namespace "${namespace}" (${err.message}); list providers with 'landfall get providers -n ${namespace}'`);
+      throw new Error(`provider "${provider}" not found in namespace "${namespace}"; list providers with 'landfall get providers -n ${namespace}'`);
     }
     throw err;
   }

@@ -75,6 +75,16 @@ export function libvirtLocation(vm: TargetVM): LiveLocation {
   return { namespace: "default", name: targetNameFor(vm.name) };
 }
 
+/**
+ * Where an explicitly requested VM lands: the requesting namespace, named like libvirtLocation would when the
+ * domain carries that namespace's `<namespace>--` prefix (so `adopt kvm/ns--web01 -n ns` gives `ns/web01`, whose
+ * domain name is the one it already has), else after its whole domain name.
+ */
+export function requestedLocation(vm: TargetVM, namespace: string): LiveLocation {
+  const at = libvirtLocation(vm);
+  return at.namespace === namespace ? at : { namespace, name: targetNameFor(vm.name) };
+}
+
 /** The labels an adopted VM (and its VirtualMachine) carries. */
 export function adoptionLabels(conventions: Conventions, plan: string): Record<string, string> {
   const k = keys(conventions);

@@ -9,7 +9,7 @@ import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetProvider, TargetVM } from "../../providers/contract.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, libvirtLocation, unadoptActions } from "./decide.ts";
+import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, libvirtLocation, requestedLocation, unadoptActions } from "./decide.ts";
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
 
 export interface AdoptionDeps {
@@ -47,7 +47,7 @@ export class AdoptionService {
       requests,
       sourceProviders: providers.items,
       now: new Date().toISOString(),
-      locate: (vm) => (requestNamespace && requested(vm) ? { namespace: requestNamespace, name: targetNameFor(vm.name) } : libvirtLocation(vm)),
+      locate: (vm) => (requestNamespace && requested(vm) ? requestedLocation(vm, requestNamespace) : libvirtLocation(vm)),
     });
     return { target, decisions, live };
   }

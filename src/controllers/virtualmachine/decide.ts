@@ -10,6 +10,8 @@ export const DELETE_DISKS_ANNOTATION = "landfall.dev/delete-disks";
 export const ORPHAN_ANNOTATION = "landfall.dev/orphan";
 /** How long an ACPI shutdown may take before the domain is powered off hard. */
 export const SHUTDOWN_GRACE_MS = 120_000;
+/** Per-VM override of SHUTDOWN_GRACE_MS in whole seconds: guests without ACPI ignore a shutdown request. */
+export const SHUTDOWN_GRACE_ANNOTATION = "landfall.dev/shutdown-grace-seconds";
 
 export interface PlannedDisk {
   diskID: string;
@@ -68,6 +70,14 @@ export function domainNameFor(vm: VirtualMachine): string {
 /** Identity of the domain: status.providerID once known, else the firmware UUID the VM asks for, else its uid. */
 export function domainUUIDFor(vm: VirtualMachine): string {
   return vm.status?.providerID ?? vm.spec.uuid ?? (vm.metadata.uid as string);
+}
+
+/** The VM's shutdown grace in ms, or an error message naming the annotation when its value is not a number. */
+export function shutdownGraceFor(vm: VirtualMachine): { ms: number } | { error: string } {
+  const raw = vm.metadata.annotations?.[SHUTDOWN_GRACE_ANNOTATION];
+  if (raw === undefined) return { ms: SHUTDOWN_GRACE_MS };
+  if (!/^[0-9]{1,6}$/.test(raw)) return { error: `annotation ${SHUTDOWN_GRACE_ANNOTATION} "${raw}" must be a whole number of seconds (0-999999)` };
+  return { ms: Number(raw) * 1000 };
 }
 
 export function domainSpecFor(vm: VirtualMachine, disks: PlannedDisk[], name: string): TargetVMSpec {
@@ -141,8 +151,10 @@ export function decideVM(o: VMObservation): VMAction[] {
   const runs = domainRuns(o.domain);
   if (wants && !runs) actions.push({ type: "power", uuid: o.domain.uuid, action: "start" });
   if (!wants && runs) {
+    const grace = shutdownGraceFor(vm);
+    if ("error" in grace) return [...actions, { type: "fail", reason: "InvalidAnnotation", message: grace.error }];
     const asked = Date.parse(vm.status?.conditions?.find((c) => c.type === "ShutdownRequested")?.lastTransitionTime ?? "");
-    const graceOver = Number.isFinite(asked) && o.now - asked > SHUTDOWN_GRACE_MS;
+    const graceOver = Number.isFinite(asked) && o.now - asked >= grace.ms;
     actions.push({ type: "power", uuid: o.domain.uuid, action: graceOver ? "stop" : "shutdown" });
   }
   return actions;

@@ -156,14 +156,16 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         break;
       case "defineDomain": {
         if (!target) break;
-        const checksum = await recordChecksum(deps, vm, obs.disks[0]);
+        // Stored before the domain exists: a crash between define and the next status write would otherwise
+        // lose it for good, and once the domain has booted the disk no longer holds the bytes as placed.
+        const checksum = vm.status?.diskInfo?.targetChecksum ? undefined : await recordChecksum(deps, vm, obs.disks[0]);
+        if (checksum) await writeStatus(deps, vm, (s) => void (s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum }));
         domain = await target.createVM(a.spec);
         deps.log(`vm ${ns}/${vm.metadata.name}: defined domain ${domain.name} (${domain.uuid})`);
         deps.events?.record(vm, "Normal", "DomainDefined", `defined domain ${domain.name} (${domain.uuid})`);
         await writeStatus(deps, vm, (s) => {
           s.providerID = domain?.uuid;
           s.domainName = domain?.name;
-          if (checksum) s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum };
         });
         if (wantsRunning(vm)) {
           await target.setPower(domain.uuid, "start");

@@ -1,13 +1,15 @@
 // Path confinement: disk paths users write must resolve inside the provider's storage (storagePoolPath plus any
 // allowedStoragePaths). Pure decision over already-resolved paths; resolution (realpath, symlinks) is I/O and
 // lives in resolveConfined below so a symlink that escapes is judged by where it really points.
-import { realpath } from "node:fs/promises";
+import { readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 
 /** True when `candidate` (absolute, normalised) is `root` or lies below it. */
 export function liesWithin(candidate: string, root: string): boolean {
   const rel = path.relative(root, candidate);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  // "..backup.raw" is a file inside root; only a ".." path segment leaves it.
+  const leaves = rel === ".." || rel.startsWith(`..${path.sep}`);
+  return rel === "" || (!leaves && !path.isAbsolute(rel));
 }
 
 export interface Confinement {
@@ -30,8 +32,14 @@ export function judgePath(field: string, written: string, resolved: string, root
   };
 }
 
-/** realpath of the longest existing prefix, with the rest appended: resolves symlinks even for files not yet created. */
-export async function resolveExisting(p: string): Promise<string> {
+/** Symlinks followed at most, as the kernel does (ELOOP beyond 40). */
+const MAX_SYMLINKS = 40;
+
+/**
+ * realpath of the longest existing prefix, with the rest appended: resolves symlinks even for files not yet
+ * created. A dangling symlink is followed too: whatever is written through it lands where it points.
+ */
+export async function resolveExisting(p: string, followed = 0): Promise<string> {
   const abs = path.resolve(p);
   const parts: string[] = [];
   let cur = abs;
@@ -40,6 +48,10 @@ export async function resolveExisting(p: string): Promise<string> {
       const real = await realpath(cur);
       return path.join(real, ...parts.reverse());
     } catch {
+      const link = await readlink(cur).catch(() => undefined);
+      if (link !== undefined && followed < MAX_SYMLINKS) {
+        return resolveExisting(path.join(path.resolve(path.dirname(cur), link), ...parts.reverse()), followed + 1);
+      }
       const parent = path.dirname(cur);
       if (parent === cur) return abs;
       parts.push(path.basename(cur));
@@ -49,7 +61,7 @@ export async function resolveExisting(p: string): Promise<string> {
 }
 
 export async function resolveConfined(field: string, written: string, roots: string[], poolName: string): Promise<Confinement> {
-  const resolvedRoots = await Promise.all(roots.map(resolveExisting));
+  const resolvedRoots = await Promise.all(roots.map((r) => resolveExisting(r)));
   const resolved = path.isAbsolute(written) ? await resolveExisting(written) : written;
   return judgePath(field, written, resolved, resolvedRoots, poolName);
 }

@@ -184,6 +184,13 @@ export class MigrationRunner {
     if (existing && existing.metadata.annotations?.[`${k}/migration`] !== m.metadata.name) {
       throw new MigrationFailure("TargetExists", `VirtualMachine "${tns}/${name}" already exists; set spec.target.vmName to another name or delete it`);
     }
+    const sameMachine = vm.uuid ? await target.getVM({ uuid: vm.uuid.toLowerCase() }) : undefined;
+    if (sameMachine && !existing) {
+      throw new MigrationFailure(
+        "TargetExists",
+        `the target already has a domain with the source VM's UUID ${vm.uuid} ("${sameMachine.name}"): "${vm.name}" was migrated there before; delete that copy or its VirtualMachine first — two machines with one identity must not run`,
+      );
+    }
     const storage = await target.ensureStorage();
     const disks = m.status?.disks?.length ? m.status.disks : planDisks(m, vm, storage.path);
     for (const d of disks) {
@@ -404,7 +411,8 @@ export class MigrationRunner {
    */
   async fail(ns: string, name: string, reason: string, message: string): Promise<void> {
     const ctx: Ctx = { ns, name, signal: new AbortController().signal };
-    const m = await this.#get(ctx);
+    // Clean up first, so whoever sees Failed sees the target as it was before the migration.
+    await this.cleanup(await this.#get(ctx)).catch((err) => this.#d.log(`migration ${ns}/${name}: cleanup after failure: ${(err as Error).message}`));
     const failed = await this.#patch(ctx, (s) => {
       s.phase = "Failed";
       s.phaseHistory = [...(s.phaseHistory ?? []), { phase: "Failed", enteredAt: nowISO() }];
@@ -415,7 +423,6 @@ export class MigrationRunner {
     this.#d.log(`migration ${ns}/${name}: Failed (${reason}) ${message}`);
     this.#d.events?.record(migrationRef(ctx), "Warning", reason, message);
     this.#d.onFinished?.(failed);
-    await this.cleanup(m).catch((err) => this.#d.log(`migration ${ns}/${name}: cleanup after failure: ${(err as Error).message}`));
   }
 
   /** Removes what an unfinished migration created on the target and restores the source. */

@@ -1,0 +1,33 @@
+// Shapes of the inventory route (GET …/providers/{name}/vms). They come from the provider contracts, which
+// are TypeScript interfaces rather than schemas, so they are restated here (DESIGN.md: Inventory).
+export interface TargetInventoryVM {
+  uuid: string;
+  name: string;
+  state: string;
+  cpus: number;
+  memoryMiB: number;
+  firmware: string;
+  labels: Record<string, string>;
+  consoleLog?: string;
+}
+
+export interface SourceInventoryVM {
+  name: string;
+  id: string;
+  uuid?: string;
+  powerState: string;
+  cpus: number;
+  memoryMiB: number;
+}
+
+export type InventoryList = { kind: "TargetVMList"; items: TargetInventoryVM[] } | { kind: "SourceVMList"; items: SourceInventoryVM[] };
+
+export interface RecordedEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  source?: string;
+}

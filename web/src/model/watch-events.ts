@@ -1,0 +1,35 @@
+// Applying watch events (ADDED/MODIFIED/DELETED) to a cached list, so live updates need no refetch.
+import type { Named } from "./objects.ts";
+import { objectKey } from "./objects.ts";
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface CachedList<T extends Named> {
+  metadata: { resourceVersion: string; continue?: string };
+  items: T[];
+}
+
+/** resourceVersions are opaque in Kubernetes; landfall's are one global counter, so order them when numeric. */
+function isOlder(candidate: string | undefined, current: string | undefined): boolean {
+  if (!candidate || !current) return false;
+  const a = Number(candidate);
+  const b = Number(current);
+  return Number.isFinite(a) && Number.isFinite(b) && a < b;
+}
+
+/**
+ * The list after one event. An event older than the cached object is ignored: a fallback refetch may already
+ * have brought newer state than a watch event still in flight.
+ */
+export function applyWatchEvent<T extends Named>(list: CachedList<T>, type: WatchEventType, object: T): CachedList<T> {
+  const key = objectKey(object);
+  const index = list.items.findIndex((o) => objectKey(o) === key);
+  const current = index >= 0 ? list.items[index] : undefined;
+  if (current && isOlder(object.metadata.resourceVersion, current.metadata.resourceVersion)) return list;
+  const rv = isOlder(list.metadata.resourceVersion, object.metadata.resourceVersion) ? (object.metadata.resourceVersion as string) : list.metadata.resourceVersion;
+  let items: T[];
+  if (type === "DELETED") items = list.items.filter((o) => objectKey(o) !== key);
+  else if (index >= 0) items = list.items.map((o, i) => (i === index ? object : o));
+  else items = [...list.items, object].sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+  return { ...list, metadata: { ...list.metadata, resourceVersion: rv }, items };
+}
