@@ -10,7 +10,7 @@ setup:
 	@./scripts/setup.sh
 
 lint: setup
-	@npx biome check src test bench
+	@npx biome check src test bench scripts
 	@npx tsc --noEmit -p .
 
 typecheck: setup
@@ -18,7 +18,7 @@ typecheck: setup
 
 ## make test: lint + type-check, then every unit, contract and e2e suite against real vcsim, libvirtd and QEMU.
 test: setup
-	@npx biome check src test bench
+	@npx biome check src test bench scripts
 	@npx tsc --noEmit -p .
 	@./test/run.sh
 

@@ -29,7 +29,8 @@ async function content(name: string, i: number, sizeBytes: number, boot = false)
   const path = join(lv.scratchDir, `${name}-${i}.raw`);
   if (boot) await writeBootDisk(path, { sizeBytes, marker: MARKER, fill: "random" });
   else await writeRandomContent(path, sizeBytes);
-  (sums[name] ??= [])[i] = await sha256File(path);
+  sums[name] ??= [];
+  sums[name][i] = await sha256File(path);
   return { contentPath: path, capacityBytes: sizeBytes };
 }
 

@@ -1,7 +1,7 @@
 // Adoption as a service: gathers what decideAdoption needs from the store and a target provider, decides, and
 // executes. Used by `landfall adopt`/`unadopt` (API routes), the periodic scan and VMImport's adoption step.
 import type { ConfigMap } from "../../api/configmap.ts";
-import { adoptionConfigMapName, type Conventions, keys, targetNameFor } from "../../api/conventions.ts";
+import { adoptionConfigMapName, type Conventions, keys } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
 import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
@@ -11,6 +11,8 @@ import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, libvirtLocation, requestedLocation, unadoptActions } from "./decide.ts";
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
+import { resolveConfined } from "../virtualmachine/storage-paths.ts";
+import { mirroredDiskPaths, storageRefusal } from "./storage.ts";
 
 export interface AdoptionDeps {
   store: ResourceStore;
@@ -26,9 +28,9 @@ export class AdoptionService {
     this.#d = deps;
   }
 
-  async #survey(namespace: string, providerName: string, requests: AdoptionRequest[], requestNamespace?: string): Promise<{ target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
+  async #survey(namespace: string, providerName: string, requests: AdoptionRequest[], requestNamespace?: string): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
     const { store, conventions } = this.#d;
-    const { client: target } = await this.#d.clients.targetByRef(namespace, providerName);
+    const { provider, client: target } = await this.#d.clients.targetByRef(namespace, providerName);
     const [live, managed, imports, configMaps, providers] = await Promise.all([
       target.listVMs(),
       store.list<VirtualMachine>("VirtualMachine"),
@@ -49,18 +51,34 @@ export class AdoptionService {
       now: new Date().toISOString(),
       locate: (vm) => (requestNamespace && requested(vm) ? requestedLocation(vm, requestNamespace) : libvirtLocation(vm)),
     });
-    return { target, decisions, live };
+    return { provider, target, decisions, live };
+  }
+
+  /** Why a decision's mirror VirtualMachine would hold disks outside the provider's storage; undefined when none. */
+  async #storageRefusal(provider: Provider, target: TargetProvider, decision: AdoptionDecision): Promise<string | undefined> {
+    const mirror = decision.actions.find((a) => a.type === "create-virtualmachine");
+    if (!mirror || provider.spec.type !== "libvirt") return undefined;
+    const storage = await target.ensureStorage();
+    const roots = [storage.path, ...(provider.spec.allowedStoragePaths ?? [])];
+    const outside: string[] = [];
+    for (const d of mirroredDiskPaths(mirror.virtualMachine)) {
+      const verdict = await resolveConfined(d.field, d.path, roots, storage.pool);
+      if (!verdict.ok) outside.push(verdict.resolved);
+    }
+    return storageRefusal({ vm: decision.name, provider: provider.metadata.name, pool: storage.pool, roots }, outside);
   }
 
   /** `landfall adopt PROVIDER/VM`: by UUID or unique name. A second call is a no-op ("already-adopted"). */
   async adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
     const isUUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm);
     const request: AdoptionRequest = isUUID ? { uuid: vm.toLowerCase(), plan } : { name: vm, plan };
-    const { target, decisions, live } = await this.#survey(namespace, providerName, [request], namespace);
+    const { provider, target, decisions, live } = await this.#survey(namespace, providerName, [request], namespace);
     const match = live.filter((v) => (isUUID ? v.uuid === request.uuid : v.name === vm));
     if (match.length === 0) throw new ApiError("NotFound", `no VM "${vm}" on provider "${providerName}"; list them with 'landfall inventory ${providerName}'`);
     const decision = decisions.find((d) => d.uuid === match[0].uuid) as AdoptionDecision;
     if (decision.decision === "ignore") throw new ApiError("Conflict", `VM "${vm}" was not adopted: ${decision.reason}`);
+    const refusal = await this.#storageRefusal(provider, target, decision);
+    if (refusal) throw new ApiError("Forbidden", refusal);
     if (decision.actions.length > 0) {
       await executeAdoption(this.#d.store, target, decision.actions);
       this.#d.log(`adopted ${providerName}/${decision.name} (${decision.uuid}): ${decision.reason}`);
@@ -70,9 +88,15 @@ export class AdoptionService {
 
   /** Adopts what a scan finds claimed by an adoption-enabled plan (Forklift labels, VMImport claims). */
   async scan(namespace: string, providerName: string): Promise<AdoptionDecision[]> {
-    const { target, decisions } = await this.#survey(namespace, providerName, []);
-    const adopted = decisions.filter((d) => d.decision === "adopt");
-    for (const d of adopted) {
+    const { provider, target, decisions } = await this.#survey(namespace, providerName, []);
+    const adopted: AdoptionDecision[] = [];
+    for (const d of decisions.filter((x) => x.decision === "adopt")) {
+      const refusal = await this.#storageRefusal(provider, target, d);
+      if (refusal) {
+        this.#d.log(`scan of ${providerName}: ${refusal}`);
+        continue;
+      }
+      adopted.push(d);
       await executeAdoption(this.#d.store, target, d.actions);
       this.#d.log(`adopted ${providerName}/${d.name} (${d.uuid}): ${d.reason}`);
     }
