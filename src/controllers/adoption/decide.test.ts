@@ -16,6 +16,7 @@ import {
   forkliftClaim,
   mirrorVirtualMachine,
   planFromForkliftPlan,
+  requestedLocation,
   unadoptActions,
 } from "./decide.ts";
 
@@ -217,6 +218,16 @@ describe("decideAdoption", () => {
       ["ignore", "ignore"],
     );
     assert.match(res[0].reason, /request it by UUID/);
+  });
+
+  it("names an explicitly requested domain of the request's namespace after its libvirt name, not the whole domain name", () => {
+    // `adopt kvm/tenant-a--web01 -n tenant-a` must give tenant-a/web01, whose domain name is the one it already has.
+    assert.deepEqual(requestedLocation(live({ uuid: "u-9", name: "tenant-a--web01" }), "tenant-a"), { namespace: "tenant-a", name: "web01" });
+    assert.deepEqual(requestedLocation(live({ uuid: "u-9", name: "tenant-b--web01" }), "tenant-a"), { namespace: "tenant-a", name: "tenant-b-web01" });
+    assert.deepEqual(requestedLocation(live({ uuid: "u-9", name: "Legacy_VM" }), "default"), { namespace: "default", name: "legacy-vm" });
+    const [d] = decideAdoption(input({ liveVMs: [live({ uuid: "u-9", name: "tenant-a--web01" })], requests: [{ uuid: "u-9" }], locate: (vm) => requestedLocation(vm, "tenant-a") }));
+    const created = d.actions.find((a) => a.type === "create-virtualmachine");
+    assert.equal(created?.type === "create-virtualmachine" && created.virtualMachine.metadata.name, "web01");
   });
 
   it("ignores VMs with no claim at all", () => {

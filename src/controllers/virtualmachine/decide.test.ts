@@ -157,8 +157,7 @@ describe("decideVM: an existing domain", () => {
     assert.deepEqual(decideVM(observe({ vm: vm({ spec: { powerState: "Off" } }), domain: domain({ state: "shutoff" }) })), []);
   });
 
-  it("resumes a paused domain only by asking for start (the provider maps it to resume)", () => {
-    // paused counts as running for power decisions: an Off VM that is paused gets shut down.
+  it("shuts down a paused domain when Off (paused still holds the guest in memory)", () => {
     const actions = decideVM(observe({ vm: vm({ spec: { powerState: "Off" } }), domain: domain({ state: "paused" }) }));
     assert.deepEqual(actions, [{ type: "power", uuid: UID, action: "shutdown" }]);
   });
