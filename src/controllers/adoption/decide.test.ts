@@ -110,7 +110,9 @@ describe("builders", () => {
   });
 
   it("mirrorVirtualMachine mirrors disks, MACs, firmware, bus and power, and validates", () => {
-    const vm = mirrorVirtualMachine(coz, live({ uuid: "u-1", name: "web01" }), { providerName: "kvm", namespace: "default", name: "web01", plan: "p" });
+    // libvirt reports real UUIDs; the mirror pins it (lower-cased) in spec.uuid, which the schema checks.
+    const uuid = "4C1F2A9E-0B7D-4E55-9A61-2D3C4B5A6978";
+    const vm = mirrorVirtualMachine(coz, live({ uuid, name: "web01" }), { providerName: "kvm", namespace: "default", name: "web01", plan: "p" });
     assert.deepEqual(vm.spec.importedDisk, { diskID: "web01-disk0", path: "/var/lib/landfall/images/web01-disk0.qcow2", format: "qcow2", source: "import" });
     assert.deepEqual(vm.spec.dataDisks, [{ diskID: "web01-data", path: "/var/lib/landfall/images/web01-data.raw", format: "raw" }]);
     assert.equal(vm.spec.cpus, 2);
@@ -119,7 +121,8 @@ describe("builders", () => {
     assert.equal(vm.spec.diskBus, "sata");
     assert.deepEqual(vm.spec.networks, [{ name: "user", macAddress: "52:54:00:aa:bb:01", model: "e1000" }]);
     assert.equal(vm.spec.powerState, "On");
-    assert.equal(vm.status?.providerID, "u-1");
+    assert.equal(vm.status?.providerID, uuid);
+    assert.equal(vm.spec.uuid, uuid.toLowerCase());
     assert.equal(vm.metadata.labels?.["cozystack.io/adopted"], "true");
     validate({ ...vm, status: undefined });
     const off = mirrorVirtualMachine(coz, live({ uuid: "u-2", name: "db", state: "shutoff" }), { providerName: "kvm", namespace: "default", name: "db" });

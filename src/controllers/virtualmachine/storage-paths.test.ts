@@ -1,0 +1,126 @@
+// Path confinement: the pure judgement, and symlink resolution against real temp directories.
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { judgePath, liesWithin, resolveConfined, resolveExisting } from "./storage-paths.ts";
+
+describe("liesWithin", () => {
+  it("accepts the root itself and paths below it", () => {
+    assert.equal(liesWithin("/pool", "/pool"), true);
+    assert.equal(liesWithin("/pool/a.qcow2", "/pool"), true);
+    assert.equal(liesWithin("/pool/sub/a.qcow2", "/pool"), true);
+  });
+
+  it("rejects parents, siblings sharing a prefix and other trees", () => {
+    assert.equal(liesWithin("/", "/pool"), false);
+    assert.equal(liesWithin("/pool2/a.qcow2", "/pool"), false);
+    assert.equal(liesWithin("/etc/passwd", "/pool"), false);
+  });
+
+  it("accepts file names that merely start with two dots", () => {
+    assert.equal(liesWithin("/pool/..backup.raw", "/pool"), true);
+  });
+});
+
+describe("judgePath", () => {
+  it("names the field, the value, the pool and its directory", () => {
+    const v = judgePath("spec.importedDisk.path", "/etc/passwd", "/etc/passwd", ["/pool"], "landfall");
+    assert.equal(v.ok, false);
+    assert.match(v.message ?? "", /^spec\.importedDisk\.path "\/etc\/passwd" is outside storage pool "landfall" \(\/pool\)/);
+    assert.match(v.message ?? "", /allowedStoragePaths/);
+  });
+
+  it("says where a path really resolves to", () => {
+    const v = judgePath("spec.importedDisk.path", "/pool/link.raw", "/etc/passwd", ["/pool"], "landfall");
+    assert.match(v.message ?? "", /resolves to "\/etc\/passwd"/);
+  });
+
+  it("refuses relative paths", () => {
+    const v = judgePath("spec.importedDisk.path", "disk.raw", "disk.raw", ["/pool"], "landfall");
+    assert.equal(v.ok, false);
+    assert.match(v.message ?? "", /must be an absolute path/);
+  });
+
+  it("accepts any of the allowed roots", () => {
+    assert.equal(judgePath("f", "/data/vm.raw", "/data/vm.raw", ["/pool", "/data"], "landfall").ok, true);
+  });
+});
+
+describe("resolveConfined (real files)", () => {
+  let dir: string;
+  let pool: string;
+  let outside: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "landfall-confine-"));
+    pool = join(dir, "pool");
+    outside = join(dir, "outside");
+    await mkdir(pool);
+    await mkdir(outside);
+    await writeFile(join(pool, "ok.raw"), "x");
+    await writeFile(join(outside, "secret.raw"), "x");
+    await symlink(join(outside, "secret.raw"), join(pool, "escape.raw"));
+    await symlink(join(outside, "not-yet.raw"), join(pool, "dangling.raw"));
+    await symlink(outside, join(pool, "outdir"));
+    await symlink(join(pool, "ok.raw"), join(outside, "back-in.raw"));
+    await symlink("loop-b", join(pool, "loop-a"));
+    await symlink("loop-a", join(pool, "loop-b"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const judge = (p: string, roots = [pool]) => resolveConfined("spec.importedDisk.path", p, roots, "test-pool");
+
+  it("accepts a file in the pool, existing or not yet", async () => {
+    assert.equal((await judge(join(pool, "ok.raw"))).ok, true);
+    assert.equal((await judge(join(pool, "new.qcow2"))).ok, true);
+  });
+
+  it("rejects '..' that climbs out of the pool", async () => {
+    const v = await judge(`${pool}/../../x`);
+    assert.equal(v.ok, false);
+    assert.equal(v.resolved, join(dir, "..", "x"));
+  });
+
+  it("rejects a symlink in the pool that points outside", async () => {
+    const v = await judge(join(pool, "escape.raw"));
+    assert.equal(v.ok, false);
+    assert.equal(v.resolved, join(outside, "secret.raw"));
+  });
+
+  it("rejects a dangling symlink in the pool that points outside (a write would land there)", async () => {
+    const v = await judge(join(pool, "dangling.raw"));
+    assert.equal(v.ok, false);
+    assert.equal(v.resolved, join(outside, "not-yet.raw"));
+  });
+
+  it("rejects a file not yet created below a symlinked directory that leaves the pool", async () => {
+    const v = await judge(join(pool, "outdir", "new.raw"));
+    assert.equal(v.ok, false);
+    assert.equal(v.resolved, join(outside, "new.raw"));
+  });
+
+  it("accepts a link outside that points into the pool, judged by its target", async () => {
+    const v = await judge(join(outside, "back-in.raw"));
+    assert.equal(v.ok, true);
+    assert.equal(v.resolved, join(pool, "ok.raw"));
+  });
+
+  it("accepts an outside path once its directory is allowed", async () => {
+    assert.equal((await judge(join(outside, "secret.raw"), [pool, outside])).ok, true);
+  });
+
+  it("terminates on a symlink loop", async () => {
+    const resolved = await resolveExisting(join(pool, "loop-a"));
+    assert.ok(resolved.startsWith(pool), resolved);
+  });
+
+  it("resolves a symlinked root, so a pool reached through a link still confines", async () => {
+    const linkedPool = join(dir, "pool-link");
+    await symlink(pool, linkedPool);
+    assert.equal((await judge(join(pool, "ok.raw"), [linkedPool])).ok, true);
+    assert.equal((await judge(join(outside, "secret.raw"), [linkedPool])).ok, false);
+  });
+});

@@ -1,0 +1,53 @@
+// Start / Stop (PATCH spec.powerState) and Restart (POST …/restart) for one VirtualMachine.
+import { Button, Flex, FlexItem } from "@patternfly/react-core";
+import { objectPath } from "../api/client.ts";
+import type { VirtualMachine } from "../api/generated.ts";
+import { useAction } from "../api/hooks.ts";
+import { useApi } from "../api/session.tsx";
+import { desiredPower } from "../model/virtual-machines.ts";
+import { ErrorAlert } from "./ErrorAlert.tsx";
+
+export function PowerActions({ vm, withRestart = true }: { vm: VirtualMachine; withRestart?: boolean }) {
+  const api = useApi();
+  const ns = vm.metadata.namespace ?? "default";
+  const path = objectPath("virtualmachines", ns, vm.metadata.name);
+  const setPower = useAction((powerState: "On" | "Off") => api.mergePatch(path, { spec: { powerState } }), ["virtualmachines"]);
+  const restart = useAction(() => api.post(`${path}/restart`), ["virtualmachines"]);
+  const on = desiredPower(vm) === "On";
+  const busy = setPower.isPending || restart.isPending;
+  const error = setPower.error ?? restart.error;
+  return (
+    <div onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.stopPropagation()}>
+      <Flex spaceItems={{ default: "spaceItemsSm" }} flexWrap={{ default: "nowrap" }}>
+        <FlexItem>
+          {on ? (
+            <Button variant="secondary" size="sm" isDanger isDisabled={busy} onClick={() => setPower.mutate("Off")} aria-label={`Stop ${vm.metadata.name}`}>
+              Stop
+            </Button>
+          ) : (
+            <Button variant="secondary" size="sm" isDisabled={busy} onClick={() => setPower.mutate("On")} aria-label={`Start ${vm.metadata.name}`}>
+              Start
+            </Button>
+          )}
+        </FlexItem>
+        {withRestart && (
+          <FlexItem>
+            <Button variant="tertiary" size="sm" isDisabled={busy || !on} onClick={() => restart.mutate(undefined)} aria-label={`Restart ${vm.metadata.name}`}>
+              Restart
+            </Button>
+          </FlexItem>
+        )}
+      </Flex>
+      {error && (
+        <ErrorAlert
+          error={error}
+          title={`${vm.metadata.name}: action failed`}
+          onClose={() => {
+            setPower.reset();
+            restart.reset();
+          }}
+        />
+      )}
+    </div>
+  );
+}
