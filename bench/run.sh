@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# `make bench`: disk transfer throughput over loopback HTTPS vs curl. A benchmark, never a test.
+# `make bench`: benchmarks, never tests. The migration data path against vcsim vs curl of the same datastore file,
+# then the transfer pipeline's chunk/concurrency settings over a plain HTTPS server.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$root/.tools/node/bin:$PATH"
-exec node --no-warnings=ExperimentalWarning "$root/bench/transfer.ts" "$@"
+echo "== migration data path vs curl (vcsim) =="
+node --no-warnings=ExperimentalWarning "$root/bench/migration.ts" "$@"
+echo
+echo "== transfer settings vs curl (plain HTTPS server) =="
+node --no-warnings=ExperimentalWarning "$root/bench/transfer.ts" --size-mib 512 --configs 8x4,4x4

@@ -1,11 +1,14 @@
 // Validators built from the published schemas copied under test/fixtures/cozystack/ (see SOURCE.md there).
-// Vendor keywords (x-cozystack-options, x-kubernetes-*) are why ajv runs with strict: false.
+// Vendor keywords (x-cozystack-options, x-kubernetes-*) are why ajv runs with strict: false; ajv-formats knows the
+// CRDs' date-time/int32/int64 formats, which would otherwise go unchecked with a warning per field on stderr.
 import { readFileSync } from "node:fs";
 import { Ajv, type ValidateFunction } from "ajv";
+import addFormatsModule from "ajv-formats";
 import { parse } from "yaml";
 
 const fixtures = new URL("../../test/fixtures/cozystack/", import.meta.url);
-const ajv = new Ajv({ allErrors: true, strict: false });
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
 
 function compileJSON(file: string): ValidateFunction {
   return ajv.compile(JSON.parse(readFileSync(new URL(file, fixtures), "utf8")));

@@ -100,12 +100,17 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
-/** Every event of a namespaced watch, collected until stop(): the controller's intermediate writes, none missed. */
-function watchAll<T>(plural: string): { events: Array<{ type: string; object: T }>; stop(): void } {
+/**
+ * Every event of a namespaced watch from now on, collected until stop(): the controller's intermediate writes, none
+ * missed (the watch starts at the list's resourceVersion, so events before the stream connects are replayed).
+ */
+async function watchAll<T>(plural: string): Promise<{ events: Array<{ type: string; object: T }>; stop(): void }> {
   const events: Array<{ type: string; object: T }> = [];
   const abort = new AbortController();
+  const listed = await api<{ metadata: { resourceVersion: string } }>("GET", `${API}/namespaces/${NS}/${plural}`);
+  const rv = listed.body.metadata.resourceVersion;
   void (async () => {
-    const res = await fetch(`${srv.url}${API}/namespaces/${NS}/${plural}?watch=true`, { headers: { authorization: `Bearer ${srv.adminToken}` }, signal: abort.signal });
+    const res = await fetch(`${srv.url}${API}/namespaces/${NS}/${plural}?watch=true&resourceVersion=${rv}`, { headers: { authorization: `Bearer ${srv.adminToken}` }, signal: abort.signal });
     let buf = "";
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
       buf += Buffer.from(chunk).toString();
@@ -189,7 +194,7 @@ describe("VMImport and adoption (vcsim → libvirt, real server)", { timeout: 18
   const guestSha = new Map<string, string>();
 
   it("imports three VMs with visible per-VM progress; each ends Running, adopted and recorded", async () => {
-    const watch = watchAll<VMImport>("vmimports");
+    const watch = await watchAll<VMImport>("vmimports");
     try {
       await create("vmimports", importManifest("wave1", SOURCE_VMS.map((v) => ({ name: v.name })), { adoption: { enabled: true } }));
       const imp = await finishedImport("wave1", 120_000);
@@ -281,7 +286,7 @@ describe("VMImport and adoption (vcsim → libvirt, real server)", { timeout: 18
   });
 
   it("with cleanup.deleteMigrationsOnSuccess, each VMMigration goes as soon as it succeeds", async () => {
-    const watch = watchAll<VMMigration>("vmmigrations");
+    const watch = await watchAll<VMMigration>("vmmigrations");
     try {
       await create("vmimports", importManifest("wave2", [{ name: SPARE_VM.name }], { cleanup: { deleteMigrationsOnSuccess: true } }));
       const imp = await finishedImport("wave2");
@@ -300,14 +305,19 @@ describe("VMImport and adoption (vcsim → libvirt, real server)", { timeout: 18
   });
 
   it("an invalid plan fails in Validating, names the problem and creates no VMMigration", async () => {
+    const seen = await watchAll<VMImport>("vmimports");
     await create("vmimports", importManifest("bad-vm", [{ name: "web02", targetName: "web02-x" }, { name: "no-such-vm" }]));
-    await create("vmimports", { ...importManifest("bad-net", [{ name: "db01", targetName: "db01-x" }]), spec: { ...importManifest("", []).spec, vms: [{ name: "db01", targetName: "db01-x" }], networkMap: [{ source: "Other Net", target: "user" }] } });
-    const watch = { badVM: await finishedImport("bad-vm", 30_000), badNet: await finishedImport("bad-net", 30_000) };
-    assert.equal(watch.badVM.status?.phase, "Failed");
-    assert.match(watch.badVM.status?.message ?? "", /spec\.vms\[1\].*no VM with name "no-such-vm"/);
-    assert.equal(watch.badNet.status?.phase, "Failed");
-    assert.match(watch.badNet.status?.message ?? "", /network "VM Network".*networkMap/);
-    for (const imp of Object.values(watch)) {
+    const badNet = importManifest("bad-net", [{ name: "db01", targetName: "db01-x" }]);
+    await create("vmimports", { ...badNet, spec: { ...badNet.spec, networkMap: [{ source: "Other Net", target: "user" }] } });
+    const failed = { badVM: await finishedImport("bad-vm", 30_000), badNet: await finishedImport("bad-net", 30_000) };
+    seen.stop();
+    assert.equal(failed.badVM.status?.phase, "Failed");
+    assert.match(failed.badVM.status?.message ?? "", /spec\.vms\[1\].*no VM with name "no-such-vm"/);
+    assert.equal(failed.badNet.status?.phase, "Failed");
+    assert.match(failed.badNet.status?.message ?? "", /network "VM Network".*networkMap/);
+    for (const imp of Object.values(failed)) {
+      const phases = seen.events.filter((e) => e.object.metadata.name === imp.metadata.name).map((e) => e.object.status?.phase);
+      assert.ok(phases.indexOf("Validating") >= 0 && phases.indexOf("Validating") < phases.indexOf("Failed"), `${imp.metadata.name} failed in Validating: ${phases}`);
       const ready = imp.status?.conditions?.find((c) => c.type === "Ready");
       assert.equal(ready?.reason, "InvalidPlan");
       assert.equal((await list("vmmigrations", `landfall.dev/vm-import=${imp.metadata.name}`)).length, 0);

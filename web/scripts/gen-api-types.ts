@@ -25,7 +25,8 @@ const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 export function toTypeScript(s: Schema, indent = ""): string {
   if (s.const !== undefined) return JSON.stringify(s.const);
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(" | ");
-  if (s.anyOf) return s.anyOf.map((x) => toTypeScript(x, indent)).join(" | ");
+  // anyOf beside a `type` only constrains which fields are required (e.g. name or id); the type wins.
+  if (s.anyOf && s.type === undefined) return s.anyOf.map((x) => toTypeScript(x, indent)).join(" | ");
   switch (s.type) {
     case "string":
       return "string";

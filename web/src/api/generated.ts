@@ -459,7 +459,11 @@ export type VMImport = {
         name: string;
       };
     };
-    vms: Array<unknown | unknown>;
+    vms: Array<{
+      name?: string;
+      id?: string;
+      targetName?: string;
+    }>;
     target: {
       providerRef: {
         name: string;

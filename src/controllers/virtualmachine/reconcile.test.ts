@@ -1,0 +1,89 @@
+// The reconciler's crash safety, with a real (in-memory) store and a scripted target: the process dies right
+// after the domain was defined, before status recorded it. The next reconcile must find everything it needs.
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
+import type { VirtualMachine } from "../../api/virtualmachine.ts";
+import type { TargetProvider, TargetVM, TargetVMSpec } from "../../providers/contract.ts";
+import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
+import type { ProviderClients } from "../provider/clients.ts";
+import { virtualMachineReconciler } from "./reconcile.ts";
+
+const CHECKSUM = `sha256:${"ab".repeat(32)}`;
+
+/** A target whose first createVM defines the domain and then "crashes" the caller. */
+function crashingTarget(poolPath: string): TargetProvider & { domains: Map<string, TargetVM> } {
+  const domains = new Map<string, TargetVM>();
+  let crashes = 1;
+  const target = {
+    type: "libvirt",
+    domains,
+    check: async () => ({ ready: true, reason: "Connected", message: "ok" }),
+    ensureStorage: async () => ({ pool: "test", path: poolPath, availableBytes: 1 << 30 }),
+    getVM: async (ref: { uuid?: string; name?: string }) => [...domains.values()].find((d) => (ref.uuid ? d.uuid === ref.uuid : d.name === ref.name)),
+    createVM: async (spec: TargetVMSpec) => {
+      const vm: TargetVM = { uuid: spec.uuid as string, name: spec.name, state: "shutoff", cpus: spec.cpus, memoryMiB: spec.memoryMiB, firmware: spec.firmware, disks: spec.disks, nics: [], labels: spec.labels ?? {} };
+      domains.set(vm.uuid, vm);
+      if (crashes-- > 0) throw new Error("process killed after virsh define");
+      return vm;
+    },
+    setPower: async (uuid: string, action: string) => {
+      const d = domains.get(uuid);
+      if (d) d.state = action === "start" ? "running" : "shutoff";
+    },
+    setLabels: async () => undefined,
+  };
+  return target as unknown as TargetProvider & { domains: Map<string, TargetVM> };
+}
+
+describe("virtualMachineReconciler after a crash between define and status", () => {
+  let store: SqliteStore;
+  let dir: string;
+  before(async () => {
+    store = await openSqliteStore({ path: ":memory:" });
+    dir = await mkdtemp(join(tmpdir(), "landfall-vm-reconcile-"));
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the disk checksum taken before the domain existed and converges to one running domain", async () => {
+    const disk = join(dir, "web01.raw");
+    await writeFile(disk, Buffer.alloc(4096));
+    await store.create({ apiVersion: "landfall.dev/v1beta1", kind: "Provider", metadata: { name: "kvm", namespace: "default" }, spec: { type: "libvirt", storagePool: "test", storagePoolPath: dir } });
+    await store.create({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VirtualMachine",
+      metadata: { name: "web01", namespace: "default" },
+      spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "web01", path: disk, format: "raw" } },
+    });
+    const target = crashingTarget(dir);
+    let hashed = 0;
+    const reconcile = virtualMachineReconciler({
+      store,
+      clients: { target: async () => target } as unknown as ProviderClients,
+      conventions: DEFAULT_CONVENTIONS,
+      imageSha256: async () => {
+        hashed++;
+        return CHECKSUM;
+      },
+      virtualSize: async () => 4096,
+      log: () => undefined,
+    });
+    const key = { namespace: "default", name: "web01" };
+    await reconcile(key); // finalizer
+    await assert.rejects(reconcile(key), /process killed/);
+    await reconcile(key); // a new process: finds the domain by UUID and starts it
+    const vm = await store.get<VirtualMachine>("VirtualMachine", "default", "web01");
+    assert.equal(target.domains.size, 1);
+    const [domain] = target.domains.values();
+    assert.equal(vm.status?.providerID, domain.uuid);
+    assert.equal(domain.state, "running");
+    assert.equal(vm.status?.diskInfo?.targetChecksum, CHECKSUM);
+    assert.equal(hashed, 1, "the disk is hashed once, before first boot");
+  });
+});
