@@ -10,6 +10,7 @@ import { BODY_LIMIT, registerBodyParsers } from "./bodies.ts";
 import { jsonRoute } from "./json-route.ts";
 import { CORE_PREFIX, GROUP_PREFIX } from "./paths.ts";
 import { registerResourceRoutes } from "./resources.ts";
+import { registerDashboard } from "./static.ts";
 import { toApiError } from "./status.ts";
 import type { ServerOptions } from "./types.ts";
 import type { WatchRegistry } from "./watch.ts";
@@ -83,6 +84,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   registerResourceRoutes(app, opts, watches);
+  registerDashboard(app);
   opts.routes?.(app, { jsonRoute: (route) => jsonRoute(app, opts.auth, route) });
   return app;
 }

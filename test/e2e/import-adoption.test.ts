@@ -112,8 +112,10 @@ async function watchAll<T>(plural: string): Promise<{ events: Array<{ type: stri
   void (async () => {
     const res = await fetch(`${srv.url}${API}/namespaces/${NS}/${plural}?watch=true&resourceVersion=${rv}`, { headers: { authorization: `Bearer ${srv.adminToken}` }, signal: abort.signal });
     let buf = "";
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      buf += Buffer.from(chunk).toString();
+    const utf8 = new TextDecoder();
+    const reader = res.body?.getReader();
+    for (let r = await reader?.read(); reader && r && !r.done; r = await reader.read()) {
+      buf += utf8.decode(r.value, { stream: true });
       for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
         const line = buf.slice(0, nl).trim();
         buf = buf.slice(nl + 1);

@@ -48,7 +48,7 @@ function landfall(args: string[], stdin = ""): Promise<Run> {
   });
 }
 
-async function api(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; body: any }> {
+async function api(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; body: Record<string, unknown> | undefined }> {
   const res = await fetch(`${srv.url}/apis/landfall.dev/v1beta1/namespaces/${ns}/${path}`, {
     method,
     headers: { authorization: `Bearer ${srv.adminToken}`, ...(body === undefined ? {} : { "content-type": contentType }) },
@@ -56,14 +56,14 @@ async function api(method: string, path: string, body?: unknown, contentType = "
     signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
 }
 
 async function getVM(name: string): Promise<VirtualMachine | undefined> {
   const res = await api("GET", `virtualmachines/${name}`);
   if (res.status === 404) return undefined;
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body as VirtualMachine;
+  return res.body as unknown as VirtualMachine;
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = BOOT_TIMEOUT_MS): Promise<T> {
@@ -185,6 +185,7 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
       const posted = await api("POST", "virtualmachines", JSON.parse(vmManifest(name, spec)));
       assert.equal(posted.status, 422, JSON.stringify(posted.body));
       assert.match(JSON.stringify(posted.body), /spec\.importedDisk\.path.*outside storage pool/);
+      assert.ok(JSON.stringify(posted.body).includes(env.pool), "the 422 names the pool");
       assert.equal(await getVM(name), undefined, `${name} must not be stored`);
       assert.ok(!(await domainNames()).includes(domainName(name)));
     }
@@ -219,7 +220,7 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
     assert.equal((await qemuInfo(small.path))["virtual-size"], 2 ** 30);
   });
 
-  it("survives kill -9 of the server mid-reconcile: one domain, converged to Running", async () => {
+  it("survives kill -9 of the server mid-reconcile: one domain, converged to Running", async (t) => {
     const disk = await bootDiskInPool("restart.raw", "LANDFALL-RESTART-OK");
     const posted = await api("POST", "virtualmachines", JSON.parse(vmManifest("restart", { importedDisk: { diskID: "restart", path: disk.path, format: "raw" } })));
     assert.equal(posted.status, 201, JSON.stringify(posted.body));
@@ -227,6 +228,8 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
     await waitFor("the finalizer on restart", async () => (await getVM("restart"))?.metadata.finalizers?.includes(VM_FINALIZER), 10_000);
     srv.child.kill("SIGKILL");
     await new Promise((resolve) => (srv.child.exitCode !== null || srv.child.signalCode !== null ? resolve(undefined) : srv.child.once("exit", resolve)));
+    const definedAtKill = (await domainNames()).includes(domainName("restart"));
+    t.diagnostic(`at kill -9 the domain was ${definedAtKill ? `defined (${await domstate("restart")})` : "not defined yet"}`);
     srv = await startServeProcess({ dataDir });
     const vm = await waitForPhase("restart", "Running");
     const named = (await domainNames()).filter((n) => n === domainName("restart"));
@@ -243,7 +246,7 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
     await waitForPhase("direct", "Stopped");
     assert.equal(await domstate("direct"), "shut off");
     const events = await api("GET", "virtualmachines/direct/events");
-    const reasons = (events.body.items as Array<{ reason: string }>).map((e) => e.reason);
+    const reasons = ((events.body?.items ?? []) as Array<{ reason: string }>).map((e) => e.reason);
     assert.ok(reasons.includes("PowerShutdown") && reasons.includes("PowerStop"), `ACPI shutdown, then hard stop: ${reasons.join(", ")}`);
     const started = await landfall(["start", "vm", "direct", "-n", ns]);
     assert.equal(started.code, 0, started.stderr);
@@ -258,7 +261,7 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
     const source = await waitForPhase("direct", "Stopped");
     const res = await api("POST", "virtualmachines/direct/clone", { name: "copy", powerOn: true });
     assert.equal(res.status < 300, true, JSON.stringify(res.body));
-    const clone = res.body as VirtualMachine;
+    const clone = res.body as unknown as VirtualMachine;
     assert.equal(clone.spec.importedDisk?.source, "clone");
     const copyPath = clone.spec.importedDisk?.path as string;
     const sourcePath = source.status?.disks?.[0]?.path as string;
@@ -280,11 +283,8 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
     assert.ok((await stat(overlay)).isFile(), "disk kept");
 
     const copy = (await getVM("copy")) as VirtualMachine;
-    const res = await fetch(`${srv.url}/apis/landfall.dev/v1beta1/namespaces/${ns}/virtualmachines/copy?propagationPolicy=Orphan`, {
-      method: "DELETE",
-      headers: { authorization: `Bearer ${srv.adminToken}` },
-    });
-    assert.equal(res.status, 200, await res.text());
+    const orphaned = await landfall(["delete", "vm", "copy", "-n", ns, "--cascade=orphan"]);
+    assert.equal(orphaned.code, 0, orphaned.stderr);
     await waitFor("copy forgotten", async () => (await getVM("copy")) === undefined);
     assert.equal(await domstate("copy"), "running");
     assert.equal((await virsh(["domuuid", domainName("copy")])).trim(), copy.status?.providerID);

@@ -159,7 +159,11 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         // Stored before the domain exists: a crash between define and the next status write would otherwise
         // lose it for good, and once the domain has booted the disk no longer holds the bytes as placed.
         const checksum = vm.status?.diskInfo?.targetChecksum ? undefined : await recordChecksum(deps, vm, obs.disks[0]);
-        if (checksum) await writeStatus(deps, vm, (s) => void (s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum }));
+        if (checksum) {
+          await writeStatus(deps, vm, (s) => {
+            s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum };
+          });
+        }
         domain = await target.createVM(a.spec);
         deps.log(`vm ${ns}/${vm.metadata.name}: defined domain ${domain.name} (${domain.uuid})`);
         deps.events?.record(vm, "Normal", "DomainDefined", `defined domain ${domain.name} (${domain.uuid})`);
