@@ -8,6 +8,7 @@ import { AdoptionService } from "../controllers/adoption/service.ts";
 import { ProviderClients } from "../controllers/provider/clients.ts";
 import { providerReconciler } from "../controllers/provider/reconcile.ts";
 import { virtualMachineReconciler } from "../controllers/virtualmachine/reconcile.ts";
+import { vmImageReconciler } from "../controllers/vmimage/reconcile.ts";
 import { vmImportReconciler } from "../controllers/vmimport/reconcile.ts";
 import { vmMigrationReconciler } from "../controllers/vmmigration/reconcile.ts";
 import { type DiskOps, MigrationRunner } from "../controllers/vmmigration/runner.ts";
@@ -19,7 +20,7 @@ import { createLogger } from "../runtime/logger.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
 import { storagePathAdmission } from "./admission.ts";
 import { registerDomainMetrics } from "./metrics.ts";
-import { providerFactories } from "./providers.ts";
+import { libvirtStorage, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
 import type { Controller, Wire } from "./wiring.ts";
 
@@ -75,6 +76,13 @@ export const landfallWiring: Wire = (ctx) => {
         log,
         events,
       }),
+    }),
+    new RuntimeController({
+      ...common,
+      name: "vmimage",
+      kind: "VMImage",
+      workers: 1,
+      reconcile: vmImageReconciler({ store, storageOf: (p) => libvirtStorage(p.spec), imageInfo: (path) => imageInfo(path), imageSha256: (path, format) => imageSha256(path, format) }),
     }),
     new RuntimeController<VMMigration>({
       ...common,

@@ -104,23 +104,22 @@ describe("landfall CLI (real server)", () => {
     assert.match(described.stdout, /Conditions:/);
   });
 
-  it("waits for a status value through the watch, and times out with the last observed value", async () => {
-    // VMImage: a kind no controller writes, so only this test changes its status.
+  it("waits for a value through the watch, and times out with the last observed value", async () => {
     const image = "apiVersion: landfall.dev/v1beta1\nkind: VMImage\nmetadata: {name: base}\nspec: {providerRef: {name: kvm}, path: /var/lib/landfall/images/base.qcow2}\n";
     assert.equal((await landfall(["apply", "-f", "-"], { stdin: image })).code, 0);
-    const waiting = landfall(["wait", "vmimage/base", "--for=jsonpath={.status.phase}=Ready", "--timeout=20s"]);
+    const waiting = landfall(["wait", "vmimage/base", "--for=jsonpath={.metadata.labels.tier}=gold", "--timeout=20s"]);
     await new Promise((r) => setTimeout(r, 1500));
-    const IMG = findKind("vmimage")!;
-    const cur = await client.get(IMG, "default", "base");
-    await client.request("PUT", `/apis/landfall.dev/v1beta1/namespaces/default/vmimages/base/status`, {
-      body: { ...cur, status: { phase: "Ready", conditions: [{ type: "Ready", status: "False", reason: "Booting" }] } },
+    await client.request("PATCH", "/apis/landfall.dev/v1beta1/namespaces/default/vmimages/base", {
+      body: { metadata: { labels: { tier: "gold" } } },
+      contentType: "application/merge-patch+json",
     });
     const done = await waiting;
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, /vmimage\/base condition met/);
-    const late = await landfall(["wait", "vmimage/base", "--for=condition=Ready", "--timeout=1s"]);
+    // The VMImage controller reports the missing Provider; wait times out showing that last observed condition.
+    const late = await landfall(["wait", "vmimage/base", "--for=condition=Ready", "--timeout=3s"]);
     assert.notEqual(late.code, 0);
-    assert.match(late.stderr, /timed out after 1s .*last observed: Ready=False \(Booting\)/);
+    assert.match(late.stderr, /timed out after 3s .*last observed: Ready=False \(ProviderNotFound/);
   });
 
   it("deletes, and wait --for=delete returns once the object is gone", async () => {

@@ -325,6 +325,23 @@ describe("VMImport and adoption (vcsim → libvirt, real server)", { timeout: 18
       assert.equal((await list("vmmigrations", `landfall.dev/vm-import=${imp.metadata.name}`)).length, 0);
     }
     assert.equal(await exists("virtualmachines", "web02-x"), false);
+
+    // Fixing the rejected plan in place validates it again: this time it gets past Validating and starts a migration
+    // (which then refuses to run a second copy of web02's identity — not what this test is about).
+    const patched = await fetch(`${srv.url}${API}/namespaces/${NS}/vmimports/bad-vm`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${srv.adminToken}`, "content-type": "application/merge-patch+json" },
+      body: JSON.stringify({ spec: { vms: [{ name: "web02", targetName: "web02-x" }] } }),
+    });
+    assert.equal(patched.status, 200, await patched.text());
+    const retried = await until("the fixed plan to start a VMMigration", 30_000, async () => {
+      const imp = await get<VMImport>("vmimports", "bad-vm");
+      return imp.status?.vms?.[0]?.migration ? imp : undefined;
+    });
+    assert.doesNotMatch(retried.status?.message ?? "", /plan is invalid/);
+    assert.equal((await list("vmmigrations", "landfall.dev/vm-import=bad-vm")).length, 1);
+    await api("DELETE", `${API}/namespaces/${NS}/vmimports/bad-vm`);
+    await until("VMImport bad-vm to be gone", 30_000, async () => ((await exists("vmimports", "bad-vm")) ? undefined : true));
   });
 
   describe("adopting a domain landfall did not create", () => {

@@ -210,6 +210,14 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
     const vm = await waitForPhase("external", "Stopped");
     assert.equal(vm.status?.disks?.[0]?.path, disk);
     assert.equal(await domstate("external"), "shut off");
+
+    // Moving the VM to a Provider that does not allow that directory re-judges the unchanged path.
+    const other = { ...provider, metadata: { name: "kvm-other", namespace: ns }, spec: { ...provider.spec, allowedStoragePaths: [] } };
+    assert.equal((await landfall(["apply", "-f", "-"], JSON.stringify(other))).code, 0);
+    const moved = await api("PATCH", "virtualmachines/external", { spec: { providerRef: { name: "kvm-other" } } }, "application/merge-patch+json");
+    assert.equal(moved.status, 422, JSON.stringify(moved.body));
+    assert.match(JSON.stringify(moved.body), /spec\.importedDisk\.path.*outside storage pool/);
+    assert.equal((await getVM("external"))?.spec.providerRef.name, "kvm");
   });
 
   it("grows a disk to sizeGiB before the domain is defined", async () => {

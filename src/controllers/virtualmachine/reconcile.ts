@@ -12,7 +12,7 @@ import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
 import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { decideVM, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
+import { decideVM, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
 import { resolveConfined } from "./storage-paths.ts";
 
 export interface VMReconcilerDeps {
@@ -32,6 +32,7 @@ export interface ReconcileResult {
 }
 
 const GiB = 2 ** 30;
+const SHUTDOWN_POLL_MS = 5_000;
 
 export function virtualMachineReconciler(deps: VMReconcilerDeps) {
   return async function reconcile(key: { namespace: string; name: string }): Promise<ReconcileResult | undefined> {
@@ -185,7 +186,9 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         deps.events?.record(vm, "Normal", `Power${a.action[0].toUpperCase()}${a.action.slice(1)}`, `domain ${a.uuid}: ${a.action}`);
         if (a.action === "shutdown") {
           shutdownAsked = true;
-          requeueAfterMs = 5_000;
+          // Look again when the guest may have stopped, and no later than when its grace runs out.
+          const grace = shutdownGraceFor(vm);
+          requeueAfterMs = Math.min(SHUTDOWN_POLL_MS, "ms" in grace ? grace.ms + 100 : SHUTDOWN_POLL_MS);
         }
         domain = (await target?.getVM({ uuid: a.uuid })) ?? domain;
         break;

@@ -6,7 +6,7 @@ import { validateObject } from "../../api/validate.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { VMMigration, VMMigrationPhase } from "../../api/vmmigration.ts";
 import type { SourceVM } from "../../providers/contract.ts";
-import { aggregate, cleanupActions, migrationName, migrationsFor, nextToStart, validatePlan } from "./plan.ts";
+import { aggregate, cleanupActions, migrationName, migrationsFor, needsValidation, nextToStart, validatePlan } from "./plan.ts";
 
 function source(name: string, id: string, network = "VM Network", datastore = "LocalDS_0"): SourceVM {
   return {
@@ -84,6 +84,28 @@ describe("validatePlan", () => {
 
   it("skips map coverage when no maps are given", () => {
     assert.deepEqual(validatePlan(vmImport({ networkMap: undefined, storageMap: undefined }).spec, inventory, []), []);
+  });
+});
+
+describe("needsValidation", () => {
+  const at = (generation: number, status: VMImport["status"]): VMImport => ({ ...vmImport(), metadata: { ...vmImport().metadata, generation }, status });
+
+  it("validates a new import and one interrupted while validating", () => {
+    assert.equal(needsValidation(at(1, undefined)), true);
+    assert.equal(needsValidation(at(1, { phase: "Pending" })), true);
+    assert.equal(needsValidation(at(1, { phase: "Validating" })), true);
+  });
+
+  it("retries a rejected plan once its spec was edited, and not before", () => {
+    const rejected = { phase: "Failed" as const, observedGeneration: 1, message: "plan is invalid: …" };
+    assert.equal(needsValidation(at(1, rejected)), false, "unchanged spec: stays Failed");
+    assert.equal(needsValidation(at(2, rejected)), true, "the user fixed the plan: validate again");
+  });
+
+  it("never revalidates an import that started migrations", () => {
+    const vms = [{ name: "web", targetName: "web", migration: "batch-web", phase: "Failed" }];
+    assert.equal(needsValidation(at(2, { phase: "Running", observedGeneration: 1, vms })), false);
+    assert.equal(needsValidation(at(2, { phase: "Failed", observedGeneration: 1, vms })), false);
   });
 });
 

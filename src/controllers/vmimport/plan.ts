@@ -66,6 +66,19 @@ export function validatePlan(spec: VMImportSpec, sourceVMs: SourceVM[], existing
   return problems;
 }
 
+/**
+ * Whether the plan must be (re)validated now: a new import, one interrupted while validating, or one that failed
+ * validation and whose spec was edited since (generation moved past observedGeneration) — so fixing a rejected plan
+ * in place retries it. An import that started migrations is never validated again.
+ */
+export function needsValidation(vmImport: VMImport): boolean {
+  const status = vmImport.status;
+  const phase = status?.phase;
+  if (!phase || phase === "Pending" || phase === "Validating") return true;
+  if (phase !== "Failed" || status?.vms?.some((v) => v.migration)) return false;
+  return (vmImport.metadata.generation ?? 0) !== (status?.observedGeneration ?? 0);
+}
+
 /** `<import>-<targetName>`; when longer than 63, trimmed with a hash of the full name so names stay distinct. */
 export function migrationName(importName: string, targetName: string): string {
   const full = `${importName}-${targetName}`;

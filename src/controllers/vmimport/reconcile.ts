@@ -13,7 +13,7 @@ import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { AdoptionService } from "../adoption/service.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { aggregate, cleanupActions, migrationsFor, nextToStart, ownedBy, validatePlan } from "./plan.ts";
+import { aggregate, cleanupActions, migrationsFor, needsValidation, nextToStart, ownedBy, validatePlan } from "./plan.ts";
 
 export const IMPORT_FINALIZER = "landfall.dev/vmimport-cleanup";
 const RUNNING_RECHECK_MS = 2_000;
@@ -49,13 +49,13 @@ export function vmImportReconciler(deps: VMImportDeps) {
       await patchObject<VMImport>(store, "VMImport", key.namespace, key.name, (o) => addFinalizer(o, IMPORT_FINALIZER));
       return undefined;
     }
-    const phase = imp.status?.phase;
-    if (phase === "Failed" && !imp.status?.vms?.some((v) => v.migration)) return undefined;
+    const validate = needsValidation(imp);
+    if (imp.status?.phase === "Failed" && !validate && !imp.status?.vms?.some((v) => v.migration)) return undefined;
 
     const { client: source } = await deps.clients.sourceByRef(key.namespace, imp.spec.source.providerRef.name);
     const sourceVMs: SourceVM[] = await source.listVMs();
 
-    if (!phase || phase === "Pending" || phase === "Validating") {
+    if (validate) {
       await writeStatus(store, imp, (s) => {
         s.phase = "Validating";
         s.message = `validating ${imp.spec.vms.length} VMs against provider "${imp.spec.source.providerRef.name}"`;
@@ -66,6 +66,8 @@ export function vmImportReconciler(deps: VMImportDeps) {
       if (problems.length > 0) {
         await writeStatus(store, imp, (s) => {
           s.phase = "Failed";
+          // The generation judged: editing the spec moves past it and retries validation.
+          s.observedGeneration = imp.metadata.generation;
           s.message = `plan is invalid: ${problems.join("; ")}`;
           setReady(s, "False", "InvalidPlan", s.message);
         });
@@ -73,6 +75,9 @@ export function vmImportReconciler(deps: VMImportDeps) {
       }
       imp = await writeStatus(store, imp, (s) => {
         s.phase = "Running";
+        s.observedGeneration = imp.metadata.generation;
+        // A plan fixed after a failed validation starts afresh.
+        delete s.completedAt;
         s.startedAt ??= new Date().toISOString();
         s.message = "plan validated; migrating";
         s.vms = imp.spec.vms.map((v) => {

@@ -1,0 +1,243 @@
+// The dashboard in a real browser: a real `bin/landfall serve` serving web/dist, objects applied through the
+// API, Debian's Chromium driven by playwright-core. No hypervisor: the objects point at providers that do not
+// exist, so the controllers settle them quickly (a migration without its source provider fails terminally and
+// is then left alone, which lets the test write its status via PUT …/status).
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { KubeObject } from "../../src/api/meta.ts";
+import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
+import { api, resourcePath, waitFor } from "../harness/landfall.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const DIST_INDEX = join(ROOT, "web/dist/index.html");
+const CHROMIUM = "/usr/bin/chromium";
+/** Set LANDFALL_SCREENSHOTS=DIR to keep a PNG of every page the test visits. */
+const SHOTS = process.env.LANDFALL_SCREENSHOTS;
+const GiB = 1024 ** 3;
+
+let srv: ServeProcess;
+let context: BrowserContext;
+let page: Page;
+let profileDir: string;
+
+const meta = (name: string, namespace: string, extra: Partial<KubeObject["metadata"]> = {}) => ({ name, namespace, ...extra });
+
+async function createObject(ns: string, plural: string, obj: Record<string, unknown>): Promise<KubeObject> {
+  const r = await api(srv, resourcePath(ns, plural), { method: "POST", body: JSON.stringify({ apiVersion: "landfall.dev/v1beta1", ...obj }) });
+  assert.equal(r.status, 201, `create ${plural}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+async function putMigrationStatus(ns: string, name: string, status: Record<string, unknown>): Promise<void> {
+  const current = await api(srv, resourcePath(ns, "vmmigrations", name));
+  const r = await api(srv, `${resourcePath(ns, "vmmigrations", name)}/status`, { method: "PUT", body: JSON.stringify({ ...current.body, status }) });
+  assert.equal(r.status, 200, `PUT status: ${JSON.stringify(r.body)}`);
+}
+
+async function shot(name: string): Promise<void> {
+  if (!SHOTS) return;
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+const disk = (id: string, size: number, done: number, state: string, sum?: string) => ({
+  diskID: id,
+  sourcePath: `[LocalDS_0] web01/${id}.vmdk`,
+  sizeBytes: size,
+  bytesDone: done,
+  state,
+  ...(sum ? { sha256: sum, targetSha256: sum } : {}),
+});
+
+before(async () => {
+  // A dashboard that did not build is a failure, never a skip: `make setup` runs scripts/build-web.sh.
+  if (!existsSync(DIST_INDEX)) {
+    await promisify(execFile)(join(ROOT, "scripts/build-web.sh"), [], { timeout: 300_000 }).catch((err: Error & { stderr?: string }) => {
+      throw new Error(`the dashboard is not built and scripts/build-web.sh failed: ${err.message}\n${err.stderr ?? ""}`);
+    });
+  }
+  assert.ok(existsSync(DIST_INDEX), `${DIST_INDEX} is missing after scripts/build-web.sh`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: make setup installs Debian's chromium`);
+
+  srv = await startServeProcess();
+  await createObject("default", "providers", { kind: "Provider", metadata: meta("vcenter", "default"), spec: { type: "vsphere", endpoint: "https://127.0.0.1:9/sdk" } });
+  await createObject("default", "virtualmachines", {
+    kind: "VirtualMachine",
+    metadata: meta("web01", "default", {
+      labels: { "landfall.dev/adopted": "true", "landfall.dev/original-plan": "wave-1", "landfall.dev/source": "vm-import" },
+      annotations: { "landfall.dev/migrated-from": "vsphere/vcenter/web01", "landfall.dev/migration": "web01", "landfall.dev/disk-checksum": `sha256:${"ab".repeat(32)}` },
+    }),
+    spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "web01-disk0", source: "migration", migrationRef: { name: "web01" } }, cpus: 2, memoryMiB: 2048, powerState: "On" },
+  });
+  await createObject("prod", "virtualmachines", {
+    kind: "VirtualMachine",
+    metadata: meta("db01", "prod", { labels: { "cozystack.io/adopted": "true" } }),
+    spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "db01-disk0", source: "import" }, cpus: 4, memoryMiB: 4096 },
+  });
+  await createObject("default", "virtualmachines", {
+    kind: "VirtualMachine",
+    metadata: meta("app01", "default"),
+    spec: { providerRef: { name: "kvm" }, imageRef: { name: "debian-12" }, cpus: 1, memoryMiB: 512 },
+  });
+  await createObject("default", "configmaps", {
+    kind: "ConfigMap",
+    metadata: meta("vm-adopted-web01", "default", { labels: { "landfall.dev/type": "adopted-vm" } }),
+    data: { vmName: "web01", sourcePlan: "wave-1", sourceType: "vmware", adoptedAt: "2026-11-20T10:00:00Z", managementEndpoint: "landfall" },
+  });
+  await createObject("default", "vmmigrations", {
+    kind: "VMMigration",
+    metadata: meta("web01", "default"),
+    spec: { source: { providerRef: { name: "gone" }, vmName: "web01" }, target: { providerRef: { name: "kvm" }, vmName: "web01" } },
+  });
+  // The controller fails it (no source provider) and then leaves a terminal migration alone.
+  await waitFor("the migration to settle", 15_000, async () => ((await api<KubeObject & { status?: { phase?: string } }>(srv, resourcePath("default", "vmmigrations", "web01"))).body.status?.phase === "Failed" ? true : undefined));
+  await putMigrationStatus("default", "web01", {
+    phase: "Failed",
+    message: "source datastore went away at 42%",
+    progress: { bytesDone: Math.round(0.42 * 10 * GiB), bytesTotal: 10 * GiB },
+    disks: [disk("web01-disk0", 8 * GiB, Math.round(0.42 * 10 * GiB), "Transferring"), disk("web01-disk1", 2 * GiB, 0, "Pending")],
+    phaseHistory: [
+      { phase: "Validating", enteredAt: "2026-11-23T10:00:00Z" },
+      { phase: "Transferring", enteredAt: "2026-11-23T10:00:05Z" },
+      { phase: "Failed", enteredAt: "2026-11-23T10:03:00Z" },
+    ],
+  });
+
+  profileDir = await mkdtemp(join(tmpdir(), "landfall-chromium-"));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
+});
+
+after(async () => {
+  await context?.close();
+  await srv?.stop();
+  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+});
+
+const nav = async (title: string) => {
+  await page.getByRole("link", { name: title, exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: title }).waitFor();
+};
+
+test("a wrong token is refused with the server's 401 message; the right one logs in", async () => {
+  const res = await page.goto(`${srv.url}/virtualmachines`);
+  assert.equal(res?.status(), 200, "the SPA fallback serves index.html for app routes");
+  await page.getByLabel("API token").fill("lf_not-a-real-token");
+  await page.getByRole("button", { name: "Log in" }).click();
+  const alert = page.getByTestId("api-error");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /401/);
+  assert.match(await alert.innerText(), /token is not valid/);
+  await shot("login-401");
+
+  await page.getByLabel("API token").fill(srv.adminToken);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Virtual machines" }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem("landfall.token")), srv.adminToken);
+});
+
+test("the overview counts VMs, migrations, imported VMs and providers", async () => {
+  await nav("Overview");
+  await waitFor("the counts", 10_000, async () => ((await page.getByTestId("count-vms-value").innerText()) === "3" ? true : undefined));
+  assert.equal(await page.getByTestId("count-imported-value").innerText(), "2");
+  assert.equal(await page.getByTestId("count-migrations-value").innerText(), "1");
+  assert.equal(await page.getByTestId("count-providers-value").innerText(), "1");
+  assert.match(await page.getByTestId("count-migrations").innerText(), /1 Failed/);
+  await shot("overview");
+});
+
+test("the VMs table lists every VM with its disk source, provider, size and provenance", async () => {
+  await nav("Virtual machines");
+  const rows = page.getByTestId("vm-table").locator("tbody tr");
+  await waitFor("three rows", 10_000, async () => ((await rows.count()) === 3 ? true : undefined));
+  const web01 = await page.getByTestId("vm-row-default-web01").innerText();
+  for (const text of ["web01", "default", "migration", "kvm", "2", "2.0 GiB", "vsphere/vcenter/web01"]) assert.ok(web01.includes(text), `web01 row lacks ${text}: ${web01}`);
+  assert.match(await page.getByTestId("vm-row-prod-db01").innerText(), /prod[\s\S]*import[\s\S]*4\.0 GiB/);
+  assert.match(await page.getByTestId("vm-row-default-app01").innerText(), /image debian-12/);
+
+  // The details drawer shows the provenance annotations.
+  await page.getByTestId("vm-row-default-web01").locator("td").first().click();
+  const details = page.getByTestId("vm-details");
+  await details.waitFor();
+  assert.match(await details.innerText(), new RegExp(`sha256:${"ab".repeat(32)}`));
+  await shot("vms-drawer");
+  await details.getByRole("button", { name: /close/i }).click();
+});
+
+test("clicking Stop sends the PATCH: spec.powerState becomes Off", async () => {
+  await nav("Virtual machines");
+  await page.getByRole("button", { name: "Stop web01", exact: true }).click();
+  await waitFor("spec.powerState Off", 10_000, async () => {
+    const vm = await api<KubeObject & { spec: { powerState?: string } }>(srv, resourcePath("default", "virtualmachines", "web01"));
+    return vm.body.spec.powerState === "Off" ? true : undefined;
+  });
+  // The row now offers Start: the change came back through the watch.
+  await page.getByRole("button", { name: "Start web01", exact: true }).waitFor();
+});
+
+test("Imported VMs lists exactly the adopted VMs, with plan and source type from the tracking ConfigMap", async () => {
+  await nav("Imported VMs");
+  const rows = page.getByTestId("imported-table").locator("tbody tr");
+  await waitFor("two rows", 10_000, async () => ((await rows.count()) === 2 ? true : undefined));
+  const names = (await rows.locator("td:first-child").allInnerTexts()).sort();
+  assert.deepEqual(names, ["db01", "web01"]);
+  assert.match(await page.getByTestId("imported-row-default-web01").innerText(), /wave-1[\s\S]*vmware/);
+  await page.getByRole("button", { name: "Unadopt web01" }).click();
+  const dialog = page.getByTestId("unadopt-dialog");
+  assert.match(await dialog.innerText(), /keeps running/);
+  await shot("imported-unadopt-dialog");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+});
+
+test("the migration's progress bar shows its percent and updates live when its status changes", async () => {
+  await nav("Migrations");
+  const bar = page.getByTestId("migration-progress-web01");
+  await waitFor("42%", 10_000, async () => ((await bar.innerText()).includes("42%") ? true : undefined));
+  assert.equal(await bar.getByRole("progressbar").getAttribute("aria-valuenow"), "42");
+  await page.getByRole("button", { name: "Details" }).first().click();
+  const details = page.getByTestId("migration-details-web01");
+  assert.match(await details.innerText(), /web01-disk1[\s\S]*2\.0 GiB/);
+  await shot("migrations-42");
+
+  // A marker on window survives only if the page is not reloaded.
+  await page.evaluate(() => Object.assign(window, { __noReload: true }));
+  const sum = `sha256:${"cd".repeat(32)}`;
+  await putMigrationStatus("default", "web01", {
+    phase: "Succeeded",
+    message: "VirtualMachine default/web01 created from the imported disks",
+    progress: { bytesDone: 10 * GiB, bytesTotal: 10 * GiB, percent: 100 },
+    disks: [disk("web01-disk0", 8 * GiB, 8 * GiB, "Verified", sum), disk("web01-disk1", 2 * GiB, 2 * GiB, "Verified", sum)],
+  });
+  // Well inside the 10 s fallback refetch: this is the SSE watch.
+  await waitFor("100% without reload", 5_000, async () => ((await bar.innerText()).includes("100%") ? true : undefined), 100);
+  assert.match(await page.getByTestId("migration-row-web01").innerText(), /Succeeded/);
+  assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true);
+  await shot("migrations-live");
+});
+
+test("Providers shows the Ready condition's reason; API errors reach the user", async () => {
+  await nav("Providers");
+  const row = page.getByTestId("provider-row-vcenter");
+  await row.waitFor();
+  assert.match(await row.innerText(), /vsphere/);
+  await shot("providers");
+  // A token revoked mid-session: the next call's 401 brings back the login page with the server's message.
+  await page.evaluate(() => localStorage.setItem("landfall.token", "lf_revoked"));
+  await page.reload();
+  await page.getByTestId("api-error").waitFor();
+  assert.match(await page.getByTestId("api-error").innerText(), /token is not valid/);
+});

@@ -1,0 +1,91 @@
+// Pure dashboard logic, no browser: run with `node --test web/test/` (Node 24 strips the types).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { errorFromResponse } from "../src/api/client.ts";
+import type { ConfigMap, Provider, VirtualMachine, VMMigration } from "../src/api/generated.ts";
+import { adoptableVMs } from "../src/model/adoption.ts";
+import { formatBytes, shortChecksum } from "../src/model/format.ts";
+import { progressPercent } from "../src/model/migrations.ts";
+import { summarize } from "../src/model/overview.ts";
+import { adoptedRows, diskSource, isAdopted } from "../src/model/virtual-machines.ts";
+import { applyWatchEvent } from "../src/model/watch-events.ts";
+
+const vm = (name: string, extra: { labels?: Record<string, string>; phase?: string; spec?: Partial<VirtualMachine["spec"]>; rv?: string } = {}) =>
+  ({
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VirtualMachine",
+    metadata: { name, namespace: "default", labels: extra.labels, resourceVersion: extra.rv },
+    spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: `${name}-d0`, source: "clone" }, ...extra.spec },
+    status: extra.phase ? { phase: extra.phase } : undefined,
+  }) as VirtualMachine;
+
+const migration = (phase: string, progress?: { bytesDone: number; bytesTotal: number; percent?: number }) =>
+  ({ metadata: { name: "m" }, spec: { source: { providerRef: { name: "s" }, vmName: "x" }, target: { providerRef: { name: "t" } } }, status: { phase, progress } }) as VMMigration;
+
+test("disk source: importedDisk.source, else the image", () => {
+  assert.equal(diskSource(vm("a")), "clone");
+  assert.equal(diskSource(vm("b", { spec: { importedDisk: undefined, imageRef: { name: "ubuntu-22" } } })), "image ubuntu-22");
+});
+
+test("adopted means <prefix>/adopted=true under either prefix; rows take plan and type from the ConfigMap", () => {
+  const vms = [vm("a", { labels: { "landfall.dev/adopted": "true" } }), vm("b", { labels: { "cozystack.io/adopted": "true", "cozystack.io/original-plan": "p2" } }), vm("c", { labels: { "landfall.dev/adopted": "false" } })];
+  assert.deepEqual(vms.map(isAdopted), [true, true, false]);
+  const cm = { kind: "ConfigMap", apiVersion: "v1", metadata: { name: "vm-adopted-a", namespace: "default" }, data: { sourcePlan: "wave-1", sourceType: "vmware", adoptedAt: "t" } } as ConfigMap;
+  const rows = adoptedRows(vms, [cm]);
+  assert.deepEqual(rows.map((r) => [r.vm.metadata.name, r.sourcePlan, r.sourceType]), [["a", "wave-1", "vmware"], ["b", "p2", undefined]]);
+});
+
+test("progress: percent when written, else bytes; Succeeded is 100", () => {
+  assert.equal(progressPercent(migration("Transferring", { bytesDone: 42, bytesTotal: 100 })), 42);
+  assert.equal(progressPercent(migration("Transferring", { bytesDone: 1, bytesTotal: 100, percent: 57.6 })), 58);
+  assert.equal(progressPercent(migration("Succeeded")), 100);
+  assert.equal(progressPercent(migration("Pending")), 0);
+});
+
+test("overview counts", () => {
+  const ready = { metadata: { name: "p" }, spec: { type: "libvirt" }, status: { conditions: [{ type: "Ready", status: "True" }] } } as Provider;
+  const down = { metadata: { name: "q" }, spec: { type: "vsphere" }, status: { conditions: [{ type: "Ready", status: "False" }] } } as Provider;
+  const c = summarize([vm("a", { phase: "Running" }), vm("b", { phase: "Stopped", labels: { "landfall.dev/adopted": "true" } }), vm("c", { spec: { powerState: "Off" } })], [migration("Failed"), migration("Failed"), migration("Transferring")], [ready, down]);
+  assert.deepEqual(c.vms, { total: 3, running: 1, stopped: 2, other: 0 });
+  assert.deepEqual(c.migrationsByPhase, { Failed: 2, Transferring: 1 });
+  assert.equal(c.importedVMs, 1);
+  assert.deepEqual(c.providers, { ready: 1, notReady: 1 });
+});
+
+test("watch events: add, modify, delete; a stale event never overwrites newer state", () => {
+  let list = { metadata: { resourceVersion: "5" }, items: [vm("a", { rv: "5" })] };
+  list = applyWatchEvent(list, "ADDED", vm("b", { rv: "6" }));
+  assert.deepEqual(list.items.map((o) => o.metadata.name), ["a", "b"]);
+  assert.equal(list.metadata.resourceVersion, "6");
+  list = applyWatchEvent(list, "MODIFIED", vm("a", { rv: "7", phase: "Running" }));
+  assert.equal(list.items[0].status?.phase, "Running");
+  const stale = applyWatchEvent(list, "MODIFIED", vm("a", { rv: "6", phase: "Stopped" }));
+  assert.equal(stale.items[0].status?.phase, "Running");
+  list = applyWatchEvent(list, "DELETED", vm("b", { rv: "8" }));
+  assert.deepEqual(list.items.map((o) => o.metadata.name), ["a"]);
+});
+
+test("adoptable: VMs without <prefix>/owner-uid", () => {
+  const base = { uuid: "u", state: "running", cpus: 1, memoryMiB: 64, firmware: "bios" };
+  const items = [
+    { ...base, name: "mine", labels: { "landfall.dev/owner-uid": "x" } },
+    { ...base, name: "theirs", labels: { "forklift.konveyor.io/plan": "p" } },
+    { ...base, name: "cozy", labels: { "cozystack.io/owner-uid": "y" } },
+  ];
+  assert.deepEqual(adoptableVMs(items).map((v) => v.name), ["theirs"]);
+});
+
+test("API errors keep the Status message and field causes", () => {
+  const e = errorFromResponse(422, "Unprocessable Entity", JSON.stringify({ kind: "Status", message: 'VirtualMachine "x" is invalid', reason: "Invalid", details: { causes: [{ field: "spec.cpus", message: "must be >= 1" }] } }));
+  assert.equal(e.message, 'VirtualMachine "x" is invalid');
+  assert.equal(e.status, 422);
+  assert.deepEqual(e.causes, [{ field: "spec.cpus", message: "must be >= 1" }]);
+  assert.match(errorFromResponse(502, "Bad Gateway", "<html>").message, /^502 Bad Gateway/);
+});
+
+test("formatting", () => {
+  assert.equal(formatBytes(0), "0 B");
+  assert.equal(formatBytes(2 * 1024 ** 3), "2.0 GiB");
+  assert.equal(formatBytes(100 * 1024 ** 2), "100 MiB");
+  assert.equal(shortChecksum(`sha256:${"a".repeat(64)}`), `sha256:${"a".repeat(12)}…aaaa`);
+});
