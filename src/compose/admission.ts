@@ -33,12 +33,14 @@ export function storagePathAdmission(store: ResourceStore): AdmissionCheck {
   return async (_op, obj, old) => {
     const paths = writtenPaths(obj);
     if (paths.length === 0) return;
-    // Unchanged paths of an existing object were admitted before (adopted VMs may predate the allow-list).
-    const before = new Set(old ? writtenPaths(old).map((p) => `${p.field}=${p.path}`) : []);
-    const changed = paths.filter((p) => !before.has(`${p.field}=${p.path}`));
-    if (changed.length === 0) return;
     const providerName = (obj.spec as { providerRef?: { name: string } }).providerRef?.name;
     if (!providerName) return;
+    // Unchanged paths of an existing object were admitted before (adopted VMs may predate the allow-list) —
+    // but only against the same Provider: moving a VM to another Provider re-judges every path.
+    const sameProvider = (old?.spec as { providerRef?: { name: string } } | undefined)?.providerRef?.name === providerName;
+    const before = new Set(old && sameProvider ? writtenPaths(old).map((p) => `${p.field}=${p.path}`) : []);
+    const changed = paths.filter((p) => !before.has(`${p.field}=${p.path}`));
+    if (changed.length === 0) return;
     const storage = await storageRoots(store, obj.metadata.namespace ?? "default", providerName);
     if (!storage) return;
     const causes: StatusCause[] = [];

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import type { KubeObject } from "../../src/api/meta.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { api, resourcePath, waitFor } from "../harness/landfall.ts";
@@ -128,6 +128,9 @@ after(async () => {
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
+/** Rendered text of an element (textContent: cells run together, so assertions use includes/regexes). */
+const text = async (l: Locator): Promise<string> => (await l.textContent()) ?? "";
+
 const nav = async (title: string) => {
   await page.getByRole("link", { name: title, exact: true }).click();
   await page.getByRole("heading", { level: 1, name: title }).waitFor();
@@ -140,8 +143,8 @@ test("a wrong token is refused with the server's 401 message; the right one logs
   await page.getByRole("button", { name: "Log in" }).click();
   const alert = page.getByTestId("api-error");
   await alert.waitFor();
-  assert.match(await alert.innerText(), /401/);
-  assert.match(await alert.innerText(), /token is not valid/);
+  assert.match(await text(alert), /401/);
+  assert.match(await text(alert), /token is not valid/);
   await shot("login-401");
 
   await page.getByLabel("API token").fill(srv.adminToken);
@@ -152,11 +155,11 @@ test("a wrong token is refused with the server's 401 message; the right one logs
 
 test("the overview counts VMs, migrations, imported VMs and providers", async () => {
   await nav("Overview");
-  await waitFor("the counts", 10_000, async () => ((await page.getByTestId("count-vms-value").innerText()) === "3" ? true : undefined));
-  assert.equal(await page.getByTestId("count-imported-value").innerText(), "2");
-  assert.equal(await page.getByTestId("count-migrations-value").innerText(), "1");
-  assert.equal(await page.getByTestId("count-providers-value").innerText(), "1");
-  assert.match(await page.getByTestId("count-migrations").innerText(), /1 Failed/);
+  await waitFor("the counts", 10_000, async () => ((await text(page.getByTestId("count-vms-value"))) === "3" ? true : undefined));
+  assert.equal(await text(page.getByTestId("count-imported-value")), "2");
+  assert.equal(await text(page.getByTestId("count-migrations-value")), "1");
+  assert.equal(await text(page.getByTestId("count-providers-value")), "1");
+  assert.match(await text(page.getByTestId("count-migrations")), /1 Failed/);
   await shot("overview");
 });
 
@@ -164,16 +167,16 @@ test("the VMs table lists every VM with its disk source, provider, size and prov
   await nav("Virtual machines");
   const rows = page.getByTestId("vm-table").locator("tbody tr");
   await waitFor("three rows", 10_000, async () => ((await rows.count()) === 3 ? true : undefined));
-  const web01 = await page.getByTestId("vm-row-default-web01").innerText();
-  for (const text of ["web01", "default", "migration", "kvm", "2", "2.0 GiB", "vsphere/vcenter/web01"]) assert.ok(web01.includes(text), `web01 row lacks ${text}: ${web01}`);
-  assert.match(await page.getByTestId("vm-row-prod-db01").innerText(), /prod[\s\S]*import[\s\S]*4\.0 GiB/);
-  assert.match(await page.getByTestId("vm-row-default-app01").innerText(), /image debian-12/);
+  const web01 = await text(page.getByTestId("vm-row-default-web01"));
+  for (const want of ["web01", "default", "migration", "kvm", "2", "2.0 GiB", "vsphere/vcenter/web01"]) assert.ok(web01.includes(want), `web01 row lacks ${want}: ${web01}`);
+  assert.match(await text(page.getByTestId("vm-row-prod-db01")), /prod[\s\S]*import[\s\S]*4\.0 GiB/);
+  assert.match(await text(page.getByTestId("vm-row-default-app01")), /image debian-12/);
 
   // The details drawer shows the provenance annotations.
   await page.getByTestId("vm-row-default-web01").locator("td").first().click();
   const details = page.getByTestId("vm-details");
   await details.waitFor();
-  assert.match(await details.innerText(), new RegExp(`sha256:${"ab".repeat(32)}`));
+  assert.match(await text(details), new RegExp(`sha256:${"ab".repeat(32)}`));
   await shot("vms-drawer");
   await details.getByRole("button", { name: /close/i }).click();
 });
@@ -193,12 +196,12 @@ test("Imported VMs lists exactly the adopted VMs, with plan and source type from
   await nav("Imported VMs");
   const rows = page.getByTestId("imported-table").locator("tbody tr");
   await waitFor("two rows", 10_000, async () => ((await rows.count()) === 2 ? true : undefined));
-  const names = (await rows.locator("td:first-child").allInnerTexts()).sort();
+  const names = (await rows.locator("td:first-child").allTextContents()).map((t) => t.trim()).sort();
   assert.deepEqual(names, ["db01", "web01"]);
-  assert.match(await page.getByTestId("imported-row-default-web01").innerText(), /wave-1[\s\S]*vmware/);
+  assert.match(await text(page.getByTestId("imported-row-default-web01")), /wave-1[\s\S]*vmware/);
   await page.getByRole("button", { name: "Unadopt web01" }).click();
   const dialog = page.getByTestId("unadopt-dialog");
-  assert.match(await dialog.innerText(), /keeps running/);
+  assert.match(await text(dialog), /keeps running/);
   await shot("imported-unadopt-dialog");
   await dialog.getByRole("button", { name: "Cancel" }).click();
 });
@@ -206,11 +209,11 @@ test("Imported VMs lists exactly the adopted VMs, with plan and source type from
 test("the migration's progress bar shows its percent and updates live when its status changes", async () => {
   await nav("Migrations");
   const bar = page.getByTestId("migration-progress-web01");
-  await waitFor("42%", 10_000, async () => ((await bar.innerText()).includes("42%") ? true : undefined));
+  await waitFor("42%", 10_000, async () => ((await text(bar)).includes("42%") ? true : undefined));
   assert.equal(await bar.getByRole("progressbar").getAttribute("aria-valuenow"), "42");
   await page.getByRole("button", { name: "Details" }).first().click();
   const details = page.getByTestId("migration-details-web01");
-  assert.match(await details.innerText(), /web01-disk1[\s\S]*2\.0 GiB/);
+  assert.match(await text(details), /web01-disk1[\s\S]*2\.0 GiB/);
   await shot("migrations-42");
 
   // A marker on window survives only if the page is not reloaded.
@@ -223,8 +226,8 @@ test("the migration's progress bar shows its percent and updates live when its s
     disks: [disk("web01-disk0", 8 * GiB, 8 * GiB, "Verified", sum), disk("web01-disk1", 2 * GiB, 2 * GiB, "Verified", sum)],
   });
   // Well inside the 10 s fallback refetch: this is the SSE watch.
-  await waitFor("100% without reload", 5_000, async () => ((await bar.innerText()).includes("100%") ? true : undefined), 100);
-  assert.match(await page.getByTestId("migration-row-web01").innerText(), /Succeeded/);
+  await waitFor("100% without reload", 5_000, async () => ((await text(bar)).includes("100%") ? true : undefined), 100);
+  assert.match(await text(page.getByTestId("migration-row-web01")), /Succeeded/);
   assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true);
   await shot("migrations-live");
 });
@@ -233,11 +236,11 @@ test("Providers shows the Ready condition's reason; API errors reach the user", 
   await nav("Providers");
   const row = page.getByTestId("provider-row-vcenter");
   await row.waitFor();
-  assert.match(await row.innerText(), /vsphere/);
+  assert.match(await text(row), /vsphere/);
   await shot("providers");
   // A token revoked mid-session: the next call's 401 brings back the login page with the server's message.
   await page.evaluate(() => localStorage.setItem("landfall.token", "lf_revoked"));
   await page.reload();
   await page.getByTestId("api-error").waitFor();
-  assert.match(await page.getByTestId("api-error").innerText(), /token is not valid/);
+  assert.match(await text(page.getByTestId("api-error")), /token is not valid/);
 });

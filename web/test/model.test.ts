@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { errorFromResponse } from "../src/api/client.ts";
 import type { ConfigMap, Provider, VirtualMachine, VMMigration } from "../src/api/generated.ts";
+import type { TargetInventoryVM } from "../src/api/inventory.ts";
 import { adoptableVMs } from "../src/model/adoption.ts";
 import { formatBytes, shortChecksum } from "../src/model/format.ts";
 import { progressPercent } from "../src/model/migrations.ts";
@@ -67,7 +68,7 @@ test("watch events: add, modify, delete; a stale event never overwrites newer st
 
 test("adoptable: VMs without <prefix>/owner-uid", () => {
   const base = { uuid: "u", state: "running", cpus: 1, memoryMiB: 64, firmware: "bios" };
-  const items = [
+  const items: TargetInventoryVM[] = [
     { ...base, name: "mine", labels: { "landfall.dev/owner-uid": "x" } },
     { ...base, name: "theirs", labels: { "forklift.konveyor.io/plan": "p" } },
     { ...base, name: "cozy", labels: { "cozystack.io/owner-uid": "y" } },

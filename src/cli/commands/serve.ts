@@ -1,5 +1,5 @@
 // `serve`: the embedded control plane in this process until SIGTERM/SIGINT.
-import { startEmbedded } from "../../compose/embedded.ts";
+import { type Embedded, startEmbedded } from "../../compose/embedded.ts";
 
 export interface ServeOptions {
   dataDir: string;
@@ -11,23 +11,34 @@ export interface ServeOptions {
 }
 
 export async function serveCommand(opts: ServeOptions, out: (line: string) => void): Promise<void> {
-  const embedded = await startEmbedded(opts);
-  out(`landfall serving at ${embedded.url}`);
-  out(`data directory: ${opts.dataDir}`);
-  out(`admin token: ${embedded.adminTokenPath}`);
-  let closing = false;
+  // Handlers first: a SIGTERM that arrives while starting (or while the first lines print) must still shut
+  // down cleanly instead of killing the process with the store half-written.
+  let embedded: Embedded | undefined;
+  let requested: string | undefined;
   const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    out(`${signal}: shutting down`);
-    embedded.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`error while shutting down: ${err.message}\n`);
-        process.exit(1);
-      },
-    );
+    if (requested) return;
+    requested = signal;
+    if (embedded) close(embedded, signal, out);
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  embedded = await startEmbedded(opts);
+  if (requested) {
+    close(embedded, requested, out);
+    return;
+  }
+  out(`landfall serving at ${embedded.url}`);
+  out(`data directory: ${opts.dataDir}`);
+  out(`admin token: ${embedded.adminTokenPath}`);
+}
+
+function close(embedded: Embedded, signal: string, out: (line: string) => void): void {
+  out(`${signal}: shutting down`);
+  embedded.close().then(
+    () => process.exit(0),
+    (err: Error) => {
+      process.stderr.write(`error while shutting down: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
 }

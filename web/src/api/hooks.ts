@@ -36,6 +36,7 @@ export function useResourceList<T extends Named>(plural: string, opts: { live?: 
   const live = opts.live ?? false;
   const [watchGeneration, setWatchGeneration] = useState(0);
   const ready = query.data !== undefined;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: watchGeneration reopens a watch the server ended
   useEffect(() => {
     if (!live || !ready) return;
     const since = queryClient.getQueryData<CachedList<T>>(listKey(plural))?.metadata.resourceVersion ?? "0";

@@ -17,22 +17,31 @@ export function PowerActions({ vm, withRestart = true }: { vm: VirtualMachine; w
   const busy = setPower.isPending || restart.isPending;
   const error = setPower.error ?? restart.error;
   return (
-    <div onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.stopPropagation()}>
+    <div>
       <Flex spaceItems={{ default: "spaceItemsSm" }} flexWrap={{ default: "nowrap" }}>
         <FlexItem>
           {on ? (
-            <Button variant="secondary" size="sm" isDanger isDisabled={busy} onClick={() => setPower.mutate("Off")} aria-label={`Stop ${vm.metadata.name}`}>
+            <Button variant="secondary" size="sm" isDanger isDisabled={busy} onClick={(e) => {
+                e.stopPropagation();
+                setPower.mutate("Off");
+              }} aria-label={`Stop ${vm.metadata.name}`}>
               Stop
             </Button>
           ) : (
-            <Button variant="secondary" size="sm" isDisabled={busy} onClick={() => setPower.mutate("On")} aria-label={`Start ${vm.metadata.name}`}>
+            <Button variant="secondary" size="sm" isDisabled={busy} onClick={(e) => {
+                e.stopPropagation();
+                setPower.mutate("On");
+              }} aria-label={`Start ${vm.metadata.name}`}>
               Start
             </Button>
           )}
         </FlexItem>
         {withRestart && (
           <FlexItem>
-            <Button variant="tertiary" size="sm" isDisabled={busy || !on} onClick={() => restart.mutate(undefined)} aria-label={`Restart ${vm.metadata.name}`}>
+            <Button variant="tertiary" size="sm" isDisabled={busy || !on} onClick={(e) => {
+                e.stopPropagation();
+                restart.mutate(undefined);
+              }} aria-label={`Restart ${vm.metadata.name}`}>
               Restart
             </Button>
           </FlexItem>

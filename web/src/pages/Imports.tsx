@@ -23,7 +23,7 @@ function ImportCard({ imp }: { imp: VMImport }) {
         {imp.spec.target.namespace ? ` (namespace ${imp.spec.target.namespace})` : ""} · adoption {imp.spec.adoption?.enabled === false ? "off" : "on"}
         {p ? ` · ${p.succeeded}/${p.total} succeeded, ${p.failed} failed, ${p.running} running` : ""}
       </p>
-      {imp.status?.message && <p>{imp.status.message}</p>}
+      {imp.status?.message && (imp.status.phase === "Failed" || imp.status.phase === "PartiallySucceeded") && <p>{imp.status.message}</p>}
       <Table variant="compact" aria-label={`VMs of ${imp.metadata.name}`}>
         <Thead>
           <Tr>
