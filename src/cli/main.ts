@@ -56,8 +56,9 @@ export function buildProgram(version: string): Command {
     .option("--tls-key <file>", "TLS private key (PEM)")
     .option("--insecure-http", "allow plain HTTP on a non-loopback address")
     .addOption(new Option("--preset <name>", "label/annotation conventions").choices(["landfall", "cozystack"]))
+    .option("--controllers <names>", "controllers to run: all, none, or a comma-separated list (provider, virtualmachine, vmimage, vmmigration, vmimport, adoption)", "all")
     .action(
-      run(async (o: { dataDir: string; listen: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; preset?: string }) => {
+      run(async (o: { dataDir: string; listen: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; preset?: string; controllers?: string }) => {
         // Loaded only here: the server, store and controllers are not needed by client commands.
         const { serveCommand } = await import("./commands/serve.ts");
         await serveCommand(o, out);

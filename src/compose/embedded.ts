@@ -22,6 +22,8 @@ export interface EmbeddedOptions {
   tlsKey?: string;
   insecureHttp?: boolean;
   preset?: string;
+  /** Names of the controllers to run (default: all; [] runs the API alone). */
+  controllers?: string[];
   /** Defaults to defaultWiring (src/compose/wiring.ts). */
   wire?: Wire;
   version?: string;
@@ -97,7 +99,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     await server.listen({ host, port });
     const address = server.server.address();
     const url = urlFor(https ? "https" : "http", host, typeof address === "object" && address ? address.port : port);
-    for (const controller of wiring.controllers ?? []) {
+    const wanted = (wiring.controllers ?? []).filter((c) => opts.controllers === undefined || opts.controllers.includes(c.name));
+    const unknown = (opts.controllers ?? []).filter((n) => !(wiring.controllers ?? []).some((c) => c.name === n));
+    if (unknown.length > 0) {
+      throw new Error(`--controllers: unknown controller(s) ${unknown.join(", ")}; known: ${(wiring.controllers ?? []).map((c) => c.name).join(", ")}`);
+    }
+    for (const controller of wanted) {
       await controller.start({ store, conventions, dataDir: opts.dataDir, metricsRegistry, url, signal: stopping.signal });
       started.push(controller);
     }

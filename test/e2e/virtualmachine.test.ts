@@ -227,8 +227,9 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
     const small = await bootDiskInPool("grown.raw", "LANDFALL-GROWN");
     const applied = await landfall(["apply", "-f", "-"], vmManifest("grown", { importedDisk: { diskID: "grown", path: small.path, format: "raw", sizeGiB: 1 }, powerState: "Off" }));
     assert.equal(applied.code, 0, applied.stderr);
-    await waitForPhase("grown", "Stopped");
+    const vm = await waitForPhase("grown", "Stopped");
     assert.equal((await qemuInfo(small.path))["virtual-size"], 2 ** 30);
+    assert.equal(vm.status?.diskInfo?.targetChecksum, `sha256:${small.sha256}`, "checksum of the disk as placed, before growing");
   });
 
   it("survives kill -9 of the server mid-reconcile: one domain, converged to Running", async (t) => {

@@ -8,6 +8,8 @@ export interface ServeOptions {
   tlsKey?: string;
   insecureHttp?: boolean;
   preset?: string;
+  /** Comma-separated controller names, "all" (default) or "none". */
+  controllers?: string;
 }
 
 export async function serveCommand(opts: ServeOptions, out: (line: string) => void): Promise<void> {
@@ -22,7 +24,8 @@ export async function serveCommand(opts: ServeOptions, out: (line: string) => vo
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
-  embedded = await startEmbedded(opts);
+  const controllers = opts.controllers === undefined || opts.controllers === "all" ? undefined : opts.controllers === "none" ? [] : opts.controllers.split(",").map((s) => s.trim()).filter(Boolean);
+  embedded = await startEmbedded({ ...opts, controllers });
   if (requested) {
     close(embedded, requested, out);
     return;

@@ -13,6 +13,8 @@ import type { ProviderClients } from "../provider/clients.ts";
 import { virtualMachineReconciler } from "./reconcile.ts";
 
 const CHECKSUM = `sha256:${"ab".repeat(32)}`;
+/** What the reconciler did to disks, in order. */
+const order: string[] = [];
 
 /** A target whose first createVM defines the domain and then "crashes" the caller. */
 function crashingTarget(poolPath: string): TargetProvider & { domains: Map<string, TargetVM> } {
@@ -35,6 +37,10 @@ function crashingTarget(poolPath: string): TargetProvider & { domains: Map<strin
       if (d) d.state = action === "start" ? "running" : "shutoff";
     },
     setLabels: async () => undefined,
+    growDisk: async (path: string) => {
+      order.push("grow");
+      return { diskID: "d", path, format: "raw", virtualSizeBytes: 1 << 30 };
+    },
   };
   return target as unknown as TargetProvider & { domains: Map<string, TargetVM> };
 }
@@ -51,7 +57,7 @@ describe("virtualMachineReconciler after a crash between define and status", () 
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("keeps the disk checksum taken before the domain existed and converges to one running domain", async () => {
+  it("keeps the checksum of the disk as placed and converges to one running domain", async () => {
     const disk = join(dir, "web01.raw");
     await writeFile(disk, Buffer.alloc(4096));
     await store.create({ apiVersion: "landfall.dev/v1beta1", kind: "Provider", metadata: { name: "kvm", namespace: "default" }, spec: { type: "libvirt", storagePool: "test", storagePoolPath: dir } });
@@ -59,7 +65,7 @@ describe("virtualMachineReconciler after a crash between define and status", () 
       apiVersion: "landfall.dev/v1beta1",
       kind: "VirtualMachine",
       metadata: { name: "web01", namespace: "default" },
-      spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "web01", path: disk, format: "raw" } },
+      spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "web01", path: disk, format: "raw", sizeGiB: 1 } },
     });
     const target = crashingTarget(dir);
     let hashed = 0;
@@ -68,6 +74,7 @@ describe("virtualMachineReconciler after a crash between define and status", () 
       clients: { target: async () => target } as unknown as ProviderClients,
       conventions: DEFAULT_CONVENTIONS,
       imageSha256: async () => {
+        order.push("hash");
         hashed++;
         return CHECKSUM;
       },
@@ -85,5 +92,6 @@ describe("virtualMachineReconciler after a crash between define and status", () 
     assert.equal(domain.state, "running");
     assert.equal(vm.status?.diskInfo?.targetChecksum, CHECKSUM);
     assert.equal(hashed, 1, "the disk is hashed once, before first boot");
+    assert.deepEqual(order.slice(0, 2), ["hash", "grow"], "hashed as placed, before growing to sizeGiB");
   });
 });

@@ -134,6 +134,17 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
   let requeueAfterMs: number | undefined;
   let shutdownAsked = false;
 
+  // The checksum of the disk as placed is stored before anything changes it (growDisk, the first boot) and
+  // before the domain exists: a crash between define and the next status write would otherwise lose it.
+  if (actions.some((a) => a.type === "defineDomain") && !vm.status?.diskInfo?.targetChecksum) {
+    const checksum = await recordChecksum(deps, vm, obs.disks[0]);
+    if (checksum) {
+      await writeStatus(deps, vm, (s) => {
+        s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum };
+      });
+    }
+  }
+
   for (const a of actions) {
     switch (a.type) {
       case "addFinalizer":
@@ -157,14 +168,6 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         break;
       case "defineDomain": {
         if (!target) break;
-        // Stored before the domain exists: a crash between define and the next status write would otherwise
-        // lose it for good, and once the domain has booted the disk no longer holds the bytes as placed.
-        const checksum = vm.status?.diskInfo?.targetChecksum ? undefined : await recordChecksum(deps, vm, obs.disks[0]);
-        if (checksum) {
-          await writeStatus(deps, vm, (s) => {
-            s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum };
-          });
-        }
         domain = await target.createVM(a.spec);
         deps.log(`vm ${ns}/${vm.metadata.name}: defined domain ${domain.name} (${domain.uuid})`);
         deps.events?.record(vm, "Normal", "DomainDefined", `defined domain ${domain.name} (${domain.uuid})`);
