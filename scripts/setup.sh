@@ -27,7 +27,9 @@ node="$("$root/scripts/ensure-node.sh")"
 export PATH="$(dirname "$node"):$PATH"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: with this machine's npm config the lock omits other platforms' optional packages
+  # (e.g. @biomejs/cli-darwin-*), which makes `npm ci` refuse it; install still takes the locked versions.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 "$root/scripts/libvirt-configure.sh"
