@@ -9,7 +9,8 @@ if [ -x "$root/.tools/node/bin/node" ]; then export PATH="$root/.tools/node/bin:
 
 if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
   echo "build-web: installing dashboard dependencies (web/package-lock.json)"
-  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  # npm install, not npm ci: see scripts/setup.sh (this npm config leaves other platforms out of lock files).
+  (cd "$web" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 # Writes web/src/api/generated.ts only when the schemas changed, so an unchanged tree stays "not newer".

@@ -7,7 +7,7 @@ cd "$root"
 export PATH="$root/.tools/node/bin:$PATH"
 what="${1:-all}"
 shopt -s globstar nullglob
-unit=(src/**/*.test.ts)
+unit=(src/**/*.test.ts web/test/**/*.test.ts)
 e2e=(test/**/*.test.ts)
 files=()
 case "$what" in

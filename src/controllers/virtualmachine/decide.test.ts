@@ -74,8 +74,14 @@ describe("decideVM: deletion", () => {
     assert.deepEqual(actions[0], { type: "deleteDomain", uuid: UID, keepDisks: false });
   });
 
-  it("orphan: forgets the resource and leaves the domain alone", () => {
+  it("orphan: forgets the resource and leaves the domain alone but for landfall's own ownership labels", () => {
     const actions = decideVM(observe({ vm: vm({ deleting: true, annotations: { [ORPHAN_ANNOTATION]: "true" } }), domain: domain() }));
+    assert.deepEqual(actions, [{ type: "releaseDomain", uuid: UID }, { type: "removeFinalizer" }]);
+  });
+
+  it("orphan of a domain we do not own releases nothing", () => {
+    const foreign = domain({ labels: { [OWNER_UID_LABEL]: "someone-else" } });
+    const actions = decideVM(observe({ vm: vm({ deleting: true, annotations: { [ORPHAN_ANNOTATION]: "true" } }), domain: foreign }));
     assert.deepEqual(actions, [{ type: "removeFinalizer" }]);
   });
 

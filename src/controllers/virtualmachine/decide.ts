@@ -50,6 +50,8 @@ export type VMAction =
   | { type: "growDisk"; disk: PlannedDisk }
   | { type: "defineDomain"; spec: TargetVMSpec }
   | { type: "claimDomain"; uuid: string }
+  /** Orphan: forget the domain — only landfall's own ownership labels go, so it can be adopted again. */
+  | { type: "releaseDomain"; uuid: string }
   | { type: "power"; uuid: string; action: "start" | "shutdown" | "stop" }
   | { type: "deleteDomain"; uuid: string; keepDisks: boolean }
   | { type: "fail"; reason: string; message: string }
@@ -110,6 +112,7 @@ export function decideVM(o: VMObservation): VMAction[] {
       if (!o.providerReady) return [{ type: "wait", reason: "ProviderNotReady", message: `cannot delete the domain yet: ${o.providerMessage ?? "provider not ready"}`, requeueAfterMs: 10_000 }];
       return [{ type: "deleteDomain", uuid: o.domain.uuid, keepDisks }, { type: "removeFinalizer" }];
     }
+    if (o.domain && orphan && domainOwnedBy(o.domain, vm) && o.providerReady) return [{ type: "releaseDomain", uuid: o.domain.uuid }, { type: "removeFinalizer" }];
     return [{ type: "removeFinalizer" }];
   }
   if (!carriesFinalizer(vm)) return [{ type: "addFinalizer" }];

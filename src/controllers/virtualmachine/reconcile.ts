@@ -12,7 +12,7 @@ import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
 import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { decideVM, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
+import { decideVM, OWNER_UID_LABEL, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
 import { resolveConfined } from "./storage-paths.ts";
 
 export interface VMReconcilerDeps {
@@ -181,8 +181,11 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         }
         break;
       }
+      case "releaseDomain":
+        await target?.setLabels(a.uuid, { [OWNER_UID_LABEL]: null, "landfall.dev/namespace": null, "landfall.dev/name": null });
+        break;
       case "claimDomain":
-        await target?.setLabels(a.uuid, { "landfall.dev/owner-uid": vm.metadata.uid as string, "landfall.dev/namespace": ns, "landfall.dev/name": vm.metadata.name });
+        await target?.setLabels(a.uuid, { [OWNER_UID_LABEL]: vm.metadata.uid as string, "landfall.dev/namespace": ns, "landfall.dev/name": vm.metadata.name });
         break;
       case "power":
         await target?.setPower(a.uuid, a.action);
