@@ -12,7 +12,6 @@ import { LANDFALL_BIN, type ServeProcess, startServeProcess } from "../../src/co
 let srv: ServeProcess;
 let dir: string;
 let client: LandfallClient;
-const VM = findKind("vm")!;
 
 interface Run {
   code: number | null;
