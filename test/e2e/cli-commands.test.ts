@@ -1,39 +1,21 @@
 // The CLI (bin/landfall) against a real `bin/landfall serve` process.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LandfallClient } from "../../src/cli/client.ts";
-import { LANDFALL_BIN, type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
+import { type CliResult, landfall as cli } from "../harness/landfall.ts";
+import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 
 let srv: ServeProcess;
 let dir: string;
 let client: LandfallClient;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliResult;
 
 function landfall(args: string[], opts: { token?: string; server?: string; stdin?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, LANDFALL_SERVER: opts.server ?? srv.url, LANDFALL_TOKEN: opts.token ?? srv.adminToken, HOME: dir, LANDFALL_DATA_DIR: join(dir, "none") };
-    const child = spawn(LANDFALL_BIN, args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? "");
-  });
+  return cli(srv, args, { ...opts, env: { HOME: dir, LANDFALL_DATA_DIR: join(dir, "none") } });
 }
 
 const vmYaml = (name: string, spec: string) => `apiVersion: landfall.dev/v1beta1

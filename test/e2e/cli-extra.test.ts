@@ -1,7 +1,6 @@
 // The CLI's VM actions, inventory, adoption errors, logs, renderers and CRDs against a real `bin/landfall serve`
 // process — everything that needs no hypervisor (libvirt/vcsim routes are covered by the lead's e2e suites).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,35 +9,18 @@ import { parseAllDocuments } from "yaml";
 import { findKind } from "../../src/api/kinds.ts";
 import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
 import { LandfallClient } from "../../src/cli/client.ts";
-import { LANDFALL_BIN, type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
+import { type CliResult, landfall as cli } from "../harness/landfall.ts";
+import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 
 let srv: ServeProcess;
 let dir: string;
 let client: LandfallClient;
 const VM = findKind("vm")!;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliResult;
 
 function landfall(args: string[], stdin = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, LANDFALL_SERVER: srv.url, LANDFALL_TOKEN: srv.adminToken, HOME: dir, LANDFALL_DATA_DIR: join(dir, "none") };
-    const child = spawn(LANDFALL_BIN, args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return cli(srv, args, { stdin, env: { HOME: dir, LANDFALL_DATA_DIR: join(dir, "none") } });
 }
 
 async function ok(args: string[], stdin?: string): Promise<Run> {

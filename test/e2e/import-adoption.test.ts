@@ -2,7 +2,6 @@
 // a real `bin/landfall serve`. Resources live in a namespace equal to the temp libvirt prefix, so every domain
 // landfall defines (`<namespace>--<name>`) and every hand-made one is removed by the prefix cleanup.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -11,7 +10,8 @@ import type { ConfigMap } from "../../src/api/configmap.ts";
 import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
 import type { VMImport } from "../../src/api/vmimport.ts";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
-import { LANDFALL_BIN, type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
+import { type CliResult, landfall as cli, waitFor } from "../harness/landfall.ts";
+import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
 import { createTempLibvirt, domainUUID, guestBytesSha256, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 import { startVcsim, type Vcsim } from "../harness/vcsim/harness.ts";
@@ -68,37 +68,11 @@ async function create(plural: string, obj: unknown): Promise<void> {
   assert.equal(r.code, 201, `create ${plural}: ${JSON.stringify(r.body)}`);
 }
 
-function landfall(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, LANDFALL_SERVER: srv.url, LANDFALL_TOKEN: srv.adminToken };
-    const child = spawn(LANDFALL_BIN, args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function landfall(args: string[]): Promise<CliResult> {
+  return cli(srv, args);
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await sleep(intervalMs);
-  }
-}
+const until = waitFor;
 
 /**
  * Every event of a namespaced watch from now on, collected until stop(): the controller's intermediate writes, none

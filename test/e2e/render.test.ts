@@ -2,12 +2,12 @@
 // and read back over the API). Output is validated against the published schemas copied under
 // test/fixtures/cozystack, and its content asserted — the schemas allow extra keys, so validity alone proves little.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { DEFAULT_CONVENTIONS, PRESETS } from "../../src/api/conventions.ts";
 import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
-import { LANDFALL_BIN, type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
+import { type CliResult, landfall as cli } from "../harness/landfall.ts";
+import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { renderCozystack } from "../../src/render/cozystack.ts";
 import type { Manifest } from "../../src/render/manifest.ts";
 import { mustValidate, schemas } from "../../src/render/schemas.test-support.ts";
@@ -15,22 +15,8 @@ import { mustValidate, schemas } from "../../src/render/schemas.test-support.ts"
 const NS = "tenant-a";
 let srv: ServeProcess;
 
-function landfall(args: string[], stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, LANDFALL_SERVER: srv.url, LANDFALL_TOKEN: srv.adminToken };
-    const child = spawn(LANDFALL_BIN, args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function landfall(args: string[], stdin = ""): Promise<CliResult> {
+  return cli(srv, args, { stdin });
 }
 
 async function renderJSON(args: string[]): Promise<Manifest[]> {

@@ -2,7 +2,7 @@
 // boot a 512-byte boot sector printing a marker on the serial console. Resources live in a namespace equal to
 // the temp prefix, so domains are `<prefix>--<name>` and the harness's cleanup-by-prefix removes them.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile, } from "node:child_process";
 import { lstat, mkdir, mkdtemp, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
-import { LANDFALL_BIN, type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
+import { type CliResult, landfall as cli } from "../harness/landfall.ts";
+import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { SHUTDOWN_GRACE_ANNOTATION } from "../../src/controllers/virtualmachine/decide.ts";
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
 import { createTempLibvirt, guestBytesSha256, sha256File, type TempLibvirt, virsh } from "../harness/libvirt.ts";
@@ -24,28 +25,10 @@ let dataDir: string;
 let srv: ServeProcess;
 let ns: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliResult;
 
 function landfall(args: string[], stdin = ""): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const childEnv = { ...process.env, LANDFALL_SERVER: srv.url, LANDFALL_TOKEN: srv.adminToken, LANDFALL_DATA_DIR: join(dataDir, "none") };
-    const child = spawn(LANDFALL_BIN, args, { env: childEnv, stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return cli(srv, args, { stdin, env: { LANDFALL_DATA_DIR: join(dataDir, "none") } });
 }
 
 async function api(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; body: Record<string, unknown> | undefined }> {

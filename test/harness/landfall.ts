@@ -4,15 +4,25 @@ import type { KubeObject } from "../../src/api/meta.ts";
 import { LANDFALL_BIN, type ServeProcess } from "../../src/compose/serve-process.ts";
 
 export interface CliResult {
-  code: number;
+  code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `bin/landfall ARGS` against the server, optionally feeding stdin. */
-export function landfall(srv: Pick<ServeProcess, "url" | "adminToken">, args: string[], stdin?: string): Promise<CliResult> {
+export interface CliOptions {
+  stdin?: string;
+  /** Instead of the server's admin token / URL. */
+  token?: string;
+  server?: string;
+  /** Extra environment, e.g. HOME or LANDFALL_DATA_DIR to keep the CLI from finding other config. */
+  env?: Record<string, string>;
+}
+
+/** Runs `bin/landfall ARGS` against the server (admin token), with a 60 s limit. */
+export function landfall(srv: Pick<ServeProcess, "url" | "adminToken">, args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(LANDFALL_BIN, args, { env: { ...process.env, LANDFALL_SERVER: srv.url, LANDFALL_TOKEN: srv.adminToken }, stdio: ["pipe", "pipe", "pipe"] });
+    const env = { ...process.env, LANDFALL_SERVER: opts.server ?? srv.url, LANDFALL_TOKEN: opts.token ?? srv.adminToken, ...(opts.env ?? {}) };
+    const child = spawn(LANDFALL_BIN, args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -21,19 +31,15 @@ export function landfall(srv: Pick<ServeProcess, "url" | "adminToken">, args: st
     child.stderr.on("data", (d) => {
       stderr += String(d);
     });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(stdin ?? "");
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? "");
   });
 }
 
 /** `landfall apply -f -` of YAML text; throws with the CLI's output when it fails. */
 export async function applyYaml(srv: Pick<ServeProcess, "url" | "adminToken">, yaml: string): Promise<string> {
-  const r = await landfall(srv, ["apply", "-f", "-"], yaml);
+  const r = await landfall(srv, ["apply", "-f", "-"], { stdin: yaml });
   if (r.code !== 0) throw new Error(`landfall apply failed (${r.code}): ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
