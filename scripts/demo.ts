@@ -209,6 +209,7 @@ spec:
   say(`
 Done in ${((Date.now() - start) / 1000).toFixed(0)} s. landfall and the simulator keep running in the background.
 Where to look:
+  dashboard: ${server}/  (sign in with the token in ${join(dataDir, "admin.token")}; see "Imported VMs" and "Migrations")
   export LANDFALL_SERVER=${server} LANDFALL_TOKEN=$(cat ${join(dataDir, "admin.token")})
   bin/landfall get vm -n ${NS}                 # the VMs, with disk source and adoption
   bin/landfall describe vmm web01 -n ${NS}     # phases, per-disk sha256 at source and target

@@ -1,16 +1,8 @@
 // `serve`: the embedded control plane in this process until SIGTERM/SIGINT.
-import { type Embedded, startEmbedded } from "../../compose/embedded.ts";
+import { type Embedded, type EmbeddedOptions, startEmbedded } from "../../compose/embedded.ts";
 
-export interface ServeOptions {
-  dataDir: string;
-  listen: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  insecureHttp?: boolean;
-  preset?: string;
-  /** Comma-separated controller names, "all" (default) or "none". */
-  controllers?: string;
-}
+/** What `serve` takes: the embedded options as flags, with --controllers as text (all, none, or a list). */
+export type ServeOptions = Omit<EmbeddedOptions, "controllers" | "wire" | "version" | "logger"> & { controllers?: string };
 
 export async function serveCommand(opts: ServeOptions, out: (line: string) => void): Promise<void> {
   // Handlers first: a SIGTERM that arrives while starting (or while the first lines print) must still shut
