@@ -63,6 +63,7 @@ before(async () => {
     { name: "web01", uuid: randomUUID(), cpus: 2, memoryMiB: 64, powerOn: true, disks: [await content("web01", 0, 8 * MiB, true), await content("web01", 1, 6 * MiB)], nics: [{ network: "VM Network", mac: "00:50:56:ab:cd:01", model: "vmxnet3" as const }] },
     { name: "db01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("db01", 0, 4 * MiB)] },
     { name: "app01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("app01", 0, 40 * MiB)] },
+    { name: "cancel01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("cancel01", 0, 40 * MiB)] },
   ];
   vc = await startVcsim({ vms });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-mig-"));
@@ -200,11 +201,35 @@ test("a VM that does not exist fails validation with SourceVMNotFound; a taken t
 });
 
 test("snapshot mode copies a running VM from a snapshot and leaves it running", async () => {
-  await applyYaml(srv, migrationYaml("db01-snap", "db01", ", mode: snapshot"));
+  await applyYaml(srv, migrationYaml("db01-snap", "db01", ", mode: snapshot, verifySource: reread").replace("powerOn: true", "powerOn: false"));
   const m = await finished("db01-snap");
   assert.equal(m.status?.phase, "Succeeded", m.status?.message);
   assert.equal(m.status?.disks?.[0].sha256, `sha256:${sums.db01[0]}`);
   assert.equal(m.status?.source?.poweredOffByMigration, false);
   const inv = await api<{ items: Array<{ name: string; powerState: string }> }>(srv, `${resourcePath(ns, "providers", "vcenter")}/vms`);
   assert.equal(inv.body.items.find((v) => v.name === "db01")?.powerState, "poweredOn");
+  // powerOn: false — the VirtualMachine is defined and left off.
+  const vm = await waitFor("db01-snap to settle Stopped", 30_000, async () => {
+    const v = (await api<VirtualMachine>(srv, resourcePath(ns, "virtualmachines", "db01-snap"))).body;
+    return v.status?.phase === "Stopped" ? v : undefined;
+  });
+  assert.equal(vm.spec.powerState, "Off");
+  assert.match(await virsh(["domstate", `${ns}--db01-snap`]), /shut off/);
+});
+
+test("deleting a migration mid-transfer cancels it, removes its partial volumes and powers the source back on", async () => {
+  await applyYaml(srv, migrationYaml("cancel01", "cancel01", ", bandwidthMiBps: 4"));
+  const m = await waitFor("cancel01 to be transferring", 60_000, async () => {
+    const x = await migration("cancel01");
+    return x.status?.phase === "Transferring" && (x.status.disks?.[0]?.bytesDone ?? 0) > 0 ? x : undefined;
+  }, 100);
+  assert.equal(m.status?.source?.poweredOffByMigration, true);
+  assert.equal((await api(srv, resourcePath(ns, "vmmigrations", "cancel01"), { method: "DELETE" })).status, 200);
+  await waitFor("cancel01 to be gone", 30_000, async () => ((await api(srv, resourcePath(ns, "vmmigrations", "cancel01"))).status === 404 ? true : undefined));
+  assert.deepEqual(await poolFiles("cancel01"), []);
+  const staging = await readdir(join(lv.poolPath, ".landfall-staging")).catch(() => [] as string[]);
+  assert.ok(!staging.includes(m.metadata.uid as string), "its staging directory is removed");
+  assert.equal((await api(srv, resourcePath(ns, "virtualmachines", "cancel01"))).status, 404);
+  const inv = await api<{ items: Array<{ name: string; powerState: string }> }>(srv, `${resourcePath(ns, "providers", "vcenter")}/vms`);
+  assert.equal(inv.body.items.find((v) => v.name === "cancel01")?.powerState, "poweredOn", "the source runs again");
 });
