@@ -1,8 +1,7 @@
 // The composition root of landfall's control plane: provider clients, the disk pipeline, the controllers
 // (Provider, VirtualMachine, VMMigration, VMImport, adoption scan), admission checks, delete hooks and routes.
 import { convertImage, imageInfo } from "../disk/convert.ts";
-import { imageSha256 } from "../disk/checksum.ts";
-import { readerSha256 } from "../disk/synthetic-disk.ts";
+import { imageSha256, readerSha256 } from "../disk/checksum.ts";
 import { transferDisk } from "../disk/transfer.ts";
 import { AdoptionService } from "../controllers/adoption/service.ts";
 import { ProviderClients } from "../controllers/provider/clients.ts";
@@ -32,7 +31,7 @@ export const diskOps: DiskOps = {
     await convertImage(a);
   },
   imageSha256: (path, format, signal) => imageSha256(path, format, { signal }),
-  readerSha256: (reader) => readerSha256(reader),
+  readerSha256: (reader, signal) => readerSha256(reader, signal),
 };
 
 /**
@@ -72,7 +71,7 @@ export const landfallWiring: Wire = (ctx) => {
         clients,
         conventions,
         imageSha256: (path, format) => imageSha256(path, format),
-        virtualSize: async (path) => (await imageInfo(path)).virtualSizeBytes,
+        virtualSize: async (path, format) => (await imageInfo(path, { format })).virtualSizeBytes,
         log,
         events,
       }),

@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import type { DiskReader } from "../providers/contract.ts";
 import { imageInfo } from "./convert.ts";
 import { timeoutForBytes, ToolError } from "./run-tool.ts";
 
@@ -59,6 +60,8 @@ async function hashDecoded(path: string, format: string, sizeBytes: number, hash
       bytes += (piece as Buffer).length;
     }
   } catch (error) {
+    // The reader failed: stop the decoder rather than wait for its timeout.
+    child.kill("SIGKILL");
     await exited.catch(() => {});
     throw error;
   }
@@ -93,4 +96,11 @@ export function verifyMatch(expected: string, actual: string, diskLabel: string)
     if (!SHA256_PATTERN.test(value)) throw new Error(`disk "${diskLabel}": ${field} checksum "${value}" is not of the form sha256:<64 hex digits>`);
   }
   if (expected !== actual) throw new ChecksumMismatchError(expected, actual, diskLabel);
+}
+
+/** sha256 of a reader's whole content, read sequentially: the reference the pipeline must match. */
+export async function readerSha256(reader: DiskReader, signal?: AbortSignal): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const piece of reader.readRange(0, reader.sizeBytes, signal)) hash.update(piece);
+  return `sha256:${hash.digest("hex")}`;
 }

@@ -4,7 +4,7 @@
 // multiple of any chunk size, so every chunk differs and a reordering bug changes the hash. Pieces are views
 // of one immutable pattern (and one zero buffer), so the reader itself makes no garbage and memory tests
 // measure the pipeline, not this fixture.
-import { createCipheriv, createHash } from "node:crypto";
+import { createCipheriv } from "node:crypto";
 import type { DiskReader } from "../providers/contract.ts";
 
 export interface SyntheticDiskOptions {
@@ -54,13 +54,6 @@ export function syntheticDisk(options: SyntheticDiskOptions): DiskReader {
     },
     close: async () => {},
   };
-}
-
-/** sha256 of a reader's whole content, read sequentially: the reference the pipeline must match. */
-export async function readerSha256(reader: DiskReader): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const piece of reader.readRange(0, reader.sizeBytes)) hash.update(piece);
-  return `sha256:${hash.digest("hex")}`;
 }
 
 /** A reader's whole content in memory: only for small test disks. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { test } from "node:test";
 import type { DiskReader } from "../providers/contract.ts";
 import { throttledReader } from "./throttle.ts";
@@ -34,4 +35,13 @@ test("aborting a throttled read rejects promptly", async () => {
     }
   }, /stop/);
   assert.ok(performance.now() - t0 < 2000);
+});
+
+test("waiting for the rate leaves no abort listener behind on the caller's signal", async () => {
+  const reader = throttledReader(memoryReader(256 << 10, 16 << 10), 8 << 20); // 16 pieces, most of them wait
+  const ac = new AbortController();
+  let pieces = 0;
+  for await (const _ of reader.readRange(0, 256 << 10, ac.signal)) pieces++;
+  assert.equal(pieces, 16);
+  assert.equal(getEventListeners(ac.signal, "abort").length, 0);
 });

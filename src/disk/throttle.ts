@@ -1,5 +1,6 @@
 // A DiskReader that reads no faster than a given rate (options.bandwidthMiBps): operators cap what a migration
 // takes from a busy vCenter. The budget is shared by all ranges read at once.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DiskReader } from "../providers/contract.ts";
 
 export function throttledReader(inner: DiskReader, bytesPerSecond: number, now: () => number = () => performance.now()): DiskReader {
@@ -10,13 +11,12 @@ export function throttledReader(inner: DiskReader, bytesPerSecond: number, now: 
     granted += n;
     const due = start + (granted / bytesPerSecond) * 1000;
     const wait = due - now();
+    // timers/promises removes its abort listener when the timer fires: one per wait would pile up on the
+    // migration's long-lived signal. Rethrow the signal's own reason rather than a generic AbortError.
     if (wait > 0) {
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, wait);
-        signal?.addEventListener("abort", () => {
-          clearTimeout(t);
-          reject(signal.reason);
-        }, { once: true });
+      await sleep(wait, undefined, { signal }).catch((error: unknown) => {
+        signal?.throwIfAborted();
+        throw error;
       });
     }
   };

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, test } from "node:test";
-import { readerBytes, readerSha256, syntheticDisk } from "./synthetic-disk.ts";
+import { readerSha256 } from "./checksum.ts";
+import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
 import { type TransferCheckpoint, transferDisk } from "./transfer.ts";
 
 const MiB = 1024 * 1024;

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { DiskReader } from "../providers/contract.ts";
 import { openFileDiskReader } from "./file-reader.ts";
-import { readerBytes, readerSha256, syntheticDisk } from "./synthetic-disk.ts";
+import { readerSha256 } from "./checksum.ts";
+import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
 import { type TransferCheckpoint, transferDisk } from "./transfer.ts";
 
 const MiB = 1024 * 1024;

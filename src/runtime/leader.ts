@@ -4,6 +4,7 @@
 // clock (never comparing clocks across machines); a leader that cannot renew for renewDeadline stops leading.
 import { isApiError } from "../api/errors.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { sleepUnlessAborted as sleep } from "./sleep.ts";
 
 export interface Lease {
   apiVersion: "coordination.k8s.io/v1";
@@ -107,19 +108,6 @@ export function leaseRecord(lease: Lease): string {
   const s = lease.spec;
   return `${s.holderIdentity ?? ""}|${s.renewTime ?? ""}|${s.leaseTransitions ?? 0}`;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 export class LeaseElector implements LeaderElector {
   readonly #o: Required<Omit<LeaseElectorOptions, "logger">> & { logger: Logger };

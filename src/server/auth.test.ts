@@ -30,6 +30,20 @@ describe("file-backed tokens", () => {
     }
   });
 
+  it("keeps tokens.json valid and every token usable when tokens are created concurrently", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "landfall-auth-"));
+    try {
+      const auth = await openFileAuth(dir);
+      const tokens = await Promise.all(Array.from({ length: 6 }, (_, i) => auth.createToken("viewer", `ro${i}`)));
+      const stored = JSON.parse(await readFile(join(dir, "tokens.json"), "utf8")) as { tokens: unknown[] };
+      assert.equal(stored.tokens.length, 7); // the admin token and the six
+      const reopened = await openFileAuth(dir);
+      for (const [i, t] of tokens.entries()) assert.deepEqual(reopened.authenticate(t), { name: `ro${i}`, role: "viewer" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("parses bearer headers and roles", async () => {
     assert.equal(bearerToken("Bearer abc"), "abc");
     assert.equal(bearerToken("Basic abc"), undefined);

@@ -73,10 +73,18 @@ export async function openFileAuth(dataDir: string): Promise<FileAuth> {
   const adminTokenPath = join(dataDir, "admin.token");
   const records = await readRecords(tokensPath);
 
-  const save = async () => {
+  const write = async () => {
     const tmp = `${tokensPath}.tmp`;
     await writeFile(tmp, `${JSON.stringify({ tokens: records }, null, 2)}\n`, { mode: 0o600 });
     await rename(tmp, tokensPath);
+  };
+  // One write at a time: concurrent writes of the same temp file interleave into invalid JSON (and the later
+  // renames fail), which would fail the requests and stop the next start.
+  let saving: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> => {
+    const next = saving.then(write, write);
+    saving = next.catch(() => undefined);
+    return next;
   };
 
   let adminToken = (await readFile(adminTokenPath, "utf8").catch(() => "")).trim();

@@ -2,11 +2,12 @@
 import type { FastifyRequest } from "fastify";
 import { ApiError } from "../api/errors.ts";
 import { type Auth, bearerToken, type Principal } from "./auth.ts";
+import { isApiPath } from "./paths.ts";
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Paths that always need a token. /healthz, /version and /metrics stay open for probes and scrapers. */
-export const needsAuth = (path: string): boolean => path === "/apis" || path.startsWith("/apis/") || path === "/api" || path.startsWith("/api/") || path.startsWith("/auth/");
+export const needsAuth = (path: string): boolean => isApiPath(path);
 
 const isWatch = (req: FastifyRequest): boolean => {
   const q = req.query as Record<string, unknown> | undefined;

@@ -8,7 +8,7 @@ import { parseRole } from "./auth.ts";
 import { authenticateRequest, authorizeRequest, needsAuth } from "./authenticate.ts";
 import { BODY_LIMIT, registerBodyParsers } from "./bodies.ts";
 import { jsonRoute } from "./json-route.ts";
-import { CORE_PREFIX, GROUP_PREFIX } from "./paths.ts";
+import { CORE_PREFIX, GROUP_PREFIX, noSuchEndpoint } from "./paths.ts";
 import { registerResourceRoutes } from "./resources.ts";
 import { registerDashboard } from "./static.ts";
 import { toApiError } from "./status.ts";
@@ -45,9 +45,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     reply.code(apiErr.code).type("application/json").send(apiErr.toStatus());
   });
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split("?")[0];
-    const err = new ApiError("NotFound", `no such endpoint: ${req.method} ${path}; resources live under ${GROUP_PREFIX}/namespaces/{namespace}/{plural}`);
-    reply.code(404).type("application/json").send(err.toStatus());
+    reply.code(404).type("application/json").send(noSuchEndpoint(req.method, req.url.split("?")[0]).toStatus());
   });
 
   app.addHook("onRequest", async (req) => {

@@ -8,6 +8,13 @@ export const CORE_PREFIX = "/api/v1";
 
 const LABEL = new RegExp(DNS1123_LABEL);
 
+/** The API's own paths (resources, discovery, tokens): they need a token and never get dashboard HTML. */
+export const isApiPath = (p: string): boolean => p === "/apis" || p.startsWith("/apis/") || p === "/api" || p.startsWith("/api/") || p.startsWith("/auth/");
+
+/** The 404 for a URL that no route serves. */
+export const noSuchEndpoint = (method: string, path: string): ApiError =>
+  new ApiError("NotFound", `no such endpoint: ${method} ${path}; resources live under ${GROUP_PREFIX}/namespaces/{namespace}/{plural}`);
+
 /** Kind served at this plural; core (/api/v1) paths serve only Secret and ConfigMap. */
 export function kindForPath(plural: string, core: boolean): KindInfo {
   const info = kindByPlural(plural);

@@ -7,7 +7,7 @@ import { extname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { ApiError } from "../api/errors.ts";
-import { GROUP_PREFIX } from "./paths.ts";
+import { GROUP_PREFIX, isApiPath, noSuchEndpoint } from "./paths.ts";
 
 /** web/dist beside the sources; LANDFALL_WEB_DIST points elsewhere (a packaged build). */
 export const DEFAULT_DASHBOARD_DIR = process.env.LANDFALL_WEB_DIST || fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -31,8 +31,6 @@ const CONTENT_TYPES: Record<string, string> = {
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export type StaticDecision = { kind: "api" } | { kind: "invalid" } | { kind: "file"; relativePath: string; fallbackToIndex: boolean };
-
-const isApiPath = (p: string): boolean => p === "/apis" || p.startsWith("/apis/") || p === "/api" || p.startsWith("/api/") || p.startsWith("/auth/");
 
 /**
  * What a GET for `urlPath` (no query) should get. Paths that name a file (`/assets/x.js`) are answered 404 when
@@ -77,9 +75,7 @@ export function registerDashboard(app: FastifyInstance, root: string = DEFAULT_D
   app.get("/*", async (req, reply) => {
     const urlPath = req.url.split("?")[0];
     const decision = decideStatic(urlPath);
-    if (decision.kind === "api") {
-      return sendStatus(reply, new ApiError("NotFound", `no such endpoint: ${req.method} ${urlPath}; resources live under ${GROUP_PREFIX}/namespaces/{namespace}/{plural}`));
-    }
+    if (decision.kind === "api") return sendStatus(reply, noSuchEndpoint(req.method, urlPath));
     if (decision.kind === "invalid") return sendStatus(reply, new ApiError("BadRequest", `path ${JSON.stringify(urlPath)} is not a valid dashboard path`));
     const index = await fileIn(root, "index.html");
     if (!index) {

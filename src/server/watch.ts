@@ -53,6 +53,9 @@ export async function serveWatch(
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new ApiError("BadRequest", `timeoutSeconds ${JSON.stringify(q.timeoutSeconds)} must be a positive number`);
 
   const abort = new AbortController();
+  // Listened for before the first await: a client that leaves during the early window below must still end the
+  // watch (otherwise its store iterator stays parked until the next event of the kind, or forever).
+  reply.raw.once("close", () => abort.abort());
   // Stores may reject a bad start (Gone, BadRequest) right here, before anything is registered or sent.
   const iterator = store.watch(info.kind, { namespace, labelSelector: q.labelSelector || undefined, resourceVersion, signal: abort.signal })[Symbol.asyncIterator]();
   watches.add(abort);
@@ -75,7 +78,6 @@ export async function serveWatch(
     ...(sse ? { "x-accel-buffering": "no" } : {}),
   });
   res.write(sse ? ": watching\n\n" : "");
-  res.on("close", () => abort.abort());
   const timers: NodeJS.Timeout[] = [];
   if (sse) timers.push(setInterval(() => res.write(": ping\n\n"), SSE_HEARTBEAT_MS));
   if (timeoutSeconds) timers.push(setTimeout(() => abort.abort(), timeoutSeconds * 1000));

@@ -22,7 +22,8 @@ export interface VMReconcilerDeps {
   /** Guest-visible sha256 of an image ("sha256:<hex>"), recorded once for disks that arrive without one. */
   imageSha256: (path: string, format: string) => Promise<string>;
   /** Virtual size of an image in bytes. */
-  virtualSize: (path: string) => Promise<number>;
+  /** Virtual size of an image of a known format (never guessed: a raw guest disk may carry a qcow2 header). */
+  virtualSize: (path: string, format: string) => Promise<number>;
   log: (msg: string, fields?: Record<string, unknown>) => void;
   events?: EventSink;
 }
@@ -93,7 +94,7 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
     const exists = await stat(conf.resolved).then((s) => s.isFile(), () => false);
     const disk: PlannedDisk = { diskID, path: conf.resolved, format, bus, exists };
     if (sizeGiB !== undefined) disk.sizeBytes = sizeGiB * GiB;
-    if (exists && sizeGiB !== undefined) disk.virtualSizeBytes = await deps.virtualSize(conf.resolved);
+    if (exists && sizeGiB !== undefined) disk.virtualSizeBytes = await deps.virtualSize(conf.resolved, format);
     disks.push(disk);
   };
 

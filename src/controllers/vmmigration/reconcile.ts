@@ -27,7 +27,12 @@ export function vmMigrationReconciler(deps: MigrationReconcilerDeps) {
     try {
       m = await deps.store.get<VMMigration>("VMMigration", key.namespace, key.name);
     } catch (err) {
-      if (err instanceof ApiError && err.reason === "NotFound") return undefined;
+      if (err instanceof ApiError && err.reason === "NotFound") {
+        // Gone without our finalizer running (e.g. removed by hand): forget any job record for it.
+        ctx.job.cancel();
+        ctx.job.clear();
+        return undefined;
+      }
       throw err;
     }
     const id = m.metadata.uid as string;

@@ -9,6 +9,7 @@ import type { MigrationDisk, VMMigration, VMMigrationPhase, VMMigrationStatus } 
 import type { DiskReader, ExportSession, SourceProvider, SourceVM, TargetProvider } from "../../providers/contract.ts";
 import { setCondition } from "../../runtime/conditions.ts";
 import type { EventSink } from "../../runtime/events.ts";
+import { sleepUnlessAborted } from "../../runtime/sleep.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import { throttledReader } from "../../disk/throttle.ts";
@@ -44,7 +45,7 @@ export interface DiskOps {
     signal: AbortSignal;
     tamper?: (offset: number, buf: Buffer) => void;
   }): Promise<{ sha256: string }>;
-  convert(args: { src: string; srcFormat: string; dest: string; destFormat: string }): Promise<void>;
+  convert(args: { src: string; srcFormat: string; dest: string; destFormat: string; signal?: AbortSignal }): Promise<void>;
   /** Guest-visible sha256 of a finished image, read back independently: "sha256:<hex>". */
   imageSha256(path: string, format: string, signal?: AbortSignal): Promise<string>;
   /** sha256 of a source disk re-read range by range (options.verifySource: reread). */
@@ -308,7 +309,7 @@ export class MigrationRunner {
       ctx.signal.throwIfAborted();
       const fmt = disk.targetFormat ?? "qcow2";
       if (fmt !== "raw") {
-        await this.#d.disk.convert({ src: stagingFile(dir, disk), srcFormat: "raw", dest: convertedFile(dir, disk), destFormat: fmt });
+        await this.#d.disk.convert({ src: stagingFile(dir, disk), srcFormat: "raw", dest: convertedFile(dir, disk), destFormat: fmt, signal: ctx.signal });
         await rm(stagingFile(dir, disk), { force: true });
       }
       await this.#patchDisk(ctx, disk.diskID, (d) => {
@@ -345,16 +346,17 @@ export class MigrationRunner {
       if (reread) {
         const session = await this.#session(m, source);
         const srcDisk = session.disks.find((d) => d.key === disk.key);
-        if (srcDisk) {
-          const reader = await source.openDisk(session, srcDisk);
-          try {
-            const again = await this.#d.disk.readerSha256(reader, ctx.signal);
-            if (again !== disk.sha256) {
-              throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: re-reading the source gave ${again}, the transfer read ${disk.sha256}`);
-            }
-          } finally {
-            await reader.close();
+        if (!srcDisk) {
+          throw new MigrationFailure("SourceChanged", `disk ${disk.label ?? disk.diskID} (device key ${disk.key}) is no longer on the source VM, so verifySource: reread cannot check it`);
+        }
+        const reader = await source.openDisk(session, srcDisk);
+        try {
+          const again = await this.#d.disk.readerSha256(reader, ctx.signal);
+          if (again !== disk.sha256) {
+            throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: re-reading the source gave ${again}, the transfer read ${disk.sha256}`);
           }
+        } finally {
+          await reader.close();
         }
       }
       await this.#patchDisk(ctx, disk.diskID, (d) => {
@@ -387,7 +389,7 @@ export class MigrationRunner {
       }
       if (vm.status?.providerID && ready?.status === "True") break;
       if (Date.now() > deadline) throw new Error(`VirtualMachine "${ns}/${name}" is not Ready yet: ${ready?.message ?? "waiting for its controller"}`);
-      await sleep(500, ctx.signal);
+      await sleepUnlessAborted(500, ctx.signal); // an abort ends the wait; the loop then throws its reason
     }
     const restore = m.spec.options?.restoreSourcePower ?? false;
     await source.finishExport(await this.#session(m, source), { restorePower: restore });
@@ -476,13 +478,3 @@ async function exists(p: string): Promise<boolean> {
 }
 
 const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}

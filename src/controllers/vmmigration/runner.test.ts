@@ -1,0 +1,116 @@
+// The runner's Creating phase with a real (in-memory) store and scripted providers: it polls until the
+// VirtualMachine controller reports Ready, and those polls must not leave listeners on the migration's signal.
+import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
+import type { VirtualMachine } from "../../api/virtualmachine.ts";
+import type { VMMigration } from "../../api/vmmigration.ts";
+import type { SourceProvider, SourceVM } from "../../providers/contract.ts";
+import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
+import type { ProviderClients } from "../provider/clients.ts";
+import { type DiskOps, MigrationRunner } from "./runner.ts";
+
+const sourceVM: SourceVM = {
+  id: "vm-1",
+  name: "web01",
+  powerState: "poweredOff",
+  cpus: 1,
+  memoryMiB: 512,
+  firmware: "bios",
+  disks: [],
+  nics: [],
+} as unknown as SourceVM;
+
+describe("MigrationRunner", () => {
+  let store: SqliteStore;
+  let pool: string;
+  before(async () => {
+    store = await openSqliteStore({ path: ":memory:" });
+    pool = await mkdtemp(join(tmpdir(), "landfall-runner-"));
+  });
+  after(async () => {
+    await store.close();
+    await rm(pool, { recursive: true, force: true });
+  });
+
+  it("waits for the VirtualMachine to be Ready without piling abort listeners on the migration's signal", async () => {
+    const finished: string[] = [];
+    const source = {
+      type: "vsphere",
+      getVM: async () => sourceVM,
+      finishExport: async () => {
+        finished.push("finishExport");
+      },
+    } as unknown as SourceProvider;
+    const clients = {
+      sourceByRef: async () => ({ provider: { spec: { type: "vsphere" } }, client: source }),
+      targetByRef: async () => ({ provider: { spec: { type: "libvirt" } }, client: {} }),
+    } as unknown as ProviderClients;
+    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+
+    const m = await store.create<VMMigration>({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VMMigration",
+      metadata: { name: "web01", namespace: "default" },
+      spec: { source: { providerRef: { name: "vcenter" }, vmName: "web01" }, target: { providerRef: { name: "kvm" }, vmName: "web01" } },
+    } as VMMigration);
+    await store.updateStatus<VMMigration>({ ...m, status: { phase: "Creating", source: { vmID: "vm-1" }, disks: [] } });
+    const vm = await store.create<VirtualMachine>({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VirtualMachine",
+      metadata: { name: "web01", namespace: "default" },
+      spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "web01-disk0", path: "/pool/web01-disk0.qcow2", format: "qcow2", sizeGiB: 1 } },
+    } as VirtualMachine);
+    // The VirtualMachine controller's part, after a few of the runner's polls.
+    const ready = setTimeout(() => {
+      void store.updateStatus<VirtualMachine>({
+        ...vm,
+        status: { phase: "Running", providerID: "uuid-1", conditions: [{ type: "Ready", status: "True", reason: "Running", message: "up", lastTransitionTime: new Date().toISOString() }] },
+      });
+    }, 1200);
+
+    const stop = new AbortController();
+    try {
+      await runner.run("default", "web01", stop.signal);
+    } finally {
+      clearTimeout(ready);
+    }
+    const done = await store.get<VMMigration>("VMMigration", "default", "web01");
+    assert.equal(done.status?.phase, "Succeeded");
+    assert.deepEqual(finished, ["finishExport"]);
+    assert.equal(getEventListeners(stop.signal, "abort").length, 0);
+  });
+
+  it("hands the migration's signal to the conversion, so cancelling stops qemu-img", async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const target = { ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }) };
+    const clients = {
+      sourceByRef: async () => ({ provider: { spec: { type: "vsphere" } }, client: {} }),
+      targetByRef: async () => ({ provider: { spec: { type: "libvirt" } }, client: target }),
+    } as unknown as ProviderClients;
+    const disk = {
+      convert: async (args: { signal?: AbortSignal }) => {
+        signals.push(args.signal);
+        throw new Error("stop after the conversion started");
+      },
+    } as unknown as DiskOps;
+    const runner = new MigrationRunner({ store, clients, disk, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const m = await store.create<VMMigration>({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VMMigration",
+      metadata: { name: "db01", namespace: "default" },
+      spec: { source: { providerRef: { name: "vcenter" }, vmName: "db01" }, target: { providerRef: { name: "kvm" } } },
+    } as VMMigration);
+    const transferred = { diskID: "db01-disk0", key: 2000, sizeBytes: 4096, bytesDone: 4096, targetFormat: "qcow2", state: "Transferred" };
+    await store.updateStatus<VMMigration>({ ...m, status: { phase: "Converting", disks: [transferred] } } as VMMigration);
+
+    const stop = new AbortController();
+    await assert.rejects(runner.run("default", "db01", stop.signal), /stop after the conversion started/);
+    assert.equal(signals.length, 1);
+    assert.equal(signals[0], stop.signal);
+  });
+});
