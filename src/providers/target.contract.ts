@@ -111,6 +111,17 @@ export function runTargetContract(name: string, setup: () => Promise<TargetContr
       await rejectsWithCode(p.importDisk({ ...request, sourcePath: sourceA }), "AlreadyExists");
     });
 
+    test("a consuming import that fails leaves its source where it was, and no volume", async () => {
+      const source = `${f.scratchDir}/c.raw`;
+      await f.writeBootDisk(source, { sizeBytes: 4 * MiB, marker: "consumed?", fill: "random" });
+      const before = await f.fileSha256(source);
+      // 8 PiB is past what the filesystem allows: the resize fails after the source was moved in.
+      const request = { diskID: `${f.namePrefix}-huge`, sourcePath: source, sourceFormat: "raw", format: "raw", sizeBytes: 2 ** 53, consumeSource: true };
+      await assert.rejects(p.importDisk(request));
+      assert.equal(await f.fileSha256(source), before, "the source is back, unchanged");
+      assert.equal(await f.fileExists(`${poolPath}/${f.namePrefix}-huge.raw`), false);
+    });
+
     test("importDisk grows the disk to sizeBytes", async () => {
       const volume = await p.importDisk({
         diskID: `${f.namePrefix}-grown`,

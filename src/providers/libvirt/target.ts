@@ -131,12 +131,12 @@ class LibvirtTarget implements TargetProvider {
     // Convert into a hidden partial file and rename at the end: a crash never leaves a half-written
     // volume under the final name, so "target exists" always means "import finished".
     const partial = join(this.#poolPath, `.${request.diskID}.${request.format}.partial`);
+    // The source is consumed only once the volume is in place: on any failure a moved source goes back where
+    // it was, so a retried import still has its input.
+    let moved = false;
     try {
-      if (request.consumeSource && request.sourceFormat === request.format) {
-        await this.#moveInto(request.sourcePath, partial, request.format);
-      } else {
-        await this.#qemuImg.convert(request.sourcePath, request.sourceFormat, partial, request.format);
-      }
+      if (request.consumeSource && request.sourceFormat === request.format) moved = await this.#moveOrCopy(request.sourcePath, partial, request.format);
+      else await this.#qemuImg.convert(request.sourcePath, request.sourceFormat, partial, request.format);
       if (request.sizeBytes !== undefined) {
         const info = await this.#qemuImg.info(partial, request.format);
         if (request.sizeBytes > info.virtualSizeBytes) {
@@ -145,9 +145,11 @@ class LibvirtTarget implements TargetProvider {
       }
       await rename(partial, target);
     } catch (error) {
-      await rm(partial, { force: true });
+      if (moved) await rename(partial, request.sourcePath).catch(() => undefined);
+      else await rm(partial, { force: true });
       throw error;
     }
+    if (request.consumeSource && !moved) await rm(request.sourcePath, { force: true });
     await this.#refreshPool();
     return this.#describeVolume(request.diskID, target, request.format);
   }
@@ -320,14 +322,15 @@ class LibvirtTarget implements TargetProvider {
     return real;
   }
 
-  async #moveInto(source: string, destination: string, format: string): Promise<void> {
+  /** Renames source to destination (true); across filesystems copies it sparsely and leaves the source (false). */
+  async #moveOrCopy(source: string, destination: string, format: string): Promise<boolean> {
     try {
       await rename(source, destination);
+      return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
-      // Different filesystem: copy (sparse, via qemu-img), then consume the source as asked.
       await this.#qemuImg.convert(source, format, destination, format);
-      await rm(source, { force: true });
+      return false;
     }
   }
 
