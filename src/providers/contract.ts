@@ -179,6 +179,11 @@ export interface TargetProvider {
   getVM(ref: { uuid?: string; name?: string }): Promise<TargetVM | undefined>;
   listVMs(): Promise<TargetVM[]>;
   setPower(uuid: string, action: "start" | "shutdown" | "stop" | "reboot"): Promise<void>;
+  /**
+   * Sets CPUs and memory in the VM's persistent definition, leaving everything else as it is; a running VM gets
+   * them at its next boot.
+   */
+  setResources(uuid: string, resources: { cpus: number; memoryMiB: number }): Promise<void>;
   /** Merges labels; a null value removes that label. */
   setLabels(uuid: string, labels: Record<string, string | null>): Promise<void>;
   deleteVM(uuid: string, options: { keepDisks: boolean }): Promise<void>;

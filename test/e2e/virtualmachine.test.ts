@@ -272,6 +272,34 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
     assert.notEqual(vm.status?.providerID, source.status?.providerID);
   });
 
+  it("CPU/memory changes apply to a stopped domain's definition, and a running one reports RestartRequired", async () => {
+    const inactive = async () => virsh(["dumpxml", "--inactive", domainName("direct")]);
+    const patch = (spec: Record<string, unknown>) => api("PATCH", "virtualmachines/direct", { spec }, "application/merge-patch+json");
+    assert.equal(await domstate("direct"), "shut off");
+    const before = (await getVM("direct")) as VirtualMachine;
+    assert.equal((await patch({ cpus: 2, memoryMiB: 96 })).status, 200);
+    await waitFor("2 vCPUs and 96 MiB in the definition", async () => {
+      const xml = await inactive();
+      return />2<\/vcpu>/.test(xml) && /<memory unit='KiB'>98304<\/memory>/.test(xml);
+    });
+    assert.equal((await patch({ cpus: 1, memoryMiB: 64 })).status, 200);
+    await waitFor("back to 1 vCPU and 64 MiB", async () => {
+      const xml = await inactive();
+      return />1<\/vcpu>/.test(xml) && /<memory unit='KiB'>65536<\/memory>/.test(xml);
+    });
+    assert.equal((await virsh(["domuuid", domainName("direct")])).trim(), before.status?.providerID, "same domain");
+
+    assert.equal((await landfall(["start", "vm", "direct", "-n", ns])).code, 0);
+    await waitForPhase("direct", "Running");
+    assert.equal((await patch({ memoryMiB: 80 })).status, 200);
+    const vm = await waitFor("RestartRequired", async () => {
+      const v = await getVM("direct");
+      return v?.status?.conditions?.some((c) => c.type === "RestartRequired" && c.status === "True") ? v : undefined;
+    });
+    assert.match(vm.status?.conditions?.find((c) => c.type === "RestartRequired")?.message ?? "", /80 MiB/);
+    assert.equal(await domstate("direct"), "running", "a running domain is never restarted behind the user's back");
+  });
+
   it("delete removes the domain and keeps the disk; --cascade=orphan leaves the domain running", async () => {
     const fromimage = (await getVM("fromimage")) as VirtualMachine;
     const overlay = fromimage.status?.disks?.[0]?.path as string;

@@ -11,6 +11,7 @@ import {
   ORPHAN_ANNOTATION,
   type PlannedDisk,
   phaseFor,
+  restartRequired,
   SHUTDOWN_GRACE_ANNOTATION,
   SHUTDOWN_GRACE_MS,
   shutdownGraceFor,
@@ -34,7 +35,8 @@ function vm(over: { spec?: Partial<VirtualMachine["spec"]>; annotations?: Record
       ...(over.annotations ? { annotations: over.annotations } : {}),
       ...(over.deleting ? { deletionTimestamp: "2026-01-01T11:59:00Z" } : {}),
     },
-    spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "web01-disk0" }, ...(over.spec ?? {}) },
+    // cpus/memory as the domain() fixture has them, so only tests about resources see a difference.
+    spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "web01-disk0" }, cpus: 1, memoryMiB: 64, ...(over.spec ?? {}) },
     ...(over.status ? { status: over.status } : {}),
   } as VirtualMachine;
 }
@@ -231,5 +233,21 @@ describe("naming, identity and phase", () => {
     assert.equal(phaseFor({ vm: vm(), domain: domain() }, false), "Running");
     assert.equal(phaseFor({ vm: vm(), domain: domain({ state: "shutoff" }) }, false), "Stopped");
     assert.equal(phaseFor({ vm: vm(), domain: domain() }, true), "Failed");
+  });
+});
+
+describe("decideVM: CPUs and memory", () => {
+  it("applies changed CPUs/memory to a stopped domain before starting it", () => {
+    const stopped = domain({ state: "shutoff", cpus: 1, memoryMiB: 64 });
+    const actions = decideVM(observe({ vm: vm({ spec: { cpus: 2, memoryMiB: 128 } }), domain: stopped }));
+    assert.deepEqual(actions[0], { type: "setResources", uuid: UID, cpus: 2, memoryMiB: 128 });
+  });
+
+  it("leaves a running domain alone and reports that a restart is required", () => {
+    const running = domain({ state: "running", cpus: 1, memoryMiB: 64 });
+    const v = vm({ spec: { cpus: 2, memoryMiB: 64 } });
+    assert.equal(decideVM(observe({ vm: v, domain: running })).some((a) => a.type === "setResources"), false);
+    assert.equal(restartRequired(v, running), true);
+    assert.equal(restartRequired(vm({ spec: { cpus: 1, memoryMiB: 64 } }), running), false);
   });
 });

@@ -50,6 +50,8 @@ export type VMAction =
   | { type: "growDisk"; disk: PlannedDisk }
   | { type: "defineDomain"; spec: TargetVMSpec }
   | { type: "claimDomain"; uuid: string }
+  /** CPUs/memory changed in the spec: applied to a stopped domain's definition. */
+  | { type: "setResources"; uuid: string; cpus: number; memoryMiB: number }
   /** Orphan: forget the domain — only landfall's own ownership labels go, so it can be adopted again. */
   | { type: "releaseDomain"; uuid: string }
   | { type: "power"; uuid: string; action: "start" | "shutdown" | "stop" }
@@ -152,6 +154,9 @@ export function decideVM(o: VMObservation): VMAction[] {
   }
   const wants = wantsRunning(vm);
   const runs = domainRuns(o.domain);
+  const resources = resourcesChanged(vm, o.domain);
+  // A running domain takes new CPUs/memory at its next cold boot (see restartRequired); a stopped one now.
+  if (resources && !runs) actions.push({ type: "setResources", uuid: o.domain.uuid, ...resources });
   if (wants && !runs) actions.push({ type: "power", uuid: o.domain.uuid, action: "start" });
   if (!wants && runs) {
     const grace = shutdownGraceFor(vm);
@@ -162,6 +167,17 @@ export function decideVM(o: VMObservation): VMAction[] {
   }
   return actions;
 }
+
+/** The spec's CPUs/memory when they differ from the domain's, else undefined. */
+export function resourcesChanged(vm: VirtualMachine, domain: TargetVM): { cpus: number; memoryMiB: number } | undefined {
+  const cpus = vm.spec.cpus ?? 1;
+  const memoryMiB = vm.spec.memoryMiB ?? 1024;
+  return cpus !== domain.cpus || memoryMiB !== domain.memoryMiB ? { cpus, memoryMiB } : undefined;
+}
+
+/** A running domain whose CPUs/memory differ from the spec needs a stop and start to take them. */
+export const restartRequired = (vm: VirtualMachine, domain: TargetVM | undefined): boolean =>
+  Boolean(domain && domainRuns(domain) && resourcesChanged(vm, domain));
 
 /** The phase a VM shows for what was observed. */
 export function phaseFor(o: Pick<VMObservation, "vm" | "domain">, failed: boolean): "Pending" | "Provisioning" | "Running" | "Stopped" | "Failed" {

@@ -12,7 +12,7 @@ import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
 import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { decideVM, OWNER_UID_LABEL, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
+import { decideVM, OWNER_UID_LABEL, restartRequired, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
 import { resolveConfined } from "./storage-paths.ts";
 
 export interface VMReconcilerDeps {
@@ -182,6 +182,11 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         }
         break;
       }
+      case "setResources":
+        await target?.setResources(a.uuid, { cpus: a.cpus, memoryMiB: a.memoryMiB });
+        deps.events?.record(vm, "Normal", "ResourcesChanged", `domain ${a.uuid}: ${a.cpus} CPUs, ${a.memoryMiB} MiB`);
+        domain = (await target?.getVM({ uuid: a.uuid })) ?? domain;
+        break;
       case "releaseDomain":
         await target?.setLabels(a.uuid, { [OWNER_UID_LABEL]: null, "landfall.dev/namespace": null, "landfall.dev/name": null });
         break;
@@ -240,6 +245,16 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
       setCondition(s, { type: "Ready", status: "True", reason: wants ? "Running" : "Stopped", message: `domain ${domain?.name} is ${domain?.state}` });
     } else {
       setCondition(s, { type: "Ready", status: "False", reason: "Reconciling", message: `domain ${domain?.name ?? "(not defined)"} is ${domain?.state ?? "missing"}; wanted ${wants ? "running" : "stopped"}` });
+    }
+    if (restartRequired(vm, domain)) {
+      setCondition(s, {
+        type: "RestartRequired",
+        status: "True",
+        reason: "ResourcesChanged",
+        message: `spec asks for ${vm.spec.cpus ?? 1} CPUs and ${vm.spec.memoryMiB ?? 1024} MiB; the running domain has ${domain?.cpus} and ${domain?.memoryMiB} MiB — stop and start it (landfall stop/start vm ${vm.metadata.name}) to apply`,
+      });
+    } else {
+      s.conditions = (s.conditions ?? []).filter((c) => c.type !== "RestartRequired");
     }
     if (shutdownAsked && !s.conditions?.some((c) => c.type === "ShutdownRequested" && c.status === "True")) {
       setCondition(s, { type: "ShutdownRequested", status: "True", reason: "PowerStateOff", message: "ACPI shutdown sent; powering off hard if the guest does not stop in time" });

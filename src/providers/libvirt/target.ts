@@ -247,6 +247,20 @@ class LibvirtTarget implements TargetProvider {
     }
   }
 
+  async setResources(uuid: string, resources: { cpus: number; memoryMiB: number }): Promise<void> {
+    if (!Number.isInteger(resources.cpus) || resources.cpus < 1 || !Number.isInteger(resources.memoryMiB) || resources.memoryMiB < 16) {
+      throw new LibvirtError("InvalidArgument", `setResources: cpus ${resources.cpus} and memoryMiB ${resources.memoryMiB} must be whole numbers ≥ 1 and ≥ 16`);
+    }
+    await this.#mustGet(uuid);
+    // Each command edits one element of the persistent definition in place (maximum first, so the current
+    // value always fits); the domain keeps its UUID, disks, NICs and metadata.
+    const kib = String(resources.memoryMiB * 1024);
+    await this.#virsh.run(["setvcpus", uuid, String(resources.cpus), "--config", "--maximum"]);
+    await this.#virsh.run(["setvcpus", uuid, String(resources.cpus), "--config"]);
+    await this.#virsh.run(["setmaxmem", uuid, kib, "--config"]);
+    await this.#virsh.run(["setmem", uuid, kib, "--config"]);
+  }
+
   async setLabels(uuid: string, labels: Record<string, string | null>): Promise<void> {
     for (const key of Object.keys(labels)) {
       if (!key) throw new LibvirtError("InvalidArgument", "setLabels: label keys must be non-empty");
