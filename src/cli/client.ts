@@ -12,6 +12,9 @@ export interface ObjectList<T extends KubeObject = KubeObject> {
   items: T[];
 }
 
+/** How long a plain (non-watch) request may take. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 export interface RequestOptions {
   body?: unknown;
   /** Raw body text (sent as is with contentType). */
@@ -44,8 +47,10 @@ function queryString(query: RequestOptions["query"]): string {
 export class LandfallClient {
   readonly server: string;
   readonly token: string | undefined;
+  readonly #timeoutMs: number;
 
-  constructor(config: ClientConfig) {
+  constructor(config: ClientConfig, options: { timeoutMs?: number } = {}) {
+    this.#timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     this.server = config.server.replace(/\/+$/, "");
     this.token = config.token;
   }
@@ -62,7 +67,7 @@ export class LandfallClient {
     try {
       res = await fetch(url, { method, headers, body, signal: opts.signal });
     } catch (err) {
-      if ((err as Error).name === "AbortError") throw err;
+      if ((err as Error).name === "AbortError" || (err as Error).name === "TimeoutError") throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code === "ECONNREFUSED" ? "connection refused" : (cause?.message ?? (err as Error).message);
       throw new Error(
@@ -74,7 +79,17 @@ export class LandfallClient {
   }
 
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.send(method, path, opts);
+    // A plain request never waits forever on a hung server; watches (below) run until their own signal ends them.
+    const signal = opts.signal ?? AbortSignal.timeout(this.#timeoutMs);
+    let res: Response;
+    try {
+      res = await this.send(method, path, { ...opts, signal });
+    } catch (err) {
+      if ((err as Error).name === "TimeoutError") {
+        throw new Error(`the landfall server at ${this.server} did not answer ${method} ${path} within ${this.#timeoutMs / 1000} s`);
+      }
+      throw err;
+    }
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
