@@ -82,8 +82,6 @@ export class ApiError extends Error {
 
 export const notFound = (kind: string, name: string) =>
   new ApiError("NotFound", `${kind} "${name}" not found`, { kind, name });
-export const alreadyExists = (kind: string, name: string) =>
-  new ApiError("AlreadyExists", `${kind} "${name}" already exists`, { kind, name });
 export const conflict = (kind: string, name: string, detail: string) =>
   new ApiError("Conflict", `Operation cannot be fulfilled on ${kind} "${name}": ${detail}`, { kind, name });
 export const invalid = (kind: string, name: string, causes: StatusCause[]) =>

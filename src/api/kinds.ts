@@ -40,10 +40,4 @@ export function kindByPlural(plural: string): KindInfo | undefined {
   return KINDS.find((k) => k.plural === plural);
 }
 
-export function kindInfo(kind: string): KindInfo {
-  const info = KINDS.find((k) => k.kind === kind);
-  if (!info) throw new Error(`unknown kind ${kind}`);
-  return info;
-}
-
 export const knownKindNames = (): string => KINDS.map((k) => `${k.singular} (${[k.plural, ...k.shortNames].join(", ")})`).join("; ");
