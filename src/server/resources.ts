@@ -140,7 +140,9 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const stored = await store.get(t.info.kind, t.namespace, t.name!);
       const hook = opts.deleteHooks?.[t.info.kind];
       if (hook) await hook(stored, request);
-      const deleted = await store.delete(t.info.kind, t.namespace, t.name!, q.resourceVersion ? { resourceVersion: q.resourceVersion } : undefined);
+      // The precondition may come as ?resourceVersion= or, as Kubernetes clients send it, in a DeleteOptions body.
+      const precondition = q.resourceVersion || (req.body as { preconditions?: { resourceVersion?: string } } | undefined)?.preconditions?.resourceVersion;
+      const deleted = await store.delete(t.info.kind, t.namespace, t.name!, precondition ? { resourceVersion: precondition } : undefined);
       return redactFor(req.principal, deleted, "single");
     });
   }

@@ -241,6 +241,16 @@ describe("API server (real serve process)", () => {
     assert.equal(gone.body.reason, "Gone");
   });
 
+  it("honours a delete precondition given as a query parameter or as a Kubernetes DeleteOptions body", async () => {
+    const created = await call("POST", VMS, { body: vm("precond") });
+    const rv = (created.body.metadata as Record<string, string>).resourceVersion;
+    const stale = String(Number(rv) - 1);
+    assert.equal((await call("DELETE", `${VMS}/precond?resourceVersion=${stale}`)).status, 409);
+    assert.equal((await call("DELETE", `${VMS}/precond`, { body: { kind: "DeleteOptions", apiVersion: "v1", preconditions: { resourceVersion: stale } } })).status, 409);
+    assert.equal((await call("GET", `${VMS}/precond`)).status, 200, "nothing was deleted");
+    assert.equal((await call("DELETE", `${VMS}/precond`, { body: { kind: "DeleteOptions", apiVersion: "v1", preconditions: { resourceVersion: rv } } })).status, 200);
+  });
+
   it("honours finalizers on delete and serves discovery", async () => {
     await call("POST", VMS, { body: { ...vm("guarded"), metadata: { name: "guarded", finalizers: ["landfall.dev/cleanup"] } } });
     const del = await call("DELETE", `${VMS}/guarded?propagationPolicy=Orphan`);

@@ -1,0 +1,60 @@
+// Kubernetes client failures → ApiError, keeping the server's Status reason and message.
+import { ApiError, type StatusBody, type StatusReason } from "../../api/errors.ts";
+
+const REASON_BY_CODE: Record<number, StatusReason> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  409: "Conflict",
+  410: "Gone",
+  413: "RequestEntityTooLarge",
+  415: "UnsupportedMediaType",
+  422: "Invalid",
+  500: "InternalError",
+  503: "ServiceUnavailable",
+  504: "Timeout",
+};
+const KNOWN_REASONS = new Set<string>([...Object.values(REASON_BY_CODE), "AlreadyExists"]);
+
+export function reasonForCode(code: number): StatusReason {
+  return REASON_BY_CODE[code] ?? (code >= 500 ? "InternalError" : "BadRequest");
+}
+
+/**
+ * A Kubernetes Status (from an error response body or a watch ERROR event) as ApiError. The reason is the
+ * server's when landfall knows it (a real apiserver also says e.g. "Expired" for 410), else follows the code.
+ */
+export function statusToApiError(status: Partial<StatusBody> | undefined, fallbackMessage: string, fallbackCode = 500): ApiError {
+  const code = typeof status?.code === "number" ? status.code : fallbackCode;
+  const reason = status?.reason && KNOWN_REASONS.has(status.reason) ? status.reason : reasonForCode(code);
+  const message = typeof status?.message === "string" && status.message !== "" ? status.message : fallbackMessage;
+  return new ApiError(reason, message, status?.details);
+}
+
+function parseStatus(body: unknown): Partial<StatusBody> | undefined {
+  if (typeof body === "object" && body !== null) return body as Partial<StatusBody>;
+  if (typeof body !== "string" || body === "") return undefined;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    return typeof parsed === "object" && parsed !== null ? (parsed as Partial<StatusBody>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Any error thrown by the client library (ApiException, a watch's HTTP error, a network error) → ApiError. */
+export function toApiError(err: unknown, what: string): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown; message?: unknown; cause?: unknown };
+  // ApiException carries the HTTP code in `code` and the raw body; the Watch's HTTP error carries `statusCode`.
+  const httpCode = typeof e?.code === "number" ? e.code : typeof e?.statusCode === "number" ? e.statusCode : undefined;
+  if (httpCode !== undefined) {
+    const plain = typeof e.message === "string" ? e.message.split("\n")[0] : String(err);
+    return statusToApiError(parseStatus(e.body), `${what}: HTTP ${httpCode} ${plain}`, httpCode);
+  }
+  const cause = e?.cause instanceof Error ? `: ${e.cause.message}` : "";
+  const message = err instanceof Error ? err.message : String(err);
+  return new ApiError("ServiceUnavailable", `${what}: cannot reach the Kubernetes API server (${message}${cause}); check the server URL and that it is running`);
+}
