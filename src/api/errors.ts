@@ -50,6 +50,12 @@ const CODES: Record<StatusReason, number> = {
   Timeout: 504,
 };
 
+/** The reasons the API uses, and the reason an HTTP code stands for (409 as Conflict; AlreadyExists says more). */
+export const STATUS_REASONS = Object.keys(CODES) as StatusReason[];
+const REASON_BY_CODE = new Map<number, StatusReason>();
+for (const reason of STATUS_REASONS) if (!REASON_BY_CODE.has(CODES[reason])) REASON_BY_CODE.set(CODES[reason], reason === "AlreadyExists" ? "Conflict" : reason);
+export const reasonOfCode = (code: number): StatusReason | undefined => REASON_BY_CODE.get(code);
+
 export class ApiError extends Error {
   readonly code: number;
   readonly reason: StatusReason;

@@ -1,20 +1,5 @@
 // Every error leaves the server as a Kubernetes Status body, whatever threw it (handlers, Fastify itself).
-import { ApiError, type StatusReason } from "../api/errors.ts";
-
-const REASON_BY_CODE: Record<number, StatusReason> = {
-  400: "BadRequest",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "NotFound",
-  405: "MethodNotAllowed",
-  409: "Conflict",
-  410: "Gone",
-  413: "RequestEntityTooLarge",
-  415: "UnsupportedMediaType",
-  422: "Invalid",
-  503: "ServiceUnavailable",
-  504: "Timeout",
-};
+import { ApiError, reasonOfCode } from "../api/errors.ts";
 
 /** Fastify's own errors (FST_ERR_CTP_*) carry a statusCode; give them a reason and a message that says what to do. */
 export function toApiError(err: unknown): ApiError {
@@ -32,7 +17,7 @@ export function toApiError(err: unknown): ApiError {
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new ApiError("BadRequest", "request body is empty; send a JSON or YAML object");
   }
-  const reason = REASON_BY_CODE[code];
+  const reason = reasonOfCode(code);
   if (reason && code < 500) return new ApiError(reason, e.message ?? reason);
   return new ApiError("InternalError", `internal error: ${e.message ?? String(err)}`);
 }

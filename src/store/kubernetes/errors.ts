@@ -1,25 +1,10 @@
 // Kubernetes client failures → ApiError, keeping the server's Status reason and message.
-import { ApiError, type StatusBody, type StatusReason } from "../../api/errors.ts";
+import { ApiError, reasonOfCode, STATUS_REASONS, type StatusBody, type StatusReason } from "../../api/errors.ts";
 
-const REASON_BY_CODE: Record<number, StatusReason> = {
-  400: "BadRequest",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "NotFound",
-  405: "MethodNotAllowed",
-  409: "Conflict",
-  410: "Gone",
-  413: "RequestEntityTooLarge",
-  415: "UnsupportedMediaType",
-  422: "Invalid",
-  500: "InternalError",
-  503: "ServiceUnavailable",
-  504: "Timeout",
-};
-const KNOWN_REASONS = new Set<string>([...Object.values(REASON_BY_CODE), "AlreadyExists"]);
+const KNOWN_REASONS = new Set<string>(STATUS_REASONS);
 
 export function reasonForCode(code: number): StatusReason {
-  return REASON_BY_CODE[code] ?? (code >= 500 ? "InternalError" : "BadRequest");
+  return reasonOfCode(code) ?? (code >= 500 ? "InternalError" : "BadRequest");
 }
 
 /**
