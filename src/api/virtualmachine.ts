@@ -21,29 +21,23 @@ export type DiskSource = Static<typeof DiskSource>;
 const DiskID = Type.String({ pattern: "^[A-Za-z0-9][-A-Za-z0-9_.]*$", maxLength: 200 });
 const DiskPath = Type.String({ pattern: "^[^\\u0000]+$", maxLength: 4096 });
 
+/** A disk file in the target's storage: what every imported disk, boot or data, has. */
+const diskFields = {
+  diskID: DiskID,
+  path: Type.Optional(DiskPath),
+  format: Type.Optional(DiskFormat),
+  sizeGiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
+};
+
+export const DataDisk = Type.Object(diskFields, { additionalProperties: false });
+export type DataDisk = Static<typeof DataDisk>;
+
+/** The boot disk, with where it came from (the seed's ImportedDiskRef). */
 export const ImportedDisk = Type.Object(
-  {
-    diskID: DiskID,
-    path: Type.Optional(DiskPath),
-    format: Type.Optional(DiskFormat),
-    source: Type.Optional(DiskSource),
-    migrationRef: Type.Optional(LocalObjectReference),
-    sizeGiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
-  },
+  { ...diskFields, source: Type.Optional(DiskSource), migrationRef: Type.Optional(LocalObjectReference) },
   { additionalProperties: false },
 );
 export type ImportedDisk = Static<typeof ImportedDisk>;
-
-export const DataDisk = Type.Object(
-  {
-    diskID: DiskID,
-    path: Type.Optional(DiskPath),
-    format: Type.Optional(DiskFormat),
-    sizeGiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
-  },
-  { additionalProperties: false },
-);
-export type DataDisk = Static<typeof DataDisk>;
 
 export const Network = Type.Object(
   {

@@ -238,11 +238,11 @@ export type VirtualMachine = {
       diskID: string;
       path?: string;
       format?: "qcow2" | "vmdk" | "raw" | "vdi" | "vhdx";
+      sizeGiB?: number;
       source?: "migration" | "clone" | "import" | "snapshot" | "manual";
       migrationRef?: {
         name: string;
       };
-      sizeGiB?: number;
     };
     dataDisks?: Array<{
       diskID: string;
