@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the suites with Node's test runner. `unit` = src/**/*.test.ts (no daemons), `e2e` = test/**/*.test.ts
-# (starts libvirtd when it is not running, and stops it afterwards if it started it). No argument: both.
+# (starts libvirtd and virtlogd when their sockets do not answer, and stops afterwards, by PID, only what it started). No argument: both.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -16,12 +16,14 @@ case "$what" in
   all) files=("${unit[@]}" "${e2e[@]}") ;;
   *) files=("$@") ;;
 esac
-started_libvirt=""
+# PIDs of the libvirt daemons this run started (none when they were already running); only those are stopped.
+started_libvirt=()
 if [ "$what" != unit ] && [ "$(id -u)" -eq 0 ]; then
-  started_libvirt="$("$root/scripts/libvirt-up.sh")"
+  up="$("$root/scripts/libvirt-up.sh")"
+  if [ -n "$up" ]; then mapfile -t started_libvirt <<<"$up"; fi
 fi
 cleanup() {
-  if [ "$started_libvirt" = started ]; then pkill -x libvirtd || true; pkill -x virtlogd || true; fi
+  if [ "${#started_libvirt[@]}" -gt 0 ]; then "$root/scripts/libvirt-down.sh" "${started_libvirt[@]}"; fi
 }
 trap cleanup EXIT
 node --no-warnings=ExperimentalWarning --test --test-concurrency=2 --test-timeout=600000 \

@@ -63,6 +63,13 @@ export type Condition = Static<typeof Condition>;
 export const LocalObjectReference = Type.Object({ name: Name }, { additionalProperties: false });
 export type LocalObjectReference = Static<typeof LocalObjectReference>;
 
+/** A reference to a Provider; `namespace` defaults to the referring object's own namespace. */
+export const ProviderReference = Type.Object(
+  { name: Name, namespace: Type.Optional(Name) },
+  { additionalProperties: false },
+);
+export type ProviderReference = Static<typeof ProviderReference>;
+
 /** Status fields every kind with a status shares. Kinds extend this with their own. */
 export const commonStatus = {
   phase: Type.Optional(Type.String()),

@@ -1,6 +1,6 @@
 // Provider: a source or target hypervisor landfall talks to.
 import { type Static, Type } from "@sinclair/typebox";
-import { commonStatus, LocalObjectReference, type Resource, resourceSchema } from "./meta.ts";
+import { commonStatus, LocalObjectReference, Name, type Resource, resourceSchema } from "./meta.ts";
 
 export const ProviderType = Type.Union([
   Type.Literal("vsphere"),
@@ -31,6 +31,9 @@ export const ProviderSpec = Type.Object(
     storagePoolPath: Type.Optional(Type.String({ pattern: "^/" })),
     allowedStoragePaths: Type.Optional(Type.Array(Type.String({ pattern: "^/" }))),
     namespace: Type.Optional(Type.String({ description: "kubevirt: namespace VMs are created in" })),
+    tenants: Type.Optional(
+      Type.Array(Name, { description: "namespaces whose objects may use this Provider (empty or absent: every namespace)" }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,7 @@
 // VirtualMachine: a managed VM on a target provider, built from exactly one of imageRef (a base image) or
 // importedDisk (a disk a migration, clone, import, snapshot or a person brought) — the seed's feature.
 import { type Static, Type } from "@sinclair/typebox";
-import { commonStatus, LocalObjectReference, type Resource, resourceSchema } from "./meta.ts";
+import { commonStatus, LocalObjectReference, ProviderReference, type Resource, resourceSchema } from "./meta.ts";
 
 export const DiskFormat = Type.Union(
   [Type.Literal("qcow2"), Type.Literal("vmdk"), Type.Literal("raw"), Type.Literal("vdi"), Type.Literal("vhdx")],
@@ -58,7 +58,7 @@ export type DiskBus = Static<typeof DiskBus>;
 
 export const VirtualMachineSpec = Type.Object(
   {
-    providerRef: LocalObjectReference,
+    providerRef: ProviderReference,
     imageRef: Type.Optional(LocalObjectReference),
     importedDisk: Type.Optional(ImportedDisk),
     dataDisks: Type.Optional(Type.Array(DataDisk, { maxItems: 32 })),

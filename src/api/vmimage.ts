@@ -1,11 +1,11 @@
 // VMImage: a base image VirtualMachines are built from (imageRef), as copy-on-write overlays.
 import { type Static, Type } from "@sinclair/typebox";
-import { commonStatus, LocalObjectReference, type Resource, resourceSchema } from "./meta.ts";
+import { commonStatus, ProviderReference, type Resource, resourceSchema } from "./meta.ts";
 import { DiskFormat } from "./virtualmachine.ts";
 
 export const VMImageSpec = Type.Object(
   {
-    providerRef: LocalObjectReference,
+    providerRef: ProviderReference,
     path: Type.String({ pattern: "^/", description: "image file inside the provider's storage" }),
     format: Type.Optional(DiskFormat),
     osType: Type.Optional(Type.String()),

@@ -1,13 +1,13 @@
 // VMImport: a plan of many VMs with network/storage maps. Owns one VMMigration per VM; its cleanup removes
 // only those temporary objects — never Providers, VirtualMachines or disks.
 import { type Static, Type } from "@sinclair/typebox";
-import { commonStatus, LocalObjectReference, Name, type Resource, resourceSchema } from "./meta.ts";
+import { commonStatus, ProviderReference, Name, type Resource, resourceSchema } from "./meta.ts";
 import { NetworkMapEntry, StorageMapEntry } from "./vmmigration.ts";
 import { DiskFormat } from "./virtualmachine.ts";
 
 export const VMImportSpec = Type.Object(
   {
-    source: Type.Object({ providerRef: LocalObjectReference }, { additionalProperties: false }),
+    source: Type.Object({ providerRef: ProviderReference }, { additionalProperties: false }),
     vms: Type.Array(
       Type.Object(
         {
@@ -20,7 +20,7 @@ export const VMImportSpec = Type.Object(
       { minItems: 1, maxItems: 500 },
     ),
     target: Type.Object(
-      { providerRef: LocalObjectReference, namespace: Type.Optional(Name), powerOn: Type.Optional(Type.Boolean()) },
+      { providerRef: ProviderReference, namespace: Type.Optional(Name), powerOn: Type.Optional(Type.Boolean()) },
       { additionalProperties: false },
     ),
     networkMap: Type.Optional(Type.Array(NetworkMapEntry)),

@@ -1,7 +1,7 @@
 // VMMigration: move one VM from a source provider to a target provider, disk by disk, proving each disk's
 // sha256 at both ends, and create the VirtualMachine from the imported boot disk.
 import { type Static, Type } from "@sinclair/typebox";
-import { commonStatus, LocalObjectReference, Name, type Resource, resourceSchema } from "./meta.ts";
+import { commonStatus, ProviderReference, Name, type Resource, resourceSchema } from "./meta.ts";
 import { DiskBus, DiskFormat } from "./virtualmachine.ts";
 
 export const NetworkMapEntry = Type.Object(
@@ -39,7 +39,7 @@ export const VMMigrationSpec = Type.Object(
   {
     source: Type.Object(
       {
-        providerRef: LocalObjectReference,
+        providerRef: ProviderReference,
         vmName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
         vmID: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
       },
@@ -53,7 +53,7 @@ export const VMMigrationSpec = Type.Object(
     ),
     target: Type.Object(
       {
-        providerRef: LocalObjectReference,
+        providerRef: ProviderReference,
         vmName: Type.Optional(Name),
         namespace: Type.Optional(Name),
         powerOn: Type.Optional(Type.Boolean({ default: false })),

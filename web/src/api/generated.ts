@@ -115,6 +115,8 @@ export type Provider = {
     allowedStoragePaths?: Array<string>;
     /** kubevirt: namespace VMs are created in */
     namespace?: string;
+    /** namespaces whose objects may use this Provider (empty or absent: every namespace) */
+    tenants?: Array<string>;
   };
   status?: {
     phase?: string;
@@ -172,6 +174,7 @@ export type VMImage = {
   spec: {
     providerRef: {
       name: string;
+      namespace?: string;
     };
     /** image file inside the provider's storage */
     path: string;
@@ -230,6 +233,7 @@ export type VirtualMachine = {
   spec: {
     providerRef: {
       name: string;
+      namespace?: string;
     };
     imageRef?: {
       name: string;
@@ -332,6 +336,7 @@ export type VMMigration = {
     source: {
       providerRef: {
         name: string;
+        namespace?: string;
       };
       vmName?: string;
       vmID?: string;
@@ -339,6 +344,7 @@ export type VMMigration = {
     target: {
       providerRef: {
         name: string;
+        namespace?: string;
       };
       vmName?: string;
       namespace?: string;
@@ -457,6 +463,7 @@ export type VMImport = {
     source: {
       providerRef: {
         name: string;
+        namespace?: string;
       };
     };
     vms: Array<{
@@ -467,6 +474,7 @@ export type VMImport = {
     target: {
       providerRef: {
         name: string;
+        namespace?: string;
       };
       namespace?: string;
       powerOn?: boolean;
