@@ -12,6 +12,7 @@ import type { EventSink } from "../../runtime/events.ts";
 import { sleepUnlessAborted } from "../../runtime/sleep.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
+import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
 import { throttledReader } from "../../disk/throttle.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import {
@@ -311,6 +312,7 @@ export class MigrationRunner {
       if (fmt !== "raw") {
         await this.#d.disk.convert({ src: stagingFile(dir, disk), srcFormat: "raw", dest: convertedFile(dir, disk), destFormat: fmt, signal: ctx.signal });
         await rm(stagingFile(dir, disk), { force: true });
+        await rm(chunkDigestsPath(stagingFile(dir, disk)), { force: true });
       }
       await this.#patchDisk(ctx, disk.diskID, (d) => {
         d.state = "Converted";
