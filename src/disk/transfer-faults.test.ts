@@ -132,6 +132,12 @@ describe("a silent source", () => {
     assert.deepEqual(unhandled, []);
   });
 
+  test("re-reading the source for verification (readerSha256) fails on a stall too, instead of hanging", async () => {
+    const disk = syntheticDisk({ sizeBytes: 6 * MiB, seed: 46 });
+    await assert.rejects(readerSha256(goesSilent(disk, 4 * MiB, 0), undefined, { stallTimeoutMs: 100 }), SourceStalledError);
+    assert.equal(await readerSha256(goesSilent(disk, 7 * MiB, 0)), await readerSha256(disk), "a normal read is unaffected");
+  });
+
   test("a slow source that keeps sending is not a stall (a heartbeat, not an overall timeout)", async () => {
     const disk = syntheticDisk({ sizeBytes: 2 * MiB, seed: 45, pieceBytes: 128 * 1024 });
     const slow: DiskReader = {
