@@ -12,7 +12,7 @@ import { type FileHandle, open, readFile } from "node:fs/promises";
 
 const MAGIC = Buffer.from("LFCHUNK1", "latin1");
 const HEADER_BYTES = 32;
-export const DIGEST_BYTES = 32;
+const DIGEST_BYTES = 32;
 
 /** The sidecar's path for a staging file: remove it together with the staging file. */
 export function chunkDigestsPath(stagingPath: string): string {
@@ -29,7 +29,7 @@ export function chunkDigest(chunk: Uint8Array): Buffer {
   return createHash("sha256").update(chunk).digest();
 }
 
-export function encodeHeader(layout: ChunkLayout): Buffer {
+function encodeHeader(layout: ChunkLayout): Buffer {
   const header = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(header, 0);
   header.writeBigUInt64LE(BigInt(layout.chunkBytes), 8);
