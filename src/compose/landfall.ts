@@ -1,5 +1,6 @@
 // The composition root of landfall's control plane: provider clients, the disk pipeline, the controllers
 // (Provider, VirtualMachine, VMMigration, VMImport, adoption scan), admission checks, delete hooks and routes.
+import { open } from "node:fs/promises";
 import { convertImage, imageInfo } from "../disk/convert.ts";
 import { imageSha256, readerSha256 } from "../disk/checksum.ts";
 import { transferDisk } from "../disk/transfer.ts";
@@ -26,7 +27,11 @@ import type { Controller, Wire } from "./wiring.ts";
 const ADOPTION_SCAN_MS = 30_000;
 
 export const diskOps: DiskOps = {
-  transfer: (a) => transferDisk(a),
+  transfer: async ({ tamper, ...a }) => {
+    const result = await transferDisk(a);
+    if (tamper) await damageStagedHead(a.stagingPath, tamper);
+    return result;
+  },
   convert: async (a) => {
     await convertImage(a);
   },
@@ -47,6 +52,19 @@ function corruptionHook(): ((migration: string, disk: number) => ((offset: numbe
           if (offset === 0 && buf.length > 600) buf[600] ^= 0xff;
         }
       : undefined;
+}
+
+/** LANDFALL_TEST_CORRUPT: damages the staged file's first 64 KiB after the source hash was taken. */
+async function damageStagedHead(path: string, tamper: (offset: number, buf: Buffer) => void): Promise<void> {
+  const file = await open(path, "r+");
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    tamper(0, head.subarray(0, bytesRead));
+    await file.write(head, 0, bytesRead, 0);
+  } finally {
+    await file.close();
+  }
 }
 
 export const landfallWiring: Wire = (ctx) => {

@@ -71,6 +71,11 @@ export interface ExportSession {
 /** Random access to a disk's guest-visible bytes. */
 export interface DiskReader {
   readonly sizeBytes: number;
+  /**
+   * Bytes at the end of the disk that the source does not store (its descriptor describes fewer bytes than
+   * the disk's capacity) and that therefore read as zeros. 0 or absent when every byte comes from the source.
+   */
+  readonly zeroFilledTailBytes?: number;
   /** Streams bytes [offset, offset+length). Several ranges may be open at once. */
   readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
   close(): Promise<void>;

@@ -176,6 +176,7 @@ test("kill -9 of the server mid-transfer: the restarted server resumes from the 
   const m = await finished("app01");
   assert.equal(m.status?.phase, "Succeeded", m.status?.message);
   assert.match(srv.output(), /resuming app01-disk0-\w+ at \d+/, "the new server resumed the transfer instead of starting over");
+  assert.match(srv.output(), /resumed: [1-9]\d* chunks verified against their source digests, 0 read again from the source/);
   assert.ok(mid.checkpoint && mid.checkpoint.offset > 0);
   const d = m.status?.disks?.[0];
   assert.equal(d?.sha256, `sha256:${sums.app01[0]}`);

@@ -101,7 +101,7 @@ runSourceContract("vsphere (vcsim)", async () => {
         // The stock VM keeps vcsim's 0-byte placeholder disk (reads as 1 MiB of zeros) and gets a real one.
         name: "DC0_H0_VM0",
         disks: [
-          { capacityBytes: MiB, sha256: zeroMiB },
+          { capacityBytes: MiB, sha256: zeroMiB, zeroFilledTailBytes: MiB },
           { capacityBytes: MiB, sha256: await sha256File(files.stock), contentPath: files.stock },
         ],
       },

@@ -12,6 +12,7 @@ import type { EventSink } from "../../runtime/events.ts";
 import { sleepUnlessAborted } from "../../runtime/sleep.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
+import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
 import { throttledReader } from "../../disk/throttle.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import {
@@ -44,7 +45,7 @@ export interface DiskOps {
     onProgress: (p: TransferProgress) => void | Promise<void>;
     signal: AbortSignal;
     tamper?: (offset: number, buf: Buffer) => void;
-  }): Promise<{ sha256: string }>;
+  }): Promise<{ sha256: string; verifiedChunks?: number; rereadChunks?: number; zeroFilledTailBytes?: number }>;
   convert(args: { src: string; srcFormat: string; dest: string; destFormat: string; signal?: AbortSignal }): Promise<void>;
   /** Guest-visible sha256 of a finished image, read back independently: "sha256:<hex>". */
   imageSha256(path: string, format: string, signal?: AbortSignal): Promise<string>;
@@ -280,6 +281,11 @@ export class MigrationRunner {
             }, lastRate).then(() => undefined);
           },
         });
+        if (resumeFrom) {
+          this.#d.log(
+            `migration ${ctx.ns}/${ctx.name}: ${disk.diskID} resumed: ${result.verifiedChunks ?? 0} chunks verified against their source digests, ${result.rereadChunks ?? 0} read again from the source`,
+          );
+        }
         await this.#patchDisk(ctx, disk.diskID, (d) => {
           d.bytesDone = d.sizeBytes;
           d.sha256 = result.sha256;
@@ -311,6 +317,7 @@ export class MigrationRunner {
       if (fmt !== "raw") {
         await this.#d.disk.convert({ src: stagingFile(dir, disk), srcFormat: "raw", dest: convertedFile(dir, disk), destFormat: fmt, signal: ctx.signal });
         await rm(stagingFile(dir, disk), { force: true });
+        await rm(chunkDigestsPath(stagingFile(dir, disk)), { force: true });
       }
       await this.#patchDisk(ctx, disk.diskID, (d) => {
         d.state = "Converted";

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseContentRange } from "./datastore-files.ts";
 import { datastoreFileUrl, parseDatastorePath, siblingPath } from "./datastore-path.ts";
 import { sessionCookieFrom } from "./soap-client.ts";
 
@@ -16,9 +15,7 @@ test("datastore paths parse, resolve siblings and become file API URLs", () => {
   assert.throws(() => parseDatastorePath("web01.vmdk"), /not a datastore path/);
 });
 
-test("Content-Range and the session cookie are read from headers", () => {
-  assert.deepEqual(parseContentRange("bytes 10-19/100"), { start: 10, end: 19, total: 100 });
-  assert.equal(parseContentRange("bytes */100"), undefined);
+test("the session cookie is read from Set-Cookie headers", () => {
   assert.equal(sessionCookieFrom('vmware_soap_session="52a1"; Path=/; HttpOnly; Secure;'), 'vmware_soap_session="52a1"');
   assert.equal(sessionCookieFrom(["other=1", "vmware_soap_session=abc; HttpOnly"]), "vmware_soap_session=abc");
   assert.equal(sessionCookieFrom(undefined), undefined);

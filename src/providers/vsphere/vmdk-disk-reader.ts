@@ -25,9 +25,11 @@ export async function openVmdkDisk(
   const descriptorPath = parseDatastorePath(disk.fileName);
   const head = await files.readHead(descriptorPath, DESCRIPTOR_MAX_BYTES, signal);
   let extents: VmdkExtent[];
+  let storedBytes: number;
   if (head.length === 0) {
     // An empty descriptor (the simulator's placeholder disks): a disk that was never written reads as zeros.
-    extents = [{ access: "RW", sectors: Math.ceil(disk.capacityBytes / 512), type: "ZERO", fileOffsetBytes: 0 }];
+    extents = [];
+    storedBytes = 0;
   } else {
     if (!looksLikeDescriptor(head)) {
       throw new SourceProviderError(
@@ -37,29 +39,34 @@ export async function openVmdkDisk(
     }
     const descriptor = parseVmdkDescriptor(Buffer.from(head).toString("latin1"));
     assertRawReadable(descriptor, disk.fileName);
-    const described = descriptorCapacityBytes(descriptor);
-    if (described !== disk.capacityBytes) {
+    storedBytes = descriptorCapacityBytes(descriptor);
+    if (storedBytes > disk.capacityBytes) {
       throw new SourceProviderError(
         "SourceError",
-        `disk ${disk.fileName}: descriptor describes ${described} bytes but the VM's device reports ${disk.capacityBytes}`,
+        `disk ${disk.fileName}: descriptor describes ${storedBytes} bytes but the VM's device reports ${disk.capacityBytes}; refresh the VM's storage information in vSphere`,
       );
     }
     extents = descriptor.extents;
   }
-  return new VmdkDiskReader(files, descriptorPath, extents, disk.capacityBytes);
+  // Only what lies past the descriptor's extents reads as zeros; every byte inside them must come from a file.
+  const tailBytes = disk.capacityBytes - storedBytes;
+  if (tailBytes > 0) extents = [...extents, { access: "RW", sectors: Math.ceil(tailBytes / 512), type: "ZERO", fileOffsetBytes: 0 }];
+  return new VmdkDiskReader(files, descriptorPath, extents, disk.capacityBytes, tailBytes);
 }
 
 class VmdkDiskReader implements DiskReader {
   readonly sizeBytes: number;
+  readonly zeroFilledTailBytes: number;
   private readonly files: DatastoreFiles;
   private readonly descriptorPath: ReturnType<typeof parseDatastorePath>;
   private readonly extents: VmdkExtent[];
 
-  constructor(files: DatastoreFiles, descriptorPath: ReturnType<typeof parseDatastorePath>, extents: VmdkExtent[], sizeBytes: number) {
+  constructor(files: DatastoreFiles, descriptorPath: ReturnType<typeof parseDatastorePath>, extents: VmdkExtent[], sizeBytes: number, zeroFilledTailBytes: number) {
     this.files = files;
     this.descriptorPath = descriptorPath;
     this.extents = extents;
     this.sizeBytes = sizeBytes;
+    this.zeroFilledTailBytes = zeroFilledTailBytes;
   }
 
   async *readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
