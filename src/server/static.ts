@@ -37,13 +37,13 @@ export type StaticDecision = { kind: "api" } | { kind: "invalid" } | { kind: "fi
  * missing, so a broken asset link never returns HTML; extension-less paths are app routes → index.html.
  */
 export function decideStatic(urlPath: string): StaticDecision {
-  if (underApiPrefix(urlPath)) return { kind: "api" };
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
   } catch {
     return { kind: "invalid" };
   }
+  if (underApiPrefix(urlPath)) return { kind: "api" };
   const segments = decoded.split("/").filter((s) => s !== "");
   if (decoded.includes("\0") || decoded.includes("\\") || segments.some((s) => s === ".." || s === ".")) return { kind: "invalid" };
   const relativePath = segments.join("/");
