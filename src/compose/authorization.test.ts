@@ -52,6 +52,7 @@ before(async () => {
     ["viewer", { role: "viewer" }],
     ["tenant-viewer", { role: "viewer", namespaces: ["tenant-a"] }],
     ["tenant-editor", { role: "editor", namespaces: ["tenant-a"] }],
+    ["tenant-admin", { role: "admin", namespaces: ["tenant-a"] }],
     ["revoked", { role: "admin" }],
     ["expired", { role: "admin", ttl: "1s" }],
   ] as const) {
@@ -95,11 +96,15 @@ describe("authorization on the matched route (every registered route)", () => {
       // Who lacks the right for this route's level (none for routes any caller may use).
       const lacking: Array<[string, string]> =
         route.access.level === "admin"
-          ? [["editor", url]]
+          ? [
+              ["editor", url],
+              ["tenant-admin", url],
+            ]
           : route.access.level === "writer"
             ? [
                 ["viewer", url],
                 ["tenant-editor", url],
+                ["tenant-admin", url],
               ]
             : route.access.level === "reader" && route.access.namespaceParam
               ? [["tenant-viewer", url]]
@@ -107,7 +112,7 @@ describe("authorization on the matched route (every registered route)", () => {
       for (const [who, u] of lacking) {
         const res = await call(route.method, u, bearer(who));
         assert.equal(res.status, 403, `${what} as ${who}: ${res.body}`);
-        if (who.startsWith("tenant") && route.method !== "HEAD") assert.match(res.json().message as string, /namespace "default"/);
+        if (who.startsWith("tenant") && route.access.level !== "admin" && route.method !== "HEAD") assert.match(res.json().message as string, /namespace "default"/);
         forbidden++;
       }
     }

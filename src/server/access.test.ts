@@ -59,6 +59,13 @@ describe("route decisions", () => {
     assert.equal(code(decideAccess(route("writer"), editor, facts())), 403);
   });
 
+  it("keeps admin routes for admins of every namespace: a namespaced admin cannot mint itself a wider token", () => {
+    assert.ok(!isAdmin(tenantAdmin));
+    assert.equal(code(decideAccess(route("admin"), tenantAdmin, facts(undefined, "tokens"))), 403);
+    assert.equal(code(decideAccess(route("writer", "ns"), tenantAdmin, facts("tenant-a"))), 200);
+    assert.equal(code(decideAccess(route("writer", "ns"), tenantAdmin, facts("tenant-a", "providers"))), 403);
+  });
+
   it("keeps admin routes for admins", () => {
     assert.equal(code(decideAccess(route("admin"), editor, facts(undefined, "tokens"))), 403);
     assert.equal(code(decideAccess(route("admin"), admin, facts(undefined, "tokens"))), 200);

@@ -3,7 +3,11 @@
 // executes these decisions.
 import type { Principal } from "./tokens.ts";
 
-export const isAdmin = (p: Principal): boolean => p.role === "admin";
+/**
+ * An admin of everything: role admin and no namespace limit. An admin token limited to namespaces administers
+ * only those (writes there) and cannot manage tokens — else it could mint itself an unlimited one.
+ */
+export const isAdmin = (p: Principal): boolean => p.role === "admin" && p.namespaces === undefined;
 
 /** Undefined namespaces = every namespace. */
 const coversNamespace = (p: Principal, ns: string): boolean => p.namespaces === undefined || p.namespaces.includes(ns);
@@ -63,7 +67,7 @@ export function decideAccess(access: RouteAccess, caller: Principal | undefined,
     case "caller":
       return ALLOW;
     case "admin":
-      return isAdmin(caller) ? ALLOW : refuse(`${who(caller)} may not use ${facts.resource}: it needs an admin token`);
+      return isAdmin(caller) ? ALLOW : refuse(`${who(caller)} may not use ${facts.resource}: it needs an admin token for every namespace`);
     case "reader":
       if (facts.namespace !== undefined && !mayReadNamespace(caller, facts.namespace)) {
         return refuse(`${who(caller)} may not read namespace "${facts.namespace}"; use a token for that namespace`);
@@ -71,7 +75,7 @@ export function decideAccess(access: RouteAccess, caller: Principal | undefined,
       return ALLOW;
     case "writer":
       if (caller.role === "viewer") return refuse(`${who(caller)} may only read; writing ${facts.resource} needs an editor or admin token`);
-      if (ADMIN_WRITTEN_RESOURCES.has(facts.resource) && !isAdmin(caller)) return refuse(`${who(caller)} may not write ${facts.resource}: only admins create and change them`);
+      if (ADMIN_WRITTEN_RESOURCES.has(facts.resource) && !isAdmin(caller)) return refuse(`${who(caller)} may not write ${facts.resource}: only admins of every namespace create and change them`);
       if (facts.namespace === undefined) return isAdmin(caller) ? ALLOW : refuse(`${who(caller)} may not write across namespaces`);
       if (!mayWriteNamespace(caller, facts.namespace)) return refuse(`${who(caller)} may not write in namespace "${facts.namespace}"; use a token for that namespace`);
       return ALLOW;
