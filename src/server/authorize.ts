@@ -3,7 +3,7 @@
 // the caller and executes decideAccess. Handlers never check the caller themselves.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApiError } from "../api/errors.ts";
-import { type AccessLevel, decideAccess, type RequestFacts, type RouteAccess } from "./access.ts";
+import { decideAccess, type RequestFacts, type RouteAccess } from "./access.ts";
 import { type Auth, bearerToken } from "./auth.ts";
 import { underApiPrefix } from "./paths.ts";
 import { CSRF_HEADER, cookieValue, SESSION_COOKIE, type Sessions } from "./sessions.ts";
@@ -59,8 +59,6 @@ function identify(req: FastifyRequest, creds: Credentials): Principal | undefine
   return tokenId === undefined ? undefined : creds.auth.principalById(tokenId);
 }
 
-const PUBLIC_LEVELS: ReadonlySet<AccessLevel> = new Set(["anyone"]);
-
 /** Installs the registration check and the request hook; call before any route is added. */
 export function installAuthorization(app: FastifyInstance, creds: Credentials): void {
   const table: RouteEntry[] = [];
@@ -72,7 +70,8 @@ export function installAuthorization(app: FastifyInstance, creds: Credentials): 
   });
   app.addHook("onRequest", async (req) => {
     const access = accessOf(req);
-    if (PUBLIC_LEVELS.has(access.level)) return;
+    // Probes and the login exchange: nothing to identify (a presented credential is not even looked at).
+    if (access.level === "anyone") return;
     const facts = routeFacts(req, access);
     const caller = identify(req, creds);
     if (caller) req.principal = caller;

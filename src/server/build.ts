@@ -40,7 +40,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = (opts.https ? Fastify({ ...common, https: opts.https }) : Fastify(common)) as unknown as FastifyInstance;
   const watches: WatchRegistry = new Set();
   const registry = opts.metricsRegistry ?? new Registry();
-  const sessions = opts.sessions ?? memorySessions();
+  // Dashboard sessions live in memory: a restart logs everyone out.
+  const sessions = memorySessions();
 
   // Before any route: every route must declare its access, and one hook enforces it.
   installAuthorization(app, { auth: opts.auth, sessions });

@@ -8,7 +8,6 @@ import type { RouteAccess } from "./access.ts";
 import type { AuditLog } from "./audit-log.ts";
 import type { Auth, Principal } from "./auth.ts";
 import type { JsonRoute } from "./json-route.ts";
-import type { Sessions } from "./sessions.ts";
 
 export interface RouteHelpers {
   /** Adds a JSON endpoint under a namespace: GET needs a reader of it, other methods a writer (authorize.ts). */
@@ -44,8 +43,6 @@ export type DeleteHook = (obj: KubeObject, request: DeleteRequest) => Promise<Ku
 export interface ServerOptions {
   store: ResourceStore;
   auth: Auth;
-  /** Dashboard sessions; in memory by default. */
-  sessions?: Sessions;
   /** Where mutating calls are recorded; none by default. */
   audit?: AuditLog;
   admission?: AdmissionCheck[];
