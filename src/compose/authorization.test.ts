@@ -277,6 +277,8 @@ describe("audit log", () => {
     assert.ok(entries.some((e) => e.verb === "POST" && e.resource === "tokens" && e.code === 201), "token creations are recorded");
     assert.ok(entries.some((e) => e.verb === "DELETE" && e.name === "keep" && e.code === 409), "refused deletes are recorded");
     assert.ok(entries.some((e) => e.code === 401 && e.tokenId === null), "unauthenticated attempts are recorded");
+    assert.ok(entries.some((e) => e.verb === "POST" && e.resource === "virtualmachines/clone" && e.name === "probe" && e.code === 403), "JSON routes (adopt, clone, power) are recorded");
+    assert.ok(entries.some((e) => e.verb === "POST" && e.resource === "sessions" && e.tokenName === "editor" && e.code === 201), "logins are recorded");
     assert.ok(!entries.some((e) => e.verb === "GET"), "reads are not");
     const path = join(dataDir, "audit.log");
     assert.equal((await stat(path)).mode & 0o777, 0o600);
