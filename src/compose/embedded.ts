@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { type Conventions, DEFAULT_CONVENTIONS, PRESETS } from "../api/conventions.ts";
 import { readPackageVersion } from "../cli/package-version.ts";
+import { openAuditLog } from "../server/audit-log.ts";
 import { openFileAuth } from "../server/auth.ts";
 import { buildServer } from "../server/build.ts";
 import { openSqliteStore } from "../store/sqlite/index.ts";
@@ -101,6 +102,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     server = buildServer({
       store,
       auth,
+      audit: openAuditLog(join(opts.dataDir, "audit.log")),
       admission: wiring.admission,
       deleteHooks: wiring.deleteHooks,
       routes: wiring.routes,

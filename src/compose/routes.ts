@@ -15,15 +15,18 @@ import type { ResourceStore } from "../store/types.ts";
 
 const BASE = "/apis/landfall.dev/v1beta1/namespaces/:ns";
 
-/** `delete vm --cascade=orphan` forgets the resource and leaves the domain; `--delete-disks` removes disks too. */
+/**
+ * `delete vm --cascade=orphan` forgets the resource and leaves the domain; `--delete-disks` removes disks too.
+ * The annotations are written at the revision the server checked, so a concurrent change fails the delete
+ * and writes nothing.
+ */
 export function virtualMachineDeleteHook(store: ResourceStore): DeleteHook {
   return async (obj, request) => {
     const annotations: Record<string, string> = {};
     if (request.propagationPolicy === "Orphan") annotations[ORPHAN_ANNOTATION] = "true";
     if (request.deleteDisks) annotations[DELETE_DISKS_ANNOTATION] = "true";
-    if (Object.keys(annotations).length === 0) return;
-    const vm = await store.get<VirtualMachine>("VirtualMachine", obj.metadata.namespace ?? "default", obj.metadata.name);
-    await store.update({ ...vm, metadata: { ...vm.metadata, annotations: { ...(vm.metadata.annotations ?? {}), ...annotations } } });
+    if (Object.keys(annotations).length === 0) return undefined;
+    return store.update({ ...obj, metadata: { ...obj.metadata, annotations: { ...(obj.metadata.annotations ?? {}), ...annotations } } });
   };
 }
 
