@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
 import type {
   ImportDiskRequest,
   ImportedVolume,
@@ -65,6 +66,9 @@ class LibvirtTarget implements TargetProvider {
 
   constructor(options: LibvirtTargetOptions) {
     if (!options.storagePool) throw new LibvirtError("InvalidArgument", "libvirt target: storagePool must be set");
+    // Defence in depth: the API refuses these URIs already, but a Provider may predate the rule.
+    const uriProblem = libvirtURIProblem(options.uri);
+    if (uriProblem) throw new LibvirtError("InvalidArgument", `libvirt target: spec.uri ${uriProblem}`);
     if (!options.storagePoolPath?.startsWith("/")) {
       throw new LibvirtError(
         "InvalidArgument",
