@@ -11,7 +11,12 @@ export interface ImageInfo {
   virtualSizeBytes: number;
   /** Bytes allocated on the host filesystem. */
   actualSizeBytes: number;
+  /** The backing file as qemu will open it (relative names joined to the image's directory). */
   backingFile?: string;
+  /** The backing file's format as the image records it; absent when qemu would have to probe. */
+  backingFormat?: string;
+  /** qcow2's external data file (guest bytes live there), as recorded in the image. */
+  dataFile?: string;
 }
 
 export interface ConvertImageOptions {
@@ -34,7 +39,11 @@ function checkFormat(field: string, format: string): void {
   }
 }
 
-/** `qemu-img info` of an image; `-U` so the image of a running VM can be inspected. */
+/**
+ * `qemu-img info` of one image; `-U` so the image of a running VM can be inspected. Without --backing-chain
+ * qemu-img opens the image with BDRV_O_NO_BACKING: its backing file is named, never opened (checked with
+ * strace on qemu 7.2) — backing-chain.ts relies on that to judge each name before anything opens it.
+ */
 export async function imageInfo(path: string, options: { format?: string; signal?: AbortSignal } = {}): Promise<ImageInfo> {
   const args = ["info", "--output=json", "-U"];
   if (options.format) {
@@ -43,12 +52,24 @@ export async function imageInfo(path: string, options: { format?: string; signal
   }
   args.push(path);
   const out = await runTool("qemu-img", args, { timeoutMs: 30_000, signal: options.signal });
-  const info = JSON.parse(out) as { format: string; "virtual-size": number; "actual-size"?: number; "backing-filename"?: string };
+  const info = JSON.parse(out) as {
+    format: string;
+    "virtual-size": number;
+    "actual-size"?: number;
+    "backing-filename"?: string;
+    "full-backing-filename"?: string;
+    "backing-filename-format"?: string;
+    "format-specific"?: { data?: { "data-file"?: string } };
+  };
+  const backingFile = info["full-backing-filename"] ?? info["backing-filename"];
+  const dataFile = info["format-specific"]?.data?.["data-file"];
   return {
     format: info.format,
     virtualSizeBytes: info["virtual-size"],
     actualSizeBytes: info["actual-size"] ?? 0,
-    ...(info["backing-filename"] ? { backingFile: info["backing-filename"] } : {}),
+    ...(backingFile ? { backingFile } : {}),
+    ...(info["backing-filename-format"] ? { backingFormat: info["backing-filename-format"] } : {}),
+    ...(dataFile ? { dataFile } : {}),
   };
 }
 

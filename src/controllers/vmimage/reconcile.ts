@@ -8,7 +8,7 @@ import type { VMImage, VMImageStatus } from "../../api/vmimage.ts";
 import { setCondition } from "../../runtime/conditions.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
-import { resolveConfined } from "../virtualmachine/storage-paths.ts";
+import { confineImageChain } from "../../disk/backing-chain.ts";
 
 export interface VMImageDeps {
   store: ResourceStore;
@@ -50,11 +50,17 @@ async function judge(deps: VMImageDeps, image: VMImage): Promise<Verdict> {
   const provider = await deps.store.get<Provider>("Provider", ns, image.spec.providerRef.name).catch(() => undefined);
   if (!provider) return { ready: false, reason: "ProviderNotFound", message: `spec.providerRef: Provider "${image.spec.providerRef.name}" not found in namespace "${ns}"` };
   const { pool, path } = deps.storageOf(provider);
-  const conf = await resolveConfined("spec.path", image.spec.path, [path, ...(provider.spec.allowedStoragePaths ?? [])], pool);
+  const format = image.spec.format ?? "qcow2";
+  // The whole backing chain is judged before qemu-img or the hash reads the image (backing-chain.ts).
+  let conf: Awaited<ReturnType<typeof confineImageChain>>;
+  try {
+    conf = await confineImageChain("spec.path", image.spec.path, format, { pool, roots: [path, ...(provider.spec.allowedStoragePaths ?? [])] });
+  } catch (err) {
+    return { ready: false, reason: "UnreadableImage", message: `qemu-img cannot read ${image.spec.path}: ${(err as Error).message}` };
+  }
   if (!conf.ok) return { ready: false, reason: "OutsideStorage", message: conf.message as string };
   const st = await stat(conf.resolved).catch(() => undefined);
   if (!st?.isFile()) return { ready: false, reason: "ImageNotFound", message: `no image file at ${conf.resolved}; copy the base image there` };
-  const format = image.spec.format ?? "qcow2";
   let info: Awaited<ReturnType<VMImageDeps["imageInfo"]>>;
   try {
     info = await deps.imageInfo(conf.resolved);

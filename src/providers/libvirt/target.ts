@@ -1,9 +1,11 @@
 // The libvirt TargetProvider: storage pool, disk import (qemu-img), domains (virsh). Decisions live in pure
 // modules (domain-xml, power, storage-path); this file sequences the commands and maps libvirt's errors.
-import { existsSync } from "node:fs";
-import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { constants, existsSync } from "node:fs";
+import { lstat, mkdir, open, rename, rm, statfs } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
+import { confineImageChain } from "../../disk/backing-chain.ts";
+import { isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
 import type {
   ImportDiskRequest,
   ImportedVolume,
@@ -26,7 +28,6 @@ import { LibvirtError } from "./errors.ts";
 import { powerCommandFor, powerStateFromDomstate } from "./power.ts";
 import { ProcessRunner, Semaphore } from "./process.ts";
 import { QemuImg } from "./qemu-img.ts";
-import { isSafeDiskID, liesInside, resolveReal } from "./storage-path.ts";
 import { isNotFound, poolTargetPath, Virsh } from "./virsh.ts";
 
 export interface LibvirtTargetOptions {
@@ -107,7 +108,7 @@ class LibvirtTarget implements TargetProvider {
         return this.#virsh.poolInfo(pool);
       });
       const actualPath = poolTargetPath(await this.#virsh.poolXML(pool));
-      if ((await resolveReal(actualPath)) !== (await resolveReal(this.#poolPath))) {
+      if ((await resolveExisting(actualPath)) !== (await resolveExisting(this.#poolPath))) {
         throw new LibvirtError(
           "InvalidArgument",
           `storage pool "${pool}" exists at ${actualPath}, but storagePoolPath is ${this.#poolPath}: ` +
@@ -134,13 +135,16 @@ class LibvirtTarget implements TargetProvider {
     }
     // Convert into a hidden partial file and rename at the end: a crash never leaves a half-written
     // volume under the final name, so "target exists" always means "import finished".
-    const partial = join(this.#poolPath, `.${request.diskID}.${request.format}.partial`);
+    const partial = join(dirname(target), `.${request.diskID}.${request.format}.partial`);
     // The source is consumed only once the volume is in place: on any failure a moved source goes back where
     // it was, so a retried import still has its input.
     let moved = false;
     try {
       if (request.consumeSource && request.sourceFormat === request.format) moved = await this.#moveOrCopy(request.sourcePath, partial, request.format);
-      else await this.#qemuImg.convert(request.sourcePath, request.sourceFormat, partial, request.format);
+      else {
+        await createNoFollow(partial);
+        await this.#qemuImg.convert(request.sourcePath, request.sourceFormat, partial, request.format);
+      }
       if (request.sizeBytes !== undefined) {
         const info = await this.#qemuImg.info(partial, request.format);
         if (request.sizeBytes > info.virtualSizeBytes) {
@@ -168,13 +172,25 @@ class LibvirtTarget implements TargetProvider {
     if (!request.backingPath.startsWith("/")) {
       throw new LibvirtError("InvalidArgument", `createOverlay backingPath "${request.backingPath}" must be absolute`);
     }
-    await this.#qemuImg.createOverlay(target, request.backingPath, request.backingFormat, request.sizeBytes);
+    // Created under a hidden name landfall made itself (never through a planted link), then renamed into place.
+    const partial = join(dirname(target), `.${request.diskID}.qcow2.partial`);
+    try {
+      await createNoFollow(partial);
+      await this.#qemuImg.createOverlay(partial, request.backingPath, request.backingFormat, request.sizeBytes);
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
     await this.#refreshPool();
     return this.#describeVolume(request.diskID, target, "qcow2");
   }
 
   async growDisk(path: string, format: string, sizeBytes: number): Promise<ImportedVolume> {
     const real = await this.#confined(path, "growDisk");
+    // qemu-img resize opens the whole chain: every file of it must lie in the pool first.
+    const chain = await confineImageChain("growDisk path", real, format, { pool: this.#options.storagePool, roots: [this.#poolPath] });
+    if (!chain.ok) throw new LibvirtError("OutsideStorage", chain.message as string);
     let info = await this.#qemuImg.info(real, format);
     if (info.virtualSizeBytes < sizeBytes) {
       await this.#qemuImg.resize(real, format, sizeBytes);
@@ -293,11 +309,11 @@ class LibvirtTarget implements TargetProvider {
     }
     await this.#virsh.undefine(uuid, { nvram: vm.firmware === "uefi" });
     if (options.keepDisks) return;
-    const poolReal = await resolveReal(this.#poolPath);
+    const poolReal = await resolveExisting(this.#poolPath);
     for (const disk of vm.disks) {
       // Disks outside the pool belong to someone else (adopted VMs): never removed.
-      const real = await resolveReal(disk.path);
-      if (liesInside(poolReal, real)) await rm(real, { force: true });
+      const real = await resolveExisting(disk.path);
+      if (liesWithin(real, poolReal)) await rm(real, { force: true });
     }
     await this.#refreshPool();
   }
@@ -312,7 +328,10 @@ class LibvirtTarget implements TargetProvider {
     return vm;
   }
 
-  /** `<pool>/<diskID>.<format>`, refusing unsafe IDs and existing files. */
+  /**
+   * `<pool>/<diskID>.<format>` in the pool's real directory, refusing unsafe IDs and any existing entry — a file
+   * or a symlink (lstat: a dangling link planted at the name would otherwise be written through).
+   */
   async #volumePath(diskID: string, format: string): Promise<string> {
     if (!isSafeDiskID(diskID)) {
       throw new LibvirtError(
@@ -321,20 +340,25 @@ class LibvirtTarget implements TargetProvider {
       );
     }
     if (!FORMAT_RE.test(format)) throw new LibvirtError("InvalidArgument", `disk format "${format}" is not a qemu format`);
-    const path = join(this.#poolPath, `${diskID}.${format}`);
-    if (await stat(path).catch(() => undefined)) {
+    const poolReal = await resolveExisting(this.#poolPath);
+    const path = join(poolReal, `${diskID}.${format}`);
+    const existing = await lstat(path).catch(() => undefined);
+    if (existing?.isSymbolicLink()) {
+      throw new LibvirtError("OutsideStorage", `volume ${path} is a symlink: landfall never writes through a link in its pool; remove it or choose another diskID`);
+    }
+    if (existing) {
       throw new LibvirtError("AlreadyExists", `volume ${path} already exists: delete it first or choose another diskID`);
     }
     return path;
   }
 
   async #confined(path: string, operation: string): Promise<string> {
-    const real = await resolveReal(path);
-    if (!liesInside(await resolveReal(this.#poolPath), real)) {
+    const real = await resolveExisting(path);
+    if (!liesWithin(real, await resolveExisting(this.#poolPath))) {
       throw new LibvirtError(
         "OutsideStorage",
         `${operation}: "${path}" is outside storage pool "${this.#options.storagePool}" (${this.#poolPath}); ` +
-          "landfall only deletes files inside its pool",
+          "landfall only changes or deletes files inside its pool",
       );
     }
     return real;
@@ -347,6 +371,7 @@ class LibvirtTarget implements TargetProvider {
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+      await createNoFollow(destination);
       await this.#qemuImg.convert(source, format, destination, format);
       return false;
     }
@@ -363,4 +388,14 @@ class LibvirtTarget implements TargetProvider {
     const info = await this.#qemuImg.info(path, format);
     return { diskID, path, format, virtualSizeBytes: info.virtualSizeBytes };
   }
+}
+
+/**
+ * Creates an empty file that did not exist, never following a symlink: a stale file of an interrupted run is
+ * removed first (unlinking a planted link removes the link, not its target), then O_EXCL|O_NOFOLLOW creates it.
+ */
+async function createNoFollow(path: string): Promise<void> {
+  await rm(path, { force: true });
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  await handle.close();
 }

@@ -1,15 +1,23 @@
-// Path confinement: disk paths users write must resolve inside the provider's storage (storagePoolPath plus any
-// allowedStoragePaths). Pure decision over already-resolved paths; resolution (realpath, symlinks) is I/O and
-// lives in resolveConfined below so a symlink that escapes is judged by where it really points.
+// Path confinement, the one implementation for the whole product: every disk path landfall reads, defines,
+// clones, grows, writes or deletes must resolve inside the storage roots it was given (the pool directory plus a
+// Provider's allowedStoragePaths, or the pool alone for what landfall deletes). The judgement is pure and works
+// on resolved paths; resolveExisting is the one function that resolves them (symlinks followed, dangling ones
+// too: whatever is written through a dangling link lands where it points).
 import { readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 
-/** True when `candidate` (absolute, normalised) is `root` or lies below it. */
+/** The directories a Provider's disks may live in; `roots[0]` is the pool's own directory. */
+export interface StorageRoots {
+  pool: string;
+  roots: string[];
+}
+
+/** True when `candidate` (absolute, normalised) lies strictly below `root`: a disk is a file, never the root. */
 export function liesWithin(candidate: string, root: string): boolean {
   const rel = path.relative(root, candidate);
   // "..backup.raw" is a file inside root; only a ".." path segment leaves it.
   const leaves = rel === ".." || rel.startsWith(`..${path.sep}`);
-  return rel === "" || (!leaves && !path.isAbsolute(rel));
+  return rel !== "" && !leaves && !path.isAbsolute(rel);
 }
 
 export interface Confinement {
@@ -60,8 +68,16 @@ export async function resolveExisting(p: string, followed = 0): Promise<string> 
   }
 }
 
-export async function resolveConfined(field: string, written: string, roots: string[], poolName: string): Promise<Confinement> {
-  const resolvedRoots = await Promise.all(roots.map((r) => resolveExisting(r)));
+/** Resolves `written` and the roots, then judges; `field` names what the user wrote, for the message. */
+export async function resolveConfined(field: string, written: string, storage: StorageRoots): Promise<Confinement> {
+  const resolvedRoots = await Promise.all(storage.roots.map((r) => resolveExisting(r)));
   const resolved = path.isAbsolute(written) ? await resolveExisting(written) : written;
-  return judgePath(field, written, resolved, resolvedRoots, poolName);
+  return judgePath(field, written, resolved, resolvedRoots, storage.pool);
+}
+
+const DISK_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+
+/** Disk IDs become file names in the pool: no separators, no leading dot. */
+export function isSafeDiskID(diskID: string): boolean {
+  return DISK_ID_RE.test(diskID) && !diskID.includes("..");
 }

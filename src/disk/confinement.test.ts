@@ -4,11 +4,12 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { judgePath, liesWithin, resolveConfined, resolveExisting } from "./storage-paths.ts";
+import { isSafeDiskID, judgePath, liesWithin, resolveConfined, resolveExisting } from "./confinement.ts";
 
 describe("liesWithin", () => {
-  it("accepts the root itself and paths below it", () => {
-    assert.equal(liesWithin("/pool", "/pool"), true);
+  it("accepts paths below the root, never the root itself (a disk is a file)", () => {
+    assert.equal(liesWithin("/pool", "/pool"), false);
+    assert.equal(liesWithin("/pool/", "/pool"), false);
     assert.equal(liesWithin("/pool/a.qcow2", "/pool"), true);
     assert.equal(liesWithin("/pool/sub/a.qcow2", "/pool"), true);
   });
@@ -17,6 +18,7 @@ describe("liesWithin", () => {
     assert.equal(liesWithin("/", "/pool"), false);
     assert.equal(liesWithin("/pool2/a.qcow2", "/pool"), false);
     assert.equal(liesWithin("/etc/passwd", "/pool"), false);
+    assert.equal(liesWithin("/pool/../x.raw", "/pool"), false);
   });
 
   it("accepts file names that merely start with two dots", () => {
@@ -71,7 +73,7 @@ describe("resolveConfined (real files)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const judge = (p: string, roots = [pool]) => resolveConfined("spec.importedDisk.path", p, roots, "test-pool");
+  const judge = (p: string, roots = [pool]) => resolveConfined("spec.importedDisk.path", p, { pool: "test-pool", roots });
 
   it("accepts a file in the pool, existing or not yet", async () => {
     assert.equal((await judge(join(pool, "ok.raw"))).ok, true);
@@ -122,5 +124,13 @@ describe("resolveConfined (real files)", () => {
     await symlink(pool, linkedPool);
     assert.equal((await judge(join(pool, "ok.raw"), [linkedPool])).ok, true);
     assert.equal((await judge(join(outside, "secret.raw"), [linkedPool])).ok, false);
+  });
+});
+
+describe("isSafeDiskID", () => {
+  it("accepts plain file names only", () => {
+    assert.equal(isSafeDiskID("web01-disk-0"), true);
+    assert.equal(isSafeDiskID("vm_1.boot"), true);
+    for (const bad of ["", "../etc", "a/b", ".hidden", "a..b", "a b"]) assert.equal(isSafeDiskID(bad), false, bad);
   });
 });
