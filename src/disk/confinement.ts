@@ -3,7 +3,8 @@
 // Provider's allowedStoragePaths, or the pool alone for what landfall deletes). The judgement is pure and works
 // on resolved paths; resolveExisting is the one function that resolves them (symlinks followed, dangling ones
 // too: whatever is written through a dangling link lands where it points).
-import { readlink, realpath } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, readlink, realpath, rm } from "node:fs/promises";
 import path from "node:path";
 
 /** The directories a Provider's disks may live in; `roots[0]` is the pool's own directory. */
@@ -80,4 +81,15 @@ const DISK_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 /** Disk IDs become file names in the pool: no separators, no leading dot. */
 export function isSafeDiskID(diskID: string): boolean {
   return DISK_ID_RE.test(diskID) && !diskID.includes("..");
+}
+
+/**
+ * Creates an empty file where a tool will write, never following a symlink: a stale file of an interrupted run is
+ * removed first (unlinking a planted link removes the link, not its target), then O_EXCL|O_NOFOLLOW creates it, so
+ * qemu-img later opens a regular file landfall made rather than whatever a link pointed to.
+ */
+export async function createNoFollow(path: string): Promise<void> {
+  await rm(path, { force: true });
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  await handle.close();
 }

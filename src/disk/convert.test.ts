@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { access, lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -124,5 +124,19 @@ describe("verifyMatch", () => {
   });
   test("rejects a malformed checksum instead of comparing it", () => {
     assert.throws(() => verifyMatch("abc", a, "d"), /expected checksum "abc" is not of the form sha256:<64 hex digits>/);
+  });
+});
+
+describe("convertImage never writes through a symlink", () => {
+  test("a symlink planted at the partial name is replaced, not written through", async () => {
+    const victim = join(dir, "victim.img");
+    await writeFile(victim, "untouched");
+    const src = join(dir, "small.raw");
+    await writeFile(src, Buffer.alloc(MiB, 7));
+    const dest = join(dir, "small.qcow2");
+    await symlink(victim, `${dest}.partial`);
+    await convertImage({ src, srcFormat: "raw", dest, destFormat: "qcow2" });
+    assert.equal(await readFile(victim, "utf8"), "untouched");
+    assert.ok((await lstat(dest)).isFile());
   });
 });

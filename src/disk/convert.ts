@@ -4,6 +4,7 @@
 // `-m 4` and `-o cluster_size=1M` made no measurable difference, so the defaults stay (64 KiB clusters,
 // compat 1.1). A raw target is the staging file itself: renamed, never copied.
 import { open, rename, rm } from "node:fs/promises";
+import { createNoFollow } from "./confinement.ts";
 import { runTool, timeoutForBytes } from "./run-tool.ts";
 
 export interface ImageInfo {
@@ -87,6 +88,7 @@ export async function convertImage(options: ConvertImageOptions): Promise<ImageI
   try {
     movedSource = srcFormat === "raw" && destFormat === "raw" && (await moved(src, partial));
     if (!movedSource) {
+      await createNoFollow(partial);
       await runTool("qemu-img", ["convert", "-f", srcFormat, "-O", destFormat, src, partial], {
         timeoutMs: timeoutForBytes(before.virtualSizeBytes),
         signal,

@@ -1,11 +1,11 @@
 // The libvirt TargetProvider: storage pool, disk import (qemu-img), domains (virsh). Decisions live in pure
 // modules (domain-xml, power, storage-path); this file sequences the commands and maps libvirt's errors.
-import { constants, existsSync } from "node:fs";
-import { lstat, mkdir, open, rename, rm, statfs } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { lstat, mkdir, rename, rm, statfs } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
-import { isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
+import { createNoFollow, isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
 import type {
   ImportDiskRequest,
   ImportedVolume,
@@ -388,14 +388,4 @@ class LibvirtTarget implements TargetProvider {
     const info = await this.#qemuImg.info(path, format);
     return { diskID, path, format, virtualSizeBytes: info.virtualSizeBytes };
   }
-}
-
-/**
- * Creates an empty file that did not exist, never following a symlink: a stale file of an interrupted run is
- * removed first (unlinking a planted link removes the link, not its target), then O_EXCL|O_NOFOLLOW creates it.
- */
-async function createNoFollow(path: string): Promise<void> {
-  await rm(path, { force: true });
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-  await handle.close();
 }
