@@ -160,4 +160,26 @@ describe("storage sandbox through the API", { concurrency: false }, () => {
     assert.ok(message.includes(join(outsideDir, "base.raw")), message);
     assert.equal((await api("GET", "virtualmachines/foreign")).status, 404, "no mirror VirtualMachine");
   });
+
+  it("refuses to clone a VM whose disk was swapped for one whose chain leaves the pool, naming the file; nothing is copied", async () => {
+    await qemuImg("create", "-q", "-f", "raw", join(env.poolPath, "clone-base.raw"), "1M");
+    const path = join(env.poolPath, "clone-src.qcow2");
+    await qemuImg("create", "-q", "-f", "qcow2", "-b", "clone-base.raw", "-F", "raw", path);
+    const created = await api("POST", "virtualmachines", vm("clonesrc", path));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const deadline = Date.now() + 30_000;
+    let phase: string | undefined;
+    while (Date.now() < deadline && phase !== "Stopped") {
+      phase = ((await api("GET", "virtualmachines/clonesrc")).body as unknown as VirtualMachine).status?.phase;
+      await sleep(200);
+    }
+    assert.equal(phase, "Stopped");
+    await qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", join(outsideDir, "base.raw"), "-F", "raw", path, "1M");
+    const res = await api("POST", "virtualmachines/clonesrc/clone", { name: "clonecopy" });
+    assert.equal(res.status, 403, JSON.stringify(res.body));
+    assert.ok(((res.body as Status).message ?? "").includes(join(outsideDir, "base.raw")), JSON.stringify(res.body));
+    assert.equal((await api("GET", "virtualmachines/clonecopy")).status, 404);
+    const copies = (await virsh(["vol-list", env.pool])).split("\n").filter((l) => l.includes("clonecopy"));
+    assert.deepEqual(copies, [], "no disk was copied");
+  });
 });
