@@ -29,6 +29,8 @@ export function isProtocolName(name: string): boolean {
 export interface ChainVerdict extends Confinement {
   /** Every file of the chain, resolved, top image first (on refusal: those judged so far). */
   files: string[];
+  /** The top image's format as its magic says (landfall's sniff, never qemu's probe); absent when it does not exist. */
+  sniffedFormat?: string;
 }
 
 /**
@@ -41,11 +43,13 @@ export async function confineImageChain(field: string, written: string, format: 
   const files: string[] = [];
   let current = top.resolved;
   let currentFormat = format;
+  let sniffedFormat: string | undefined;
   for (let depth = 0; ; depth++) {
     const head = await readBytes(current, 0, MAGIC_BYTES);
     if (head === undefined) return depth === 0 ? { ...top, files } : refuse(top, files, `${field} "${written}": backing file "${current}" does not exist`);
     files.push(current);
     if (depth >= MAX_CHAIN_DEPTH) return refuse(top, files, `${field} "${written}": backing chain is deeper than ${MAX_CHAIN_DEPTH} levels`);
+    if (depth === 0) sniffedFormat = sniffFormat(head);
     const level = currentFormat ?? sniffFormat(head);
     const of = depth === 0 ? `${field} "${written}"` : `${field} "${written}" (chain level "${current}")`;
     // Names the image itself holds, judged before qemu-img opens it (VMDK extents are opened by info).
@@ -61,7 +65,7 @@ export async function confineImageChain(field: string, written: string, format: 
       const v = await judgeName(`${of} data file`, info.dataFile, current, storage);
       if (!v.ok) return refuse(top, files, v.message as string);
     }
-    if (!info.backingFile) return { ...top, files };
+    if (!info.backingFile) return { ...top, files, ...(sniffedFormat ? { sniffedFormat } : {}) };
     const backing = await judgeName(`${of} backing file`, info.backingFile, current, storage);
     if (!backing.ok) return refuse(top, files, backing.message as string);
     if (files.includes(backing.resolved)) return refuse(top, files, `${of}: backing chain loops back to "${backing.resolved}"`);

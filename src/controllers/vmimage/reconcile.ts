@@ -13,7 +13,8 @@ import { confineImageChain } from "../../disk/backing-chain.ts";
 export interface VMImageDeps {
   store: ResourceStore;
   storageOf: (p: Provider) => { pool: string; path: string };
-  imageInfo: (path: string) => Promise<{ format: string; virtualSizeBytes: number; actualSizeBytes: number }>;
+  /** qemu-img info of an image of a known format (never probed: probing a VMDK opens its extents). */
+  imageInfo: (path: string, format: string) => Promise<{ format: string; virtualSizeBytes: number; actualSizeBytes: number }>;
   imageSha256: (path: string, format: string) => Promise<string>;
 }
 
@@ -61,14 +62,14 @@ async function judge(deps: VMImageDeps, image: VMImage): Promise<Verdict> {
   if (!conf.ok) return { ready: false, reason: "OutsideStorage", message: conf.message as string };
   const st = await stat(conf.resolved).catch(() => undefined);
   if (!st?.isFile()) return { ready: false, reason: "ImageNotFound", message: `no image file at ${conf.resolved}; copy the base image there` };
+  if (conf.sniffedFormat !== format) {
+    return { ready: false, reason: "FormatMismatch", message: `spec.format is ${format} but ${conf.resolved} is ${conf.sniffedFormat}; set spec.format: ${conf.sniffedFormat}` };
+  }
   let info: Awaited<ReturnType<VMImageDeps["imageInfo"]>>;
   try {
-    info = await deps.imageInfo(conf.resolved);
+    info = await deps.imageInfo(conf.resolved, format);
   } catch (err) {
     return { ready: false, reason: "UnreadableImage", message: `qemu-img cannot read ${conf.resolved}: ${(err as Error).message}` };
-  }
-  if (info.format !== format) {
-    return { ready: false, reason: "FormatMismatch", message: `spec.format is ${format} but ${conf.resolved} is ${info.format}; set spec.format: ${info.format}` };
   }
   // Hash once per file version (size + mtime), not on every resync.
   const stamp = `${st.size}/${st.mtimeMs}`;

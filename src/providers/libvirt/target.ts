@@ -6,6 +6,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { createNoFollow, isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
+import { convertFile, createOverlayImage, type ImageInfo, imageInfo, resizeImage } from "../../disk/convert.ts";
+import { Semaphore, ToolRunner } from "../../disk/run-tool.ts";
 import type {
   ImportDiskRequest,
   ImportedVolume,
@@ -26,8 +28,6 @@ import {
 } from "./domain-xml.ts";
 import { LibvirtError } from "./errors.ts";
 import { powerCommandFor, powerStateFromDomstate } from "./power.ts";
-import { ProcessRunner, Semaphore } from "./process.ts";
-import { QemuImg } from "./qemu-img.ts";
 import { isNotFound, poolTargetPath, Virsh } from "./virsh.ts";
 
 export interface LibvirtTargetOptions {
@@ -58,7 +58,8 @@ class LibvirtTarget implements TargetProvider {
   readonly type = "libvirt";
   readonly #options: LibvirtTargetOptions;
   readonly #virsh: Virsh;
-  readonly #qemuImg: QemuImg;
+  /** Bounds virsh and qemu-img processes together. */
+  readonly #runner: ToolRunner;
   readonly #poolPath: string;
   readonly #consoleLogDir: string;
   readonly #domainType: DomainType;
@@ -77,9 +78,8 @@ class LibvirtTarget implements TargetProvider {
       );
     }
     this.#options = options;
-    const runner = new ProcessRunner(options.maxConcurrentProcesses ?? 4);
-    this.#virsh = new Virsh(options.uri, runner);
-    this.#qemuImg = new QemuImg(runner, options.convertTimeoutMs ?? 6 * 3600_000);
+    this.#runner = new ToolRunner(options.maxConcurrentProcesses ?? 4);
+    this.#virsh = new Virsh(options.uri, this.#runner);
     this.#poolPath = resolve(options.storagePoolPath);
     this.#consoleLogDir = resolve(options.consoleLogDir ?? DEFAULT_CONSOLE_LOG_DIR);
     this.#domainType = options.domainType ?? (existsSync("/dev/kvm") ? "kvm" : "qemu");
@@ -143,12 +143,12 @@ class LibvirtTarget implements TargetProvider {
       if (request.consumeSource && request.sourceFormat === request.format) moved = await this.#moveOrCopy(request.sourcePath, partial, request.format);
       else {
         await createNoFollow(partial);
-        await this.#qemuImg.convert(request.sourcePath, request.sourceFormat, partial, request.format);
+        await this.#convert(request.sourcePath, request.sourceFormat, partial, request.format);
       }
       if (request.sizeBytes !== undefined) {
-        const info = await this.#qemuImg.info(partial, request.format);
+        const info = await this.#info(partial, request.format);
         if (request.sizeBytes > info.virtualSizeBytes) {
-          await this.#qemuImg.resize(partial, request.format, request.sizeBytes);
+          await this.#runner.bounded(() => resizeImage(partial, request.format, request.sizeBytes as number));
         }
       }
       await rename(partial, target);
@@ -176,7 +176,7 @@ class LibvirtTarget implements TargetProvider {
     const partial = join(dirname(target), `.${request.diskID}.qcow2.partial`);
     try {
       await createNoFollow(partial);
-      await this.#qemuImg.createOverlay(partial, request.backingPath, request.backingFormat, request.sizeBytes);
+      await this.#runner.bounded(() => createOverlayImage(partial, request.backingPath, request.backingFormat, request.sizeBytes));
       await rename(partial, target);
     } catch (error) {
       await rm(partial, { force: true });
@@ -191,10 +191,10 @@ class LibvirtTarget implements TargetProvider {
     // qemu-img resize opens the whole chain: every file of it must lie in the pool first.
     const chain = await confineImageChain("growDisk path", real, format, { pool: this.#options.storagePool, roots: [this.#poolPath] });
     if (!chain.ok) throw new LibvirtError("OutsideStorage", chain.message as string);
-    let info = await this.#qemuImg.info(real, format);
+    let info = await this.#info(real, format);
     if (info.virtualSizeBytes < sizeBytes) {
-      await this.#qemuImg.resize(real, format, sizeBytes);
-      info = await this.#qemuImg.info(real, format);
+      await this.#runner.bounded(() => resizeImage(real, format, sizeBytes));
+      info = await this.#info(real, format);
       await this.#refreshPool();
     }
     const diskID = basename(real).replace(/\.[^.]+$/, "");
@@ -372,7 +372,7 @@ class LibvirtTarget implements TargetProvider {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
       await createNoFollow(destination);
-      await this.#qemuImg.convert(source, format, destination, format);
+      await this.#convert(source, format, destination, format);
       return false;
     }
   }
@@ -385,7 +385,15 @@ class LibvirtTarget implements TargetProvider {
   }
 
   async #describeVolume(diskID: string, path: string, format: string): Promise<ImportedVolume> {
-    const info = await this.#qemuImg.info(path, format);
+    const info = await this.#info(path, format);
     return { diskID, path, format, virtualSizeBytes: info.virtualSizeBytes };
+  }
+
+  #info(path: string, format: string): Promise<ImageInfo> {
+    return this.#runner.bounded(() => imageInfo(path, { format }));
+  }
+
+  #convert(source: string, sourceFormat: string, target: string, targetFormat: string): Promise<void> {
+    return this.#runner.bounded(() => convertFile(source, sourceFormat, target, targetFormat, { timeoutMs: this.#options.convertTimeoutMs ?? 6 * 3600_000 }));
   }
 }

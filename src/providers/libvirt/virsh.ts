@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LibvirtError } from "./errors.ts";
-import type { ProcessRunner, RunResult } from "./process.ts";
+import { ToolError, type ToolOutput, type ToolRunner } from "../../disk/run-tool.ts";
 
 /** libvirt reports a missing domain or pool with these phrases (VIR_ERR_NO_DOMAIN / VIR_ERR_NO_STORAGE_POOL). */
 export function isNotFound(error: unknown): boolean {
@@ -41,15 +41,21 @@ export function parsePoolInfo(output: string): PoolInfo {
 
 export class Virsh {
   readonly uri: string;
-  readonly #runner: ProcessRunner;
+  readonly #runner: ToolRunner;
 
-  constructor(uri: string, runner: ProcessRunner) {
+  constructor(uri: string, runner: ToolRunner) {
     this.uri = uri;
     this.#runner = runner;
   }
 
-  run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-    return this.#runner.run("virsh", ["-c", this.uri, ...args], options);
+  /** virsh's failures become LibvirtErrors carrying its stderr, which isNotFound and callers classify. */
+  async run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ToolOutput> {
+    try {
+      return await this.#runner.run("virsh", ["-c", this.uri, ...args], options);
+    } catch (error) {
+      if (!(error instanceof ToolError)) throw error;
+      throw new LibvirtError(error.timedOut ? "Timeout" : "CommandFailed", error.message, { cause: error, stderr: error.stderr });
+    }
   }
 
   async version(): Promise<string> {
