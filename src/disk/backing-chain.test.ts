@@ -110,6 +110,10 @@ describe("confineImageChain (real qemu-img)", () => {
     await qemuImg("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicFlat", join(pool, "base.raw"), join(pool, "flat.vmdk"));
     const ok = await judge("flat.vmdk", "vmdk");
     assert.equal(ok.ok, true, ok.message);
+    await qemuImg("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=monolithicSparse", join(pool, "base.raw"), join(pool, "sparse.vmdk"));
+    const sparse = await judge("sparse.vmdk", "vmdk");
+    assert.equal(sparse.ok, true, sparse.message);
+    assert.equal(sparse.sniffedFormat, "vmdk");
   });
 
   it("refuses backing names qemu would open through a protocol", async () => {

@@ -31,22 +31,21 @@ export function embeddedDescriptorRange(head: Buffer): { offset: number; length:
 export interface VmdkReferences {
   /** Extent file names as written (relative names are relative to the descriptor's directory). */
   extents: string[];
-  parentFileNameHint?: string;
 }
 
 // `RW 2048 FLAT "disk-flat.vmdk" 0`, `RDONLY 8 VMFSSPARSE "x-delta.vmdk"` (qemu's sscanf accepts any access word).
 const EXTENT_RE = /^\s*[A-Za-z]+\s+\d+\s+[A-Za-z]+\s+"([^"]*)"/;
-const PARENT_RE = /^\s*parentFileNameHint\s*=\s*"([^"]*)"/;
 
-/** The files a VMDK descriptor names: every extent line and the parent hint. */
+/**
+ * The extent files a VMDK descriptor names (qemu-img info opens them). Its parentFileNameHint is the backing
+ * file, which qemu-img info reports without opening, so backing-chain.ts judges it like any backing file.
+ */
 export function vmdkReferences(descriptor: Buffer): VmdkReferences {
   const out: VmdkReferences = { extents: [] };
   // NUL padding (qemu-img pads descriptors to 512 bytes) is not text; every line is still looked at.
   for (const line of descriptor.toString("latin1").replaceAll("\0", "\n").split(/\r?\n/)) {
     const extent = EXTENT_RE.exec(line);
     if (extent) out.extents.push(extent[1]);
-    const parent = PARENT_RE.exec(line);
-    if (parent) out.parentFileNameHint = parent[1];
   }
   return out;
 }

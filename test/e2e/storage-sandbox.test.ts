@@ -58,6 +58,17 @@ const provider = (name: string, uri: string) => ({
   spec: { type: "libvirt", uri, storagePool: env.pool, storagePoolPath: env.poolPath },
 });
 
+async function waitForPhase(name: string, phase: string): Promise<VirtualMachine> {
+  const deadline = Date.now() + 30_000;
+  let last: VirtualMachine | undefined;
+  while (Date.now() < deadline) {
+    last = (await api("GET", `virtualmachines/${name}`)).body as unknown as VirtualMachine;
+    if (last.status?.phase === phase) return last;
+    await sleep(200);
+  }
+  assert.fail(`VirtualMachine ${name} never reached ${phase}: ${JSON.stringify(last?.status)}`);
+}
+
 const vm = (name: string, path: string, format = "qcow2") => ({
   apiVersion: "landfall.dev/v1beta1",
   kind: "VirtualMachine",
@@ -126,14 +137,7 @@ describe("storage sandbox through the API", { concurrency: false }, () => {
     await qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", join(outsideDir, "base.raw"), "-F", "raw", path, "1M");
     const touched = await api("PATCH", "virtualmachines/later", { metadata: { labels: { touched: "yes" } } }, "application/merge-patch+json");
     assert.equal(touched.status, 200, JSON.stringify(touched.body));
-    const deadline = Date.now() + 30_000;
-    let last: VirtualMachine | undefined;
-    while (Date.now() < deadline) {
-      last = (await api("GET", "virtualmachines/later")).body as unknown as VirtualMachine;
-      if (last.status?.phase === "Failed") break;
-      await sleep(200);
-    }
-    assert.equal(last?.status?.phase, "Failed", JSON.stringify(last?.status));
+    const last = await waitForPhase("later", "Failed");
     const ready = last?.status?.conditions?.find((c) => c.type === "Ready");
     assert.equal(ready?.reason, "InvalidDisk");
     assert.ok(ready?.message?.includes(join(outsideDir, "base.raw")), ready?.message);
@@ -167,13 +171,7 @@ describe("storage sandbox through the API", { concurrency: false }, () => {
     await qemuImg("create", "-q", "-f", "qcow2", "-b", "clone-base.raw", "-F", "raw", path);
     const created = await api("POST", "virtualmachines", vm("clonesrc", path));
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const deadline = Date.now() + 30_000;
-    let phase: string | undefined;
-    while (Date.now() < deadline && phase !== "Stopped") {
-      phase = ((await api("GET", "virtualmachines/clonesrc")).body as unknown as VirtualMachine).status?.phase;
-      await sleep(200);
-    }
-    assert.equal(phase, "Stopped");
+    await waitForPhase("clonesrc", "Stopped");
     await qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", join(outsideDir, "base.raw"), "-F", "raw", path, "1M");
     const res = await api("POST", "virtualmachines/clonesrc/clone", { name: "clonecopy" });
     assert.equal(res.status, 403, JSON.stringify(res.body));
@@ -181,5 +179,22 @@ describe("storage sandbox through the API", { concurrency: false }, () => {
     assert.equal((await api("GET", "virtualmachines/clonecopy")).status, 404);
     const copies = (await virsh(["vol-list", env.pool])).split("\n").filter((l) => l.includes("clonecopy"));
     assert.deepEqual(copies, [], "no disk was copied");
+  });
+
+  it("fails a VM built from a VMImage when its overlay is swapped for one whose backing leaves the pool", async () => {
+    const base = join(env.poolPath, "image-base.qcow2");
+    await qemuImg("create", "-q", "-f", "qcow2", base, "1M");
+    const image = { apiVersion: "landfall.dev/v1beta1", kind: "VMImage", metadata: { name: "good", namespace: ns }, spec: { providerRef: { name: "kvm" }, path: base, format: "qcow2" } };
+    assert.equal((await api("POST", "vmimages", image)).status, 201);
+    const fromImage = { ...vm("fromimage", ""), spec: { providerRef: { name: "kvm" }, memoryMiB: 64, powerState: "Off", imageRef: { name: "good" } } };
+    const created = await api("POST", "virtualmachines", fromImage);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const stopped = await waitForPhase("fromimage", "Stopped");
+    const overlay = stopped.status?.disks?.[0]?.path as string;
+    assert.ok(overlay?.startsWith(env.poolPath), overlay);
+    await qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", join(outsideDir, "base.raw"), "-F", "raw", overlay, "1M");
+    await api("PATCH", "virtualmachines/fromimage", { metadata: { labels: { touched: "yes" } } }, "application/merge-patch+json");
+    const failed = await waitForPhase("fromimage", "Failed");
+    assert.ok(failed.status?.message?.includes(join(outsideDir, "base.raw")), failed.status?.message);
   });
 });

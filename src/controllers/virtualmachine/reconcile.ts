@@ -112,9 +112,13 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
       if (!conf.ok) problems.push(conf.message as string);
       else {
         const diskID = `${vm.metadata.name}-root-${(vm.metadata.uid as string).slice(0, 4)}`;
-        const path = `${storage.path}/${diskID}.qcow2`;
-        const exists = await stat(path).then(() => true, () => false);
-        disks.push({ diskID, path, format: "qcow2", bus, exists, backing: { path: conf.resolved, format: image.spec.format ?? "qcow2" } });
+        // The overlay landfall made is judged like any disk: a file swapped in at its name must not lead out.
+        const overlay = await confine(`overlay of VMImage "${image.metadata.name}"`, `${storage.path}/${diskID}.qcow2`, "qcow2");
+        if (!overlay.ok) problems.push(overlay.message as string);
+        else {
+          const exists = await stat(overlay.resolved).then(() => true, () => false);
+          disks.push({ diskID, path: overlay.resolved, format: "qcow2", bus, exists, backing: { path: conf.resolved, format: image.spec.format ?? "qcow2" } });
+        }
       }
     } catch (err) {
       if (err instanceof ApiError && err.reason === "NotFound") problems.push(`spec.imageRef: VMImage "${vm.spec.imageRef.name}" not found in namespace "${ns}"`);
