@@ -1,10 +1,10 @@
 // Path confinement: the pure judgement, and symlink resolution against real temp directories.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isSafeDiskID, judgePath, liesWithin, resolveConfined, resolveExisting } from "./confinement.ts";
+import { ensureConfinedDir, isSafeDiskID, judgePath, liesWithin, resolveConfined, resolveExisting } from "./confinement.ts";
 
 describe("liesWithin", () => {
   it("accepts paths below the root, never the root itself (a disk is a file)", () => {
@@ -117,6 +117,16 @@ describe("resolveConfined (real files)", () => {
   it("terminates on a symlink loop", async () => {
     const resolved = await resolveExisting(join(pool, "loop-a"));
     assert.ok(resolved.startsWith(pool), resolved);
+  });
+
+  it("ensureConfinedDir creates a staging directory in the pool, never through a link that leads out", async () => {
+    assert.equal(await ensureConfinedDir(join(pool, ".staging", "uid-1"), pool), join(pool, ".staging", "uid-1"));
+    await symlink(outside, join(pool, ".staging-link"));
+    await assert.rejects(ensureConfinedDir(join(pool, ".staging-link", "uid-2"), pool), /outside .*a symlink leads out/);
+    await assert.rejects(lstat(join(outside, "uid-2")), { code: "ENOENT" }, "nothing was created outside");
+    await symlink(join(outside, "later"), join(pool, ".staging-dangling"));
+    await assert.rejects(ensureConfinedDir(join(pool, ".staging-dangling", "uid-3"), pool), /outside/);
+    await assert.rejects(lstat(join(outside, "later")), { code: "ENOENT" });
   });
 
   it("resolves a symlinked root, so a pool reached through a link still confines", async () => {

@@ -4,7 +4,7 @@
 // on resolved paths; resolveExisting is the one function that resolves them (symlinks followed, dangling ones
 // too: whatever is written through a dangling link lands where it points).
 import { constants } from "node:fs";
-import { open, readlink, realpath, rm } from "node:fs/promises";
+import { mkdir, open, readlink, realpath, rm } from "node:fs/promises";
 import path from "node:path";
 
 /** The directories a Provider's disks may live in; `roots[0]` is the pool's own directory. */
@@ -92,4 +92,22 @@ export async function createNoFollow(path: string): Promise<void> {
   await rm(path, { force: true });
   const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   await handle.close();
+}
+
+/**
+ * Creates `dir` (and its parents) below `root`, refusing when any component already is — or, raced, becomes — a
+ * symlink leading out of `root`: `mkdir -p` alone would follow it and create the directory wherever it points.
+ */
+export async function ensureConfinedDir(dir: string, root: string): Promise<string> {
+  const realRoot = await resolveExisting(root);
+  const check = async () => {
+    const real = await resolveExisting(dir);
+    if (!liesWithin(real, realRoot)) {
+      throw new Error(`directory "${dir}" resolves to "${real}", outside "${root}": a symlink leads out of the storage pool; remove it`);
+    }
+    return real;
+  };
+  await check();
+  await mkdir(dir, { recursive: true });
+  return check();
 }

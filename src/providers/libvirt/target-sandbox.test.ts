@@ -90,4 +90,13 @@ describe("libvirt target: no write through a symlink, no chain out of the pool",
     await assert.rejects(target.deleteDisk(join(pool, "delete-me.raw")), /outside storage pool/);
     assert.equal(await readFile(victim, "utf8"), VICTIM_BYTES);
   });
+
+  it("refuses to move a symlinked source into the pool (the link would become the volume)", async () => {
+    await plantVictim();
+    const staged = join(dir, "staged-link.raw");
+    await symlink(victim, staged);
+    await assert.rejects(target.importDisk({ diskID: "moved-link", sourcePath: staged, sourceFormat: "raw", format: "raw", consumeSource: true }), /is a symlink/);
+    await assert.rejects(lstat(join(pool, "moved-link.raw")), { code: "ENOENT" });
+    assert.equal(await readFile(victim, "utf8"), VICTIM_BYTES);
+  });
 });

@@ -366,6 +366,10 @@ class LibvirtTarget implements TargetProvider {
 
   /** Renames source to destination (true); across filesystems copies it sparsely and leaves the source (false). */
   async #moveOrCopy(source: string, destination: string, format: string): Promise<boolean> {
+    // Renaming a symlink would import the link, not the file: a consumed source must be a regular file.
+    if ((await lstat(source)).isSymbolicLink()) {
+      throw new LibvirtError("OutsideStorage", `importDisk sourcePath "${source}" is a symlink; landfall only moves regular files into its pool`);
+    }
     try {
       await rename(source, destination);
       return true;
