@@ -70,7 +70,7 @@ export class AdoptionService {
         continue;
       }
       // A disk inside may still name files outside (backing file, data file, VMDK extent): judged before reading.
-      const chain = await confineImageChain(d.field, d.path, d.format, { pool: storage.pool, roots });
+      const chain = await confineImageChain(d.field, d.path, d.format, { pool: storage.pool, roots }).catch((err: Error) => ({ ok: false, message: `${d.field} "${d.path}" cannot be inspected: ${err.message}` }));
       if (!chain.ok) chains.push(chain.message as string);
     }
     return storageRefusal({ vm: decision.name, provider: provider.metadata.name, pool: storage.pool, roots }, outside, chains);

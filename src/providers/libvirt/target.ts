@@ -1,5 +1,6 @@
 // The libvirt TargetProvider: storage pool, disk import (qemu-img), domains (virsh). Decisions live in pure
-// modules (domain-xml, power, storage-path); this file sequences the commands and maps libvirt's errors.
+// modules (domain-xml, power; path confinement in disk/confinement.ts); this file sequences the commands and
+// maps libvirt's errors. Every file it creates in the pool is made by landfall itself, never through a symlink.
 import { existsSync } from "node:fs";
 import { lstat, mkdir, rename, rm, statfs } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
