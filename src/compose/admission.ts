@@ -8,7 +8,7 @@ import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { VMImage } from "../api/vmimage.ts";
 import { virtualMachineDiskPaths } from "../controllers/adoption/storage.ts";
 import { confineImageChain } from "../disk/backing-chain.ts";
-import type { StorageRoots } from "../disk/confinement.ts";
+import { providerStorageRoots, type StorageRoots } from "../disk/confinement.ts";
 import type { AdmissionCheck } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { libvirtStorage } from "./providers.ts";
@@ -16,8 +16,7 @@ import { libvirtStorage } from "./providers.ts";
 async function storageRoots(store: ResourceStore, ns: string, providerName: string): Promise<StorageRoots | undefined> {
   const provider = await store.get<Provider>("Provider", ns, providerName).catch(() => undefined);
   if (provider?.spec.type !== "libvirt") return undefined;
-  const { pool, path } = libvirtStorage(provider.spec);
-  return { roots: [path, ...(provider.spec.allowedStoragePaths ?? [])], pool };
+  return providerStorageRoots(libvirtStorage(provider.spec), provider.spec);
 }
 
 function writtenPaths(obj: KubeObject): Array<{ field: string; path: string; format: string }> {

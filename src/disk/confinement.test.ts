@@ -4,7 +4,7 @@ import { lstat, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ensureConfinedDir, isSafeDiskID, judgePath, liesWithin, resolveConfined, resolveExisting } from "./confinement.ts";
+import { ensureConfinedDir, isSafeDiskID, providerStorageRoots, judgePath, liesWithin, resolveConfined, resolveExisting } from "./confinement.ts";
 
 describe("liesWithin", () => {
   it("accepts paths below the root, never the root itself (a disk is a file)", () => {
@@ -142,5 +142,12 @@ describe("isSafeDiskID", () => {
     assert.equal(isSafeDiskID("web01-disk-0"), true);
     assert.equal(isSafeDiskID("vm_1.boot"), true);
     for (const bad of ["", "../etc", "a/b", ".hidden", "a..b", "a b"]) assert.equal(isSafeDiskID(bad), false, bad);
+  });
+});
+
+describe("providerStorageRoots", () => {
+  it("is the pool's directory first, then the allowed paths", () => {
+    assert.deepEqual(providerStorageRoots({ pool: "lf", path: "/pool" }, {}), { pool: "lf", roots: ["/pool"] });
+    assert.deepEqual(providerStorageRoots({ pool: "lf", path: "/pool" }, { allowedStoragePaths: ["/a", "/b"] }), { pool: "lf", roots: ["/pool", "/a", "/b"] });
   });
 });

@@ -13,6 +13,11 @@ export interface StorageRoots {
   roots: string[];
 }
 
+/** The one rule for a Provider's roots: its pool's directory, then spec.allowedStoragePaths. */
+export function providerStorageRoots(storage: { pool: string; path: string }, spec: { allowedStoragePaths?: string[] }): StorageRoots {
+  return { pool: storage.pool, roots: [storage.path, ...(spec.allowedStoragePaths ?? [])] };
+}
+
 /** True when `candidate` (absolute, normalised) lies strictly below `root`: a disk is a file, never the root. */
 export function liesWithin(candidate: string, root: string): boolean {
   const rel = path.relative(root, candidate);

@@ -5,6 +5,7 @@ import { type Conventions, keys } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
+import { providerStorageRoots } from "../../disk/confinement.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 
@@ -30,7 +31,7 @@ export async function cloneVirtualMachine(
   if (disks.length === 0) throw new ApiError("Conflict", `VirtualMachine "${sourceName}" has no disks to clone`);
   // A copy reads the whole chain of every disk: each file of it must lie in the provider's storage first.
   const storage = await target.ensureStorage();
-  const roots = { pool: storage.pool, roots: [storage.path, ...(provider.spec.allowedStoragePaths ?? [])] };
+  const roots = providerStorageRoots(storage, provider.spec);
   for (const [i, d] of disks.entries()) {
     const chain = await confineImageChain(`disk ${i} of VirtualMachine "${sourceName}"`, d.path, d.format, roots);
     if (!chain.ok) throw new ApiError("Forbidden", `clone of "${sourceName}" refused: ${chain.message}`);

@@ -14,7 +14,7 @@ import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { decideVM, OWNER_UID_LABEL, restartRequired, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
-import type { StorageRoots } from "../../disk/confinement.ts";
+import { providerStorageRoots } from "../../disk/confinement.ts";
 
 export interface VMReconcilerDeps {
   store: ResourceStore;
@@ -80,7 +80,7 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
   const health = await target.check();
   if (!health.ready) return { ...base, target, providerMessage: `Provider "${provider.metadata.name}": ${health.reason}: ${health.message}` };
   const storage = await target.ensureStorage();
-  const roots: StorageRoots = { pool: storage.pool, roots: [storage.path, ...(provider.spec.allowedStoragePaths ?? [])] };
+  const roots = providerStorageRoots(storage, provider.spec);
   // The whole chain of every disk is judged before anything reads, hashes, grows or defines it.
   const confine = (field: string, written: string, format: string) =>
     confineImageChain(field, written, format, roots).catch((err: Error) => ({ ok: false, resolved: written, message: `${field} "${written}": ${err.message}`, files: [] }));

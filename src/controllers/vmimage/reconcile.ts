@@ -9,6 +9,7 @@ import { setCondition } from "../../runtime/conditions.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
+import { providerStorageRoots } from "../../disk/confinement.ts";
 
 export interface VMImageDeps {
   store: ResourceStore;
@@ -55,7 +56,7 @@ async function judge(deps: VMImageDeps, image: VMImage): Promise<Verdict> {
   // The whole backing chain is judged before qemu-img or the hash reads the image (backing-chain.ts).
   let conf: Awaited<ReturnType<typeof confineImageChain>>;
   try {
-    conf = await confineImageChain("spec.path", image.spec.path, format, { pool, roots: [path, ...(provider.spec.allowedStoragePaths ?? [])] });
+    conf = await confineImageChain("spec.path", image.spec.path, format, providerStorageRoots({ pool, path }, provider.spec));
   } catch (err) {
     return { ready: false, reason: "UnreadableImage", message: `qemu-img cannot read ${image.spec.path}: ${(err as Error).message}` };
   }
