@@ -78,8 +78,7 @@ export function parseImageInfo(json: string): ImageInfo {
  */
 export async function imageInfo(path: string, options: { format: string; signal?: AbortSignal }): Promise<ImageInfo> {
   checkFormat("format", options.format);
-  const { stdout } = await runTool("qemu-img", ["info", "--output=json", "-U", "-f", options.format, path], { timeoutMs: 30_000, signal: options.signal });
-  return parseImageInfo(stdout);
+  return parseImageInfo(await runTool("qemu-img", ["info", "--output=json", "-U", "-f", options.format, path], { timeoutMs: 30_000, signal: options.signal }));
 }
 
 /** `qemu-img convert` of `src` into `dest` (which it creates or truncates); formats always explicit. */

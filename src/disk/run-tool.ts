@@ -12,12 +12,6 @@ export interface RunToolOptions {
   input?: string;
 }
 
-export interface ToolOutput {
-  stdout: string;
-  /** Trimmed; the last 4 KiB at most. */
-  stderr: string;
-}
-
 export class ToolError extends Error {
   readonly command: string;
   readonly exitCode: number | null;
@@ -34,8 +28,8 @@ export class ToolError extends Error {
   }
 }
 
-/** Runs a tool to completion; rejects with a ToolError naming the command, why it failed and its stderr. */
-export function runTool(command: string, args: readonly string[], options: RunToolOptions): Promise<ToolOutput> {
+/** Runs a tool to completion and returns its stdout; rejects with a ToolError naming the command, why and its stderr. */
+export function runTool(command: string, args: readonly string[], options: RunToolOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const shown = [command, ...args].join(" ");
     // LC_ALL=C: virsh output is parsed (pool-info, domstate) and must not be translated.
@@ -63,7 +57,7 @@ export function runTool(command: string, args: readonly string[], options: RunTo
     });
     child.on("close", (code, killedBy) => {
       clearTimeout(timer);
-      if (code === 0) return resolve({ stdout: Buffer.concat(stdout).toString("utf8"), stderr: stderr.trim() });
+      if (code === 0) return resolve(Buffer.concat(stdout).toString("utf8"));
       if (timedOut) return reject(new ToolError(shown, code, stderr.trim(), `gave no answer within ${options.timeoutMs} ms`, true));
       reject(new ToolError(shown, code, stderr.trim(), code === null ? `was killed by ${killedBy}` : `exited with code ${code}`));
     });
@@ -122,7 +116,7 @@ export class ToolRunner {
     return this.#slots.active;
   }
 
-  run(command: string, args: readonly string[], options: Partial<RunToolOptions> = {}): Promise<ToolOutput> {
+  run(command: string, args: readonly string[], options: Partial<RunToolOptions> = {}): Promise<string> {
     return this.#slots.run(() => runTool(command, args, { ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
   }
 
