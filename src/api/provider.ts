@@ -1,5 +1,7 @@
 // Provider: a source or target hypervisor landfall talks to.
 import { type Static, Type } from "@sinclair/typebox";
+import type { StatusCause } from "./errors.ts";
+import { libvirtURIProblem } from "./libvirt-uri.ts";
 import { commonStatus, LocalObjectReference, Name, type Resource, resourceSchema } from "./meta.ts";
 
 export const ProviderType = Type.Union([
@@ -64,3 +66,10 @@ export const ProviderSchema = resourceSchema("Provider", {
   status: Type.Optional(ProviderStatus),
 });
 export type Provider = Resource<ProviderSpec, ProviderStatus>;
+
+/** Rules of a Provider spec the schema cannot state: a libvirt URI must be one landfall allows (libvirt-uri.ts). */
+export function providerSpecCauses(spec: ProviderSpec): StatusCause[] {
+  if (spec.type !== "libvirt" || spec.uri === undefined) return [];
+  const problem = libvirtURIProblem(spec.uri);
+  return problem ? [{ field: "spec.uri", reason: "FieldValueForbidden", message: problem }] : [];
+}

@@ -99,7 +99,7 @@ export const landfallWiring: Wire = (ctx) => {
       name: "vmimage",
       kind: "VMImage",
       workers: 1,
-      reconcile: vmImageReconciler({ store, storageOf: (p) => libvirtStorage(p.spec), imageInfo: (path) => imageInfo(path), imageSha256: (path, format) => imageSha256(path, format) }),
+      reconcile: vmImageReconciler({ store, storageOf: (p) => libvirtStorage(p.spec), imageInfo: (path, format) => imageInfo(path, { format }), imageSha256: (path, format) => imageSha256(path, format) }),
     }),
     new RuntimeController<VMMigration>({
       ...common,

@@ -11,8 +11,9 @@ import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, libvirtLocation, requestedLocation, unadoptActions } from "./decide.ts";
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
-import { resolveConfined } from "../virtualmachine/storage-paths.ts";
-import { mirroredDiskPaths, storageRefusal } from "./storage.ts";
+import { confineImageChain } from "../../disk/backing-chain.ts";
+import { providerStorageRoots, resolveConfined } from "../../disk/confinement.ts";
+import { virtualMachineDiskPaths, storageRefusal } from "./storage.ts";
 
 export interface AdoptionDeps {
   store: ResourceStore;
@@ -59,13 +60,21 @@ export class AdoptionService {
     const mirror = decision.actions.find((a) => a.type === "create-virtualmachine");
     if (!mirror || provider.spec.type !== "libvirt") return undefined;
     const storage = await target.ensureStorage();
-    const roots = [storage.path, ...(provider.spec.allowedStoragePaths ?? [])];
+    const sandbox = providerStorageRoots(storage, provider.spec);
+    const { roots } = sandbox;
     const outside: string[] = [];
-    for (const d of mirroredDiskPaths(mirror.virtualMachine)) {
-      const verdict = await resolveConfined(d.field, d.path, roots, storage.pool);
-      if (!verdict.ok) outside.push(verdict.resolved);
+    const chains: string[] = [];
+    for (const d of virtualMachineDiskPaths(mirror.virtualMachine)) {
+      const top = await resolveConfined(d.field, d.path, sandbox);
+      if (!top.ok) {
+        outside.push(top.resolved);
+        continue;
+      }
+      // A disk inside may still name files outside (backing file, data file, VMDK extent): judged before reading.
+      const chain = await confineImageChain(d.field, d.path, d.format, sandbox).catch((err: Error) => ({ ok: false, message: `${d.field} "${d.path}" cannot be inspected: ${err.message}` }));
+      if (!chain.ok) chains.push(chain.message as string);
     }
-    return storageRefusal({ vm: decision.name, provider: provider.metadata.name, pool: storage.pool, roots }, outside);
+    return storageRefusal({ vm: decision.name, provider: provider.metadata.name, pool: storage.pool, roots }, outside, chains);
   }
 
   /** `landfall adopt PROVIDER/VM`: by UUID or unique name. A second call is a no-op ("already-adopted"). */

@@ -1,7 +1,7 @@
 // Executes a VMMigration's phases: Validating → Exporting → Transferring → Converting → Importing → Creating.
 // Every phase is entered and written to status before its work starts; every step records its result before
 // the next, so after a crash the runner picks up from status (transfers resume from their checkpoint).
-import { mkdir, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import type { Conventions } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
@@ -13,6 +13,7 @@ import { sleepUnlessAborted } from "../../runtime/sleep.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
+import { ensureConfinedDir } from "../../disk/confinement.ts";
 import { throttledReader } from "../../disk/throttle.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import {
@@ -249,7 +250,7 @@ export class MigrationRunner {
     const { source, target } = await this.#providers(m);
     const storage = await target.ensureStorage();
     const dir = stagingDir(storage.path, m);
-    await mkdir(dir, { recursive: true });
+    await ensureConfinedDir(dir, storage.path);
     const session = await this.#session(m, source);
     const all = m.status?.disks ?? [];
     for (const disk of disksToTransfer(all)) {
