@@ -233,9 +233,10 @@ export function buildProgram(version: string): Command {
   token
     .command("create")
     .description("create a token (printed once; only its digest is stored)")
-    .requiredOption("--role <role>", "viewer | admin")
+    .requiredOption("--role <role>", "viewer | editor | admin")
     .option("--name <name>", "a name to recognise the token by")
-    .action(run(async (o: { role: string; name?: string }) => out(await tokenCreateCommand(client(), o))));
+    .option("--namespace <ns>", "confine the token to this namespace (repeatable; default: every namespace)", (v: string, acc: string[] = []) => [...acc, v])
+    .action(run(async (o: { role: string; name?: string; namespace?: string[] }) => out(await tokenCreateCommand(client(), o))));
 
   program
     .command("version")

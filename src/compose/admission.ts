@@ -1,11 +1,16 @@
-// Admission checks the composition root registers with the generic server: disk paths a user writes must lie
-// in the target provider's storage (storagePoolPath plus allowedStoragePaths), judged after resolving symlinks.
-import { invalid, type StatusCause } from "../api/errors.ts";
+// Admission checks the composition root registers with the generic server: tenancy (only admins manage Providers;
+// an object may touch only namespaces its caller may write and use only Providers open to all of them), and disk
+// paths a user writes must lie in the target provider's storage (storagePoolPath plus allowedStoragePaths), judged
+// after resolving symlinks.
+import { ApiError, invalid, isApiError, type StatusCause } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { Provider } from "../api/provider.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { VMImage } from "../api/vmimage.ts";
+import { type ProviderUse, type TenancyRefusal, tenancyClaims, tenancyRefusal } from "../controllers/provider/tenancy.ts";
 import { resolveConfined } from "../controllers/virtualmachine/storage-paths.ts";
+import { describePrincipal, isAdmin, mayWriteNamespace } from "../server/access.ts";
+import type { Principal } from "../server/auth.ts";
 import type { AdmissionCheck } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { libvirtStorage } from "./providers.ts";
@@ -50,4 +55,44 @@ export function storagePathAdmission(store: ResourceStore): AdmissionCheck {
     }
     if (causes.length > 0) throw invalid(obj.kind, obj.metadata.name, causes);
   };
+}
+
+const forbidden = (obj: KubeObject, r: TenancyRefusal): ApiError =>
+  new ApiError("Forbidden", `${obj.kind} "${obj.metadata.namespace ?? "default"}/${obj.metadata.name}": ${r.message}`, {
+    kind: obj.kind,
+    name: obj.metadata.name,
+    causes: [{ field: r.field, reason: "FieldValueForbidden", message: r.message }],
+  });
+
+/** Judges every create and update by the caller: namespaces it may write, Providers open to them, admins for Providers. */
+export function tenancyAdmission(store: ResourceStore): AdmissionCheck {
+  return async (_op, obj, _old, caller) => {
+    if (obj.kind === "Provider") {
+      if (isAdmin(caller)) return;
+      throw forbidden(obj, { field: "kind", message: `${describePrincipal(caller)} may not create or update Providers; only an admin token may` });
+    }
+    const claims = tenancyClaims(obj);
+    if (!claims) return;
+    const refusal = callerRefusal(caller, claims.namespaces) ?? tenancyRefusal(claims, await lookupProviders(store, claims.providers));
+    if (refusal) throw forbidden(obj, refusal);
+  };
+}
+
+function callerRefusal(caller: Principal, namespaces: Array<{ field: string; namespace: string }>): TenancyRefusal | undefined {
+  const denied = namespaces.find((n) => !mayWriteNamespace(caller, n.namespace));
+  if (!denied) return undefined;
+  return { field: denied.field, message: `${denied.field} "${denied.namespace}": ${describePrincipal(caller)} may not write in namespace "${denied.namespace}"` };
+}
+
+async function lookupProviders(store: ResourceStore, uses: ProviderUse[]): Promise<(u: ProviderUse) => Provider | undefined> {
+  const found = new Map<string, Provider>();
+  for (const u of uses) {
+    // Only a missing Provider is left to the controllers ("not found"); any other failure refuses (fails closed).
+    const p = await store.get<Provider>("Provider", u.namespace, u.ref.name).catch((err) => {
+      if (isApiError(err, "NotFound")) return undefined;
+      throw err;
+    });
+    if (p) found.set(`${u.namespace}/${u.ref.name}`, p);
+  }
+  return (u) => found.get(`${u.namespace}/${u.ref.name}`);
 }

@@ -47,7 +47,7 @@ describe("file-backed tokens", () => {
   it("parses bearer headers and roles", async () => {
     assert.equal(bearerToken("Bearer abc"), "abc");
     assert.equal(bearerToken("Basic abc"), undefined);
-    assert.throws(() => parseRole("root"), (e) => isApiError(e, "BadRequest") && /use one of admin, viewer/.test(e.message));
+    assert.throws(() => parseRole("root"), (e) => isApiError(e, "BadRequest") && /use one of viewer, editor, admin/.test(e.message));
     const auth = memoryAuth([{ token: "t1", role: "viewer" }]);
     assert.equal(auth.authenticate("t1")?.role, "viewer");
   });
@@ -56,9 +56,9 @@ describe("file-backed tokens", () => {
 describe("redaction", () => {
   const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { p: "cHc=" } };
   it("shows Secret values only to an admin reading one object", () => {
-    assert.equal((redactFor({ name: "a", role: "admin" }, secret, "single").data as Record<string, string>).p, "cHc=");
-    assert.equal((redactFor({ name: "a", role: "admin" }, secret, "collection").data as Record<string, string>).p, REDACTED);
-    assert.equal((redactFor({ name: "v", role: "viewer" }, secret, "single").data as Record<string, string>).p, REDACTED);
+    assert.equal((redactFor({ id: "a", name: "a", role: "admin" }, secret, "single").data as Record<string, string>).p, "cHc=");
+    assert.equal((redactFor({ id: "a", name: "a", role: "admin" }, secret, "collection").data as Record<string, string>).p, REDACTED);
+    assert.equal((redactFor({ id: "v", name: "v", role: "viewer" }, secret, "single").data as Record<string, string>).p, REDACTED);
     assert.equal(secret.data.p, "cHc=");
   });
 });

@@ -1,28 +1,32 @@
-// Bearer-token authentication with two roles. Only sha256 digests of tokens are stored (tokens.json); the
+// Bearer-token authentication with three roles, optionally confined to namespaces. Only sha256 digests of tokens are stored (tokens.json); the
 // first start creates an admin token in admin.token (0600) and later starts reuse it.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ApiError } from "../api/errors.ts";
 
-export type Role = "admin" | "viewer";
-export const ROLES: readonly Role[] = ["admin", "viewer"];
+export type Role = "viewer" | "editor" | "admin";
+export const ROLES: readonly Role[] = ["viewer", "editor", "admin"];
 
 export interface Principal {
+  id: string;
   name: string;
   role: Role;
+  /** Namespaces the token may use; undefined: every namespace. */
+  namespaces?: string[];
 }
 
 export interface Auth {
   /** The principal a presented token belongs to, or undefined. */
   authenticate(token: string): Principal | undefined;
   /** Creates a token and returns it; only its digest is kept. */
-  createToken(role: Role, name?: string): Promise<string>;
+  createToken(role: Role, name?: string, namespaces?: string[]): Promise<string>;
 }
 
 interface TokenRecord {
   name: string;
   role: Role;
+  namespaces?: string[];
   sha256: string;
   createdAt: string;
 }
@@ -37,6 +41,15 @@ export function parseRole(value: unknown): Role {
   });
 }
 
+/** A token's namespaces: absent (every namespace) or a list of DNS-1123 labels. */
+export function parseNamespaces(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value) && value.length > 0 && value.every((n) => typeof n === "string" && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) && n.length <= 63)) return value as string[];
+  throw new ApiError("BadRequest", `namespaces ${JSON.stringify(value)} must be a non-empty list of namespace names (DNS-1123 labels), or absent for every namespace`, {
+    causes: [{ field: "namespaces", message: "use a non-empty list of namespace names" }],
+  });
+}
+
 /** Looks a token up by digest in constant time per record. */
 function findRecord(records: TokenRecord[], token: string): TokenRecord | undefined {
   const d = Buffer.from(digest(token), "hex");
@@ -47,19 +60,29 @@ function findRecord(records: TokenRecord[], token: string): TokenRecord | undefi
 }
 
 /** Auth kept in memory only (unit tests, or callers that persist elsewhere). */
-export function memoryAuth(initial: Array<{ token: string; role: Role; name?: string }> = []): Auth {
-  const records: TokenRecord[] = initial.map((t) => ({ name: t.name ?? t.role, role: t.role, sha256: digest(t.token), createdAt: new Date().toISOString() }));
+export function memoryAuth(initial: Array<{ token: string; role: Role; name?: string; namespaces?: string[] }> = []): Auth {
+  const records: TokenRecord[] = initial.map((t) => ({ name: t.name ?? t.role, role: t.role, ...(t.namespaces ? { namespaces: t.namespaces } : {}), sha256: digest(t.token), createdAt: new Date().toISOString() }));
   return {
     authenticate: (token) => toPrincipal(findRecord(records, token)),
-    async createToken(role, name) {
+    async createToken(role, name, namespaces) {
       const token = newToken();
-      records.push({ name: name ?? `${role}-${records.length + 1}`, role, sha256: digest(token), createdAt: new Date().toISOString() });
+      records.push(newRecord(token, role, name ?? `${role}-${records.length + 1}`, namespaces));
       return token;
     },
   };
 }
 
-const toPrincipal = (r: TokenRecord | undefined): Principal | undefined => (r ? { name: r.name, role: r.role } : undefined);
+const newRecord = (token: string, role: Role, name: string, namespaces: string[] | undefined): TokenRecord => ({
+  name,
+  role,
+  ...(namespaces ? { namespaces } : {}),
+  sha256: digest(token),
+  createdAt: new Date().toISOString(),
+});
+
+/** The id is a prefix of the digest: stable, unique enough to name a token in logs, and no secret. */
+const toPrincipal = (r: TokenRecord | undefined): Principal | undefined =>
+  r ? { id: r.sha256.slice(0, 12), name: r.name, role: r.role, ...(r.namespaces ? { namespaces: r.namespaces } : {}) } : undefined;
 
 export interface FileAuth extends Auth {
   adminToken: string;
@@ -103,9 +126,9 @@ export async function openFileAuth(dataDir: string): Promise<FileAuth> {
     adminToken,
     adminTokenPath,
     authenticate: (token) => toPrincipal(findRecord(records, token)),
-    async createToken(role, name) {
+    async createToken(role, name, namespaces) {
       const token = newToken();
-      records.push({ name: name ?? `${role}-${records.length + 1}`, role, sha256: digest(token), createdAt: new Date().toISOString() });
+      records.push(newRecord(token, role, name ?? `${role}-${records.length + 1}`, namespaces));
       await save();
       return token;
     },
@@ -121,7 +144,7 @@ async function readRecords(path: string): Promise<TokenRecord[]> {
   }
   try {
     const parsed = JSON.parse(text) as { tokens?: TokenRecord[] };
-    return Array.isArray(parsed.tokens) ? parsed.tokens.filter((t) => ROLES.includes(t.role) && /^[0-9a-f]{64}$/.test(t.sha256)) : [];
+    return Array.isArray(parsed.tokens) ? parsed.tokens.filter((t) => ROLES.includes(t.role) && (t.namespaces === undefined || Array.isArray(t.namespaces)) && /^[0-9a-f]{64}$/.test(t.sha256)) : [];
   } catch (err) {
     throw new Error(`${path} is not valid JSON (${(err as Error).message}); fix or remove it`);
   }

@@ -1,7 +1,10 @@
-// Per-request authentication and the read/write rule: viewers may only read.
+// Per-request authentication and authorization on the matched route: viewers only read, editors write, and a
+// token confined to namespaces reaches only those (cluster-wide lists and other unnamespaced writes need a token
+// for every namespace, or an admin).
 import type { FastifyRequest } from "fastify";
 import { ApiError } from "../api/errors.ts";
 import { type Auth, bearerToken, type Principal } from "./auth.ts";
+import { describePrincipal, isAdmin, mayReadNamespace, mayWriteNamespace } from "./access.ts";
 import { isApiPath } from "./paths.ts";
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -29,8 +32,17 @@ export function authenticateRequest(req: FastifyRequest, auth: Auth): Principal 
 }
 
 export function authorizeRequest(req: FastifyRequest, principal: Principal, requireAdmin = false): void {
-  if (principal.role === "admin") return;
-  if (requireAdmin || !READ_METHODS.has(req.method)) {
-    throw new ApiError("Forbidden", `token "${principal.name}" has role ${principal.role}, which may only read; ${req.method} ${req.url.split("?")[0]} needs an admin token`);
+  if (isAdmin(principal)) return;
+  const what = `${req.method} ${req.url.split("?")[0]}`;
+  if (requireAdmin) throw new ApiError("Forbidden", `${describePrincipal(principal)} may not ${what}: it needs an admin token`);
+  const read = READ_METHODS.has(req.method);
+  if (!read && principal.role === "viewer") throw new ApiError("Forbidden", `${describePrincipal(principal)} may only read; ${what} needs an editor or admin token`);
+  const ns = (req.params as { ns?: string } | undefined)?.ns;
+  if (ns === undefined) {
+    if (principal.namespaces === undefined && read) return;
+    throw new ApiError("Forbidden", `${describePrincipal(principal)} may not ${what}, which spans every namespace; name a namespace it may use (-n NAMESPACE)`);
+  }
+  if (read ? !mayReadNamespace(principal, ns) : !mayWriteNamespace(principal, ns)) {
+    throw new ApiError("Forbidden", `${describePrincipal(principal)} may not ${read ? "read" : "write"} in namespace "${ns}"`);
   }
 }

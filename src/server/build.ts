@@ -4,7 +4,7 @@ import { Registry } from "prom-client";
 import { ApiError } from "../api/errors.ts";
 import { KINDS } from "../api/kinds.ts";
 import { API_VERSION } from "../api/meta.ts";
-import { parseRole } from "./auth.ts";
+import { parseNamespaces, parseRole } from "./auth.ts";
 import { authenticateRequest, authorizeRequest, needsAuth } from "./authenticate.ts";
 import { BODY_LIMIT, registerBodyParsers } from "./bodies.ts";
 import { jsonRoute } from "./json-route.ts";
@@ -71,14 +71,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.post("/auth/tokens", async (req, reply) => {
     const principal = authenticateRequest(req, opts.auth);
     authorizeRequest(req, principal, true);
-    const body = (req.body ?? {}) as { role?: unknown; name?: unknown };
+    const body = (req.body ?? {}) as { role?: unknown; name?: unknown; namespaces?: unknown };
     const role = parseRole(body.role);
+    const namespaces = parseNamespaces(body.namespaces);
     if (body.name !== undefined && (typeof body.name !== "string" || !/^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/.test(body.name))) {
       throw new ApiError("BadRequest", `token name ${JSON.stringify(body.name)} must be 1-63 letters, digits, '-', '_' or '.'`);
     }
-    const token = await opts.auth.createToken(role, body.name as string | undefined);
+    const token = await opts.auth.createToken(role, body.name as string | undefined, namespaces);
     reply.code(201);
-    return { kind: "Token", role, name: body.name ?? null, token };
+    return { kind: "Token", role, name: body.name ?? null, ...(namespaces ? { namespaces } : {}), token };
   });
 
   registerResourceRoutes(app, opts, watches);

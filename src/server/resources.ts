@@ -23,8 +23,10 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
   const { store } = opts;
   const admission = opts.admission ?? [];
 
-  const admit = async (op: "CREATE" | "UPDATE", obj: KubeObject, old?: KubeObject) => {
-    for (const check of admission) await check(op, obj, old);
+  const admit = async (req: FastifyRequest, op: "CREATE" | "UPDATE", obj: KubeObject, old?: KubeObject) => {
+    // Every API route authenticates first (build.ts onRequest), so a request without a principal is a wiring bug.
+    if (!req.principal) throw new ApiError("Unauthorized", "the request was not authenticated; send 'Authorization: Bearer <token>'");
+    for (const check of admission) await check(op, obj, old, req.principal);
   };
 
   for (const [base, core] of [
@@ -67,7 +69,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const t = target(req, false);
       const obj = prepareCreate(bodyAsObject(req.body, t));
       validateObject(obj);
-      await admit("CREATE", obj);
+      await admit(req, "CREATE", obj);
       const created = await store.create(obj);
       reply.code(201);
       return redactFor(req.principal, created, "single");
@@ -89,7 +91,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const stored = await store.get(t.info.kind, t.namespace, t.name!);
       withStoredStatus(obj, stored, t.info);
       validateObject(obj);
-      await admit("UPDATE", obj, stored);
+      await admit(req, "UPDATE", obj, stored);
       return redactFor(req.principal, await store.update(obj), "single");
     });
 
@@ -123,7 +125,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
           }
           withStoredStatus(patched, stored, t.info);
           validateObject(patched);
-          await admit("UPDATE", patched, stored);
+          await admit(req, "UPDATE", patched, stored);
           return redactFor(req.principal, await store.update(patched), "single");
         } catch (err) {
           if (pinned || !isApiError(err, "Conflict") || attempt >= PATCH_ATTEMPTS) throw err;

@@ -14,8 +14,11 @@ export interface RouteHelpers {
 
 export type AdmissionOperation = "CREATE" | "UPDATE";
 
-/** Throws ApiError (Invalid, Forbidden, …) to reject; resolves to admit. `old` is set for UPDATE. */
-export type AdmissionCheck = (op: AdmissionOperation, obj: KubeObject, old?: KubeObject) => Promise<void>;
+/**
+ * Throws ApiError (Invalid, Forbidden, …) to reject; resolves to admit. `old` is set for UPDATE; `caller` is the
+ * authenticated principal making the request.
+ */
+export type AdmissionCheck = (op: AdmissionOperation, obj: KubeObject, old: KubeObject | undefined, caller: Principal) => Promise<void>;
 
 export type PropagationPolicy = "Orphan" | "Background" | "Foreground";
 
