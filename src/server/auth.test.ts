@@ -16,10 +16,12 @@ describe("file-backed tokens", () => {
       const first = await openFileAuth(dir);
       assert.equal((await stat(first.adminTokenPath)).mode & 0o777, 0o600);
       const viewer = await first.createToken("viewer", "ro");
+      const editor = await first.createToken("editor", "ci", ["tenant-a"]);
       const second = await openFileAuth(dir);
+      assert.deepEqual(second.authenticate(editor)?.namespaces, ["tenant-a"], "a token's namespaces survive a restart");
       assert.equal(second.adminToken, first.adminToken);
-      assert.deepEqual(second.authenticate(first.adminToken), { name: "admin", role: "admin" });
-      assert.deepEqual(second.authenticate(viewer), { name: "ro", role: "viewer" });
+      assert.deepEqual(second.authenticate(first.adminToken), { id: first.authenticate(first.adminToken)?.id, name: "admin", role: "admin" });
+      assert.deepEqual(second.authenticate(viewer), { id: first.authenticate(viewer)?.id, name: "ro", role: "viewer" });
       assert.equal(second.authenticate("lf_other"), undefined);
       const stored = await readFile(join(dir, "tokens.json"), "utf8");
       assert.ok(!stored.includes(viewer) && !stored.includes(first.adminToken));
@@ -38,7 +40,7 @@ describe("file-backed tokens", () => {
       const stored = JSON.parse(await readFile(join(dir, "tokens.json"), "utf8")) as { tokens: unknown[] };
       assert.equal(stored.tokens.length, 7); // the admin token and the six
       const reopened = await openFileAuth(dir);
-      for (const [i, t] of tokens.entries()) assert.deepEqual(reopened.authenticate(t), { name: `ro${i}`, role: "viewer" });
+      for (const [i, t] of tokens.entries()) assert.deepEqual({ ...reopened.authenticate(t), id: undefined }, { id: undefined, name: `ro${i}`, role: "viewer" });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
