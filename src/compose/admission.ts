@@ -2,12 +2,13 @@
 // an object may touch only namespaces its caller may write and use only Providers open to all of them), and disk
 // paths a user writes must lie in the target provider's storage (storagePoolPath plus allowedStoragePaths), judged
 // after resolving symlinks.
-import { ApiError, invalid, isApiError, type StatusCause } from "../api/errors.ts";
+import { ApiError, invalid, type StatusCause } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
 import type { Provider } from "../api/provider.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { VMImage } from "../api/vmimage.ts";
-import { type ProviderUse, type TenancyRefusal, tenancyClaims, tenancyRefusal } from "../controllers/provider/tenancy.ts";
+import { type TenancyRefusal, tenancyClaims } from "../controllers/provider/tenancy.ts";
+import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
 import { resolveConfined } from "../controllers/virtualmachine/storage-paths.ts";
 import { describePrincipal, isAdmin, mayWriteNamespace } from "../server/access.ts";
 import type { Principal } from "../server/auth.ts";
@@ -73,7 +74,7 @@ export function tenancyAdmission(store: ResourceStore): AdmissionCheck {
     }
     const claims = tenancyClaims(obj);
     if (!claims) return;
-    const refusal = callerRefusal(caller, claims.namespaces) ?? tenancyRefusal(claims, await lookupProviders(store, claims.providers));
+    const refusal = callerRefusal(caller, claims.namespaces) ?? (await providerTenancyRefusal(store, obj, claims));
     if (refusal) throw forbidden(obj, refusal);
   };
 }
@@ -82,17 +83,4 @@ function callerRefusal(caller: Principal, namespaces: Array<{ field: string; nam
   const denied = namespaces.find((n) => !mayWriteNamespace(caller, n.namespace));
   if (!denied) return undefined;
   return { field: denied.field, message: `${denied.field} "${denied.namespace}": ${describePrincipal(caller)} may not write in namespace "${denied.namespace}"` };
-}
-
-async function lookupProviders(store: ResourceStore, uses: ProviderUse[]): Promise<(u: ProviderUse) => Provider | undefined> {
-  const found = new Map<string, Provider>();
-  for (const u of uses) {
-    // Only a missing Provider is left to the controllers ("not found"); any other failure refuses (fails closed).
-    const p = await store.get<Provider>("Provider", u.namespace, u.ref.name).catch((err) => {
-      if (isApiError(err, "NotFound")) return undefined;
-      throw err;
-    });
-    if (p) found.set(`${u.namespace}/${u.ref.name}`, p);
-  }
-  return (u) => found.get(`${u.namespace}/${u.ref.name}`);
 }
