@@ -2,7 +2,7 @@
 // tenant token, with a distinctive vCenter password, a distinctive wrong password on a second Provider, a
 // distinctive bogus token and a watch that carries the real token in its URL. Afterwards everything landfall
 // wrote — the server's stdout/stderr, every file in the data dir (the SQLite database included, where Secrets are
-// sealed), events, every object with its status, the guest's console log and the domain's XML — is searched for
+// sealed), events, every object with its status, /metrics, the guest's console log and the domain's XML — is searched for
 // each secret, as text and base64. Excluded: only the 0600 files that exist to hold credentials.
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -148,6 +148,7 @@ spec:
       haystacks.push({ where: `events of ${info.kind} ${obj.metadata.name}`, text: Buffer.from(JSON.stringify(events.body)) });
     }
   }
+  haystacks.push({ where: "/metrics", text: Buffer.from(await (await fetch(`${srv.url}/metrics`)).text()) });
   haystacks.push({ where: "domain XML", text: Buffer.from(await virsh(["dumpxml", `${ns}--web01`])) });
 
   const secrets = { password: PASSWORD, "wrong password": WRONG_PASSWORD, "tenant token": tenantToken, "admin token": srv.adminToken, "bogus token": BOGUS_TOKEN };
@@ -158,4 +159,7 @@ spec:
     }
   }
   assert.deepEqual(leaks, []);
+  // The search can fail: an admin reading the Secret by name is shown its value, and the search finds it there.
+  const revealed = Buffer.from(JSON.stringify((await api(srv, `/api/v1/namespaces/${ns}/secrets/vcenter-creds`)).body));
+  assert.ok(revealed.includes(Buffer.from(PASSWORD).toString("base64")) || revealed.includes(PASSWORD), "the password is found where it is meant to be");
 });
