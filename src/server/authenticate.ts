@@ -36,7 +36,7 @@ export function authorizeRequest(req: FastifyRequest, principal: Principal, requ
   const what = `${req.method} ${req.url.split("?")[0]}`;
   if (requireAdmin) throw new ApiError("Forbidden", `${describePrincipal(principal)} may not ${what}: it needs an admin token`);
   const read = READ_METHODS.has(req.method);
-  if (!read && principal.role === "viewer") throw new ApiError("Forbidden", `${describePrincipal(principal)} may only read; ${what} needs an editor or admin token`);
+  if (!read && principal.role === "viewer") throw new ApiError("Forbidden", `token "${principal.name}" has role viewer, which may only read; ${what} needs an editor or admin token`);
   const ns = (req.params as { ns?: string } | undefined)?.ns;
   if (ns === undefined) {
     if (principal.namespaces === undefined && read) return;
