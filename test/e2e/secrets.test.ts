@@ -70,7 +70,11 @@ it("a migration run with a tenant token leaves no password or token in logs, fil
     tenant,
     `apiVersion: landfall.dev/v1beta1
 kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
+metadata:
+  name: vcenter-creds
+  namespace: ${ns}
+  # What kubectl's client-side apply writes: the whole manifest, the password included.
+  annotations: {kubectl.kubernetes.io/last-applied-configuration: '{"kind":"Secret","stringData":{"password":"${PASSWORD}"}}'}
 stringData: {username: ${vc.username}, password: "${PASSWORD}"}
 ---
 apiVersion: landfall.dev/v1beta1
