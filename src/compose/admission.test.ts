@@ -6,14 +6,14 @@ import { openSqliteStore } from "../store/sqlite/index.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { memoryAuth } from "../server/auth.ts";
 import { buildServer } from "../server/build.ts";
-import { tenancyAdmission } from "./admission.ts";
+import { providerDeleteHook, tenancyAdmission } from "./admission.ts";
 
 const G = "/apis/landfall.dev/v1beta1";
 const tokens = { admin: "admin-t", editorA: "editor-a-t", viewer: "viewer-t" };
 let app: FastifyInstance;
 let store: ResourceStore;
 
-const call = async (method: "GET" | "POST" | "PUT", url: string, token: string, body?: unknown) => {
+const call = async (method: "GET" | "POST" | "PUT" | "DELETE", url: string, token: string, body?: unknown) => {
   const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(body ? { payload: body as Record<string, unknown> } : {}) });
   return { status: res.statusCode, body: res.json() as { message?: string; details?: { causes?: Array<{ field: string }> } } };
 };
@@ -48,6 +48,7 @@ before(async () => {
     ]),
     version: "test",
     admission: [tenancyAdmission(store)],
+    deleteHooks: { Provider: providerDeleteHook },
   });
   await app.ready();
   for (const p of [provider("infra", "vc", "vsphere", ["tenant-a", "tenant-b"]), provider("infra", "kvm", "libvirt", ["tenant-a", "tenant-b"]), provider("infra", "kvm-b", "libvirt", ["tenant-b"]), provider("tenant-a", "own", "libvirt")]) {
@@ -97,6 +98,10 @@ describe("a namespaced editor token", () => {
     const put = await call("PUT", `${G}/namespaces/tenant-a/providers/own`, tokens.editorA, provider("tenant-a", "own", "libvirt", ["tenant-b"]));
     assert.equal(put.status, 403);
     assert.match(put.body.message ?? "", /may not create or update Providers/);
+    const del = await call("DELETE", `${G}/namespaces/tenant-a/providers/own`, tokens.editorA);
+    assert.equal(del.status, 403);
+    assert.match(del.body.message ?? "", /may not delete Providers/);
+    assert.equal((await call("GET", `${G}/namespaces/tenant-a/providers/own`, tokens.admin)).status, 200, "the Provider is still there");
   });
 });
 

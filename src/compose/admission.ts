@@ -12,7 +12,7 @@ import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.t
 import { resolveConfined } from "../controllers/virtualmachine/storage-paths.ts";
 import { describePrincipal, isAdmin, mayWriteNamespace } from "../server/access.ts";
 import type { Principal } from "../server/auth.ts";
-import type { AdmissionCheck } from "../server/types.ts";
+import type { AdmissionCheck, DeleteHook } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { libvirtStorage } from "./providers.ts";
 
@@ -78,6 +78,13 @@ export function tenancyAdmission(store: ResourceStore): AdmissionCheck {
     if (refusal) throw forbidden(obj, refusal);
   };
 }
+
+/** Deleting a Provider is managing it too: admins only (a tenant must not remove a Provider others rely on). */
+export const providerDeleteHook: DeleteHook = async (obj, request) => {
+  if (request.principal && isAdmin(request.principal)) return;
+  const who = request.principal ? describePrincipal(request.principal) : "an unauthenticated caller";
+  throw forbidden(obj, { field: "kind", message: `${who} may not delete Providers; only an admin token may` });
+};
 
 function callerRefusal(caller: Principal, namespaces: Array<{ field: string; namespace: string }>): TenancyRefusal | undefined {
   const denied = namespaces.find((n) => !mayWriteNamespace(caller, n.namespace));

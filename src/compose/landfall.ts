@@ -17,7 +17,7 @@ import { Controller as RuntimeController } from "../runtime/controller.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
-import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
+import { providerDeleteHook, storagePathAdmission, tenancyAdmission } from "./admission.ts";
 import { registerDomainMetrics } from "./metrics.ts";
 import { libvirtStorage, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
@@ -120,7 +120,7 @@ export const landfallWiring: Wire = (ctx) => {
   return {
     controllers,
     admission: [tenancyAdmission(store), storagePathAdmission(store)],
-    deleteHooks: { VirtualMachine: virtualMachineDeleteHook(store) },
+    deleteHooks: { VirtualMachine: virtualMachineDeleteHook(store), Provider: providerDeleteHook },
     routes: (_app, helpers) => {
       registerInventoryRoutes(helpers, store, clients);
       registerVMActionRoutes(helpers, { store, clients, adoption, conventions, events });
