@@ -89,5 +89,5 @@ export const providerDeleteHook: DeleteHook = async (obj, request) => {
 function callerRefusal(caller: Principal, namespaces: Array<{ field: string; namespace: string }>): TenancyRefusal | undefined {
   const denied = namespaces.find((n) => !mayWriteNamespace(caller, n.namespace));
   if (!denied) return undefined;
-  return { field: denied.field, message: `${denied.field} "${denied.namespace}": ${describePrincipal(caller)} may not write in namespace "${denied.namespace}"` };
+  return { field: denied.field, message: `${denied.field} "${denied.namespace}": ${describePrincipal(caller)} may not write in namespace "${denied.namespace}"; use a namespace it may write, or a token that includes "${denied.namespace}"` };
 }

@@ -43,6 +43,6 @@ export function authorizeRequest(req: FastifyRequest, principal: Principal, requ
     throw new ApiError("Forbidden", `${describePrincipal(principal)} may not ${what}, which spans every namespace; name a namespace it may use (-n NAMESPACE)`);
   }
   if (read ? !mayReadNamespace(principal, ns) : !mayWriteNamespace(principal, ns)) {
-    throw new ApiError("Forbidden", `${describePrincipal(principal)} may not ${read ? "read" : "write"} in namespace "${ns}"`);
+    throw new ApiError("Forbidden", `${describePrincipal(principal)} may not ${read ? "read" : "write"} in namespace "${ns}"; use a token that includes it`);
   }
 }
