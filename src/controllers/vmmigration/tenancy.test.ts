@@ -6,6 +6,7 @@ import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
 import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { targetProviderRef } from "./plan.ts";
 import { type DiskOps, MigrationRunner } from "./runner.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -48,5 +49,17 @@ describe("MigrationRunner tenancy", () => {
       (err) => err instanceof MigrationFailure && err.reason === "ProviderNotAllowed" && /Provider "infra\/kvm" is not open to namespace "tenant-b" \(spec.target.namespace\)/.test(err.message),
     );
     assert.deepEqual(contacted, []);
+  });
+});
+
+describe("targetProviderRef", () => {
+  const migration = (ns: string, target: VMMigration["spec"]["target"]): VMMigration =>
+    ({ apiVersion: "landfall.dev/v1beta1", kind: "VMMigration", metadata: { name: "m", namespace: ns }, spec: { source: { providerRef: { name: "vc" }, vmName: "a" }, target } }) as VMMigration;
+
+  it("keeps the Provider's namespace when the VM lands in another namespace, so it never binds to a same-named Provider there", () => {
+    assert.deepEqual(targetProviderRef(migration("tenant-a", { providerRef: { name: "kvm" }, namespace: "tenant-b" })), { name: "kvm", namespace: "tenant-a" });
+    assert.deepEqual(targetProviderRef(migration("tenant-a", { providerRef: { name: "kvm", namespace: "infra" } })), { name: "kvm", namespace: "infra" });
+    assert.deepEqual(targetProviderRef(migration("tenant-a", { providerRef: { name: "kvm" } })), { name: "kvm" });
+    assert.deepEqual(targetProviderRef(migration("tenant-a", { providerRef: { name: "kvm", namespace: "tenant-b" }, namespace: "tenant-b" })), { name: "kvm" });
   });
 });
