@@ -119,6 +119,30 @@ spec: {type: libvirt, uri: "test:///default"}
   });
 });
 
+describe("a Provider closed after admission", { timeout: 60_000 }, () => {
+  it("stops the tenant's VM actions through it: change, restart, clone and unadopt answer 403 naming the Provider", async () => {
+    await applyYaml(srv, vm("tenant-a", "later", "kvm"));
+    // An admin closes infra/kvm to tenant-a after the VM was admitted.
+    await applyYaml(
+      srv,
+      `apiVersion: landfall.dev/v1beta1
+kind: Provider
+metadata: {name: kvm, namespace: infra}
+spec: {type: libvirt, uri: "test:///default", tenants: [tenant-b]}
+`,
+    );
+    const base = resourcePath("tenant-a", "virtualmachines", "later");
+    const patch = await tenantApi(base, { method: "PATCH", headers: { "content-type": "application/merge-patch+json" }, body: JSON.stringify({ spec: { powerState: "On" } }) });
+    assert.equal(patch.status, 403);
+    assert.match((patch.body as { message?: string }).message ?? "", /Provider "infra\/kvm" is not open to namespace "tenant-a"/);
+    for (const action of ["restart", "clone", "unadopt"]) {
+      const r = await tenantApi(`${base}/${action}`, { method: "POST", body: JSON.stringify({ name: "copy" }) });
+      assert.equal(r.status, 403, `${action}: ${JSON.stringify(r.body)}`);
+      assert.match((r.body as { message?: string }).message ?? "", new RegExp(`cannot ${action} VirtualMachine "tenant-a/later": spec.providerRef: Provider "infra/kvm" is not open`));
+    }
+  });
+});
+
 describe("an adoption request", { timeout: 60_000 }, () => {
   it("is refused with 403 when the Provider is not open to the namespace the VM would land in", async () => {
     // infra/kvm-b serves tenant-b only; an unclaimed VM adopted from it would land in infra.

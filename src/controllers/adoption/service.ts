@@ -10,6 +10,7 @@ import type { TargetProvider, TargetVM } from "../../providers/contract.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { providerNamespace } from "../provider/tenancy.ts";
+import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, unadoptActions } from "./decide.ts";
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
 import { resolveConfined } from "../virtualmachine/storage-paths.ts";
@@ -121,6 +122,9 @@ export class AdoptionService {
   /** Removes labels, the tracking ConfigMap and the VirtualMachine (orphan): the VM keeps running, untouched. */
   async unadopt(namespace: string, name: string): Promise<{ uuid: string; actions: number }> {
     const vm = await this.#d.store.get<VirtualMachine>("VirtualMachine", namespace, name);
+    // Un-adopting rewrites the domain's labels through the Provider: only while it is open to this namespace.
+    const refused = await providerTenancyRefusal(this.#d.store, vm);
+    if (refused) throw new ApiError("Forbidden", `cannot unadopt VirtualMachine "${namespace}/${name}": ${refused.message}`);
     const k = keys(this.#d.conventions);
     if (vm.metadata.labels?.[k.adopted] !== "true") throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" is not adopted (no ${k.adopted}=true label)`);
     const uuid = vm.status?.providerID ?? vm.spec.uuid;
