@@ -198,6 +198,17 @@ describe("decideAdoption", () => {
     assert.equal(mirror.virtualMachine.metadata.name, "tenant-b-web01");
   });
 
+  it("decides no namespace for a claim by name that plans in two namespaces both satisfy", () => {
+    // tenant-a creates a VMImport with tenant-b's plan name, listing the same VM, to pull tenant-b's VM over.
+    const shared = { target: { providerRef: { name: "kvm", namespace: "infra" } }, vms: [{ name: "web01" }] };
+    const imports = [vmImport("imp", "tenant-a", shared), vmImport("imp", "tenant-b", shared)];
+    const vm = live({ uuid: "u-5", name: "web01", labels: { "cozystack.io/original-plan": "imp" } });
+    const [d] = decideAdoption(input({ liveVMs: [vm], imports, provider: kvm("infra") }));
+    assert.equal(d.decision, "ignore");
+    assert.match(d.reason, /VMImport tenant-a\/imp and VMImport tenant-b\/imp all list/);
+    assert.deepEqual(d.actions, []);
+  });
+
   it("honours a plan claim only when the plan targets this Provider", () => {
     const imp = vmImport("imp", "tenant-a", { vms: [{ name: "web01" }], target: { providerRef: { name: "other-kvm" } } });
     const vm = live({ uuid: "u-5", name: "web01", labels: { "forklift.konveyor.io/plan": "imp", "forklift.konveyor.io/vm-name": "web01" } });

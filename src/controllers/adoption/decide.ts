@@ -336,10 +336,15 @@ function planAdmits(plans: AdoptionPlan[], claim: PlanClaim, live: TargetVM, pro
     const where = candidates.map((p) => `${p.namespace}/${p.name} → ${p.targetProvider?.namespace}/${p.targetProvider?.name}`).join(", ");
     return { reason: `claims ${named} (${where}), which does not target Provider "${here.namespace}/${here.name}": a plan label is a claim anyone can write` };
   }
-  const listed = local.find((p) =>
+  const listing = local.filter((p) =>
     p.vms.some((v) => (claim.vmID && v.id === claim.vmID) || (claim.vmName && v.name === claim.vmName) || (p.kind === "VMImport" && v.name === adoptedLocation(live, p.targetNamespace).name)),
   );
+  const [listed] = listing;
   if (!listed) return { reason: `claims ${named}, which does not list it (vmID ${claim.vmID ?? "-"}, name ${claim.vmName ?? live.name})` };
+  // Plan names repeat across namespaces: a claim by name that several plans could satisfy decides no namespace.
+  if (listing.length > 1) {
+    return { reason: `claims ${named}, which ${listing.map((p) => `${p.kind} ${p.namespace}/${p.name}`).join(" and ")} all list; adopt it explicitly (landfall adopt) into the right namespace` };
+  }
   if (!listed.adoptionEnabled) return { reason: `${listed.kind} ${listed.namespace}/${listed.name} has adoption disabled` };
   const refused = planTenancyRefusal(provider, listed);
   if (refused) return { reason: refused, forbidden: true };
