@@ -18,7 +18,7 @@ import { Controller as RuntimeController } from "../runtime/controller.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
-import { storagePathAdmission } from "./admission.ts";
+import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
 import { registerDomainMetrics } from "./metrics.ts";
 import { libvirtStorage, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
@@ -137,7 +137,7 @@ export const landfallWiring: Wire = (ctx) => {
   ];
   return {
     controllers,
-    admission: [storagePathAdmission(store)],
+    admission: [tenancyAdmission(store), storagePathAdmission(store)],
     deleteHooks: { VirtualMachine: virtualMachineDeleteHook(store) },
     routes: (_app, helpers) => {
       registerInventoryRoutes(helpers, store, clients);

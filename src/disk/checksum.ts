@@ -108,6 +108,7 @@ export async function readerSha256(reader: DiskReader, signal?: AbortSignal, opt
   const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, reader.sizeBytes));
   const read = { retries: 2, retryBaseMs: 200, stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, signal: signal ?? new AbortController().signal };
   for (let offset = 0; offset < reader.sizeBytes; offset += buffer.length) {
+    signal?.throwIfAborted();
     const chunk = buffer.subarray(0, Math.min(buffer.length, reader.sizeBytes - offset));
     await readChunkFromSource(reader, offset, chunk, read);
     hash.update(chunk);

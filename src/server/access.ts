@@ -53,7 +53,8 @@ const UNAUTHENTICATED: AccessDecision = {
   message: "missing, revoked or expired credentials: send 'Authorization: Bearer <token>' (the admin token is in <data-dir>/admin.token; 'landfall token create' makes others) or log in to the dashboard",
 };
 const refuse = (message: string): AccessDecision => ({ allowed: false, code: 403, message });
-const who = (p: Principal) => `token "${p.name}" (ID ${p.id}, role ${p.role}${p.namespaces ? `, namespaces ${p.namespaces.join(", ")}` : ""})`;
+/** How errors name a caller: token name, ID, role and namespaces (never the token). */
+export const describePrincipal = (p: Principal): string => `token "${p.name}" (ID ${p.id}, role ${p.role}${p.namespaces ? `, namespaces ${p.namespaces.join(", ")}` : ""})`;
 
 /** Kinds whose writes only admins may make: Providers hold credentials and reach hypervisors for every tenant. */
 const ADMIN_WRITTEN_RESOURCES = new Set(["providers"]);
@@ -67,17 +68,17 @@ export function decideAccess(access: RouteAccess, caller: Principal | undefined,
     case "caller":
       return ALLOW;
     case "admin":
-      return isAdmin(caller) ? ALLOW : refuse(`${who(caller)} may not use ${facts.resource}: it needs an admin token for every namespace`);
+      return isAdmin(caller) ? ALLOW : refuse(`${describePrincipal(caller)} may not use ${facts.resource}: it needs an admin token for every namespace`);
     case "reader":
       if (facts.namespace !== undefined && !mayReadNamespace(caller, facts.namespace)) {
-        return refuse(`${who(caller)} may not read namespace "${facts.namespace}"; use a token for that namespace`);
+        return refuse(`${describePrincipal(caller)} may not read namespace "${facts.namespace}"; use a token for that namespace`);
       }
       return ALLOW;
     case "writer":
-      if (caller.role === "viewer") return refuse(`${who(caller)} may only read; writing ${facts.resource} needs an editor or admin token`);
-      if (ADMIN_WRITTEN_RESOURCES.has(facts.resource) && !isAdmin(caller)) return refuse(`${who(caller)} may not write ${facts.resource}: only admins of every namespace create and change them`);
-      if (facts.namespace === undefined) return isAdmin(caller) ? ALLOW : refuse(`${who(caller)} may not write across namespaces`);
-      if (!mayWriteNamespace(caller, facts.namespace)) return refuse(`${who(caller)} may not write in namespace "${facts.namespace}"; use a token for that namespace`);
+      if (caller.role === "viewer") return refuse(`${describePrincipal(caller)} may only read; writing ${facts.resource} needs an editor or admin token`);
+      if (ADMIN_WRITTEN_RESOURCES.has(facts.resource) && !isAdmin(caller)) return refuse(`${describePrincipal(caller)} may not write ${facts.resource}: only admins of every namespace create and change them`);
+      if (facts.namespace === undefined) return isAdmin(caller) ? ALLOW : refuse(`${describePrincipal(caller)} may not write across namespaces`);
+      if (!mayWriteNamespace(caller, facts.namespace)) return refuse(`${describePrincipal(caller)} may not write in namespace "${facts.namespace}"; use a token for that namespace`);
       return ALLOW;
   }
 }

@@ -11,7 +11,7 @@ import type { RouteAccess } from "./access.ts";
 import { checkDeletePreconditions, deletePreconditions } from "./delete-preconditions.ts";
 import { bodyAsObject, checkIdentityKept, patchMentionsResourceVersion, prepareCreate, type Target, withStoredStatus } from "./object-rules.ts";
 import { CORE_PREFIX, checkPathSegment, GROUP_PREFIX, kindForPath } from "./paths.ts";
-import { redactFor } from "./redact.ts";
+import { redactFor, withoutSecretCopies } from "./redact.ts";
 import type { Principal } from "./tokens.ts";
 import type { DeleteRequest, PropagationPolicy, ServerOptions } from "./types.ts";
 import { type WatchRegistry, serveWatch } from "./watch.ts";
@@ -92,7 +92,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
 
     app.post(`${base}/namespaces/:ns/:plural`, writes, async (req, reply) => {
       const t = target(req, false);
-      const obj = prepareCreate(bodyAsObject(req.body, t));
+      const obj = withoutSecretCopies(prepareCreate(bodyAsObject(req.body, t)));
       validateObject(obj);
       await admit(req, "CREATE", obj, undefined);
       const created = await store.create(obj);
@@ -112,7 +112,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
 
     app.put(`${base}/namespaces/:ns/:plural/:name`, writes, async (req) => {
       const t = target(req, true);
-      const obj = bodyAsObject(req.body, t);
+      const obj = withoutSecretCopies(bodyAsObject(req.body, t));
       const stored = await store.get(t.info.kind, t.namespace, t.name!);
       withStoredStatus(obj, stored, t.info);
       validateObject(obj);
@@ -140,7 +140,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const pinned = patchMentionsResourceVersion(req.body, json);
       for (let attempt = 1; ; attempt++) {
         const stored = await store.get(t.info.kind, t.namespace, t.name!);
-        const patched = checkIdentityKept(json ? applyJsonPatch(stored, req.body) : applyMergePatch(stored, req.body), stored);
+        const patched = withoutSecretCopies(checkIdentityKept(json ? applyJsonPatch(stored, req.body) : applyMergePatch(stored, req.body), stored));
         if (!pinned) patched.metadata.resourceVersion = stored.metadata.resourceVersion;
         try {
           if (statusOnly) {

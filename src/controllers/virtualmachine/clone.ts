@@ -8,6 +8,8 @@ import { confineImageChain } from "../../disk/backing-chain.ts";
 import { providerStorageRoots } from "../../disk/confinement.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { providerNamespace } from "../provider/tenancy.ts";
+import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 
 export async function cloneVirtualMachine(
   deps: { store: ResourceStore; clients: ProviderClients; conventions: Conventions },
@@ -17,11 +19,14 @@ export async function cloneVirtualMachine(
   powerOn: boolean,
 ): Promise<VirtualMachine> {
   const src = await deps.store.get<VirtualMachine>("VirtualMachine", namespace, sourceName);
+  // Copying disks uses the Provider: only while it is open to this namespace (its tenants may have changed).
+  const refused = await providerTenancyRefusal(deps.store, src);
+  if (refused) throw new ApiError("Forbidden", `cannot clone VirtualMachine "${namespace}/${sourceName}": ${refused.message}`);
   const exists = await deps.store.get("VirtualMachine", namespace, newName).then(() => true, () => false);
   if (exists) throw new ApiError("AlreadyExists", `VirtualMachine "${newName}" already exists; choose another name for the clone`);
   const uuid = src.status?.providerID;
   if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${sourceName}" has no domain yet; wait until it is Running or Stopped`);
-  const { provider, client: target } = await deps.clients.targetByRef(namespace, src.spec.providerRef.name);
+  const { provider, client: target } = await deps.clients.targetByRef(providerNamespace(src.spec.providerRef, namespace), src.spec.providerRef.name);
   const live = await target.getVM({ uuid });
   if (!live) throw new ApiError("Conflict", `the domain of VirtualMachine "${sourceName}" (${uuid}) is missing`);
   if (live.state !== "shutoff") {

@@ -12,6 +12,8 @@ import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
 import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { providerNamespace } from "../provider/tenancy.ts";
+import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { decideVM, OWNER_UID_LABEL, restartRequired, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { providerStorageRoots } from "../../disk/confinement.ts";
@@ -64,13 +66,16 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
   };
   let provider: Provider;
   try {
-    provider = await deps.store.get<Provider>("Provider", ns, vm.spec.providerRef.name);
+    provider = await deps.store.get<Provider>("Provider", providerNamespace(vm.spec.providerRef, ns), vm.spec.providerRef.name);
   } catch (err) {
     if (err instanceof ApiError && err.reason === "NotFound") {
-      return { ...base, providerMessage: `spec.providerRef: Provider "${vm.spec.providerRef.name}" not found in namespace "${ns}"` };
+      return { ...base, providerMessage: `spec.providerRef: Provider "${vm.spec.providerRef.name}" not found in namespace "${providerNamespace(vm.spec.providerRef, ns)}"` };
     }
     throw err;
   }
+  // Before the Provider is contacted; on deletion nothing is observed either, so the domain is left untouched.
+  const refused = await providerTenancyRefusal(deps.store, vm);
+  if (refused) return { ...base, tenancyRefusal: refused.message };
   let target: TargetProvider;
   try {
     target = await deps.clients.target(provider);

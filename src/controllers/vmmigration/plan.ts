@@ -1,9 +1,11 @@
 // Pure planning for a VMMigration: which disks to move and where, and the VirtualMachine the migration creates
 // from the imported boot disk (never from an image), with the seed's provenance annotations.
 import { type Conventions, keys, targetNameFor } from "../../api/conventions.ts";
+import type { ProviderReference } from "../../api/meta.ts";
 import type { DiskBus, Network, VirtualMachine } from "../../api/virtualmachine.ts";
 import type { MapEntry, MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import type { SourceNIC, SourceVM } from "../../providers/contract.ts";
+import { providerNamespace } from "../provider/tenancy.ts";
 
 export const MIGRATION_FINALIZER = "landfall.dev/migration-cleanup";
 
@@ -13,6 +15,16 @@ export function targetVMName(m: VMMigration): string {
 
 export function targetNamespace(m: VMMigration): string {
   return m.spec.target.namespace ?? m.metadata.namespace ?? "default";
+}
+
+/**
+ * The target Provider as the created VirtualMachine references it from the target namespace: with the Provider's
+ * namespace whenever that differs, so a VM in another namespace never binds to a same-named Provider there.
+ */
+export function targetProviderRef(m: VMMigration): ProviderReference {
+  const { name } = m.spec.target.providerRef;
+  const ns = providerNamespace(m.spec.target.providerRef, m.metadata.namespace ?? "default");
+  return ns === targetNamespace(m) ? { name } : { name, namespace: ns };
 }
 
 /** Disk ids are unique per migration: `<vm>-disk<i>-<first 4 hex of the migration uid>` (seed example). */
@@ -110,7 +122,7 @@ export function virtualMachineFor(input: CreatedVMInput): VirtualMachine {
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
     },
     spec: {
-      providerRef: { name: m.spec.target.providerRef.name },
+      providerRef: targetProviderRef(m),
       importedDisk: {
         diskID: boot.diskID,
         path: boot.targetPath,

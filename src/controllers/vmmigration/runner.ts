@@ -16,6 +16,7 @@ import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
 import { ensureConfinedDir } from "../../disk/confinement.ts";
 import { throttledReader } from "../../disk/throttle.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import {
   aggregateProgress,
   convertedFile,
@@ -170,6 +171,8 @@ export class MigrationRunner {
   }
 
   async #validate(ctx: Ctx, m: VMMigration): Promise<VMMigration> {
+    const refused = await providerTenancyRefusal(this.#d.store, m);
+    if (refused) throw new MigrationFailure("ProviderNotAllowed", refused.message);
     const { source, target } = await this.#providers(m);
     const [sh, th] = await Promise.all([source.check(), target.check()]);
     if (!sh.ready) throw new MigrationFailure("SourceUnavailable", `source provider "${m.spec.source.providerRef.name}" is not ready: ${sh.reason}: ${sh.message}`);
