@@ -1,7 +1,8 @@
 // Admission checks the composition root registers with the generic server: disk paths a user writes must lie
 // in the target provider's storage (storagePoolPath plus allowedStoragePaths), judged after resolving symlinks.
+import { providerKey } from "../controllers/provider/ref.ts";
 import { invalid, type StatusCause } from "../api/errors.ts";
-import type { KubeObject } from "../api/meta.ts";
+import type { KubeObject, ProviderReference } from "../api/meta.ts";
 import type { Provider } from "../api/provider.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { VMImage } from "../api/vmimage.ts";
@@ -33,15 +34,18 @@ export function storagePathAdmission(store: ResourceStore): AdmissionCheck {
   return async (_op, obj, old) => {
     const paths = writtenPaths(obj);
     if (paths.length === 0) return;
-    const providerName = (obj.spec as { providerRef?: { name: string } }).providerRef?.name;
-    if (!providerName) return;
+    const ref = (obj.spec as { providerRef?: ProviderReference }).providerRef;
+    if (!ref) return;
+    const provider = providerKey(ref, obj.metadata.namespace ?? "default");
     // Unchanged paths of an existing object were admitted before (adopted VMs may predate the allow-list) —
     // but only against the same Provider: moving a VM to another Provider re-judges every path.
-    const sameProvider = (old?.spec as { providerRef?: { name: string } } | undefined)?.providerRef?.name === providerName;
+    const oldRef = (old?.spec as { providerRef?: ProviderReference } | undefined)?.providerRef;
+    const oldProvider = oldRef && providerKey(oldRef, old?.metadata.namespace ?? "default");
+    const sameProvider = oldProvider?.name === provider.name && oldProvider.namespace === provider.namespace;
     const before = new Set(old && sameProvider ? writtenPaths(old).map((p) => `${p.field}=${p.path}`) : []);
     const changed = paths.filter((p) => !before.has(`${p.field}=${p.path}`));
     if (changed.length === 0) return;
-    const storage = await storageRoots(store, obj.metadata.namespace ?? "default", providerName);
+    const storage = await storageRoots(store, provider.namespace, provider.name);
     if (!storage) return;
     const causes: StatusCause[] = [];
     for (const p of changed) {

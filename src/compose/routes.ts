@@ -54,7 +54,7 @@ export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceSt
       const vm = await store.get<VirtualMachine>("VirtualMachine", params.ns, params.name);
       const uuid = vm.status?.providerID;
       if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${params.name}" has no domain yet (status.providerID is empty); wait until it is Running`);
-      const { client } = await clients.targetByRef(params.ns, vm.spec.providerRef.name);
+      const { client } = await clients.targetByRef(vm.spec.providerRef, params.ns);
       const domain = await client.getVM({ uuid });
       await client.setPower(uuid, domain?.state === "running" ? "reboot" : "start");
       return { kind: "Status", status: "Success", message: `VirtualMachine "${params.name}" ${domain?.state === "running" ? "rebooting" : "starting"}` };

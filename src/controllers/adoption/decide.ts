@@ -8,6 +8,7 @@
 // - VMs landfall created through a VMImport with adoption enabled are managed already: labels + ConfigMap only;
 //   VMs other tools created also get a mirroring VirtualMachine (`importedDisk.source: import`);
 // - a second pass over the executed result yields no actions.
+import { providerKey } from "../provider/ref.ts";
 import type { ConfigMap } from "../../api/configmap.ts";
 import { adoptionConfigMapName, type Conventions, keys, MANAGED_BY, targetNameFor } from "../../api/conventions.ts";
 import type { Provider } from "../../api/provider.ts";
@@ -52,6 +53,8 @@ export interface AdoptionInput {
   conventions: Conventions;
   /** The target Provider the live VMs were listed from. */
   providerName: string;
+  /** Its namespace (default "default"): a managed VM belongs to it when its providerRef resolves here. */
+  providerNamespace?: string;
   liveVMs: TargetVM[];
   /** VirtualMachines landfall manages (any namespace); matched to live VMs by `status.providerID`. */
   managed: VirtualMachine[];
@@ -147,7 +150,7 @@ function diskFormat(format: string): DiskFormat | undefined {
 export function mirrorVirtualMachine(
   conventions: Conventions,
   live: TargetVM,
-  target: { providerName: string; namespace: string; name: string; plan?: string },
+  target: { providerName: string; providerNamespace?: string; namespace: string; name: string; plan?: string },
 ): VirtualMachine {
   // CD-ROMs and other read-only media are not disks the VM owns.
   const disks = live.disks.filter((d) => !d.readonly);
@@ -170,7 +173,7 @@ export function mirrorVirtualMachine(
       annotations: { [k.importedDiskID]: diskIDFromPath(boot.path) },
     },
     spec: {
-      providerRef: { name: target.providerName },
+      providerRef: { name: target.providerName, ...(target.providerNamespace && target.providerNamespace !== target.namespace ? { namespace: target.providerNamespace } : {}) },
       importedDisk: {
         diskID: diskIDFromPath(boot.path),
         path: boot.path,
@@ -329,7 +332,8 @@ export function decideAdoption(input: AdoptionInput): AdoptionDecision[] {
   const plans = [...input.imports.map(planFromVMImport), ...(input.forkliftPlans ?? [])];
   const byUUID = new Map<string, VirtualMachine>();
   for (const vm of input.managed) {
-    if (vm.status?.providerID && vm.spec.providerRef.name === input.providerName) byUUID.set(vm.status.providerID, vm);
+    const ref = providerKey(vm.spec.providerRef, vm.metadata.namespace ?? "default");
+    if (vm.status?.providerID && ref.name === input.providerName && ref.namespace === (input.providerNamespace ?? "default")) byUUID.set(vm.status.providerID, vm);
   }
   return input.liveVMs.map((live) => {
     const managed = byUUID.get(live.uuid);
@@ -389,7 +393,7 @@ function decideForeign(input: AdoptionInput, plans: AdoptionPlan[], live: Target
     };
   }
   if (!live.disks.some((d) => !d.readonly)) return { ...base, decision: "ignore", reason: "has no writable disk to mirror", actions: [] };
-  const mirror = mirrorVirtualMachine(input.conventions, live, { providerName: input.providerName, ...at, plan });
+  const mirror = mirrorVirtualMachine(input.conventions, live, { providerName: input.providerName, providerNamespace: input.providerNamespace, ...at, plan });
   const actions: AdoptionAction[] = [
     ...missingRecords(input, live, at, plan, sourceType),
     { type: "create-virtualmachine", virtualMachine: mirror },

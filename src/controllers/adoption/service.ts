@@ -3,6 +3,7 @@
 import type { ConfigMap } from "../../api/configmap.ts";
 import { adoptionConfigMapName, type Conventions, keys } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
+import type { ProviderReference } from "../../api/meta.ts";
 import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
@@ -28,9 +29,9 @@ export class AdoptionService {
     this.#d = deps;
   }
 
-  async #survey(namespace: string, providerName: string, requests: AdoptionRequest[], requestNamespace?: string): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
+  async #survey(namespace: string, providerRef: ProviderReference, requests: AdoptionRequest[], requestNamespace?: string): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
     const { store, conventions } = this.#d;
-    const { provider, client: target } = await this.#d.clients.targetByRef(namespace, providerName);
+    const { provider, client: target } = await this.#d.clients.targetByRef(providerRef, namespace);
     const [live, managed, imports, configMaps, providers] = await Promise.all([
       target.listVMs(),
       store.list<VirtualMachine>("VirtualMachine"),
@@ -41,7 +42,8 @@ export class AdoptionService {
     const requested = (vm: TargetVM) => requests.some((r) => r.uuid === vm.uuid || r.name === vm.name);
     const decisions = decideAdoption({
       conventions,
-      providerName,
+      providerName: providerRef.name,
+      providerNamespace: provider.metadata.namespace ?? "default",
       liveVMs: live,
       managed: managed.items,
       imports: imports.items,
@@ -72,7 +74,7 @@ export class AdoptionService {
   async adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
     const isUUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm);
     const request: AdoptionRequest = isUUID ? { uuid: vm.toLowerCase(), plan } : { name: vm, plan };
-    const { provider, target, decisions, live } = await this.#survey(namespace, providerName, [request], namespace);
+    const { provider, target, decisions, live } = await this.#survey(namespace, { name: providerName }, [request], namespace);
     const match = live.filter((v) => (isUUID ? v.uuid === request.uuid : v.name === vm));
     if (match.length === 0) throw new ApiError("NotFound", `no VM "${vm}" on provider "${providerName}"; list them with 'landfall inventory ${providerName}'`);
     const decision = decisions.find((d) => d.uuid === match[0].uuid) as AdoptionDecision;
@@ -88,7 +90,7 @@ export class AdoptionService {
 
   /** Adopts what a scan finds claimed by an adoption-enabled plan (Forklift labels, VMImport claims). */
   async scan(namespace: string, providerName: string): Promise<AdoptionDecision[]> {
-    const { provider, target, decisions } = await this.#survey(namespace, providerName, []);
+    const { provider, target, decisions } = await this.#survey(namespace, { name: providerName }, []);
     const adopted: AdoptionDecision[] = [];
     for (const d of decisions.filter((x) => x.decision === "adopt")) {
       const refusal = await this.#storageRefusal(provider, target, d);
@@ -106,7 +108,7 @@ export class AdoptionService {
   /** Labels and records the VMs a VMImport with adoption enabled created (they are managed already). */
   async adoptImported(imp: VMImport, vmNames: string[]): Promise<string[]> {
     const ns = imp.spec.target.namespace ?? imp.metadata.namespace ?? "default";
-    const { target, decisions } = await this.#survey(imp.metadata.namespace ?? "default", imp.spec.target.providerRef.name, []);
+    const { target, decisions } = await this.#survey(imp.metadata.namespace ?? "default", imp.spec.target.providerRef, []);
     const done: string[] = [];
     for (const name of vmNames) {
       const vm = await this.#d.store.get<VirtualMachine>("VirtualMachine", ns, name).catch(() => undefined);
@@ -126,7 +128,7 @@ export class AdoptionService {
     if (vm.metadata.labels?.[k.adopted] !== "true") throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" is not adopted (no ${k.adopted}=true label)`);
     const uuid = vm.status?.providerID ?? vm.spec.uuid;
     if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" has no domain identity (status.providerID)`);
-    const { client: target } = await this.#d.clients.targetByRef(namespace, vm.spec.providerRef.name);
+    const { client: target } = await this.#d.clients.targetByRef(vm.spec.providerRef, namespace);
     const live = await target.getVM({ uuid });
     const configMap = await this.#d.store.get<ConfigMap>("ConfigMap", namespace, adoptionConfigMapName(name)).catch(() => undefined);
     const actions = live

@@ -19,7 +19,7 @@ export async function cloneVirtualMachine(
   if (exists) throw new ApiError("AlreadyExists", `VirtualMachine "${newName}" already exists; choose another name for the clone`);
   const uuid = src.status?.providerID;
   if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${sourceName}" has no domain yet; wait until it is Running or Stopped`);
-  const { client: target } = await deps.clients.targetByRef(namespace, src.spec.providerRef.name);
+  const { client: target } = await deps.clients.targetByRef(src.spec.providerRef, namespace);
   const live = await target.getVM({ uuid });
   if (!live) throw new ApiError("Conflict", `the domain of VirtualMachine "${sourceName}" (${uuid}) is missing`);
   if (live.state !== "shutoff") {

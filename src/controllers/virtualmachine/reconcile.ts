@@ -1,4 +1,5 @@
 // VirtualMachine reconcile: observe (store, provider, disks), decide (decide.ts), act, write status.
+import { providerKey } from "../provider/ref.ts";
 import { stat } from "node:fs/promises";
 import { type Conventions, keys } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
@@ -63,10 +64,11 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
   };
   let provider: Provider;
   try {
-    provider = await deps.store.get<Provider>("Provider", ns, vm.spec.providerRef.name);
+    provider = await deps.clients.providerFor(vm.spec.providerRef, ns);
   } catch (err) {
     if (err instanceof ApiError && err.reason === "NotFound") {
-      return { ...base, providerMessage: `spec.providerRef: Provider "${vm.spec.providerRef.name}" not found in namespace "${ns}"` };
+      const key = providerKey(vm.spec.providerRef, ns);
+      return { ...base, providerMessage: `spec.providerRef: Provider "${key.name}" not found in namespace "${key.namespace}"` };
     }
     throw err;
   }

@@ -52,7 +52,7 @@ export function vmImportReconciler(deps: VMImportDeps) {
     const validate = needsValidation(imp);
     if (imp.status?.phase === "Failed" && !validate && !imp.status?.vms?.some((v) => v.migration)) return undefined;
 
-    const { client: source } = await deps.clients.sourceByRef(key.namespace, imp.spec.source.providerRef.name);
+    const { client: source } = await deps.clients.sourceByRef(imp.spec.source.providerRef, key.namespace);
     const sourceVMs: SourceVM[] = await source.listVMs();
 
     if (validate) {

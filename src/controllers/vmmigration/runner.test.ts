@@ -2,7 +2,7 @@
 // VirtualMachine controller reports Ready, and those polls must not leave listeners on the migration's signal.
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,6 +12,7 @@ import type { VMMigration } from "../../api/vmmigration.ts";
 import type { SourceProvider, SourceVM } from "../../providers/contract.ts";
 import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { stagingDir } from "./plan.ts";
 import { type DiskOps, MigrationRunner } from "./runner.ts";
 
 const sourceVM: SourceVM = {
@@ -47,8 +48,8 @@ describe("MigrationRunner", () => {
       },
     } as unknown as SourceProvider;
     const clients = {
-      sourceByRef: async () => ({ provider: { spec: { type: "vsphere" } }, client: source }),
-      targetByRef: async () => ({ provider: { spec: { type: "libvirt" } }, client: {} }),
+      leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
+      leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: {}, release: async () => undefined }),
     } as unknown as ProviderClients;
     const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
 
@@ -89,8 +90,8 @@ describe("MigrationRunner", () => {
     const signals: Array<AbortSignal | undefined> = [];
     const target = { ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }) };
     const clients = {
-      sourceByRef: async () => ({ provider: { spec: { type: "vsphere" } }, client: {} }),
-      targetByRef: async () => ({ provider: { spec: { type: "libvirt" } }, client: target }),
+      leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: {}, release: async () => undefined }),
+      leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
     } as unknown as ProviderClients;
     const disk = {
       convert: async (args: { signal?: AbortSignal }) => {
@@ -107,6 +108,9 @@ describe("MigrationRunner", () => {
     } as VMMigration);
     const transferred = { diskID: "db01-disk0", key: 2000, sizeBytes: 4096, bytesDone: 4096, targetFormat: "qcow2", state: "Transferred" };
     await store.updateStatus<VMMigration>({ ...m, status: { phase: "Converting", disks: [transferred] } } as VMMigration);
+    const staged = stagingDir(pool, m);
+    await mkdir(staged, { recursive: true });
+    await writeFile(join(staged, "db01-disk0.raw"), Buffer.alloc(4096));
 
     const stop = new AbortController();
     await assert.rejects(runner.run("default", "db01", stop.signal), /stop after the conversion started/);

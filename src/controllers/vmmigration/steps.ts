@@ -13,13 +13,6 @@ export const disksToTransfer = (disks: MigrationDisk[]): MigrationDisk[] =>
 export const disksToConvert = (disks: MigrationDisk[]): MigrationDisk[] => disks.filter((d) => d.state === "Transferred");
 export const disksToImport = (disks: MigrationDisk[]): MigrationDisk[] => disks.filter((d) => d.state === "Converted");
 
-/** Phase order: a migration only moves forward, or to Failed. */
-export function nextPhase(phase: VMMigrationPhase): VMMigrationPhase {
-  const order: VMMigrationPhase[] = ["Pending", "Validating", "Exporting", "Transferring", "Converting", "Importing", "Creating", "Succeeded"];
-  const i = order.indexOf(phase);
-  return i < 0 || i === order.length - 1 ? phase : order[i + 1];
-}
-
 /** A failure that retrying cannot fix; anything else is retried with backoff from the last checkpoint. */
 export class MigrationFailure extends Error {
   readonly reason: string;
