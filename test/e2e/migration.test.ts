@@ -1,6 +1,7 @@
 // VMMigration end to end against real components: govmomi's vCenter simulator, a real `bin/landfall serve`,
 // real libvirtd + QEMU and qemu-img. Every disk's sha256 is proven at both ends, the guest boots from the migrated
 // disk, damage between source and target is caught, and a killed server resumes from its checkpoint.
+// The damage is injected by the test-only composition (test/harness/faulty-serve.ts), never by the product.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
@@ -11,6 +12,7 @@ import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
+import { startFaultyServer } from "../harness/faulty-server.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, domainUUID, guestBytesSha256, sha256File, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 import { startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
@@ -23,7 +25,7 @@ let srv: ServeProcess;
 let dataDir: string;
 let ns: string;
 const sums: Record<string, string[]> = {};
-const env = { LANDFALL_TEST_CORRUPT: "db01", LANDFALL_LOG_FORMAT: "text" };
+const env = { LANDFALL_LOG_FORMAT: "text" };
 
 async function content(name: string, i: number, sizeBytes: number, boot = false): Promise<{ contentPath: string; capacityBytes: number }> {
   const path = join(lv.scratchDir, `${name}-${i}.raw`);
@@ -67,7 +69,7 @@ before(async () => {
   ];
   vc = await startVcsim({ vms });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-mig-"));
-  srv = await startServeProcess({ dataDir, env });
+  srv = await startFaultyServer(dataDir, { at: "corrupt", vm: "db01" });
   await applyYaml(
     srv,
     `apiVersion: landfall.dev/v1beta1
@@ -93,6 +95,7 @@ after(async () => {
   await vc?.stop();
   await lv?.cleanup();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) await rm(`${dataDir}.fault.json`, { force: true });
 });
 
 test("a 2-disk VM migrates: every phase entered, per-disk sha256 equal at both ends, the guest boots, provenance recorded", async () => {
