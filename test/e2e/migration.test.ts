@@ -66,6 +66,7 @@ before(async () => {
     { name: "db01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("db01", 0, 4 * MiB)] },
     { name: "app01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("app01", 0, 40 * MiB)] },
     { name: "cancel01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("cancel01", 0, 40 * MiB)] },
+    { name: "xns01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("xns01", 0, 4 * MiB, true)] },
   ];
   vc = await startVcsim({ vms });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-mig-"));
@@ -235,4 +236,27 @@ test("deleting a migration mid-transfer cancels it, removes its partial volumes 
   assert.equal((await api(srv, resourcePath(ns, "virtualmachines", "cancel01"))).status, 404);
   const inv = await api<{ items: Array<{ name: string; powerState: string }> }>(srv, `${resourcePath(ns, "providers", "vcenter")}/vms`);
   assert.equal(inv.body.items.find((v) => v.name === "cancel01")?.powerState, "poweredOn", "the source runs again");
+});
+
+test("a migration into another namespace creates a VirtualMachine there that names the Provider's namespace, and it boots", async () => {
+  const other = `${ns}-b`;
+  await applyYaml(
+    srv,
+    `apiVersion: landfall.dev/v1beta1
+kind: VMMigration
+metadata: {name: xns01, namespace: ${ns}}
+spec:
+  source: {providerRef: {name: vcenter}, vmName: xns01}
+  target: {providerRef: {name: kvm}, namespace: ${other}, vmName: xns01, powerOn: true}
+  options: {diskFormat: qcow2}
+`,
+  );
+  const m = await finished("xns01");
+  assert.equal(m.status?.phase, "Succeeded", m.status?.message);
+  assert.deepEqual(m.status?.targetVMRef, { name: "xns01", namespace: other });
+  const vm = (await api<VirtualMachine>(srv, resourcePath(other, "virtualmachines", "xns01"))).body;
+  assert.deepEqual(vm.spec.providerRef, { name: "kvm", namespace: ns }, "the Provider that serves it, in its own namespace");
+  assert.equal(vm.status?.providerID, await domainUUID(`${other}--xns01`));
+  assert.equal(await guestBytesSha256(m.status?.disks?.[0].targetPath as string, "qcow2"), sums.xns01[0]);
+  await waitForConsole(vm.status?.consoleLog as string, MARKER, 60_000);
 });

@@ -152,7 +152,7 @@ function override<T extends object>(inner: T, overrides: Partial<T>): T {
   });
 }
 
-/** A reader whose stream past the middle of the disk dies once with ECONNRESET, as a dropped connection does. */
+/** A reader whose stream reaching past the middle of the disk dies once with ECONNRESET, as a dropped connection does. */
 function resettingReader(reader: DiskReader, once: (hit: boolean) => boolean): DiskReader {
   return {
     sizeBytes: reader.sizeBytes,
@@ -160,7 +160,8 @@ function resettingReader(reader: DiskReader, once: (hit: boolean) => boolean): D
     async *readRange(offset, length, signal) {
       let at = offset;
       for await (const chunk of reader.readRange(offset, length, signal)) {
-        if (at >= reader.sizeBytes / 2 && once(true)) {
+        if (at + chunk.length > reader.sizeBytes / 2 && once(true)) {
+          process.stderr.write(`faulty-serve: ECONNRESET injected at offset ${at}\n`);
           throw Object.assign(new Error(`read ECONNRESET at offset ${at} (injected by the test composition)`), { code: "ECONNRESET" });
         }
         at += chunk.length;
