@@ -13,6 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
+import type { Provider } from "../../src/api/provider.ts";
+import type { Secret } from "../../src/api/secret.ts";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { exited, startFaultyServer } from "../harness/faulty-server.ts";
@@ -69,7 +71,7 @@ before(async () => {
     return { contentPath: path, capacityBytes: size };
   };
   const vms = [];
-  for (const row of [...CRASH_ROWS, { vm: RESET_VM, disks: [8 * MiB] }, { vm: FULL_VM, disks: [16 * MiB] }, { vm: EDIT_VM, disks: [32 * MiB] }]) {
+  for (const row of [...CRASH_ROWS, { vm: RESET_VM, disks: [8 * MiB] }, { vm: FULL_VM, disks: [16 * MiB] }, { vm: EDIT_VM, disks: [96 * MiB] }]) {
     vms.push({ name: row.vm, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: await Promise.all(row.disks.map((size, i) => content(row.vm, i, size))) });
   }
   vc = await startVcsim({ vms });
@@ -271,36 +273,37 @@ test("editing the Provider and its Secret mid-transfer neither cuts the transfer
   const entry = { fault: "Provider + Secret edited mid-transfer", runs: 1, recovered: "no", dataLost: -1 };
   table.push(entry);
   srv = await startServeProcess({ dataDir, env });
+  const s = srv;
   try {
-    await applyYaml(srv, migrationYaml(EDIT_VM, { bandwidthMiBps: 8 }));
+    // 12 chunks of 8 MiB, 4 in flight: most start after the edit, so a client closed by the edit would fail them.
+    await applyYaml(s, migrationYaml(EDIT_VM, { bandwidthMiBps: 12 }));
     await waitFor("the transfer to be under way", 60_000, async () => {
-      const m = await migration(srv as ServeProcess, EDIT_VM);
+      const m = await migration(s, EDIT_VM);
       if (m.status?.phase === "Failed" || m.status?.phase === "Succeeded") throw new Error(`ended ${m.status.phase} before the edit: ${m.status.message}`);
       return m.status?.disks?.[0]?.state === "Transferring" ? m : undefined;
     }, 100);
-    await new Promise((r) => setTimeout(r, 500)); // reads in flight on the current client
-    await applyYaml(
-      srv,
-      `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}, labels: {rotated: "yes"}}
-stringData: {username: ${vc.username}, password: ${vc.password}, note: rotated}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}, labels: {edited: "yes"}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {insecureSkipVerify: true}, datacenter: DC0}
-`,
-    );
-    const m = await finished(srv, EDIT_VM);
+    const secretPath = resourcePath(ns, "secrets", "vcenter-creds");
+    const secret = (await api<Secret>(s, secretPath)).body;
+    const putSecret = await api(s, secretPath, { method: "PUT", body: JSON.stringify({ ...secret, metadata: { ...secret.metadata, labels: { rotated: "yes" } }, data: undefined, stringData: { username: vc.username, password: vc.password, note: "rotated" } }) });
+    assert.equal(putSecret.status, 200, JSON.stringify(putSecret.body));
+    const providerPath = resourcePath(ns, "providers", "vcenter");
+    const provider = (await api<Provider>(s, providerPath)).body;
+    const putProvider = await api<Provider>(s, providerPath, { method: "PUT", body: JSON.stringify({ ...provider, metadata: { ...provider.metadata, labels: { edited: "yes" } }, spec: { ...provider.spec, datacenter: "DC0" } }) });
+    assert.equal(putProvider.status, 200, JSON.stringify(putProvider.body));
+    const generation = putProvider.body.metadata.generation;
+    // The Provider controller has built the new client (and let go of the old one) once it observed the edit.
+    await waitFor("the Provider controller to observe the edit", 60_000, async () => ((await api<Provider>(s, providerPath)).body.status?.observedGeneration === generation ? true : undefined), 100);
+    const during = (await migration(s, EDIT_VM)).status?.disks?.[0];
+    assert.ok(during && during.state === "Transferring" && during.bytesDone <= during.sizeBytes / 2, `the edit took effect while at most half the disk was copied (${during?.state}, ${during?.bytesDone} bytes); otherwise this row proves nothing`);
+    const m = await finished(s, EDIT_VM);
     entry.recovered = m.status?.phase === "Succeeded" ? "yes" : `no (${m.status?.message})`;
     assert.equal(m.status?.phase, "Succeeded", m.status?.message);
-    assert.doesNotMatch(srv.output(), /attempt \d+ failed/, "no attempt failed, so no retry was counted");
-    assert.doesNotMatch(srv.output(), /resuming f-edit/, "the transfer was never restarted");
-    entry.dataLost = await checkConverged(srv, EDIT_VM, [32 * MiB], "poweredOff");
+    assert.doesNotMatch(s.output(), /attempt \d+ failed/, "no attempt failed, so no retry was counted");
+    assert.doesNotMatch(s.output(), /resuming f-edit/, "the transfer was never restarted");
+    entry.dataLost = await checkConverged(s, EDIT_VM, [96 * MiB], "poweredOff");
     assert.equal(entry.dataLost, 0);
   } finally {
-    await srv.stop();
+    await s.stop();
     srv = undefined;
   }
 });

@@ -15,9 +15,6 @@ import { validate } from "./phase-validate.ts";
 import { aggregateProgress } from "./plan.ts";
 import type { RunnerDeps, StepContext } from "./step-context.ts";
 
-export type { DiskOps, TransferProgress } from "./disk-ops.ts";
-export type { RunnerDeps } from "./step-context.ts";
-
 const nowISO = () => new Date().toISOString();
 
 const PHASES: Partial<Record<VMMigrationPhase, (ctx: StepContext, m: VMMigration) => Promise<VMMigration>>> = {
