@@ -68,7 +68,7 @@ function managedVM(name: string, namespace: string, uuid: string, labels?: Recor
 }
 
 function input(over: Partial<AdoptionInput>): AdoptionInput {
-  return { conventions: coz, providerName: "kvm", liveVMs: [], managed: [], imports: [], configMaps: [], sourceProviders: [vsphere], now: NOW, ...over };
+  return { conventions: coz, providerName: "kvm", providerNamespace: "default", liveVMs: [], managed: [], imports: [], configMaps: [], sourceProviders: [vsphere], now: NOW, ...over };
 }
 
 /** Applies the actions the way the executor would, so a second pass sees the result. */
@@ -112,7 +112,7 @@ describe("builders", () => {
   it("mirrorVirtualMachine mirrors disks, MACs, firmware, bus and power, and validates", () => {
     // libvirt reports real UUIDs; the mirror pins it (lower-cased) in spec.uuid, which the schema checks.
     const uuid = "4C1F2A9E-0B7D-4E55-9A61-2D3C4B5A6978";
-    const vm = mirrorVirtualMachine(coz, live({ uuid, name: "web01" }), { providerName: "kvm", namespace: "default", name: "web01", plan: "p" });
+    const vm = mirrorVirtualMachine(coz, live({ uuid, name: "web01" }), { providerName: "kvm", providerNamespace: "default", namespace: "default", name: "web01", plan: "p" });
     assert.deepEqual(vm.spec.importedDisk, { diskID: "web01-disk0", path: "/var/lib/landfall/images/web01-disk0.qcow2", format: "qcow2", source: "import" });
     assert.deepEqual(vm.spec.dataDisks, [{ diskID: "web01-data", path: "/var/lib/landfall/images/web01-data.raw", format: "raw" }]);
     assert.equal(vm.spec.cpus, 2);
@@ -125,7 +125,7 @@ describe("builders", () => {
     assert.equal(vm.spec.uuid, uuid.toLowerCase());
     assert.equal(vm.metadata.labels?.["cozystack.io/adopted"], "true");
     validate({ ...vm, status: undefined });
-    const off = mirrorVirtualMachine(coz, live({ uuid: "u-2", name: "db", state: "shutoff" }), { providerName: "kvm", namespace: "default", name: "db" });
+    const off = mirrorVirtualMachine(coz, live({ uuid: "u-2", name: "db", state: "shutoff" }), { providerName: "kvm", providerNamespace: "default", namespace: "default", name: "db" });
     assert.equal(off.spec.powerState, "Off");
   });
 
@@ -174,6 +174,7 @@ describe("decideAdoption", () => {
     assert.equal(mirror.virtualMachine.metadata.namespace, "tenant-a");
     assert.equal(mirror.virtualMachine.metadata.name, "web01");
     assert.equal(mirror.virtualMachine.spec.importedDisk?.source, "import");
+    assert.deepEqual(mirror.virtualMachine.spec.providerRef, { name: "kvm", namespace: "default" }, "a mirror in another namespace names the Provider's");
     execute(d.actions, world);
     const second = decideAdoption(input({ ...world, forkliftPlans: [plan] }));
     assert.equal(second[0].decision, "already-adopted", second[0].reason);

@@ -53,8 +53,8 @@ export interface AdoptionInput {
   conventions: Conventions;
   /** The target Provider the live VMs were listed from. */
   providerName: string;
-  /** Its namespace (default "default"): a managed VM belongs to it when its providerRef resolves here. */
-  providerNamespace?: string;
+  /** Its namespace: a managed VM belongs to it when its providerRef resolves here. */
+  providerNamespace: string;
   liveVMs: TargetVM[];
   /** VirtualMachines landfall manages (any namespace); matched to live VMs by `status.providerID`. */
   managed: VirtualMachine[];
@@ -150,7 +150,7 @@ function diskFormat(format: string): DiskFormat | undefined {
 export function mirrorVirtualMachine(
   conventions: Conventions,
   live: TargetVM,
-  target: { providerName: string; providerNamespace?: string; namespace: string; name: string; plan?: string },
+  target: { providerName: string; providerNamespace: string; namespace: string; name: string; plan?: string },
 ): VirtualMachine {
   // CD-ROMs and other read-only media are not disks the VM owns.
   const disks = live.disks.filter((d) => !d.readonly);
@@ -173,7 +173,7 @@ export function mirrorVirtualMachine(
       annotations: { [k.importedDiskID]: diskIDFromPath(boot.path) },
     },
     spec: {
-      providerRef: { name: target.providerName, ...(target.providerNamespace && target.providerNamespace !== target.namespace ? { namespace: target.providerNamespace } : {}) },
+      providerRef: { name: target.providerName, ...(target.providerNamespace !== target.namespace ? { namespace: target.providerNamespace } : {}) },
       importedDisk: {
         diskID: diskIDFromPath(boot.path),
         path: boot.path,
@@ -333,7 +333,7 @@ export function decideAdoption(input: AdoptionInput): AdoptionDecision[] {
   const byUUID = new Map<string, VirtualMachine>();
   for (const vm of input.managed) {
     const ref = providerKey(vm.spec.providerRef, vm.metadata.namespace ?? "default");
-    if (vm.status?.providerID && ref.name === input.providerName && ref.namespace === (input.providerNamespace ?? "default")) byUUID.set(vm.status.providerID, vm);
+    if (vm.status?.providerID && ref.name === input.providerName && ref.namespace === input.providerNamespace) byUUID.set(vm.status.providerID, vm);
   }
   return input.liveVMs.map((live) => {
     const managed = byUUID.get(live.uuid);

@@ -62,13 +62,13 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
     disks: [],
     domainName: domainNameFor(vm),
   };
+  const ref = providerKey(vm.spec.providerRef, ns);
   let provider: Provider;
   try {
-    provider = await deps.clients.providerFor(vm.spec.providerRef, ns);
+    provider = await deps.store.get<Provider>("Provider", ref.namespace, ref.name);
   } catch (err) {
     if (err instanceof ApiError && err.reason === "NotFound") {
-      const key = providerKey(vm.spec.providerRef, ns);
-      return { ...base, providerMessage: `spec.providerRef: Provider "${key.name}" not found in namespace "${key.namespace}"` };
+      return { ...base, providerMessage: `spec.providerRef: Provider "${ref.name}" not found in namespace "${ref.namespace}"` };
     }
     throw err;
   }
