@@ -38,7 +38,7 @@ export interface StepContext {
   log(msg: string): void;
 }
 
-export interface MigrationProviders {
+interface MigrationProviders {
   source: SourceProvider;
   sourceType: string;
   target: TargetProvider;
@@ -46,7 +46,7 @@ export interface MigrationProviders {
 }
 
 /** Leases both providers of a migration; the caller releases them when its step ends. */
-export async function leaseProviders(deps: RunnerDeps, m: VMMigration): Promise<MigrationProviders> {
+async function leaseProviders(deps: RunnerDeps, m: VMMigration): Promise<MigrationProviders> {
   const ns = m.metadata.namespace ?? "default";
   const s = await leased(deps.clients.leaseSource(m.spec.source.providerRef, ns), "spec.source.providerRef", m.spec.source.providerRef, ns);
   let t: Lease<TargetProvider>;
