@@ -1,5 +1,5 @@
-// Which step a migration takes next, from its status alone (pure). The runner executes steps; each step is
-// idempotent and records its result in status before the next one starts, so a killed server resumes here.
+// Which disks each phase still has to work on, from status alone (pure), and the error type of a failure that
+// retrying cannot fix. What a step does with what it finds is decided in decide.ts.
 import type { MigrationDisk, VMMigration, VMMigrationPhase } from "../../api/vmmigration.ts";
 
 export const TERMINAL: readonly VMMigrationPhase[] = ["Succeeded", "Failed"];
