@@ -168,4 +168,48 @@ describe("MigrationRunner", () => {
     assert.equal(after.status?.disks?.[0].targetSha256, "sha256:aa");
     await assert.rejects(stat(staged), "the staging directory goes once every disk is recorded Verified");
   });
+
+  it("records the export intent before shutting the guest down, so a rerun after the shutdown still knows the migration powered it off", async () => {
+    let power: "poweredOn" | "poweredOff" = "poweredOn";
+    const recordedAtShutdown: Array<string | boolean | undefined> = [];
+    const disks = [{ key: 2000, label: "Hard disk 1", fileName: "[ds] db02/db02.vmdk", capacityBytes: 4096, datastore: "ds", controller: "scsi" }];
+    let crash = true;
+    const source = {
+      getVM: async () => ({ ...sourceVM, id: "vm-9", name: "db02", powerState: power, disks }),
+      prepareExport: async (vm: SourceVM) => {
+        const now = await store.get<VMMigration>("VMMigration", "default", "db02");
+        recordedAtShutdown.push(now.status?.source?.powerStateBefore, now.status?.source?.poweredOffByMigration);
+        power = "poweredOff";
+        if (crash) throw new Error("killed right after the guest shut down");
+        return { vmID: vm.id, mode: "cold", powerStateBefore: vm.powerState, poweredOffByExport: vm.powerState === "poweredOn", disks };
+      },
+    };
+    const target = {
+      ensureStorage: async () => {
+        throw new Error("stop before transferring");
+      },
+    };
+    const clients = {
+      leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
+      leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
+    } as unknown as ProviderClients;
+    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const m = await store.create<VMMigration>({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VMMigration",
+      metadata: { name: "db02", namespace: "default" },
+      spec: { source: { providerRef: { name: "vcenter" }, vmName: "db02" }, target: { providerRef: { name: "kvm" } }, options: { restoreSourcePower: true } },
+    } as VMMigration);
+    await store.updateStatus<VMMigration>({ ...m, status: { phase: "Exporting", source: { vmID: "vm-9" }, disks: [] } } as VMMigration);
+
+    await assert.rejects(runner.run("default", "db02", new AbortController().signal), /killed right after the guest shut down/);
+    assert.deepEqual(recordedAtShutdown, ["poweredOn", true], "intent was in status before the effect");
+    crash = false;
+    await assert.rejects(runner.run("default", "db02", new AbortController().signal), /stop before transferring/);
+    const after = await store.get<VMMigration>("VMMigration", "default", "db02");
+    assert.equal(after.status?.source?.powerStateBefore, "poweredOn", "not overwritten by the rerun's poweredOff");
+    assert.equal(after.status?.source?.poweredOffByMigration, true, "so finishing or failing powers it back on");
+    assert.deepEqual(after.status?.source?.exportDisks, disks, "the session's disks are recorded for the transfer");
+    assert.equal(after.status?.phase, "Transferring");
+  });
 });
