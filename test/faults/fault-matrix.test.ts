@@ -275,8 +275,8 @@ test("editing the Provider and its Secret mid-transfer neither cuts the transfer
   srv = await startServeProcess({ dataDir, env });
   const s = srv;
   try {
-    // 12 chunks of 8 MiB, 4 in flight: most start after the edit, so a client closed by the edit would fail them.
-    await applyYaml(s, migrationYaml(EDIT_VM, { bandwidthMiBps: 12 }));
+    // 12 chunks of 8 MiB, 4 in flight, ~12 s: most start after the edit, so a client closed by it would fail them.
+    await applyYaml(s, migrationYaml(EDIT_VM, { bandwidthMiBps: 8 }));
     await waitFor("the transfer to be under way", 60_000, async () => {
       const m = await migration(s, EDIT_VM);
       if (m.status?.phase === "Failed" || m.status?.phase === "Succeeded") throw new Error(`ended ${m.status.phase} before the edit: ${m.status.message}`);
