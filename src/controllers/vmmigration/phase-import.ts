@@ -23,7 +23,8 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
       const fmt = disk.targetFormat ?? "qcow2";
       const staged = fmt === "raw" ? stagingFile(dir, disk) : convertedFile(dir, disk);
       const volumePath = disk.targetPath ?? `${storage.path}/${disk.diskID}.${fmt}`;
-      const found = (await exists(volumePath)) ? await ctx.deps.disk.imageInfo(volumePath, fmt).catch(() => ({ format: "unreadable", virtualSizeBytes: -1 })) : undefined;
+      // An unreadable volume is an error to retry, not proof that the volume is someone else's.
+      const found = (await exists(volumePath)) ? await ctx.deps.disk.imageInfo(volumePath, fmt) : undefined;
       const action = importAction(disk, { volume: found, staged: await exists(staged) });
       if (action === "inputLost") {
         lostDisks.push(disk.diskID);
