@@ -116,6 +116,20 @@ export const MigrationDisk = Type.Object(
 );
 export type MigrationDisk = Static<typeof MigrationDisk>;
 
+/** A source disk as the export session names it (the SourceDisk of src/providers/contract.ts). */
+export const ExportDisk = Type.Object(
+  {
+    key: Type.Integer(),
+    label: Type.String(),
+    fileName: Type.String(),
+    capacityBytes: Type.Integer(),
+    datastore: Type.String(),
+    controller: Type.String(),
+    thinProvisioned: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export const VMMigrationStatus = Type.Object(
   {
     ...commonStatus,
@@ -141,7 +155,11 @@ export const VMMigrationStatus = Type.Object(
           uuid: Type.Optional(Type.String()),
           powerStateBefore: Type.Optional(Type.String()),
           poweredOffByMigration: Type.Optional(Type.Boolean()),
+          /** Deterministic (from the migration's UID), recorded before the snapshot is created, looked up on resume. */
+          snapshotName: Type.Optional(Type.String()),
           snapshotID: Type.Optional(Type.String()),
+          /** The disks the export session reads (snapshot mode: the snapshot's frozen backings), as prepareExport returned them. */
+          exportDisks: Type.Optional(Type.Array(ExportDisk)),
         },
         { additionalProperties: false },
       ),

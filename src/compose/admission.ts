@@ -9,7 +9,8 @@ import type { Provider } from "../api/provider.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { VMImage } from "../api/vmimage.ts";
 import { virtualMachineDiskPaths } from "../controllers/adoption/storage.ts";
-import { providerNamespace, type TenancyRefusal, tenancyClaims } from "../controllers/provider/tenancy.ts";
+import { providerKey } from "../controllers/provider/ref.ts";
+import { type TenancyRefusal, tenancyClaims } from "../controllers/provider/tenancy.ts";
 import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
 import { confineImageChain } from "../disk/backing-chain.ts";
 import { providerStorageRoots, type StorageRoots } from "../disk/confinement.ts";
@@ -37,7 +38,7 @@ function writtenPaths(obj: KubeObject): Array<{ field: string; path: string; for
 const providerRefOf = (obj: KubeObject | undefined): ProviderReference | undefined => (obj?.spec as { providerRef?: ProviderReference } | undefined)?.providerRef;
 const refKey = (obj: KubeObject | undefined): string | undefined => {
   const ref = providerRefOf(obj);
-  return ref && obj ? `${providerNamespace(ref, obj.metadata.namespace ?? "default")}/${ref.name}` : undefined;
+  return ref && obj ? `${providerKey(ref, obj.metadata.namespace ?? "default").namespace}/${ref.name}` : undefined;
 };
 
 export function storagePathAdmission(store: ResourceStore): AdmissionCheck {
@@ -52,7 +53,7 @@ export function storagePathAdmission(store: ResourceStore): AdmissionCheck {
     const before = new Set(old && sameProvider ? writtenPaths(old).map((p) => `${p.field}=${p.path}=${p.format}`) : []);
     const changed = paths.filter((p) => !before.has(`${p.field}=${p.path}=${p.format}`));
     if (changed.length === 0) return;
-    const storage = await storageRoots(store, providerNamespace(ref, obj.metadata.namespace ?? "default"), ref.name);
+    const storage = await storageRoots(store, providerKey(ref, obj.metadata.namespace ?? "default").namespace, ref.name);
     if (!storage) return;
     const causes: StatusCause[] = [];
     for (const p of changed) {

@@ -1,17 +1,16 @@
 // The composition root of landfall's control plane: provider clients, the disk pipeline, the controllers
 // (Provider, VirtualMachine, VMMigration, VMImport, adoption scan), admission checks, delete hooks and routes.
-import { open } from "node:fs/promises";
-import { convertImage, imageInfo } from "../disk/convert.ts";
-import { imageSha256, readerSha256 } from "../disk/checksum.ts";
-import { transferDisk } from "../disk/transfer.ts";
+import { imageInfo } from "../disk/convert.ts";
+import { imageSha256 } from "../disk/checksum.ts";
 import { AdoptionService } from "../controllers/adoption/service.ts";
-import { ProviderClients } from "../controllers/provider/clients.ts";
+import { ProviderClients, type ProviderFactories } from "../controllers/provider/clients.ts";
 import { providerReconciler } from "../controllers/provider/reconcile.ts";
 import { virtualMachineReconciler } from "../controllers/virtualmachine/reconcile.ts";
 import { vmImageReconciler } from "../controllers/vmimage/reconcile.ts";
 import { vmImportReconciler } from "../controllers/vmimport/reconcile.ts";
 import { vmMigrationReconciler } from "../controllers/vmmigration/reconcile.ts";
-import { type DiskOps, MigrationRunner } from "../controllers/vmmigration/runner.ts";
+import type { DiskOps } from "../controllers/vmmigration/disk-ops.ts";
+import { MigrationRunner } from "../controllers/vmmigration/runner.ts";
 import { keys } from "../api/conventions.ts";
 import type { VMMigration } from "../api/vmmigration.ts";
 import { Controller as RuntimeController } from "../runtime/controller.ts";
@@ -19,6 +18,7 @@ import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
 import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
+import { diskOps } from "./disk-ops.ts";
 import { registerDomainMetrics } from "./metrics.ts";
 import { libvirtStorage, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
@@ -26,55 +26,23 @@ import type { Controller, Wire } from "./wiring.ts";
 
 const ADOPTION_SCAN_MS = 30_000;
 
-export const diskOps: DiskOps = {
-  transfer: async ({ tamper, ...a }) => {
-    const result = await transferDisk(a);
-    if (tamper) await damageStagedHead(a.stagingPath, tamper);
-    return result;
-  },
-  convert: async (a) => {
-    await convertImage(a);
-  },
-  imageSha256: (path, format, signal) => imageSha256(path, format, { signal }),
-  readerSha256: (reader, signal) => readerSha256(reader, signal),
-};
-
-/**
- * Test hook: LANDFALL_TEST_CORRUPT=<migration name> flips one byte of that migration's first disk after it was
- * hashed and before it is written — the "damage between source and target" the checksum comparison must catch.
- */
-function corruptionHook(): ((migration: string, disk: number) => ((offset: number, buf: Buffer) => void) | undefined) | undefined {
-  const target = process.env.LANDFALL_TEST_CORRUPT;
-  if (!target) return undefined;
-  return (migration, disk) =>
-    migration === target && disk === 0
-      ? (offset, buf) => {
-          if (offset === 0 && buf.length > 600) buf[600] ^= 0xff;
-        }
-      : undefined;
+/** What the control plane is built from that a test composition may replace (test/harness/faulty-wiring.ts). */
+export interface LandfallParts {
+  disk: DiskOps;
+  providers: (opts: { dataDir: string }) => ProviderFactories;
 }
 
-/** LANDFALL_TEST_CORRUPT: damages the staged file's first 64 KiB after the source hash was taken. */
-async function damageStagedHead(path: string, tamper: (offset: number, buf: Buffer) => void): Promise<void> {
-  const file = await open(path, "r+");
-  try {
-    const head = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await file.read(head, 0, head.length, 0);
-    tamper(0, head.subarray(0, bytesRead));
-    await file.write(head, 0, bytesRead, 0);
-  } finally {
-    await file.close();
-  }
-}
+export const productionParts: LandfallParts = { disk: diskOps, providers: providerFactories };
 
-export const landfallWiring: Wire = (ctx) => {
+/** The control plane wired from parts; `landfallWiring` is it with the production parts. */
+export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   const { store, conventions, metricsRegistry } = ctx;
   const logger = createLogger();
   const events = new EventRecorder({ logger });
-  const clients = new ProviderClients(store, providerFactories({ dataDir: ctx.dataDir }));
+  const clients = new ProviderClients(store, parts.providers({ dataDir: ctx.dataDir }));
   const metrics = registerDomainMetrics(metricsRegistry, store, conventions);
   const log = (msg: string, fields?: Record<string, unknown>) => logger.info(msg, fields);
-  const runner = new MigrationRunner({ store, clients, disk: diskOps, conventions, tamper: corruptionHook(), log, events, onFinished: metrics.finished });
+  const runner = new MigrationRunner({ store, clients, disk: parts.disk, conventions, log, events, onFinished: metrics.finished });
   const adoption = new AdoptionService({ store, clients, conventions, log });
   const common = { store, logger, events, metrics: metricsRegistry };
 
@@ -145,3 +113,5 @@ export const landfallWiring: Wire = (ctx) => {
     },
   };
 };
+
+export const landfallWiring: Wire = landfallWiringWith(productionParts);

@@ -7,7 +7,6 @@ import { DNS1123_LABEL } from "../api/meta.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { AdoptionService } from "../controllers/adoption/service.ts";
 import type { ProviderClients } from "../controllers/provider/clients.ts";
-import { providerNamespace } from "../controllers/provider/tenancy.ts";
 import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
 import { cloneVirtualMachine } from "../controllers/virtualmachine/clone.ts";
 import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
@@ -61,7 +60,7 @@ export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceSt
       if (refused) throw new ApiError("Forbidden", `cannot restart VirtualMachine "${params.ns}/${params.name}": ${refused.message}`);
       const uuid = vm.status?.providerID;
       if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${params.name}" has no domain yet (status.providerID is empty); wait until it is Running`);
-      const { client } = await clients.targetByRef(providerNamespace(vm.spec.providerRef, params.ns), vm.spec.providerRef.name);
+      const { client } = await clients.targetByRef(vm.spec.providerRef, params.ns);
       const domain = await client.getVM({ uuid });
       await client.setPower(uuid, domain?.state === "running" ? "reboot" : "start");
       return { kind: "Status", status: "Success", message: `VirtualMachine "${params.name}" ${domain?.state === "running" ? "rebooting" : "starting"}` };

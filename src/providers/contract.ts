@@ -64,6 +64,8 @@ export interface ExportSession {
   powerStateBefore: SourcePowerState;
   poweredOffByExport: boolean;
   snapshotID?: string;
+  /** The snapshot's name; identifies it when snapshotID was never recorded (a crash right after creating it). */
+  snapshotName?: string;
   /** Disks as they are to be read (for snapshot mode, the snapshot's backing files). */
   disks: SourceDisk[];
 }
@@ -87,10 +89,16 @@ export interface SourceProvider {
   listVMs(): Promise<SourceVM[]>;
   /** Throws an error with `code: "NotFound"` when no VM matches. */
   getVM(ref: VMRef): Promise<SourceVM>;
-  /** cold: guest shutdown (falling back to power off) when powered on; snapshot: quiesced snapshot. */
-  prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<ExportSession>;
+  /**
+   * cold: guest shutdown (falling back to power off) when powered on; snapshot: quiesced snapshot. Idempotent:
+   * a snapshot named snapshotName that already exists is reused, never created twice.
+   */
+  prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot"; snapshotName?: string }): Promise<ExportSession>;
   openDisk(session: ExportSession, disk: SourceDisk): Promise<DiskReader>;
-  /** Removes the snapshot; powers the VM back on when restorePower and the export powered it off. */
+  /**
+   * Removes the snapshot (by snapshotID, else by snapshotName; an absent one is fine); powers the VM back on when
+   * restorePower and the export powered it off.
+   */
   finishExport(session: ExportSession, options: { restorePower: boolean }): Promise<void>;
   powerOn(vmID: string): Promise<void>;
   close(): Promise<void>;

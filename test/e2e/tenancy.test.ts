@@ -85,7 +85,7 @@ describe("a tenant token (editor, namespace tenant-a)", { timeout: 60_000 }, () 
     assert.equal((await api(srv, resourcePath("tenant-b", "virtualmachines", "db01"))).status, 200, "tenant-b's VM is untouched");
     const everywhere = await tenantApi("/apis/landfall.dev/v1beta1/virtualmachines");
     assert.equal(everywhere.status, 200);
-    const namespaces = new Set((everywhere.body as { items: Array<{ metadata: { namespace: string } }> }).items.map((o) => o.metadata.namespace));
+    const namespaces = new Set((everywhere.body as unknown as { items: Array<{ metadata: { namespace: string } }> }).items.map((o) => o.metadata.namespace));
     assert.deepEqual([...namespaces], ["tenant-a"], "a list across namespaces shows only the token's own");
   });
 

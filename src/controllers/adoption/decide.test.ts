@@ -180,6 +180,7 @@ describe("decideAdoption", () => {
     assert.equal(mirror.virtualMachine.metadata.namespace, "tenant-a");
     assert.equal(mirror.virtualMachine.metadata.name, "web01");
     assert.equal(mirror.virtualMachine.spec.importedDisk?.source, "import");
+    assert.deepEqual(mirror.virtualMachine.spec.providerRef, { name: "kvm", namespace: "default" }, "a mirror in another namespace names the Provider's");
     execute(d.actions, world);
     const second = decideAdoption(input({ ...world, forkliftPlans: [plan] }));
     assert.equal(second[0].decision, "already-adopted", second[0].reason);

@@ -13,7 +13,8 @@
 import type { ConfigMap } from "../../api/configmap.ts";
 import { adoptionConfigMapName, type Conventions, keys, MANAGED_BY, targetNameFor } from "../../api/conventions.ts";
 import type { Provider } from "../../api/provider.ts";
-import { isOpenTo, providerNamespace, tenancyRefusal } from "../provider/tenancy.ts";
+import { providerKey } from "../provider/ref.ts";
+import { isOpenTo, tenancyRefusal } from "../provider/tenancy.ts";
 import type { DataDisk, DiskFormat, VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetVM } from "../../providers/contract.ts";
@@ -230,7 +231,7 @@ export function planFromVMImport(vmi: VMImport): AdoptionPlan {
     uid: vmi.metadata.uid,
     namespace,
     targetNamespace,
-    targetProvider: { namespace: providerNamespace(vmi.spec.target.providerRef, namespace), name: vmi.spec.target.providerRef.name },
+    targetProvider: { namespace: providerKey(vmi.spec.target.providerRef, namespace).namespace, name: vmi.spec.target.providerRef.name },
     adoptionEnabled: vmi.spec.adoption?.enabled ?? true,
     sourceProvider: vmi.spec.source.providerRef.name,
     vms: [
@@ -304,11 +305,11 @@ function claimedPlanOf(labels: Record<string, string>, conventions: Conventions)
   return planName ? { planName } : undefined;
 }
 
-const providerKey = (p: Provider) => ({ namespace: p.metadata.namespace ?? "default", name: p.metadata.name });
+const providerIdentity = (p: Provider) => ({ namespace: p.metadata.namespace ?? "default", name: p.metadata.name });
 
 /** Why tenancy forbids `provider` for VMs of a plan (own and target namespace), or undefined when it allows it. */
 function planTenancyRefusal(provider: Provider, plan: AdoptionPlan): string | undefined {
-  const p = providerKey(provider);
+  const p = providerIdentity(provider);
   const refusal = tenancyRefusal(
     {
       namespaces: [
@@ -330,7 +331,7 @@ function planAdmits(plans: AdoptionPlan[], claim: PlanClaim, live: TargetVM, pro
   const named = claim.planUID ? `plan UID ${claim.planUID}` : `plan "${claim.planName}"`;
   const candidates = plans.filter((p) => (claim.planUID ? p.uid === claim.planUID : p.name === claim.planName));
   if (!candidates.length) return { reason: `claims ${named}, which does not exist` };
-  const here = providerKey(provider);
+  const here = providerIdentity(provider);
   const local = candidates.filter((p) => !p.targetProvider || (p.targetProvider.namespace === here.namespace && p.targetProvider.name === here.name));
   if (!local.length) {
     const where = candidates.map((p) => `${p.namespace}/${p.name} → ${p.targetProvider?.namespace}/${p.targetProvider?.name}`).join(", ");
@@ -355,9 +356,9 @@ function planAdmits(plans: AdoptionPlan[], claim: PlanClaim, live: TargetVM, pro
 /** Decides, for every live VM, whether to adopt it, whether it is adopted already, or why it is left alone. */
 export function decideAdoption(input: AdoptionInput): AdoptionDecision[] {
   const plans = [...input.imports.map(planFromVMImport), ...(input.forkliftPlans ?? [])];
-  const here = providerKey(input.provider);
+  const here = providerIdentity(input.provider);
   const onThisProvider = (vm: VirtualMachine) =>
-    vm.spec.providerRef.name === here.name && providerNamespace(vm.spec.providerRef, vm.metadata.namespace ?? "default") === here.namespace;
+    vm.spec.providerRef.name === here.name && providerKey(vm.spec.providerRef, vm.metadata.namespace ?? "default").namespace === here.namespace;
   const byUUID = new Map<string, VirtualMachine>();
   for (const vm of input.managed) {
     if (vm.status?.providerID && onThisProvider(vm)) byUUID.set(vm.status.providerID, vm);
@@ -392,7 +393,7 @@ function decideManaged(input: AdoptionInput, plans: AdoptionPlan[], live: Target
 function decideForeign(input: AdoptionInput, plans: AdoptionPlan[], live: TargetVM): AdoptionDecision {
   const base = { uuid: live.uuid, name: live.name };
   const request = requestFor(input, live);
-  const here = providerKey(input.provider);
+  const here = providerIdentity(input.provider);
   let plan: string | undefined;
   let sourceType = "unknown";
   let reason: string;

@@ -9,7 +9,7 @@ import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetProvider, TargetVM } from "../../providers/contract.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { providerNamespace } from "../provider/tenancy.ts";
+import { providerKey } from "../provider/ref.ts";
 import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, unadoptActions } from "./decide.ts";
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
@@ -33,7 +33,7 @@ export class AdoptionService {
 
   async #survey(namespace: string, providerName: string, requests: AdoptionRequest[]): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
     const { store, conventions } = this.#d;
-    const { provider, client: target } = await this.#d.clients.targetByRef(namespace, providerName);
+    const { provider, client: target } = await this.#d.clients.targetByRef({ name: providerName }, namespace);
     const [live, managed, imports, configMaps, providers] = await Promise.all([
       target.listVMs(),
       store.list<VirtualMachine>("VirtualMachine"),
@@ -115,7 +115,7 @@ export class AdoptionService {
   /** Labels and records the VMs a VMImport with adoption enabled created (they are managed already). */
   async adoptImported(imp: VMImport, vmNames: string[]): Promise<string[]> {
     const ns = imp.spec.target.namespace ?? imp.metadata.namespace ?? "default";
-    const { target, decisions } = await this.#survey(providerNamespace(imp.spec.target.providerRef, imp.metadata.namespace ?? "default"), imp.spec.target.providerRef.name, []);
+    const { target, decisions } = await this.#survey(providerKey(imp.spec.target.providerRef, imp.metadata.namespace ?? "default").namespace, imp.spec.target.providerRef.name, []);
     const done: string[] = [];
     for (const name of vmNames) {
       const vm = await this.#d.store.get<VirtualMachine>("VirtualMachine", ns, name).catch(() => undefined);
@@ -138,7 +138,7 @@ export class AdoptionService {
     if (vm.metadata.labels?.[k.adopted] !== "true") throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" is not adopted (no ${k.adopted}=true label)`);
     const uuid = vm.status?.providerID ?? vm.spec.uuid;
     if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" has no domain identity (status.providerID)`);
-    const { client: target } = await this.#d.clients.targetByRef(providerNamespace(vm.spec.providerRef, namespace), vm.spec.providerRef.name);
+    const { client: target } = await this.#d.clients.targetByRef(vm.spec.providerRef, namespace);
     const live = await target.getVM({ uuid });
     const configMap = await this.#d.store.get<ConfigMap>("ConfigMap", namespace, adoptionConfigMapName(name)).catch(() => undefined);
     const actions = live

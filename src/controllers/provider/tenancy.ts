@@ -3,6 +3,7 @@
 // may use a Provider only if the Provider is open to every namespace the object touches — its own, the namespace
 // its VMs land in, and the namespace of any network it attaches NICs to. Pure: callers look the Providers up.
 import type { KubeObject, ProviderReference } from "../../api/meta.ts";
+import { providerKey } from "./ref.ts";
 import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImage } from "../../api/vmimage.ts";
@@ -34,11 +35,6 @@ export interface TenancyRefusal {
   message: string;
 }
 
-/** Where a providerRef points: its own namespace when given, else the referring object's namespace. */
-export function providerNamespace(ref: ProviderReference, referringNamespace: string): string {
-  return ref.namespace ?? referringNamespace;
-}
-
 /** A Provider with no spec.tenants (or an empty list) is open to every namespace. */
 export function isOpenTo(provider: Provider, namespace: string): boolean {
   const tenants = provider.spec.tenants ?? [];
@@ -53,7 +49,7 @@ function networkNamespaces(field: string, entries: MapEntry[] | undefined): Name
   });
 }
 
-const use = (field: string, ref: ProviderReference, ns: string): ProviderUse => ({ field, ref, namespace: providerNamespace(ref, ns) });
+const use = (field: string, ref: ProviderReference, ns: string): ProviderUse => ({ field, ref, namespace: providerKey(ref, ns).namespace });
 
 /** The namespaces and Providers an object touches; undefined for kinds that reference no Provider. */
 export function tenancyClaims(obj: KubeObject): TenancyClaims | undefined {

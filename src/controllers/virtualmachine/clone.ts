@@ -8,7 +8,6 @@ import { confineImageChain } from "../../disk/backing-chain.ts";
 import { providerStorageRoots } from "../../disk/confinement.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { providerNamespace } from "../provider/tenancy.ts";
 import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 
 export async function cloneVirtualMachine(
@@ -26,7 +25,7 @@ export async function cloneVirtualMachine(
   if (exists) throw new ApiError("AlreadyExists", `VirtualMachine "${newName}" already exists; choose another name for the clone`);
   const uuid = src.status?.providerID;
   if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${sourceName}" has no domain yet; wait until it is Running or Stopped`);
-  const { provider, client: target } = await deps.clients.targetByRef(providerNamespace(src.spec.providerRef, namespace), src.spec.providerRef.name);
+  const { provider, client: target } = await deps.clients.targetByRef(src.spec.providerRef, namespace);
   const live = await target.getVM({ uuid });
   if (!live) throw new ApiError("Conflict", `the domain of VirtualMachine "${sourceName}" (${uuid}) is missing`);
   if (live.state !== "shutoff") {

@@ -1,4 +1,5 @@
 // VirtualMachine reconcile: observe (store, provider, disks), decide (decide.ts), act, write status.
+import { providerKey } from "../provider/ref.ts";
 import { stat } from "node:fs/promises";
 import { type Conventions, keys } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
@@ -12,7 +13,6 @@ import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
 import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { providerNamespace } from "../provider/tenancy.ts";
 import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { decideVM, OWNER_UID_LABEL, restartRequired, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
@@ -64,12 +64,13 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
     disks: [],
     domainName: domainNameFor(vm),
   };
+  const ref = providerKey(vm.spec.providerRef, ns);
   let provider: Provider;
   try {
-    provider = await deps.store.get<Provider>("Provider", providerNamespace(vm.spec.providerRef, ns), vm.spec.providerRef.name);
+    provider = await deps.store.get<Provider>("Provider", ref.namespace, ref.name);
   } catch (err) {
     if (err instanceof ApiError && err.reason === "NotFound") {
-      return { ...base, providerMessage: `spec.providerRef: Provider "${vm.spec.providerRef.name}" not found in namespace "${providerNamespace(vm.spec.providerRef, ns)}"` };
+      return { ...base, providerMessage: `spec.providerRef: Provider "${ref.name}" not found in namespace "${ref.namespace}"` };
     }
     throw err;
   }

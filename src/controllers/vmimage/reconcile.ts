@@ -1,6 +1,7 @@
 // VMImage reconcile: a base image is Ready when its file exists inside its provider's storage and qemu-img can
 // read it; status records its sizes and the sha256 of its guest-visible bytes (taken once per file change), so
 // anyone can check that VMs built on it (as copy-on-write overlays) never modified it.
+import { providerKey } from "../provider/ref.ts";
 import { stat } from "node:fs/promises";
 import { ApiError } from "../../api/errors.ts";
 import type { Provider } from "../../api/provider.ts";
@@ -49,8 +50,9 @@ interface Verdict {
 
 async function judge(deps: VMImageDeps, image: VMImage): Promise<Verdict> {
   const ns = image.metadata.namespace ?? "default";
-  const provider = await deps.store.get<Provider>("Provider", ns, image.spec.providerRef.name).catch(() => undefined);
-  if (!provider) return { ready: false, reason: "ProviderNotFound", message: `spec.providerRef: Provider "${image.spec.providerRef.name}" not found in namespace "${ns}"` };
+  const ref = providerKey(image.spec.providerRef, ns);
+  const provider = await deps.store.get<Provider>("Provider", ref.namespace, ref.name).catch(() => undefined);
+  if (!provider) return { ready: false, reason: "ProviderNotFound", message: `spec.providerRef: Provider "${ref.name}" not found in namespace "${ref.namespace}"` };
   const { pool, path } = deps.storageOf(provider);
   const format = image.spec.format ?? "qcow2";
   // The whole backing chain is judged before qemu-img or the hash reads the image (backing-chain.ts).

@@ -64,7 +64,7 @@ export function vmImportReconciler(deps: VMImportDeps) {
       });
       return undefined;
     }
-    const { client: source } = await deps.clients.sourceByRef(key.namespace, imp.spec.source.providerRef.name);
+    const { client: source } = await deps.clients.sourceByRef(imp.spec.source.providerRef, key.namespace);
     const sourceVMs: SourceVM[] = await source.listVMs();
 
     if (validate) {

@@ -7,7 +7,8 @@ import type { VMMigration } from "../../api/vmmigration.ts";
 import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { targetProviderRef } from "./plan.ts";
-import { type DiskOps, MigrationRunner } from "./runner.ts";
+import type { DiskOps } from "./disk-ops.ts";
+import { MigrationRunner } from "./runner.ts";
 import { MigrationFailure } from "./steps.ts";
 
 describe("MigrationRunner tenancy", () => {

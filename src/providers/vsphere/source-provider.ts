@@ -185,8 +185,8 @@ class VsphereSource implements SourceProvider {
     return matches[0];
   }
 
-  async prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<ExportSession> {
-    return this.inSession(() => prepare(this.client, vm, options.mode, this.timeouts));
+  async prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot"; snapshotName?: string }): Promise<ExportSession> {
+    return this.inSession(() => prepare(this.client, vm, options.mode, this.timeouts, options.snapshotName));
   }
 
   async openDisk(session: ExportSession, disk: SourceDisk): Promise<DiskReader> {

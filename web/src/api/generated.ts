@@ -413,7 +413,17 @@ export type VMMigration = {
       uuid?: string;
       powerStateBefore?: string;
       poweredOffByMigration?: boolean;
+      snapshotName?: string;
       snapshotID?: string;
+      exportDisks?: Array<{
+        key: number;
+        label: string;
+        fileName: string;
+        capacityBytes: number;
+        datastore: string;
+        controller: string;
+        thinProvisioned?: boolean;
+      }>;
     };
     importID?: string;
     targetVMRef?: {
