@@ -1,0 +1,174 @@
+// Disk files as ESXi keeps them: flat base disks, hosted sparse and streamOptimized VMDKs written by qemu-img,
+// and the datastore-path ↔ local-file mapping the rest of the harness uses.
+package main
+
+import (
+	"bytes"
+	"io"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// qemu runs a qemu tool with an argument array and a timeout, returning its stderr in the error.
+func qemu(tool string, args ...string) ([]byte, error) {
+	cmd := exec.Command(tool, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	timer := time.AfterFunc(2*time.Minute, func() {
+		if cmd.Process != nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	defer timer.Stop()
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("%s %s: %v: %s", tool, strings.Join(args, " "), err, stderr.String())
+	}
+	return out, nil
+}
+
+var dsPathRe = regexp.MustCompile(`^\[([^\]]+)\]\s*(.*)$`)
+
+// localPath maps "[LocalDS_0] vm/disk.vmdk" to the file under the datastore directory.
+func (b *builder) localPath(dsPath string) (string, error) {
+	m := dsPathRe.FindStringSubmatch(dsPath)
+	if m == nil || m[1] != datastoreName {
+		return "", fmt.Errorf("datastore path %q is not on %s", dsPath, datastoreName)
+	}
+	return filepath.Join(b.dsDir, filepath.FromSlash(m[2])), nil
+}
+
+// siblingDSPath names a file in the same datastore directory as dsPath.
+func siblingDSPath(dsPath, name string) string {
+	i := strings.LastIndex(dsPath, "/")
+	return dsPath[:i+1] + name
+}
+
+// writeSparseVMDK replaces a disk's files with one monolithicSparse or streamOptimized VMDK of the content
+// padded to the capacity. The simulator attaches a disk only when a -flat file exists, so the disk is
+// attached flat first and converted afterwards.
+func writeSparseVMDK(dir, base, format string) error {
+	flat := filepath.Join(dir, base+"-flat.vmdk")
+	out := filepath.Join(dir, base+".vmdk")
+	tmp := out + ".tmp"
+	if _, err := qemu("qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat="+format, flat, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return err
+	}
+	return os.Remove(flat)
+}
+
+// Hosted sparse ("KDMV") header fields, little-endian: descriptorOffset at byte 28, descriptorSize at 36 (sectors).
+func embeddedDescriptor(f *os.File) (offset int64, size int64, err error) {
+	hdr := make([]byte, 64)
+	if _, err := f.ReadAt(hdr, 0); err != nil {
+		return 0, 0, err
+	}
+	if string(hdr[:4]) != "KDMV" {
+		return 0, 0, fmt.Errorf("%s is not a hosted sparse VMDK", f.Name())
+	}
+	return int64(binary.LittleEndian.Uint64(hdr[28:])) * 512, int64(binary.LittleEndian.Uint64(hdr[36:])) * 512, nil
+}
+
+// readDescriptor returns the text descriptor of a VMDK: the file itself, or the one embedded in a sparse file.
+func readDescriptor(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := f.ReadAt(magic, 0); err != nil {
+		return "", err
+	}
+	var buf []byte
+	if string(magic) == "KDMV" {
+		off, size, err := embeddedDescriptor(f)
+		if err != nil {
+			return "", err
+		}
+		buf = make([]byte, size)
+		if _, err := f.ReadAt(buf, off); err != nil {
+			return "", err
+		}
+	} else {
+		if buf, err = os.ReadFile(path); err != nil {
+			return "", err
+		}
+	}
+	if i := bytes.IndexByte(buf, 0); i >= 0 {
+		buf = buf[:i]
+	}
+	return string(buf), nil
+}
+
+var cidRe = regexp.MustCompile(`(?m)^CID=([0-9a-fA-F]+)`)
+
+// setParent rewrites a hosted sparse delta's embedded descriptor to name another parent (qemu-img rebase
+// cannot change a VMDK's backing file), keeping the descriptor's reserved size.
+func setParent(path, parentName, parentCID string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	off, size, err := embeddedDescriptor(f)
+	if err != nil {
+		return err
+	}
+	desc, err := readDescriptor(path)
+	if err != nil {
+		return err
+	}
+	desc = regexp.MustCompile(`(?m)^parentFileNameHint=.*$`).ReplaceAllString(desc, fmt.Sprintf("parentFileNameHint=%q", parentName))
+	desc = regexp.MustCompile(`(?m)^parentCID=.*$`).ReplaceAllString(desc, "parentCID="+parentCID)
+	if int64(len(desc)) > size {
+		return fmt.Errorf("%s: new descriptor (%d bytes) does not fit its %d-byte area", path, len(desc), size)
+	}
+	buf := make([]byte, size)
+	copy(buf, desc)
+	_, err = f.WriteAt(buf, off)
+	return err
+}
+
+func cidOf(path string) (string, error) {
+	desc, err := readDescriptor(path)
+	if err != nil {
+		return "", err
+	}
+	m := cidRe.FindStringSubmatch(desc)
+	if m == nil {
+		return "", fmt.Errorf("%s: descriptor has no CID", path)
+	}
+	return strings.ToLower(m[1]), nil
+}
+
+// copySparse copies src to dst, seeking over all-zero 64 KiB blocks so they stay holes.
+func copySparse(dst *os.File, src io.Reader) error {
+	buf := make([]byte, 64<<10)
+	zero := make([]byte, len(buf))
+	var off int64
+	for {
+		n, err := io.ReadFull(src, buf)
+		if n > 0 && !bytes.Equal(buf[:n], zero[:n]) {
+			if _, werr := dst.WriteAt(buf[:n], off); werr != nil {
+				return werr
+			}
+		}
+		off += int64(n)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,246 @@
+// ExportVm and its HttpNfcLease, which vcsim 0.24 lacks: the lease starts "initializing" while each disk's
+// current state (base + every delta) is converted to a streamOptimized VMDK, turns "ready" with one
+// deviceUrl per disk ("https://*/nfc/<lease>/disk-N.vmdk", the client substitutes the host), and ends with
+// HttpNfcLeaseComplete/Abort or, without HttpNfcLeaseProgress for info.leaseTimeout seconds, in "error".
+package main
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+type exportLease struct {
+	mo.HttpNfcLease
+
+	mu           sync.Mutex
+	dir          string
+	files        map[string]string
+	lastProgress time.Time
+	abortAfter   int64
+	nfc          *nfcService
+}
+
+type nfcService struct {
+	mu     sync.Mutex
+	leases map[string]*exportLease
+	// Test control: VM name → bytes after which every download of that VM's disks is cut and its lease fails.
+	abortAfter map[string]int64
+	timeout    int32
+	tmpDir     string
+}
+
+func newNFC(tmpDir string, timeoutSeconds int32) *nfcService {
+	if timeoutSeconds <= 0 {
+		timeoutSeconds = 300
+	}
+	return &nfcService{leases: map[string]*exportLease{}, abortAfter: map[string]int64{}, timeout: timeoutSeconds, tmpDir: tmpDir}
+}
+
+// controllerName is the deviceUrl key part ESXi uses: "<ControllerType><bus>:<unit>".
+func controllerName(devices []types.BaseVirtualDevice, disk *types.VirtualDisk) string {
+	for _, d := range devices {
+		if d.GetVirtualDevice().Key != disk.ControllerKey {
+			continue
+		}
+		c, ok := d.(types.BaseVirtualController)
+		if !ok {
+			break
+		}
+		unit := int32(0)
+		if disk.UnitNumber != nil {
+			unit = *disk.UnitNumber
+		}
+		return fmt.Sprintf("%s%d:%d", reflect.TypeOf(d).Elem().Name(), c.GetVirtualController().BusNumber, unit)
+	}
+	return fmt.Sprintf("unknown:%d", disk.Key)
+}
+
+// exportVM creates the lease and converts the disks in the background.
+func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectReference, types.BaseMethodFault) {
+	if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
+		return types.ManagedObjectReference{}, &types.InvalidPowerState{RequestedState: types.VirtualMachinePowerStatePoweredOff, ExistingState: vm.Runtime.PowerState}
+	}
+	dir, err := os.MkdirTemp(b.nfc.tmpDir, "nfc-export-")
+	if err != nil {
+		return types.ManagedObjectReference{}, &types.FileFault{File: err.Error()}
+	}
+	lease := &exportLease{dir: dir, files: map[string]string{}, lastProgress: time.Now(), nfc: b.nfc}
+	lease.State = types.HttpNfcLeaseStateInitializing
+	simulator.Map.Put(lease)
+	b.nfc.mu.Lock()
+	b.nfc.leases[lease.Self.Value] = lease
+	lease.abortAfter = b.nfc.abortAfter[vm.Name]
+	b.nfc.mu.Unlock()
+
+	type job struct {
+		src, targetID, key string
+		capacityKB     int64
+	}
+	var jobs []job
+	for _, d := range vm.Config.Hardware.Device {
+		disk, top := flatBacking(d)
+		if disk == nil {
+			continue
+		}
+		local, err := b.localPath(top.FileName)
+		if err != nil {
+			return types.ManagedObjectReference{}, &types.FileFault{File: top.FileName}
+		}
+		jobs = append(jobs, job{
+			src:        local,
+			targetID:   fmt.Sprintf("disk-%d.vmdk", len(jobs)),
+			key:        "/" + vm.Self.Value + "/" + controllerName(vm.Config.Hardware.Device, disk),
+			capacityKB: disk.CapacityInKB,
+		})
+	}
+	go func() {
+		info := &types.HttpNfcLeaseInfo{Lease: lease.Self, Entity: vm.Self, LeaseTimeout: b.nfc.timeout}
+		for _, j := range jobs {
+			out := filepath.Join(dir, j.targetID)
+			if _, err := qemu("qemu-img", "convert", "-f", "vmdk", "-O", "vmdk", "-o", "subformat=streamOptimized", j.src, out); err != nil {
+				b.nfc.fail(lease, "converting "+j.src+": "+err.Error())
+				return
+			}
+			st, _ := os.Stat(out)
+			lease.mu.Lock()
+			lease.files[j.targetID] = out
+			lease.mu.Unlock()
+			info.DeviceUrl = append(info.DeviceUrl, types.HttpNfcLeaseDeviceUrl{
+				Key: j.key, ImportKey: j.key, TargetId: j.targetID, Disk: types.NewBool(true), FileSize: st.Size(),
+				Url: "https://*/nfc/" + lease.Self.Value + "/" + j.targetID,
+			})
+			info.TotalDiskCapacityInKB += j.capacityKB
+		}
+		simulator.Map.WithLock(lease, func() {
+			lease.lastProgress = time.Now()
+			simulator.Map.Update(lease, []types.PropertyChange{{Name: "info", Val: info}, {Name: "state", Val: types.HttpNfcLeaseStateReady}})
+		})
+		b.nfc.watchTimeout(lease)
+	}()
+	return lease.Self, nil
+}
+
+func (n *nfcService) fail(lease *exportLease, msg string) {
+	simulator.Map.WithLock(lease, func() {
+		if lease.State == types.HttpNfcLeaseStateDone || lease.State == types.HttpNfcLeaseStateError {
+			return
+		}
+		simulator.Map.Update(lease, []types.PropertyChange{
+			{Name: "error", Val: &types.LocalizedMethodFault{Fault: &types.SystemError{Reason: msg}, LocalizedMessage: msg}},
+			{Name: "state", Val: types.HttpNfcLeaseStateError},
+		})
+	})
+	n.release(lease)
+}
+
+func (n *nfcService) release(lease *exportLease) {
+	n.mu.Lock()
+	delete(n.leases, lease.Self.Value)
+	n.mu.Unlock()
+	_ = os.RemoveAll(lease.dir)
+}
+
+func (n *nfcService) watchTimeout(lease *exportLease) {
+	for {
+		time.Sleep(500 * time.Millisecond)
+		var idle time.Duration
+		var state types.HttpNfcLeaseState
+		simulator.Map.WithLock(lease, func() {
+			idle = time.Since(lease.lastProgress)
+			state = lease.State
+		})
+		if state != types.HttpNfcLeaseStateReady {
+			return
+		}
+		if idle > time.Duration(n.timeout)*time.Second {
+			n.fail(lease, fmt.Sprintf("lease timed out: no HttpNfcLeaseProgress for %d s", n.timeout))
+			return
+		}
+	}
+}
+
+// serve answers GET /nfc/<lease>/<targetId> for the harness's leases; false when the lease is not one of them.
+func (n *nfcService) serve(w http.ResponseWriter, r *http.Request) bool {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/nfc/"), "/")
+	if len(parts) != 2 {
+		return false
+	}
+	n.mu.Lock()
+	lease := n.leases[parts[0]]
+	n.mu.Unlock()
+	if lease == nil {
+		return false
+	}
+	lease.mu.Lock()
+	file := lease.files[parts[1]]
+	lease.mu.Unlock()
+	if r.Method != http.MethodGet || file == "" {
+		http.NotFound(w, r)
+		return true
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		http.NotFound(w, r)
+		return true
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	w.Header().Set("Content-Length", strconv.FormatInt(st.Size(), 10))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if lease.abortAfter > 0 && lease.abortAfter < st.Size() {
+		_, _ = io.CopyN(w, f, lease.abortAfter)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		n.fail(lease, fmt.Sprintf("lease aborted by the harness after %d bytes of %s", lease.abortAfter, parts[1]))
+		log.Printf("nfc: cut %s after %d bytes", file, lease.abortAfter)
+		panic(http.ErrAbortHandler)
+	}
+	_, _ = io.Copy(w, f)
+	return true
+}
+
+func (l *exportLease) HttpNfcLeaseProgress(req *types.HttpNfcLeaseProgress) soap.HasFault {
+	if l.State != types.HttpNfcLeaseStateReady {
+		return &methods.HttpNfcLeaseProgressBody{Fault_: simulator.Fault("lease is "+string(l.State), &types.InvalidState{})}
+	}
+	l.lastProgress = time.Now()
+	l.TransferProgress = req.Percent
+	return &methods.HttpNfcLeaseProgressBody{Res: new(types.HttpNfcLeaseProgressResponse)}
+}
+
+func (l *exportLease) HttpNfcLeaseComplete(req *types.HttpNfcLeaseComplete) soap.HasFault {
+	if l.State != types.HttpNfcLeaseStateReady {
+		return &methods.HttpNfcLeaseCompleteBody{Fault_: simulator.Fault("lease is "+string(l.State), &types.InvalidState{})}
+	}
+	simulator.Map.Update(l, []types.PropertyChange{{Name: "state", Val: types.HttpNfcLeaseStateDone}})
+	go l.nfc.release(l)
+	return &methods.HttpNfcLeaseCompleteBody{Res: new(types.HttpNfcLeaseCompleteResponse)}
+}
+
+func (l *exportLease) HttpNfcLeaseAbort(req *types.HttpNfcLeaseAbort) soap.HasFault {
+	if l.State == types.HttpNfcLeaseStateReady || l.State == types.HttpNfcLeaseStateInitializing {
+		msg := "aborted by the client"
+		simulator.Map.Update(l, []types.PropertyChange{
+			{Name: "error", Val: &types.LocalizedMethodFault{Fault: &types.RequestCanceled{}, LocalizedMessage: msg}},
+			{Name: "state", Val: types.HttpNfcLeaseStateError},
+		})
+		go l.nfc.release(l)
+	}
+	return &methods.HttpNfcLeaseAbortBody{Res: new(types.HttpNfcLeaseAbortResponse)}
+}
