@@ -68,9 +68,28 @@ export interface ExportSession {
   disks: SourceDisk[];
 }
 
+/** One source file read for a disk. */
+export interface DiskLayer {
+  /** As the source names it, e.g. "[ds] vm/vm-000001.vmdk", or an NFC lease's target id. */
+  file: string;
+  /** VMDK createType or extent type: monolithicFlat, vmfsSparse, monolithicSparse, streamOptimized, flat… */
+  format: string;
+  /** sha256:<hex> of the file as downloaded (files downloaded whole; ranged reads are covered by the disk's hash). */
+  sha256?: string;
+}
+
+/** How a DiskReader gets its bytes: recorded per disk in the migration's status. */
+export interface DiskOrigin {
+  transport: "datastore" | "nfc";
+  /** Top layer first. */
+  chain: DiskLayer[];
+}
+
 /** Random access to a disk's guest-visible bytes. */
 export interface DiskReader {
   readonly sizeBytes: number;
+  /** Where the bytes come from, when the source can say. */
+  readonly origin?: DiskOrigin;
   /** Streams bytes [offset, offset+length). Several ranges may be open at once. */
   readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
@@ -85,6 +104,11 @@ export interface SourceProvider {
   /** cold: guest shutdown (falling back to power off) when powered on; snapshot: quiesced snapshot. */
   prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<ExportSession>;
   openDisk(session: ExportSession, disk: SourceDisk): Promise<DiskReader>;
+  /**
+   * Optional: rejects (code NotSupported, naming the file, its format and what to do) disks this source
+   * cannot read in the given mode, so a migration fails in Validating rather than retrying in Transferring.
+   */
+  checkDisks?(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<void>;
   /** Removes the snapshot; powers the VM back on when restorePower and the export powered it off. */
   finishExport(session: ExportSession, options: { restorePower: boolean }): Promise<void>;
   powerOn(vmID: string): Promise<void>;

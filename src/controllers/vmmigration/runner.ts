@@ -174,6 +174,10 @@ export class MigrationRunner {
     if (!th.ready) throw new MigrationFailure("TargetUnavailable", `target provider "${m.spec.target.providerRef.name}" is not ready: ${th.reason}: ${th.message}`);
     const vm = await this.#sourceVM(source, m);
     if (vm.disks.length === 0) throw new MigrationFailure("NoDisks", `source VM "${vm.name}" has no disks to migrate`);
+    await source.checkDisks?.(vm, { mode: m.spec.options?.mode ?? "cold" }).catch((err) => {
+      if ((err as { code?: string }).code === "NotSupported") throw new MigrationFailure("UnsupportedDisk", (err as Error).message);
+      throw err;
+    });
     const unmapped = unmappedNetworks(vm.nics, m.spec.target.networkMap);
     if (unmapped.length > 0) {
       throw new MigrationFailure("InvalidNetworkMap", `spec.target.networkMap has no entry for source network(s) ${unmapped.map((n) => `"${n}"`).join(", ")}; add {source, target} entries`);
@@ -283,6 +287,10 @@ export class MigrationRunner {
         await this.#patchDisk(ctx, disk.diskID, (d) => {
           d.bytesDone = d.sizeBytes;
           d.sha256 = result.sha256;
+          if (opened.origin) {
+            d.transport = opened.origin.transport;
+            d.chain = opened.origin.chain;
+          }
           d.state = "Transferred";
           delete d.checkpoint;
         }, lastRate);

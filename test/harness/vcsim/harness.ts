@@ -4,6 +4,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { Agent, request } from "undici";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -14,6 +15,10 @@ export interface VcsimDiskSpec {
   contentPath: string;
   /** Guest-visible size; default: the content file's size. A multiple of 1024, at least the content's size. */
   capacityBytes?: number;
+  /** flat (default): descriptor + -flat extent; or one hosted sparse / streamOptimized VMDK. */
+  format?: "flat" | "monolithicSparse" | "streamOptimized";
+  /** The flat extent keeps zero blocks as holes and the backing says thinProvisioned. */
+  thin?: boolean;
 }
 
 export interface VcsimVMSpec {
@@ -34,6 +39,8 @@ export interface VcsimSpec {
   username?: string;
   password?: string;
   vms?: VcsimVMSpec[];
+  /** Seconds an NFC export lease lives without HttpNfcLeaseProgress (default 300). */
+  nfcLeaseTimeoutSeconds?: number;
 }
 
 export interface Vcsim {
@@ -163,4 +170,32 @@ export async function sha256File(path: string, sizeBytes?: number): Promise<stri
   const zero = Buffer.alloc(1 << 20);
   for (let left = (sizeBytes ?? n) - n; left > 0; left -= zero.length) hash.update(zero.subarray(0, Math.min(left, zero.length)));
   return hash.digest("hex");
+}
+
+/** POSTs to one of the harness's test controls (test/harness/vcsim/control.go); returns its JSON answer. */
+async function control(vcsim: Vcsim, path: string, body?: Uint8Array): Promise<Record<string, string>> {
+  const dispatcher = new Agent({ connect: { ca: vcsim.certificatePem } });
+  try {
+    const res = await request(new URL(path, vcsim.url), { method: "POST", body, dispatcher });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`vcsim control ${path}: HTTP ${res.statusCode}: ${text}`);
+    return JSON.parse(text) as Record<string, string>;
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Writes bytes into the VM's current disk layer at `offset`, as its guest would (a delta after a snapshot). */
+export async function guestWrite(vcsim: Vcsim, vmName: string, diskKey: number, offset: number, data: Uint8Array): Promise<void> {
+  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/disks/${diskKey}/write?offset=${offset}`, data);
+}
+
+/** Takes a snapshot through the SOAP API (so the disks switch to deltas); returns its moref value. */
+export async function takeSnapshot(vcsim: Vcsim, vmName: string, name: string): Promise<string> {
+  return (await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/snapshots?name=${encodeURIComponent(name)}`)).snapshot;
+}
+
+/** Makes every later NFC download of the VM's disks stop after `bytes` and fail its lease (0: off). */
+export async function setNfcAbort(vcsim: Vcsim, vmName: string, bytes: number): Promise<void> {
+  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/nfc-fault?abortAfterBytes=${bytes}`);
 }
