@@ -61,7 +61,7 @@ func (b *builder) handler(next http.Handler) http.Handler {
 		case "RemoveSnapshot_Task":
 			b.removeSnapshot(w, r, next, this)
 		case "ExportVm":
-			b.serveExportVM(w, r, next, body, this)
+			b.serveExportVM(w, r, next, this)
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -106,11 +106,10 @@ func (b *builder) removeSnapshot(w http.ResponseWriter, r *http.Request, next ht
 	}
 }
 
-// serveExportVM first asks vcsim for a method it lacks on the same object: "MethodNotFound" proves the
-// session is valid and the VM exists, with vcsim's own faults for either failure.
-func (b *builder) serveExportVM(w http.ResponseWriter, r *http.Request, next http.Handler, body []byte, this string) {
+// serveExportVM first lets vcsim answer: it lacks ExportVm, so its "MethodNotFound" proves the session is
+// valid and the VM exists (vcsim checks both before looking for the method), with its own faults otherwise.
+func (b *builder) serveExportVM(w http.ResponseWriter, r *http.Request, next http.Handler, this string) {
 	probe := httptest.NewRecorder()
-	r.Body = io.NopCloser(bytes.NewReader(bytes.Replace(body, []byte("ExportVm"), []byte("LandfallHarnessProbe"), 2)))
 	next.ServeHTTP(probe, r)
 	if !bytes.Contains(probe.Body.Bytes(), []byte("MethodNotFound")) {
 		copyRecorded(w, probe)

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
@@ -34,6 +35,8 @@ type exportLease struct {
 	abortAfter   int64
 	nfc          *nfcService
 }
+
+var leaseSeq int64
 
 type nfcService struct {
 	mu     sync.Mutex
@@ -81,6 +84,8 @@ func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectRef
 	}
 	lease := &exportLease{dir: dir, files: map[string]string{}, lastProgress: time.Now(), nfc: b.nfc}
 	lease.State = types.HttpNfcLeaseStateInitializing
+	// Named explicitly: vcsim would derive the type from the Go struct's name.
+	lease.Self = types.ManagedObjectReference{Type: "HttpNfcLease", Value: fmt.Sprintf("nfclease-%d", atomic.AddInt64(&leaseSeq, 1))}
 	simulator.Map.Put(lease)
 	b.nfc.mu.Lock()
 	b.nfc.leases[lease.Self.Value] = lease
