@@ -172,3 +172,18 @@ func copySparse(dst *os.File, src io.Reader) error {
 		}
 	}
 }
+
+// writeRDMDescriptor turns a disk into a virtual-mode raw device mapping, as ESXi describes one.
+func writeRDMDescriptor(dir, base string) error {
+	flat := filepath.Join(dir, base+"-flat.vmdk")
+	st, err := os.Stat(flat)
+	if err != nil {
+		return err
+	}
+	desc := fmt.Sprintf("# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"vmfsRawDeviceMap\"\n\n"+
+		"# Extent description\nRW %d VMFSRDM \"%s-rdm.vmdk\"\n", st.Size()/512, base)
+	if err := os.WriteFile(filepath.Join(dir, base+".vmdk"), []byte(desc), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(flat, filepath.Join(dir, base+"-rdm.vmdk"))
+}

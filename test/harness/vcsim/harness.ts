@@ -15,8 +15,8 @@ export interface VcsimDiskSpec {
   contentPath: string;
   /** Guest-visible size; default: the content file's size. A multiple of 1024, at least the content's size. */
   capacityBytes?: number;
-  /** flat (default): descriptor + -flat extent; or one hosted sparse / streamOptimized VMDK. */
-  format?: "flat" | "monolithicSparse" | "streamOptimized";
+  /** flat (default): descriptor + -flat extent; one hosted sparse / streamOptimized VMDK; or a raw device mapping. */
+  format?: "flat" | "monolithicSparse" | "streamOptimized" | "rdm";
   /** The flat extent keeps zero blocks as holes and the backing says thinProvisioned. */
   thin?: boolean;
 }

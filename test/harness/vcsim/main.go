@@ -41,7 +41,8 @@ import (
 type diskSpec struct {
 	ContentPath   string `json:"contentPath"`
 	CapacityBytes int64  `json:"capacityBytes"`
-	// flat (default): descriptor + -flat extent; monolithicSparse or streamOptimized: one binary VMDK.
+	// flat (default): descriptor + -flat extent; monolithicSparse or streamOptimized: one binary VMDK;
+	// rdm: a raw device mapping descriptor (its bytes are on a LUN no datastore API serves).
 	Format string `json:"format"`
 	// Thin: the flat extent is a sparse file and the backing says thinProvisioned.
 	Thin bool `json:"thin"`
@@ -376,8 +377,12 @@ func (b *builder) attachDisks(vm *object.VirtualMachine, v vmSpec) error {
 			if err := writeSparseVMDK(dir, fmt.Sprintf("%s_%d", v.Name, i), d.Format); err != nil {
 				return fmt.Errorf("disks[%d]: %v", i, err)
 			}
+		case "rdm":
+			if err := writeRDMDescriptor(dir, fmt.Sprintf("%s_%d", v.Name, i)); err != nil {
+				return fmt.Errorf("disks[%d]: %v", i, err)
+			}
 		default:
-			return fmt.Errorf("disks[%d].format %q: use flat, monolithicSparse or streamOptimized", i, d.Format)
+			return fmt.Errorf("disks[%d].format %q: use flat, monolithicSparse, streamOptimized or rdm", i, d.Format)
 		}
 	}
 	if obj, ok := simulator.Map.Get(vm.Reference()).(*simulator.VirtualMachine); ok {
