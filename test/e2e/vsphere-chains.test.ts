@@ -18,7 +18,7 @@ import { moRef, text } from "../../src/providers/vsphere/soap-xml.ts";
 import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
-import { guestWrite, setNfcAbort, startVcsim, takeSnapshot, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
+import { guestWrite, setNfcFault, startVcsim, takeSnapshot, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
 const run = promisify(execFile);
 const MiB = 1 << 20;
@@ -81,9 +81,11 @@ before(async () => {
     },
     { name: "nfc01", uuid: randomUUID(), powerOn: true, disks: [await content("nfc01-0", 2 * MiB), { ...(await content("nfc01-1", 1 * MiB)), thin: true }] },
     { name: "nfc02", uuid: randomUUID(), powerOn: false, disks: [await content("nfc02", 2 * MiB)] },
+    { name: "nfc03", uuid: randomUUID(), powerOn: false, disks: [await content("nfc03", 1 * MiB)] },
     { name: "rdm01", uuid: randomUUID(), powerOn: false, disks: [{ ...(await content("rdm01", 1 * MiB)), format: "rdm" as const }] },
   ];
-  vc = await startVcsim({ vms });
+  // A short lease timeout: an export that stops reporting progress loses its lease within seconds.
+  vc = await startVcsim({ vms, nfcLeaseTimeoutSeconds: 2 });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-vchain-"));
   srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_FORMAT: "text" } });
   await applyYaml(
@@ -231,7 +233,7 @@ test("transport nfc migrates a 2-disk VM over an ExportVm lease with equal check
 });
 
 test("an NFC lease aborted mid-disk is retried, then fails with the reason and leaves no partial volume", async () => {
-  await setNfcAbort(vc, "nfc02", 64 * 1024);
+  await setNfcFault(vc, "nfc02", { abortAfterBytes: 64 * 1024 });
   await applyYaml(srv, migrationYaml("nfc02", "nfc02", "", "vcenter-nfc"));
   const m = await finished("nfc02", 150_000);
   assert.equal(m.status?.phase, "Failed");
@@ -239,6 +241,41 @@ test("an NFC lease aborted mid-disk is retried, then fails with the reason and l
   assert.deepEqual((await readdir(lv.poolPath)).filter((f) => f.startsWith("nfc02")), []);
   const staging = await readdir(join(lv.poolPath, ".landfall-staging")).catch(() => [] as string[]);
   assert.ok(!staging.includes(m.metadata.uid as string), "its staging directory is removed");
+});
+
+test("an NFC download that outlasts the lease timeout keeps its lease alive with HttpNfcLeaseProgress", async () => {
+  // Without progress reports the simulator ends a ready lease after 2 s…
+  const admin = new VsphereClient({ endpoint: vc.url, tls: { thumbprint: vc.thumbprint } });
+  await admin.login(vc.username, vc.password);
+  try {
+    const p = provider();
+    const vmID = (await p.getVM({ name: "nfc03" })).id;
+    await p.close();
+    const lease = moRef("HttpNfcLease", text(await admin.call("ExportVm", moRef("VirtualMachine", vmID))));
+    const expired = await waitFor("an idle lease to time out", 20_000, async () => {
+      const props = await retrieveOne(admin, lease, ["state", "error"]);
+      return text(props.state) === "error" ? props : undefined;
+    });
+    assert.match(text(expired.error?.localizedMessage), /timed out: no HttpNfcLeaseProgress for 2 s/);
+  } finally {
+    await admin.close();
+  }
+  // …so a download throttled to ~4 s completes only because the reader reports progress meanwhile.
+  await setNfcFault(vc, "nfc03", { bytesPerSecond: 256 * 1024 });
+  const p = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { thumbprint: vc.thumbprint }, transport: "nfc" });
+  try {
+    const vm = await p.getVM({ name: "nfc03" });
+    const started = Date.now();
+    const reader = await p.openDisk({ vmID: vm.id, mode: "cold", powerStateBefore: "poweredOff", poweredOffByExport: false, disks: vm.disks }, vm.disks[0]);
+    assert.ok(Date.now() - started > 3000, "the download outlasted the lease timeout");
+    const h = createHash("sha256");
+    for await (const c of reader.readRange(0, reader.sizeBytes)) h.update(c);
+    await reader.close();
+    assert.equal(h.digest("hex"), sha(contents.nfc03));
+    assert.equal(reader.origin?.transport, "nfc");
+  } finally {
+    await p.close();
+  }
 });
 
 test("a disk no transport here can read fails in Validating, naming the file, its format and what to do", async () => {

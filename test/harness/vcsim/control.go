@@ -159,7 +159,9 @@ var (
 //
 //	POST /harness/vms/{name}/disks/{key}/write?offset=N   body: bytes the guest writes into its current disk layer
 //	POST /harness/vms/{name}/snapshots?name=S            takes a snapshot through the SOAP API (answers {"snapshot": "snapshot-N"})
-//	POST /harness/vms/{name}/nfc-fault?abortAfterBytes=N  cuts every later NFC download of the VM's disks after N bytes (0: off)
+//	POST /harness/vms/{name}/nfc-fault?abortAfterBytes=N&bytesPerSecond=R
+//	                                                      later NFC downloads of the VM's disks are cut after N bytes
+//	                                                      (failing the lease) and/or throttled to R bytes/s (0: off)
 func (b *builder) control(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "use POST", http.StatusMethodNotAllowed)
@@ -177,13 +179,19 @@ func (b *builder) control(w http.ResponseWriter, r *http.Request) {
 		snap, err = b.takeSnapshot(r.Context(), snapshotRe.FindStringSubmatch(p)[1], r.URL.Query().Get("name"))
 		answer = map[string]string{"snapshot": snap}
 	case nfcFaultRe.MatchString(p):
-		n, e := strconv.ParseInt(r.URL.Query().Get("abortAfterBytes"), 10, 64)
-		if e != nil {
-			err = fmt.Errorf("abortAfterBytes: %v", e)
+		var f nfcFault
+		for name, dst := range map[string]*int64{"abortAfterBytes": &f.AbortAfter, "bytesPerSecond": &f.BytesPerSecond} {
+			if v := r.URL.Query().Get(name); v != "" {
+				if *dst, err = strconv.ParseInt(v, 10, 64); err != nil {
+					err = fmt.Errorf("%s %q: want a number of bytes", name, v)
+				}
+			}
+		}
+		if err != nil {
 			break
 		}
 		b.nfc.mu.Lock()
-		b.nfc.abortAfter[nfcFaultRe.FindStringSubmatch(p)[1]] = n
+		b.nfc.faults[nfcFaultRe.FindStringSubmatch(p)[1]] = f
 		b.nfc.mu.Unlock()
 	default:
 		http.NotFound(w, r)

@@ -195,7 +195,10 @@ export async function takeSnapshot(vcsim: Vcsim, vmName: string, name: string): 
   return (await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/snapshots?name=${encodeURIComponent(name)}`)).snapshot;
 }
 
-/** Makes every later NFC download of the VM's disks stop after `bytes` and fail its lease (0: off). */
-export async function setNfcAbort(vcsim: Vcsim, vmName: string, bytes: number): Promise<void> {
-  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/nfc-fault?abortAfterBytes=${bytes}`);
+/**
+ * Faults for every later NFC download of the VM's disks: cut after `abortAfterBytes` (failing the lease) and/or
+ * throttled to `bytesPerSecond`; 0 or absent turns one off.
+ */
+export async function setNfcFault(vcsim: Vcsim, vmName: string, fault: { abortAfterBytes?: number; bytesPerSecond?: number }): Promise<void> {
+  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/nfc-fault?abortAfterBytes=${fault.abortAfterBytes ?? 0}&bytesPerSecond=${fault.bytesPerSecond ?? 0}`);
 }

@@ -32,8 +32,15 @@ type exportLease struct {
 	dir          string
 	files        map[string]string
 	lastProgress time.Time
-	abortAfter   int64
+	fault        nfcFault
 	nfc          *nfcService
+}
+
+// nfcFault is a test control: cut downloads after AbortAfter bytes (0: never) and serve at most
+// BytesPerSecond (0: unthrottled), e.g. to outlast the lease timeout.
+type nfcFault struct {
+	AbortAfter     int64
+	BytesPerSecond int64
 }
 
 var leaseSeq int64
@@ -41,8 +48,8 @@ var leaseSeq int64
 type nfcService struct {
 	mu     sync.Mutex
 	leases map[string]*exportLease
-	// Test control: VM name → bytes after which every download of that VM's disks is cut and its lease fails.
-	abortAfter map[string]int64
+	// Test control: VM name → the fault every later lease of that VM's disks gets.
+	faults map[string]nfcFault
 	timeout    int32
 	tmpDir     string
 }
@@ -51,7 +58,7 @@ func newNFC(tmpDir string, timeoutSeconds int32) *nfcService {
 	if timeoutSeconds <= 0 {
 		timeoutSeconds = 300
 	}
-	return &nfcService{leases: map[string]*exportLease{}, abortAfter: map[string]int64{}, timeout: timeoutSeconds, tmpDir: tmpDir}
+	return &nfcService{leases: map[string]*exportLease{}, faults: map[string]nfcFault{}, timeout: timeoutSeconds, tmpDir: tmpDir}
 }
 
 // controllerName is the deviceUrl key part ESXi uses: "<ControllerType><bus>:<unit>".
@@ -89,7 +96,7 @@ func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectRef
 	simulator.Map.Put(lease)
 	b.nfc.mu.Lock()
 	b.nfc.leases[lease.Self.Value] = lease
-	lease.abortAfter = b.nfc.abortAfter[vm.Name]
+	lease.fault = b.nfc.faults[vm.Name]
 	b.nfc.mu.Unlock()
 
 	type job struct {
@@ -207,17 +214,44 @@ func (n *nfcService) serve(w http.ResponseWriter, r *http.Request) bool {
 	st, _ := f.Stat()
 	w.Header().Set("Content-Length", strconv.FormatInt(st.Size(), 10))
 	w.Header().Set("Content-Type", "application/octet-stream")
-	if lease.abortAfter > 0 && lease.abortAfter < st.Size() {
-		_, _ = io.CopyN(w, f, lease.abortAfter)
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
+	buf := make([]byte, 64<<10)
+	var sent int64
+	for {
+		// A lease that ended (timed out, aborted) stops serving mid-stream, as ESXi does.
+		var state types.HttpNfcLeaseState
+		simulator.Map.WithLock(lease, func() { state = lease.State })
+		if state != types.HttpNfcLeaseStateReady {
+			log.Printf("nfc: lease %s is %s; cutting %s after %d bytes", lease.Self.Value, state, file, sent)
+			panic(http.ErrAbortHandler)
 		}
-		n.fail(lease, fmt.Sprintf("lease aborted by the harness after %d bytes of %s", lease.abortAfter, parts[1]))
-		log.Printf("nfc: cut %s after %d bytes", file, lease.abortAfter)
-		panic(http.ErrAbortHandler)
+		if lease.fault.AbortAfter > 0 && sent >= lease.fault.AbortAfter {
+			n.fail(lease, fmt.Sprintf("lease aborted by the harness after %d bytes of %s", sent, parts[1]))
+			panic(http.ErrAbortHandler)
+		}
+		want := int64(len(buf))
+		if lease.fault.AbortAfter > 0 && lease.fault.AbortAfter-sent < want {
+			want = lease.fault.AbortAfter - sent
+		}
+		k, err := f.Read(buf[:want])
+		if k > 0 {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return true
+			}
+			sent += int64(k)
+			if fl, ok := w.(http.Flusher); ok {
+				fl.Flush()
+			}
+			if lease.fault.BytesPerSecond > 0 {
+				time.Sleep(time.Duration(int64(k) * int64(time.Second) / lease.fault.BytesPerSecond))
+			}
+		}
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
 	}
-	_, _ = io.Copy(w, f)
-	return true
 }
 
 func (l *exportLease) HttpNfcLeaseProgress(req *types.HttpNfcLeaseProgress) soap.HasFault {
