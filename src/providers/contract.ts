@@ -28,6 +28,14 @@ export interface SourceDisk {
   /** Controller kind the disk hangs off: scsi | sata | ide | nvme | virtio. */
   controller: string;
   thinProvisioned?: boolean;
+  /**
+   * The disk's backing chain as the source reports it, top (what the guest writes) first, base last: one
+   * entry for a disk without snapshots. Formats use the source's terms (vSphere: flat, sparse, redoLog,
+   * seSparse, native, rdm, rdm (physical)).
+   */
+  chain?: Array<{ file: string; format: string }>;
+  /** Which transports can read this disk (vSphere: datastore, nfc). */
+  readableBy?: Array<"datastore" | "nfc">;
 }
 
 export interface SourceNIC {
@@ -50,6 +58,8 @@ export interface SourceVM {
   firmware: "bios" | "uefi";
   disks: SourceDisk[];
   nics: SourceNIC[];
+  /** Snapshots the VM has (each adds a delta layer to every disk's chain). */
+  snapshotCount?: number;
 }
 
 export interface VMRef {

@@ -16,7 +16,7 @@ import { retrieveOne } from "../../src/providers/vsphere/property-collector.ts";
 import { VsphereClient } from "../../src/providers/vsphere/soap-client.ts";
 import { moRef, text } from "../../src/providers/vsphere/soap-xml.ts";
 import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
-import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
+import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
 import { guestWrite, setNfcFault, startVcsim, takeSnapshot, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
@@ -186,6 +186,23 @@ test("a VM with two snapshots migrates its current state: base + both deltas, co
   const composed = join(lv.scratchDir, "chain01-composed.raw");
   await run("qemu-img", ["convert", "-f", "vmdk", "-O", "raw", top, composed]);
   assert.equal(sha(await readFile(composed)), sha(expected));
+
+  // The inventory shows the snapshots, each disk's chain and which transports read it.
+  const inv = await landfall(srv, ["inventory", "vcenter", "-n", ns, "-o", "json"]);
+  assert.equal(inv.code, 0, inv.stderr);
+  type Item = { name: string; guestOS: string; snapshotCount: number; disks: Array<{ chain: Array<{ file: string; format: string }>; readableBy: string[] }> };
+  const items = (JSON.parse(inv.stdout) as { items: Item[] }).items;
+  const chain01 = items.find((v) => v.name === "chain01");
+  assert.equal(chain01?.snapshotCount, 2);
+  assert.deepEqual(chain01?.disks[0].chain, [
+    { file: "[LocalDS_0] chain01/chain01_0-000002.vmdk", format: "redoLog" },
+    { file: "[LocalDS_0] chain01/chain01_0-000001.vmdk", format: "redoLog" },
+    { file: "[LocalDS_0] chain01/chain01_0.vmdk", format: "flat" },
+  ]);
+  assert.deepEqual(chain01?.disks[0].readableBy, ["datastore", "nfc"]);
+  assert.deepEqual(items.find((v) => v.name === "rdm01")?.disks[0].readableBy, ["nfc"]);
+  const table = await landfall(srv, ["inventory", "vcenter", "-n", ns]);
+  assert.match(table.stdout, /\nchain01 .* otherGuest64\s+2\s+flat\+2 redoLog\s+datastore\+nfc\s*\n/);
 
   await applyYaml(srv, migrationYaml("chain01", "chain01"));
   const m = await finished("chain01");

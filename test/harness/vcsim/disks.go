@@ -13,6 +13,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 // qemu runs a qemu tool with an argument array and a timeout, returning its stderr in the error.
@@ -186,4 +189,25 @@ func writeRDMDescriptor(dir, base string) error {
 		return err
 	}
 	return os.Rename(flat, filepath.Join(dir, base+"-rdm.vmdk"))
+}
+
+// reportAsRDM gives the disk the backing ESXi reports for a virtual-mode RDM (vcsim cannot create one).
+func (b *builder) reportAsRDM(ref types.ManagedObjectReference, fileName string) {
+	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		return
+	}
+	simulator.Map.WithLock(vm, func() {
+		for _, d := range vm.Config.Hardware.Device {
+			if disk, fb := flatBacking(d); disk != nil && fb.FileName == fileName {
+				disk.Backing = &types.VirtualDiskRawDiskMappingVer1BackingInfo{
+					VirtualDeviceFileBackingInfo: fb.VirtualDeviceFileBackingInfo,
+					LunUuid:                      "0200000000600508b1001c2f6e3f1d1e1b1a19181716151413",
+					DeviceName:                   "/vmfs/devices/disks/naa.600508b1001c2f6e3f1d1e1b1a191817",
+					CompatibilityMode:            "virtualMode",
+					DiskMode:                     "persistent",
+				}
+			}
+		}
+	})
 }

@@ -381,6 +381,7 @@ func (b *builder) attachDisks(vm *object.VirtualMachine, v vmSpec) error {
 			if err := writeRDMDescriptor(dir, fmt.Sprintf("%s_%d", v.Name, i)); err != nil {
 				return fmt.Errorf("disks[%d]: %v", i, err)
 			}
+			b.reportAsRDM(vm.Reference(), fmt.Sprintf("[%s] %s/%s_%d.vmdk", datastoreName, v.Name, v.Name, i))
 		default:
 			return fmt.Errorf("disks[%d].format %q: use flat, monolithicSparse, streamOptimized or rdm", i, d.Format)
 		}
