@@ -15,6 +15,7 @@ import { type ServeProcess, startServeProcess } from "../../src/compose/serve-pr
 import { retrieveOne } from "../../src/providers/vsphere/property-collector.ts";
 import { VsphereClient } from "../../src/providers/vsphere/soap-client.ts";
 import { moRef, text } from "../../src/providers/vsphere/soap-xml.ts";
+import { runTask } from "../../src/providers/vsphere/tasks.ts";
 import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
 import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
@@ -71,7 +72,8 @@ before(async () => {
   lv = await createTempLibvirt("vchain");
   ns = lv.prefix;
   const vms = [
-    { name: "live01", uuid: randomUUID(), powerOn: true, disks: [await content("live01", 3 * MiB)] },
+    // Hosted sparse deltas here (consolidated by qemu-img commit); chain01 has ESXi's vmfsSparse ones.
+    { name: "live01", uuid: randomUUID(), powerOn: true, deltaFormat: "monolithicSparse" as const, disks: [await content("live01", 3 * MiB)] },
     { name: "chain01", uuid: randomUUID(), powerOn: false, disks: [await content("chain01", 2 * MiB)] },
     {
       name: "sparse01",
@@ -173,9 +175,9 @@ test("a VM with two snapshots migrates its current state: base + both deltas, co
   const key = await keyOf("chain01");
   const first = randomBytes(300 * 1024);
   const second = randomBytes(200 * 1024);
-  await takeSnapshot(vc, "chain01", "before-upgrade");
+  const snapshots = [await takeSnapshot(vc, "chain01", "before-upgrade")];
   await guestWrite(vc, "chain01", key, 100 * 1024, first);
-  await takeSnapshot(vc, "chain01", "after-upgrade");
+  snapshots.push(await takeSnapshot(vc, "chain01", "after-upgrade"));
   // Overlaps the first write: the newer delta must win.
   await guestWrite(vc, "chain01", key, 300 * 1024, second);
   const expected = Buffer.from(contents.chain01);
@@ -213,14 +215,43 @@ test("a VM with two snapshots migrates its current state: base + both deltas, co
   assert.deepEqual(
     d?.chain?.map((l) => [l.file, l.format, typeof l.sha256]),
     [
-      ["[LocalDS_0] chain01/chain01_0-000002.vmdk", "monolithicSparse", "string"],
-      ["[LocalDS_0] chain01/chain01_0-000001.vmdk", "monolithicSparse", "string"],
+      ["[LocalDS_0] chain01/chain01_0-000002.vmdk", "vmfsSparse", "string"],
+      ["[LocalDS_0] chain01/chain01_0-000002-delta.vmdk", "vmfssparse", "string"],
+      ["[LocalDS_0] chain01/chain01_0-000001.vmdk", "vmfsSparse", "string"],
+      ["[LocalDS_0] chain01/chain01_0-000001-delta.vmdk", "vmfssparse", "string"],
       ["[LocalDS_0] chain01/chain01_0.vmdk", "monolithicFlat", "undefined"],
       ["[LocalDS_0] chain01/chain01_0-flat.vmdk", "flat", "undefined"],
     ],
   );
-  const deltaSha = createHash("sha256").update(await readFile(top)).digest("hex");
-  assert.equal(d?.chain?.[0].sha256, `sha256:${deltaSha}`, "the downloaded delta's hash is of the file on the datastore");
+  const deltaSha = createHash("sha256")
+    .update(await readFile(join(vc.datastoreDir, "chain01", "chain01_0-000002-delta.vmdk")))
+    .digest("hex");
+  assert.equal(d?.chain?.[1].sha256, `sha256:${deltaSha}`, "the downloaded delta's hash is of the file on the datastore");
+
+  // Deleting the older snapshot first consolidates its delta into the base under the newer one; the VM's
+  // disk keeps its bytes through both removals.
+  const admin = new VsphereClient({ endpoint: vc.url, tls: { thumbprint: vc.thumbprint } });
+  await admin.login(vc.username, vc.password);
+  try {
+    for (const [i, snapshot] of snapshots.entries()) {
+      await runTask(admin, "RemoveSnapshot_Task", moRef("VirtualMachineSnapshot", snapshot), { removeChildren: false, consolidate: true });
+      const p = provider();
+      try {
+        const vm = await p.getVM({ name: "chain01" });
+        assert.equal(vm.snapshotCount, 1 - i);
+        assert.equal(vm.disks[0].chain?.length, 2 - i, `chain depth after removing snapshot ${i + 1}`);
+        const reader = await p.openDisk({ vmID: vm.id, mode: "cold", powerStateBefore: "poweredOff", poweredOffByExport: false, disks: vm.disks }, vm.disks[0]);
+        const h = createHash("sha256");
+        for await (const c of reader.readRange(0, reader.sizeBytes)) h.update(c);
+        await reader.close();
+        assert.equal(h.digest("hex"), sha(expected), `current state after removing snapshot ${i + 1}`);
+      } finally {
+        await p.close();
+      }
+    }
+  } finally {
+    await admin.close();
+  }
 });
 
 test("streamOptimized and hosted sparse source disks migrate with equal checksums", async () => {

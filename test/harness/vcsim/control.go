@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -244,17 +243,7 @@ func (b *builder) guestWrite(vmName, keyText string, r *http.Request) error {
 	if err != nil || len(data) == 0 {
 		return fmt.Errorf("body: want the bytes to write (%v)", err)
 	}
-	tmp, err := os.CreateTemp(b.nfc.tmpDir, "guest-write-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	_ = tmp.Close()
-	_, err = qemu("qemu-io", "-f", "vmdk", "-c", fmt.Sprintf("write -q -s %s %d %d", tmp.Name(), offset, len(data)), local)
-	return err
+	return writeLayer(local, offset, data, b.nfc.tmpDir)
 }
 
 func (b *builder) takeSnapshot(ctx context.Context, vmName, name string) (string, error) {

@@ -32,6 +32,8 @@ export interface VcsimVMSpec {
   guestId?: string;
   uuid?: string;
   disks?: VcsimDiskSpec[];
+  /** Format of the deltas its snapshots create: vmfsSparse (default, as ESXi on VMFS5) or hosted sparse. */
+  deltaFormat?: "vmfsSparse" | "monolithicSparse";
   nics?: Array<{ network?: string; mac?: string; model?: "vmxnet3" | "e1000" | "e1000e" | "vmxnet2" | "pcnet32" }>;
 }
 

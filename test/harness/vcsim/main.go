@@ -64,6 +64,9 @@ type vmSpec struct {
 	UUID      string     `json:"uuid"`
 	Disks     []diskSpec `json:"disks"`
 	NICs      []nicSpec  `json:"nics"`
+	// DeltaFormat: the format of the deltas snapshots create — vmfsSparse (default, ESXi on VMFS5) or
+	// monolithicSparse (hosted sparse, as VMware's desktop products write).
+	DeltaFormat string `json:"deltaFormat"`
 }
 
 type spec struct {
@@ -146,7 +149,7 @@ func run() error {
 	server := model.Service.NewServer()
 	defer server.Close()
 	// The harness answers some requests itself (snapshot disks, ExportVm, test controls); see control.go.
-	b := &builder{ctx: ctx, nfc: newNFC(os.TempDir(), sp.NFCLeaseTimeoutSeconds), serverURL: server.URL}
+	b := &builder{ctx: ctx, nfc: newNFC(os.TempDir(), sp.NFCLeaseTimeoutSeconds), serverURL: server.URL, deltaFormats: map[string]string{}}
 	server.Config.Handler = b.handler(server.Config.Handler)
 
 	client, err := govmomi.NewClient(ctx, server.URL, true)
@@ -212,11 +215,21 @@ type builder struct {
 	// nfc holds the export leases; serverURL (with credentials) lets test controls call the SOAP API.
 	nfc       *nfcService
 	serverURL *url.URL
+	// deltaFormats: VM name → format of the deltas its snapshots create (vmfsSparse when unset).
+	deltaFormats map[string]string
 }
 
 // ensureVM creates the VM when it does not exist (a stock VM such as DC0_H0_VM0 is reused), attaches the
 // spec's disks as monolithicFlat VMDKs holding the content bytes, and sets the requested power state.
 func (b *builder) ensureVM(v vmSpec) error {
+	switch v.DeltaFormat {
+	case "", "vmfsSparse":
+		b.deltaFormats[v.Name] = "vmfsSparse"
+	case "monolithicSparse":
+		b.deltaFormats[v.Name] = v.DeltaFormat
+	default:
+		return fmt.Errorf("deltaFormat %q: use vmfsSparse or monolithicSparse", v.DeltaFormat)
+	}
 	vm, err := b.finder.VirtualMachine(b.ctx, v.Name)
 	if err != nil {
 		if _, ok := err.(*find.NotFoundError); !ok {

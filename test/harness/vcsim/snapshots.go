@@ -40,7 +40,7 @@ func flatBacking(d types.BaseVirtualDevice) (*types.VirtualDisk, *types.VirtualD
 	return disk, b
 }
 
-// switchToDeltas gives every disk of the VM a hosted sparse delta on top of its current file. New device
+// switchToDeltas gives every disk of the VM a delta (vmfsSparse or hosted sparse) on top of its current file. New device
 // objects replace the old ones: the snapshot's config shares the old ones and must keep naming the frozen files.
 func (b *builder) switchToDeltas(vm *simulator.VirtualMachine) error {
 	var err error
@@ -59,9 +59,7 @@ func (b *builder) switchToDeltas(vm *simulator.VirtualMachine) error {
 				return
 			}
 			name := nextDeltaName(parentLocal)
-			deltaLocal := filepath.Join(filepath.Dir(parentLocal), name)
-			if _, e := qemu("qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicSparse",
-				"-b", filepath.Base(parentLocal), "-F", "vmdk", deltaLocal); e != nil {
+			if e := b.createDelta(vm.Name, parentLocal, name, disk.CapacityInKB*2); e != nil {
 				err = e
 				return
 			}
@@ -77,6 +75,20 @@ func (b *builder) switchToDeltas(vm *simulator.VirtualMachine) error {
 		vm.Config.Hardware.Device = next
 	})
 	return err
+}
+
+func (b *builder) createDelta(vmName, parentLocal, name string, sectors int64) error {
+	dir := filepath.Dir(parentLocal)
+	if b.deltaFormats[vmName] == "monolithicSparse" {
+		_, err := qemu("qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicSparse",
+			"-b", filepath.Base(parentLocal), "-F", "vmdk", filepath.Join(dir, name))
+		return err
+	}
+	cid, err := cidOf(parentLocal)
+	if err != nil {
+		return err
+	}
+	return createCOWD(dir, name, filepath.Base(parentLocal), cid, sectors)
 }
 
 // chainOf lists a backing and its parents, top first.
@@ -179,7 +191,21 @@ func (b *builder) commitLayer(chain []*types.VirtualDiskFlatVer2BackingInfo, idx
 	if err != nil {
 		return err
 	}
-	if _, err := qemu("qemu-img", "commit", "-q", "-d", "-f", "vmdk", local); err != nil {
+	extent := cowdExtent(local)
+	if extent != "" {
+		// QEMU cannot commit out of (or write into) vmfsSparse: copy the delta's sectors into the parent.
+		runs, err := cowdAllocated(extent)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			if err := writeLayer(parentLocal, r.offset, r.data, b.nfc.tmpDir); err != nil {
+				return err
+			}
+		}
+	} else if cowdExtent(parentLocal) != "" {
+		return fmt.Errorf("cannot commit %s into the vmfsSparse delta %s", local, parentLocal)
+	} else if _, err := qemu("qemu-img", "commit", "-q", "-d", "-f", "vmdk", local); err != nil {
 		return err
 	}
 	if idx > 0 {
@@ -191,7 +217,17 @@ func (b *builder) commitLayer(chain []*types.VirtualDiskFlatVer2BackingInfo, idx
 		if err != nil {
 			return err
 		}
-		if err := setParent(childLocal, filepath.Base(parentLocal), cid); err != nil {
+		if cowdExtent(childLocal) != "" {
+			err = setDescriptorParent(childLocal, filepath.Base(parentLocal), cid)
+		} else {
+			err = setParent(childLocal, filepath.Base(parentLocal), cid)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if extent != "" {
+		if err := os.Remove(extent); err != nil {
 			return err
 		}
 	}
@@ -261,10 +297,12 @@ func (b *builder) refreshDiskLayout(vm *simulator.VirtualMachine) {
 				unit := types.VirtualMachineFileLayoutExDiskUnit{
 					FileKey: []int32{add(chain[j].FileName, string(types.VirtualMachineFileLayoutExFileTypeDiskDescriptor))},
 				}
-				flat := strings.TrimSuffix(chain[j].FileName, ".vmdk") + "-flat.vmdk"
-				if local, err := b.localPath(flat); err == nil {
-					if _, err := os.Stat(local); err == nil {
-						unit.FileKey = append(unit.FileKey, add(flat, string(types.VirtualMachineFileLayoutExFileTypeDiskExtent)))
+				for _, suffix := range []string{"-flat.vmdk", "-delta.vmdk"} {
+					extent := strings.TrimSuffix(chain[j].FileName, ".vmdk") + suffix
+					if local, err := b.localPath(extent); err == nil {
+						if _, err := os.Stat(local); err == nil {
+							unit.FileKey = append(unit.FileKey, add(extent, string(types.VirtualMachineFileLayoutExFileTypeDiskExtent)))
+						}
 					}
 				}
 				layout.Chain = append(layout.Chain, unit)
