@@ -84,6 +84,7 @@ before(async () => {
     { name: "nfc01", uuid: randomUUID(), powerOn: true, disks: [await content("nfc01-0", 2 * MiB), { ...(await content("nfc01-1", 1 * MiB)), thin: true }] },
     { name: "nfc02", uuid: randomUUID(), powerOn: false, disks: [await content("nfc02", 2 * MiB)] },
     { name: "nfc03", uuid: randomUUID(), powerOn: false, disks: [await content("nfc03", 1 * MiB)] },
+    { name: "mixed01", uuid: randomUUID(), powerOn: false, disks: [await content("mixed01-0", 1 * MiB), { ...(await content("mixed01-1", 1 * MiB)), format: "rdm" as const }] },
     { name: "rdm01", uuid: randomUUID(), powerOn: false, disks: [{ ...(await content("rdm01", 1 * MiB)), format: "rdm" as const }] },
   ];
   // A short lease timeout: an export that stops reporting progress loses its lease within seconds.
@@ -106,6 +107,11 @@ apiVersion: landfall.dev/v1beta1
 kind: Provider
 metadata: {name: vcenter-nfc, namespace: ${ns}}
 spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}, transport: nfc}
+---
+apiVersion: landfall.dev/v1beta1
+kind: Provider
+metadata: {name: vcenter-auto, namespace: ${ns}}
+spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}, transport: auto}
 ---
 apiVersion: landfall.dev/v1beta1
 kind: Provider
@@ -326,7 +332,19 @@ test("an NFC download that outlasts the lease timeout keeps its lease alive with
   }
 });
 
-test("a disk no transport here can read fails in Validating, naming the file, its format and what to do", async () => {
+test("transport auto reads what it can over the datastore API and falls back to NFC per disk (an RDM)", async () => {
+  await applyYaml(srv, migrationYaml("mixed01", "mixed01", "", "vcenter-auto"));
+  const m = await finished("mixed01");
+  assert.equal(m.status?.phase, "Succeeded", m.status?.message);
+  const disks = m.status?.disks ?? [];
+  assert.deepEqual(disks.map((d) => d.transport), ["datastore", "nfc"]);
+  for (const [i, name] of ["mixed01-0", "mixed01-1"].entries()) {
+    assert.equal(disks[i].sha256, `sha256:${sha(contents[name])}`, `${name}: source hash`);
+    assert.equal(await guestBytesSha256(disks[i].targetPath as string, "qcow2"), sha(contents[name]), `${name}: target bytes`);
+  }
+});
+
+test("a disk the datastore transport cannot read fails in Validating, naming the file, its format and what to do", async () => {
   await applyYaml(srv, migrationYaml("rdm01", "rdm01"));
   const m = await finished("rdm01", 60_000);
   assert.equal(m.status?.phase, "Failed");

@@ -191,6 +191,15 @@ func writeRDMDescriptor(dir, base string) error {
 	return os.Rename(flat, filepath.Join(dir, base+"-rdm.vmdk"))
 }
 
+// rdmLUN is the file standing in for the LUN an RDM descriptor maps (its VMFSRDM extent).
+func rdmLUN(descPath string) string {
+	desc, _ := readDescriptor(descPath)
+	if m := regexp.MustCompile(`(?m)^RW\s+\d+\s+VMFSRDM\s+"([^"]+)"`).FindStringSubmatch(desc); m != nil {
+		return filepath.Join(filepath.Dir(descPath), m[1])
+	}
+	return descPath
+}
+
 // reportAsRDM gives the disk the backing ESXi reports for a virtual-mode RDM (vcsim cannot create one).
 func (b *builder) reportAsRDM(ref types.ManagedObjectReference, fileName string) {
 	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)

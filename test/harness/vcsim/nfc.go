@@ -100,21 +100,32 @@ func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectRef
 	b.nfc.mu.Unlock()
 
 	type job struct {
-		src, targetID, key string
-		capacityKB     int64
+		src, srcFormat, targetID, key string
+		capacityKB                    int64
 	}
 	var jobs []job
 	for _, d := range vm.Config.Hardware.Device {
-		disk, top := flatBacking(d)
-		if disk == nil {
+		disk, ok := d.(*types.VirtualDisk)
+		if !ok {
 			continue
 		}
-		local, err := b.localPath(top.FileName)
+		file, ok := disk.Backing.(types.BaseVirtualDeviceFileBackingInfo)
+		if !ok {
+			continue
+		}
+		name := file.GetVirtualDeviceFileBackingInfo().FileName
+		local, err := b.localPath(name)
 		if err != nil {
-			return types.ManagedObjectReference{}, &types.FileFault{File: top.FileName}
+			return types.ManagedObjectReference{}, &types.FileFault{File: name}
+		}
+		src, srcFormat := local, "vmdk"
+		if _, isRDM := disk.Backing.(*types.VirtualDiskRawDiskMappingVer1BackingInfo); isRDM {
+			// ESXi exports a virtual-mode RDM's LUN as an ordinary disk; the harness keeps the "LUN" in a file.
+			src, srcFormat = rdmLUN(local), "raw"
 		}
 		jobs = append(jobs, job{
-			src:        local,
+			src:        src,
+			srcFormat:  srcFormat,
 			targetID:   fmt.Sprintf("disk-%d.vmdk", len(jobs)),
 			key:        "/" + vm.Self.Value + "/" + controllerName(vm.Config.Hardware.Device, disk),
 			capacityKB: disk.CapacityInKB,
@@ -124,7 +135,7 @@ func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectRef
 		info := &types.HttpNfcLeaseInfo{Lease: lease.Self, Entity: vm.Self, LeaseTimeout: b.nfc.timeout}
 		for _, j := range jobs {
 			out := filepath.Join(dir, j.targetID)
-			if _, err := qemu("qemu-img", "convert", "-f", "vmdk", "-O", "vmdk", "-o", "subformat=streamOptimized", j.src, out); err != nil {
+			if _, err := qemu("qemu-img", "convert", "-f", j.srcFormat, "-O", "vmdk", "-o", "subformat=streamOptimized", j.src, out); err != nil {
 				b.nfc.fail(lease, "converting "+j.src+": "+err.Error())
 				return
 			}
