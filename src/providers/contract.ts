@@ -105,6 +105,16 @@ export interface DiskReader {
   close(): Promise<void>;
 }
 
+export interface OpenDiskOptions {
+  /**
+   * Where a source may keep files while the disk is read (downloaded delta layers, an NFC export): the
+   * migration's staging directory, which lies in the target storage. Removed by DiskReader.close().
+   */
+  scratchDir?: string;
+  /** Aborts work openDisk does before it returns (downloads, conversions). */
+  signal?: AbortSignal;
+}
+
 export interface SourceProvider {
   readonly type: string;
   check(): Promise<ProviderHealth>;
@@ -113,7 +123,7 @@ export interface SourceProvider {
   getVM(ref: VMRef): Promise<SourceVM>;
   /** cold: guest shutdown (falling back to power off) when powered on; snapshot: quiesced snapshot. */
   prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<ExportSession>;
-  openDisk(session: ExportSession, disk: SourceDisk): Promise<DiskReader>;
+  openDisk(session: ExportSession, disk: SourceDisk, options?: OpenDiskOptions): Promise<DiskReader>;
   /**
    * Optional: rejects (code NotSupported, naming the file, its format and what to do) disks this source
    * cannot read in the given mode, so a migration fails in Validating rather than retrying in Transferring.

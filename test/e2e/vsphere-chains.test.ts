@@ -212,7 +212,16 @@ test("a VM with two snapshots migrates its current state: base + both deltas, co
   const table = await landfall(srv, ["inventory", "vcenter", "-n", ns]);
   assert.match(table.stdout, /\nchain01 .* otherGuest64\s+2\s+flat\+2 redoLog\s+datastore\+nfc\s*\n/);
 
-  await applyYaml(srv, migrationYaml("chain01", "chain01"));
+  await applyYaml(srv, migrationYaml("chain01", "chain01", ", bandwidthMiBps: 1"));
+  // While the disk is read, its downloaded layers sit in the migration's staging directory (in the target
+  // storage, not /tmp); close() removes them.
+  const layersDir = await waitFor("the chain's layers in the staging directory", 60_000, async () => {
+    const x = await migration("chain01");
+    const staging = join(lv.poolPath, ".landfall-staging", String(x.metadata.uid));
+    const found = (await readdir(staging).catch(() => [] as string[])).find((f) => f.startsWith("landfall-vsphere-chain-"));
+    return found ? join(staging, found) : undefined;
+  }, 50);
+  assert.ok((await readdir(join(layersDir, "layers"))).includes("chain01_0-000002-delta.vmdk"));
   const m = await finished("chain01");
   assert.equal(m.status?.phase, "Succeeded", m.status?.message);
   const d = m.status?.disks?.[0];
@@ -233,6 +242,7 @@ test("a VM with two snapshots migrates its current state: base + both deltas, co
     .update(await readFile(join(vc.datastoreDir, "chain01", "chain01_0-000002-delta.vmdk")))
     .digest("hex");
   assert.equal(d?.chain?.[1].sha256, `sha256:${deltaSha}`, "the downloaded delta's hash is of the file on the datastore");
+  assert.equal(await readdir(layersDir).catch(() => "removed"), "removed");
 
   // Deleting the older snapshot first consolidates its delta into the base under the newer one; the VM's
   // disk keeps its bytes through both removals.

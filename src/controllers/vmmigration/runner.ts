@@ -259,7 +259,7 @@ export class MigrationRunner {
       const index = all.findIndex((d) => d.diskID === disk.diskID);
       const srcDisk = session.disks.find((d) => d.key === disk.key) ?? session.disks[index];
       if (!srcDisk) throw new MigrationFailure("SourceChanged", `disk ${disk.label ?? disk.diskID} is no longer on the source VM`);
-      const opened = await source.openDisk(session, srcDisk);
+      const opened = await source.openDisk(session, srcDisk, { scratchDir: dir, signal: ctx.signal });
       const limit = m.spec.options?.bandwidthMiBps;
       const reader = limit ? throttledReader(opened, limit * 2 ** 20) : opened;
       const path = stagingFile(dir, disk);
@@ -357,7 +357,7 @@ export class MigrationRunner {
         if (!srcDisk) {
           throw new MigrationFailure("SourceChanged", `disk ${disk.label ?? disk.diskID} (device key ${disk.key}) is no longer on the source VM, so verifySource: reread cannot check it`);
         }
-        const reader = await source.openDisk(session, srcDisk);
+        const reader = await source.openDisk(session, srcDisk, { scratchDir: dir, signal: ctx.signal });
         try {
           const again = await this.#d.disk.readerSha256(reader, ctx.signal);
           if (again !== disk.sha256) {

@@ -1,7 +1,7 @@
 // The vSphere SourceProvider: inventory over the PropertyCollector, exports (cold or snapshot), and disk
 // bytes over the datastore file API. Credentials stay inside the SOAP client's Login body.
 import { tmpdir } from "node:os";
-import type { DiskReader, ExportSession, ProviderHealth, SourceDisk, SourceProvider, SourceVM, VMRef } from "../contract.ts";
+import type { DiskReader, ExportSession, OpenDiskOptions, ProviderHealth, SourceDisk, SourceProvider, SourceVM, VMRef } from "../contract.ts";
 import { openComposedDisk } from "./chain-disk-reader.ts";
 import { downloadDatastoreFile } from "./datastore-download.ts";
 import { HttpDatastoreFiles } from "./datastore-files.ts";
@@ -36,7 +36,7 @@ export interface VsphereSourceOptions {
   shutdownTimeoutMs?: number;
   /** Provider spec.transport (default datastore). */
   transport?: DiskTransport;
-  /** Where delta layers and NFC downloads are kept while a disk is read (default the OS temp directory). */
+  /** Where delta layers and NFC downloads are kept while a disk is read when openDisk names no scratchDir (default the OS temp directory). */
   scratchDir?: string;
 }
 
@@ -203,18 +203,22 @@ class VsphereSource implements SourceProvider {
     return this.inSession(() => prepare(this.client, vm, options.mode, this.timeouts));
   }
 
-  async openDisk(session: ExportSession, disk: SourceDisk): Promise<DiskReader> {
+  async openDisk(session: ExportSession, disk: SourceDisk, options: OpenDiskOptions = {}): Promise<DiskReader> {
     return this.inSession(async () => {
       const toRead = await this.diskAsExported(session, disk);
       const transport = this.options.transport ?? "datastore";
-      if (transport === "nfc") return this.openNfc(session.vmID, toRead);
+      if (transport === "nfc") return this.openNfc(session.vmID, toRead, options);
       try {
-        return await this.openOverDatastore(toRead);
+        return await this.openOverDatastore(toRead, options);
       } catch (err) {
         if (transport !== "auto" || (err as { code?: string }).code !== "NotSupported" || session.snapshotID) throw err;
-        return this.openNfc(session.vmID, toRead);
+        return this.openNfc(session.vmID, toRead, options);
       }
     });
+  }
+
+  private scratchRoot(options: OpenDiskOptions): string {
+    return options.scratchDir ?? this.options.scratchDir ?? tmpdir();
   }
 
   /**
@@ -240,9 +244,9 @@ class VsphereSource implements SourceProvider {
     return { files: new HttpDatastoreFiles(this.client, dc.name), datacenter: dc.name };
   }
 
-  private async openOverDatastore(disk: SourceDisk): Promise<DiskReader> {
+  private async openOverDatastore(disk: SourceDisk, options: OpenDiskOptions): Promise<DiskReader> {
     const { files, datacenter } = await this.datastoreFiles();
-    const chain = await resolveChain(files, parseDatastorePath(disk.fileName));
+    const chain = await resolveChain(files, parseDatastorePath(disk.fileName), options.signal);
     const plan = planChainRead(chain, disk.capacityBytes, disk.fileName);
     if (plan.kind === "raw") return openFlatLayer(files, chain[0], disk.capacityBytes);
     return openComposedDisk(
@@ -253,12 +257,13 @@ class VsphereSource implements SourceProvider {
       chain,
       plan,
       disk.capacityBytes,
-      this.options.scratchDir ?? tmpdir(),
+      this.scratchRoot(options),
+      options.signal,
     );
   }
 
-  private openNfc(vmID: string, disk: SourceDisk): Promise<DiskReader> {
-    return openNfcDisk(this.client, vmID, disk, { scratchRoot: this.options.scratchDir ?? tmpdir() });
+  private openNfc(vmID: string, disk: SourceDisk, options: OpenDiskOptions): Promise<DiskReader> {
+    return openNfcDisk(this.client, vmID, disk, { scratchRoot: this.scratchRoot(options), signal: options.signal });
   }
 
   /**
