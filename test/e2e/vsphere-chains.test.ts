@@ -19,7 +19,7 @@ import { runTask } from "../../src/providers/vsphere/tasks.ts";
 import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
 import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
-import { guestWrite, setNfcFault, startVcsim, takeSnapshot, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
+import { guestWrite, nfcLeases, setNfcFault, startVcsim, takeSnapshot, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
 const run = promisify(execFile);
 const MiB = 1 << 20;
@@ -307,7 +307,7 @@ test("an NFC lease aborted mid-disk is retried, then fails with the reason and l
   assert.ok(!staging.includes(m.metadata.uid as string), "its staging directory is removed");
 });
 
-test("an NFC download that outlasts the lease timeout keeps its lease alive with HttpNfcLeaseProgress", async () => {
+test("an NFC download that outlasts the lease timeout keeps its lease alive with HttpNfcLeaseProgress; a cancelled one aborts it", async () => {
   // Without progress reports the simulator ends a ready lease after 2 s…
   const admin = new VsphereClient({ endpoint: vc.url, tls: { thumbprint: vc.thumbprint } });
   await admin.login(vc.username, vc.password);
@@ -337,6 +337,20 @@ test("an NFC download that outlasts the lease timeout keeps its lease alive with
     await reader.close();
     assert.equal(h.digest("hex"), sha(contents.nfc03));
     assert.equal(reader.origin?.transport, "nfc");
+    assert.equal((await nfcLeases(vc)).filter((l) => l.vm === "nfc03").at(-1)?.state, "done", "the lease was completed");
+
+    // A read cancelled mid-download aborts its lease rather than leaving it to time out.
+    const before = (await nfcLeases(vc)).length;
+    const cancel = new AbortController();
+    const opening = p.openDisk({ vmID: vm.id, mode: "cold", powerStateBefore: "poweredOff", poweredOffByExport: false, disks: vm.disks }, vm.disks[0], {
+      signal: cancel.signal,
+    });
+    await waitFor("the next lease to be ready", 20_000, async () => ((await nfcLeases(vc)).slice(before).some((l) => l.state === "ready") ? true : undefined), 50);
+    await new Promise((ok) => setTimeout(ok, 500));
+    cancel.abort();
+    await assert.rejects(opening, /aborted/);
+    const last = (await nfcLeases(vc)).at(-1);
+    assert.deepEqual([last?.state, last?.error], ["error", "aborted by the client"]);
   } finally {
     await p.close();
   }

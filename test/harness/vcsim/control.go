@@ -156,12 +156,18 @@ var (
 
 // control serves the test controls:
 //
+//	GET  /harness/nfc/leases                              every export lease so far: [{"lease","vm","state","error"}]
 //	POST /harness/vms/{name}/disks/{key}/write?offset=N   body: bytes the guest writes into its current disk layer
 //	POST /harness/vms/{name}/snapshots?name=S            takes a snapshot through the SOAP API (answers {"snapshot": "snapshot-N"})
 //	POST /harness/vms/{name}/nfc-fault?abortAfterBytes=N&bytesPerSecond=R
 //	                                                      later NFC downloads of the VM's disks are cut after N bytes
 //	                                                      (failing the lease) and/or throttled to R bytes/s (0: off)
 func (b *builder) control(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/harness/nfc/leases" {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(b.nfc.list())
+		return
+	}
 	if r.Method != http.MethodPost {
 		http.Error(w, "use POST", http.StatusMethodNotAllowed)
 		return

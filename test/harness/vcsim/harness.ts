@@ -174,14 +174,14 @@ export async function sha256File(path: string, sizeBytes?: number): Promise<stri
   return hash.digest("hex");
 }
 
-/** POSTs to one of the harness's test controls (test/harness/vcsim/control.go); returns its JSON answer. */
-async function control(vcsim: Vcsim, path: string, body?: Uint8Array): Promise<Record<string, string>> {
+/** Calls one of the harness's test controls (test/harness/vcsim/control.go); returns its JSON answer. */
+async function control<T = Record<string, string>>(vcsim: Vcsim, path: string, body?: Uint8Array, method = "POST"): Promise<T> {
   const dispatcher = new Agent({ connect: { ca: vcsim.certificatePem } });
   try {
-    const res = await request(new URL(path, vcsim.url), { method: "POST", body, dispatcher });
+    const res = await request(new URL(path, vcsim.url), { method, body, dispatcher });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`vcsim control ${path}: HTTP ${res.statusCode}: ${text}`);
-    return JSON.parse(text) as Record<string, string>;
+    return JSON.parse(text) as T;
   } finally {
     await dispatcher.close();
   }
@@ -203,4 +203,17 @@ export async function takeSnapshot(vcsim: Vcsim, vmName: string, name: string): 
  */
 export async function setNfcFault(vcsim: Vcsim, vmName: string, fault: { abortAfterBytes?: number; bytesPerSecond?: number }): Promise<void> {
   await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/nfc-fault?abortAfterBytes=${fault.abortAfterBytes ?? 0}&bytesPerSecond=${fault.bytesPerSecond ?? 0}`);
+}
+
+export interface NfcLeaseSummary {
+  lease: string;
+  vm: string;
+  /** initializing | ready | done | error */
+  state: string;
+  error?: string;
+}
+
+/** Every NFC export lease the simulator created so far, oldest first. */
+export function nfcLeases(vcsim: Vcsim): Promise<NfcLeaseSummary[]> {
+  return control<NfcLeaseSummary[]>(vcsim, "/harness/nfc/leases", undefined, "GET");
 }

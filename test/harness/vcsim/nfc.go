@@ -34,6 +34,7 @@ type exportLease struct {
 	lastProgress time.Time
 	fault        nfcFault
 	nfc          *nfcService
+	vmName       string
 }
 
 // nfcFault is a test control: cut downloads after AbortAfter bytes (0: never) and serve at most
@@ -48,6 +49,8 @@ var leaseSeq int64
 type nfcService struct {
 	mu     sync.Mutex
 	leases map[string]*exportLease
+	// all: every lease created, for the test control that lists them.
+	all []*exportLease
 	// Test control: VM name → the fault every later lease of that VM's disks gets.
 	faults map[string]nfcFault
 	timeout    int32
@@ -96,6 +99,8 @@ func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectRef
 	simulator.Map.Put(lease)
 	b.nfc.mu.Lock()
 	b.nfc.leases[lease.Self.Value] = lease
+	b.nfc.all = append(b.nfc.all, lease)
+	lease.vmName = vm.Name
 	lease.fault = b.nfc.faults[vm.Name]
 	b.nfc.mu.Unlock()
 
@@ -156,6 +161,30 @@ func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectRef
 		b.nfc.watchTimeout(lease)
 	}()
 	return lease.Self, nil
+}
+
+type leaseSummary struct {
+	Lease string `json:"lease"`
+	VM    string `json:"vm"`
+	State string `json:"state"`
+	Error string `json:"error,omitempty"`
+}
+
+func (n *nfcService) list() []leaseSummary {
+	n.mu.Lock()
+	all := append([]*exportLease(nil), n.all...)
+	n.mu.Unlock()
+	out := []leaseSummary{}
+	for _, l := range all {
+		simulator.Map.WithLock(l, func() {
+			s := leaseSummary{Lease: l.Self.Value, VM: l.vmName, State: string(l.State)}
+			if l.Error != nil {
+				s.Error = l.Error.LocalizedMessage
+			}
+			out = append(out, s)
+		})
+	}
+	return out
 }
 
 func (n *nfcService) fail(lease *exportLease, msg string) {
