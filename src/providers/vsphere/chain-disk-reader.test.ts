@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { segmentsFromMap } from "./chain-disk-reader.ts";
+import { type ComposeSources, openComposedDisk, segmentsFromMap } from "./chain-disk-reader.ts";
+import { parseDatastorePath } from "./datastore-path.ts";
+import { layerFromHead } from "./disk-chain.ts";
 import { deviceUrlSuffix } from "./nfc-export.ts";
 
 test("segmentsFromMap sends base-depth ranges to the flat base, delta ranges to the composed file, holes to zeros", () => {
@@ -30,4 +35,29 @@ test("deviceUrlSuffix names a disk as ESXi's deviceUrl key does: controller type
   assert.equal(deviceUrlSuffix(devices, 2000), "ParaVirtualSCSIController0:0");
   assert.equal(deviceUrlSuffix(devices, 2001), "VirtualLsiLogicController1:3");
   assert.equal(deviceUrlSuffix(devices, 9), undefined);
+});
+
+test("a layer whose downloaded bytes name another parent than the one checked is refused, and its scratch directory removed", async () => {
+  const scratch = await mkdtemp(join(tmpdir(), "landfall-chain-test-"));
+  try {
+    const at = (p: string) => parseDatastorePath(`[ds] vm/${p}`);
+    const checked = 'parentCID=fffffffe\ncreateType="vmfsSparse"\nparentFileNameHint="vm.vmdk"\nRW 2048 VMFSSPARSE "vm-000001-delta.vmdk"\n';
+    const delta = layerFromHead(at("vm-000001.vmdk"), new TextEncoder().encode(checked));
+    const base = layerFromHead(at("vm.vmdk"), new TextEncoder().encode('createType="monolithicFlat"\nRW 2048 FLAT "vm-flat.vmdk" 0\n'));
+    const sources: ComposeSources = {
+      // Between planning and download the delta was swapped for one pointing outside the VM's directory.
+      download: async (file, dest) => {
+        await writeFile(dest, file.path.endsWith("vm-000001.vmdk") ? checked.replace('"vm.vmdk"', '"/etc/shadow"') : "");
+        return { bytes: 0, sha256: "sha256:0" };
+      },
+      openBase: () => Promise.reject(new Error("the base must not be opened")),
+    };
+    await assert.rejects(openComposedDisk(sources, [delta, base], { download: [delta], remoteBase: base }, 1 << 20, scratch), (err: Error & { code?: string }) => {
+      assert.match(err.message, /\[ds\] vm\/vm-000001\.vmdk changed while it was read/);
+      return true;
+    });
+    assert.deepEqual(await readdir(scratch), [], "nothing is left in the scratch directory");
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 });
