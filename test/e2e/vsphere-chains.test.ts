@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
+import type { SourceVM } from "../../src/providers/contract.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { retrieveOne } from "../../src/providers/vsphere/property-collector.ts";
 import { VsphereClient } from "../../src/providers/vsphere/soap-client.ts";
-import { moRef, text } from "../../src/providers/vsphere/soap-xml.ts";
+import { asArray, moRef, text, type XmlNode } from "../../src/providers/vsphere/soap-xml.ts";
 import { runTask } from "../../src/providers/vsphere/tasks.ts";
 import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
 import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/landfall.ts";
@@ -59,14 +60,16 @@ spec:
 /** A direct provider on the simulator, for what the test checks outside landfall (the VM's current disk). */
 const provider = () => createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { thumbprint: vc.thumbprint } });
 
-async function keyOf(vmName: string, index = 0): Promise<number> {
+async function sourceVM(vmName: string): Promise<SourceVM> {
   const p = provider();
   try {
-    return (await p.getVM({ name: vmName })).disks[index].key;
+    return await p.getVM({ name: vmName });
   } finally {
     await p.close();
   }
 }
+
+const keyOf = async (vmName: string) => (await sourceVM(vmName)).disks[0].key;
 
 before(async () => {
   lv = await createTempLibvirt("vchain");
@@ -88,7 +91,7 @@ before(async () => {
     { name: "rdm01", uuid: randomUUID(), powerOn: false, disks: [{ ...(await content("rdm01", 1 * MiB)), format: "rdm" as const }] },
   ];
   // A short lease timeout: an export that stops reporting progress loses its lease within seconds.
-  vc = await startVcsim({ vms, nfcLeaseTimeoutSeconds: 2 });
+  vc = await startVcsim({ vms, nfcLeaseTimeoutSeconds: 4 });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-vchain-"));
   srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_FORMAT: "text" } });
   await applyYaml(
@@ -194,6 +197,26 @@ test("a VM with two snapshots migrates its current state: base + both deltas, co
   const composed = join(lv.scratchDir, "chain01-composed.raw");
   await run("qemu-img", ["convert", "-f", "vmdk", "-O", "raw", top, composed]);
   assert.equal(sha(await readFile(composed)), sha(expected));
+
+  // layoutEx reports the chain as ESXi does: base first, each unit its descriptor and extent.
+  const layoutClient = new VsphereClient({ endpoint: vc.url, tls: { thumbprint: vc.thumbprint } });
+  await layoutClient.login(vc.username, vc.password);
+  try {
+    const vmID = (await sourceVM("chain01")).id;
+    const layout = (await retrieveOne(layoutClient, moRef("VirtualMachine", vmID), ["layoutEx"])).layoutEx;
+    const names = new Map(asArray(layout.file).map((f: XmlNode) => [text(f.key), text(f.name)]));
+    const disk = asArray(layout.disk).find((d: XmlNode) => Number(text(d.key)) === key);
+    assert.deepEqual(
+      asArray(disk?.chain).map((u: XmlNode) => asArray(u.fileKey).map((k: XmlNode) => names.get(text(k)))),
+      [
+        ["[LocalDS_0] chain01/chain01_0.vmdk", "[LocalDS_0] chain01/chain01_0-flat.vmdk"],
+        ["[LocalDS_0] chain01/chain01_0-000001.vmdk", "[LocalDS_0] chain01/chain01_0-000001-delta.vmdk"],
+        ["[LocalDS_0] chain01/chain01_0-000002.vmdk", "[LocalDS_0] chain01/chain01_0-000002-delta.vmdk"],
+      ],
+    );
+  } finally {
+    await layoutClient.close();
+  }
 
   // The inventory shows the snapshots, each disk's chain and which transports read it.
   const inv = await landfall(srv, ["inventory", "vcenter", "-n", ns, "-o", "json"]);
@@ -308,7 +331,7 @@ test("an NFC lease aborted mid-disk is retried, then fails with the reason and l
 });
 
 test("an NFC download that outlasts the lease timeout keeps its lease alive with HttpNfcLeaseProgress; a cancelled one aborts it", async () => {
-  // Without progress reports the simulator ends a ready lease after 2 s…
+  // Without progress reports the simulator ends a ready lease after 4 s…
   const admin = new VsphereClient({ endpoint: vc.url, tls: { thumbprint: vc.thumbprint } });
   await admin.login(vc.username, vc.password);
   try {
@@ -320,18 +343,18 @@ test("an NFC download that outlasts the lease timeout keeps its lease alive with
       const props = await retrieveOne(admin, lease, ["state", "error"]);
       return text(props.state) === "error" ? props : undefined;
     });
-    assert.match(text(expired.error?.localizedMessage), /timed out: no HttpNfcLeaseProgress for 2 s/);
+    assert.match(text(expired.error?.localizedMessage), /timed out: no HttpNfcLeaseProgress for 4 s/);
   } finally {
     await admin.close();
   }
-  // …so a download throttled to ~4 s completes only because the reader reports progress meanwhile.
-  await setNfcFault(vc, "nfc03", { bytesPerSecond: 256 * 1024 });
+  // …so a download throttled to ~8 s completes only because the reader reports progress meanwhile.
+  await setNfcFault(vc, "nfc03", { bytesPerSecond: 128 * 1024 });
   const p = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { thumbprint: vc.thumbprint }, transport: "nfc" });
   try {
     const vm = await p.getVM({ name: "nfc03" });
     const started = Date.now();
     const reader = await p.openDisk({ vmID: vm.id, mode: "cold", powerStateBefore: "poweredOff", poweredOffByExport: false, disks: vm.disks }, vm.disks[0]);
-    assert.ok(Date.now() - started > 3000, "the download outlasted the lease timeout");
+    assert.ok(Date.now() - started > 6000, "the download outlasted the lease timeout");
     const h = createHash("sha256");
     for await (const c of reader.readRange(0, reader.sizeBytes)) h.update(c);
     await reader.close();

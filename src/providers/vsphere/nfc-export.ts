@@ -96,6 +96,7 @@ export async function openNfcDisk(client: VsphereClient, vmID: string, disk: Sou
     if (keepAlive) clearInterval(keepAlive);
     await client.call("HttpNfcLeaseAbort", lease, {}).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
-    throw err;
+    if (err instanceof SourceProviderError || options.signal?.aborted) throw err;
+    throw new SourceProviderError("SourceError", `NFC export of disk ${disk.fileName} (lease ${lease.value}): ${(err as Error).message}`, { cause: err });
   }
 }
