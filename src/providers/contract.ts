@@ -126,9 +126,9 @@ export interface SourceProvider {
   openDisk(session: ExportSession, disk: SourceDisk, options?: OpenDiskOptions): Promise<DiskReader>;
   /**
    * Optional: rejects (code NotSupported, naming the file, its format and what to do) disks this source
-   * cannot read in the given mode, so a migration fails in Validating rather than retrying in Transferring.
+   * cannot read, so a migration fails in Validating rather than retrying in Transferring.
    */
-  checkDisks?(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<void>;
+  checkDisks?(vm: SourceVM): Promise<void>;
   /** Removes the snapshot; powers the VM back on when restorePower and the export powered it off. */
   finishExport(session: ExportSession, options: { restorePower: boolean }): Promise<void>;
   powerOn(vmID: string): Promise<void>;

@@ -87,6 +87,7 @@ before(async () => {
     { name: "nfc01", uuid: randomUUID(), powerOn: true, disks: [await content("nfc01-0", 2 * MiB), { ...(await content("nfc01-1", 1 * MiB)), thin: true }] },
     { name: "nfc02", uuid: randomUUID(), powerOn: false, disks: [await content("nfc02", 2 * MiB)] },
     { name: "nfc03", uuid: randomUUID(), powerOn: false, disks: [await content("nfc03", 1 * MiB)] },
+    { name: "livenfc01", uuid: randomUUID(), powerOn: true, disks: [await content("livenfc01", 2 * MiB)] },
     { name: "mixed01", uuid: randomUUID(), powerOn: false, disks: [await content("mixed01-0", 1 * MiB), { ...(await content("mixed01-1", 1 * MiB)), format: "rdm" as const }] },
     { name: "rdm01", uuid: randomUUID(), powerOn: false, disks: [{ ...(await content("rdm01", 1 * MiB)), format: "rdm" as const }] },
   ];
@@ -317,6 +318,27 @@ test("transport nfc migrates a 2-disk VM over an ExportVm lease with equal check
     assert.equal(disks[i].transport, "nfc");
     assert.equal(disks[i].chain?.[0].format, "streamOptimized");
   }
+});
+
+test("snapshot mode over NFC exports the snapshot (ExportSnapshot) of the running VM, not what the guest writes after it", async () => {
+  const key = await keyOf("livenfc01");
+  const later = randomBytes(128 * 1024);
+  // The export reads the disks 3 s after the export call: time for the guest to write first.
+  await setNfcFault(vc, "livenfc01", { initDelayMs: 3000 });
+  const before = (await nfcLeases(vc)).length;
+  await applyYaml(srv, migrationYaml("livenfc01", "livenfc01", ", mode: snapshot", "vcenter-nfc"));
+  await waitFor("livenfc01's export lease", 60_000, async () => ((await nfcLeases(vc)).slice(before).some((l) => l.vm === "livenfc01") ? true : undefined), 50);
+  await guestWrite(vc, "livenfc01", key, MiB, later);
+  assert.equal((await nfcLeases(vc)).slice(before).find((l) => l.vm === "livenfc01")?.state, "initializing", "the guest wrote before the export read the disk");
+  const m = await finished("livenfc01");
+  assert.equal(m.status?.phase, "Succeeded", m.status?.message);
+  const d = m.status?.disks?.[0];
+  assert.equal(d?.transport, "nfc");
+  assert.equal(d?.sha256, `sha256:${sha(contents.livenfc01)}`);
+  assert.equal(await guestBytesSha256(d?.targetPath as string, "qcow2"), sha(contents.livenfc01));
+  const vm = await sourceVM("livenfc01");
+  assert.equal(vm.powerState, "poweredOn");
+  assert.equal(vm.snapshotCount, 0, "the export snapshot is removed");
 });
 
 test("an NFC lease aborted mid-disk is retried, then fails with the reason and leaves no partial volume", async () => {

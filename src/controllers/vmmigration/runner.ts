@@ -174,7 +174,7 @@ export class MigrationRunner {
     if (!th.ready) throw new MigrationFailure("TargetUnavailable", `target provider "${m.spec.target.providerRef.name}" is not ready: ${th.reason}: ${th.message}`);
     const vm = await this.#sourceVM(source, m);
     if (vm.disks.length === 0) throw new MigrationFailure("NoDisks", `source VM "${vm.name}" has no disks to migrate`);
-    await source.checkDisks?.(vm, { mode: m.spec.options?.mode ?? "cold" }).catch((err) => {
+    await source.checkDisks?.(vm).catch((err) => {
       if ((err as { code?: string }).code === "NotSupported") throw new MigrationFailure("UnsupportedDisk", (err as Error).message);
       throw err;
     });

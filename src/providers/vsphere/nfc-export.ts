@@ -1,4 +1,5 @@
-// The NFC export path (what govc and ovftool use): ExportVm gives an HttpNfcLease whose deviceUrls serve
+// The NFC export path (what govc and ovftool use): ExportVm (a powered-off VM's current disks) or
+// ExportSnapshot (the disks a snapshot froze, VM running or not) gives an HttpNfcLease whose deviceUrls serve
 // each disk as a streamOptimized VMDK. The lease is kept alive with HttpNfcLeaseProgress while the disk
 // downloads into a scratch directory, completed afterwards and aborted on any failure; qemu-img turns the
 // download into raw bytes, which the pipeline reads and hashes like any other disk. A streamOptimized
@@ -13,7 +14,7 @@ import { downloadUrl } from "./datastore-download.ts";
 import { SourceProviderError } from "./errors.ts";
 import { retrieveOne } from "./property-collector.ts";
 import type { VsphereClient } from "./soap-client.ts";
-import { asArray, type MoRef, moRef, moRefOf, num, text, type XmlNode, xsiType } from "./soap-xml.ts";
+import { asArray, type MoRef, moRefOf, num, text, type XmlNode, xsiType } from "./soap-xml.ts";
 import { devicesOf } from "./vm-mapping.ts";
 
 export interface NfcOptions {
@@ -46,12 +47,13 @@ async function waitReady(client: VsphereClient, lease: MoRef, timeoutMs: number,
   }
 }
 
-export async function openNfcDisk(client: VsphereClient, vmID: string, disk: SourceDisk, options: NfcOptions): Promise<DiskReader> {
-  const vm = moRef("VirtualMachine", vmID);
-  const props = await retrieveOne(client, vm, ["config.hardware.device"], options.signal);
+/** Exports `disk` of `entity`: a VirtualMachine (ExportVm) or a VirtualMachineSnapshot (ExportSnapshot). */
+export async function openNfcDisk(client: VsphereClient, entity: MoRef, disk: SourceDisk, options: NfcOptions): Promise<DiskReader> {
+  const props = await retrieveOne(client, entity, ["config.hardware.device"], options.signal);
   const suffix = deviceUrlSuffix(devicesOf(props["config.hardware.device"]), disk.key);
-  if (!suffix) throw new SourceProviderError("SourceError", `disk ${disk.fileName} (device key ${disk.key}) has no controller on VM ${vmID}`);
-  const lease = moRefOf(await client.call("ExportVm", vm, {}, options.signal));
+  if (!suffix) throw new SourceProviderError("SourceError", `disk ${disk.fileName} (device key ${disk.key}) has no controller in ${entity.type} ${entity.value}`);
+  const method = entity.type === "VirtualMachineSnapshot" ? "ExportSnapshot" : "ExportVm";
+  const lease = moRefOf(await client.call(method, entity, {}, options.signal));
   const dir = await mkdtemp(join(options.scratchRoot, "landfall-vsphere-nfc-"));
   let keepAlive: ReturnType<typeof setInterval> | undefined;
   try {

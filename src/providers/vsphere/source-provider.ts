@@ -207,12 +207,12 @@ class VsphereSource implements SourceProvider {
     return this.inSession(async () => {
       const toRead = await this.diskAsExported(session, disk);
       const transport = this.options.transport ?? "datastore";
-      if (transport === "nfc") return this.openNfc(session.vmID, toRead, options);
+      if (transport === "nfc") return this.openNfc(session, toRead, options);
       try {
         return await this.openOverDatastore(toRead, options);
       } catch (err) {
-        if (transport !== "auto" || (err as { code?: string }).code !== "NotSupported" || session.snapshotID) throw err;
-        return this.openNfc(session.vmID, toRead, options);
+        if (transport !== "auto" || (err as { code?: string }).code !== "NotSupported") throw err;
+        return this.openNfc(session, toRead, options);
       }
     });
   }
@@ -262,22 +262,18 @@ class VsphereSource implements SourceProvider {
     );
   }
 
-  private openNfc(vmID: string, disk: SourceDisk, options: OpenDiskOptions): Promise<DiskReader> {
-    return openNfcDisk(this.client, vmID, disk, { scratchRoot: this.scratchRoot(options), signal: options.signal });
+  /** NFC export of the snapshot's frozen disk in snapshot mode, of the powered-off VM's current disk otherwise. */
+  private openNfc(session: ExportSession, disk: SourceDisk, options: OpenDiskOptions): Promise<DiskReader> {
+    const entity = session.snapshotID ? moRef("VirtualMachineSnapshot", session.snapshotID) : moRef("VirtualMachine", session.vmID);
+    return openNfcDisk(this.client, entity, disk, { scratchRoot: this.scratchRoot(options), signal: options.signal });
   }
 
   /**
    * Fails with NotSupported (naming the file, its format and what to do) for a disk the configured transport
    * cannot read, so the migration fails in Validating instead of retrying a permanent condition.
    */
-  async checkDisks(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<void> {
+  async checkDisks(vm: SourceVM): Promise<void> {
     const transport = this.options.transport ?? "datastore";
-    if (transport === "nfc" && options.mode === "snapshot") {
-      throw new SourceProviderError(
-        "NotSupported",
-        `VM "${vm.name}": transport nfc exports powered-off VMs (ExportVm), so it cannot copy a running VM's snapshot; use mode cold, or transport datastore or auto`,
-      );
-    }
     if (transport === "nfc") return;
     await this.inSession(async () => {
       const { files } = await this.datastoreFiles();
@@ -285,7 +281,7 @@ class VsphereSource implements SourceProvider {
         try {
           planChainRead(await resolveChain(files, parseDatastorePath(disk.fileName)), disk.capacityBytes, disk.fileName);
         } catch (err) {
-          if ((err as { code?: string }).code !== "NotSupported" || transport !== "auto" || options.mode === "snapshot") throw err;
+          if ((err as { code?: string }).code !== "NotSupported" || transport !== "auto") throw err;
         }
       }
     });

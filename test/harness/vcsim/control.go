@@ -59,8 +59,8 @@ func (b *builder) handler(next http.Handler) http.Handler {
 			b.afterSnapshot(w, r, next, this)
 		case "RemoveSnapshot_Task":
 			b.removeSnapshot(w, r, next, this)
-		case "ExportVm":
-			b.serveExportVM(w, r, next, this)
+		case "ExportVm", "ExportSnapshot":
+			b.serveExport(w, r, next, method, this)
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -105,24 +105,30 @@ func (b *builder) removeSnapshot(w http.ResponseWriter, r *http.Request, next ht
 	}
 }
 
-// serveExportVM first lets vcsim answer: it lacks ExportVm, so its "MethodNotFound" proves the session is
-// valid and the VM exists (vcsim checks both before looking for the method), with its own faults otherwise.
-func (b *builder) serveExportVM(w http.ResponseWriter, r *http.Request, next http.Handler, this string) {
+// serveExport first lets vcsim answer: it lacks ExportVm and ExportSnapshot, so its "MethodNotFound" proves
+// the session is valid and the object exists (vcsim checks both before looking for the method), with its own
+// faults otherwise.
+func (b *builder) serveExport(w http.ResponseWriter, r *http.Request, next http.Handler, method, this string) {
 	probe := httptest.NewRecorder()
 	next.ServeHTTP(probe, r)
 	if !bytes.Contains(probe.Body.Bytes(), []byte("MethodNotFound")) {
 		copyRecorded(w, probe)
 		return
 	}
-	vm, _ := vmByRef(this)
 	var ref types.ManagedObjectReference
 	var fault types.BaseMethodFault
-	simulator.Map.WithLock(vm, func() { ref, fault = b.exportVM(vm) })
+	if method == "ExportVm" {
+		vm, _ := vmByRef(this)
+		simulator.Map.WithLock(vm, func() { ref, fault = b.exportVM(vm) })
+	} else {
+		snap, _ := simulator.Map.Get(types.ManagedObjectReference{Type: "VirtualMachineSnapshot", Value: this}).(*simulator.VirtualMachineSnapshot)
+		ref, fault = b.exportSnapshot(snap)
+	}
 	if fault != nil {
-		writeFault(w, fmt.Sprintf("ExportVm %s: %T", this, fault), strings.TrimPrefix(fmt.Sprintf("%T", fault), "*types."))
+		writeFault(w, fmt.Sprintf("%s %s: %T", method, this, fault), strings.TrimPrefix(fmt.Sprintf("%T", fault), "*types."))
 		return
 	}
-	writeSOAP(w, http.StatusOK, fmt.Sprintf(`<ExportVmResponse xmlns="urn:vim25"><returnval type="HttpNfcLease">%s</returnval></ExportVmResponse>`, ref.Value))
+	writeSOAP(w, http.StatusOK, fmt.Sprintf(`<%sResponse xmlns="urn:vim25"><returnval type="HttpNfcLease">%s</returnval></%sResponse>`, method, ref.Value, method))
 }
 
 func copyRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
@@ -159,9 +165,10 @@ var (
 //	GET  /harness/nfc/leases                              every export lease so far: [{"lease","vm","state","error"}]
 //	POST /harness/vms/{name}/disks/{key}/write?offset=N   body: bytes the guest writes into its current disk layer
 //	POST /harness/vms/{name}/snapshots?name=S            takes a snapshot through the SOAP API (answers {"snapshot": "snapshot-N"})
-//	POST /harness/vms/{name}/nfc-fault?abortAfterBytes=N&bytesPerSecond=R
+//	POST /harness/vms/{name}/nfc-fault?abortAfterBytes=N&bytesPerSecond=R&initDelayMs=D
 //	                                                      later NFC downloads of the VM's disks are cut after N bytes
-//	                                                      (failing the lease) and/or throttled to R bytes/s (0: off)
+//	                                                      (failing the lease) and/or throttled to R bytes/s, and its
+//	                                                      leases read the disks only D ms after the export call (0: off)
 func (b *builder) control(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && r.URL.Path == "/harness/nfc/leases" {
 		w.Header().Set("Content-Type", "application/json")
@@ -185,7 +192,7 @@ func (b *builder) control(w http.ResponseWriter, r *http.Request) {
 		answer = map[string]string{"snapshot": snap}
 	case nfcFaultRe.MatchString(p):
 		var f nfcFault
-		for name, dst := range map[string]*int64{"abortAfterBytes": &f.AbortAfter, "bytesPerSecond": &f.BytesPerSecond} {
+		for name, dst := range map[string]*int64{"abortAfterBytes": &f.AbortAfter, "bytesPerSecond": &f.BytesPerSecond, "initDelayMs": &f.InitDelayMs} {
 			if v := r.URL.Query().Get(name); v != "" {
 				if *dst, err = strconv.ParseInt(v, 10, 64); err != nil {
 					err = fmt.Errorf("%s %q: want a number of bytes", name, v)

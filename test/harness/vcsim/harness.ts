@@ -198,11 +198,12 @@ export async function takeSnapshot(vcsim: Vcsim, vmName: string, name: string): 
 }
 
 /**
- * Faults for every later NFC download of the VM's disks: cut after `abortAfterBytes` (failing the lease) and/or
- * throttled to `bytesPerSecond`; 0 or absent turns one off.
+ * Faults for every later NFC export of the VM's disks: downloads cut after `abortAfterBytes` (failing the lease)
+ * and/or throttled to `bytesPerSecond`, and disks read `initDelayMs` after the export call; 0 or absent: off.
  */
-export async function setNfcFault(vcsim: Vcsim, vmName: string, fault: { abortAfterBytes?: number; bytesPerSecond?: number }): Promise<void> {
-  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/nfc-fault?abortAfterBytes=${fault.abortAfterBytes ?? 0}&bytesPerSecond=${fault.bytesPerSecond ?? 0}`);
+export async function setNfcFault(vcsim: Vcsim, vmName: string, fault: { abortAfterBytes?: number; bytesPerSecond?: number; initDelayMs?: number }): Promise<void> {
+  const q = `abortAfterBytes=${fault.abortAfterBytes ?? 0}&bytesPerSecond=${fault.bytesPerSecond ?? 0}&initDelayMs=${fault.initDelayMs ?? 0}`;
+  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/nfc-fault?${q}`);
 }
 
 export interface NfcLeaseSummary {

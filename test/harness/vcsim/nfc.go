@@ -37,11 +37,13 @@ type exportLease struct {
 	vmName       string
 }
 
-// nfcFault is a test control: cut downloads after AbortAfter bytes (0: never) and serve at most
-// BytesPerSecond (0: unthrottled), e.g. to outlast the lease timeout.
+// nfcFault is a test control: cut downloads after AbortAfter bytes (0: never), serve at most
+// BytesPerSecond (0: unthrottled), e.g. to outlast the lease timeout, and stay "initializing" for
+// InitDelayMs before reading the disks (so a test can act between the export call and the read).
 type nfcFault struct {
 	AbortAfter     int64
 	BytesPerSecond int64
+	InitDelayMs    int64
 }
 
 var leaseSeq int64
@@ -83,11 +85,25 @@ func controllerName(devices []types.BaseVirtualDevice, disk *types.VirtualDisk) 
 	return fmt.Sprintf("unknown:%d", disk.Key)
 }
 
-// exportVM creates the lease and converts the disks in the background.
+// exportVM answers ExportVm: the VM's current disks, which only a powered-off VM holds still.
 func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectReference, types.BaseMethodFault) {
 	if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
 		return types.ManagedObjectReference{}, &types.InvalidPowerState{RequestedState: types.VirtualMachinePowerStatePoweredOff, ExistingState: vm.Runtime.PowerState}
 	}
+	return b.export(vm, vm.Self, vm.Config.Hardware.Device)
+}
+
+// exportSnapshot answers ExportSnapshot: the disks as the snapshot froze them, from a VM that may be running.
+func (b *builder) exportSnapshot(snap *simulator.VirtualMachineSnapshot) (types.ManagedObjectReference, types.BaseMethodFault) {
+	vm, ok := simulator.Map.Get(snap.Vm).(*simulator.VirtualMachine)
+	if !ok {
+		return types.ManagedObjectReference{}, &types.ManagedObjectNotFound{Obj: snap.Vm}
+	}
+	return b.export(vm, snap.Self, snap.Config.Hardware.Device)
+}
+
+// export creates the lease and converts the devices' disks in the background.
+func (b *builder) export(vm *simulator.VirtualMachine, entity types.ManagedObjectReference, devices []types.BaseVirtualDevice) (types.ManagedObjectReference, types.BaseMethodFault) {
 	dir, err := os.MkdirTemp(b.nfc.tmpDir, "nfc-export-")
 	if err != nil {
 		return types.ManagedObjectReference{}, &types.FileFault{File: err.Error()}
@@ -109,7 +125,7 @@ func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectRef
 		capacityKB                    int64
 	}
 	var jobs []job
-	for _, d := range vm.Config.Hardware.Device {
+	for _, d := range devices {
 		disk, ok := d.(*types.VirtualDisk)
 		if !ok {
 			continue
@@ -132,12 +148,13 @@ func (b *builder) exportVM(vm *simulator.VirtualMachine) (types.ManagedObjectRef
 			src:        src,
 			srcFormat:  srcFormat,
 			targetID:   fmt.Sprintf("disk-%d.vmdk", len(jobs)),
-			key:        "/" + vm.Self.Value + "/" + controllerName(vm.Config.Hardware.Device, disk),
+			key:        "/" + vm.Self.Value + "/" + controllerName(devices, disk),
 			capacityKB: disk.CapacityInKB,
 		})
 	}
 	go func() {
-		info := &types.HttpNfcLeaseInfo{Lease: lease.Self, Entity: vm.Self, LeaseTimeout: b.nfc.timeout}
+		time.Sleep(time.Duration(lease.fault.InitDelayMs) * time.Millisecond)
+		info := &types.HttpNfcLeaseInfo{Lease: lease.Self, Entity: entity, LeaseTimeout: b.nfc.timeout}
 		for _, j := range jobs {
 			out := filepath.Join(dir, j.targetID)
 			if _, err := qemu("qemu-img", "convert", "-f", j.srcFormat, "-O", "vmdk", "-o", "subformat=streamOptimized", j.src, out); err != nil {
