@@ -9,7 +9,7 @@ import type { DiskLayer, DiskOrigin, DiskReader } from "../contract.ts";
 import { zeros } from "./datastore-files.ts";
 import { type DatastorePath, formatDatastorePath } from "./datastore-path.ts";
 import type { Downloaded } from "./datastore-download.ts";
-import { type ChainLayer, layerFormat, layerFromHead } from "./disk-chain.ts";
+import { type ChainLayer, layerEntries, layerFromHead } from "./disk-chain.ts";
 import { HEAD_BYTES } from "./disk-chain-resolve.ts";
 import { SourceProviderError } from "./errors.ts";
 
@@ -78,12 +78,11 @@ export async function openComposedDisk(
   try {
     const layers: DiskLayer[] = [];
     for (const layer of plan.download) {
-      for (const file of layer.files) {
-        const dest = localOf(file);
+      for (const { path, format } of layerEntries(layer)) {
+        const dest = localOf(path);
         await mkdir(dirname(dest), { recursive: true });
-        const got = await sources.download(file, dest, signal);
-        const isDescriptor = file === layer.path;
-        layers.push({ file: formatDatastorePath(file), format: isDescriptor ? layerFormat(layer) : extentFormat(layer, file), sha256: got.sha256 });
+        const got = await sources.download(path, dest, signal);
+        layers.push({ file: formatDatastorePath(path), format, sha256: got.sha256 });
       }
       // The names qemu-img follows come from the downloaded bytes: they must be the ones checked when planning.
       const fh = await open(localOf(layer.path));
@@ -102,7 +101,7 @@ export async function openComposedDisk(
       const extent = await open(join(dirname(standIn), extentName), "w");
       await extent.truncate(capacityBytes).finally(() => extent.close());
       baseDepth = chain.length - 1;
-      for (const file of plan.remoteBase.files) layers.push({ file: formatDatastorePath(file), format: file === plan.remoteBase.path ? layerFormat(plan.remoteBase) : extentFormat(plan.remoteBase, file) });
+      for (const { path, format } of layerEntries(plan.remoteBase)) layers.push({ file: formatDatastorePath(path), format });
     }
     const top = localOf(chain[0].path);
     const timeoutMs = timeoutForBytes(capacityBytes);
@@ -124,12 +123,6 @@ export async function openComposedDisk(
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-}
-
-function extentFormat(layer: ChainLayer, file: DatastorePath): string {
-  const name = posix.basename(file.path);
-  const extent = layer.descriptor.extents.find((e) => e.file && posix.basename(e.file) === name);
-  return extent ? extent.type.toLowerCase() : "unknown";
 }
 
 const CHUNK = 1 << 20;

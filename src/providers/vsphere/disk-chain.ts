@@ -40,6 +40,14 @@ export function layerFormat(l: ChainLayer): string {
   return l.descriptor.createType || l.descriptor.extents[0]?.type.toLowerCase() || "unknown";
 }
 
+/** The layer's files with their formats: the descriptor (or sparse file) by createType, extents by extent type. */
+export function layerEntries(l: ChainLayer): Array<{ path: DatastorePath; format: string }> {
+  if (l.empty) return [{ path: l.path, format: layerFormat(l) }];
+  if (l.kind !== "descriptor") return l.files.map((path) => ({ path, format: layerFormat(l) }));
+  const extents = l.descriptor.extents.filter((e) => e.file);
+  return [{ path: l.path, format: layerFormat(l) }, ...extents.map((e, i) => ({ path: l.files[i + 1], format: e.type.toLowerCase() }))];
+}
+
 export const hasParent = (d: VmdkDescriptor): boolean => d.parentCID !== "ffffffff";
 
 export type ChainReadPlan =

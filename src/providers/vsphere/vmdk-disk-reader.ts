@@ -4,7 +4,7 @@ import type { DiskOrigin, DiskReader } from "../contract.ts";
 import type { DatastoreFiles } from "./datastore-files.ts";
 import { zeros } from "./datastore-files.ts";
 import { formatDatastorePath, type DatastorePath, siblingPath } from "./datastore-path.ts";
-import { type ChainLayer, layerFormat } from "./disk-chain.ts";
+import { type ChainLayer, layerEntries } from "./disk-chain.ts";
 import { sliceExtents, type VmdkExtent } from "./vmdk-descriptor.ts";
 
 /** Reads a raw layer (planChainRead said "raw", or the flat base under a composed chain). */
@@ -15,10 +15,7 @@ export function openFlatLayer(files: DatastoreFiles, layer: ChainLayer, capacity
     : layer.descriptor.extents;
   const origin: DiskOrigin = {
     transport: "datastore",
-    chain: [
-      { file: formatDatastorePath(layer.path), format: layerFormat(layer) },
-      ...extents.filter((e) => e.file).map((e) => ({ file: formatDatastorePath(siblingPath(layer.path, e.file as string)), format: e.type.toLowerCase() })),
-    ],
+    chain: layerEntries(layer).map((e) => ({ file: formatDatastorePath(e.path), format: e.format })),
   };
   return new VmdkDiskReader(files, layer.path, extents, capacityBytes, origin);
 }

@@ -274,13 +274,6 @@ func (n *nfcService) serve(w http.ResponseWriter, r *http.Request) bool {
 	buf := make([]byte, 64<<10)
 	var sent int64
 	for {
-		// A lease that ended (timed out, aborted) stops serving mid-stream, as ESXi does.
-		var state types.HttpNfcLeaseState
-		simulator.Map.WithLock(lease, func() { state = lease.State })
-		if state != types.HttpNfcLeaseStateReady {
-			log.Printf("nfc: lease %s is %s; cutting %s after %d bytes", lease.Self.Value, state, file, sent)
-			panic(http.ErrAbortHandler)
-		}
 		if lease.fault.AbortAfter > 0 && sent >= lease.fault.AbortAfter {
 			n.fail(lease, fmt.Sprintf("lease aborted by the harness after %d bytes of %s", sent, parts[1]))
 			panic(http.ErrAbortHandler)
@@ -291,12 +284,23 @@ func (n *nfcService) serve(w http.ResponseWriter, r *http.Request) bool {
 		}
 		k, err := f.Read(buf[:want])
 		if k > 0 {
+			// A lease that ended (timed out, aborted) stops serving mid-stream, as ESXi does.
+			var state types.HttpNfcLeaseState
+			simulator.Map.WithLock(lease, func() { state = lease.State })
+			if state != types.HttpNfcLeaseStateReady {
+				log.Printf("nfc: lease %s is %s; cutting %s after %d bytes", lease.Self.Value, state, file, sent)
+				panic(http.ErrAbortHandler)
+			}
 			if _, werr := w.Write(buf[:k]); werr != nil {
 				return true
 			}
 			sent += int64(k)
 			if fl, ok := w.(http.Flusher); ok {
 				fl.Flush()
+			}
+			// The last byte is out: the client may complete the lease now, which must not cut this response.
+			if sent == st.Size() {
+				return true
 			}
 			if lease.fault.BytesPerSecond > 0 {
 				time.Sleep(time.Duration(int64(k) * int64(time.Second) / lease.fault.BytesPerSecond))
