@@ -135,6 +135,8 @@ func snapshotsOf(vm *simulator.VirtualMachine) []*simulator.VirtualMachineSnapsh
 // consolidate merges, for each disk, the delta taken on top of the snapshot's frozen file into that file:
 // the VM's guest-visible state is unchanged and the chain is one file shorter. Snapshots that named the
 // merged delta as their frozen file now name its parent, which holds the same bytes.
+// With removeChildren the child snapshots' own deltas are not merged (vcsim drops those snapshots; the
+// VM's bytes stay right, its chain stays longer than ESXi would leave it).
 func (b *builder) consolidate(snap *simulator.VirtualMachineSnapshot) error {
 	vm, ok := simulator.Map.Get(snap.Vm).(*simulator.VirtualMachine)
 	if !ok {
