@@ -36,8 +36,8 @@ func createCOWD(dir, name, parentName, parentCID string, sectors int64) error {
 	hdr := make([]byte, cowdHeaderBytes+int(gdSectors)*sector)
 	copy(hdr, "COWD")
 	le := binary.LittleEndian
-	le.PutUint32(hdr[4:], 1)  // version
-	le.PutUint32(hdr[8:], 3)  // flags
+	le.PutUint32(hdr[4:], 1) // version
+	le.PutUint32(hdr[8:], 3) // flags
 	le.PutUint32(hdr[12:], uint32(sectors))
 	le.PutUint32(hdr[16:], 1) // grainSize, sectors
 	le.PutUint32(hdr[20:], cowdHeaderBytes/sector)

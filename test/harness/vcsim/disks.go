@@ -4,9 +4,9 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"

@@ -54,9 +54,9 @@ type nfcService struct {
 	// all: every lease created, for the test control that lists them.
 	all []*exportLease
 	// Test control: VM name → the fault every later lease of that VM's disks gets.
-	faults map[string]nfcFault
-	timeout    int32
-	tmpDir     string
+	faults  map[string]nfcFault
+	timeout int32
+	tmpDir  string
 }
 
 func newNFC(tmpDir string, timeoutSeconds int32) *nfcService {
