@@ -29,6 +29,11 @@ export const ProviderSpec = Type.Object(
       ),
     ),
     datacenter: Type.Optional(Type.String()),
+    transport: Type.Optional(
+      Type.Union([Type.Literal("datastore"), Type.Literal("nfc"), Type.Literal("auto")], {
+        description: "vsphere: how disks are read — datastore file API, NFC export lease, or auto (datastore, NFC per disk where the datastore path cannot read it)",
+      }),
+    ),
     storagePool: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][-A-Za-z0-9_.]*$", maxLength: 63 })),
     storagePoolPath: Type.Optional(Type.String({ pattern: "^/" })),
     allowedStoragePaths: Type.Optional(Type.Array(Type.String({ pattern: "^/" }))),

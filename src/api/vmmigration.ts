@@ -96,6 +96,22 @@ export const MigrationDisk = Type.Object(
     targetPath: Type.Optional(Type.String()),
     targetFormat: Type.Optional(Type.String()),
     targetSha256: Type.Optional(Type.String()),
+    transport: Type.Optional(
+      Type.Union([Type.Literal("datastore"), Type.Literal("nfc")], { description: "how the source disk's bytes were read" }),
+    ),
+    chain: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            file: Type.String({ description: "source file, e.g. [ds] vm/vm-000001.vmdk" }),
+            format: Type.String({ description: "VMDK createType or extent type, e.g. monolithicFlat, vmfsSparse, streamOptimized" }),
+            sha256: Type.Optional(Type.String({ description: "sha256:<hex> of the file as downloaded (downloaded layers only)" })),
+          },
+          { additionalProperties: false },
+        ),
+        { description: "the source files read for this disk, top layer first" },
+      ),
+    ),
     checkpoint: Type.Optional(
       Type.Object(
         { offset: Type.Integer(), hashState: Type.Optional(Type.String()) },

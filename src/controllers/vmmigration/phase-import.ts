@@ -46,7 +46,7 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
       await ctx.patchDisk(disk.diskID, (d) => {
         d.targetPath = vol.path;
       });
-      const targetSha256 = await verify(ctx, m, disk, vol, source);
+      const targetSha256 = await verify(ctx, m, disk, vol, source, dir);
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Verified";
         if (targetSha256) d.targetSha256 = targetSha256;
@@ -64,7 +64,7 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
 }
 
 /** The target image hashes to the source's sha256 (and, with verifySource: reread, so does the source again). */
-async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider): Promise<string | undefined> {
+async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider, scratchDir: string): Promise<string | undefined> {
   let targetSha256: string | undefined;
   if (m.spec.options?.verifyChecksums ?? true) {
     targetSha256 = await ctx.deps.disk.imageSha256(vol.path, vol.format, ctx.signal);
@@ -77,7 +77,7 @@ async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol
   }
   if (m.spec.options?.verifySource === "reread") {
     const session = exportSessionOf(m);
-    const reader = await source.openDisk(session, sourceDiskFor(session, disk));
+    const reader = await source.openDisk(session, sourceDiskFor(session, disk), { scratchDir, signal: ctx.signal });
     try {
       const again = await ctx.deps.disk.readerSha256(reader, ctx.signal);
       if (again !== disk.sha256) {

@@ -18,7 +18,7 @@ export async function transfer(ctx: StepContext, m: VMMigration): Promise<VMMigr
     await ensureConfinedDir(dir, storage.path);
     const session = exportSessionOf(m);
     for (const disk of disksToTransfer(m.status?.disks ?? [])) {
-      const opened = await source.openDisk(session, sourceDiskFor(session, disk));
+      const opened = await source.openDisk(session, sourceDiskFor(session, disk), { scratchDir: dir, signal: ctx.signal });
       const limit = m.spec.options?.bandwidthMiBps;
       const reader = limit ? throttledReader(opened, limit * 2 ** 20) : opened;
       const path = stagingFile(dir, disk);
@@ -58,6 +58,10 @@ export async function transfer(ctx: StepContext, m: VMMigration): Promise<VMMigr
           (d) => {
             d.bytesDone = d.sizeBytes;
             d.sha256 = result.sha256;
+            if (opened.origin) {
+              d.transport = opened.origin.transport;
+              d.chain = opened.origin.chain;
+            }
             d.state = "Transferred";
             delete d.checkpoint;
           },

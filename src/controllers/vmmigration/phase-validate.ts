@@ -20,6 +20,10 @@ export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigr
     if (!th.ready) throw new MigrationFailure("TargetUnavailable", `target provider "${m.spec.target.providerRef.name}" is not ready: ${th.reason}: ${th.message}`);
     const vm = await sourceVMOf(source, m);
     if (vm.disks.length === 0) throw new MigrationFailure("NoDisks", `source VM "${vm.name}" has no disks to migrate`);
+    await source.checkDisks?.(vm).catch((err) => {
+      if ((err as { code?: string }).code === "NotSupported") throw new MigrationFailure("UnsupportedDisk", (err as Error).message);
+      throw err;
+    });
     const unmapped = unmappedNetworks(vm.nics, m.spec.target.networkMap);
     if (unmapped.length > 0) {
       throw new MigrationFailure("InvalidNetworkMap", `spec.target.networkMap has no entry for source network(s) ${unmapped.map((n) => `"${n}"`).join(", ")}; add {source, target} entries`);

@@ -14,7 +14,19 @@ import { readerBytes } from "../../disk/synthetic-disk.ts";
 import { transferDisk } from "../../disk/transfer.ts";
 import { type DatastoreSession, HttpDatastoreFiles } from "./datastore-files.ts";
 import { SourceProviderError } from "./errors.ts";
-import { openVmdkDisk } from "./vmdk-disk-reader.ts";
+import type { DiskReader } from "../contract.ts";
+import type { DatastoreFiles } from "./datastore-files.ts";
+import { parseDatastorePath } from "./datastore-path.ts";
+import { planChainRead } from "./disk-chain.ts";
+import { resolveChain } from "./disk-chain-resolve.ts";
+import { openFlatLayer } from "./vmdk-disk-reader.ts";
+
+/** A flat disk as the source provider opens one: resolve its chain, plan the read, read the flat layer. */
+async function openVmdkDisk(files: DatastoreFiles, disk: { fileName: string; capacityBytes: number }): Promise<DiskReader> {
+  const chain = await resolveChain(files, parseDatastorePath(disk.fileName));
+  planChainRead(chain, disk.capacityBytes, disk.fileName);
+  return openFlatLayer(files, chain[0], disk.capacityBytes);
+}
 
 const KiB = 1024;
 const FLAT = randomBytes(256 * KiB);
@@ -169,7 +181,7 @@ describe("a transfer over the file API", () => {
     assert.equal(result.zeroFilledTailBytes, 128 * KiB);
     await assert.rejects(
       openVmdkDisk(new HttpDatastoreFiles(session, "DC0"), { fileName: "[ds1] vm/grown.vmdk", capacityBytes: FLAT.length - 512 }),
-      /descriptor describes 262144 bytes but the VM's device reports 261632/,
+      /describes 262144 bytes but the VM's device reports 261632/,
     );
   });
 });
