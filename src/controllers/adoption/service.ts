@@ -27,8 +27,20 @@ export interface AdoptionDeps {
 export class AdoptionService {
   readonly #d: AdoptionDeps;
 
+  /**
+   * Every operation runs alone: each one surveys (lists the live VMs and the records) and then acts on what it
+   * saw, so a periodic scan interleaved with an unadopt would "repair" the records the unadopt just removed.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
+
   constructor(deps: AdoptionDeps) {
     this.#d = deps;
+  }
+
+  #serially<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op, op);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async #survey(namespace: string, providerName: string, requests: AdoptionRequest[]): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
@@ -78,7 +90,11 @@ export class AdoptionService {
   }
 
   /** `landfall adopt PROVIDER/VM`: by UUID or unique name. A second call is a no-op ("already-adopted"). */
-  async adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
+  adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
+    return this.#serially(() => this.#adopt(namespace, providerName, vm, plan));
+  }
+
+  async #adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
     const isUUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm);
     const request: AdoptionRequest = isUUID ? { uuid: vm.toLowerCase(), plan } : { name: vm, plan };
     const { provider, target, decisions, live } = await this.#survey(namespace, providerName, [request]);
@@ -96,7 +112,11 @@ export class AdoptionService {
   }
 
   /** Adopts what a scan finds claimed by an adoption-enabled plan (Forklift labels, VMImport claims). */
-  async scan(namespace: string, providerName: string): Promise<AdoptionDecision[]> {
+  scan(namespace: string, providerName: string): Promise<AdoptionDecision[]> {
+    return this.#serially(() => this.#scan(namespace, providerName));
+  }
+
+  async #scan(namespace: string, providerName: string): Promise<AdoptionDecision[]> {
     const { provider, target, decisions } = await this.#survey(namespace, providerName, []);
     const adopted: AdoptionDecision[] = [];
     for (const d of decisions.filter((x) => x.decision === "adopt")) {
@@ -113,7 +133,11 @@ export class AdoptionService {
   }
 
   /** Labels and records the VMs a VMImport with adoption enabled created (they are managed already). */
-  async adoptImported(imp: VMImport, vmNames: string[]): Promise<string[]> {
+  adoptImported(imp: VMImport, vmNames: string[]): Promise<string[]> {
+    return this.#serially(() => this.#adoptImported(imp, vmNames));
+  }
+
+  async #adoptImported(imp: VMImport, vmNames: string[]): Promise<string[]> {
     const ns = imp.spec.target.namespace ?? imp.metadata.namespace ?? "default";
     const { target, decisions } = await this.#survey(providerKey(imp.spec.target.providerRef, imp.metadata.namespace ?? "default").namespace, imp.spec.target.providerRef.name, []);
     const done: string[] = [];
@@ -129,7 +153,11 @@ export class AdoptionService {
   }
 
   /** Removes labels, the tracking ConfigMap and the VirtualMachine (orphan): the VM keeps running, untouched. */
-  async unadopt(namespace: string, name: string): Promise<{ uuid: string; actions: number }> {
+  unadopt(namespace: string, name: string): Promise<{ uuid: string; actions: number }> {
+    return this.#serially(() => this.#unadopt(namespace, name));
+  }
+
+  async #unadopt(namespace: string, name: string): Promise<{ uuid: string; actions: number }> {
     const vm = await this.#d.store.get<VirtualMachine>("VirtualMachine", namespace, name);
     // Un-adopting rewrites the domain's labels through the Provider: only while it is open to this namespace.
     const refused = await providerTenancyRefusal(this.#d.store, vm);
