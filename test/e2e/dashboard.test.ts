@@ -289,3 +289,23 @@ test("a viewer sees the data but no write actions; revoking its token mid-sessio
   assert.match(await text(page.getByTestId("api-error")), /revoked or expired/);
   await page.getByLabel("API token").waitFor();
 });
+
+test("a tenant token (editor of namespace prod) sees only prod's objects and may act only there", async () => {
+  const created = await api<{ id: string; token: string }>(srv, "/auth/tokens", { method: "POST", body: JSON.stringify({ role: "editor", name: "dash-prod", namespaces: ["prod"] }) });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await logIn(created.body.token);
+  assert.match(await text(page.getByTestId("identity")), /dash-prod/);
+  await nav("Virtual machines");
+  await page.getByTestId("vm-row-prod-db01").waitFor();
+  const rows = page.getByTestId("vm-table").locator("tbody tr");
+  assert.equal(await rows.count(), 1, "only prod's VM is listed");
+  assert.equal(await page.getByTestId("vm-row-default-web01").count(), 0, "default's VMs stay hidden");
+  assert.equal(await page.getByRole("button", { name: /^(Start|Stop|Restart) db01$/ }).count() > 0, true, "an editor may act in its namespace");
+  await nav("Overview");
+  await waitFor("prod's count", 10_000, async () => ((await text(page.getByTestId("count-vms-value"))) === "1" ? true : undefined));
+  await shot("tenant-vms");
+  // What the page does not show, the API refuses too.
+  const other = await fetch(`${srv.url}${resourcePath("default", "virtualmachines", "web01")}`, { headers: { authorization: `Bearer ${created.body.token}` } });
+  assert.equal(other.status, 403);
+  await logOut();
+});
