@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts virtlogd and libvirtd when they do not answer on their sockets (no systemd here) and waits until
 # qemu:///system answers. A daemon counts as running only when its socket accepts a connection — never by
-# process name, which a zombie (PID 1 here reaps late) still matches. Prints the PIDs of the daemons it started,
-# one per line, so callers stop only those.
+# process name, which a zombie (PID 1 here reaps late) still matches. Prints "NAME PID" for each daemon it
+# started, one per line, so callers stop only those (scripts/libvirt-down.sh takes that output as a file).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/libvirt-configure.sh"
@@ -14,11 +14,11 @@ answers() {
   node -e 'const s=require("node:net").connect(process.argv[1]);s.on("connect",()=>process.exit(0));s.on("error",()=>process.exit(1));setTimeout(()=>process.exit(1),2000)' "$1"
 }
 
-# Runs a daemon in the foreground as our child (so $! is its PID); prints the PID.
+# Runs a daemon in the foreground as our child (so $! is its PID); prints "NAME PID".
 start_daemon() {
   local name="$1"
   setsid "$name" >>"$log_dir/$name.landfall.log" 2>&1 </dev/null &
-  echo $!
+  echo "$name $!"
 }
 
 started=()
@@ -33,7 +33,7 @@ fi
 # The first answer after a fresh install (no capabilities cache) takes ~15 s: libvirt probes QEMU.
 for _ in $(seq 1 600); do
   if virsh -c qemu:///system version >/dev/null 2>&1; then
-    for pid in "${started[@]}"; do echo "$pid"; done
+    for line in "${started[@]}"; do echo "$line"; done
     exit 0
   fi
   sleep 0.1

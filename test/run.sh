@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the suites with Node's test runner. `unit` = src/**/*.test.ts (no daemons), `e2e` = test/**/*.test.ts
-# (starts libvirtd and virtlogd when their sockets do not answer, and stops afterwards, by PID, only what it started). No argument: both.
+# (starts libvirtd and virtlogd when their sockets do not answer, and stops afterwards, by PID, only what it
+# started). No argument: both. Files under test/serial/ run after the others, one at a time: they act on the
+# whole machine (e.g. restart the libvirtd this run started), which would disturb suites running beside them.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -16,15 +18,28 @@ case "$what" in
   all) files=("${unit[@]}" "${e2e[@]}") ;;
   *) files=("$@") ;;
 esac
-# PIDs of the libvirt daemons this run started (none when they were already running); only those are stopped.
-started_libvirt=()
-if [ "$what" != unit ] && [ "$(id -u)" -eq 0 ]; then
-  up="$("$root/scripts/libvirt-up.sh")"
-  if [ -n "$up" ]; then mapfile -t started_libvirt <<<"$up"; fi
-fi
+parallel=()
+serial=()
+for f in "${files[@]}"; do
+  case "$f" in test/serial/*) serial+=("$f") ;; *) parallel+=("$f") ;; esac
+done
+
+# "NAME PID" of each libvirt daemon this run started (none when they were already running); only those are
+# stopped. Tests that restart a daemon this run started rewrite its line (LANDFALL_TEST_LIBVIRT_PIDFILE).
+pidfile="$(mktemp -t landfall-libvirt-pids.XXXXXX)"
+export LANDFALL_TEST_LIBVIRT_PIDFILE="$pidfile"
 cleanup() {
-  if [ "${#started_libvirt[@]}" -gt 0 ]; then "$root/scripts/libvirt-down.sh" "${started_libvirt[@]}"; fi
+  "$root/scripts/libvirt-down.sh" "$pidfile"
+  rm -f "$pidfile"
 }
 trap cleanup EXIT
-node --no-warnings=ExperimentalWarning --test --test-concurrency=2 --test-timeout=600000 \
-  --test-reporter=spec "${files[@]}"
+if [ "$what" != unit ] && [ "$(id -u)" -eq 0 ]; then
+  "$root/scripts/libvirt-up.sh" >"$pidfile"
+fi
+run() {
+  node --no-warnings=ExperimentalWarning --test --test-concurrency="$1" --test-timeout=600000 --test-reporter=spec "${@:2}"
+}
+status=0
+if [ "${#parallel[@]}" -gt 0 ]; then run 2 "${parallel[@]}" || status=$?; fi
+if [ "${#serial[@]}" -gt 0 ]; then run 1 "${serial[@]}" || status=$?; fi
+exit "$status"

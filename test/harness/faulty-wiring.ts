@@ -3,7 +3,7 @@
 // and the target, reset the source connection mid-disk, or fill the target filesystem after Validating. It is
 // reachable only through test/harness/faulty-serve.ts; the production composition has no fault hooks.
 import { existsSync } from "node:fs";
-import { open, readFile, stat, statfs } from "node:fs/promises";
+import { access, open, readFile, stat, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { LandfallParts } from "../../src/compose/landfall.ts";
 import type { ProviderFactories } from "../../src/controllers/provider/clients.ts";
@@ -23,7 +23,8 @@ export type FaultPoint =
   | "beforeSucceeded"
   | "corrupt"
   | "resetMidDisk"
-  | "fillPool";
+  | "fillPool"
+  | "holdAfterImport";
 
 export interface FaultConfig {
   at: FaultPoint;
@@ -33,6 +34,8 @@ export interface FaultConfig {
   poolPath?: string;
   /** fillPool: bytes to leave free. */
   leaveBytes?: number;
+  /** holdAfterImport: the step waits here until this file exists (the test acts on the world meanwhile). */
+  releaseFile?: string;
 }
 
 export async function readFaultConfig(path: string): Promise<FaultConfig> {
@@ -44,6 +47,14 @@ function crash(point: string): never {
   process.stderr.write(`faulty-serve: SIGKILL at ${point}\n`);
   process.kill(process.pid, "SIGKILL");
   throw new Error("unreachable: SIGKILL did not end the process");
+}
+
+/** Holds the step until the test creates the release file: the server stays up, mid-reconcile. */
+async function hold(point: string, releaseFile: string | undefined): Promise<void> {
+  if (!releaseFile) throw new Error(`fault ${point} needs releaseFile`);
+  process.stderr.write(`faulty-serve: holding at ${point}\n`);
+  while (!(await access(releaseFile).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 100));
+  process.stderr.write(`faulty-serve: released at ${point}\n`);
 }
 
 /** A disk of vm `vm` is named `<vm>-disk<i>-<uid>` (staging files, converted files, volumes). */
@@ -131,6 +142,7 @@ function faultyTarget(inner: TargetProvider, fault: FaultConfig, once: (hit: boo
     importDisk: async (request) => {
       const vol = await inner.importDisk(request);
       if (fault.at === "afterImport" && once(request.diskID.startsWith(`${fault.vm}-disk`))) crash("afterImport");
+      if (fault.at === "holdAfterImport" && once(request.diskID.startsWith(`${fault.vm}-disk`))) await hold("afterImport", fault.releaseFile);
       return vol;
     },
     createVM: async (spec) => {
