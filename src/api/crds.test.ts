@@ -45,7 +45,11 @@ describe("CRDs generated from the schemas", () => {
       assert.deepEqual(version.subresources, { status: {} });
       assert.ok(version.additionalPrinterColumns.some((c) => c.name === "Age" && c.type === "date"));
     }
-    assert.deepEqual(byKind("VirtualMachine").spec.names.shortNames, ["vm", "vms"]);
+    // KubeVirt owns vm/vms: the CRDs must not claim them.
+    assert.deepEqual(
+      crds.map((c) => c.spec.names.shortNames),
+      [["lfprov"], ["lfvmimg"], ["lfvm"], ["lfvmm"], ["lfvmimp"]],
+    );
     assert.ok(byKind("VMMigration").spec.versions[0].additionalPrinterColumns.some((c) => c.name === "Phase" && c.jsonPath === ".status.phase"));
   });
 

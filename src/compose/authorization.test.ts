@@ -45,7 +45,7 @@ function concrete(route: RouteEntry, ns: string): string {
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "landfall-authz-"));
-  emb = await startEmbedded({ dataDir, listen: "127.0.0.1:0", controllers: [], version: "test" });
+  emb = await startEmbedded({ dataDir, listen: "127.0.0.1:0", kubeListen: "127.0.0.1:0", controllers: [], version: "test" });
   tok.admin = emb.adminToken;
   for (const [name, spec] of [
     ["editor", { role: "editor" }],

@@ -22,7 +22,7 @@ export interface ServeProcess {
 export async function startServeProcess(opts: { dataDir?: string; args?: string[]; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ServeProcess> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "landfall-e2e-")));
-  const child = spawn(LANDFALL_BIN, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...(opts.env ?? {}) } });
+  const child = spawn(LANDFALL_BIN, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--kube-listen", "127.0.0.1:0", ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...(opts.env ?? {}) } });
   let output = "";
   child.stdout?.on("data", (d) => {
     output += String(d);

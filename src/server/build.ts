@@ -1,7 +1,7 @@
 // buildServer: the Fastify instance serving the resource API, discovery, auth, health, version and metrics.
 import Fastify, { type FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
-import { KINDS } from "../api/kinds.ts";
+import { KINDS, servedShortNames } from "../api/kinds.ts";
 import { API_VERSION } from "../api/meta.ts";
 import { installAudit } from "./audit-hook.ts";
 import { registerAuthRoutes } from "./auth-routes.ts";
@@ -25,7 +25,7 @@ export function discovery(core: boolean) {
     apiVersion: "v1",
     groupVersion: core ? "v1" : API_VERSION,
     resources: kinds.flatMap((k) => [
-      { name: k.plural, singularName: k.singular, namespaced: true, kind: k.kind, verbs: VERBS, shortNames: k.shortNames },
+      { name: k.plural, singularName: k.singular, namespaced: true, kind: k.kind, verbs: VERBS, shortNames: servedShortNames(k), ...(k.core ? {} : { categories: ["landfall"] }) },
       ...(k.hasStatus ? [{ name: `${k.plural}/status`, singularName: "", namespaced: true, kind: k.kind, verbs: ["get", "update", "patch"] }] : []),
     ]),
   };
