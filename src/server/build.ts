@@ -9,6 +9,7 @@ import { installAuthorization } from "./authorize.ts";
 import { BODY_LIMIT, registerBodyParsers } from "./bodies.ts";
 import { jsonRoute } from "./json-route.ts";
 import { CORE_PREFIX, GROUP_PREFIX, noSuchEndpoint } from "./paths.ts";
+import { registerOpenApiRoutes } from "./openapi-routes.ts";
 import { registerResourceRoutes } from "./resources.ts";
 import { memorySessions } from "./sessions.ts";
 import { registerDashboard } from "./static.ts";
@@ -72,6 +73,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.get(GROUP_PREFIX, discoveryAccess, async () => discovery(false));
   app.get(CORE_PREFIX, discoveryAccess, async () => discovery(true));
 
+  registerOpenApiRoutes(app, opts.version);
   registerAuthRoutes(app, { auth: opts.auth, sessions, audit: opts.audit, secureCookies: opts.https !== undefined });
   registerResourceRoutes(app, opts, watches);
   registerDashboard(app);
