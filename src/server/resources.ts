@@ -14,6 +14,7 @@ import { CORE_PREFIX, checkPathSegment, GROUP_PREFIX, kindForPath } from "./path
 import { redactFor, withoutSecretCopies } from "./redact.ts";
 import type { Principal } from "./tokens.ts";
 import type { DeleteRequest, PropagationPolicy, ServerOptions } from "./types.ts";
+import { parseIncludeObject, tableFor, wantsTable } from "./table.ts";
 import { type WatchRegistry, serveWatch } from "./watch.ts";
 
 type Params = { ns?: string; plural: string; name?: string };
@@ -55,10 +56,15 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
     const list = async (req: FastifyRequest, reply: FastifyReply, info: KindInfo, namespace: string | undefined) => {
       const q = req.query as Query;
       const scope = callerOf(req).namespaces;
-      if (q.watch === "true" || q.watch === "1") return serveWatch(req, reply, store, info, namespace, watches, namespace === undefined ? scope : undefined);
+      if (q.watch === "true" || q.watch === "1") {
+        const render = asTable(req, info);
+        return serveWatch(req, reply, store, info, namespace, watches, namespace === undefined ? scope : undefined, render && ((obj, first) => render([obj], { withColumns: first })));
+      }
       const limit = parseLimit(q.limit);
       if (namespace === undefined && scope !== undefined) return listScoped(req, info, scope);
       const result = await store.list(info.kind, { namespace, labelSelector: q.labelSelector || undefined, limit, continue: q.continue || undefined });
+      const table = asTable(req, info);
+      if (table) return table(result.items.map((o) => redactFor(req.principal, o, "collection")), { resourceVersion: result.resourceVersion, continue: result.continue });
       return {
         apiVersion: listKind,
         kind: `${info.kind}List`,
@@ -81,7 +87,10 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
           cont = page.continue;
         } while (cont);
       }
-      return { apiVersion: listKind, kind: `${info.kind}List`, metadata: { resourceVersion }, items: items.map((o) => redactFor(req.principal, o, "collection")) };
+      const redacted = items.map((o) => redactFor(req.principal, o, "collection"));
+      const table = asTable(req, info);
+      if (table) return table(redacted, { resourceVersion });
+      return { apiVersion: listKind, kind: `${info.kind}List`, metadata: { resourceVersion }, items: redacted };
     };
 
     app.get(`${base}/:plural`, readsAll, (req, reply) => list(req, reply, kindForPath((req.params as Params).plural, core), undefined));
@@ -102,7 +111,9 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
 
     const getOne = async (req: FastifyRequest) => {
       const t = target(req, true);
-      return redactFor(req.principal, await store.get(t.info.kind, t.namespace, t.name!), "single");
+      const obj = redactFor(req.principal, await store.get(t.info.kind, t.namespace, t.name!), "single");
+      const table = asTable(req, t.info);
+      return table ? table([obj], { resourceVersion: obj.metadata.resourceVersion }) : obj;
     };
     app.get(`${base}/namespaces/:ns/:plural/:name`, reads, getOne);
     app.get(`${base}/namespaces/:ns/:plural/:name/status`, reads, (req) => {
@@ -188,6 +199,15 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       return redactFor(req.principal, deleted, "single");
     });
   }
+}
+
+type TableRender = (objects: KubeObject[], extra: { resourceVersion?: string; continue?: string; withColumns?: boolean }) => unknown;
+
+/** When the caller asks for a Table (kubectl get), how to render objects of `info` as one; else undefined. */
+function asTable(req: FastifyRequest, info: KindInfo): TableRender | undefined {
+  if (!wantsTable(req.headers.accept)) return undefined;
+  const includeObject = parseIncludeObject((req.query as Query).includeObject);
+  return (objects, extra) => tableFor(info, objects, { includeObject, now: new Date(), ...extra });
 }
 
 /** authorize.ts admitted only authenticated callers to resource routes; reaching one without is a bug. */

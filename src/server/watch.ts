@@ -45,6 +45,8 @@ export async function serveWatch(
   watches: WatchRegistry,
   /** Only events of objects in these namespaces (a namespaced token watching across namespaces). */
   namespaces?: readonly string[],
+  /** How to send each object (e.g. as a one-row Table); `first` is true for the first event sent. */
+  render?: (obj: KubeObject, first: boolean) => unknown,
 ): Promise<void> {
   const q = req.query as Record<string, string | undefined>;
   const sse = wantsEventStream(req.headers.accept);
@@ -84,6 +86,7 @@ export async function serveWatch(
   if (sse) timers.push(setInterval(() => res.write(": ping\n\n"), SSE_HEARTBEAT_MS));
   if (timeoutSeconds) timers.push(setTimeout(() => abort.abort(), timeoutSeconds * 1000));
 
+  let sent = 0;
   const write = (type: string, object: unknown, id?: string) => res.write(sse ? formatSse(type, object, id) : formatNdjson(type, object));
   try {
     for (;;) {
@@ -93,7 +96,9 @@ export async function serveWatch(
       const event = step.value.value as WatchEvent<KubeObject>;
       const inScope = namespaces === undefined || namespaces.includes(event.object.metadata.namespace ?? "");
       if (inScope && (!name || event.object.metadata.name === name)) {
-        write(event.type, redactSecret(event.object), event.object.metadata.resourceVersion);
+        const safe = redactSecret(event.object);
+        write(event.type, render ? render(safe, sent === 0) : safe, event.object.metadata.resourceVersion);
+        sent++;
       }
       pending = settle(iterator.next());
     }
