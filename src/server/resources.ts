@@ -5,7 +5,8 @@ import { ApiError, isApiError } from "../api/errors.ts";
 import type { KindInfo } from "../api/kinds.ts";
 import { API_VERSION, type KubeObject } from "../api/meta.ts";
 import { validateObject } from "../api/validate.ts";
-import { mediaType, PATCH_TYPES } from "./bodies.ts";
+import { APPLY_PATCH, mediaType, PATCH_TYPES, STRATEGIC_MERGE_PATCH } from "./bodies.ts";
+import { checkManager, conflictError, planApply, recordUpdate, updateManager } from "./managed-fields.ts";
 import { applyJsonPatch, applyMergePatch } from "./patch.ts";
 import type { RouteAccess } from "./access.ts";
 import { checkDeletePreconditions, deletePreconditions } from "./delete-preconditions.ts";
@@ -102,6 +103,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
     app.post(`${base}/namespaces/:ns/:plural`, writes, async (req, reply) => {
       const t = target(req, false);
       const obj = withoutSecretCopies(prepareCreate(bodyAsObject(req.body, t)));
+      obj.metadata.managedFields = recordUpdate(undefined, obj, managerOf(req), nowSeconds());
       validateObject(obj);
       await admit(req, "CREATE", obj, undefined);
       const created = await store.create(obj);
@@ -126,6 +128,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const obj = withoutSecretCopies(bodyAsObject(req.body, t));
       const stored = await store.get(t.info.kind, t.namespace, t.name!);
       withStoredStatus(obj, stored, t.info);
+      obj.metadata.managedFields = recordUpdate(stored, obj, managerOf(req), nowSeconds());
       validateObject(obj);
       await admit(req, "UPDATE", obj, stored);
       return redactFor(req.principal, await store.update(obj), "single");
@@ -141,12 +144,52 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       return redactFor(req.principal, await store.updateStatus(next), "single");
     });
 
-    const patch = (statusOnly: boolean) => async (req: FastifyRequest) => {
+    const apply = async (req: FastifyRequest, reply: FastifyReply, t: Target) => {
+      const q = req.query as Query;
+      if (!q.fieldManager) throw new ApiError("BadRequest", "fieldManager is required for apply patches: add ?fieldManager=NAME (kubectl apply --server-side sends it)", { causes: [{ field: "fieldManager", message: "required" }] });
+      const manager = checkManager(q.fieldManager);
+      const force = parseBool("force", q.force);
+      const applied = withoutSecretCopies(bodyAsObject(req.body, t));
+      if (typeof applied.apiVersion !== "string") throw new ApiError("BadRequest", "apiVersion is required in an apply patch", { causes: [{ field: "apiVersion", message: "required" }] });
+      for (let attempt = 1; ; attempt++) {
+        const live = await store.get(t.info.kind, t.namespace, t.name!).catch((err: unknown) => {
+          if (isApiError(err, "NotFound")) return undefined;
+          throw err;
+        });
+        const plan = planApply(live, applied, manager, force, nowSeconds());
+        if ("conflicts" in plan) throw conflictError(t.info.kind, t.name!, applied.apiVersion, plan.conflicts);
+        const obj = withoutSecretCopies(plan.object);
+        try {
+          if (!live) {
+            prepareCreate(obj);
+            validateObject(obj);
+            await admit(req, "CREATE", obj, undefined);
+            const created = await store.create(obj);
+            reply.code(201);
+            return redactFor(req.principal, created, "single");
+          }
+          obj.metadata.resourceVersion = live.metadata.resourceVersion;
+          withStoredStatus(obj, live, t.info);
+          validateObject(obj);
+          await admit(req, "UPDATE", obj, live);
+          return redactFor(req.principal, await store.update(obj), "single");
+        } catch (err) {
+          if (!(isApiError(err, "Conflict") || isApiError(err, "AlreadyExists")) || attempt >= PATCH_ATTEMPTS) throw err;
+        }
+      }
+    };
+
+    const patch = (statusOnly: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
       const t = statusOnly ? statusTarget(req) : target(req, true);
       const type = mediaType(req.headers["content-type"]);
       if (!PATCH_TYPES.includes(type)) {
         throw new ApiError("UnsupportedMediaType", `PATCH needs Content-Type ${PATCH_TYPES.join(" or ")} (got "${type || "none"}")`);
       }
+      if (type === APPLY_PATCH) {
+        if (statusOnly) throw new ApiError("UnsupportedMediaType", `server-side apply of the status subresource is not supported; use ${PATCH_TYPES.filter((p) => p !== APPLY_PATCH).join(" or ")}`);
+        return apply(req, reply, t);
+      }
+      if (type === STRATEGIC_MERGE_PATCH) checkStrategicAsMerge(t.info, req.body);
       const json = type === "application/json-patch+json";
       const pinned = patchMentionsResourceVersion(req.body, json);
       for (let attempt = 1; ; attempt++) {
@@ -160,6 +203,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
             return redactFor(req.principal, await store.updateStatus(next), "single");
           }
           withStoredStatus(patched, stored, t.info);
+          patched.metadata.managedFields = recordUpdate(stored, patched, managerOf(req), nowSeconds());
           validateObject(patched);
           await admit(req, "UPDATE", patched, stored);
           return redactFor(req.principal, await store.update(patched), "single");
@@ -208,6 +252,22 @@ function asTable(req: FastifyRequest, info: KindInfo): TableRender | undefined {
   if (!wantsTable(req.headers.accept)) return undefined;
   const includeObject = parseIncludeObject((req.query as Query).includeObject);
   return (objects, extra) => tableFor(info, objects, { includeObject, now: new Date(), ...extra });
+}
+
+/** Kubernetes writes managedFields times in whole seconds. */
+const nowSeconds = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+
+const managerOf = (req: FastifyRequest): string => updateManager((req.query as Query).fieldManager, req.headers["user-agent"]);
+
+/**
+ * kubectl sends strategic merge patches for Secret and ConfigMap (types it knows). Their objects hold maps of
+ * strings only, where a strategic merge patch without directives means what a JSON merge patch means; a patch
+ * with `$` directives, or one for any other kind, is refused rather than half-understood.
+ */
+export function checkStrategicAsMerge(info: KindInfo, patch: unknown): void {
+  if (!info.core) throw new ApiError("UnsupportedMediaType", `${info.kind} takes application/merge-patch+json, application/json-patch+json or application/apply-patch+yaml, not strategic merge patches`);
+  const directive = (v: unknown): boolean => v !== null && typeof v === "object" && Object.entries(v).some(([k, x]) => k.startsWith("$") || directive(x));
+  if (directive(patch)) throw new ApiError("UnsupportedMediaType", `strategic merge patch directives ($patch, $retainKeys, …) are not supported for ${info.kind}; send a JSON merge patch`);
 }
 
 /** authorize.ts admitted only authenticated callers to resource routes; reaching one without is a bug. */
