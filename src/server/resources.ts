@@ -59,7 +59,11 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const scope = callerOf(req).namespaces;
       if (q.watch === "true" || q.watch === "1") {
         const render = asTable(req, info);
-        return serveWatch(req, reply, store, info, namespace, watches, namespace === undefined ? scope : undefined, render && ((obj, first) => render([obj], { withColumns: first })));
+        return serveWatch(req, reply, store, info, namespace, watches, {
+          namespaces: namespace === undefined ? scope : undefined,
+          render: render && ((obj, first) => render([obj], { withColumns: first })),
+          bookmarkIntervalMs: opts.bookmarkIntervalMs,
+        });
       }
       const limit = parseLimit(q.limit);
       if (namespace === undefined && scope !== undefined) return listScoped(req, info, scope);
