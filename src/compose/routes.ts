@@ -7,11 +7,11 @@ import { DNS1123_LABEL } from "../api/meta.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { AdoptionService } from "../controllers/adoption/service.ts";
 import type { ProviderClients } from "../controllers/provider/clients.ts";
-import { providerNamespace } from "../controllers/provider/tenancy.ts";
 import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
 import { cloneVirtualMachine } from "../controllers/virtualmachine/clone.ts";
-import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
+import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION, RESTART_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
 import type { EventRecorder } from "../runtime/events.ts";
+import { patchObject } from "../runtime/status.ts";
 import type { DeleteHook, RouteHelpers } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 
@@ -52,6 +52,8 @@ export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceSt
     },
   });
 
+  // A shortcut to the resource mechanism kubectl and GitOps use: the route only sets RESTART_ANNOTATION and
+  // the VirtualMachine controller reboots the domain (so restarts work the same where no routes exist).
   helpers.jsonRoute({
     method: "POST",
     url: `${BASE}/virtualmachines/:name/restart`,
@@ -59,12 +61,9 @@ export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceSt
       const vm = await store.get<VirtualMachine>("VirtualMachine", params.ns, params.name);
       const refused = await providerTenancyRefusal(store, vm);
       if (refused) throw new ApiError("Forbidden", `cannot restart VirtualMachine "${params.ns}/${params.name}": ${refused.message}`);
-      const uuid = vm.status?.providerID;
-      if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${params.name}" has no domain yet (status.providerID is empty); wait until it is Running`);
-      const { client } = await clients.targetByRef(providerNamespace(vm.spec.providerRef, params.ns), vm.spec.providerRef.name);
-      const domain = await client.getVM({ uuid });
-      await client.setPower(uuid, domain?.state === "running" ? "reboot" : "start");
-      return { kind: "Status", status: "Success", message: `VirtualMachine "${params.name}" ${domain?.state === "running" ? "rebooting" : "starting"}` };
+      const request = new Date().toISOString();
+      await patchObject<VirtualMachine>(store, "VirtualMachine", params.ns, params.name, (o) => ({ ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [RESTART_ANNOTATION]: request } } }));
+      return { kind: "Status", status: "Success", message: `VirtualMachine "${params.name}": restart requested (${RESTART_ANNOTATION}=${request}); the controller reboots it if it runs` };
     },
   });
 }

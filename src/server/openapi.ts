@@ -45,7 +45,7 @@ export function definitionsFor(gv: GroupVersion): Record<string, JSONSchemaProps
 }
 
 /** Patch bodies the server takes; strategic merge only for core kinds, whose objects hold maps alone (see patch-types.ts). */
-const patchContent = (info: KindInfo, gv: GroupVersion): string[] => [
+const patchContent = (gv: GroupVersion): string[] => [
   "application/json-patch+json",
   "application/merge-patch+json",
   "application/apply-patch+yaml",
@@ -73,7 +73,7 @@ function patchPaths(gv: GroupVersion): Record<string, unknown> {
             query("fieldManager", "name of the actor making the change; required for apply patches"),
             query("force", "apply: take over fields other managers own"),
           ],
-          requestBody: { content: Object.fromEntries(patchContent(info, gv).map((t) => [t, { schema: { $ref: `#/components/schemas/${gv.prefix}.${info.kind}` } }])), required: true },
+          requestBody: { content: Object.fromEntries(patchContent(gv).map((t) => [t, { schema: { $ref: `#/components/schemas/${gv.prefix}.${info.kind}` } }])), required: true },
           responses: { "200": { description: "OK", content: { "application/json": { schema: { $ref: `#/components/schemas/${gv.prefix}.${info.kind}` } } } } },
         },
       },
