@@ -70,6 +70,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     apiVersion: "v1",
     groups: [{ name: "landfall.dev", versions: [{ groupVersion: API_VERSION, version: "v1beta1" }], preferredVersion: { groupVersion: API_VERSION, version: "v1beta1" } }],
   }));
+  // The core group's versions: without it kubectl finds no v1 Secret or ConfigMap.
+  app.get("/api", discoveryAccess, async () => ({ kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "" }] }));
   app.get(GROUP_PREFIX, discoveryAccess, async () => discovery(false));
   app.get(CORE_PREFIX, discoveryAccess, async () => discovery(true));
 
