@@ -33,13 +33,15 @@ function rawCall(method: string, path: string, body: string): Promise<{ status: 
   const { port } = new URL(emb.url);
   return new Promise((resolve, reject) => {
     // The status line is all the test needs (an admitted watch would stream forever), so stop there.
-    const req = request({ host: "127.0.0.1", port, method, path, agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+    const payload = ["POST", "PUT", "PATCH"].includes(method) ? body : undefined;
+    const headers = payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) };
+    const req = request({ host: "127.0.0.1", port, method, path, agent: false, headers }, (res) => {
       resolve({ status: res.statusCode ?? 0 });
       req.destroy();
     });
     // The server may refuse a malformed request line without an HTTP response at all: no 2xx either.
     req.on("error", (err: Error & { code?: string }) => (req.destroyed || err.code?.startsWith("HPE_") ? resolve({ status: 0 }) : reject(err)));
-    req.end(["POST", "PUT", "PATCH"].includes(method) ? body : undefined);
+    req.end(payload);
   });
 }
 

@@ -8,7 +8,7 @@ export const CORE_PREFIX = "/api/v1";
 
 const LABEL = new RegExp(DNS1123_LABEL);
 
-const API_ROOTS = new Set(["api", "auth", "openapi"]);
+const API_ROOTS = new Set(["api", "apis", "auth", "openapi"]);
 /** Decoding rounds before a path counts as undecodable (a client may encode an encoding). */
 const MAX_DECODES = 4;
 
