@@ -4,6 +4,7 @@ import { ConfigMapSchema } from "./configmap.ts";
 import { ProviderSchema } from "./provider.ts";
 import { SecretSchema } from "./secret.ts";
 import { VirtualMachineSchema } from "./virtualmachine.ts";
+import { VMActionSchema } from "./vmaction.ts";
 import { VMImageSchema } from "./vmimage.ts";
 import { VMImportSchema } from "./vmimport.ts";
 import { VMMigrationSchema } from "./vmmigration.ts";
@@ -30,6 +31,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: "VMImage", plural: "vmimages", singular: "vmimage", shortNames: ["lfvmimg"], aliases: ["vmimg"], hasStatus: true, core: false, schema: VMImageSchema },
   { kind: "VirtualMachine", plural: "virtualmachines", singular: "virtualmachine", shortNames: ["lfvm"], aliases: ["vm", "vms"], hasStatus: true, core: false, schema: VirtualMachineSchema },
   { kind: "VMMigration", plural: "vmmigrations", singular: "vmmigration", shortNames: ["lfvmm"], aliases: ["vmm"], hasStatus: true, core: false, schema: VMMigrationSchema },
+  { kind: "VMAction", plural: "vmactions", singular: "vmaction", shortNames: ["lfvma"], aliases: ["vma"], hasStatus: true, core: false, schema: VMActionSchema },
   { kind: "VMImport", plural: "vmimports", singular: "vmimport", shortNames: ["lfvmimp"], aliases: ["vmimp"], hasStatus: true, core: false, schema: VMImportSchema },
 ];
 

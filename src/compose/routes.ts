@@ -1,5 +1,7 @@
-// Endpoints beyond CRUD: provider inventory and VM power actions. Adoption and clone routes live beside their
-// controllers' executors (adoption.ts, clone.ts) and are registered here too.
+// Endpoints beyond CRUD, shortcuts for clients of the embedded server: inventory, adopt, unadopt, clone and
+// restart. Each runs the same function a resource drives where no custom routes exist (operator mode, kubectl,
+// GitOps): VMAction (src/controllers/vmaction/) for inventory, adopt, unadopt and clone — the route runs it now
+// and answers with its result — and the restart-requested-at annotation for restart.
 import type { Conventions } from "../api/conventions.ts";
 import { ApiError, invalid } from "../api/errors.ts";
 import { kindByPlural } from "../api/kinds.ts";
@@ -8,6 +10,7 @@ import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { AdoptionService } from "../controllers/adoption/service.ts";
 import type { ProviderClients } from "../controllers/provider/clients.ts";
 import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
+import { providerInventory } from "../controllers/provider/inventory.ts";
 import { cloneVirtualMachine } from "../controllers/virtualmachine/clone.ts";
 import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION, RESTART_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
 import type { EventRecorder } from "../runtime/events.ts";
@@ -33,23 +36,11 @@ export function virtualMachineDeleteHook(store: ResourceStore): DeleteHook {
 }
 
 export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceStore, clients: ProviderClients): void {
+  // The same function VMAction "inventory" runs (src/controllers/provider/inventory.ts).
   helpers.jsonRoute({
     method: "GET",
     url: `${BASE}/providers/:name/vms`,
-    handler: async ({ params }) => {
-      const provider = await clients.provider(params.ns, params.name);
-      try {
-        if (clients.canSource(provider.spec.type)) {
-          const items = await (await clients.source(provider)).listVMs();
-          return { apiVersion: "landfall.dev/v1beta1", kind: "SourceVMList", items: items.sort((a, b) => a.name.localeCompare(b.name)) };
-        }
-        const items = await (await clients.target(provider)).listVMs();
-        return { apiVersion: "landfall.dev/v1beta1", kind: "TargetVMList", items: items.sort((a, b) => a.name.localeCompare(b.name)) };
-      } catch (err) {
-        if (err instanceof ApiError) throw err;
-        throw new ApiError("ServiceUnavailable", `Provider "${params.name}": ${(err as Error).message}`);
-      }
-    },
+    handler: async ({ params }) => ({ apiVersion: "landfall.dev/v1beta1", ...(await providerInventory(clients, params.ns, params.name)) }),
   });
 
   // A shortcut to the resource mechanism kubectl and GitOps use: the route only sets RESTART_ANNOTATION and

@@ -16,7 +16,7 @@ import { redactFor, withoutSecretCopies } from "./redact.ts";
 import type { Principal } from "./tokens.ts";
 import type { DeleteRequest, PropagationPolicy, ServerOptions } from "./types.ts";
 import { parseIncludeObject, tableFor, wantsTable } from "./table.ts";
-import { type WatchRegistry, serveWatch } from "./watch.ts";
+import { parseFieldSelector, type WatchRegistry, serveWatch } from "./watch.ts";
 
 type Params = { ns?: string; plural: string; name?: string };
 type Query = Record<string, string | undefined>;
@@ -66,8 +66,12 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
         });
       }
       const limit = parseLimit(q.limit);
-      if (namespace === undefined && scope !== undefined) return listScoped(req, info, scope);
+      // kubectl wait lists with fieldSelector=metadata.name=NAME before it watches: the list must honour it too.
+      const { name } = parseFieldSelector(q.fieldSelector);
+      const byName = (o: KubeObject) => name === undefined || o.metadata.name === name;
+      if (namespace === undefined && scope !== undefined) return listScoped(req, info, scope, byName);
       const result = await store.list(info.kind, { namespace, labelSelector: q.labelSelector || undefined, limit, continue: q.continue || undefined });
+      result.items = result.items.filter(byName);
       const table = asTable(req, info);
       if (table) return table(result.items.map((o) => redactFor(req.principal, o, "collection")), { resourceVersion: result.resourceVersion, continue: result.continue });
       return {
@@ -79,7 +83,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
     };
 
     // A token limited to namespaces sees, across namespaces, the objects of its namespaces (one page).
-    const listScoped = async (req: FastifyRequest, info: KindInfo, namespaces: string[]) => {
+    const listScoped = async (req: FastifyRequest, info: KindInfo, namespaces: string[], byName: (o: KubeObject) => boolean) => {
       const q = req.query as Query;
       const items: KubeObject[] = [];
       let resourceVersion = "0";
@@ -87,7 +91,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
         let cont: string | undefined;
         do {
           const page = await store.list(info.kind, { namespace: ns, labelSelector: q.labelSelector || undefined, continue: cont });
-          items.push(...page.items);
+          items.push(...page.items.filter(byName));
           if (Number(page.resourceVersion) > Number(resourceVersion)) resourceVersion = page.resourceVersion;
           cont = page.continue;
         } while (cont);

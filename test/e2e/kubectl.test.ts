@@ -5,7 +5,7 @@
 // running libvirt domain asked for by kubectl as a resource change.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
@@ -173,6 +173,42 @@ describe("kubectl against landfall serve", { concurrency: false }, () => {
     await ok(["label", "lfvm", "boot", "-n", ns, "touched=yes"]);
     await sleep(1500);
     assert.equal(await reboots("boot"), 1, "no second reboot for the same request");
+  });
+
+  it("drives inventory, adopt and unadopt as VMAction resources (what operator mode has instead of routes)", async () => {
+    const vmaction = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: "landfall.dev/v1beta1", kind: "VMAction", metadata: { name, namespace: ns }, spec });
+    const succeeded = (name: string) => ok(["wait", `lfvma/${name}`, "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=60s"]);
+    // A domain made by hand, outside landfall: the kind of VM adoption brings under management.
+    const disk = join(env.poolPath, "hand.raw");
+    await writeBootDisk(disk, { sizeBytes: 1 << 20, marker: "HAND" });
+    const xml = join(env.scratchDir, "hand.xml");
+    await writeFile(xml, `<domain type='qemu'><name>${ns}-hand</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk></devices></domain>`);
+    await virsh(["define", xml]);
+    const uuid = (await virsh(["domuuid", `${ns}-hand`])).trim();
+
+    await ok(["apply", "-f", "-"], vmaction("list", { action: "inventory", providerRef: { name: "kvm" } }));
+    await succeeded("list");
+    const names = (await ok(["get", "lfvma", "list", "-n", ns, "-o", "jsonpath={.status.inventory[*].name}"])).split(" ");
+    assert.ok(names.includes(`${ns}-hand`) && names.includes(`${ns}--boot`), names.join(" "));
+
+    await ok(["apply", "-f", "-"], vmaction("adopt-hand", { action: "adopt", providerRef: { name: "kvm" }, vm: `${ns}-hand` }));
+    await succeeded("adopt-hand");
+    const adopted = await ok(["get", "lfvma", "adopt-hand", "-n", ns, "-o", "jsonpath={.status.virtualMachineRef.name}"]);
+    assert.ok(adopted, (await ok(["get", "lfvma", "-n", ns, "-o", "yaml"])) + srv.output().split("\n").filter((l) => /vmaction|adopt/i.test(l)).join("\n"));
+    const mirror = JSON.parse(await ok(["get", "lfvm", adopted, "-n", ns, "-o", "json"])) as { metadata: { labels?: Record<string, string> }; spec: { importedDisk?: { path?: string } } };
+    assert.equal(mirror.metadata.labels?.["landfall.dev/adopted"], "true");
+    assert.equal(mirror.spec.importedDisk?.path, disk, "the mirror VirtualMachine uses the domain's disk");
+    assert.match(await ok(["get", "lfvma", "-n", ns]), /^adopt-hand\s+adopt\s+Succeeded\s+/m);
+
+    await ok(["apply", "-f", "-"], vmaction("release-hand", { action: "unadopt", virtualMachineRef: { name: adopted } }));
+    await succeeded("release-hand");
+    assert.notEqual((await kubectl(["get", "lfvm", adopted, "-n", ns])).code, 0, "the mirror VirtualMachine is gone");
+    assert.equal((await virsh(["domuuid", `${ns}-hand`])).trim(), uuid, "the domain is untouched");
+
+    // A request that cannot succeed fails once, naming what is missing, and is not retried.
+    await ok(["apply", "-f", "-"], vmaction("broken", { action: "clone" }));
+    await ok(["wait", "lfvma/broken", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "--timeout=30s"]);
+    assert.match(await ok(["get", "lfvma", "broken", "-n", ns, "-o", "jsonpath={.status.message}"]), /spec\.virtualMachineRef.*spec\.cloneName|spec\.cloneName/);
   });
 
   it("keeps no clear-text copy of a Secret applied with kubectl, and applies it again (strategic merge patch)", async () => {
