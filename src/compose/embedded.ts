@@ -134,7 +134,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     // else with one from the local CA in <dataDir>/pki.
     const serving = https ? { cert: https.cert, key: https.key, ca: undefined } : await ensureServingCertificate(join(opts.dataDir, "pki"), kube.host);
     kubeServer = buildServer({ ...serverOptions, https: { cert: serving.cert, key: serving.key } });
-    await kubeServer.listen({ host: kube.host, port: kube.port });
+    await kubeServer.listen({ host: kube.host, port: kube.port }).catch((err: Error & { code?: string }) => {
+      if (err.code !== "EADDRINUSE") throw err;
+      throw new Error(`--kube-listen ${kube.host}:${kube.port} is in use (another landfall serve?); choose another address, or port 0 for a free one`);
+    });
     const kubeHost = kube.host === "0.0.0.0" || kube.host === "::" ? "127.0.0.1" : kube.host;
     const kubeUrl = urlFor("https", kubeHost, boundPort(kubeServer, kube.port));
     const kubeconfigPath = join(opts.dataDir, "kubeconfig");
