@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
-import { RESTART_ANNOTATION } from "../../src/controllers/virtualmachine/decide.ts";
+import { RESTART_ANNOTATION, SHUTDOWN_GRACE_ANNOTATION } from "../../src/controllers/virtualmachine/decide.ts";
 import { writeBootDisk } from "../harness/bootdisk.ts";
 import { createTempLibvirt, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 
@@ -162,7 +162,7 @@ describe("kubectl against landfall serve", { concurrency: false }, () => {
   it("waits for a real domain to run, and restarts it through the restart-requested-at annotation", async () => {
     const disk = join(env.poolPath, "boot.raw");
     await writeBootDisk(disk, { sizeBytes: 1 << 20, marker: "LANDFALL-KUBECTL-OK" });
-    await ok(["apply", "-f", "-"], manifest("boot", { providerRef: { name: "kvm" }, importedDisk: { diskID: "boot", path: disk, format: "raw" }, memoryMiB: 64 }));
+    await ok(["apply", "-f", "-"], manifest("boot", { providerRef: { name: "kvm" }, importedDisk: { diskID: "boot", path: disk, format: "raw" }, memoryMiB: 64 }, { [SHUTDOWN_GRACE_ANNOTATION]: "1" }));
     await ok(["wait", "lfvm/boot", "-n", ns, "--for=jsonpath={.status.phase}=Running", "--timeout=60s"]);
     const request = new Date().toISOString().replace(/[:.]/g, "-");
     await ok(["annotate", "lfvm", "boot", "-n", ns, `${RESTART_ANNOTATION}=${request}`, "--overwrite"]);
@@ -175,7 +175,7 @@ describe("kubectl against landfall serve", { concurrency: false }, () => {
     assert.equal(await reboots("boot"), 1, "no second reboot for the same request");
   });
 
-  it("drives inventory, adopt and unadopt as VMAction resources (what operator mode has instead of routes)", async () => {
+  it("drives inventory, adopt, unadopt and clone as VMAction resources (what operator mode has instead of routes)", async () => {
     const vmaction = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: "landfall.dev/v1beta1", kind: "VMAction", metadata: { name, namespace: ns }, spec });
     const succeeded = (name: string) => ok(["wait", `lfvma/${name}`, "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=60s"]);
     // A domain made by hand, outside landfall: the kind of VM adoption brings under management.
@@ -205,6 +205,14 @@ describe("kubectl against landfall serve", { concurrency: false }, () => {
     // The mirror goes with orphan semantics (its finalizer releases it, leaving the domain alone).
     await ok(["wait", `lfvm/${adopted}`, "-n", ns, "--for=delete", "--timeout=30s"]);
     assert.equal((await virsh(["domuuid", `${ns}-hand`])).trim(), uuid, "the domain is untouched");
+
+    // Clone: of a stopped VM (the boot sector ignores ACPI, so the 1 s grace ends in a power-off).
+    await ok(["patch", "lfvm", "boot", "-n", ns, "--type=merge", "-p", '{"spec":{"powerState":"Off"}}']);
+    await ok(["wait", "lfvm/boot", "-n", ns, "--for=jsonpath={.status.phase}=Stopped", "--timeout=60s"]);
+    await ok(["apply", "-f", "-"], vmaction("copy-boot", { action: "clone", virtualMachineRef: { name: "boot" }, cloneName: "boot-copy" }));
+    await succeeded("copy-boot");
+    assert.equal(await ok(["get", "lfvm", "boot-copy", "-n", ns, "-o", "jsonpath={.spec.importedDisk.source}"]), "clone");
+    assert.equal(await ok(["get", "lfvma", "copy-boot", "-n", ns, "-o", "jsonpath={.status.virtualMachineRef.name}"]), "boot-copy");
 
     // A request that cannot succeed fails once, naming what is missing, and is not retried.
     await ok(["apply", "-f", "-"], vmaction("broken", { action: "clone" }));
