@@ -10,7 +10,7 @@ apt_packages=(
   qemu-utils qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   ovmf iptables dnsmasq-base libnbd-bin
   golang-go golang-github-vmware-govmomi-dev
-  chromium curl ca-certificates xz-utils
+  chromium curl ca-certificates xz-utils openssl
 )
 missing=()
 for p in "${apt_packages[@]}"; do

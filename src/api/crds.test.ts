@@ -24,7 +24,7 @@ function* nodes(schema: unknown, path = ""): Generator<[string, Record<string, u
 
 describe("CRDs generated from the schemas", () => {
   it("defines every landfall kind but the core ones, with the kind's names", () => {
-    assert.deepEqual(crds.map((c) => c.spec.names.kind).sort(), ["Provider", "VMImage", "VMImport", "VMMigration", "VirtualMachine"]);
+    assert.deepEqual(crds.map((c) => c.spec.names.kind).sort(), ["Provider", "VMAction", "VMImage", "VMImport", "VMMigration", "VirtualMachine"]);
     for (const info of KINDS.filter((k) => k.kind !== "Secret" && k.kind !== "ConfigMap")) {
       const crd = byKind(info.kind);
       assert.equal(crd.apiVersion, "apiextensions.k8s.io/v1");
@@ -45,7 +45,11 @@ describe("CRDs generated from the schemas", () => {
       assert.deepEqual(version.subresources, { status: {} });
       assert.ok(version.additionalPrinterColumns.some((c) => c.name === "Age" && c.type === "date"));
     }
-    assert.deepEqual(byKind("VirtualMachine").spec.names.shortNames, ["vm", "vms"]);
+    // KubeVirt owns vm/vms: the CRDs must not claim them.
+    assert.deepEqual(
+      crds.map((c) => c.spec.names.shortNames),
+      [["lfprov"], ["lfvmimg"], ["lfvm"], ["lfvmm"], ["lfvma"], ["lfvmimp"]],
+    );
     assert.ok(byKind("VMMigration").spec.versions[0].additionalPrinterColumns.some((c) => c.name === "Phase" && c.jsonPath === ".status.phase"));
   });
 

@@ -77,6 +77,13 @@ export const PRINTER_COLUMNS: Record<string, PrinterColumn[]> = {
     age,
     { name: "Message", type: "string", jsonPath: ".status.message", priority: 1 },
   ],
+  VMAction: [
+    { name: "Action", type: "string", jsonPath: ".spec.action" },
+    phase,
+    { name: "VM", type: "string", jsonPath: ".status.virtualMachineRef.name" },
+    age,
+    { name: "Message", type: "string", jsonPath: ".status.message", priority: 1 },
+  ],
   VMImport: [
     phase,
     { name: "Total", type: "integer", jsonPath: ".status.progress.total" },

@@ -17,6 +17,7 @@ export type StatusReason =
   | "Gone"
   | "Invalid"
   | "MethodNotAllowed"
+  | "NotAcceptable"
   | "RequestEntityTooLarge"
   | "UnsupportedMediaType"
   | "InternalError"
@@ -39,6 +40,7 @@ const CODES: Record<StatusReason, number> = {
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
+  NotAcceptable: 406,
   AlreadyExists: 409,
   Conflict: 409,
   Gone: 410,

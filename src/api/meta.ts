@@ -41,6 +41,20 @@ export const ObjectMeta = Type.Object(
     finalizers: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
     creationTimestamp: Type.Optional(Type.String()),
     deletionTimestamp: Type.Optional(Type.String()),
+    /** Field ownership for server-side apply; the server keeps it (src/server/managed-fields.ts). */
+    managedFields: Type.Optional(
+      Type.Array(
+        Type.Object({
+          manager: Type.String(),
+          operation: Type.Union([Type.Literal("Apply"), Type.Literal("Update")]),
+          apiVersion: Type.String(),
+          time: Type.String(),
+          fieldsType: Type.Literal("FieldsV1"),
+          fieldsV1: Type.Record(Type.String(), Type.Unknown()),
+          subresource: Type.Optional(Type.String()),
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -123,6 +123,8 @@ export const VirtualMachineStatus = Type.Object(
     ),
     consoleLog: Type.Optional(Type.String({ description: "file the guest's serial console is written to" })),
     powerState: Type.Optional(Type.String()),
+    /** The value of the `landfall.dev/restart-requested-at` annotation last acted upon (see decide.ts). */
+    observedRestartRequest: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );

@@ -16,7 +16,7 @@ describe("CLI argument parsing", () => {
       ["VMMigration", "move-web"],
     );
     assert.equal(parseKindAndName("VirtualMachines").info.plural, "virtualmachines");
-    assert.throws(() => parseKindAndName("widget"), (e) => e instanceof UsageError && /known kinds: .*vmmigration \(vmmigrations, vmm\)/.test(e.message));
+    assert.throws(() => parseKindAndName("widget"), (e) => e instanceof UsageError && /known kinds: .*vmmigration \(vmmigrations, lfvmm, vmm\)/.test(e.message));
     assert.throws(() => parseKindAndName("vm/a", "b"), UsageError);
     assert.throws(() => parseKindAndName("vm/"), /no name/);
   });

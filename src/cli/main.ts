@@ -53,13 +53,14 @@ export function buildProgram(version: string): Command {
     .description("run the embedded control plane (SQLite store, HTTP API, controllers)")
     .option("--data-dir <dir>", "data directory", defaultDataDir())
     .option("--listen <host:port>", "address to listen on", "127.0.0.1:7780")
+    .option("--kube-listen <host:port>", "TLS address for kubectl and Kubernetes clients (port 0: a free one; <data-dir>/kubeconfig names it)", "127.0.0.1:7443")
     .option("--tls-cert <file>", "TLS certificate (PEM)")
     .option("--tls-key <file>", "TLS private key (PEM)")
     .option("--insecure-http", "allow plain HTTP on a non-loopback address")
     .addOption(new Option("--preset <name>", "label/annotation conventions").choices(["landfall", "cozystack"]))
     .option("--controllers <names>", "controllers to run: all, none, or a comma-separated list (provider, virtualmachine, vmimage, vmmigration, vmimport, adoption)", "all")
     .action(
-      run(async (o: { dataDir: string; listen: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; preset?: string; controllers?: string }) => {
+      run(async (o: { dataDir: string; listen: string; kubeListen: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; preset?: string; controllers?: string }) => {
         // Loaded only here: the server, store and controllers are not needed by client commands.
         const { serveCommand } = await import("./commands/serve.ts");
         await serveCommand(o, out);

@@ -2,6 +2,7 @@
 // root registers), driven in process. The route walk is generated from the server's own route table.
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -22,6 +23,26 @@ async function call(method: string, url: string, headers: Headers = {}, body?: u
   const payload = body !== undefined ? JSON.stringify(body) : ["POST", "PUT", "PATCH"].includes(method) ? "{}" : undefined;
   const res = await emb.server.inject({ method: method as "GET", url, headers: { ...(payload !== undefined ? { "content-type": type } : {}), ...headers }, payload });
   return { status: res.statusCode, body: res.body, headers: res.headers, json: () => JSON.parse(res.body) as Record<string, unknown> };
+}
+
+/**
+ * Sends the path byte for byte over a socket to the listening server: inject() and fetch() normalise URLs
+ * (`/zz//../x` → `/zz/x`) before the server sees them, which would test the client, not the server.
+ */
+function rawCall(method: string, path: string, body: string): Promise<{ status: number }> {
+  const { port } = new URL(emb.url);
+  return new Promise((resolve, reject) => {
+    // The status line is all the test needs (an admitted watch would stream forever), so stop there.
+    const payload = ["POST", "PUT", "PATCH"].includes(method) ? body : undefined;
+    const headers = payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) };
+    const req = request({ host: "127.0.0.1", port, method, path, agent: false, headers }, (res) => {
+      resolve({ status: res.statusCode ?? 0 });
+      req.destroy();
+    });
+    // The server may refuse a malformed request line without an HTTP response at all: no 2xx either.
+    req.on("error", (err: Error & { code?: string }) => (req.destroyed || err.code?.startsWith("HPE_") ? resolve({ status: 0 }) : reject(err)));
+    req.end(payload);
+  });
 }
 
 async function newToken(name: string, spec: Record<string, unknown>): Promise<{ id: string; token: string }> {
@@ -45,7 +66,7 @@ function concrete(route: RouteEntry, ns: string): string {
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "landfall-authz-"));
-  emb = await startEmbedded({ dataDir, listen: "127.0.0.1:0", controllers: [], version: "test" });
+  emb = await startEmbedded({ dataDir, listen: "127.0.0.1:0", kubeListen: "127.0.0.1:0", controllers: [], version: "test" });
   tok.admin = emb.adminToken;
   for (const [name, spec] of [
     ["editor", { role: "editor" }],
@@ -151,7 +172,9 @@ describe("authorization on the matched route (every registered route)", () => {
       (p) => p.replace(/\//g, (s) => (rand(4) < 1 ? "/zz/../" : s)),
       (p) => `${p}/`,
       (p) => p.replace(/[a-z]/g, (c) => (rand(2) < 1 ? c.toUpperCase() : c)),
-      (p) => p.replace(/\/([a-z0-9.-]+)/g, (m) => (rand(3) < 1 ? `${m};x=1` : m)),
+      // A `;param` after a whole segment (matching only lower-case runs split segments once another mutation
+      // had upper-cased letters: `/a;x=1PIs` is no spelling of /apis for any router).
+      (p) => p.replace(/\/([^/;?]+)/g, (m) => (rand(3) < 1 ? `${m};x=1` : m)),
       (p) => p.replace(/\//g, (s) => (rand(5) < 1 ? "\\" : s)),
     ];
     const bases = registeredRoutes(emb.server)
@@ -164,7 +187,7 @@ describe("authorization on the matched route (every registered route)", () => {
       for (let m = 1 + Math.floor(rand(3)); m > 0; m--) url = pick(mutations)(url);
       const method = rand(2) < 1 ? base.method : pick(["GET", "POST", "PUT", "PATCH", "DELETE"]);
       const query = pick(["", "?watch=true", "?access_token=" + tok.admin, "?limit=1"]);
-      const res = await call(method, url + query, {}, { apiVersion: "v1", kind: "Secret", metadata: { name: "p" } });
+      const res = await rawCall(method, url + query, JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: "p" } }));
       if (res.status < 300) failures.push(`${method} ${url}${query} → ${res.status}`);
     }
     assert.deepEqual(failures, [], `seed ${seed}`);

@@ -9,6 +9,8 @@ import { readPackageVersion } from "../cli/package-version.ts";
 import { openAuditLog } from "../server/audit-log.ts";
 import { openFileAuth } from "../server/auth.ts";
 import { buildServer } from "../server/build.ts";
+import { kubeconfigFor } from "../server/kubeconfig.ts";
+import { ensureServingCertificate } from "../server/local-ca.ts";
 import { openSqliteStore } from "../store/sqlite/index.ts";
 import type { ResourceStore } from "../store/types.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
@@ -20,6 +22,8 @@ export interface EmbeddedOptions {
   dataDir: string;
   /** HOST:PORT; port 0 picks a free one. */
   listen: string;
+  /** The TLS listener kubectl uses (HOST:PORT, port 0 picks a free one); default 127.0.0.1:7443. */
+  kubeListen?: string;
   tlsCert?: string;
   tlsKey?: string;
   insecureHttp?: boolean;
@@ -34,6 +38,9 @@ export interface EmbeddedOptions {
 
 export interface Embedded {
   url: string;
+  /** The Kubernetes (TLS) listener named by <dataDir>/kubeconfig. */
+  kubeUrl: string;
+  kubeconfigPath: string;
   adminToken: string;
   adminTokenPath: string;
   conventions: Conventions;
@@ -69,8 +76,16 @@ async function openStoreAndAuth(dataDir: string) {
   return { auth, store };
 }
 
+export const DEFAULT_KUBE_LISTEN = "127.0.0.1:7443";
+
+const boundPort = (app: FastifyInstance, asked: number): number => {
+  const address = app.server.address();
+  return typeof address === "object" && address ? address.port : asked;
+};
+
 export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   const { host, port } = parseListen(opts.listen);
+  const kube = parseListen(opts.kubeListen ?? DEFAULT_KUBE_LISTEN);
   checkTransport(host, { cert: opts.tlsCert, key: opts.tlsKey }, opts.insecureHttp ?? false);
   const conventions = conventionsFor(opts.preset);
   const https = opts.tlsCert && opts.tlsKey ? { cert: await readFile(opts.tlsCert), key: await readFile(opts.tlsKey) } : undefined;
@@ -88,18 +103,20 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   const started: Controller[] = [];
   const stopping = new AbortController();
   let server: FastifyInstance | undefined;
+  let kubeServer: FastifyInstance | undefined;
 
   const close = async () => {
     stopping.abort();
     for (const c of started.reverse()) await Promise.resolve(c.stop()).catch(() => undefined);
     await server?.close();
+    await kubeServer?.close();
     await store.close();
     lock.release();
   };
 
   try {
     const wiring = await (opts.wire ?? landfallWiring)({ store, conventions, dataDir: opts.dataDir, metricsRegistry });
-    server = buildServer({
+    const serverOptions = {
       store,
       auth,
       audit: openAuditLog(join(opts.dataDir, "audit.log")),
@@ -109,11 +126,23 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
       metricsRegistry,
       version: opts.version ?? (await readPackageVersion()),
       logger: opts.logger,
-      https,
-    });
+    };
+    server = buildServer({ ...serverOptions, https });
     await server.listen({ host, port });
-    const address = server.server.address();
-    const url = urlFor(https ? "https" : "http", host, typeof address === "object" && address ? address.port : port);
+    const url = urlFor(https ? "https" : "http", host, boundPort(server, port));
+    // The same server (auth, audit, admission, routes) again, over TLS for kubectl: with the given certificate,
+    // else with one from the local CA in <dataDir>/pki.
+    const serving = https ? { cert: https.cert, key: https.key, ca: undefined } : await ensureServingCertificate(join(opts.dataDir, "pki"), kube.host);
+    kubeServer = buildServer({ ...serverOptions, https: { cert: serving.cert, key: serving.key } });
+    await kubeServer.listen({ host: kube.host, port: kube.port }).catch((err: Error & { code?: string }) => {
+      if (err.code !== "EADDRINUSE") throw err;
+      throw new Error(`--kube-listen ${kube.host}:${kube.port} is in use (another landfall serve?); choose another address, or port 0 for a free one`);
+    });
+    const kubeHost = kube.host === "0.0.0.0" || kube.host === "::" ? "127.0.0.1" : kube.host;
+    const kubeUrl = urlFor("https", kubeHost, boundPort(kubeServer, kube.port));
+    const kubeconfigPath = join(opts.dataDir, "kubeconfig");
+    await writeFile(kubeconfigPath, kubeconfigFor(kubeUrl, auth.adminToken, serving.ca), { mode: 0o600 });
+    await chmod(kubeconfigPath, 0o600);
     lock.announce(url);
     const wanted = (wiring.controllers ?? []).filter((c) => opts.controllers === undefined || opts.controllers.includes(c.name));
     const unknown = (opts.controllers ?? []).filter((n) => !(wiring.controllers ?? []).some((c) => c.name === n));
@@ -124,7 +153,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
       await controller.start({ store, conventions, dataDir: opts.dataDir, metricsRegistry, url, signal: stopping.signal });
       started.push(controller);
     }
-    return { url, adminToken: auth.adminToken, adminTokenPath: auth.adminTokenPath, conventions, store, server, close };
+    return { url, kubeUrl, kubeconfigPath, adminToken: auth.adminToken, adminTokenPath: auth.adminTokenPath, conventions, store, server, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;

@@ -6,6 +6,7 @@ import { AdoptionService } from "../controllers/adoption/service.ts";
 import { ProviderClients, type ProviderFactories } from "../controllers/provider/clients.ts";
 import { providerReconciler } from "../controllers/provider/reconcile.ts";
 import { virtualMachineReconciler } from "../controllers/virtualmachine/reconcile.ts";
+import { vmActionReconciler } from "../controllers/vmaction/reconcile.ts";
 import { vmImageReconciler } from "../controllers/vmimage/reconcile.ts";
 import { vmImportReconciler } from "../controllers/vmimport/reconcile.ts";
 import { vmMigrationReconciler } from "../controllers/vmmigration/reconcile.ts";
@@ -85,6 +86,7 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
       watches: [{ kind: "VMMigration", map: enqueueOwners("VMImport") }],
       reconcile: vmImportReconciler({ store, clients, adoption, conventions, log }),
     }),
+    new RuntimeController({ ...common, name: "vmaction", kind: "VMAction", workers: 1, reconcile: vmActionReconciler({ store, clients, adoption, conventions, log }) }),
     new RuntimeController({
       ...common,
       name: "adoption",

@@ -1,5 +1,7 @@
-// Endpoints beyond CRUD: provider inventory and VM power actions. Adoption and clone routes live beside their
-// controllers' executors (adoption.ts, clone.ts) and are registered here too.
+// Endpoints beyond CRUD, shortcuts for clients of the embedded server: inventory, adopt, unadopt, clone and
+// restart. Each runs the same function a resource drives where no custom routes exist (operator mode, kubectl,
+// GitOps): VMAction (src/controllers/vmaction/) for inventory, adopt, unadopt and clone — the route runs it now
+// and answers with its result — and the restart-requested-at annotation for restart.
 import type { Conventions } from "../api/conventions.ts";
 import { ApiError, invalid } from "../api/errors.ts";
 import { kindByPlural } from "../api/kinds.ts";
@@ -8,9 +10,11 @@ import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { AdoptionService } from "../controllers/adoption/service.ts";
 import type { ProviderClients } from "../controllers/provider/clients.ts";
 import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
+import { providerInventory } from "../controllers/provider/inventory.ts";
 import { cloneVirtualMachine } from "../controllers/virtualmachine/clone.ts";
-import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
+import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION, RESTART_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
 import type { EventRecorder } from "../runtime/events.ts";
+import { patchObject } from "../runtime/status.ts";
 import type { DeleteHook, RouteHelpers } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 
@@ -32,25 +36,15 @@ export function virtualMachineDeleteHook(store: ResourceStore): DeleteHook {
 }
 
 export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceStore, clients: ProviderClients): void {
+  // The same function VMAction "inventory" runs (src/controllers/provider/inventory.ts).
   helpers.jsonRoute({
     method: "GET",
     url: `${BASE}/providers/:name/vms`,
-    handler: async ({ params }) => {
-      const provider = await clients.provider(params.ns, params.name);
-      try {
-        if (clients.canSource(provider.spec.type)) {
-          const items = await (await clients.source(provider)).listVMs();
-          return { apiVersion: "landfall.dev/v1beta1", kind: "SourceVMList", items: items.sort((a, b) => a.name.localeCompare(b.name)) };
-        }
-        const items = await (await clients.target(provider)).listVMs();
-        return { apiVersion: "landfall.dev/v1beta1", kind: "TargetVMList", items: items.sort((a, b) => a.name.localeCompare(b.name)) };
-      } catch (err) {
-        if (err instanceof ApiError) throw err;
-        throw new ApiError("ServiceUnavailable", `Provider "${params.name}": ${(err as Error).message}`);
-      }
-    },
+    handler: async ({ params }) => ({ apiVersion: "landfall.dev/v1beta1", ...(await providerInventory(clients, params.ns, params.name)) }),
   });
 
+  // A shortcut to the resource mechanism kubectl and GitOps use: the route only sets RESTART_ANNOTATION and
+  // the VirtualMachine controller reboots the domain (so restarts work the same where no routes exist).
   helpers.jsonRoute({
     method: "POST",
     url: `${BASE}/virtualmachines/:name/restart`,
@@ -58,12 +52,9 @@ export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceSt
       const vm = await store.get<VirtualMachine>("VirtualMachine", params.ns, params.name);
       const refused = await providerTenancyRefusal(store, vm);
       if (refused) throw new ApiError("Forbidden", `cannot restart VirtualMachine "${params.ns}/${params.name}": ${refused.message}`);
-      const uuid = vm.status?.providerID;
-      if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${params.name}" has no domain yet (status.providerID is empty); wait until it is Running`);
-      const { client } = await clients.targetByRef(vm.spec.providerRef, params.ns);
-      const domain = await client.getVM({ uuid });
-      await client.setPower(uuid, domain?.state === "running" ? "reboot" : "start");
-      return { kind: "Status", status: "Success", message: `VirtualMachine "${params.name}" ${domain?.state === "running" ? "rebooting" : "starting"}` };
+      const request = new Date().toISOString();
+      await patchObject<VirtualMachine>(store, "VirtualMachine", params.ns, params.name, (o) => ({ ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [RESTART_ANNOTATION]: request } } }));
+      return { kind: "Status", status: "Success", message: `VirtualMachine "${params.name}": restart requested (${RESTART_ANNOTATION}=${request}); the controller reboots it if it runs` };
     },
   });
 }

@@ -32,7 +32,10 @@ export async function startServeProcess(opts: ServeProcessOptions = {}): Promise
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "landfall-e2e-")));
   const [command, ...entryArgs] = opts.entry ?? [LANDFALL_BIN, "serve"];
-  const child = spawn(command, [...entryArgs, "--data-dir", dataDir, "--listen", "127.0.0.1:0", ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...(opts.env ?? {}) } });
+  const child = spawn(command, [...entryArgs, "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--kube-listen", "127.0.0.1:0", ...(opts.args ?? [])], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...(opts.env ?? {}) },
+  });
   let output = "";
   child.stdout?.on("data", (d) => {
     output += String(d);

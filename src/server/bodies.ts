@@ -6,9 +6,12 @@ import { ApiError } from "../api/errors.ts";
 
 export const BODY_LIMIT = 1024 * 1024;
 
-export const JSON_TYPES = ["application/json", "application/merge-patch+json", "application/json-patch+json"];
-export const YAML_TYPES = ["application/yaml", "application/x-yaml", "text/yaml"];
-export const PATCH_TYPES = ["application/merge-patch+json", "application/json-patch+json"];
+export const APPLY_PATCH = "application/apply-patch+yaml";
+export const STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json";
+export const JSON_TYPES = ["application/json", "application/merge-patch+json", "application/json-patch+json", STRATEGIC_MERGE_PATCH];
+/** Server-side apply bodies are YAML (JSON is YAML too). */
+export const YAML_TYPES = ["application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH];
+export const PATCH_TYPES = ["application/merge-patch+json", "application/json-patch+json", APPLY_PATCH, STRATEGIC_MERGE_PATCH];
 
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === "") return undefined;

@@ -1,7 +1,7 @@
 // buildServer: the Fastify instance serving the resource API, discovery, auth, health, version and metrics.
 import Fastify, { type FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
-import { KINDS } from "../api/kinds.ts";
+import { KINDS, servedShortNames } from "../api/kinds.ts";
 import { API_VERSION } from "../api/meta.ts";
 import { installAudit } from "./audit-hook.ts";
 import { registerAuthRoutes } from "./auth-routes.ts";
@@ -9,6 +9,7 @@ import { installAuthorization } from "./authorize.ts";
 import { BODY_LIMIT, registerBodyParsers } from "./bodies.ts";
 import { jsonRoute } from "./json-route.ts";
 import { CORE_PREFIX, GROUP_PREFIX, noSuchEndpoint } from "./paths.ts";
+import { registerOpenApiRoutes } from "./openapi-routes.ts";
 import { registerResourceRoutes } from "./resources.ts";
 import { memorySessions } from "./sessions.ts";
 import { registerDashboard } from "./static.ts";
@@ -25,7 +26,7 @@ export function discovery(core: boolean) {
     apiVersion: "v1",
     groupVersion: core ? "v1" : API_VERSION,
     resources: kinds.flatMap((k) => [
-      { name: k.plural, singularName: k.singular, namespaced: true, kind: k.kind, verbs: VERBS, shortNames: k.shortNames },
+      { name: k.plural, singularName: k.singular, namespaced: true, kind: k.kind, verbs: VERBS, shortNames: servedShortNames(k), ...(k.core ? {} : { categories: ["landfall"] }) },
       ...(k.hasStatus ? [{ name: `${k.plural}/status`, singularName: "", namespaced: true, kind: k.kind, verbs: ["get", "update", "patch"] }] : []),
     ]),
   };
@@ -69,9 +70,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     apiVersion: "v1",
     groups: [{ name: "landfall.dev", versions: [{ groupVersion: API_VERSION, version: "v1beta1" }], preferredVersion: { groupVersion: API_VERSION, version: "v1beta1" } }],
   }));
+  // The core group's versions: without it kubectl finds no v1 Secret or ConfigMap.
+  app.get("/api", discoveryAccess, async () => ({ kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "" }] }));
   app.get(GROUP_PREFIX, discoveryAccess, async () => discovery(false));
   app.get(CORE_PREFIX, discoveryAccess, async () => discovery(true));
 
+  registerOpenApiRoutes(app, opts.version);
   registerAuthRoutes(app, { auth: opts.auth, sessions, audit: opts.audit, secureCookies: opts.https !== undefined });
   registerResourceRoutes(app, opts, watches);
   registerDashboard(app);

@@ -8,12 +8,12 @@ export const CORE_PREFIX = "/api/v1";
 
 const LABEL = new RegExp(DNS1123_LABEL);
 
-const API_ROOTS = new Set(["api", "apis", "auth"]);
+const API_ROOTS = new Set(["api", "apis", "auth", "openapi"]);
 /** Decoding rounds before a path counts as undecodable (a client may encode an encoding). */
 const MAX_DECODES = 4;
 
 /**
- * Whether a raw request path (query allowed) names something under /api, /apis or /auth once decoded and
+ * Whether a raw request path (query allowed) names something under /api, /apis, /auth or /openapi once decoded and
  * normalised the way any router or proxy might: percent-decoding (repeatedly), case, `;` parameters, empty
  * and dot segments, backslashes. A path that cannot be decoded counts as under the prefix (fail closed).
  * These paths need a caller and never get dashboard HTML.

@@ -5,7 +5,8 @@ import { ApiError, isApiError } from "../api/errors.ts";
 import type { KindInfo } from "../api/kinds.ts";
 import { API_VERSION, type KubeObject } from "../api/meta.ts";
 import { validateObject } from "../api/validate.ts";
-import { mediaType, PATCH_TYPES } from "./bodies.ts";
+import { APPLY_PATCH, mediaType, PATCH_TYPES, STRATEGIC_MERGE_PATCH } from "./bodies.ts";
+import { checkManager, conflictError, planApply, recordUpdate, updateManager } from "./managed-fields.ts";
 import { applyJsonPatch, applyMergePatch } from "./patch.ts";
 import type { RouteAccess } from "./access.ts";
 import { checkDeletePreconditions, deletePreconditions } from "./delete-preconditions.ts";
@@ -14,7 +15,8 @@ import { CORE_PREFIX, checkPathSegment, GROUP_PREFIX, kindForPath } from "./path
 import { redactFor, withoutSecretCopies } from "./redact.ts";
 import type { Principal } from "./tokens.ts";
 import type { DeleteRequest, PropagationPolicy, ServerOptions } from "./types.ts";
-import { type WatchRegistry, serveWatch } from "./watch.ts";
+import { parseIncludeObject, tableFor, wantsTable } from "./table.ts";
+import { parseFieldSelector, type WatchRegistry, serveWatch } from "./watch.ts";
 
 type Params = { ns?: string; plural: string; name?: string };
 type Query = Record<string, string | undefined>;
@@ -55,10 +57,23 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
     const list = async (req: FastifyRequest, reply: FastifyReply, info: KindInfo, namespace: string | undefined) => {
       const q = req.query as Query;
       const scope = callerOf(req).namespaces;
-      if (q.watch === "true" || q.watch === "1") return serveWatch(req, reply, store, info, namespace, watches, namespace === undefined ? scope : undefined);
+      if (q.watch === "true" || q.watch === "1") {
+        const render = asTable(req, info);
+        return serveWatch(req, reply, store, info, namespace, watches, {
+          namespaces: namespace === undefined ? scope : undefined,
+          render: render && ((obj, first) => render([obj], { withColumns: first })),
+          bookmarkIntervalMs: opts.bookmarkIntervalMs,
+        });
+      }
       const limit = parseLimit(q.limit);
-      if (namespace === undefined && scope !== undefined) return listScoped(req, info, scope);
+      // kubectl wait lists with fieldSelector=metadata.name=NAME before it watches: the list must honour it too.
+      const { name } = parseFieldSelector(q.fieldSelector);
+      const byName = (o: KubeObject) => name === undefined || o.metadata.name === name;
+      if (namespace === undefined && scope !== undefined) return listScoped(req, info, scope, byName);
       const result = await store.list(info.kind, { namespace, labelSelector: q.labelSelector || undefined, limit, continue: q.continue || undefined });
+      result.items = result.items.filter(byName);
+      const table = asTable(req, info);
+      if (table) return table(result.items.map((o) => redactFor(req.principal, o, "collection")), { resourceVersion: result.resourceVersion, continue: result.continue });
       return {
         apiVersion: listKind,
         kind: `${info.kind}List`,
@@ -68,7 +83,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
     };
 
     // A token limited to namespaces sees, across namespaces, the objects of its namespaces (one page).
-    const listScoped = async (req: FastifyRequest, info: KindInfo, namespaces: string[]) => {
+    const listScoped = async (req: FastifyRequest, info: KindInfo, namespaces: string[], byName: (o: KubeObject) => boolean) => {
       const q = req.query as Query;
       const items: KubeObject[] = [];
       let resourceVersion = "0";
@@ -76,12 +91,15 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
         let cont: string | undefined;
         do {
           const page = await store.list(info.kind, { namespace: ns, labelSelector: q.labelSelector || undefined, continue: cont });
-          items.push(...page.items);
+          items.push(...page.items.filter(byName));
           if (Number(page.resourceVersion) > Number(resourceVersion)) resourceVersion = page.resourceVersion;
           cont = page.continue;
         } while (cont);
       }
-      return { apiVersion: listKind, kind: `${info.kind}List`, metadata: { resourceVersion }, items: items.map((o) => redactFor(req.principal, o, "collection")) };
+      const redacted = items.map((o) => redactFor(req.principal, o, "collection"));
+      const table = asTable(req, info);
+      if (table) return table(redacted, { resourceVersion });
+      return { apiVersion: listKind, kind: `${info.kind}List`, metadata: { resourceVersion }, items: redacted };
     };
 
     app.get(`${base}/:plural`, readsAll, (req, reply) => list(req, reply, kindForPath((req.params as Params).plural, core), undefined));
@@ -93,6 +111,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
     app.post(`${base}/namespaces/:ns/:plural`, writes, async (req, reply) => {
       const t = target(req, false);
       const obj = withoutSecretCopies(prepareCreate(bodyAsObject(req.body, t)));
+      obj.metadata.managedFields = recordUpdate(undefined, obj, managerOf(req), nowSeconds());
       validateObject(obj);
       await admit(req, "CREATE", obj, undefined);
       const created = await store.create(obj);
@@ -102,7 +121,9 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
 
     const getOne = async (req: FastifyRequest) => {
       const t = target(req, true);
-      return redactFor(req.principal, await store.get(t.info.kind, t.namespace, t.name!), "single");
+      const obj = redactFor(req.principal, await store.get(t.info.kind, t.namespace, t.name!), "single");
+      const table = asTable(req, t.info);
+      return table ? table([obj], { resourceVersion: obj.metadata.resourceVersion }) : obj;
     };
     app.get(`${base}/namespaces/:ns/:plural/:name`, reads, getOne);
     app.get(`${base}/namespaces/:ns/:plural/:name/status`, reads, (req) => {
@@ -115,6 +136,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const obj = withoutSecretCopies(bodyAsObject(req.body, t));
       const stored = await store.get(t.info.kind, t.namespace, t.name!);
       withStoredStatus(obj, stored, t.info);
+      obj.metadata.managedFields = recordUpdate(stored, obj, managerOf(req), nowSeconds());
       validateObject(obj);
       await admit(req, "UPDATE", obj, stored);
       return redactFor(req.principal, await store.update(obj), "single");
@@ -130,12 +152,52 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       return redactFor(req.principal, await store.updateStatus(next), "single");
     });
 
-    const patch = (statusOnly: boolean) => async (req: FastifyRequest) => {
+    const apply = async (req: FastifyRequest, reply: FastifyReply, t: Target) => {
+      const q = req.query as Query;
+      if (!q.fieldManager) throw new ApiError("BadRequest", "fieldManager is required for apply patches: add ?fieldManager=NAME (kubectl apply --server-side sends it)", { causes: [{ field: "fieldManager", message: "required" }] });
+      const manager = checkManager(q.fieldManager);
+      const force = parseBool("force", q.force);
+      const applied = withoutSecretCopies(bodyAsObject(req.body, t));
+      if (typeof applied.apiVersion !== "string") throw new ApiError("BadRequest", "apiVersion is required in an apply patch", { causes: [{ field: "apiVersion", message: "required" }] });
+      for (let attempt = 1; ; attempt++) {
+        const live = await store.get(t.info.kind, t.namespace, t.name!).catch((err: unknown) => {
+          if (isApiError(err, "NotFound")) return undefined;
+          throw err;
+        });
+        const plan = planApply(live, applied, manager, force, nowSeconds());
+        if ("conflicts" in plan) throw conflictError(t.info.kind, t.name!, applied.apiVersion, plan.conflicts);
+        const obj = withoutSecretCopies(plan.object);
+        try {
+          if (!live) {
+            prepareCreate(obj);
+            validateObject(obj);
+            await admit(req, "CREATE", obj, undefined);
+            const created = await store.create(obj);
+            reply.code(201);
+            return redactFor(req.principal, created, "single");
+          }
+          obj.metadata.resourceVersion = live.metadata.resourceVersion;
+          withStoredStatus(obj, live, t.info);
+          validateObject(obj);
+          await admit(req, "UPDATE", obj, live);
+          return redactFor(req.principal, await store.update(obj), "single");
+        } catch (err) {
+          if (!(isApiError(err, "Conflict") || isApiError(err, "AlreadyExists")) || attempt >= PATCH_ATTEMPTS) throw err;
+        }
+      }
+    };
+
+    const patch = (statusOnly: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
       const t = statusOnly ? statusTarget(req) : target(req, true);
       const type = mediaType(req.headers["content-type"]);
       if (!PATCH_TYPES.includes(type)) {
         throw new ApiError("UnsupportedMediaType", `PATCH needs Content-Type ${PATCH_TYPES.join(" or ")} (got "${type || "none"}")`);
       }
+      if (type === APPLY_PATCH) {
+        if (statusOnly) throw new ApiError("UnsupportedMediaType", `server-side apply of the status subresource is not supported; use ${PATCH_TYPES.filter((p) => p !== APPLY_PATCH).join(" or ")}`);
+        return apply(req, reply, t);
+      }
+      if (type === STRATEGIC_MERGE_PATCH) checkStrategicAsMerge(t.info, req.body);
       const json = type === "application/json-patch+json";
       const pinned = patchMentionsResourceVersion(req.body, json);
       for (let attempt = 1; ; attempt++) {
@@ -149,6 +211,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
             return redactFor(req.principal, await store.updateStatus(next), "single");
           }
           withStoredStatus(patched, stored, t.info);
+          patched.metadata.managedFields = recordUpdate(stored, patched, managerOf(req), nowSeconds());
           validateObject(patched);
           await admit(req, "UPDATE", patched, stored);
           return redactFor(req.principal, await store.update(patched), "single");
@@ -188,6 +251,31 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       return redactFor(req.principal, deleted, "single");
     });
   }
+}
+
+type TableRender = (objects: KubeObject[], extra: { resourceVersion?: string; continue?: string; withColumns?: boolean }) => unknown;
+
+/** When the caller asks for a Table (kubectl get), how to render objects of `info` as one; else undefined. */
+function asTable(req: FastifyRequest, info: KindInfo): TableRender | undefined {
+  if (!wantsTable(req.headers.accept)) return undefined;
+  const includeObject = parseIncludeObject((req.query as Query).includeObject);
+  return (objects, extra) => tableFor(info, objects, { includeObject, now: new Date(), ...extra });
+}
+
+/** Kubernetes writes managedFields times in whole seconds. */
+const nowSeconds = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+
+const managerOf = (req: FastifyRequest): string => updateManager((req.query as Query).fieldManager, req.headers["user-agent"]);
+
+/**
+ * kubectl sends strategic merge patches for Secret and ConfigMap (types it knows). Their objects hold maps of
+ * strings only, where a strategic merge patch without directives means what a JSON merge patch means; a patch
+ * with `$` directives, or one for any other kind, is refused rather than half-understood.
+ */
+export function checkStrategicAsMerge(info: KindInfo, patch: unknown): void {
+  if (!info.core) throw new ApiError("UnsupportedMediaType", `${info.kind} takes application/merge-patch+json, application/json-patch+json or application/apply-patch+yaml, not strategic merge patches`);
+  const directive = (v: unknown): boolean => v !== null && typeof v === "object" && Object.entries(v).some(([k, x]) => k.startsWith("$") || directive(x));
+  if (directive(patch)) throw new ApiError("UnsupportedMediaType", `strategic merge patch directives ($patch, $retainKeys, …) are not supported for ${info.kind}; send a JSON merge patch`);
 }
 
 /** authorize.ts admitted only authenticated callers to resource routes; reaching one without is a bug. */

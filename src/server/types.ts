@@ -54,6 +54,8 @@ export interface ServerOptions {
   routes?: (app: FastifyInstance, helpers: RouteHelpers) => void;
   /** Serve HTTPS with this certificate and key (PEM). */
   https?: { cert: Buffer | string; key: Buffer | string };
+  /** How often watches that allow bookmarks get one (default one minute). */
+  bookmarkIntervalMs?: number;
   /** Fastify logger; off by default. */
   logger?: boolean;
 }

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, isApiError } from "../api/errors.ts";
 import type { KindInfo } from "../api/kinds.ts";
-import type { KubeObject } from "../api/meta.ts";
+import { API_VERSION, type KubeObject } from "../api/meta.ts";
 import type { ResourceStore, WatchEvent } from "../store/types.ts";
 import { redactSecret } from "./redact.ts";
 import { toApiError } from "./status.ts";
@@ -36,6 +36,20 @@ export function formatSse(type: string, object: unknown, id?: string): string {
 type Settled<T> = { value: IteratorResult<T> } | { error: unknown };
 const settle = <T>(p: Promise<IteratorResult<T>>): Promise<Settled<T>> => p.then((value) => ({ value }), (error) => ({ error }));
 
+export interface WatchOptions {
+  /** Only events of objects in these namespaces (a namespaced token watching across namespaces). */
+  namespaces?: readonly string[];
+  /** How to send each object (e.g. as a one-row Table); `first` is true for the first event sent. */
+  render?: (obj: KubeObject, first: boolean) => unknown;
+  /** How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK (default one minute, as Kubernetes). */
+  bookmarkIntervalMs?: number;
+}
+
+export const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
+
+/** A BOOKMARK event's object: only the kind and the revision the client may resume from. */
+export const bookmarkObject = (info: KindInfo, apiVersion: string, resourceVersion: string) => ({ kind: info.kind, apiVersion, metadata: { resourceVersion } });
+
 export async function serveWatch(
   req: FastifyRequest,
   reply: FastifyReply,
@@ -43,9 +57,9 @@ export async function serveWatch(
   info: KindInfo,
   namespace: string | undefined,
   watches: WatchRegistry,
-  /** Only events of objects in these namespaces (a namespaced token watching across namespaces). */
-  namespaces?: readonly string[],
+  opts: WatchOptions = {},
 ): Promise<void> {
+  const { namespaces, render } = opts;
   const q = req.query as Record<string, string | undefined>;
   const sse = wantsEventStream(req.headers.accept);
   const { name } = parseFieldSelector(q.fieldSelector);
@@ -58,6 +72,10 @@ export async function serveWatch(
   // Listened for before the first await: a client that leaves during the early window below must still end the
   // watch (otherwise its store iterator stays parked until the next event of the kind, or forever).
   reply.raw.once("close", () => abort.abort());
+  const bookmarks = !sse && (q.allowWatchBookmarks === "true" || q.allowWatchBookmarks === "1");
+  // Bookmarks name the last revision this watch delivered or a revision before it started: resuming there
+  // loses nothing. Without a starting revision, the store's current one is read before the watch begins.
+  let delivered = resourceVersion && resourceVersion !== "0" ? resourceVersion : bookmarks ? (await store.list(info.kind, { limit: 1 })).resourceVersion : "0";
   // Stores may reject a bad start (Gone, BadRequest) right here, before anything is registered or sent.
   const iterator = store.watch(info.kind, { namespace, labelSelector: q.labelSelector || undefined, resourceVersion, signal: abort.signal })[Symbol.asyncIterator]();
   watches.add(abort);
@@ -84,6 +102,11 @@ export async function serveWatch(
   if (sse) timers.push(setInterval(() => res.write(": ping\n\n"), SSE_HEARTBEAT_MS));
   if (timeoutSeconds) timers.push(setTimeout(() => abort.abort(), timeoutSeconds * 1000));
 
+  let sent = 0;
+  if (bookmarks) {
+    const apiVersion = info.core && req.url.startsWith("/api/") ? "v1" : API_VERSION;
+    timers.push(setInterval(() => write("BOOKMARK", bookmarkObject(info, apiVersion, delivered)), opts.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS));
+  }
   const write = (type: string, object: unknown, id?: string) => res.write(sse ? formatSse(type, object, id) : formatNdjson(type, object));
   try {
     for (;;) {
@@ -93,8 +116,11 @@ export async function serveWatch(
       const event = step.value.value as WatchEvent<KubeObject>;
       const inScope = namespaces === undefined || namespaces.includes(event.object.metadata.namespace ?? "");
       if (inScope && (!name || event.object.metadata.name === name)) {
-        write(event.type, redactSecret(event.object), event.object.metadata.resourceVersion);
+        const safe = redactSecret(event.object);
+        write(event.type, render ? render(safe, sent === 0) : safe, event.object.metadata.resourceVersion);
+        sent++;
       }
+      if (event.object.metadata.resourceVersion) delivered = event.object.metadata.resourceVersion;
       pending = settle(iterator.next());
     }
   } catch (err) {

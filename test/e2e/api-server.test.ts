@@ -261,7 +261,7 @@ describe("API server (real serve process)", () => {
     assert.equal((await call("DELETE", `${VMS}/guarded?propagationPolicy=Sideways`)).status, 400);
     const disc = await call("GET", G);
     const vmRes = (disc.body.resources as Array<{ name: string; shortNames?: string[] }>).find((r) => r.name === "virtualmachines");
-    assert.deepEqual(vmRes?.shortNames, ["vm", "vms"]);
+    assert.deepEqual(vmRes?.shortNames, ["lfvm", "vm", "vms"]);
     const metrics = await fetch(`${srv.url}/metrics`);
     assert.equal(metrics.status, 200);
   });

@@ -77,7 +77,7 @@ describe("landfall CLI (real server)", () => {
     assert.deepEqual(list.items.map((i: { metadata: { name: string } }) => i.metadata.name), ["web01"]);
     const unknown = await landfall(["get", "widgets"]);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /unknown kind "widgets".*virtualmachine \(virtualmachines, vm, vms\)/);
+    assert.match(unknown.stderr, /unknown kind "widgets".*virtualmachine \(virtualmachines, lfvm, vm, vms\)/);
     const described = await landfall(["describe", "vm", "web01"]);
     assert.match(described.stdout, /Name:\s+web01\n/);
     assert.match(described.stdout, /Spec:\n\s+providerRef:/);

@@ -110,6 +110,7 @@ describe("landfall CLI extra commands (real server)", () => {
     assert.deepEqual(crds.map((c) => c.metadata.name).sort(), [
       "providers.landfall.dev",
       "virtualmachines.landfall.dev",
+      "vmactions.landfall.dev",
       "vmimages.landfall.dev",
       "vmimports.landfall.dev",
       "vmmigrations.landfall.dev",

@@ -1,12 +1,13 @@
 // `start|stop vm NAME` set spec.powerState (the VirtualMachine controller powers the domain); `restart vm NAME`
-// asks the server to reboot the running domain now (a reboot is an action, not a desired state).
+// asks for a reboot (a reboot is an action, not a desired state): the server sets the VM's
+// landfall.dev/restart-requested-at annotation and the controller reboots the running domain once.
 import { UsageError } from "../args.ts";
 import { type LandfallClient, resourcePath } from "../client.ts";
 import { virtualMachineTarget } from "./vm-target.ts";
 
 export type PowerAction = "start" | "stop" | "restart";
 
-const PAST: Record<PowerAction, string> = { start: "started", stop: "stopped", restart: "restarted" };
+const PAST: Record<PowerAction, string> = { start: "started", stop: "stopped", restart: "restart requested" };
 
 /** The merge patch `start`/`stop` send. */
 export function powerPatch(action: "start" | "stop"): { spec: { powerState: "On" | "Off" } } {

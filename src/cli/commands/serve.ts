@@ -26,6 +26,7 @@ export async function serveCommand(opts: ServeOptions, out: (line: string) => vo
     return;
   }
   out(`landfall serving at ${embedded.url}`);
+  out(`Kubernetes API (kubectl) at ${embedded.kubeUrl}; KUBECONFIG=${embedded.kubeconfigPath}`);
   out(`data directory: ${opts.dataDir}`);
   out(`admin token: ${embedded.adminTokenPath}`);
 }

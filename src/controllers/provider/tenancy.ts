@@ -6,6 +6,7 @@ import type { KubeObject, ProviderReference } from "../../api/meta.ts";
 import { providerKey } from "./ref.ts";
 import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
+import type { VMAction } from "../../api/vmaction.ts";
 import type { VMImage } from "../../api/vmimage.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { MapEntry, VMMigration } from "../../api/vmmigration.ts";
@@ -82,6 +83,10 @@ export function tenancyClaims(obj: KubeObject): TenancyClaims | undefined {
       return { namespaces: [own], providers: [use("spec.providerRef", (obj as VirtualMachine).spec.providerRef, ns)] };
     case "VMImage":
       return { namespaces: [own], providers: [use("spec.providerRef", (obj as VMImage).spec.providerRef, ns)] };
+    case "VMAction": {
+      const ref = (obj as VMAction).spec.providerRef;
+      return { namespaces: [own], providers: ref ? [use("spec.providerRef", ref, ns)] : [] };
+    }
     default:
       return undefined;
   }

@@ -10,7 +10,9 @@ import {
   OWNER_UID_LABEL,
   ORPHAN_ANNOTATION,
   type PlannedDisk,
+  pendingRestart,
   phaseFor,
+  RESTART_ANNOTATION,
   restartRequired,
   SHUTDOWN_GRACE_ANNOTATION,
   SHUTDOWN_GRACE_MS,
@@ -256,5 +258,32 @@ describe("decideVM: CPUs and memory", () => {
     assert.equal(decideVM(observe({ vm: v, domain: running })).some((a) => a.type === "setResources"), false);
     assert.equal(restartRequired(v, running), true);
     assert.equal(restartRequired(vm({ spec: { cpus: 1, memoryMiB: 64 } }), running), false);
+  });
+});
+
+describe("decideVM: restart requested through the annotation (kubectl, GitOps)", () => {
+  const asked = "2026-01-01T11:59:30.000Z";
+  const requested = (status?: VirtualMachine["status"], spec?: Partial<VirtualMachine["spec"]>) => vm({ annotations: { [RESTART_ANNOTATION]: asked }, status, spec });
+
+  it("reboots a running domain once and records the request", () => {
+    assert.deepEqual(decideVM(observe({ vm: requested(), domain: domain() })), [
+      { type: "power", uuid: UID, action: "reboot" },
+      { type: "acknowledgeRestart", request: asked },
+    ]);
+  });
+
+  it("does nothing more once status names the same request; a new value asks again", () => {
+    assert.deepEqual(decideVM(observe({ vm: requested({ observedRestartRequest: asked }), domain: domain() })), []);
+    assert.equal(pendingRestart(requested({ observedRestartRequest: "2026-01-01T11:00:00.000Z" })), asked);
+    assert.equal(pendingRestart(vm()), undefined);
+  });
+
+  it("never reboots a domain that should stay off, nor reboots one it starts now", () => {
+    assert.deepEqual(decideVM(observe({ vm: requested(undefined, { powerState: "Off" }), domain: domain({ state: "shutoff" }) })), [{ type: "acknowledgeRestart", request: asked }]);
+    assert.deepEqual(decideVM(observe({ vm: requested(), domain: domain({ state: "shutoff" }) })), [
+      { type: "power", uuid: UID, action: "start" },
+      { type: "acknowledgeRestart", request: asked },
+    ]);
+    assert.deepEqual(types(decideVM(observe({ vm: requested() }))), ["defineDomain", "acknowledgeRestart"]);
   });
 });

@@ -8,6 +8,11 @@ export const VM_FINALIZER = "landfall.dev/vm-cleanup";
 export const OWNER_UID_LABEL = "landfall.dev/owner-uid";
 export const DELETE_DISKS_ANNOTATION = "landfall.dev/delete-disks";
 export const ORPHAN_ANNOTATION = "landfall.dev/orphan";
+/**
+ * A restart as a resource change (kubectl, GitOps, operator mode): set it to a new value (e.g. the time) and
+ * the controller reboots the running domain once, then records the value in status.observedRestartRequest.
+ */
+export const RESTART_ANNOTATION = "landfall.dev/restart-requested-at";
 /** How long an ACPI shutdown may take before the domain is powered off hard. */
 export const SHUTDOWN_GRACE_MS = 120_000;
 /** Per-VM override of SHUTDOWN_GRACE_MS in whole seconds: guests without ACPI ignore a shutdown request. */
@@ -56,7 +61,9 @@ export type VMAction =
   | { type: "setResources"; uuid: string; cpus: number; memoryMiB: number }
   /** Orphan: forget the domain — only landfall's own ownership labels go, so it can be adopted again. */
   | { type: "releaseDomain"; uuid: string }
-  | { type: "power"; uuid: string; action: "start" | "shutdown" | "stop" }
+  | { type: "power"; uuid: string; action: "start" | "shutdown" | "stop" | "reboot" }
+  /** The restart asked for by RESTART_ANNOTATION is done (or moot): record its value in status. */
+  | { type: "acknowledgeRestart"; request: string }
   | { type: "deleteDomain"; uuid: string; keepDisks: boolean }
   | { type: "fail"; reason: string; message: string }
   | { type: "wait"; reason: string; message: string; requeueAfterMs: number };
@@ -106,6 +113,12 @@ export function domainSpecFor(vm: VirtualMachine, disks: PlannedDisk[], name: st
   };
 }
 
+/** The restart request not yet acted upon, if any. */
+export function pendingRestart(vm: VirtualMachine): string | undefined {
+  const asked = vm.metadata.annotations?.[RESTART_ANNOTATION];
+  return asked !== undefined && asked !== "" && asked !== vm.status?.observedRestartRequest ? asked : undefined;
+}
+
 export function decideVM(o: VMObservation): VMAction[] {
   const { vm } = o;
   if (carriesDeletion(vm)) {
@@ -144,6 +157,9 @@ export function decideVM(o: VMObservation): VMAction[] {
       }
     }
     actions.push({ type: "defineDomain", spec: domainSpecFor(vm, o.disks, o.domainName) });
+    // A domain defined (and started) now is as fresh as a restart makes it.
+    const request = pendingRestart(vm);
+    if (request !== undefined) actions.push({ type: "acknowledgeRestart", request });
     return actions;
   }
 
@@ -167,6 +183,12 @@ export function decideVM(o: VMObservation): VMAction[] {
     const asked = Date.parse(vm.status?.conditions?.find((c) => c.type === "ShutdownRequested")?.lastTransitionTime ?? "");
     const graceOver = Number.isFinite(asked) && o.now - asked >= grace.ms;
     actions.push({ type: "power", uuid: o.domain.uuid, action: graceOver ? "stop" : "shutdown" });
+  }
+  // Only a domain that runs and should keep running is rebooted; starting or stopping one answers the request.
+  const request = pendingRestart(vm);
+  if (request !== undefined) {
+    if (wants && runs) actions.push({ type: "power", uuid: o.domain.uuid, action: "reboot" });
+    actions.push({ type: "acknowledgeRestart", request });
   }
   return actions;
 }

@@ -148,6 +148,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
   let waiting: { reason: string; message: string } | undefined;
   let requeueAfterMs: number | undefined;
   let shutdownAsked = false;
+  let restartAcknowledged: string | undefined;
 
   // The checksum of the disk as placed is stored before anything changes it (growDisk, the first boot) and
   // before the domain exists: a crash between define and the next status write would otherwise lose it.
@@ -218,6 +219,9 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         }
         domain = (await target?.getVM({ uuid: a.uuid })) ?? domain;
         break;
+      case "acknowledgeRestart":
+        restartAcknowledged = a.request;
+        break;
       case "fail":
         failed = { reason: a.reason, message: a.message };
         deps.events?.record(vm, "Warning", a.reason, a.message);
@@ -248,6 +252,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
     const checksum = vm.metadata.annotations?.[keys(deps.conventions).diskChecksum];
     if (checksum && !s.diskInfo?.targetChecksum) s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum };
     s.observedGeneration = vm.metadata.generation;
+    if (restartAcknowledged !== undefined) s.observedRestartRequest = restartAcknowledged;
     if (failed) {
       s.message = failed.message;
       setCondition(s, { type: "Ready", status: "False", reason: failed.reason, message: failed.message });

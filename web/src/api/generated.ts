@@ -23,6 +23,15 @@ export type Secret = {
     finalizers?: Array<string>;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    managedFields?: Array<{
+      manager: string;
+      operation: "Apply" | "Update";
+      apiVersion: string;
+      time: string;
+      fieldsType: "FieldsV1";
+      fieldsV1: Record<string, unknown>;
+      subresource?: string;
+    }>;
   };
   type?: string;
   data?: Record<string, string>;
@@ -59,6 +68,15 @@ export type ConfigMap = {
     finalizers?: Array<string>;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    managedFields?: Array<{
+      manager: string;
+      operation: "Apply" | "Update";
+      apiVersion: string;
+      time: string;
+      fieldsType: "FieldsV1";
+      fieldsV1: Record<string, unknown>;
+      subresource?: string;
+    }>;
   };
   data?: Record<string, string>;
   binaryData?: Record<string, string>;
@@ -94,6 +112,15 @@ export type Provider = {
     finalizers?: Array<string>;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    managedFields?: Array<{
+      manager: string;
+      operation: "Apply" | "Update";
+      apiVersion: string;
+      time: string;
+      fieldsType: "FieldsV1";
+      fieldsV1: Record<string, unknown>;
+      subresource?: string;
+    }>;
   };
   spec: {
     type: "vsphere" | "libvirt" | "proxmox" | "kubevirt";
@@ -172,6 +199,15 @@ export type VMImage = {
     finalizers?: Array<string>;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    managedFields?: Array<{
+      manager: string;
+      operation: "Apply" | "Update";
+      apiVersion: string;
+      time: string;
+      fieldsType: "FieldsV1";
+      fieldsV1: Record<string, unknown>;
+      subresource?: string;
+    }>;
   };
   spec: {
     providerRef: {
@@ -231,6 +267,15 @@ export type VirtualMachine = {
     finalizers?: Array<string>;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    managedFields?: Array<{
+      manager: string;
+      operation: "Apply" | "Update";
+      apiVersion: string;
+      time: string;
+      fieldsType: "FieldsV1";
+      fieldsV1: Record<string, unknown>;
+      subresource?: string;
+    }>;
   };
   spec: {
     providerRef: {
@@ -301,6 +346,7 @@ export type VirtualMachine = {
     /** file the guest's serial console is written to */
     consoleLog?: string;
     powerState?: string;
+    observedRestartRequest?: string;
   };
 };
 
@@ -333,6 +379,15 @@ export type VMMigration = {
     finalizers?: Array<string>;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    managedFields?: Array<{
+      manager: string;
+      operation: "Apply" | "Update";
+      apiVersion: string;
+      time: string;
+      fieldsType: "FieldsV1";
+      fieldsV1: Record<string, unknown>;
+      subresource?: string;
+    }>;
   };
   spec: {
     source: {
@@ -459,6 +514,86 @@ export interface VMMigrationList {
   items: VMMigration[];
 }
 
+export type VMAction = {
+  apiVersion: "landfall.dev/v1beta1";
+  kind: "VMAction";
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller?: boolean;
+      blockOwnerDeletion?: boolean;
+    }>;
+    finalizers?: Array<string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    managedFields?: Array<{
+      manager: string;
+      operation: "Apply" | "Update";
+      apiVersion: string;
+      time: string;
+      fieldsType: "FieldsV1";
+      fieldsV1: Record<string, unknown>;
+      subresource?: string;
+    }>;
+  };
+  spec: {
+    action: "adopt" | "unadopt" | "clone" | "inventory";
+    providerRef?: {
+      name: string;
+      namespace?: string;
+    };
+    vm?: string;
+    plan?: string;
+    virtualMachineRef?: {
+      name: string;
+    };
+    cloneName?: string;
+    powerOn?: boolean;
+  };
+  status?: {
+    phase?: "Pending" | "Succeeded" | "Failed";
+    conditions?: Array<{
+      type: string;
+      status: "True" | "False" | "Unknown";
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+      observedGeneration?: number;
+    }>;
+    observedGeneration?: number;
+    message?: string;
+    virtualMachineRef?: {
+      name: string;
+    };
+    inventory?: Array<{
+      name: string;
+      id?: string;
+      uuid?: string;
+      powerState?: string;
+      cpus?: number;
+      memoryMiB?: number;
+    }>;
+    completedAt?: string;
+  };
+};
+
+export interface VMActionList {
+  apiVersion: string;
+  kind: "VMActionList";
+  metadata: { resourceVersion: string; continue?: string };
+  items: VMAction[];
+}
+
 export type VMImport = {
   apiVersion: "landfall.dev/v1beta1";
   kind: "VMImport";
@@ -481,6 +616,15 @@ export type VMImport = {
     finalizers?: Array<string>;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    managedFields?: Array<{
+      manager: string;
+      operation: "Apply" | "Update";
+      apiVersion: string;
+      time: string;
+      fieldsType: "FieldsV1";
+      fieldsV1: Record<string, unknown>;
+      subresource?: string;
+    }>;
   };
   spec: {
     source: {
@@ -565,4 +709,4 @@ export interface VMImportList {
   items: VMImport[];
 }
 
-export const PLURALS = {"Secret":"secrets","ConfigMap":"configmaps","Provider":"providers","VMImage":"vmimages","VirtualMachine":"virtualmachines","VMMigration":"vmmigrations","VMImport":"vmimports"} as const;
+export const PLURALS = {"Secret":"secrets","ConfigMap":"configmaps","Provider":"providers","VMImage":"vmimages","VirtualMachine":"virtualmachines","VMMigration":"vmmigrations","VMAction":"vmactions","VMImport":"vmimports"} as const;
