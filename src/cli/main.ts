@@ -11,6 +11,7 @@ import { deleteCommand } from "./commands/delete.ts";
 import { getCommand } from "./commands/get.ts";
 import { inventoryCommand } from "./commands/inventory.ts";
 import { logsCommand } from "./commands/logs.ts";
+import type { OperatorCommandOptions } from "./commands/operator.ts";
 import { type PowerAction, powerCommand } from "./commands/power.ts";
 import { renderCozystackCommand, renderForkliftCommand } from "./commands/render.ts";
 import { auditCommand } from "./commands/audit.ts";
@@ -63,6 +64,27 @@ export function buildProgram(version: string): Command {
         // Loaded only here: the server, store and controllers are not needed by client commands.
         const { serveCommand } = await import("./commands/serve.ts");
         await serveCommand(o, out);
+      }),
+    );
+
+  program
+    .command("operator")
+    .description("run the controllers in a Kubernetes cluster (CRDs; Lease leader election with --leader-elect)")
+    .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+    .option("--leader-elect", "hold a coordination.k8s.io/v1 Lease before reconciling (run several replicas)")
+    .option("--lease-name <name>", "name of the Lease", "landfall-operator")
+    .option("--lease-namespace <ns>", "namespace of the Lease (default: the pod's namespace)")
+    .option("--identity <id>", "this replica's identity in the Lease (default: hostname-pid)")
+    .option("--lease-duration <duration>", "how long others wait after the last renewal", "15s")
+    .option("--renew-deadline <duration>", "the leader gives up after failing to renew this long", "10s")
+    .option("--retry-period <duration>", "how often to try to acquire or renew", "2s")
+    .option("--health-listen <host:port>", "address of /healthz, /readyz and /metrics", "127.0.0.1:8080")
+    .option("--data-dir <dir>", "scratch space for disk transfers and console logs", defaultDataDir())
+    .addOption(new Option("--preset <name>", "label/annotation conventions").choices(["landfall", "cozystack"]))
+    .action(
+      run(async (o: OperatorCommandOptions) => {
+        const { operatorCommand } = await import("./commands/operator.ts");
+        await operatorCommand(o, out);
       }),
     );
 

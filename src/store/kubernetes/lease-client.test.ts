@@ -41,25 +41,25 @@ describe("Kubernetes Lease client", () => {
 
   test("two electors: exactly one leads; when it stops, the other takes over", async () => {
     const timing = { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 100 };
-    const leading: string[] = [];
+    const leading = new Set<string>();
     const electors = await Promise.all(
       ["a", "b"].map(async (identity) => {
         const e = new LeaseElector({ client: await client(), namespace: "sys", name: "pair", identity, ...timing });
         void e.run(
-          () => void leading.push(identity),
-          () => void leading.splice(leading.indexOf(identity) >>> 0, leading.includes(identity) ? 1 : 0),
+          () => void leading.add(identity),
+          () => void leading.delete(identity),
         );
         return e;
       }),
     );
-    await eventually(() => leading.length === 1, 5000, "one leader");
+    await eventually(() => leading.size === 1, 5000, "one leader");
     await new Promise((resolve) => setTimeout(resolve, 400));
-    assert.equal(leading.length, 1, "still exactly one leader after several renewals");
-    const first = leading[0];
+    assert.equal(leading.size, 1, "still exactly one leader after several renewals");
+    const [first] = leading;
     const [leader, other] = first === "a" ? electors : [electors[1], electors[0]];
     await leader.stop();
     const successor = first === "a" ? "b" : "a";
-    await eventually(() => leading.length === 1 && leading[0] === successor, 5000, `${successor} leading`);
+    await eventually(() => leading.size === 1 && leading.has(successor), 5000, `${successor} leading`);
     assert.equal(other.isLeader(), true);
     const lease = await (await client()).get("sys", "pair");
     assert.equal(lease?.spec.holderIdentity, successor);

@@ -94,7 +94,9 @@ function celCauses(schema: Schema, value: unknown, path: string): Cause[] {
   for (const [name, sub] of Object.entries((schema.properties as Record<string, Schema>) ?? {})) {
     causes.push(...celCauses(sub, (value as Record<string, unknown>)[name], path ? `${path}.${name}` : name));
   }
-  if (schema.items && Array.isArray(value)) value.forEach((v, i) => causes.push(...celCauses(schema.items as Schema, v, `${path}[${i}]`)));
+  if (schema.items && Array.isArray(value)) {
+    for (const [i, v] of value.entries()) causes.push(...celCauses(schema.items as Schema, v, `${path}[${i}]`));
+  }
   return causes;
 }
 
