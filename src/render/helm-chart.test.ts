@@ -98,7 +98,8 @@ describe("Helm chart deploy/helm/landfall", () => {
     const crds = crdsFor(KINDS);
     for (const crd of crds) assert.deepEqual(modelErrors(crd), [], crd.metadata.name);
     const vm = crds.find((c) => c.spec.names.kind === "VirtualMachine");
-    const spec = (vm?.spec.versions[0].schema.openAPIV3Schema as { properties: { spec: { "x-kubernetes-validations": Array<{ rule: string }> } } }).properties.spec;
+    assert.ok(vm);
+    const spec = (vm.spec.versions[0].schema.openAPIV3Schema as { properties: { spec: { "x-kubernetes-validations": Array<{ rule: string }> } } }).properties.spec;
     assert.deepEqual(
       spec["x-kubernetes-validations"].map((r) => r.rule),
       ["has(self.imageRef) != has(self.importedDisk)"],

@@ -32,7 +32,7 @@ function check(value: unknown, type: string, path: string, errors: string[]): vo
   const array = /^Array<(.+)>$/.exec(type);
   if (array) {
     if (!Array.isArray(value)) errors.push(`${path}: want an array of ${array[1]}`);
-    else value.forEach((v, i) => check(v, array[1], `${path}[${i}]`, errors));
+    else for (const [i, v] of value.entries()) check(v, array[1], `${path}[${i}]`, errors);
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
@@ -71,10 +71,11 @@ function check(value: unknown, type: string, path: string, errors: string[]): vo
 }
 
 /** Problems with `obj` (empty when it fits its kind's model); an unknown apiVersion/kind is itself a problem. */
-export function modelErrors(obj: { apiVersion?: unknown; kind?: unknown }): string[] {
-  const model = MODELS[`${String(obj.apiVersion)}/${String(obj.kind)}`];
-  if (!model) return [`no model for ${String(obj.apiVersion)} ${String(obj.kind)}`];
+export function modelErrors(obj: object): string[] {
+  const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
+  const model = MODELS[`${String(apiVersion)}/${String(kind)}`];
+  if (!model) return [`no model for ${String(apiVersion)} ${String(kind)}`];
   const errors: string[] = [];
-  check(obj, model, String(obj.kind), errors);
+  check(obj, model, String(kind), errors);
   return errors;
 }
