@@ -13,6 +13,7 @@ import { type CozystackFormat, renderCozystack } from "../../render/cozystack.ts
 import { renderForklift } from "../../render/forklift.ts";
 import type { Rendered } from "../../render/manifest.ts";
 import { volumesOfLiveKubeVirtVM } from "../../render/vminstance-values.ts";
+import { recordedDiskSizes } from "../../controllers/adoption/sizes.ts";
 import { UsageError } from "../args.ts";
 import type { LandfallClient } from "../client.ts";
 import { fetchInventory } from "./inventory.ts";
@@ -69,8 +70,6 @@ export async function renderCozystackCommand(client: LandfallClient, vmName: str
   const vm = await client.get<VirtualMachine>(findKind("vm")!, ns, vmName);
   const warnings: string[] = [];
   const { live, providerType } = await liveVM(client, vm, ns, warnings);
-  const boot = vm.spec.importedDisk;
-  const size = vm.status?.diskInfo?.virtualSizeBytes;
   // The plan the VM was adopted for, under whichever prefix the server wrote it.
   const labels = vm.metadata.labels ?? {};
   const recordedPlan = Object.entries(labels).find(([k]) => k.endsWith(keys({ prefix: "" }).originalPlan))?.[1];
@@ -82,7 +81,7 @@ export async function renderCozystackCommand(client: LandfallClient, vmName: str
       namespace: ns,
       plan: opts.plan ?? recordedPlan,
       ...(live && providerType === "kubevirt" ? { existingVolumes: volumesOfLiveKubeVirtVM(live) } : {}),
-      ...(boot && typeof size === "number" && size > 0 ? { diskSizes: { [boot.diskID]: size } } : {}),
+      diskSizes: recordedDiskSizes(vm),
     },
     format,
   );

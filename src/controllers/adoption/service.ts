@@ -15,6 +15,7 @@ import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdop
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { providerStorageRoots, resolveConfined } from "../../disk/confinement.ts";
+import { withDiskSizes } from "./sizes.ts";
 import { virtualMachineDiskPaths, storageRefusal } from "./storage.ts";
 
 export interface AdoptionDeps {
@@ -22,6 +23,8 @@ export interface AdoptionDeps {
   clients: ProviderClients;
   conventions: Conventions;
   log: (msg: string) => void;
+  /** Guest-visible size of a disk image (qemu-img info), recorded on the mirror VirtualMachine. */
+  virtualSize: (path: string, format: string) => Promise<number>;
 }
 
 export class AdoptionService {
@@ -77,6 +80,29 @@ export class AdoptionService {
     return storageRefusal({ vm: decision.name, provider: provider.metadata.name, pool: storage.pool, roots }, outside, chains);
   }
 
+  /**
+   * The decision with its mirror VirtualMachine carrying each disk's measured size (libvirt: the image's virtual
+   * size). Called only after the storage check passed, so only confined images are opened.
+   */
+  async #sized(provider: Provider, decision: AdoptionDecision): Promise<AdoptionDecision> {
+    if (provider.spec.type !== "libvirt") return decision;
+    const actions = await Promise.all(
+      decision.actions.map(async (a) => {
+        if (a.type !== "create-virtualmachine") return a;
+        const sizes = new Map<string, number>();
+        for (const d of virtualMachineDiskPaths(a.virtualMachine)) {
+          const size = await this.#d.virtualSize(d.path, d.format).catch((err: Error) => {
+            this.#d.log(`adoption of ${decision.name}: size of ${d.field} "${d.path}" not measured (${err.message})`);
+            return undefined;
+          });
+          if (size !== undefined) sizes.set(d.path, size);
+        }
+        return { ...a, virtualMachine: withDiskSizes(a.virtualMachine, sizes) };
+      }),
+    );
+    return { ...decision, actions };
+  }
+
   /** `landfall adopt PROVIDER/VM`: by UUID or unique name. A second call is a no-op ("already-adopted"). */
   async adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
     const isUUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm);
@@ -89,7 +115,7 @@ export class AdoptionService {
     const refusal = await this.#storageRefusal(provider, target, decision);
     if (refusal) throw new ApiError("Forbidden", refusal);
     if (decision.actions.length > 0) {
-      await executeAdoption(this.#d.store, target, decision.actions);
+      await executeAdoption(this.#d.store, target, (await this.#sized(provider, decision)).actions);
       this.#d.log(`adopted ${providerName}/${decision.name} (${decision.uuid}): ${decision.reason}`);
     }
     return decision;
@@ -106,7 +132,7 @@ export class AdoptionService {
         continue;
       }
       adopted.push(d);
-      await executeAdoption(this.#d.store, target, d.actions);
+      await executeAdoption(this.#d.store, target, (await this.#sized(provider, d)).actions);
       this.#d.log(`adopted ${providerName}/${d.name} (${d.uuid}): ${d.reason}`);
     }
     return adopted;
