@@ -19,7 +19,7 @@ function landfall(args: string[], stdin = ""): Promise<CliResult> {
   return cli(srv, args, { stdin });
 }
 
-async function renderJSON(args: string[]): Promise<Manifest[]> {
+async function renderJSON(args: string[]): Promise<Array<Manifest & { stringData?: Record<string, string> }>> {
   const r = await landfall([...args, "-o", "json"]);
   assert.equal(r.code, 0, r.stderr);
   const list = JSON.parse(r.stdout) as { kind: string; items: Manifest[] };
@@ -178,11 +178,15 @@ describe("render (real server, published schemas)", { timeout: 60_000 }, () => {
   });
 
   it("render forklift: Providers, maps, Plan (with the two vm-import annotations) and Migration, all schema-valid", async () => {
-    const objects = await renderJSON(["render", "forklift", "wave-1", "-n", NS]);
+    const [secret, ...objects] = await renderJSON(["render", "forklift", "wave-1", "-n", NS]);
     assert.deepEqual(
       objects.map((o) => o.kind),
       ["Provider", "Provider", "NetworkMap", "StorageMap", "Plan", "Migration"],
     );
+    // Forklift's Secret first, with Forklift's keys (user, not landfall's username), named by the source Provider.
+    assert.equal(secret.kind, "Secret");
+    assert.deepEqual(Object.keys(secret.stringData as object).sort(), ["insecureSkipVerify", "password", "user"]);
+    assert.equal((objects[0].spec as { secret: { name: string } }).secret.name, secret.metadata.name);
     for (const o of objects) {
       assert.equal(o.apiVersion, "forklift.konveyor.io/v1beta1");
       mustValidate(schemas.forklift[o.kind], o, `${o.kind}/${o.metadata.name}`);
