@@ -10,7 +10,7 @@ import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetVM } from "../../providers/contract.ts";
-import { type CozystackFormat, renderCozystack } from "../../render/cozystack.ts";
+import { type CozystackFormat, type OwnershipPatch, renderCozystack } from "../../render/cozystack.ts";
 import { renderForklift, type VsphereCredentials } from "../../render/forklift.ts";
 import type { Manifest, Rendered, SecretManifest } from "../../render/manifest.ts";
 import { volumesOfLiveKubeVirtVM } from "../../render/vminstance-values.ts";
@@ -35,7 +35,7 @@ export function conventionsFor(preset: string | undefined): Conventions {
 }
 
 /** Objects as YAML documents (or a JSON List), warnings as `# warning:` lines. */
-export function printRendered(rendered: Rendered<Manifest | SecretManifest>, output: string | undefined): { stdout: string; stderr: string } {
+export function printRendered(rendered: Rendered<Manifest | SecretManifest | OwnershipPatch>, output: string | undefined): { stdout: string; stderr: string } {
   const stderr = rendered.warnings.map((w) => `# warning: ${w}\n`).join("");
   const o = output ?? "yaml";
   if (o === "json") return { stdout: `${JSON.stringify({ apiVersion: "v1", kind: "List", items: rendered.objects }, null, 2)}\n`, stderr };
@@ -86,7 +86,10 @@ export async function renderCozystackCommand(client: LandfallClient, vmName: str
     },
     format,
   );
-  return printRendered({ objects: rendered.objects, warnings: [...warnings, ...rendered.warnings] }, opts.output);
+  if (rendered.ownership.length > 0) {
+    warnings.push(`apply the first ${rendered.ownership.length} document(s) (Helm ownership metadata for the existing VirtualMachine and DataVolumes) with kubectl apply --server-side before the rest`);
+  }
+  return printRendered({ objects: [...rendered.ownership, ...rendered.objects], warnings: [...warnings, ...rendered.warnings] }, opts.output);
 }
 
 export async function renderForkliftCommand(client: LandfallClient, importName: string, opts: RenderOptions): Promise<{ stdout: string; stderr: string }> {
