@@ -13,7 +13,7 @@ import { inventoryCommand } from "./commands/inventory.ts";
 import { logsCommand } from "./commands/logs.ts";
 import type { OperatorCommandOptions } from "./commands/operator.ts";
 import { type PowerAction, powerCommand } from "./commands/power.ts";
-import { renderCozystackCommand, renderForkliftCommand } from "./commands/render.ts";
+import { renderCozystackCommand, renderForkliftCommand, renderKubeVirtCommand } from "./commands/render.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand, whoamiCommand } from "./commands/token.ts";
 import { waitWithProgress } from "./commands/wait-progress.ts";
@@ -235,6 +235,20 @@ export function buildProgram(version: string): Command {
     .action(
       run(async (vm: string, o: { namespace?: string; format?: string; output?: string; preset?: string; plan?: string }) =>
         print(await renderCozystackCommand(client(), vm, o)),
+      ),
+    );
+  render
+    .command("kubevirt")
+    .description("a VirtualMachine as KubeVirt/CDI manifests: a DataVolume per disk and a kubevirt.io/v1 VirtualMachine")
+    .argument("<vm>", "VirtualMachine name")
+    .addOption(nsOption())
+    .option("--target-namespace <ns>", "namespace of the rendered objects (default: the VM's)")
+    .option("--storage-class <name>", "storage class of the DataVolumes")
+    .addOption(new Option("-o, --output <format>", "yaml | json").choices(["yaml", "json"]).default("yaml"))
+    .addOption(new Option("--preset <name>", "label/annotation conventions").choices(["landfall", "cozystack"]).default("landfall"))
+    .action(
+      run(async (vm: string, o: { namespace?: string; targetNamespace?: string; storageClass?: string; output?: string; preset?: string }) =>
+        print(await renderKubeVirtCommand(client(), vm, o)),
       ),
     );
   render

@@ -10,8 +10,10 @@ import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetVM } from "../../providers/contract.ts";
+import type { KubeObjectManifest } from "../../providers/kubevirt/manifests.ts";
 import { type CozystackFormat, type OwnershipPatch, renderCozystack } from "../../render/cozystack.ts";
 import { renderForklift, type VsphereCredentials } from "../../render/forklift.ts";
+import { renderKubeVirt } from "../../render/kubevirt.ts";
 import type { Manifest, Rendered, SecretManifest } from "../../render/manifest.ts";
 import { volumesOfLiveKubeVirtVM } from "../../render/vminstance-values.ts";
 import { recordedDiskSizes } from "../../controllers/adoption/sizes.ts";
@@ -35,7 +37,7 @@ export function conventionsFor(preset: string | undefined): Conventions {
 }
 
 /** Objects as YAML documents (or a JSON List), warnings as `# warning:` lines. */
-export function printRendered(rendered: Rendered<Manifest | SecretManifest | OwnershipPatch>, output: string | undefined): { stdout: string; stderr: string } {
+export function printRendered(rendered: Rendered<Manifest | SecretManifest | OwnershipPatch | KubeObjectManifest>, output: string | undefined): { stdout: string; stderr: string } {
   const stderr = rendered.warnings.map((w) => `# warning: ${w}\n`).join("");
   const o = output ?? "yaml";
   if (o === "json") return { stdout: `${JSON.stringify({ apiVersion: "v1", kind: "List", items: rendered.objects }, null, 2)}\n`, stderr };
@@ -90,6 +92,18 @@ export async function renderCozystackCommand(client: LandfallClient, vmName: str
     warnings.push(`apply the first ${rendered.ownership.length} document(s) (Helm ownership metadata for the existing VirtualMachine and DataVolumes) with kubectl apply --server-side before the rest`);
   }
   return printRendered({ objects: [...rendered.ownership, ...rendered.objects], warnings: [...warnings, ...rendered.warnings] }, opts.output);
+}
+
+export async function renderKubeVirtCommand(client: LandfallClient, vmName: string, opts: RenderOptions & { targetNamespace?: string; storageClass?: string }): Promise<{ stdout: string; stderr: string }> {
+  const ns = opts.namespace ?? "default";
+  const vm = await client.get<VirtualMachine>(findKind("virtualmachine")!, ns, vmName);
+  const rendered = renderKubeVirt({
+    vm,
+    conventions: conventionsFor(opts.preset),
+    namespace: opts.targetNamespace ?? ns,
+    ...(opts.storageClass ? { storageClass: opts.storageClass } : {}),
+  });
+  return printRendered(rendered, opts.output);
 }
 
 export async function renderForkliftCommand(client: LandfallClient, importName: string, opts: RenderOptions): Promise<{ stdout: string; stderr: string }> {
