@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Gauge, Registry } from "prom-client";
 import { createKubernetesStore } from "../store/kubernetes/store.ts";
-import { kubernetesLeaseClient } from "../store/kubernetes/lease-client.ts";
+import { kubernetesLeaseClient } from "../runtime/kubernetes-lease-client.ts";
 import { AlwaysLeader, type LeaderElector, LeaseElector } from "../runtime/leader.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { conventionsFor } from "./embedded.ts";

@@ -1,10 +1,9 @@
 // The elector's LeaseClient (src/runtime/leader.ts) over coordination.k8s.io/v1 Leases with @kubernetes/client-node.
 // Times travel as RFC 3339 strings both ways (the elector compares renewTime records as text).
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
-import { isApiError } from "../../api/errors.ts";
-import type { Lease, LeaseClient } from "../../runtime/leader.ts";
-import { toApiError } from "./errors.ts";
-import { plainJson } from "./objects.ts";
+import { isApiError } from "../api/errors.ts";
+import type { Lease, LeaseClient } from "./leader.ts";
+import { plainJson, toApiError } from "../api/kube-wire.ts";
 
 /** A server Lease as the elector's Lease: plain JSON, times as strings. */
 export function leaseFromWire(raw: unknown): Lease {

@@ -3,12 +3,12 @@
 // other takes over once the first stops.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { type KubeApiServer, startKubeApiServer } from "../../../test/harness/kube-apiserver/server.ts";
-import { isApiError } from "../../api/errors.ts";
-import { LeaseElector } from "../../runtime/leader.ts";
-import { eventually } from "../../runtime/testkit.ts";
-import { kubeConfigFor } from "./kubeconfig.ts";
-import { kubernetesLeaseClient } from "./lease-client.ts";
+import { type KubeApiServer, startKubeApiServer } from "../../test/harness/kube-apiserver/server.ts";
+import { isApiError } from "../api/errors.ts";
+import { LeaseElector } from "./leader.ts";
+import { eventually } from "./testkit.ts";
+import { kubeConfigFor } from "../store/kubernetes/kubeconfig.ts";
+import { kubernetesLeaseClient } from "./kubernetes-lease-client.ts";
 
 const serverReady: Promise<KubeApiServer> = startKubeApiServer();
 after(async () => (await serverReady).close());
