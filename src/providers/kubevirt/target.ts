@@ -4,6 +4,7 @@
 // VM's labels. What a cluster cannot do the libvirt way (overlays on a base image, growing or rebooting in
 // place) is refused with a message saying what to do instead.
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { type Conventions, keys } from "../../api/conventions.ts";
 import { isApiError } from "../../api/errors.ts";
 import { plainJson, toApiError } from "../../api/kube-wire.ts";
 import type { ImportDiskRequest, ImportedVolume, ProviderHealth, TargetProvider, TargetStorage, TargetVM, TargetVMSpec } from "../contract.ts";
@@ -13,6 +14,8 @@ import { dataVolumeManifest, type KubeObjectManifest, virtualMachineManifest } f
 
 export interface KubeVirtTargetOptions {
   kubeConfig: KubeConfig;
+  /** Annotation prefix (landfall.dev, or cozystack.io with that preset). */
+  conventions: Pick<Conventions, "prefix">;
   /** Namespace VMs and DataVolumes are created in. */
   namespace: string;
   storageClass?: string;
@@ -113,7 +116,7 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
         sizeBytes,
         source: { type: "http", ...published, ...(opts.certConfigMap ? { certConfigMap: opts.certConfigMap } : {}) },
         ...(opts.storageClass ? { storageClass: opts.storageClass } : {}),
-        annotations: { "landfall.dev/imported-disk-id": request.diskID },
+        annotations: { [keys(opts.conventions).importedDiskID]: request.diskID },
       });
       await call(`create DataVolume ${namespace}/${name}`, () => api.createNamespacedCustomObject({ ...DVS, namespace, body: dv })).catch((err: unknown) => {
         if (isApiError(err, "AlreadyExists")) throw new KubeVirtError("AlreadyExists", `DataVolume ${namespace}/${name} already exists; delete it or import under another disk ID`);
@@ -138,7 +141,7 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
 
     async createVM(spec: TargetVMSpec): Promise<TargetVM> {
       // Created halted, as libvirt defines a domain without starting it; setPower("start") runs it.
-      const body = virtualMachineManifest({ spec, namespace, dataVolumes: spec.disks.map((d) => d.path), runStrategy: "Halted", ...(spec.description ? { annotations: { "landfall.dev/description": spec.description } } : {}) });
+      const body = virtualMachineManifest({ spec, namespace, dataVolumes: spec.disks.map((d) => d.path), runStrategy: "Halted", ...(spec.description ? { annotations: { [`${opts.conventions.prefix}/description`]: spec.description } } : {}) });
       const created = await call(`create VirtualMachine ${namespace}/${spec.name}`, () => api.createNamespacedCustomObject({ ...VMS, namespace, body })).catch((err: unknown) => {
         if (isApiError(err, "AlreadyExists")) throw new KubeVirtError("AlreadyExists", `VirtualMachine ${namespace}/${spec.name} already exists`);
         throw err;
