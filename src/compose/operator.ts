@@ -35,8 +35,11 @@ export interface OperatorOptions {
   dataDir: string;
   preset?: string;
   logger: Logger;
-  /** Called when leadership ends without stop() (the lease was lost): the process should exit and restart. */
-  onLostLeadership: () => void;
+  /**
+   * Called when this replica can no longer do its job — the Lease was lost, or a controller failed to start while
+   * leading — so that the process exits and is restarted rather than holding the Lease without reconciling.
+   */
+  onFatal: (reason: string) => void;
   /** Defaults to landfallWiring. */
   wire?: Wire;
 }
@@ -92,13 +95,19 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
       for (const c of wiring.controllers ?? []) {
         if (signal.aborted) break;
         running.push(c); // before start: a shutdown while its caches fill must stop it too
-        await c.start({ store, conventions, dataDir: opts.dataDir, metricsRegistry, url, signal });
+        try {
+          await c.start({ store, conventions, dataDir: opts.dataDir, metricsRegistry, url, signal });
+        } catch (err) {
+          if (signal.aborted || stopping) return;
+          opts.onFatal(`controller ${c.name} failed to start while leading: ${(err as Error).message}`);
+          return;
+        }
       }
     },
     async () => {
       opts.logger.info("no longer leading: stopping controllers", { identity: opts.identity });
       await stopControllers();
-      if (!stopping) opts.onLostLeadership();
+      if (!stopping) opts.onFatal("lost the leader Lease");
     },
   );
   return {

@@ -79,9 +79,10 @@ export async function operatorCommand(opts: OperatorCommandOptions, out: (line: 
     dataDir: opts.dataDir,
     preset: opts.preset,
     logger,
-    // As client-go's controllers do: a replica that lost its lease exits, and its Deployment restarts it.
-    onLostLeadership: () => {
-      logger.error("lost the leader Lease; exiting so that a fresh start waits for it again");
+    // As client-go's controllers do: a replica that lost its lease (or cannot run its controllers) exits, and
+    // its Deployment restarts it; another replica takes the Lease meanwhile.
+    onFatal: (reason) => {
+      logger.error(`${reason}; exiting so that a fresh start waits for the Lease again`);
       process.exit(1);
     },
   });
