@@ -73,7 +73,8 @@ describe("Helm chart deploy/helm/landfall", () => {
       spec: { replicas: number; template: { spec: { serviceAccountName: string; securityContext: { runAsNonRoot: boolean }; containers: Array<{ args: string[]; livenessProbe: { httpGet: { path: string } }; readinessProbe: { httpGet: { path: string } } }> } } };
     };
     const c = dep.spec.template.spec.containers[0];
-    assert.deepEqual(c.args.slice(0, 6), ["operator", "--leader-elect", "--lease-namespace", "landfall-system", "--lease-name", "lf-landfall"]);
+    assert.deepEqual(c.args.slice(0, 8), ["operator", "--leader-elect", "--lease-namespace", "landfall-system", "--lease-name", "lf-landfall", "--identity", "$(POD_NAME)"]);
+    assert.deepEqual((c as unknown as { env: unknown }).env, [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }], "the Lease holder is the pod's name");
     assert.equal(c.livenessProbe.httpGet.path, "/healthz");
     assert.equal(c.readinessProbe.httpGet.path, "/readyz");
     assert.equal(dep.spec.template.spec.securityContext.runAsNonRoot, true);

@@ -120,6 +120,8 @@ function deployment(name: string, metadata: KubeObject["metadata"], labels: Reco
                 release.namespace,
                 "--lease-name",
                 name,
+                "--identity",
+                "$(POD_NAME)",
                 "--health-listen",
                 `0.0.0.0:${values.healthPort}`,
                 "--data-dir",
