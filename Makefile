@@ -33,7 +33,7 @@ demo: setup
 
 ## make chart: deploy/helm/landfall from code, with crds/ generated from the schemas (landfall crds).
 chart: setup
-	@$(NODE) deploy/helm/generate.ts
+	@$(NODE) scripts/generate-chart.ts
 
 demo-stop:
 	@./scripts/demo.sh stop
