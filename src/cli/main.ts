@@ -199,11 +199,25 @@ export function buildProgram(version: string): Command {
 
   program
     .command("adopt")
-    .description("bring a VM on a target provider under management without touching its disks")
-    .argument("<provider/vm>", "PROVIDER/VM, VM being the name or UUID on that provider")
+    .description("bring a VM on a target provider under management without touching its disks (--full: hand an adopted KubeVirt VM to Cozystack's vm-instance release)")
+    .argument("<provider/vm>", "PROVIDER/VM, VM being the name or UUID on that provider; with --full, the adopted VirtualMachine's name")
     .addOption(nsOption())
     .option("--plan <name>", "plan recorded as the VM's original plan (default: manual)")
-    .action(run(async (target: string, o: { namespace?: string; plan?: string }) => out(await adoptCommand(client(), target, o))));
+    .option("--full", "Kubernetes mode: put Helm ownership metadata on the existing VM and DataVolumes, then apply the HelmRelease")
+    .option("--kubeconfig <file>", "with --full: the cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
+    .addOption(new Option("--preset <name>", "with --full: label/annotation conventions").choices(["landfall", "cozystack"]).default("cozystack"))
+    .action(
+      run(async (target: string, o: { namespace?: string; plan?: string; full?: boolean; kubeconfig?: string; preset?: string }) => {
+        if (!o.full) return out(await adoptCommand(client(), target, o));
+        const [{ adoptFull }, { loadKubeConfig }, { conventionsFor }] = await Promise.all([
+          import("./commands/adopt-full.ts"),
+          import("../store/kubernetes/kubeconfig.ts"),
+          import("./commands/render.ts"),
+        ]);
+        const steps = await adoptFull({ kubeConfig: loadKubeConfig(o.kubeconfig), namespace: o.namespace ?? "default", vm: target, conventions: conventionsFor(o.preset), ...(o.plan ? { plan: o.plan } : {}), report: (l) => out(`done: ${l}`) });
+        out(`virtualmachine/${target} fully adopted in ${steps.length} steps`);
+      }),
+    );
 
   program
     .command("unadopt")

@@ -2,9 +2,10 @@
 // cluster's API, leading through a coordination.k8s.io/v1 Lease with --leader-elect. Runs until SIGTERM/SIGINT.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { type Operator, startOperator } from "../../compose/operator.ts";
 import { createLogger } from "../../runtime/logger.ts";
+import { loadKubeConfig } from "../../store/kubernetes/kubeconfig.ts";
 import { parseDurationSeconds } from "../../server/duration.ts";
 import { installCrashHandlers } from "../crash-handlers.ts";
 
@@ -23,15 +24,6 @@ export interface OperatorCommandOptions {
 }
 
 const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
-
-/** --kubeconfig, else $KUBECONFIG / ~/.kube/config / the in-cluster service account (client-node's default order). */
-export function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error(`no Kubernetes cluster configured${file ? ` in ${file}` : ""}: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a service account`);
-  return kc;
-}
 
 /** The Lease lives in the operator's own namespace unless told otherwise. */
 function defaultLeaseNamespace(kc: KubeConfig): string {

@@ -35,10 +35,12 @@ describe("KubeVirt target provider (test API server, published schemas)", () => 
       conventions: { prefix: "cozystack.io" },
       namespace: NS,
       storageClass: "replicated",
-      publish: (path, sha) => images.publish(path, sha),
-      certConfigMap: "landfall-ca",
-      fileSha256: async (path) => createHash("sha256").update(await readFile(path)).digest("hex"),
-      virtualSize: async () => 8 * MiB,
+      imports: {
+        publish: (path, sha) => images.publish(path, sha),
+        certConfigMap: "landfall-ca",
+        fileSha256: async (path) => createHash("sha256").update(await readFile(path)).digest("hex"),
+        virtualSize: async () => 8 * MiB,
+      },
     });
   });
   after(async () => {
@@ -119,9 +121,6 @@ describe("KubeVirt target provider (test API server, published schemas)", () => 
       kubeConfig: kubeConfigFor({ server: api.url, token: "wrong" }),
       conventions: { prefix: "landfall.dev" },
       namespace: NS,
-      publish: (p, s) => images.publish(p, s),
-      fileSha256: async () => "",
-      virtualSize: async () => 0,
     });
     const health = await stranger.check();
     assert.deepEqual([health.ready, health.reason], [false, "InvalidCredentials"]);

@@ -19,6 +19,11 @@ export interface KubeVirtTargetOptions {
   /** Namespace VMs and DataVolumes are created in. */
   namespace: string;
   storageClass?: string;
+  /** Disk imports (absent: this target only manages VMs, e.g. for adoption) — the image server and hashing. */
+  imports?: DiskImports;
+}
+
+export interface DiskImports {
   /** Makes a local image downloadable by CDI (the image server), with the sha256 of its bytes. */
   publish: (path: string, fileSha256Hex: string) => PublishedImage;
   /** ConfigMap holding the CA of the image server's certificate, for the DataVolumes' certConfigMap. */
@@ -106,15 +111,17 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
     },
 
     async importDisk(request: ImportDiskRequest): Promise<ImportedVolume> {
+      const imports = opts.imports;
+      if (!imports) throw new KubeVirtError("NotSupported", "this KubeVirt target has no image server to import disks from; configure one to import");
       const name = dataVolumeName(request.diskID);
-      const [sha, virtual] = await Promise.all([opts.fileSha256(request.sourcePath), opts.virtualSize(request.sourcePath, request.sourceFormat)]);
+      const [sha, virtual] = await Promise.all([imports.fileSha256(request.sourcePath), imports.virtualSize(request.sourcePath, request.sourceFormat)]);
       const sizeBytes = Math.max(virtual, request.sizeBytes ?? 0);
-      const published = opts.publish(request.sourcePath, sha);
+      const published = imports.publish(request.sourcePath, sha);
       const dv: KubeObjectManifest = dataVolumeManifest({
         name,
         namespace,
         sizeBytes,
-        source: { type: "http", ...published, ...(opts.certConfigMap ? { certConfigMap: opts.certConfigMap } : {}) },
+        source: { type: "http", ...published, ...(imports.certConfigMap ? { certConfigMap: imports.certConfigMap } : {}) },
         ...(opts.storageClass ? { storageClass: opts.storageClass } : {}),
         annotations: { [keys(opts.conventions).importedDiskID]: request.diskID },
       });

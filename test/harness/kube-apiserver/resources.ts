@@ -1,5 +1,5 @@
 // The resource types the test API server serves, and where: landfall's CRDs, core Secrets/ConfigMaps,
-// coordination.k8s.io Leases, KubeVirt VirtualMachines and CDI DataVolumes (Forklift Plans for adoption).
+// coordination.k8s.io Leases, KubeVirt VirtualMachines, CDI DataVolumes and Flux HelmReleases.
 import { crdsFor } from "../../../src/api/crds.ts";
 import { KINDS } from "../../../src/api/kinds.ts";
 
@@ -21,6 +21,7 @@ export function servedTypes(): ResourceType[] {
     { group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", statusSubresource: false },
     { group: "kubevirt.io", version: "v1", plural: "virtualmachines", kind: "VirtualMachine", statusSubresource: true },
     { group: "cdi.kubevirt.io", version: "v1beta1", plural: "datavolumes", kind: "DataVolume", statusSubresource: true },
+    { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", kind: "HelmRelease", statusSubresource: true },
     ...crdsFor(KINDS).map((crd) => ({
       group: crd.spec.group,
       version: crd.spec.versions[0].name,

@@ -1,5 +1,6 @@
 // Strict validation for the test API server: every object is checked against a published schema — landfall's
-// CRDs (as `landfall crds` generates them, including their CEL rules), and Kubernetes', KubeVirt's and CDI's
+// CRDs (as `landfall crds` generates them, including their CEL rules), Flux's HelmRelease CRD, and Kubernetes',
+// KubeVirt's and CDI's
 // OpenAPI definitions copied under test/fixtures/openapi/. "Strict" as a real apiserver with
 // fieldValidation=Strict: an unknown field is an error, never silently pruned.
 import { readFileSync } from "node:fs";
@@ -116,6 +117,14 @@ export function publishedValidators(): Map<string, Validator> {
   out.set("v1/ConfigMap", definitionValidator(ajv, coreDefs, "io.k8s.api.core.v1.ConfigMap"));
   out.set("kubevirt.io/v1/VirtualMachine", definitionValidator(ajv, kubevirt.definitions, "v1.VirtualMachine"));
   out.set("cdi.kubevirt.io/v1beta1/DataVolume", definitionValidator(ajv, cdi.definitions, "v1beta1.DataVolume"));
+  // Flux's HelmRelease (what full Cozystack adoption applies): its published CRD schema; its CEL rules are not
+  // evaluated here (only landfall's generated rule shapes are), the structure is.
+  const flux = JSON.parse(readFileSync(new URL("../../fixtures/openapi/flux-helmrelease-v2.json", import.meta.url), "utf8")) as { schema: Schema };
+  const fluxBody = fromAjv(ajv.compile(strict({ ...flux.schema, properties: { ...(flux.schema.properties as Schema), metadata: {} } }) as Schema));
+  out.set("helm.toolkit.fluxcd.io/v2/HelmRelease", (obj) => [
+    ...fluxBody(obj),
+    ...objectMeta((obj as { metadata?: unknown }).metadata).map((c) => ({ ...c, field: c.field === "<root>" ? "metadata" : `metadata.${c.field}` })),
+  ]);
   for (const crd of crdsFor(KINDS)) {
     const schema = crd.spec.versions[0].schema.openAPIV3Schema as Schema;
     const body = fromAjv(ajv.compile(strict({ ...schema, properties: { ...(schema.properties as Schema), metadata: {} } }) as Schema));
