@@ -11,7 +11,7 @@ import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { providerNamespace } from "../provider/tenancy.ts";
 import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
-import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, unadoptActions } from "./decide.ts";
+import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, planFromForkliftPlan, unadoptActions } from "./decide.ts";
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { providerStorageRoots, resolveConfined } from "../../disk/confinement.ts";
@@ -37,12 +37,13 @@ export class AdoptionService {
   async #survey(namespace: string, providerName: string, requests: AdoptionRequest[]): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
     const { store, conventions } = this.#d;
     const { provider, client: target } = await this.#d.clients.targetByRef(namespace, providerName);
-    const [live, managed, imports, configMaps, providers] = await Promise.all([
+    const [live, managed, imports, configMaps, providers, forkliftPlans] = await Promise.all([
       target.listVMs(),
       store.list<VirtualMachine>("VirtualMachine"),
       store.list<VMImport>("VMImport"),
       store.list<ConfigMap>("ConfigMap", { labelSelector: `${keys(conventions).type}=adopted-vm` }),
       store.list<Provider>("Provider"),
+      target.listForkliftPlans ? target.listForkliftPlans() : Promise.resolve([]),
     ]);
     const decisions = decideAdoption({
       conventions,
@@ -53,6 +54,7 @@ export class AdoptionService {
       configMaps: configMaps.items,
       requests,
       sourceProviders: providers.items,
+      forkliftPlans: forkliftPlans.map(planFromForkliftPlan),
       now: new Date().toISOString(),
     });
     return { provider, target, decisions, live };

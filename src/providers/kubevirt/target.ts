@@ -7,7 +7,7 @@ import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { type Conventions, keys } from "../../api/conventions.ts";
 import { isApiError } from "../../api/errors.ts";
 import { plainJson, toApiError } from "../../api/kube-wire.ts";
-import type { ImportDiskRequest, ImportedVolume, ProviderHealth, TargetProvider, TargetStorage, TargetVM, TargetVMSpec } from "../contract.ts";
+import type { ForkliftPlan, ImportDiskRequest, ImportedVolume, ProviderHealth, TargetProvider, TargetStorage, TargetVM, TargetVMSpec } from "../contract.ts";
 import type { PublishedImage } from "./image-server.ts";
 import { type KubeVirtVM, targetVMOf } from "./live-vm.ts";
 import { dataVolumeManifest, type KubeObjectManifest, virtualMachineManifest } from "./manifests.ts";
@@ -163,6 +163,15 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
 
     async listVMs() {
       return (await listVMs()).map(targetVMOf);
+    },
+
+    async listForkliftPlans(): Promise<ForkliftPlan[]> {
+      // Plans live in their own namespaces and send VMs to this one; a cluster without Forklift has none.
+      const list = await call("list Forklift Plans", () => api.listClusterCustomObject({ group: "forklift.konveyor.io", version: "v1beta1", plural: "plans" })).catch((err: unknown) => {
+        if (isApiError(err, "NotFound")) return { items: [] };
+        throw err;
+      });
+      return ((list as { items?: unknown[] }).items ?? []).map((p) => plainJson(p) as ForkliftPlan);
     },
 
     async setPower(uuid, action) {

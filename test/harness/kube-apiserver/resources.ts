@@ -1,5 +1,5 @@
 // The resource types the test API server serves, and where: landfall's CRDs, core Secrets/ConfigMaps,
-// coordination.k8s.io Leases, KubeVirt VirtualMachines, CDI DataVolumes and Flux HelmReleases.
+// coordination.k8s.io Leases, KubeVirt VirtualMachines, CDI DataVolumes, Flux HelmReleases and Forklift Plans.
 import { crdsFor } from "../../../src/api/crds.ts";
 import { KINDS } from "../../../src/api/kinds.ts";
 
@@ -22,6 +22,7 @@ export function servedTypes(): ResourceType[] {
     { group: "kubevirt.io", version: "v1", plural: "virtualmachines", kind: "VirtualMachine", statusSubresource: true },
     { group: "cdi.kubevirt.io", version: "v1beta1", plural: "datavolumes", kind: "DataVolume", statusSubresource: true },
     { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", kind: "HelmRelease", statusSubresource: true },
+    { group: "forklift.konveyor.io", version: "v1beta1", plural: "plans", kind: "Plan", statusSubresource: true },
     ...crdsFor(KINDS).map((crd) => ({
       group: crd.spec.group,
       version: crd.spec.versions[0].name,

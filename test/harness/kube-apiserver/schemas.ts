@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
+import { parse } from "yaml";
 import { crdsFor } from "../../../src/api/crds.ts";
 import { KINDS } from "../../../src/api/kinds.ts";
 
@@ -123,6 +124,16 @@ export function publishedValidators(): Map<string, Validator> {
   const fluxBody = fromAjv(ajv.compile(strict({ ...flux.schema, properties: { ...(flux.schema.properties as Schema), metadata: {} } }) as Schema));
   out.set("helm.toolkit.fluxcd.io/v2/HelmRelease", (obj) => [
     ...fluxBody(obj),
+    ...objectMeta((obj as { metadata?: unknown }).metadata).map((c) => ({ ...c, field: c.field === "<root>" ? "metadata" : `metadata.${c.field}` })),
+  ]);
+  // Forklift's Plan, from the CRD copy the Forklift renderer's tests use (test/fixtures/cozystack/forklift/).
+  const planCRD = parse(readFileSync(new URL("../../fixtures/cozystack/forklift/plans.crd.yaml", import.meta.url), "utf8")) as {
+    spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: Schema } }> };
+  };
+  const planSchema = planCRD.spec.versions.find((v) => v.name === "v1beta1")?.schema.openAPIV3Schema as Schema;
+  const planBody = fromAjv(ajv.compile(strict({ ...planSchema, properties: { ...(planSchema.properties as Schema), metadata: {} } }) as Schema));
+  out.set("forklift.konveyor.io/v1beta1/Plan", (obj) => [
+    ...planBody(obj),
     ...objectMeta((obj as { metadata?: unknown }).metadata).map((c) => ({ ...c, field: c.field === "<root>" ? "metadata" : `metadata.${c.field}` })),
   ]);
   for (const crd of crdsFor(KINDS)) {
