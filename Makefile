@@ -4,7 +4,7 @@ NODE_BIN := $(CURDIR)/.tools/node/bin
 export PATH := $(NODE_BIN):$(PATH)
 NODE := node --no-warnings=ExperimentalWarning
 
-.PHONY: setup test unit e2e lint typecheck demo demo-stop bench crds clean
+.PHONY: setup test unit e2e lint typecheck demo demo-stop bench crds chart clean
 
 setup:
 	@./scripts/setup.sh
@@ -30,6 +30,10 @@ e2e: setup
 
 demo: setup
 	@./scripts/demo.sh
+
+## make chart: deploy/helm/landfall from code, with crds/ generated from the schemas (landfall crds).
+chart: setup
+	@$(NODE) scripts/generate-chart.ts
 
 demo-stop:
 	@./scripts/demo.sh stop

@@ -116,7 +116,13 @@ export const VirtualMachineStatus = Type.Object(
     disks: Type.Optional(
       Type.Array(
         Type.Object(
-          { diskID: Type.String(), path: Type.String(), format: Type.String(), bus: Type.Optional(Type.String()) },
+          {
+            diskID: Type.String(),
+            path: Type.String(),
+            format: Type.String(),
+            bus: Type.Optional(Type.String()),
+            sizeBytes: Type.Optional(Type.Integer({ minimum: 0, description: "guest-visible size of the volume, as measured when the VM was adopted" })),
+          },
           { additionalProperties: false },
         ),
       ),

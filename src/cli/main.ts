@@ -11,8 +11,9 @@ import { deleteCommand } from "./commands/delete.ts";
 import { getCommand } from "./commands/get.ts";
 import { inventoryCommand } from "./commands/inventory.ts";
 import { logsCommand } from "./commands/logs.ts";
+import type { OperatorCommandOptions } from "./commands/operator.ts";
 import { type PowerAction, powerCommand } from "./commands/power.ts";
-import { renderCozystackCommand, renderForkliftCommand } from "./commands/render.ts";
+import { renderCozystackCommand, renderForkliftCommand, renderKubeVirtCommand } from "./commands/render.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand, whoamiCommand } from "./commands/token.ts";
 import { waitWithProgress } from "./commands/wait-progress.ts";
@@ -64,6 +65,27 @@ export function buildProgram(version: string): Command {
         // Loaded only here: the server, store and controllers are not needed by client commands.
         const { serveCommand } = await import("./commands/serve.ts");
         await serveCommand(o, out);
+      }),
+    );
+
+  program
+    .command("operator")
+    .description("run the controllers in a Kubernetes cluster (CRDs; Lease leader election with --leader-elect)")
+    .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+    .option("--leader-elect", "hold a coordination.k8s.io/v1 Lease before reconciling (run several replicas)")
+    .option("--lease-name <name>", "name of the Lease", "landfall-operator")
+    .option("--lease-namespace <ns>", "namespace of the Lease (default: the pod's namespace)")
+    .option("--identity <id>", "this replica's identity in the Lease (default: hostname-pid)")
+    .option("--lease-duration <duration>", "how long others wait after the last renewal", "15s")
+    .option("--renew-deadline <duration>", "the leader gives up after failing to renew this long", "10s")
+    .option("--retry-period <duration>", "how often to try to acquire or renew", "2s")
+    .option("--health-listen <host:port>", "address of /healthz, /readyz and /metrics", "127.0.0.1:8080")
+    .option("--data-dir <dir>", "scratch space for disk transfers and console logs", defaultDataDir())
+    .addOption(new Option("--preset <name>", "label/annotation conventions").choices(["landfall", "cozystack"]))
+    .action(
+      run(async (o: OperatorCommandOptions) => {
+        const { operatorCommand } = await import("./commands/operator.ts");
+        await operatorCommand(o, out);
       }),
     );
 
@@ -178,11 +200,25 @@ export function buildProgram(version: string): Command {
 
   program
     .command("adopt")
-    .description("bring a VM on a target provider under management without touching its disks")
-    .argument("<provider/vm>", "PROVIDER/VM, VM being the name or UUID on that provider")
+    .description("bring a VM on a target provider under management without touching its disks (--full: hand an adopted KubeVirt VM to Cozystack's vm-instance release)")
+    .argument("<provider/vm>", "PROVIDER/VM, VM being the name or UUID on that provider; with --full, the adopted VirtualMachine's name")
     .addOption(nsOption())
     .option("--plan <name>", "plan recorded as the VM's original plan (default: manual)")
-    .action(run(async (target: string, o: { namespace?: string; plan?: string }) => out(await adoptCommand(client(), target, o))));
+    .option("--full", "Kubernetes mode: put Helm ownership metadata on the existing VM and DataVolumes, then apply the HelmRelease")
+    .option("--kubeconfig <file>", "with --full: the cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
+    .addOption(new Option("--preset <name>", "with --full: label/annotation conventions").choices(["landfall", "cozystack"]).default("cozystack"))
+    .action(
+      run(async (target: string, o: { namespace?: string; plan?: string; full?: boolean; kubeconfig?: string; preset?: string }) => {
+        if (!o.full) return out(await adoptCommand(client(), target, o));
+        const [{ adoptFull }, { loadKubeConfig }, { conventionsFor }] = await Promise.all([
+          import("./commands/adopt-full.ts"),
+          import("../store/kubernetes/kubeconfig.ts"),
+          import("./commands/render.ts"),
+        ]);
+        const steps = await adoptFull({ kubeConfig: loadKubeConfig(o.kubeconfig), namespace: o.namespace ?? "default", vm: target, conventions: conventionsFor(o.preset), ...(o.plan ? { plan: o.plan } : {}), report: (l) => out(`done: ${l}`) });
+        out(`virtualmachine/${target} fully adopted in ${steps.length} steps`);
+      }),
+    );
 
   program
     .command("unadopt")
@@ -214,6 +250,20 @@ export function buildProgram(version: string): Command {
     .action(
       run(async (vm: string, o: { namespace?: string; format?: string; output?: string; preset?: string; plan?: string }) =>
         print(await renderCozystackCommand(client(), vm, o)),
+      ),
+    );
+  render
+    .command("kubevirt")
+    .description("a VirtualMachine as KubeVirt/CDI manifests: a DataVolume per disk and a kubevirt.io/v1 VirtualMachine")
+    .argument("<vm>", "VirtualMachine name")
+    .addOption(nsOption())
+    .option("--target-namespace <ns>", "namespace of the rendered objects (default: the VM's)")
+    .option("--storage-class <name>", "storage class of the DataVolumes")
+    .addOption(new Option("-o, --output <format>", "yaml | json").choices(["yaml", "json"]).default("yaml"))
+    .addOption(new Option("--preset <name>", "label/annotation conventions").choices(["landfall", "cozystack"]).default("landfall"))
+    .action(
+      run(async (vm: string, o: { namespace?: string; targetNamespace?: string; storageClass?: string; output?: string; preset?: string }) =>
+        print(await renderKubeVirtCommand(client(), vm, o)),
       ),
     );
   render

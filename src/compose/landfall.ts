@@ -44,7 +44,8 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   const metrics = registerDomainMetrics(metricsRegistry, store, conventions);
   const log = (msg: string, fields?: Record<string, unknown>) => logger.info(msg, fields);
   const runner = new MigrationRunner({ store, clients, disk: parts.disk, conventions, log, events, onFinished: metrics.finished });
-  const adoption = new AdoptionService({ store, clients, conventions, log });
+  const virtualSize = async (path: string, format: string) => (await imageInfo(path, { format })).virtualSizeBytes;
+  const adoption = new AdoptionService({ store, clients, conventions, log, virtualSize });
   const common = { store, logger, events, metrics: metricsRegistry };
 
   const runtime: Array<{ name: string; start(): Promise<void>; stop(): Promise<boolean> }> = [
@@ -58,7 +59,7 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
         clients,
         conventions,
         imageSha256: (path, format) => imageSha256(path, format),
-        virtualSize: async (path, format) => (await imageInfo(path, { format })).virtualSizeBytes,
+        virtualSize,
         log,
         events,
       }),

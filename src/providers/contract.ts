@@ -220,8 +220,16 @@ export interface ImportedVolume {
   virtualSizeBytes: number;
 }
 
+/** A forklift.konveyor.io/v1beta1 Plan as a KubeVirt target lists it (only the fields adoption reads). */
+export interface ForkliftPlan {
+  metadata: { name: string; namespace?: string; uid?: string; annotations?: Record<string, string> };
+  spec: { targetNamespace?: string; vms?: Array<{ id?: string; name?: string }>; provider?: { source?: { name?: string } } };
+}
+
 export interface TargetProvider {
   readonly type: string;
+  /** KubeVirt targets: the Forklift Plans in the cluster, whose adoption annotation decides adoption of their VMs. */
+  listForkliftPlans?(): Promise<ForkliftPlan[]>;
   check(): Promise<ProviderHealth>;
   /** Creates the storage pool when missing; reports its path and free space. */
   ensureStorage(): Promise<TargetStorage>;

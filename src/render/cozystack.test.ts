@@ -142,4 +142,21 @@ describe("renderCozystack --format helmrelease", () => {
     const v2beta1 = renderCozystack({ ...input, helmReleaseAPIVersion: "helm.toolkit.fluxcd.io/v2beta1" }, "helmrelease").objects[0];
     assert.equal(v2beta1.apiVersion, "helm.toolkit.fluxcd.io/v2beta1");
   });
+
+  it("emits the Helm ownership metadata for the existing KubeVirt VM and its DataVolumes, and none for a VM not in the cluster", () => {
+    const { ownership, objects } = renderCozystack({ vm, conventions: coz, live: liveOnKubeVirt, existingVolumes: volumesOfLiveKubeVirtVM(liveOnKubeVirt) });
+    assert.deepEqual(
+      ownership.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`),
+      ["kubevirt.io/v1 VirtualMachine tenant-a/web01", "cdi.kubevirt.io/v1beta1 DataVolume tenant-a/web01-disk0", "cdi.kubevirt.io/v1beta1 DataVolume tenant-a/web01-data"],
+    );
+    for (const o of ownership) {
+      assert.deepEqual(o.metadata.labels, { "app.kubernetes.io/managed-by": "Helm" });
+      assert.deepEqual(o.metadata.annotations, { "meta.helm.sh/release-name": "vm-instance-web01", "meta.helm.sh/release-namespace": "tenant-a" });
+    }
+    const helm = renderCozystack({ vm, conventions: coz, live: liveOnKubeVirt, existingVolumes: volumesOfLiveKubeVirtVM(liveOnKubeVirt) }, "helmrelease");
+    const release = helm.objects.find((o) => o.kind === "HelmRelease");
+    assert.equal(release?.spec.releaseName, ownership[0].metadata.annotations["meta.helm.sh/release-name"], "the same release takes them over");
+    assert.ok(objects.some((o) => o.kind === "VMInstance"));
+    assert.deepEqual(renderCozystack({ vm, conventions: coz }).ownership, []);
+  });
 });

@@ -27,11 +27,40 @@ export interface CozystackInput extends ValuesInput {
 
 export type CozystackFormat = "vminstance" | "helmrelease";
 
+/**
+ * Helm takes over an existing object only when it carries the release's ownership metadata; without it the
+ * install fails ("exists and cannot be imported into the current release"). These partial objects — metadata
+ * only — go onto the live KubeVirt VirtualMachine and its DataVolumes first (`kubectl apply --server-side`
+ * merges just these fields; `landfall adopt --full` does it in this order).
+ */
+export interface OwnershipPatch {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> };
+}
+
+export interface CozystackRendered extends Rendered {
+  ownership: OwnershipPatch[];
+}
+
+export function helmOwnership(release: string, namespace: string, targets: Array<{ apiVersion: string; kind: string; name: string }>): OwnershipPatch[] {
+  return targets.map((t) => ({
+    apiVersion: t.apiVersion,
+    kind: t.kind,
+    metadata: {
+      name: t.name,
+      namespace,
+      labels: { "app.kubernetes.io/managed-by": "Helm" },
+      annotations: { "meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": namespace },
+    },
+  }));
+}
+
 const APPS = "apps.cozystack.io/v1alpha1";
 /** Cozystack's ApplicationDefinition for vm-instance prefixes every release with this. */
 export const VM_INSTANCE_RELEASE_PREFIX = "vm-instance-";
 
-export function renderCozystack(input: CozystackInput, format: CozystackFormat = "vminstance"): Rendered {
+export function renderCozystack(input: CozystackInput, format: CozystackFormat = "vminstance"): CozystackRendered {
   const { values, disksToCreate, warnings } = vmInstanceValues(input);
   const namespace = input.namespace ?? input.vm.metadata.namespace ?? "default";
   const labels = adoptionLabels(input.conventions, input.plan ?? "manual");
@@ -58,14 +87,27 @@ export function renderCozystack(input: CozystackInput, format: CozystackFormat =
   for (const d of disksToCreate) {
     if (!input.diskURL?.(d.diskID)) warnings.push(`VMDisk ${d.name} waits for an upload of disk "${d.diskID}" (virtctl image-upload dv vm-disk-${d.name})`);
   }
-  if (format === "helmrelease") return { objects: [...vmdisks, helmRelease(input, namespace, labels, annotations, values)], warnings };
+  // The VM and its volumes exist in the cluster only when it lives on KubeVirt (its disks are DataVolumes).
+  const existing = input.existingVolumes && Object.keys(input.existingVolumes).length > 0;
+  const ownership = existing
+    ? helmOwnership(releaseName(input), namespace, [
+        { apiVersion: "kubevirt.io/v1", kind: "VirtualMachine", name: values.fullnameOverride },
+        ...values.disks.flatMap((d) => (d.dvName ? [{ apiVersion: "cdi.kubevirt.io/v1beta1", kind: "DataVolume", name: d.dvName }] : [])),
+      ])
+    : [];
+  if (format === "helmrelease") return { ownership, objects: [...vmdisks, helmRelease(input, namespace, labels, annotations, values)], warnings };
   const vmInstance: Manifest = {
     apiVersion: APPS,
     kind: "VMInstance",
     metadata: { name: input.vm.metadata.name, namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: { ...values },
   };
-  return { objects: [...vmdisks, vmInstance], warnings };
+  return { ownership, objects: [...vmdisks, vmInstance], warnings };
+}
+
+/** The Helm release that renders the VM: Cozystack's VMInstance and the HelmRelease use the same one. */
+function releaseName(input: CozystackInput): string {
+  return trimName(`${VM_INSTANCE_RELEASE_PREFIX}${input.vm.metadata.name}`);
 }
 
 function helmRelease(
@@ -75,15 +117,15 @@ function helmRelease(
   annotations: Record<string, string>,
   values: object,
 ): Manifest {
-  const releaseName = trimName(`${VM_INSTANCE_RELEASE_PREFIX}${input.vm.metadata.name}`);
+  const release = releaseName(input);
   const repo = input.helmRepository ?? { name: "cozystack" };
   return {
     apiVersion: input.helmReleaseAPIVersion ?? "helm.toolkit.fluxcd.io/v2",
     kind: "HelmRelease",
-    metadata: { name: releaseName, namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+    metadata: { name: release, namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: {
       // Same release name as Cozystack's own VMInstance would get, so the VM's Helm ownership annotations match.
-      releaseName,
+      releaseName: release,
       interval: "10m",
       chart: { spec: { chart: "vm-instance", sourceRef: { kind: "HelmRepository", name: repo.name, ...(repo.namespace ? { namespace: repo.namespace } : {}) } } },
       // Never recreate or remove the adopted VM: no waiting on readiness, no forced replacement, and no remediation

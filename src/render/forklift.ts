@@ -7,7 +7,7 @@ import type { Provider } from "../api/provider.ts";
 import type { MapEntry } from "../api/vmmigration.ts";
 import type { VMImport } from "../api/vmimport.ts";
 import { type TenancyClaims, tenancyClaims, tenancyRefusal } from "../controllers/provider/tenancy.ts";
-import { type Manifest, type Rendered, trimName } from "./manifest.ts";
+import { type Manifest, type Rendered, type SecretManifest, trimName } from "./manifest.ts";
 
 const FORKLIFT = "forklift.konveyor.io/v1beta1";
 export const ADOPTION_ENABLED_ANNOTATION = "vm-import.cozystack.io/adoption-enabled";
@@ -15,9 +15,16 @@ export const TARGET_NAMESPACE_ANNOTATION = "vm-import.cozystack.io/target-namesp
 /** Forklift's provider for the cluster it runs in: type openshift with an empty URL. */
 export const DESTINATION_PROVIDER = "host";
 
+/** The vCenter login from the source Provider's credentialsRef Secret (landfall's keys: username, password). */
+export interface VsphereCredentials {
+  username: string;
+  password: string;
+}
+
 export interface ForkliftInput {
   vmImport: VMImport;
   source: Provider;
+  credentials: VsphereCredentials;
   conventions: Conventions;
   /** Namespace the VMs land in; default: the import's target namespace, else its own. */
   targetNamespace?: string;
@@ -37,7 +44,34 @@ function tenancyChecked(vmImport: VMImport, source: Provider, targetNamespace: s
   if (refusal) throw new Error(`VMImport "${vmImport.metadata.namespace ?? "default"}/${vmImport.metadata.name}": ${refusal.message}`);
 }
 
-export function renderForklift(input: ForkliftInput): Rendered {
+/** A SHA-1 fingerprint (20 bytes as hex, colons optional): the only thumbprint Forklift's vSphere client pins. */
+const SHA1_THUMBPRINT = /^(?:[0-9A-Fa-f]{2}:?){19}[0-9A-Fa-f]{2}$/;
+
+/**
+ * Forklift's vSphere provider Secret: `user`, `password`, and how to trust vCenter — `thumbprint` (SHA-1),
+ * `cacert` (PEM) or `insecureSkipVerify: "true"`, carried over from the landfall Provider's spec.tls, never
+ * weakened: a SHA-256 pin Forklift cannot use becomes a warning, not insecureSkipVerify.
+ */
+export function forkliftSecret(source: Provider, credentials: VsphereCredentials, metadata: Manifest["metadata"], warnings: string[]): SecretManifest {
+  const tls = source.spec.tls ?? {};
+  const stringData: Record<string, string> = { user: credentials.username, password: credentials.password };
+  if (tls.insecureSkipVerify) stringData.insecureSkipVerify = "true";
+  if (tls.caBundle) stringData.cacert = tls.caBundle;
+  if (tls.thumbprint && SHA1_THUMBPRINT.test(tls.thumbprint)) stringData.thumbprint = tls.thumbprint.toUpperCase();
+  else if (tls.thumbprint) {
+    warnings.push(
+      `Provider "${source.metadata.name}" pins spec.tls.thumbprint as SHA-256; Forklift pins only SHA-1 thumbprints: add the vCenter's SHA-1 fingerprint as "thumbprint" (or its CA as "cacert") to Secret ${metadata.name}`,
+    );
+  }
+  return { apiVersion: "v1", kind: "Secret", metadata, type: "Opaque", stringData };
+}
+
+/** The Forklift objects, and the Secret their source Provider names (printed first: the Provider needs it). */
+export interface ForkliftRendered extends Rendered {
+  secret: SecretManifest;
+}
+
+export function renderForklift(input: ForkliftInput): ForkliftRendered {
   const { vmImport, source, conventions } = input;
   const name = vmImport.metadata.name;
   const namespace = vmImport.metadata.namespace ?? "default";
@@ -61,11 +95,19 @@ export function renderForklift(input: ForkliftInput): Rendered {
   const warnings: string[] = [];
   const keep = { "helm.sh/resource-policy": "keep" };
 
+  // Its own Secret: landfall's credentials Secret (username) may live under the same name in this cluster.
+  const secretName = trimName(`${source.metadata.name}-forklift`);
+  const secret = forkliftSecret(
+    source,
+    input.credentials,
+    { ...meta(secretName, keep), labels: { ...labels, createdForProviderType: "vsphere", createdForResourceType: "providers" } },
+    warnings,
+  );
   const sourceProvider: Manifest = {
     apiVersion: FORKLIFT,
     kind: "Provider",
     metadata: meta(source.metadata.name, keep),
-    spec: { type: "vsphere", url: source.spec.endpoint, secret: { name: source.spec.credentialsRef.name, namespace } },
+    spec: { type: "vsphere", url: source.spec.endpoint, secret: { name: secretName, namespace } },
   };
   const destinationProvider: Manifest = {
     apiVersion: FORKLIFT,
@@ -112,7 +154,7 @@ export function renderForklift(input: ForkliftInput): Rendered {
     metadata: meta(trimName(name)),
     spec: { plan: { name, namespace } },
   };
-  return { objects: [sourceProvider, destinationProvider, networkMap, storageMap, plan, migration], warnings };
+  return { secret, objects: [sourceProvider, destinationProvider, networkMap, storageMap, plan, migration], warnings };
 }
 
 /** `pod` (or landfall's `user`) → the pod network; `ignored`; `ns/name` or `name` → a Multus network. */

@@ -15,9 +15,18 @@ export interface Manifest {
   spec: Record<string, unknown>;
 }
 
+/** A core/v1 Secret for another system (e.g. Forklift's provider credentials): no spec, values in stringData. */
+export interface SecretManifest {
+  apiVersion: "v1";
+  kind: "Secret";
+  metadata: ManifestMetadata;
+  type: "Opaque";
+  stringData: Record<string, string>;
+}
+
 /** What a renderer produces: the objects, plus what the target format cannot express (printed as comments). */
-export interface Rendered {
-  objects: Manifest[];
+export interface Rendered<T extends { kind: string; metadata: ManifestMetadata } = Manifest> {
+  objects: T[];
   warnings: string[];
 }
 

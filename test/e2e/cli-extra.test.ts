@@ -68,7 +68,7 @@ spec:
 apiVersion: v1
 kind: Secret
 metadata: {name: vcenter-creds}
-stringData: {user: user, password: pass}
+stringData: {username: user, password: pass}
 ---
 apiVersion: landfall.dev/v1beta1
 kind: Provider
@@ -207,7 +207,8 @@ spec:
 
   it("renders a VMImport as Forklift objects", async () => {
     const r = await ok(["render", "forklift", "wave1"]);
-    assert.deepEqual(kindsOf(r.stdout), ["Provider", "Provider", "NetworkMap", "StorageMap", "Plan", "Migration"]);
+    // Forklift's own Secret first (its keys: user, password), then what references it.
+    assert.deepEqual(kindsOf(r.stdout), ["Secret", "Provider", "Provider", "NetworkMap", "StorageMap", "Plan", "Migration"]);
     const plan = (parseAllDocuments(r.stdout) as unknown as Array<{ toJS(): { kind: string; metadata: { annotations: Record<string, string> }; spec: { vms: unknown[] } } }>)
       .map((d) => d.toJS())
       .find((d) => d.kind === "Plan")!;

@@ -15,6 +15,7 @@ import { type ServeProcess, startServeProcess } from "../../src/compose/serve-pr
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
 import { createTempLibvirt, domainUUID, guestBytesSha256, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 import { startVcsim, type Vcsim } from "../harness/vcsim/harness.ts";
+import { mustValidate, schemas } from "../../src/render/schemas.test-support.ts";
 
 const MiB = 1 << 20;
 const API = "/apis/landfall.dev/v1beta1";
@@ -393,6 +394,24 @@ describe("VMImport and adoption (vcsim → libvirt, real server)", { timeout: 18
       await sleep(1000);
       const afterAgain = await get<VirtualMachine>("virtualmachines", HAND);
       assert.equal(afterAgain.metadata.resourceVersion, before.metadata.resourceVersion, "a second adopt writes nothing");
+    });
+
+    it("the adopted VM records its disk size from the volume; render cozystack needs no manual field and fits the published schemas", async () => {
+      const vm = await get<VirtualMachine>("virtualmachines", HAND);
+      assert.deepEqual(
+        vm.status?.disks?.map((d) => [d.path, d.sizeBytes]),
+        [[diskPath, 4 * MiB]],
+        "status.disks[].sizeBytes measured from the volume",
+      );
+      const out = await landfall(["render", "cozystack", HAND, "-n", NS, "-o", "json"]);
+      assert.equal(out.code, 0, out.stderr);
+      const items = (JSON.parse(out.stdout) as { items: Array<{ kind: string; spec: Record<string, unknown> }> }).items;
+      const vmdisk = items.find((o) => o.kind === "VMDisk");
+      const instance = items.find((o) => o.kind === "VMInstance");
+      assert.ok(vmdisk && instance, out.stdout);
+      assert.equal(vmdisk.spec.storage, 4 * MiB, "the VMDisk is as large as the adopted volume");
+      mustValidate(schemas.vmDisk, vmdisk.spec, "VMDisk spec");
+      mustValidate(schemas.vmInstance, instance.spec, "VMInstance spec");
     });
 
     it("unadopt removes labels, ConfigMap and VirtualMachine and leaves the domain running, untouched", async () => {

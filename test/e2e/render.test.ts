@@ -10,6 +10,7 @@ import { type CliResult, landfall as cli } from "../harness/landfall.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { renderCozystack } from "../../src/render/cozystack.ts";
 import type { Manifest } from "../../src/render/manifest.ts";
+import { publishedValidators } from "../harness/kube-apiserver/schemas.ts";
 import { mustValidate, schemas } from "../../src/render/schemas.test-support.ts";
 
 const NS = "tenant-a";
@@ -19,7 +20,7 @@ function landfall(args: string[], stdin = ""): Promise<CliResult> {
   return cli(srv, args, { stdin });
 }
 
-async function renderJSON(args: string[]): Promise<Manifest[]> {
+async function renderJSON(args: string[]): Promise<Array<Manifest & { stringData?: Record<string, string> }>> {
   const r = await landfall([...args, "-o", "json"]);
   assert.equal(r.code, 0, r.stderr);
   const list = JSON.parse(r.stdout) as { kind: string; items: Manifest[] };
@@ -103,6 +104,19 @@ after(async () => {
 });
 
 describe("render (real server, published schemas)", { timeout: 60_000 }, () => {
+  it("render kubevirt: a DataVolume per disk and a VirtualMachine, valid against KubeVirt's and CDI's OpenAPI, with provenance", async () => {
+    const objects = await renderJSON(["render", "kubevirt", "web01", "-n", NS, "--storage-class", "replicated"]);
+    assert.deepEqual(
+      objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.name}`),
+      ["cdi.kubevirt.io/v1beta1 DataVolume web01-disk0", "cdi.kubevirt.io/v1beta1 DataVolume web01-data", "kubevirt.io/v1 VirtualMachine web01"],
+    );
+    const validators = publishedValidators();
+    for (const o of objects) assert.deepEqual(validators.get(`${o.apiVersion}/${o.kind}`)?.(o), [], `${o.kind} ${o.metadata.name}`);
+    assert.equal(objects[2].metadata.annotations?.["landfall.dev/migrated-from"], "vsphere/vcenter/web01");
+    assert.deepEqual((objects[0].spec as { storage: unknown }).storage, { resources: { requests: { storage: "10Gi" } }, storageClassName: "replicated" });
+    assert.equal((objects[2].spec as { runStrategy: string }).runStrategy, "Always");
+  });
+
   it("render cozystack: a VMInstance that keeps the name and size, plus a VMDisk per disk to create", async () => {
     const objects = await renderJSON(["render", "cozystack", "web01", "-n", NS]);
     assert.deepEqual(
@@ -178,11 +192,15 @@ describe("render (real server, published schemas)", { timeout: 60_000 }, () => {
   });
 
   it("render forklift: Providers, maps, Plan (with the two vm-import annotations) and Migration, all schema-valid", async () => {
-    const objects = await renderJSON(["render", "forklift", "wave-1", "-n", NS]);
+    const [secret, ...objects] = await renderJSON(["render", "forklift", "wave-1", "-n", NS]);
     assert.deepEqual(
       objects.map((o) => o.kind),
       ["Provider", "Provider", "NetworkMap", "StorageMap", "Plan", "Migration"],
     );
+    // Forklift's Secret first, with Forklift's keys (user, not landfall's username), named by the source Provider.
+    assert.equal(secret.kind, "Secret");
+    assert.deepEqual(Object.keys(secret.stringData as object).sort(), ["insecureSkipVerify", "password", "user"]);
+    assert.equal((objects[0].spec as { secret: { name: string } }).secret.name, secret.metadata.name);
     for (const o of objects) {
       assert.equal(o.apiVersion, "forklift.konveyor.io/v1beta1");
       mustValidate(schemas.forklift[o.kind], o, `${o.kind}/${o.metadata.name}`);

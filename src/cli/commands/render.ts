@@ -5,14 +5,18 @@ import { stringify } from "yaml";
 import { type Conventions, DEFAULT_CONVENTIONS, keys, PRESETS } from "../../api/conventions.ts";
 import { isApiError } from "../../api/errors.ts";
 import { findKind } from "../../api/kinds.ts";
+import type { KubeObject } from "../../api/meta.ts";
 import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetVM } from "../../providers/contract.ts";
-import { type CozystackFormat, renderCozystack } from "../../render/cozystack.ts";
-import { renderForklift } from "../../render/forklift.ts";
-import type { Rendered } from "../../render/manifest.ts";
+import type { KubeObjectManifest } from "../../providers/kubevirt/manifests.ts";
+import { type CozystackFormat, type OwnershipPatch, renderCozystack } from "../../render/cozystack.ts";
+import { renderForklift, type VsphereCredentials } from "../../render/forklift.ts";
+import { renderKubeVirt } from "../../render/kubevirt.ts";
+import type { Manifest, Rendered, SecretManifest } from "../../render/manifest.ts";
 import { volumesOfLiveKubeVirtVM } from "../../render/vminstance-values.ts";
+import { recordedDiskSizes } from "../../controllers/adoption/sizes.ts";
 import { UsageError } from "../args.ts";
 import type { LandfallClient } from "../client.ts";
 import { fetchInventory } from "./inventory.ts";
@@ -33,7 +37,7 @@ export function conventionsFor(preset: string | undefined): Conventions {
 }
 
 /** Objects as YAML documents (or a JSON List), warnings as `# warning:` lines. */
-export function printRendered(rendered: Rendered, output: string | undefined): { stdout: string; stderr: string } {
+export function printRendered(rendered: Rendered<Manifest | SecretManifest | OwnershipPatch | KubeObjectManifest>, output: string | undefined): { stdout: string; stderr: string } {
   const stderr = rendered.warnings.map((w) => `# warning: ${w}\n`).join("");
   const o = output ?? "yaml";
   if (o === "json") return { stdout: `${JSON.stringify({ apiVersion: "v1", kind: "List", items: rendered.objects }, null, 2)}\n`, stderr };
@@ -69,8 +73,6 @@ export async function renderCozystackCommand(client: LandfallClient, vmName: str
   const vm = await client.get<VirtualMachine>(findKind("vm")!, ns, vmName);
   const warnings: string[] = [];
   const { live, providerType } = await liveVM(client, vm, ns, warnings);
-  const boot = vm.spec.importedDisk;
-  const size = vm.status?.diskInfo?.virtualSizeBytes;
   // The plan the VM was adopted for, under whichever prefix the server wrote it.
   const labels = vm.metadata.labels ?? {};
   const recordedPlan = Object.entries(labels).find(([k]) => k.endsWith(keys({ prefix: "" }).originalPlan))?.[1];
@@ -82,11 +84,26 @@ export async function renderCozystackCommand(client: LandfallClient, vmName: str
       namespace: ns,
       plan: opts.plan ?? recordedPlan,
       ...(live && providerType === "kubevirt" ? { existingVolumes: volumesOfLiveKubeVirtVM(live) } : {}),
-      ...(boot && typeof size === "number" && size > 0 ? { diskSizes: { [boot.diskID]: size } } : {}),
+      diskSizes: recordedDiskSizes(vm),
     },
     format,
   );
-  return printRendered({ objects: rendered.objects, warnings: [...warnings, ...rendered.warnings] }, opts.output);
+  if (rendered.ownership.length > 0) {
+    warnings.push(`apply the first ${rendered.ownership.length} document(s) (Helm ownership metadata for the existing VirtualMachine and DataVolumes) with kubectl apply --server-side before the rest`);
+  }
+  return printRendered({ objects: [...rendered.ownership, ...rendered.objects], warnings: [...warnings, ...rendered.warnings] }, opts.output);
+}
+
+export async function renderKubeVirtCommand(client: LandfallClient, vmName: string, opts: RenderOptions & { targetNamespace?: string; storageClass?: string }): Promise<{ stdout: string; stderr: string }> {
+  const ns = opts.namespace ?? "default";
+  const vm = await client.get<VirtualMachine>(findKind("virtualmachine")!, ns, vmName);
+  const rendered = renderKubeVirt({
+    vm,
+    conventions: conventionsFor(opts.preset),
+    namespace: opts.targetNamespace ?? ns,
+    ...(opts.storageClass ? { storageClass: opts.storageClass } : {}),
+  });
+  return printRendered(rendered, opts.output);
 }
 
 export async function renderForkliftCommand(client: LandfallClient, importName: string, opts: RenderOptions): Promise<{ stdout: string; stderr: string }> {
@@ -97,5 +114,23 @@ export async function renderForkliftCommand(client: LandfallClient, importName: 
   const source = await client.get<Provider>(findKind("provider")!, sourceNs, sourceName).catch((err: Error) => {
     throw isApiError(err, "NotFound") ? new Error(`VMImport "${importName}" names source provider "${sourceName}", which does not exist in namespace "${sourceNs}"`) : err;
   });
-  return printRendered(renderForklift({ vmImport, source, conventions: conventionsFor(opts.preset) }), opts.output);
+  const credentials = await vsphereCredentials(client, source, sourceNs);
+  const rendered = renderForklift({ vmImport, source, credentials, conventions: conventionsFor(opts.preset) });
+  return printRendered({ objects: [rendered.secret, ...rendered.objects], warnings: rendered.warnings }, opts.output);
+}
+
+/** The source Provider's login, from its credentialsRef Secret (values are returned to admins only). */
+async function vsphereCredentials(client: LandfallClient, source: Provider, namespace: string): Promise<VsphereCredentials> {
+  const ref = source.spec.credentialsRef;
+  if (!ref) throw new Error(`Provider "${source.metadata.name}" has no spec.credentialsRef; Forklift needs the vCenter user and password`);
+  const secret = await client.get<KubeObject>(findKind("secret")!, namespace, ref.name);
+  const data = (secret.data ?? {}) as Record<string, string>;
+  const value = (key: string) => {
+    const v = data[key];
+    if (typeof v !== "string" || v === "") {
+      throw new Error(`Secret "${namespace}/${ref.name}" has no ${key} (or its values are redacted for this token): render forklift needs an admin token to copy the vCenter login into Forklift's Secret`);
+    }
+    return Buffer.from(v, "base64").toString("utf8");
+  };
+  return { username: value("username"), password: value("password") };
 }

@@ -67,7 +67,7 @@ after(async () => {
 });
 
 it("an unadopt during a scan's survey stays undone: no labels or ConfigMap come back", async () => {
-  const service = new AdoptionService({ store, clients, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+  const service = new AdoptionService({ store, clients, conventions: DEFAULT_CONVENTIONS, log: () => undefined, virtualSize: async () => 4 << 20 });
   let open: () => void = () => undefined;
   gate = new Promise((resolve) => {
     open = resolve;

@@ -11,10 +11,11 @@ import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { providerKey } from "../provider/ref.ts";
 import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
-import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, unadoptActions } from "./decide.ts";
+import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, planFromForkliftPlan, unadoptActions } from "./decide.ts";
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { providerStorageRoots, resolveConfined } from "../../disk/confinement.ts";
+import { withDiskSizes } from "./sizes.ts";
 import { virtualMachineDiskPaths, storageRefusal } from "./storage.ts";
 
 export interface AdoptionDeps {
@@ -22,6 +23,8 @@ export interface AdoptionDeps {
   clients: ProviderClients;
   conventions: Conventions;
   log: (msg: string) => void;
+  /** Guest-visible size of a disk image (qemu-img info), recorded on the mirror VirtualMachine. */
+  virtualSize: (path: string, format: string) => Promise<number>;
 }
 
 export class AdoptionService {
@@ -46,12 +49,13 @@ export class AdoptionService {
   async #survey(namespace: string, providerName: string, requests: AdoptionRequest[]): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
     const { store, conventions } = this.#d;
     const { provider, client: target } = await this.#d.clients.targetByRef({ name: providerName }, namespace);
-    const [live, managed, imports, configMaps, providers] = await Promise.all([
+    const [live, managed, imports, configMaps, providers, forkliftPlans] = await Promise.all([
       target.listVMs(),
       store.list<VirtualMachine>("VirtualMachine"),
       store.list<VMImport>("VMImport"),
       store.list<ConfigMap>("ConfigMap", { labelSelector: `${keys(conventions).type}=adopted-vm` }),
       store.list<Provider>("Provider"),
+      target.listForkliftPlans ? target.listForkliftPlans() : Promise.resolve([]),
     ]);
     const decisions = decideAdoption({
       conventions,
@@ -62,6 +66,7 @@ export class AdoptionService {
       configMaps: configMaps.items,
       requests,
       sourceProviders: providers.items,
+      forkliftPlans: forkliftPlans.map(planFromForkliftPlan),
       now: new Date().toISOString(),
     });
     return { provider, target, decisions, live };
@@ -89,6 +94,29 @@ export class AdoptionService {
     return storageRefusal({ vm: decision.name, provider: provider.metadata.name, pool: storage.pool, roots }, outside, chains);
   }
 
+  /**
+   * The decision with its mirror VirtualMachine carrying each disk's measured size (libvirt: the image's virtual
+   * size). Called only after the storage check passed, so only confined images are opened.
+   */
+  async #sized(provider: Provider, decision: AdoptionDecision): Promise<AdoptionDecision> {
+    if (provider.spec.type !== "libvirt") return decision;
+    const actions = await Promise.all(
+      decision.actions.map(async (a) => {
+        if (a.type !== "create-virtualmachine") return a;
+        const sizes = new Map<string, number>();
+        for (const d of virtualMachineDiskPaths(a.virtualMachine)) {
+          const size = await this.#d.virtualSize(d.path, d.format).catch((err: Error) => {
+            this.#d.log(`adoption of ${decision.name}: size of ${d.field} "${d.path}" not measured (${err.message})`);
+            return undefined;
+          });
+          if (size !== undefined) sizes.set(d.path, size);
+        }
+        return { ...a, virtualMachine: withDiskSizes(a.virtualMachine, sizes) };
+      }),
+    );
+    return { ...decision, actions };
+  }
+
   /** `landfall adopt PROVIDER/VM`: by UUID or unique name. A second call is a no-op ("already-adopted"). */
   adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
     return this.#serially(() => this.#adopt(namespace, providerName, vm, plan));
@@ -105,7 +133,7 @@ export class AdoptionService {
     const refusal = await this.#storageRefusal(provider, target, decision);
     if (refusal) throw new ApiError("Forbidden", refusal);
     if (decision.actions.length > 0) {
-      await executeAdoption(this.#d.store, target, decision.actions);
+      await executeAdoption(this.#d.store, target, (await this.#sized(provider, decision)).actions);
       this.#d.log(`adopted ${providerName}/${decision.name} (${decision.uuid}): ${decision.reason}`);
     }
     return decision;
@@ -126,7 +154,7 @@ export class AdoptionService {
         continue;
       }
       adopted.push(d);
-      await executeAdoption(this.#d.store, target, d.actions);
+      await executeAdoption(this.#d.store, target, (await this.#sized(provider, d)).actions);
       this.#d.log(`adopted ${providerName}/${d.name} (${d.uuid}): ${d.reason}`);
     }
     return adopted;

@@ -244,7 +244,15 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
       s.domainName = domain.name;
       s.powerState = domain.state;
       if (domain.consoleLog) s.consoleLog = domain.consoleLog;
-      s.disks = domain.disks.map((d, i) => ({ diskID: obs.disks[i]?.diskID ?? d.path.split("/").pop() ?? d.path, path: d.path, format: d.format, bus: d.bus }));
+      // A size measured at adoption stays with its volume (rendering for Cozystack needs it).
+      const measured = new Map((s.disks ?? []).filter((x) => x.sizeBytes !== undefined).map((x) => [x.path, x.sizeBytes as number]));
+      s.disks = domain.disks.map((d, i) => ({
+        diskID: obs.disks[i]?.diskID ?? d.path.split("/").pop() ?? d.path,
+        path: d.path,
+        format: d.format,
+        bus: d.bus,
+        ...(measured.has(d.path) ? { sizeBytes: measured.get(d.path) } : {}),
+      }));
     }
     const boot = obs.disks[0];
     if (boot) s.diskInfo = { ...(s.diskInfo ?? {}), targetFormat: boot.format, path: boot.path };

@@ -30,3 +30,12 @@ export function kubeConfigFor(creds: ServerCredentials): KubeConfig {
   });
   return kc;
 }
+
+/** --kubeconfig FILE, else $KUBECONFIG / ~/.kube/config / the in-cluster service account (client-node's order). */
+export function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error(`no Kubernetes cluster configured${file ? ` in ${file}` : ""}: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a service account`);
+  return kc;
+}

@@ -1,37 +1,35 @@
-// The ResourceStore contract against a real Kubernetes-protocol server: `landfall serve --controllers none`
-// (no controller touches the objects), spoken to only through @kubernetes/client-node.
+// The ResourceStore contract against the test-only Kubernetes API server (test/harness/kube-apiserver/: the
+// REST and watch protocol, objects validated strictly against the published schemas), spoken to only through
+// @kubernetes/client-node — never against landfall's own server.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type ServeProcess, startServeProcess } from "../../compose/serve-process.ts";
+import { type KubeApiServer, startKubeApiServer } from "../../../test/harness/kube-apiserver/server.ts";
 import { apiError, recordWatch, sampleConfigMap, sampleVM } from "../contract-helpers.ts";
 import { runStoreContract } from "../contract.ts";
 import { kubeConfigFor } from "./kubeconfig.ts";
 import { createKubernetesStore } from "./store.ts";
 
-let server: ServeProcess | undefined;
-const serverReady = (async () => {
-  server = await startServeProcess({ args: ["--controllers", "none"] });
-  return server;
-})();
-serverReady.catch(() => {}); // reported by the first open()
+const serverReady = startKubeApiServer();
 after(async () => {
-  await server?.stop();
+  await (await serverReady).close();
 });
 
 const open = async () => {
   const s = await serverReady;
-  return createKubernetesStore({ kubeConfig: kubeConfigFor({ server: s.url, token: s.adminToken }) });
+  return createKubernetesStore({ kubeConfig: kubeConfigFor({ server: s.url, token: s.token }) });
 };
 
-runStoreContract("kubernetes (landfall API server as the Kubernetes API)", open);
+runStoreContract("kubernetes (test Kubernetes API server)", open, {
+  compactHistory: async () => (await serverReady).objects.compact(),
+});
 
 describe("kubernetes store adapter", () => {
-  let s: ServeProcess;
+  let s: KubeApiServer;
   before(async () => {
     s = await serverReady;
   });
   const storeWith = (watchBufferSize?: number) =>
-    createKubernetesStore({ kubeConfig: kubeConfigFor({ server: s.url, token: s.adminToken }), ...(watchBufferSize ? { watchBufferSize } : {}) });
+    createKubernetesStore({ kubeConfig: kubeConfigFor({ server: s.url, token: s.token }), ...(watchBufferSize ? { watchBufferSize } : {}) });
 
   test("a landfall.dev/v1beta1 Secret is written and read back as a core v1 Secret", async () => {
     const store = storeWith();

@@ -1,6 +1,7 @@
 // Pure shape rules between landfall objects and what the Kubernetes API (and its typed client) sends and takes.
 import { ApiError } from "../../api/errors.ts";
 import { findKind, KINDS, type KindInfo } from "../../api/kinds.ts";
+import { plainJson } from "../../api/kube-wire.ts";
 import { API_VERSION, DEFAULT_NAMESPACE, type KubeObject } from "../../api/meta.ts";
 
 export const GROUP = "landfall.dev";
@@ -24,20 +25,6 @@ export function toWire(obj: KubeObject, info: KindInfo): KubeObject {
   return { ...obj, apiVersion: apiVersionFor(info), kind: info.kind, metadata: { ...obj.metadata, namespace } };
 }
 
-/**
- * The typed client turns timestamps into Date and objects into model instances; back to plain JSON.
- * Kubernetes timestamps have whole seconds (RFC 3339 "…Z"), so whole-second Dates print without ".000".
- */
-export function plainJson(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString().replace(/\.000Z$/, "Z");
-  if (Array.isArray(value)) return value.map(plainJson);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plainJson(v);
-    return out;
-  }
-  return value;
-}
 
 /** A server object as landfall's KubeObject: plain JSON, kind and apiVersion set (list items may lack them). */
 export function fromWire<T extends KubeObject>(raw: unknown, info: KindInfo): T {

@@ -7,7 +7,7 @@ import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import type { DeleteOptions, ListOptions, ListResult, ResourceStore, WatchEvent, WatchOptions } from "../types.ts";
 import { type CoreKindApi, coreKindApi, type Page } from "./core-api.ts";
-import { toApiError } from "./errors.ts";
+import { toApiError } from "../../api/kube-wire.ts";
 import { fromWire, GROUP, kindInfo, listToken, toWire, VERSION, type WireList } from "./objects.ts";
 import { watchStream } from "./watch-stream.ts";
 

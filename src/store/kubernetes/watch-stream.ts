@@ -8,7 +8,7 @@ import type { ApiError } from "../../api/errors.ts";
 import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import type { WatchEvent, WatchEventType, WatchOptions } from "../types.ts";
-import { statusToApiError, toApiError } from "./errors.ts";
+import { statusToApiError, toApiError } from "../../api/kube-wire.ts";
 import { fromWire } from "./objects.ts";
 
 const EVENT_TYPES = new Set<string>(["ADDED", "MODIFIED", "DELETED"]);

@@ -342,6 +342,8 @@ export type VirtualMachine = {
       path: string;
       format: string;
       bus?: string;
+      /** guest-visible size of the volume, as measured when the VM was adopted */
+      sizeBytes?: number;
     }>;
     /** file the guest's serial console is written to */
     consoleLog?: string;

@@ -1,5 +1,6 @@
-// Kubernetes client failures → ApiError, keeping the server's Status reason and message.
-import { ApiError, reasonOfCode, STATUS_REASONS, type StatusBody, type StatusReason } from "../../api/errors.ts";
+// What @kubernetes/client-node hands back, as landfall sees it: plain JSON objects, and its failures as ApiError
+// keeping the server's Status reason and message. Pure; used by the Kubernetes store and the KubeVirt provider.
+import { ApiError, reasonOfCode, STATUS_REASONS, type StatusBody, type StatusReason } from "./errors.ts";
 
 const KNOWN_REASONS = new Set<string>(STATUS_REASONS);
 
@@ -42,4 +43,19 @@ export function toApiError(err: unknown, what: string): ApiError {
   const cause = e?.cause instanceof Error ? `: ${e.cause.message}` : "";
   const message = err instanceof Error ? err.message : String(err);
   return new ApiError("ServiceUnavailable", `${what}: cannot reach the Kubernetes API server (${message}${cause}); check the server URL and that it is running`);
+}
+
+/**
+ * The typed client turns timestamps into Date and objects into model instances; back to plain JSON.
+ * Kubernetes timestamps have whole seconds (RFC 3339 "…Z"), so whole-second Dates print without ".000".
+ */
+export function plainJson(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString().replace(/\.000Z$/, "Z");
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plainJson(v);
+    return out;
+  }
+  return value;
 }
