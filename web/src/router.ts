@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 export const ROUTES = [
   { path: "/overview", title: "Overview" },
   { path: "/virtualmachines", title: "Virtual machines" },
+  { path: "/inventory", title: "Inventory" },
   { path: "/migrations", title: "Migrations" },
   { path: "/imported", title: "Imported VMs" },
   { path: "/imports", title: "Imports" },
