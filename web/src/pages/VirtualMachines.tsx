@@ -14,7 +14,8 @@ import { VMDetails } from "./VMDetails.tsx";
 
 export function VirtualMachinesPage() {
   const vms = useResourceList<VirtualMachine>("virtualmachines", { live: true });
-  const [selected, setSelected] = useState<string | null>(null);
+  // ?vm=namespace/name (the link from a migration) opens that VM's details.
+  const [selected, setSelected] = useState<string | null>(() => new URLSearchParams(window.location.search).get("vm"));
   const selectedVM = vms.data?.items.find((vm) => objectKey(vm) === selected);
   const panel = selectedVM ? <VMDetails vm={selectedVM} onClose={() => setSelected(null)} /> : undefined;
   return (
