@@ -63,7 +63,8 @@ export function MigrateWizard({ source, vms, onClose }: { source: Provider; vms:
     name: vms.length === 1 ? suggestName(vms[0].name) : `import-${suggestName(vms[0].name)}`,
     targetNames: Object.fromEntries(vms.map((vm) => [vm.name, suggestName(vm.name)])),
     networkMap: prefillNetworkMap(vms, DEFAULT_NETWORK),
-    storageMap: prefillStorageMap(vms, "default"),
+    // The target's storage pool, as the first target Provider names it.
+    storageMap: prefillStorageMap(vms, targets[0]?.spec.storagePool ?? "default"),
     mode: "cold",
     diskFormat: "qcow2",
     powerOn: true,

@@ -51,7 +51,7 @@ function TrustThumbprint({ p }: { p: Provider }) {
   return (
     <div data-testid={`thumbprint-${p.metadata.name}`}>
       <small>
-        Server presented <code>{thumbprint}</code>
+        Server presented <code style={{ wordBreak: "break-all" }}>{thumbprint}</code>
       </small>{" "}
       <Button variant="warning" size="sm" isLoading={trust.isPending} onClick={() => trust.mutate(undefined)} aria-label={`Trust thumbprint of ${p.metadata.name}`}>
         Trust this certificate
@@ -117,7 +117,7 @@ export function ProvidersPage() {
                         <PhaseLabel phase={ready?.status === "True" ? "Ready" : ready ? "NotReady" : "Pending"} />
                       </Td>
                       <Td data-testid={`provider-reason-${p.metadata.name}`}>{ready?.reason ?? "—"}</Td>
-                      <Td>
+                      <Td modifier="breakWord" style={{ maxWidth: "28rem" }}>
                         {ready?.message ?? ""}
                         {writable && ready?.reason === "ThumbprintMismatch" && <TrustThumbprint p={p} />}
                       </Td>
