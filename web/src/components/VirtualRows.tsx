@@ -31,7 +31,7 @@ export function useRowWindow(count: number, rowHeight: number, onNeedMore: () =>
 export function Spacer({ height, colSpan }: { height: number; colSpan: number }): ReactNode {
   if (height <= 0) return null;
   return (
-    <tr aria-hidden="true" style={{ height, border: 0 }}>
+    <tr data-spacer style={{ height, border: 0 }}>
       <td colSpan={colSpan} style={{ padding: 0, border: 0 }} />
     </tr>
   );

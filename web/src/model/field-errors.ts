@@ -21,7 +21,7 @@ export function sortFieldErrors(error: unknown, fields: Record<string, readonly 
   for (const cause of causes) {
     const path = cause.field ? normalise(cause.field) : "";
     const owner = path ? Object.keys(fields).find((id) => fields[id].some((p) => path === normalise(p) || path.startsWith(`${normalise(p)}.`) || path.startsWith(`${normalise(p)}[`))) : undefined;
-    if (owner) (out.byField[owner] ??= []).push(cause.message);
+    if (owner) out.byField[owner] = [...(out.byField[owner] ?? []), cause.message];
     else out.general.push(cause.field ? `${cause.field}: ${cause.message}` : cause.message);
   }
   if (causes.length === 0) out.general.push(error instanceof Error ? error.message : String(error));
