@@ -249,6 +249,11 @@ test("adopt a domain defined by hand from Imported VMs, then unadopt it: the pag
   // Adoption inspects the domain and its disk through libvirt: slow on a loaded machine.
   await row.waitFor({ timeout: 45_000 });
   assert.match(await text(row), /hand-wave/);
+  // The plan filter keeps it; another plan hides it.
+  await page.getByLabel("Filter by plan").fill("other-wave");
+  await row.waitFor({ state: "detached" });
+  await page.getByLabel("Filter by plan").fill("hand");
+  await row.waitFor();
   // The VirtualMachine controller writes the labels into the domain's metadata on its next pass.
   await waitFor(`${hand.name}'s adoption label in libvirt`, 20_000, async () => (/key="landfall.dev\/adopted"\s+value="true"/.test(await domainLabels(hand.name)) ? true : undefined));
   await shot("imported-adopted");
@@ -262,4 +267,36 @@ test("adopt a domain defined by hand from Imported VMs, then unadopt it: the pag
   assert.match(await virsh(["dominfo", hand.name]), new RegExp(hand.uuid));
   assert.doesNotMatch(await domainLabels(hand.name), /landfall.dev\/adopted/);
   await shot("imported-unadopted");
+});
+
+test("a viewer sees every page (screenshots) but no write action: no Add provider, trust, Migrate, select, cancel, retry, stop", async () => {
+  const created = await api<{ id: string; token: string }>(srv, "/auth/tokens", { method: "POST", body: JSON.stringify({ role: "viewer", name: "dash-viewer" }) });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByLabel("API token").fill(created.body.token);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByTestId("identity").waitFor();
+
+  await nav("Providers");
+  await page.getByTestId("provider-row-vcenter").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Add provider" }).count(), 0);
+  assert.equal(await page.getByRole("button", { name: /^Trust/ }).count(), 0);
+  await shot("viewer-providers");
+  await nav("Inventory");
+  await page.getByTestId("inventory-row-web01").waitFor();
+  assert.equal(await page.getByRole("button", { name: /^Migrate/ }).count(), 0);
+  assert.equal(await page.getByTestId("inventory-row-web01").getByRole("checkbox").count(), 0);
+  await shot("viewer-inventory");
+  await nav("Migrations");
+  await page.getByTestId("migration-row-web01").waitFor();
+  assert.equal(await page.getByRole("button", { name: /^(Cancel|Retry) web01$/ }).count(), 0);
+  await shot("viewer-migrations");
+  await nav("Virtual machines");
+  await page.getByTestId(`vm-row-${ns}-web01`).waitFor();
+  assert.equal(await page.getByRole("button", { name: /^(Start|Stop|Restart) web01$/ }).count(), 0);
+  await shot("viewer-virtual-machines");
+  for (const title of ["Overview", "Imported VMs", "Imports"]) {
+    await nav(title);
+    await shot(`viewer-${title.toLowerCase().replace(/ /g, "-")}`);
+  }
 });

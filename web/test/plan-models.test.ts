@@ -10,6 +10,7 @@ import { type MigrationPlanValues, planProblems, plannedObject, prefillNetworkMa
 import { phaseSpans } from "../src/model/migrations.ts";
 import { applyWatchEventToPages, compareObjects, flattenPages } from "../src/model/paged-list.ts";
 import { emptyProviderForm, PROVIDER_FORM_FIELDS, providerObjects, trustThumbprintPatch } from "../src/model/provider-form.ts";
+import { type AdoptedFilter, type AdoptedRow, filterAdoptedRows } from "../src/model/virtual-machines.ts";
 import { needsMore, rowWindow } from "../src/model/windowing.ts";
 import { toYaml } from "../src/model/yaml.ts";
 
@@ -156,4 +157,16 @@ test("watch events change the loaded page that holds the object, or the page its
   assert.deepEqual(flattenPages(applyWatchEventToPages(loaded, "DELETED", o("c", "13"))).map((x) => x.metadata.name), ["a", "e", "g"]);
   // Byte order, as the server sorts: "B" < "a".
   assert.ok(compareObjects(o("B", "1"), o("a", "1")) < 0);
+});
+
+test("Imported VMs filter by label (key or key=value), plan substring and exact source type", () => {
+  const row = (name: string, labels: Record<string, string>, sourcePlan?: string, sourceType?: string) =>
+    ({ key: `ns/${name}`, vm: { metadata: { name, namespace: "ns", labels }, spec: { providerRef: { name: "kvm" } } }, sourcePlan, sourceType }) as AdoptedRow;
+  const rows = [row("a", { team: "web" }, "wave-1", "vmware"), row("b", { team: "db" }, "wave-2", "libvirt"), row("c", {}, undefined, undefined)];
+  const names = (f: Partial<AdoptedFilter>) => filterAdoptedRows(rows, { label: "", plan: "", sourceType: "", ...f }).map((r) => r.vm.metadata.name);
+  assert.deepEqual(names({}), ["a", "b", "c"]);
+  assert.deepEqual(names({ label: "team=web" }), ["a"]);
+  assert.deepEqual(names({ label: "team" }), ["a", "b"]);
+  assert.deepEqual(names({ plan: "wave" }), ["a", "b"]);
+  assert.deepEqual(names({ plan: "wave", sourceType: "libvirt" }), ["b"]);
 });
