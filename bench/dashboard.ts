@@ -1,6 +1,7 @@
 // Dashboard at fleet scale: a real `landfall serve` (no controllers, no hypervisor) holding N VirtualMachines
 // created through the API, and Debian's Chromium (playwright-core) measuring how long the Virtual machines page
-// takes to show its first rows and how smoothly it scrolls through all of them (pages of 500 fetched as it goes).
+// takes to show its first rows, how long its frames take in a steady scroll, and how long a fling to the end
+// takes (pages of 500 fetched as it goes).
 // Usage: node bench/dashboard.ts [--vms 10000] [--json]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -59,27 +60,39 @@ try {
   const firstRowsMs = performance.now() - paintStart;
   const fcp = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
 
-  // Scroll: 2,000 px per frame to the bottom, recording every frame's duration, until all COUNT rows are loaded.
+  // Scroll, in the page: (1) a steady scroll of 300 frames at 100 px per frame (6,000 px/s, a fast wheel),
+  // recording every frame's duration; (2) a fling of 4,000 px per frame to the end, until all COUNT rows are loaded.
   const scroll = await page.evaluate(async (count: number) => {
     const box = document.querySelector('[data-testid="vm-scroll"]') as HTMLElement;
+    const frame = () => new Promise<number>((r) => requestAnimationFrame(r));
+    const rowsInDom = () => box.querySelectorAll('tr[data-testid^="vm-row-"]').length;
     const frames: number[] = [];
     let maxRowsInDom = 0;
-    const start = performance.now();
-    let last = start;
-    for (;;) {
-      await new Promise((r) => requestAnimationFrame(r));
-      const now = performance.now();
+    let last = await frame();
+    for (let i = 0; i < 300; i++) {
+      box.scrollTop += 100;
+      const now = await frame();
       frames.push(now - last);
       last = now;
-      box.scrollTop += 2000;
-      maxRowsInDom = Math.max(maxRowsInDom, box.querySelectorAll('tr[data-testid^="vm-row-"]').length);
-      const label = document.querySelector('[data-testid="vm-count"]')?.textContent ?? "";
-      const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 2;
-      if ((label === `${count} VMs` && atEnd) || now - start > 120_000) break;
+      maxRowsInDom = Math.max(maxRowsInDom, rowsInDom());
     }
     frames.sort((a, b) => a - b);
     const pct = (p: number) => frames[Math.min(frames.length - 1, Math.floor(frames.length * p))];
-    return { totalMs: performance.now() - start, frames: frames.length, p50: pct(0.5), p95: pct(0.95), max: frames[frames.length - 1], maxRowsInDom, loaded: document.querySelector('[data-testid="vm-count"]')?.textContent };
+    const flingStart = performance.now();
+    for (;;) {
+      box.scrollTop += 4000;
+      await frame();
+      maxRowsInDom = Math.max(maxRowsInDom, rowsInDom());
+      const label = document.querySelector('[data-testid="vm-count"]')?.textContent ?? "";
+      const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 2;
+      if ((label === `${count} VMs` && atEnd) || performance.now() - flingStart > 120_000) break;
+    }
+    return {
+      steady: { frames: frames.length, p50: pct(0.5), p95: pct(0.95), max: frames[frames.length - 1] },
+      flingToEndMs: performance.now() - flingStart,
+      maxRowsInDom,
+      loaded: document.querySelector('[data-testid="vm-count"]')?.textContent,
+    };
   }, COUNT);
   await context.close();
 
@@ -88,7 +101,9 @@ try {
   else {
     console.log(`${COUNT} VirtualMachines created through the API in ${(createMs / 1000).toFixed(1)} s`);
     console.log(`first rows on screen: ${firstRowsMs.toFixed(0)} ms after navigation (first contentful paint ${fcp === null ? "n/a" : `${fcp.toFixed(0)} ms`})`);
-    console.log(`scroll to the end (${scroll.loaded} loaded): ${(scroll.totalMs / 1000).toFixed(1)} s, ${scroll.frames} frames, frame p50 ${scroll.p50.toFixed(1)} ms, p95 ${scroll.p95.toFixed(1)} ms, max ${scroll.max.toFixed(0)} ms; at most ${scroll.maxRowsInDom} rows in the DOM`);
+    const st = scroll.steady;
+    console.log(`steady scroll (${st.frames} frames at 100 px): frame p50 ${st.p50.toFixed(1)} ms, p95 ${st.p95.toFixed(1)} ms, max ${st.max.toFixed(0)} ms`);
+    console.log(`fling to the end, fetching pages of 500 as it goes (${scroll.loaded} loaded): ${(scroll.flingToEndMs / 1000).toFixed(1)} s; at most ${scroll.maxRowsInDom} rows in the DOM`);
   }
 } finally {
   await srv.stop();

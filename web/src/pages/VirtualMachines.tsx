@@ -3,7 +3,7 @@
 // live by the watch; power actions and a details drawer.
 import { Drawer, DrawerContent, DrawerContentBody, PageSection, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
-import { useCallback, useState } from "react";
+import { memo, useCallback, useState } from "react";
 import type { VirtualMachine } from "../api/generated.ts";
 import { usePagedList } from "../api/paged.ts";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
@@ -20,6 +20,40 @@ const PAGE_SIZE = 500;
 const ROW_HEIGHT = 45;
 const COLUMNS = 9;
 const cell = { whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis" } as const;
+
+/** One row; memoised so scrolling renders only the rows that enter the window (a watch event replaces the object, so its row re-renders). */
+const VMRow = memo(function VMRow({ vm, isSelected, onSelect }: { vm: VirtualMachine; isSelected: boolean; onSelect: (key: string) => void }) {
+  const key = objectKey(vm);
+  return (
+    <Tr style={{ height: ROW_HEIGHT }} data-testid={`vm-row-${vm.metadata.namespace ?? "default"}-${vm.metadata.name}`} isClickable isRowSelected={isSelected} onRowClick={() => onSelect(key)}>
+      <Td dataLabel="Name" style={cell}>
+        <strong>{vm.metadata.name}</strong>
+      </Td>
+      <Td dataLabel="Namespace" style={cell}>
+        {vm.metadata.namespace ?? "default"}
+      </Td>
+      <Td dataLabel="Phase" style={cell}>
+        <PhaseLabel phase={vm.status?.phase} />
+      </Td>
+      <Td dataLabel="Disk source" style={cell}>
+        {diskSource(vm)}
+      </Td>
+      <Td dataLabel="Provider" style={cell}>
+        {vm.spec.providerRef.name}
+      </Td>
+      <Td dataLabel="CPUs">{vm.spec.cpus ?? 1}</Td>
+      <Td dataLabel="Memory" style={cell}>
+        {formatMemory(vm.spec.memoryMiB ?? 1024)}
+      </Td>
+      <Td dataLabel="Migrated from" style={cell}>
+        {provenanceOf(vm).migratedFrom ?? "—"}
+      </Td>
+      <Td dataLabel="Actions" isActionCell style={cell}>
+        <PowerActions vm={vm} />
+      </Td>
+    </Tr>
+  );
+});
 
 export function VirtualMachinesPage() {
   const [namespace, setNamespace] = useState("");
@@ -79,45 +113,9 @@ export function VirtualMachinesPage() {
                   </Thead>
                   <Tbody>
                     <Spacer height={rows.window.padTop} colSpan={COLUMNS} />
-                    {visible.map((vm) => {
-                      const key = objectKey(vm);
-                      return (
-                        <Tr
-                          key={key}
-                          style={{ height: ROW_HEIGHT }}
-                          data-testid={`vm-row-${vm.metadata.namespace ?? "default"}-${vm.metadata.name}`}
-                          isClickable
-                          isRowSelected={key === selected}
-                          onRowClick={() => setSelected(key)}
-                        >
-                          <Td dataLabel="Name" style={cell}>
-                            <strong>{vm.metadata.name}</strong>
-                          </Td>
-                          <Td dataLabel="Namespace" style={cell}>
-                            {vm.metadata.namespace ?? "default"}
-                          </Td>
-                          <Td dataLabel="Phase" style={cell}>
-                            <PhaseLabel phase={vm.status?.phase} />
-                          </Td>
-                          <Td dataLabel="Disk source" style={cell}>
-                            {diskSource(vm)}
-                          </Td>
-                          <Td dataLabel="Provider" style={cell}>
-                            {vm.spec.providerRef.name}
-                          </Td>
-                          <Td dataLabel="CPUs">{vm.spec.cpus ?? 1}</Td>
-                          <Td dataLabel="Memory" style={cell}>
-                            {formatMemory(vm.spec.memoryMiB ?? 1024)}
-                          </Td>
-                          <Td dataLabel="Migrated from" style={cell}>
-                            {provenanceOf(vm).migratedFrom ?? "—"}
-                          </Td>
-                          <Td dataLabel="Actions" isActionCell style={cell}>
-                            <PowerActions vm={vm} />
-                          </Td>
-                        </Tr>
-                      );
-                    })}
+                    {visible.map((vm) => (
+                      <VMRow key={objectKey(vm)} vm={vm} isSelected={objectKey(vm) === selected} onSelect={setSelected} />
+                    ))}
                     <Spacer height={rows.window.padBottom} colSpan={COLUMNS} />
                   </Tbody>
                 </Table>
