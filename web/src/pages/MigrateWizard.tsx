@@ -85,7 +85,7 @@ export function MigrateWizard({ source, vms, onClose }: { source: Provider; vms:
   const stepStatus = (ids: (keyof typeof PLAN_FIELDS)[]) => (ids.some((id) => errorsOf(id)) ? "error" : "default");
   const invalid = Object.keys(problems).length > 0;
   return (
-    <Modal isOpen onClose={onClose} variant="large" aria-label="Migrate" data-testid="migrate-wizard">
+    <Modal isOpen onEscapePress={onClose} variant="large" aria-label="Migrate" data-testid="migrate-wizard">
       <Wizard
         height={620}
         onClose={onClose}

@@ -96,7 +96,7 @@ export function VirtualMachinesPage() {
             {query.data && items.length === 0 ? (
               <p>No virtual machines{applied.namespace || applied.labelSelector ? " match the filter" : " yet. Migrate one from the Inventory, or adopt one under Imported VMs"}.</p>
             ) : (
-              <div ref={rows.ref} onScroll={rows.onScroll} style={{ height: "calc(100vh - 260px)", minHeight: 300, overflowY: "auto" }} data-testid="vm-scroll">
+              <div ref={rows.ref} onScroll={rows.onScroll} style={{ height: "calc(100vh - 260px)", minHeight: 300, overflow: "auto" }} data-testid="vm-scroll">
                 <Table aria-label="Virtual machines" variant="compact" data-testid="vm-table" isStickyHeader>
                   <Thead>
                     <Tr>
