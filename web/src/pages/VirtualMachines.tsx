@@ -88,7 +88,7 @@ export function VirtualMachinesPage() {
                   <TextInput aria-label="Label selector" placeholder="Label selector, e.g. landfall.dev/adopted=true" value={labelSelector} onChange={(_e, v) => setLabelSelector(v)} onKeyDown={(e) => e.key === "Enter" && apply()} onBlur={apply} />
                 </ToolbarItem>
                 <ToolbarItem alignSelf="center">
-                  <span data-testid="vm-count">{`${items.length}${hasNextPage ? "+" : ""} VMs`}</span>
+                  <span data-testid="vm-count">{`${items.length}${hasNextPage ? "+" : ""} ${items.length === 1 && !hasNextPage ? "VM" : "VMs"}`}</span>
                 </ToolbarItem>
               </ToolbarContent>
             </Toolbar>
