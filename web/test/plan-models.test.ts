@@ -131,6 +131,11 @@ test("the row window covers the viewport plus overscan and keeps the height of t
   const past = rowWindow(1_000_000, 400, 40, 100, 5);
   assert.ok(past.start <= past.end && past.end === 100 && past.padBottom === 0);
   assert.deepEqual(rowWindow(0, 400, 40, 0, 5), { start: 0, end: 0, padTop: 0, padBottom: 0 });
+  // Moving in blocks of 20 rows: anywhere inside one block gives the same window, and it covers the viewport.
+  const a = rowWindow(20 * 40, 400, 40, 10_000, 5, 20);
+  const b = rowWindow(39 * 40 + 39, 400, 40, 10_000, 5, 20);
+  assert.deepEqual(a, b);
+  assert.ok(b.start <= 39 && b.end >= 39 + 10, `rows 39..49 are in view but the window is ${b.start}..${b.end}`);
   assert.equal(needsMore(mid, 1100, 100), true);
   assert.equal(needsMore(mid, 5000, 100), false);
 });
