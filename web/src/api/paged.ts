@@ -9,6 +9,8 @@ import { collectionPath } from "./client.ts";
 import { useApi } from "./session.tsx";
 
 const REWATCH_DELAY_MS = 2_000;
+/** Rows in the first page: a screenful and a margin. */
+const FIRST_PAGE = 100;
 
 export interface PagedFilter {
   /** "" for every namespace. */
@@ -27,7 +29,8 @@ export function usePagedList<T extends Named>(plural: string, filter: PagedFilte
     queryKey,
     initialPageParam: "",
     queryFn: ({ pageParam }) => {
-      const q = new URLSearchParams({ limit: String(pageSize) });
+      // A small first page paints sooner; later pages are full size.
+      const q = new URLSearchParams({ limit: String(pageParam ? pageSize : Math.min(pageSize, FIRST_PAGE)) });
       if (selector) q.set("labelSelector", selector);
       if (pageParam) q.set("continue", pageParam);
       return api.get<CachedList<T>>(`${base}?${q}`);
