@@ -271,6 +271,29 @@ test("adopt a domain defined by hand from Imported VMs, then unadopt it: the pag
   await shot("imported-unadopted");
 });
 
+test("retry a failed migration under a new name: the API's field error shows next to the name, then the copy is created", async () => {
+  const failed = await api<VMMigration>(srv, resourcePath(ns, "vmmigrations"), {
+    method: "POST",
+    body: JSON.stringify({ apiVersion: "landfall.dev/v1beta1", kind: "VMMigration", metadata: { name: "ghost", namespace: ns }, spec: { source: { providerRef: { name: "vcenter" }, vmName: "no-such-vm" }, target: { providerRef: { name: "kvm" } } } }),
+  });
+  assert.equal(failed.status, 201, JSON.stringify(failed.body));
+  await nav("Migrations");
+  await waitFor("ghost Failed", 30_000, async () => ((await text(page.getByTestId("migration-row-ghost"))).includes("Failed") ? true : undefined));
+  await page.getByRole("button", { name: "Retry ghost" }).click();
+  const dialog = page.getByTestId("retry-dialog");
+  await dialog.locator("#retry-name").fill("Ghost_2");
+  await dialog.getByRole("button", { name: "Retry" }).click();
+  await dialog.getByTestId("field-error-retry-name").waitFor();
+  await shot("retry-field-error");
+  await dialog.locator("#retry-name").fill("ghost-2");
+  await dialog.getByRole("button", { name: "Retry" }).click();
+  await dialog.waitFor({ state: "detached" });
+  const copy = await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", "ghost-2"));
+  assert.equal(copy.status, 200);
+  assert.deepEqual(copy.body.spec.source, { providerRef: { name: "vcenter" }, vmName: "no-such-vm" });
+  assert.equal((await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", "ghost"))).body.status?.phase, "Failed", "the failed one stays for its record");
+});
+
 test("a viewer sees every page (screenshots) but no write action: no Add provider, trust, Migrate, select, cancel, retry, stop", async () => {
   const created = await api<{ id: string; token: string }>(srv, "/auth/tokens", { method: "POST", body: JSON.stringify({ role: "viewer", name: "dash-viewer" }) });
   assert.equal(created.status, 201, JSON.stringify(created.body));
