@@ -22,6 +22,7 @@ import { useSession } from "./api/session.tsx";
 import { describeIdentity } from "./model/identity.ts";
 import { ImportedVMsPage } from "./pages/ImportedVMs.tsx";
 import { ImportsPage } from "./pages/Imports.tsx";
+import { InventoryPage } from "./pages/Inventory.tsx";
 import { LoginPage } from "./pages/Login.tsx";
 import { MigrationsPage } from "./pages/Migrations.tsx";
 import { OverviewPage } from "./pages/Overview.tsx";
@@ -32,6 +33,7 @@ import { navigate, ROUTES, type RoutePath, useRoute } from "./router.ts";
 const PAGES: Record<RoutePath, () => ReactNode> = {
   "/overview": () => <OverviewPage />,
   "/virtualmachines": () => <VirtualMachinesPage />,
+  "/inventory": () => <InventoryPage />,
   "/migrations": () => <MigrationsPage />,
   "/imported": () => <ImportedVMsPage />,
   "/imports": () => <ImportsPage />,

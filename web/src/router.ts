@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 export const ROUTES = [
   { path: "/overview", title: "Overview" },
   { path: "/virtualmachines", title: "Virtual machines" },
+  { path: "/inventory", title: "Inventory" },
   { path: "/migrations", title: "Migrations" },
   { path: "/imported", title: "Imported VMs" },
   { path: "/imports", title: "Imports" },
@@ -15,9 +16,10 @@ export type RoutePath = (typeof ROUTES)[number]["path"];
 
 export const routeFor = (pathname: string): RoutePath => ROUTES.find((r) => r.path === pathname)?.path ?? "/overview";
 
-export function navigate(path: RoutePath): void {
-  if (window.location.pathname === path) return;
-  window.history.pushState(null, "", path);
+/** `search` (e.g. "?vm=default/web01") selects something on the page. */
+export function navigate(path: RoutePath, search = ""): void {
+  if (window.location.pathname === path && window.location.search === search) return;
+  window.history.pushState(null, "", `${path}${search}`);
   window.dispatchEvent(new PopStateEvent("popstate"));
 }
 

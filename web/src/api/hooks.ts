@@ -80,7 +80,7 @@ export function useGet<T>(path: string | null, opts: { refetchMs?: number } = {}
 }
 
 /** A write whose error stays visible (mutation.error) and whose success refreshes the given lists. */
-export function useAction<V>(run: (vars: V) => Promise<unknown>, refresh: string[]) {
+export function useAction<V, R = unknown>(run: (vars: V) => Promise<R>, refresh: string[]) {
   const queryClient = useQueryClient();
   const { logout } = useSession();
   return useMutation({

@@ -11,13 +11,37 @@ export interface TargetInventoryVM {
   consoleLog?: string;
 }
 
+export interface SourceInventoryDisk {
+  key: number;
+  label: string;
+  fileName: string;
+  capacityBytes: number;
+  datastore: string;
+  controller: string;
+  thinProvisioned?: boolean;
+  /** Backing chain, top first (one entry without snapshots). */
+  chain?: Array<{ file: string; format: string }>;
+  readableBy?: Array<"datastore" | "nfc">;
+}
+
+export interface SourceInventoryNIC {
+  network: string;
+  macAddress: string;
+  model: string;
+}
+
 export interface SourceInventoryVM {
   name: string;
   id: string;
   uuid?: string;
   powerState: string;
+  guestOS?: string;
   cpus: number;
   memoryMiB: number;
+  firmware?: string;
+  disks?: SourceInventoryDisk[];
+  nics?: SourceInventoryNIC[];
+  snapshotCount?: number;
 }
 
 export type InventoryList = { kind: "TargetVMList"; items: TargetInventoryVM[] } | { kind: "SourceVMList"; items: SourceInventoryVM[] };

@@ -25,3 +25,27 @@ export function etaText(m: VMMigration): string | undefined {
   if (eta === undefined || m.status?.phase === "Succeeded" || m.status?.phase === "Failed") return undefined;
   return eta >= 60 ? `${Math.round(eta / 60)} min left` : `${Math.round(eta)} s left`;
 }
+
+export interface PhaseSpan {
+  phase: string;
+  enteredAt: string;
+  /** Until the next phase was entered, or until `now` for the current phase; undefined for a terminal phase. */
+  seconds?: number;
+}
+
+/** The phase timeline with how long each phase lasted (the last one until `now` unless it is terminal). */
+export function phaseSpans(history: ReadonlyArray<{ phase: string; enteredAt: string }>, now: number): PhaseSpan[] {
+  return history.map((h, i) => {
+    const start = Date.parse(h.enteredAt);
+    const next = history[i + 1];
+    const terminal = h.phase === "Succeeded" || h.phase === "Failed";
+    const end = next ? Date.parse(next.enteredAt) : terminal ? undefined : now;
+    return { phase: h.phase, enteredAt: h.enteredAt, seconds: end === undefined || Number.isNaN(start) || Number.isNaN(end) ? undefined : Math.max(0, (end - start) / 1000) };
+  });
+}
+
+export const formatSeconds = (s: number | undefined): string =>
+  s === undefined ? "" : s < 60 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+
+/** Whether a migration can still be cancelled (deleting a finished one cancels nothing). */
+export const isFinished = (m: VMMigration): boolean => m.status?.phase === "Succeeded" || m.status?.phase === "Failed";

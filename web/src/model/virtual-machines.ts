@@ -59,3 +59,22 @@ export function adoptedRows(vms: readonly VirtualMachine[], configMaps: readonly
     return { key: objectKey(vm), vm, sourcePlan: labelValue(vm, "original-plan") ?? record.sourcePlan, sourceType: record.sourceType, adoptedAt: record.adoptedAt };
   });
 }
+
+export interface AdoptedFilter {
+  /** `key=value` or `key` (any value); "" for none. */
+  label: string;
+  /** Substring of the source plan; "" for any. */
+  plan: string;
+  /** Exact source type (vmware, …); "" for any. */
+  sourceType: string;
+}
+
+export function filterAdoptedRows(rows: readonly AdoptedRow[], f: AdoptedFilter): AdoptedRow[] {
+  const [key, value] = f.label.trim().split("=", 2).map((s) => s.trim());
+  return rows.filter((r) => {
+    const labels = r.vm.metadata.labels ?? {};
+    if (key && (value === undefined ? !(key in labels) : labels[key] !== value)) return false;
+    if (f.plan.trim() && !(r.sourcePlan ?? "").includes(f.plan.trim())) return false;
+    return !f.sourceType || r.sourceType === f.sourceType;
+  });
+}

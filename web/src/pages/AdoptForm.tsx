@@ -27,7 +27,9 @@ export function AdoptForm() {
     (vm: string) => api.post(`${inventoryPath?.replace(/\/vms$/, "")}/adopt`, plan.trim() ? { vm, plan: plan.trim() } : { vm }),
     ["virtualmachines", "configmaps"],
   );
-  const candidates = inventory.data?.kind === "TargetVMList" ? adoptableVMs(inventory.data.items) : [];
+  // Adopted here: hidden at once (the domain's owner label arrives with the controller's next pass), and the inventory is read again.
+  const [adopted, setAdopted] = useState<ReadonlySet<string>>(new Set());
+  const candidates = inventory.data?.kind === "TargetVMList" ? adoptableVMs(inventory.data.items).filter((vm) => !adopted.has(vm.uuid)) : [];
   return (
     <Card style={{ marginTop: "var(--pf-t--global--spacer--xl)" }} data-testid="adopt-form">
       <CardTitle>Adopt a VM</CardTitle>
@@ -76,7 +78,14 @@ export function AdoptForm() {
                   <Td>{formatMemory(vm.memoryMiB)}</Td>
                   <Td>{vm.uuid}</Td>
                   <Td isActionCell>
-                    <Button size="sm" variant="primary" isDisabled={adopt.isPending} onClick={() => adopt.mutate(vm.uuid)}>
+                    <Button size="sm" variant="primary" isDisabled={adopt.isPending} onClick={() =>
+                        adopt.mutate(vm.uuid, {
+                          onSuccess: () => {
+                            setAdopted((old) => new Set([...old, vm.uuid]));
+                            void inventory.refetch();
+                          },
+                        })
+                      }>
                       Adopt
                     </Button>
                   </Td>

@@ -1,7 +1,7 @@
 // Imported VMs (the Cozystack design's section): adopted VMs with their source plan, source type and
 // adoption time from the tracking ConfigMap; Start/Stop; Unadopt (the VM keeps running); and a form to adopt
 // a VM that another tool created.
-import { Button, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Title } from "@patternfly/react-core";
+import { Button, FormSelect, FormSelectOption, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { useState } from "react";
 import { objectPath } from "../api/client.ts";
@@ -13,7 +13,7 @@ import { QueryState } from "../components/Loading.tsx";
 import { PhaseLabel } from "../components/PhaseLabel.tsx";
 import { PowerActions } from "../components/PowerActions.tsx";
 import { formatTime } from "../model/format.ts";
-import { adoptedRows } from "../model/virtual-machines.ts";
+import { type AdoptedFilter, adoptedRows, filterAdoptedRows } from "../model/virtual-machines.ts";
 import { AdoptForm } from "./AdoptForm.tsx";
 
 function UnadoptDialog({ vm, onClose }: { vm: VirtualMachine; onClose: () => void }) {
@@ -47,17 +47,38 @@ export function ImportedVMsPage() {
   const configMaps = useResourceList<ConfigMap>("configmaps");
   const [unadopting, setUnadopting] = useState<VirtualMachine | null>(null);
   const { identity, canWrite } = useSession();
+  const [filter, setFilter] = useState<AdoptedFilter>({ label: "", plan: "", sourceType: "" });
+  const all = adoptedRows(vms.data?.items ?? [], configMaps.data?.items ?? []);
+  const sourceTypes = [...new Set(all.map((r) => r.sourceType).filter((t): t is string => t !== undefined))].sort();
   return (
     <PageSection>
       <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
         Imported VMs
       </Title>
+      <Toolbar>
+        <ToolbarContent>
+          <ToolbarItem>
+            <TextInput aria-label="Filter by label" placeholder="Label, e.g. team=web" value={filter.label} onChange={(_e, label) => setFilter((f) => ({ ...f, label }))} />
+          </ToolbarItem>
+          <ToolbarItem>
+            <TextInput aria-label="Filter by plan" placeholder="Source plan" value={filter.plan} onChange={(_e, plan) => setFilter((f) => ({ ...f, plan }))} />
+          </ToolbarItem>
+          <ToolbarItem>
+            <FormSelect aria-label="Filter by source type" value={filter.sourceType} onChange={(_e, sourceType) => setFilter((f) => ({ ...f, sourceType }))}>
+              <FormSelectOption value="" label="Any source type" />
+              {sourceTypes.map((t) => (
+                <FormSelectOption key={t} value={t} label={t} />
+              ))}
+            </FormSelect>
+          </ToolbarItem>
+        </ToolbarContent>
+      </Toolbar>
       {configMaps.error ? <ErrorAlert error={configMaps.error} title="Could not load adoption records (ConfigMaps)" /> : null}
       <QueryState query={vms} what="virtual machines">
-        {(list) => {
-          const rows = adoptedRows(list.items, configMaps.data?.items ?? []);
+        {() => {
+          const rows = filterAdoptedRows(all, filter);
           return rows.length === 0 ? (
-            <p>No adopted VMs yet.</p>
+            <p>{all.length === 0 ? "No adopted VMs yet." : "No adopted VMs match the filter."}</p>
           ) : (
             <Table aria-label="Imported VMs" variant="compact" data-testid="imported-table">
               <Thead>
