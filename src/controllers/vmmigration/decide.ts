@@ -62,6 +62,15 @@ export function exportSessionOf(m: VMMigration): ExportSession {
   };
 }
 
+/**
+ * A source disk as status.source.exportDisks records it: only the fields of its schema (ExportDisk), so a later
+ * write of the whole object (a spec edit such as `landfall cutover`) validates.
+ */
+export function exportDiskRecord(d: SourceDisk): SourceDisk {
+  const { key, label, fileName, capacityBytes, datastore, controller, thinProvisioned, changeId } = d;
+  return { key, label, fileName, capacityBytes, datastore, controller, ...(thinProvisioned !== undefined ? { thinProvisioned } : {}), ...(changeId ? { changeId } : {}) };
+}
+
 /** True when the source was touched (powered off or snapshotted) and must be put back on failure or finish. */
 export const sourceTouched = (m: VMMigration): boolean =>
   Boolean(m.status?.source?.poweredOffByMigration || m.status?.source?.snapshotID || m.status?.source?.snapshotName);

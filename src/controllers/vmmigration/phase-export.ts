@@ -5,7 +5,7 @@
 // Warm mode records whether the VM tracked changed blocks, turns tracking on and goes on to Precopying: its
 // snapshots are the precopies' own (phase-precopy.ts).
 import type { VMMigration } from "../../api/vmmigration.ts";
-import { exportIntent, exportIntentRecorded, exportMode } from "./decide.ts";
+import { exportDiskRecord, exportIntent, exportIntentRecorded, exportMode } from "./decide.ts";
 import { sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -28,7 +28,7 @@ export async function exportSource(ctx: StepContext, m: VMMigration): Promise<VM
     const snapshotName = current.status?.source?.snapshotName;
     const session = await source.prepareExport(vm, { mode, ...(snapshotName ? { snapshotName } : {}) });
     await ctx.patch((s) => {
-      s.source = { ...(s.source ?? {}), ...(session.snapshotID ? { snapshotID: session.snapshotID } : {}), exportDisks: session.disks };
+      s.source = { ...(s.source ?? {}), ...(session.snapshotID ? { snapshotID: session.snapshotID } : {}), exportDisks: session.disks.map(exportDiskRecord) };
     });
   });
   if (mode === "warm") return ctx.enter("Precopying", "copying disks while the VM runs (precopy 0: full copy)");

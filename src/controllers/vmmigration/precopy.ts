@@ -8,7 +8,7 @@ import type { MigrationDisk, Precopy, VMMigration, VMMigrationStatus } from "../
 import { ensureConfinedDir } from "../../disk/confinement.ts";
 import type { DiskReader, ExportSession, SourceDisk, SourceProvider, TargetStorage } from "../../providers/contract.ts";
 import { copyWholeDisk } from "./copy-disk.ts";
-import { exportSessionOf, sourceDiskFor } from "./decide.ts";
+import { exportDiskRecord, exportSessionOf, sourceDiskFor } from "./decide.ts";
 import { precopyIntervalMs, precopySnapshotName, sinceChangeId, staleSnapshots } from "./decide-warm.ts";
 import { stagingDir, stagingFile } from "./plan.ts";
 import { outOfSpaceFailure } from "./space.ts";
@@ -72,7 +72,7 @@ export async function runPrecopy(ctx: StepContext, m: VMMigration, index: number
           const frozen = session.disks.find((x) => x.key === disk?.key);
           if (frozen?.changeId) d.changeId = frozen.changeId;
         }
-        s.source = { ...(s.source ?? {}), exportDisks: session.disks };
+        s.source = { ...(s.source ?? {}), exportDisks: session.disks.map(exportDiskRecord) };
       });
     }
     const storage = await target.ensureStorage();
