@@ -346,7 +346,7 @@ test("an NFC lease aborted mid-disk is retried, then fails with the reason and l
   await applyYaml(srv, migrationYaml("nfc02", "nfc02", "", "vcenter-nfc"));
   const m = await finished("nfc02", 150_000);
   assert.equal(m.status?.phase, "Failed");
-  assert.match(m.status?.message ?? "", /gave up after 5 attempts: .*NFC export of disk .*download ended after 65536 of \d+ bytes/);
+  assert.match(m.status?.message ?? "", /gave up after 5 attempts in Transferring: .*NFC export of disk .*download ended after 65536 of \d+ bytes/);
   assert.deepEqual((await readdir(lv.poolPath)).filter((f) => f.startsWith("nfc02")), []);
   const staging = await readdir(join(lv.poolPath, ".landfall-staging")).catch(() => [] as string[]);
   assert.ok(!staging.includes(m.metadata.uid as string), "its staging directory is removed");
