@@ -39,6 +39,8 @@ test("durationMs reads ms/s/m/h and names the field of a bad value", () => {
 
 test("precopy 0 first, even when the cutover is already due", () => {
   assert.deepEqual(warmStep(warm([], { cutover: iso(T0 - 1) }), T0), { kind: "precopy", index: 0 });
+  // Precopy 0 started after the cutover time: nothing to catch up, cut over.
+  assert.deepEqual(warmStep(warm([done(0, T0 + 2000)], { cutover: iso(T0) }), T0 + 3000), { kind: "cutover" });
 });
 
 test("an open precopy is resumed before anything else", () => {
@@ -54,8 +56,14 @@ test("the next precopy is due an interval after the last completed; before that,
   assert.equal(idleMs(m, T0 + 30_000), 0);
 });
 
-test("a due cutover wins over the next precopy, and an earlier cutover shortens the wait", () => {
-  assert.deepEqual(warmStep(warm([done(0, T0)], { cutover: iso(T0 + 5000) }), T0 + 5000), { kind: "cutover" });
+test("a due cutover first takes one more precopy while the VM runs, then cuts over", () => {
+  // The last precopy started before the cutover time: its changes since are copied with the VM still running.
+  assert.deepEqual(warmStep(warm([done(0, T0)], { cutover: iso(T0 + 5000) }), T0 + 5000), { kind: "precopy", index: 1 });
+  // One that started at or after the cutover time has caught up: cut over.
+  assert.deepEqual(warmStep(warm([done(0, T0), done(1, T0 + 7000)], { cutover: iso(T0 + 5000) }), T0 + 8000), { kind: "cutover" });
+});
+
+test("an earlier cutover shortens the wait", () => {
   const step = warmStep(warm([done(0, T0)], { cutover: iso(T0 + 5000) }), T0 + 1000);
   assert.deepEqual(step, { kind: "wait", ms: 4000, nextAt: iso(T0 + 30_000) });
 });

@@ -35,7 +35,9 @@ export type WarmStep = { kind: "precopy"; index: number } | { kind: "cutover" } 
 
 /**
  * What Precopying does now. An open precopy is finished first (a crash mid-precopy resumes it); precopy 0 always
- * runs (the cutover needs a full copy); then the cutover once due; else the next precopy once the interval since
+ * runs (the cutover needs a full copy). Once the cutover is due, one more precopy runs while the VM still runs —
+ * unless the last one started after the cutover time — so that the final copy, made with the VM off, holds only
+ * what the guest wrote during that precopy; then the cutover. Otherwise the next precopy once the interval since
  * the last one's completion has passed, or a wait until then.
  */
 export function warmStep(m: VMMigration, now: number): WarmStep {
@@ -43,7 +45,10 @@ export function warmStep(m: VMMigration, now: number): WarmStep {
   if (open) return { kind: "precopy", index: open.index };
   const last = lastCompleted(m);
   if (!last) return { kind: "precopy", index: 0 };
-  if (cutoverDue(m, now)) return { kind: "cutover" };
+  if (cutoverDue(m, now)) {
+    const caughtUp = Date.parse(last.startedAt) >= Date.parse(m.spec.cutover as string);
+    return caughtUp ? { kind: "cutover" } : { kind: "precopy", index: last.index + 1 };
+  }
   const due = Date.parse(last.completedAt as string) + precopyIntervalMs(m);
   if (now >= due) return { kind: "precopy", index: last.index + 1 };
   const cutoverAt = m.spec.cutover ? Date.parse(m.spec.cutover) : Number.POSITIVE_INFINITY;
