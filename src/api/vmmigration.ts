@@ -15,6 +15,8 @@ export const VMMigrationPhase = Type.Union([
   Type.Literal("Pending"),
   Type.Literal("Validating"),
   Type.Literal("Exporting"),
+  Type.Literal("Precopying"),
+  Type.Literal("CuttingOver"),
   Type.Literal("Transferring"),
   Type.Literal("Converting"),
   Type.Literal("Importing"),
@@ -27,6 +29,8 @@ export const MIGRATION_PHASES: readonly VMMigrationPhase[] = [
   "Pending",
   "Validating",
   "Exporting",
+  "Precopying",
+  "CuttingOver",
   "Transferring",
   "Converting",
   "Importing",
@@ -63,13 +67,22 @@ export const VMMigrationSpec = Type.Object(
       },
       { additionalProperties: false },
     ),
+    cutover: Type.Optional(
+      Type.String({
+        pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$",
+        description: "warm mode: when to cut over (RFC 3339); settable and changeable while precopies run (landfall cutover vmm/NAME [--at TIME])",
+      }),
+    ),
     options: Type.Optional(
       Type.Object(
         {
           diskFormat: Type.Optional(DiskFormat),
           verifyChecksums: Type.Optional(Type.Boolean({ default: true })),
           verifySource: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("reread")])),
-          mode: Type.Optional(Type.Union([Type.Literal("cold"), Type.Literal("snapshot")], { default: "cold" })),
+          mode: Type.Optional(Type.Union([Type.Literal("cold"), Type.Literal("snapshot"), Type.Literal("warm")], { default: "cold" })),
+          precopyInterval: Type.Optional(
+            Type.String({ pattern: "^[0-9]+(ms|s|m|h)$", default: "10m", description: "warm mode: time between the end of one precopy and the start of the next, e.g. 10m, 30s" }),
+          ),
           restoreSourcePower: Type.Optional(Type.Boolean({ default: false })),
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
           bandwidthMiBps: Type.Optional(
@@ -142,9 +155,41 @@ export const ExportDisk = Type.Object(
     datastore: Type.String(),
     controller: Type.String(),
     thinProvisioned: Type.Optional(Type.Boolean()),
+    changeId: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
+
+/** One warm-mode copy: its snapshot (named from the migration's UID and its index) and what it moved. */
+export const Precopy = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0 }),
+    snapshotName: Type.String(),
+    snapshotID: Type.Optional(Type.String()),
+    /** The cutover's copy, taken with the source powered off. */
+    final: Type.Optional(Type.Boolean()),
+    startedAt: Type.String(),
+    completedAt: Type.Optional(Type.String()),
+    /** Bytes read from the source (precopy 0: whole disks; later: the changed areas). */
+    bytes: Type.Integer(),
+    durationSeconds: Type.Optional(Type.Number()),
+    disks: Type.Array(
+      Type.Object(
+        {
+          diskID: Type.String(),
+          changeId: Type.Optional(Type.String()),
+          bytes: Type.Optional(Type.Integer()),
+          done: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** This precopy's snapshot was removed (after the next precopy's copy, or at cutover). */
+    snapshotRemoved: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type Precopy = Static<typeof Precopy>;
 
 export const VMMigrationStatus = Type.Object(
   {
@@ -176,10 +221,24 @@ export const VMMigrationStatus = Type.Object(
           snapshotID: Type.Optional(Type.String()),
           /** The disks the export session reads (snapshot mode: the snapshot's frozen backings), as prepareExport returned them. */
           exportDisks: Type.Optional(Type.Array(ExportDisk)),
+          /** Warm mode: whether the VM tracked changed blocks before the migration (restored when it ends). */
+          changeTrackingBefore: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),
     ),
+    precopies: Type.Optional(Type.Array(Precopy, { description: "warm mode: each copy made while the VM ran, and the final one at cutover" })),
+    nextPrecopyAt: Type.Optional(Type.String({ description: "warm mode: when the next precopy starts (unless the cutover comes first)" })),
+    cutover: Type.Optional(
+      Type.Object(
+        {
+          startedAt: Type.String(),
+          sourceOffAt: Type.Optional(Type.String({ description: "when the source VM was found powered off" })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    downtimeSeconds: Type.Optional(Type.Number({ description: "warm mode: source powered off → target VM running" })),
     importID: Type.Optional(Type.String()),
     targetVMRef: Type.Optional(Type.Object({ name: Type.String(), namespace: Type.Optional(Type.String()) })),
     startedAt: Type.Optional(Type.String()),

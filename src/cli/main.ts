@@ -7,6 +7,7 @@ import { adoptCommand, unadoptCommand } from "./commands/adopt.ts";
 import { applyCommand } from "./commands/apply.ts";
 import { cloneCommand } from "./commands/clone.ts";
 import { crdsCommand } from "./commands/crds.ts";
+import { cutoverCommand } from "./commands/cutover.ts";
 import { deleteCommand } from "./commands/delete.ts";
 import { getCommand } from "./commands/get.ts";
 import { inventoryCommand } from "./commands/inventory.ts";
@@ -175,6 +176,15 @@ export function buildProgram(version: string): Command {
       .addOption(nsOption())
       .action(run(async (kind: string, name: string | undefined, o: { namespace?: string }) => out(await powerCommand(client(), verb, kind, name, o))));
   }
+
+  program
+    .command("cutover")
+    .description("set when a warm migration cuts over: now, or --at an RFC 3339 time (changeable until it starts)")
+    .argument("<kind>", "vmm, or vmm/NAME")
+    .argument("[name]", "VMMigration name")
+    .addOption(nsOption())
+    .option("--at <time>", "RFC 3339 time, e.g. 2026-03-01T22:00:00Z (default: now)")
+    .action(run(async (kind: string, name: string | undefined, o: { namespace?: string; at?: string }) => out(await cutoverCommand(client(), kind, name, o))));
 
   program
     .command("clone")

@@ -4,6 +4,7 @@ import type { DiskOps } from "../controllers/vmmigration/disk-ops.ts";
 import { imageSha256, readerSha256 } from "../disk/checksum.ts";
 import { convertImage, imageInfo } from "../disk/convert.ts";
 import { transferDisk } from "../disk/transfer.ts";
+import { applyChangedAreas, verifyChunks } from "../disk/changed-areas.ts";
 
 export const diskOps: DiskOps = {
   transfer: (a) => transferDisk(a),
@@ -16,4 +17,6 @@ export const diskOps: DiskOps = {
   },
   imageSha256: (path, format, signal) => imageSha256(path, format, { signal }),
   readerSha256: (reader, signal) => readerSha256(reader, signal),
+  applyChangedAreas: (a) => applyChangedAreas(a),
+  verifyChunks: (path, signal) => verifyChunks(path, signal),
 };

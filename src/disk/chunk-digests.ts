@@ -56,6 +56,13 @@ export function parseChunkDigests(bytes: Buffer, layout: ChunkLayout, maxChunks:
   return digests;
 }
 
+/** The layout a sidecar's header names, or undefined when it has none (absent, damaged, not a sidecar). Pure. */
+export function chunkLayoutOf(bytes: Buffer): ChunkLayout | undefined {
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const layout = { chunkBytes: Number(bytes.readBigUInt64LE(8)), sizeBytes: Number(bytes.readBigUInt64LE(16)) };
+  return bytes.subarray(0, HEADER_BYTES).equals(encodeHeader(layout)) && layout.chunkBytes > 0 ? layout : undefined;
+}
+
 /** The sidecar of one transfer, open for recording. */
 export class ChunkDigestFile {
   readonly #file: FileHandle;

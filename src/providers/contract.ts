@@ -36,6 +36,11 @@ export interface SourceDisk {
   chain?: Array<{ file: string; format: string }>;
   /** Which transports can read this disk (vSphere: datastore, nfc). */
   readableBy?: Array<"datastore" | "nfc">;
+  /**
+   * Changed-block tracking's name for the disk's state (vSphere backing.changeId), when the source tracks
+   * changes: a snapshot's disks carry it, and queryChangedAreas lists what changed since one.
+   */
+  changeId?: string;
 }
 
 export interface SourceNIC {
@@ -60,6 +65,14 @@ export interface SourceVM {
   nics: SourceNIC[];
   /** Snapshots the VM has (each adds a delta layer to every disk's chain). */
   snapshotCount?: number;
+  /** Whether the source tracks changed blocks of the VM's disks (vSphere config.changeTrackingEnabled). */
+  changeTrackingEnabled?: boolean;
+}
+
+/** A byte range of a disk that changed (or, since changeId "*", that holds data). */
+export interface ChangedArea {
+  start: number;
+  length: number;
 }
 
 export interface VMRef {
@@ -145,6 +158,17 @@ export interface SourceProvider {
    */
   finishExport(session: ExportSession, options: { restorePower: boolean }): Promise<void>;
   powerOn(vmID: string): Promise<void>;
+  /**
+   * Optional (warm migration): turns changed-block tracking of the VM's disks on or off; a no-op when it
+   * already is. Tracking starts afresh when turned on: changeIds from before are no longer accepted.
+   */
+  setChangeTracking?(vmID: string, enabled: boolean): Promise<void>;
+  /**
+   * Optional (warm migration): the areas of `disk` (as the snapshot session froze it) written after
+   * `sinceChangeId` — a changeId an earlier snapshot's disk carried — sorted and disjoint; "*" lists every
+   * allocated area. Throws when the changeId belongs to another tracking session.
+   */
+  queryChangedAreas?(session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]>;
   close(): Promise<void>;
 }
 

@@ -21,6 +21,8 @@ export type FaultPoint =
   | "afterImport"
   | "afterDefine"
   | "beforeSucceeded"
+  | "midPrecopy"
+  | "afterFinalSnapshot"
   | "corrupt"
   | "resetMidDisk"
   | "fillPool"
@@ -86,6 +88,12 @@ function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => b
       if (fault.at === "corrupt" && once(diskOf(fault.vm, args.stagingPath, 0))) await flipByte(args.stagingPath, 600);
       return result;
     },
+    applyChangedAreas: async (args) => {
+      const result = await disk.applyChangedAreas(args);
+      // Warm precopy: disk 0's changed areas are in the staging file, their completion not yet recorded.
+      if (fault.at === "midPrecopy" && once(diskOf(fault.vm, args.stagingPath, 0))) crash("midPrecopy");
+      return result;
+    },
     convert: async (args) => {
       const mine = diskOf(fault.vm, args.src);
       if (fault.at === "midConvert" && once(mine)) {
@@ -123,6 +131,9 @@ function faultySource(inner: SourceProvider, fault: FaultConfig, once: (hit: boo
     const mine = vm.name === fault.vm;
     if (fault.at === "afterShutdown" && options.mode === "cold" && once(mine)) crash("afterShutdown");
     if (fault.at === "afterSnapshot" && options.mode === "snapshot" && once(mine)) crash("afterSnapshot");
+    // Warm cutover: the source is off and the final precopy's snapshot exists, nothing copied from it yet.
+    const finalSnapshot = options.mode === "snapshot" && vm.powerState === "poweredOff" && options.snapshotName?.startsWith("landfall-precopy-");
+    if (fault.at === "afterFinalSnapshot" && finalSnapshot && once(mine)) crash("afterFinalSnapshot");
     if (fault.at === "fillPool" && once(mine)) await fill(fault.poolPath as string, fault.leaveBytes ?? 0);
     return session;
   },

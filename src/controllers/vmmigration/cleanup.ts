@@ -1,11 +1,14 @@
 // Undoing an unfinished migration (terminal failure or deletion): remove what it created on the target — its
 // volumes (found under their deterministic names, which Validating proved free) and its staging directory —
 // unless a VirtualMachine already uses them, and put the source back (snapshot removed by name or id, power
-// restored when the migration turned it off).
+// restored when the migration turned it off; a warm migration's precopy snapshots removed and change tracking
+// put back as it was).
 import { rm } from "node:fs/promises";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
-import { exportSessionOf, sourceTouched } from "./decide.ts";
+import { exportMode, exportSessionOf, sourceTouched } from "./decide.ts";
+import { staleSnapshots } from "./decide-warm.ts";
+import { precopySession } from "./precopy.ts";
 import { exists } from "./files.ts";
 import { stagingDir, targetNamespace, targetVMName } from "./plan.ts";
 import { type RunnerDeps, withProviders } from "./step-context.ts";
@@ -24,6 +27,10 @@ export async function cleanupMigration(deps: RunnerDeps, m: VMMigration): Promis
       }
     }
     if (storage) await rm(stagingDir(storage.path, m), { recursive: true, force: true });
+    if (exportMode(m) === "warm" && m.status?.source?.vmID) {
+      for (const p of staleSnapshots(m)) await source.finishExport(precopySession(m, p), { restorePower: false });
+      if (m.status.source.changeTrackingBefore === false) await source.setChangeTracking?.(m.status.source.vmID, false);
+    }
     if (sourceTouched(m) && m.status?.source?.vmID) {
       const session = exportSessionOf(m);
       await source.finishExport(session, { restorePower: session.poweredOffByExport });

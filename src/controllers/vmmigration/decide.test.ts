@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import { LibvirtError } from "../../providers/libvirt/errors.ts";
 import { SourceProviderError } from "../../providers/vsphere/errors.ts";
-import { classifyFailure, convertAction, exportIntent, exportIntentRecorded, exportSessionOf, importAction, sourceDiskFor, transferStart } from "./decide.ts";
+import { classifyFailure, convertAction, exportDiskRecord, exportIntent, exportIntentRecorded, exportSessionOf, importAction, sourceDiskFor, transferStart } from "./decide.ts";
 import { snapshotNameFor } from "./plan.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -100,5 +100,34 @@ describe("classifyFailure", () => {
 
   it("anything unrecognised is retried, and its reason names the phase where it happened", () => {
     assert.deepEqual(classifyFailure(new Error("boom"), "Converting"), { permanent: false, reason: "ConvertingFailed" });
+  });
+});
+
+describe("exportDiskRecord", () => {
+  it("keeps only the fields status.source.exportDisks allows, so a later spec edit validates", () => {
+    const disk = {
+      key: 2000,
+      label: "Hard disk 1",
+      fileName: "[ds] vm/vm-000001.vmdk",
+      capacityBytes: 1024,
+      datastore: "ds",
+      controller: "scsi",
+      thinProvisioned: true,
+      changeId: "52 1f/3",
+      chain: [{ file: "[ds] vm/vm.vmdk", format: "flat" }],
+      readableBy: ["datastore" as const],
+    };
+    assert.deepEqual(exportDiskRecord(disk), { key: 2000, label: "Hard disk 1", fileName: "[ds] vm/vm-000001.vmdk", capacityBytes: 1024, datastore: "ds", controller: "scsi", thinProvisioned: true, changeId: "52 1f/3" });
+  });
+});
+
+describe("exportIntent in warm mode", () => {
+  const warm = { metadata: { name: "w", uid: "u" }, spec: { source: { providerRef: { name: "vc" } }, target: { providerRef: { name: "kvm" } }, options: { mode: "warm" } } } as unknown as VMMigration;
+  it("records the VM's change tracking and does not power it off (the cutover does)", () => {
+    assert.deepEqual(exportIntent(warm, "poweredOn", false), { powerStateBefore: "poweredOn", poweredOffByMigration: false, changeTrackingBefore: false });
+    assert.equal(exportIntentRecorded(warm), false);
+    const recorded = { ...warm, status: { source: { powerStateBefore: "poweredOn", poweredOffByMigration: false, changeTrackingBefore: true } } } as VMMigration;
+    assert.equal(exportIntentRecorded(recorded), true);
+    assert.equal(exportIntent(recorded, "poweredOff", false).changeTrackingBefore, true, "a rerun keeps what was recorded");
   });
 });

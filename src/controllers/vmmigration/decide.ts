@@ -7,7 +7,7 @@ import type { ExportSession, SourceDisk, SourcePowerState } from "../../provider
 import { snapshotNameFor } from "./plan.ts";
 import { MigrationFailure } from "./steps.ts";
 
-export type ExportMode = "cold" | "snapshot";
+export type ExportMode = "cold" | "snapshot" | "warm";
 
 export const exportMode = (m: VMMigration): ExportMode => m.spec.options?.mode ?? "cold";
 
@@ -15,6 +15,8 @@ export interface ExportIntent {
   powerStateBefore: SourcePowerState;
   poweredOffByMigration: boolean;
   snapshotName?: string;
+  /** warm: whether the VM tracked changes before (tracking is turned on, and back off at the end when it was off). */
+  changeTrackingBefore?: boolean;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface ExportIntent {
  * recorded once and never replaced: a rerun after the guest was shut down observes "poweredOff", which must not
  * turn into "the user had it off".
  */
-export function exportIntent(m: VMMigration, observed: SourcePowerState): ExportIntent {
+export function exportIntent(m: VMMigration, observed: SourcePowerState, observedChangeTracking = false): ExportIntent {
   const recorded = m.status?.source;
   const powerStateBefore = (recorded?.powerStateBefore as SourcePowerState | undefined) ?? observed;
   const mode = exportMode(m);
@@ -30,11 +32,16 @@ export function exportIntent(m: VMMigration, observed: SourcePowerState): Export
     powerStateBefore,
     poweredOffByMigration: recorded?.poweredOffByMigration ?? (mode === "cold" && powerStateBefore === "poweredOn"),
     ...(mode === "snapshot" ? { snapshotName: recorded?.snapshotName ?? snapshotNameFor(m) } : {}),
+    ...(mode === "warm" ? { changeTrackingBefore: recorded?.changeTrackingBefore ?? observedChangeTracking } : {}),
   };
 }
 
-export const exportIntentRecorded = (m: VMMigration): boolean =>
-  m.status?.source?.powerStateBefore !== undefined && m.status.source.poweredOffByMigration !== undefined && (exportMode(m) === "cold" || Boolean(m.status.source.snapshotName));
+export function exportIntentRecorded(m: VMMigration): boolean {
+  const st = m.status?.source;
+  if (st?.powerStateBefore === undefined || st.poweredOffByMigration === undefined) return false;
+  const mode = exportMode(m);
+  return mode === "cold" || (mode === "warm" ? st.changeTrackingBefore !== undefined : Boolean(st.snapshotName));
+}
 
 /**
  * The export session, from status alone: the one place that decides which disks an export reads (what
@@ -45,13 +52,23 @@ export function exportSessionOf(m: VMMigration): ExportSession {
   if (!st.vmID) throw new Error(`VMMigration "${m.metadata.name}": status.source.vmID is not recorded yet, so there is no export session to use`);
   return {
     vmID: st.vmID,
-    mode: exportMode(m),
+    // A warm migration reads snapshots like the snapshot mode (each precopy's session is built from its record).
+    mode: exportMode(m) === "cold" ? "cold" : "snapshot",
     powerStateBefore: (st.powerStateBefore as SourcePowerState | undefined) ?? "poweredOff",
     poweredOffByExport: st.poweredOffByMigration ?? false,
     ...(st.snapshotID ? { snapshotID: st.snapshotID } : {}),
     ...(st.snapshotName ? { snapshotName: st.snapshotName } : {}),
     disks: (st.exportDisks ?? []) as SourceDisk[],
   };
+}
+
+/**
+ * A source disk as status.source.exportDisks records it: only the fields of its schema (ExportDisk), so a later
+ * write of the whole object (a spec edit such as `landfall cutover`) validates.
+ */
+export function exportDiskRecord(d: SourceDisk): SourceDisk {
+  const { key, label, fileName, capacityBytes, datastore, controller, thinProvisioned, changeId } = d;
+  return { key, label, fileName, capacityBytes, datastore, controller, ...(thinProvisioned !== undefined ? { thinProvisioned } : {}), ...(changeId ? { changeId } : {}) };
 }
 
 /** True when the source was touched (powered off or snapshotted) and must be put back on failure or finish. */

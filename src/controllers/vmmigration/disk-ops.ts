@@ -1,6 +1,6 @@
 // The disk pipeline as the migration runner uses it. src/compose/disk-ops.ts builds it from src/disk; a test-only
 // composition (test/harness/faulty-wiring.ts) wraps it to inject faults.
-import type { DiskReader } from "../../providers/contract.ts";
+import type { ChangedArea, DiskReader } from "../../providers/contract.ts";
 
 export interface TransferProgress {
   bytesDone: number;
@@ -26,4 +26,8 @@ export interface DiskOps {
   imageSha256(path: string, format: string, signal?: AbortSignal): Promise<string>;
   /** sha256 of a source disk re-read range by range (options.verifySource: reread). */
   readerSha256(reader: DiskReader, signal?: AbortSignal): Promise<string>;
+  /** Warm precopy: reads only `areas` into a staging file transfer() wrote, updating the digests of the chunks they touch. */
+  applyChangedAreas(args: { reader: DiskReader; stagingPath: string; areas: ChangedArea[]; signal: AbortSignal }): Promise<{ bytes: number; chunks: number }>;
+  /** Warm cutover: every chunk of a staging file against its recorded source digest, and the file's sha256. */
+  verifyChunks(stagingPath: string, signal?: AbortSignal): Promise<{ sha256: string; chunks: number; mismatched: ChangedArea[] }>;
 }

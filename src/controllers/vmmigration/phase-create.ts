@@ -7,6 +7,7 @@ import type { VMMigration } from "../../api/vmmigration.ts";
 import { setCondition } from "../../runtime/conditions.ts";
 import { sleepUnlessAborted } from "../../runtime/sleep.ts";
 import { exportSessionOf } from "./decide.ts";
+import { downtimeSeconds } from "./decide-warm.ts";
 import { aggregateProgress, targetNamespace, targetVMName, virtualMachineFor } from "./plan.ts";
 import { sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
 import { MigrationFailure } from "./steps.ts";
@@ -26,6 +27,7 @@ export async function create(ctx: StepContext, m: VMMigration): Promise<VMMigrat
     return vm;
   });
   const ready = await waitReady(ctx, ns, name, vm);
+  const downtime = downtimeSeconds(m, Date.now());
   await withProviders(deps, m, ({ source }) => source.finishExport(exportSessionOf(m), { restorePower: m.spec.options?.restoreSourcePower ?? false }));
   const message = `VirtualMachine ${ns}/${name} created from the imported disks (domain ${ready.status?.providerID})`;
   const done = await ctx.patch((s) => {
@@ -33,6 +35,7 @@ export async function create(ctx: StepContext, m: VMMigration): Promise<VMMigrat
     s.phaseHistory = [...(s.phaseHistory ?? []), { phase: "Succeeded", enteredAt: nowISO() }];
     s.completedAt = nowISO();
     s.message = message;
+    if (downtime !== undefined) s.downtimeSeconds ??= downtime;
     s.progress = aggregateProgress(s.disks ?? []);
     s.conditions = setCondition(s.conditions, { type: "Ready", status: "True", reason: "Succeeded", message });
   });

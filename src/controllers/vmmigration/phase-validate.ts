@@ -20,6 +20,9 @@ export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigr
     if (!th.ready) throw new MigrationFailure("TargetUnavailable", `target provider "${m.spec.target.providerRef.name}" is not ready: ${th.reason}: ${th.message}`);
     const vm = await sourceVMOf(source, m);
     if (vm.disks.length === 0) throw new MigrationFailure("NoDisks", `source VM "${vm.name}" has no disks to migrate`);
+    if (m.spec.options?.mode === "warm" && !(source.setChangeTracking && source.queryChangedAreas)) {
+      throw new MigrationFailure("NotSupported", `spec.options.mode "warm": source provider "${m.spec.source.providerRef.name}" (${source.type}) cannot track changed blocks; use mode cold or snapshot`);
+    }
     await source.checkDisks?.(vm).catch((err) => {
       if ((err as { code?: string }).code === "NotSupported") throw new MigrationFailure("UnsupportedDisk", (err as Error).message);
       throw err;

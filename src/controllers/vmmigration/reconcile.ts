@@ -13,6 +13,7 @@ import type { ResourceStore } from "../../store/types.ts";
 import { MIGRATION_FINALIZER } from "./plan.ts";
 import type { MigrationRunner } from "./runner.ts";
 import { classifyFailure } from "./decide.ts";
+import { idleMs } from "./decide-warm.ts";
 import { carriesDeletion, isTerminal, MAX_TRANSIENT_ATTEMPTS } from "./steps.ts";
 
 export interface MigrationReconcilerDeps {
@@ -91,6 +92,9 @@ export function vmMigrationReconciler(deps: MigrationReconcilerDeps) {
     }
     const f = failures.get(id);
     if (f && f.notBefore > Date.now()) return { requeueAfterMs: f.notBefore - Date.now() };
+    // A warm migration between precopies: come back when the next one (or the cutover) is due.
+    const idle = idleMs(m, Date.now());
+    if (idle > 0) return { requeueAfterMs: idle };
     ctx.job.start((signal) => deps.runner.run(key.namespace, key.name, signal));
     return undefined;
   };

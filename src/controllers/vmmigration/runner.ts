@@ -1,4 +1,5 @@
-// Executes a VMMigration's phases: Validating → Exporting → Transferring → Converting → Importing → Creating.
+// Executes a VMMigration's phases: Validating → Exporting → Transferring → Converting → Importing → Creating
+// (warm mode: Exporting → Precopying → CuttingOver → Converting; the run ends while Precopying is idle).
 // Each phase lives in its own phase-*.ts; decisions are the pure functions of decide.ts. Every side effect has
 // an identity derived from the migration's UID, intent is recorded before the effect and the effect is looked
 // up on resume, so a server killed anywhere picks up from status and converges without doing anything twice.
@@ -8,7 +9,10 @@ import { patchStatus } from "../../runtime/status.ts";
 import { cleanupMigration } from "./cleanup.ts";
 import { convert } from "./phase-convert.ts";
 import { create } from "./phase-create.ts";
+import { idleMs } from "./decide-warm.ts";
+import { cutover } from "./phase-cutover.ts";
 import { exportSource } from "./phase-export.ts";
+import { precopy } from "./phase-precopy.ts";
 import { importDisks } from "./phase-import.ts";
 import { transfer } from "./phase-transfer.ts";
 import { validate } from "./phase-validate.ts";
@@ -20,6 +24,8 @@ const nowISO = () => new Date().toISOString();
 const PHASES: Partial<Record<VMMigrationPhase, (ctx: StepContext, m: VMMigration) => Promise<VMMigration>>> = {
   Validating: validate,
   Exporting: exportSource,
+  Precopying: precopy,
+  CuttingOver: cutover,
   Transferring: transfer,
   Converting: convert,
   Importing: importDisks,
@@ -84,6 +90,8 @@ export class MigrationRunner {
       const step = PHASES[phase];
       if (!step) return;
       m = await step(ctx, m);
+      // Nothing to do until the next precopy or the cutover: end the run; the reconciler requeues it for then.
+      if (idleMs(m, Date.now()) > 0) return;
     }
   }
 

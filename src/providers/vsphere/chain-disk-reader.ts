@@ -11,6 +11,7 @@ import { type DatastorePath, formatDatastorePath } from "./datastore-path.ts";
 import type { Downloaded } from "./datastore-download.ts";
 import { type ChainLayer, layerEntries, layerFromHead } from "./disk-chain.ts";
 import { HEAD_BYTES } from "./disk-chain-resolve.ts";
+import { composeCowdChain } from "./cowd-compose.ts";
 import { SourceProviderError } from "./errors.ts";
 
 export interface ComposeSources {
@@ -44,6 +45,10 @@ export function segmentsFromMap(entries: MapEntry[], baseDepth: number | undefin
   }
   return out;
 }
+
+/** A vmfsSparse delta: a descriptor naming one VMFSSPARSE (COWD) extent. */
+const isCowdLayer = (l: ChainLayer): boolean =>
+  l.kind === "descriptor" && !l.empty && l.descriptor.extents.length === 1 && l.descriptor.extents[0].type === "VMFSSPARSE" && l.files.length === 2;
 
 const sameFiles = (a: ChainLayer, b: ChainLayer) =>
   a.descriptor.parentFileNameHint === b.descriptor.parentFileNameHint &&
@@ -106,9 +111,16 @@ export async function openComposedDisk(
     const top = localOf(chain[0].path);
     const timeoutMs = timeoutForBytes(capacityBytes);
     const composed = join(dir, "composed.raw");
-    await runTool("qemu-img", ["convert", "-f", "vmdk", "-O", "raw", top, composed], { timeoutMs, signal });
     let segments: Segment[] = [{ start: 0, end: capacityBytes, source: "local" }];
-    if (baseDepth !== undefined) {
+    if (plan.remoteBase && plan.download.every(isCowdLayer)) {
+      // vmfsSparse deltas over a flat base (ESXi's snapshots): composed from their grain tables, reading only
+      // the grains they hold (cowd-compose.ts) instead of a qemu-img pass over every sector of the disk.
+      segments = await composeCowdChain(plan.download.map((l) => localOf(l.files[1])), composed, capacityBytes);
+      base = await sources.openBase(plan.remoteBase);
+    } else {
+      await runTool("qemu-img", ["convert", "-f", "vmdk", "-O", "raw", top, composed], { timeoutMs, signal });
+    }
+    if (baseDepth !== undefined && !base) {
       const map = JSON.parse(await runTool("qemu-img", ["map", "--output=json", "-f", "vmdk", top], { timeoutMs, signal })) as MapEntry[];
       segments = segmentsFromMap(map, baseDepth);
       base = plan.remoteBase ? await sources.openBase(plan.remoteBase) : undefined;

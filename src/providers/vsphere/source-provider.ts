@@ -1,8 +1,9 @@
 // The vSphere SourceProvider: inventory over the PropertyCollector, exports (cold or snapshot), and disk
 // bytes over the datastore file API. Credentials stay inside the SOAP client's Login body.
 import { tmpdir } from "node:os";
-import type { DiskReader, ExportSession, OpenDiskOptions, ProviderHealth, SourceDisk, SourceProvider, SourceVM, VMRef } from "../contract.ts";
+import type { ChangedArea, DiskReader, ExportSession, OpenDiskOptions, ProviderHealth, SourceDisk, SourceProvider, SourceVM, VMRef } from "../contract.ts";
 import { openComposedDisk } from "./chain-disk-reader.ts";
+import { queryChangedAreas, setChangeTracking } from "./change-tracking.ts";
 import { downloadDatastoreFile } from "./datastore-download.ts";
 import { HttpDatastoreFiles } from "./datastore-files.ts";
 import { parseDatastorePath } from "./datastore-path.ts";
@@ -293,6 +294,14 @@ class VsphereSource implements SourceProvider {
 
   async powerOn(vmID: string): Promise<void> {
     return this.inSession(() => powerOn(this.client, vmID));
+  }
+
+  async setChangeTracking(vmID: string, enabled: boolean): Promise<void> {
+    return this.inSession(() => setChangeTracking(this.client, vmID, enabled));
+  }
+
+  async queryChangedAreas(session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]> {
+    return this.inSession(() => queryChangedAreas(this.client, session, disk, sinceChangeId));
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ export const VM_PROPERTIES = [
   "config.hardware.device",
   "runtime.powerState",
   "snapshot",
+  "config.changeTrackingEnabled",
 ];
 
 const CONTROLLER_KINDS: Record<string, string> = {
@@ -66,6 +67,7 @@ export function disksOf(devices: XmlNode[]): SourceDisk[] {
         controller: controllers.get(num(d.controllerKey)) ?? "unknown",
       };
       if (d.backing?.thinProvisioned !== undefined) disk.thinProvisioned = bool(d.backing.thinProvisioned);
+      if (text(d.backing?.changeId)) disk.changeId = text(d.backing.changeId);
       if (d.backing) {
         disk.chain = backingChain(d.backing);
         disk.readableBy = readableBy(disk.chain);
@@ -169,5 +171,6 @@ export function mapVM(id: string, props: Record<string, XmlNode>, portgroupNames
     disks: disksOf(devices),
     nics: nicsOf(devices, portgroupNames),
     snapshotCount: snapshotCount(props.snapshot),
+    changeTrackingEnabled: bool(props["config.changeTrackingEnabled"]),
   };
 }

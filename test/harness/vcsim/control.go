@@ -61,6 +61,20 @@ func (b *builder) handler(next http.Handler) http.Handler {
 			b.removeSnapshot(w, r, next, this)
 		case "ExportVm", "ExportSnapshot":
 			b.serveExport(w, r, next, method, this)
+		case "ReconfigVM_Task":
+			next.ServeHTTP(w, r)
+			if vm, ok := vmByRef(this); ok {
+				b.cbt.sync(vm)
+			}
+		case "QueryChangedDiskAreas":
+			// vcsim lacks the method: its MethodNotFound proves the session and the object, as for ExportVm.
+			probe := httptest.NewRecorder()
+			next.ServeHTTP(probe, r)
+			if !bytes.Contains(probe.Body.Bytes(), []byte("MethodNotFound")) {
+				copyRecorded(w, probe)
+				return
+			}
+			b.queryChangedDiskAreas(w, body, this)
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -84,6 +98,15 @@ func (b *builder) afterSnapshot(w http.ResponseWriter, r *http.Request, next htt
 			return
 		}
 		b.refreshDiskLayout(vm)
+		var current string
+		simulator.Map.WithLock(vm, func() {
+			if vm.Snapshot != nil && vm.Snapshot.CurrentSnapshot != nil {
+				current = vm.Snapshot.CurrentSnapshot.Value
+			}
+		})
+		if current != "" {
+			b.cbt.closeEpoch(vm, current)
+		}
 	}
 	copyRecorded(w, rec)
 }
@@ -101,6 +124,7 @@ func (b *builder) removeSnapshot(w http.ResponseWriter, r *http.Request, next ht
 	if ok {
 		if vm, found := vmByRef(snap.Vm.Value); found {
 			b.refreshDiskLayout(vm)
+			b.cbt.label(vm)
 		}
 	}
 }
@@ -164,6 +188,7 @@ var (
 //
 //	GET  /harness/nfc/leases                              every export lease so far: [{"lease","vm","state","error"}]
 //	POST /harness/vms/{name}/disks/{key}/write?offset=N   body: bytes the guest writes into its current disk layer
+//	                                                      (recorded as changed blocks when the VM tracks changes, cbt.go)
 //	POST /harness/vms/{name}/snapshots?name=S            takes a snapshot through the SOAP API (answers {"snapshot": "snapshot-N"})
 //	POST /harness/vms/{name}/nfc-fault?abortAfterBytes=N&bytesPerSecond=R&initDelayMs=D
 //	                                                      later NFC downloads of the VM's disks are cut after N bytes
@@ -256,7 +281,11 @@ func (b *builder) guestWrite(vmName, keyText string, r *http.Request) error {
 	if err != nil || len(data) == 0 {
 		return fmt.Errorf("body: want the bytes to write (%v)", err)
 	}
-	return writeLayer(local, offset, data, b.nfc.tmpDir)
+	if err := writeLayer(local, offset, data, b.nfc.tmpDir); err != nil {
+		return err
+	}
+	b.cbt.recordWrite(vm, int32(key), offset, int64(len(data)))
+	return nil
 }
 
 func (b *builder) takeSnapshot(ctx context.Context, vmName, name string) (string, error) {

@@ -418,11 +418,15 @@ export type VMMigration = {
         target: string;
       }>;
     };
+    /** warm mode: when to cut over (RFC 3339); settable and changeable while precopies run (landfall cutover vmm/NAME [--at TIME]) */
+    cutover?: string;
     options?: {
       diskFormat?: "qcow2" | "vmdk" | "raw" | "vdi" | "vhdx";
       verifyChecksums?: boolean;
       verifySource?: "none" | "reread";
-      mode?: "cold" | "snapshot";
+      mode?: "cold" | "snapshot" | "warm";
+      /** warm mode: time between the end of one precopy and the start of the next, e.g. 10m, 30s */
+      precopyInterval?: string;
       restoreSourcePower?: boolean;
       concurrency?: number;
       /** cap on the read rate from the source, so a migration does not saturate the hypervisor */
@@ -430,7 +434,7 @@ export type VMMigration = {
     };
   };
   status?: {
-    phase?: "Pending" | "Validating" | "Exporting" | "Transferring" | "Converting" | "Importing" | "Creating" | "Succeeded" | "Failed";
+    phase?: "Pending" | "Validating" | "Exporting" | "Precopying" | "CuttingOver" | "Transferring" | "Converting" | "Importing" | "Creating" | "Succeeded" | "Failed";
     conditions?: Array<{
       type: string;
       status: "True" | "False" | "Unknown";
@@ -493,8 +497,37 @@ export type VMMigration = {
         datastore: string;
         controller: string;
         thinProvisioned?: boolean;
+        changeId?: string;
       }>;
+      changeTrackingBefore?: boolean;
     };
+    /** warm mode: each copy made while the VM ran, and the final one at cutover */
+    precopies?: Array<{
+      index: number;
+      snapshotName: string;
+      snapshotID?: string;
+      final?: boolean;
+      startedAt: string;
+      completedAt?: string;
+      bytes: number;
+      durationSeconds?: number;
+      disks: Array<{
+        diskID: string;
+        changeId?: string;
+        bytes?: number;
+        done?: boolean;
+      }>;
+      snapshotRemoved?: boolean;
+    }>;
+    /** warm mode: when the next precopy starts (unless the cutover comes first) */
+    nextPrecopyAt?: string;
+    cutover?: {
+      startedAt: string;
+      /** when the source VM was found powered off */
+      sourceOffAt?: string;
+    };
+    /** warm mode: source powered off → target VM running */
+    downtimeSeconds?: number;
     importID?: string;
     targetVMRef?: {
       name: string;

@@ -1,0 +1,80 @@
+// Warm migration's decisions, as pure functions of (recorded status, now): which precopy runs next and when,
+// when the cutover starts, what a resumed precopy or cutover continues with, and the downtime it caused.
+// The executors (phase-precopy.ts, phase-cutover.ts, precopy.ts) observe, call these and carry out the answer.
+// Naming: a precopy is "open" (started, not completed) or "completed"; the cutover is "due" once spec.cutover
+// has passed.
+import type { Precopy, VMMigration } from "../../api/vmmigration.ts";
+
+export const DEFAULT_PRECOPY_INTERVAL = "10m";
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "10m" → 600000. Throws naming the field and the value when it is not <number><ms|s|m|h>. */
+export function durationMs(text: string, field = "spec.options.precopyInterval"): number {
+  const match = /^([0-9]+)(ms|s|m|h)$/.exec(text);
+  if (!match) throw new Error(`${field} "${text}" is not a duration; write e.g. 30s, 10m or 1h`);
+  return Number(match[1]) * UNIT_MS[match[2]];
+}
+
+export const precopyIntervalMs = (m: VMMigration): number => durationMs(m.spec.options?.precopyInterval ?? DEFAULT_PRECOPY_INTERVAL);
+
+/** The snapshot of precopy n: named from the migration's UID and n, so a rerun finds the one it made. */
+export const precopySnapshotName = (m: VMMigration, index: number): string => `landfall-precopy-${m.metadata.uid}-${index}`;
+
+const precopiesOf = (m: VMMigration): Precopy[] => m.status?.precopies ?? [];
+
+/** The precopy that started and did not complete (at most one exists), if any. */
+export const openPrecopy = (m: VMMigration): Precopy | undefined => precopiesOf(m).find((p) => !p.completedAt);
+
+/** The last completed precopy, if any. */
+export const lastCompleted = (m: VMMigration): Precopy | undefined => precopiesOf(m).filter((p) => p.completedAt).at(-1);
+
+export const cutoverDue = (m: VMMigration, now: number): boolean => m.spec.cutover !== undefined && Date.parse(m.spec.cutover) <= now;
+
+export type WarmStep = { kind: "precopy"; index: number } | { kind: "cutover" } | { kind: "wait"; ms: number; nextAt: string };
+
+/**
+ * What Precopying does now. An open precopy is finished first (a crash mid-precopy resumes it); precopy 0 always
+ * runs (the cutover needs a full copy). Once the cutover is due, one more precopy runs while the VM still runs —
+ * unless the last one started after the cutover time — so that the final copy, made with the VM off, holds only
+ * what the guest wrote during that precopy; then the cutover. Otherwise the next precopy once the interval since
+ * the last one's completion has passed, or a wait until then.
+ */
+export function warmStep(m: VMMigration, now: number): WarmStep {
+  const open = openPrecopy(m);
+  if (open) return { kind: "precopy", index: open.index };
+  const last = lastCompleted(m);
+  if (!last) return { kind: "precopy", index: 0 };
+  if (cutoverDue(m, now)) {
+    const caughtUp = Date.parse(last.startedAt) >= Date.parse(m.spec.cutover as string);
+    return caughtUp ? { kind: "cutover" } : { kind: "precopy", index: last.index + 1 };
+  }
+  const due = Date.parse(last.completedAt as string) + precopyIntervalMs(m);
+  if (now >= due) return { kind: "precopy", index: last.index + 1 };
+  const cutoverAt = m.spec.cutover ? Date.parse(m.spec.cutover) : Number.POSITIVE_INFINITY;
+  const wakeAt = Math.min(due, cutoverAt);
+  return { kind: "wait", ms: wakeAt - now, nextAt: new Date(due).toISOString() };
+}
+
+/** How long the migration has nothing to do (a warm migration between precopies); 0 when it has work now. */
+export function idleMs(m: VMMigration, now: number): number {
+  if (m.status?.phase !== "Precopying") return 0;
+  const step = warmStep(m, now);
+  return step.kind === "wait" ? step.ms : 0;
+}
+
+/** The changeId precopy `index` copies the changes since, for one disk: the previous precopy's; none for a full copy. */
+export function sinceChangeId(m: VMMigration, index: number, diskID: string): string | undefined {
+  if (index === 0) return undefined;
+  const previous = precopiesOf(m).find((p) => p.index === index - 1 && p.completedAt);
+  return previous?.disks.find((d) => d.diskID === diskID)?.changeId;
+}
+
+/** Precopies whose snapshot is still there, except precopy `keep` (the one being copied from). */
+export const staleSnapshots = (m: VMMigration, keep?: number): Precopy[] => precopiesOf(m).filter((p) => !p.snapshotRemoved && p.index !== keep);
+
+/** Seconds from the source being powered off to the target being ready, or undefined when not a cutover. */
+export function downtimeSeconds(m: VMMigration, readyAt: number): number | undefined {
+  const off = m.status?.cutover?.sourceOffAt;
+  return off ? Math.max(0, (readyAt - Date.parse(off)) / 1000) : undefined;
+}

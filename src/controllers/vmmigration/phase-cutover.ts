@@ -1,0 +1,93 @@
+// CuttingOver (warm mode): the source is shut down (ACPI, then power off after the provider's grace), the last
+// changes are copied from a final snapshot of the powered-off VM, every chunk of every staging file is checked
+// against its recorded source digest (a chunk that fails is read again from the final snapshot, then must
+// pass), `verifySource: reread` also rereads the frozen final state in full, the snapshots are removed, change
+// tracking is put back as it was, and the disks go on to Converting as a cold migration's would. Intent is
+// recorded before each effect (cutover start and that the migration powers the VM off, then when it was off),
+// so a crash resumes the cutover from the first step not recorded.
+import type { VMMigration } from "../../api/vmmigration.ts";
+import { sourceDiskFor } from "./decide.ts";
+import { stagingDir, stagingFile } from "./plan.ts";
+import { precopySession, removeStaleSnapshots, runPrecopy } from "./precopy.ts";
+import { sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
+import { MigrationFailure } from "./steps.ts";
+
+const nowISO = () => new Date().toISOString();
+
+export async function cutover(ctx: StepContext, m: VMMigration): Promise<VMMigration> {
+  let current = m;
+  if (!current.status?.cutover) {
+    current = await ctx.patch((s) => {
+      s.cutover = { startedAt: nowISO() };
+      s.source = { ...(s.source ?? {}), poweredOffByMigration: s.source?.powerStateBefore === "poweredOn" };
+      delete s.nextPrecopyAt;
+    });
+  }
+  if (!current.status?.cutover?.sourceOffAt) {
+    await withProviders(ctx.deps, current, async ({ source }) => {
+      const vm = await sourceVMOf(source, current);
+      await source.prepareExport(vm, { mode: "cold" });
+    });
+    current = await ctx.patch((s) => {
+      s.cutover = { startedAt: s.cutover?.startedAt ?? nowISO(), sourceOffAt: nowISO() };
+    });
+  }
+  const precopies = current.status?.precopies ?? [];
+  const last = precopies.at(-1);
+  if (!last?.final) current = await runPrecopy(ctx, current, (last?.index ?? -1) + 1, true);
+  else if (!last.completedAt) current = await runPrecopy(ctx, current, last.index, true);
+  current = await verifyDisks(ctx, current);
+  current = await withProviders(ctx.deps, current, async ({ source }) => {
+    const after = await removeStaleSnapshots(ctx, source, current);
+    if (after.status?.source?.changeTrackingBefore === false && after.status.source.vmID) await source.setChangeTracking?.(after.status.source.vmID, false);
+    return after;
+  });
+  return ctx.enter("Converting", `source off since ${current.status?.cutover?.sourceOffAt}; converting disks to ${m.spec.options?.diskFormat ?? "qcow2"}`);
+}
+
+/** Every disk's staging file against its chunk digests (repairing failed chunks from the final snapshot once). */
+async function verifyDisks(ctx: StepContext, m: VMMigration): Promise<VMMigration> {
+  const final = m.status?.precopies?.at(-1);
+  if (!final?.final) throw new Error("cutover: the final precopy is not recorded");
+  let current = m;
+  await withProviders(ctx.deps, m, async ({ source, target }) => {
+    const storage = await target.ensureStorage();
+    const dir = stagingDir(storage.path, m);
+    const session = precopySession(m, final);
+    for (const disk of m.status?.disks ?? []) {
+      if (disk.state === "Transferred") continue;
+      const path = stagingFile(dir, disk);
+      let checked = await ctx.deps.disk.verifyChunks(path, ctx.signal);
+      const needsSource = checked.mismatched.length > 0 || m.spec.options?.verifySource === "reread";
+      if (needsSource) {
+        const opened = await source.openDisk(session, sourceDiskFor(session, disk), { scratchDir: dir, signal: ctx.signal });
+        try {
+          if (checked.mismatched.length > 0) {
+            ctx.log(`${disk.diskID}: ${checked.mismatched.length} chunks differ from their source digests; reading them again from the final snapshot`);
+            await ctx.deps.disk.applyChangedAreas({ reader: opened, stagingPath: path, areas: checked.mismatched, signal: ctx.signal });
+            checked = await ctx.deps.disk.verifyChunks(path, ctx.signal);
+            if (checked.mismatched.length > 0) {
+              throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: ${checked.mismatched.length} chunks of ${path} still differ from their source digests after being read again; the staging storage is unreliable — check it and start a new migration`);
+            }
+          }
+          if (m.spec.options?.verifySource === "reread") {
+            const reread = await ctx.deps.disk.readerSha256(opened, ctx.signal);
+            if (reread !== checked.sha256) {
+              throw new MigrationFailure("SourceChanged", `disk ${disk.label ?? disk.diskID}: the final source state rereads as ${reread}, the copy built from precopies is ${checked.sha256}; changed block tracking missed a change — use mode cold for this VM`);
+            }
+          }
+        } finally {
+          await opened.close();
+        }
+      }
+      current = await ctx.patchDisk(disk.diskID, (d) => {
+        d.sha256 = checked.sha256;
+        d.bytesDone = d.sizeBytes;
+        d.state = "Transferred";
+        delete d.checkpoint;
+      });
+      ctx.log(`${disk.diskID}: ${checked.chunks} chunks match their source digests (${checked.sha256})`);
+    }
+  });
+  return current;
+}
