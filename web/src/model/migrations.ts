@@ -1,7 +1,7 @@
 // Migration progress as the dashboard shows it.
 import type { VMMigration } from "../api/generated.ts";
 
-export const MIGRATION_PHASES = ["Pending", "Validating", "Exporting", "Transferring", "Converting", "Importing", "Creating", "Succeeded", "Failed"] as const;
+export const MIGRATION_PHASES = ["Pending", "Validating", "Exporting", "Precopying", "CuttingOver", "Transferring", "Converting", "Importing", "Creating", "Succeeded", "Failed"] as const;
 
 /** Percent done, 0–100: status.progress.percent when the controller wrote it, else bytesDone/bytesTotal. */
 export function progressPercent(m: VMMigration): number {
