@@ -1,9 +1,13 @@
 // Transferring: each disk is read from the recorded export session into a staging file named after the
 // migration's UID and the disk, resuming from its checkpoint when that file is still there. A checkpoint counts
-// only once its status write is done (onProgress returns that write; the transfer awaits it).
-import type { VMMigration } from "../../api/vmmigration.ts";
+// only once its status write is done (onProgress returns that write; the transfer awaits it). The disks of one
+// migration transfer at once, each holding one of the server-wide transfer slots (`serve --max-transfers`); the
+// first disk to fail stops the others.
+import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import { ensureConfinedDir } from "../../disk/confinement.ts";
 import { throttledReader } from "../../disk/throttle.ts";
+import type { SourceProvider, TargetStorage } from "../../providers/contract.ts";
+import { runTogether } from "../../runtime/together.ts";
 import { exportSessionOf, sourceDiskFor, transferStart } from "./decide.ts";
 import { exists } from "./files.ts";
 import { stagingDir, stagingFile } from "./plan.ts";
@@ -16,61 +20,68 @@ export async function transfer(ctx: StepContext, m: VMMigration): Promise<VMMigr
     const storage = await target.ensureStorage();
     const dir = stagingDir(storage.path, m);
     await ensureConfinedDir(dir, storage.path);
-    const session = exportSessionOf(m);
-    for (const disk of disksToTransfer(m.status?.disks ?? [])) {
-      const opened = await source.openDisk(session, sourceDiskFor(session, disk), { scratchDir: dir, signal: ctx.signal });
-      const limit = m.spec.options?.bandwidthMiBps;
-      const reader = limit ? throttledReader(opened, limit * 2 ** 20) : opened;
-      const path = stagingFile(dir, disk);
-      const resumeFrom = transferStart(disk, await exists(path));
-      if (resumeFrom) ctx.log(`resuming ${disk.diskID} at ${resumeFrom.offset}`);
-      try {
-        await ctx.patchDisk(disk.diskID, (d) => {
-          d.state = "Transferring";
-        });
-        let lastRate: number | undefined;
-        const result = await ctx.deps.disk
-          .transfer({
-            reader,
-            stagingPath: path,
-            resumeFrom,
-            signal: ctx.signal,
-            onProgress: async (p) => {
-              lastRate = p.bytesPerSecond;
-              await ctx.patchDisk(
-                disk.diskID,
-                (d) => {
-                  d.bytesDone = p.bytesDone;
-                  if (p.checkpointOffset !== undefined) d.checkpoint = { offset: p.checkpointOffset };
-                },
-                lastRate,
-              );
-            },
-          })
-          .catch((err: unknown) => {
-            throw outOfSpaceFailure(err, storage, disk);
-          });
-        if (resumeFrom) {
-          ctx.log(`${disk.diskID} resumed: ${result.verifiedChunks ?? 0} chunks verified against their source digests, ${result.rereadChunks ?? 0} read again from the source`);
-        }
-        await ctx.patchDisk(
-          disk.diskID,
-          (d) => {
-            d.bytesDone = d.sizeBytes;
-            d.sha256 = result.sha256;
-            if (opened.origin) {
-              d.transport = opened.origin.transport;
-              d.chain = opened.origin.chain;
-            }
-            d.state = "Transferred";
-            delete d.checkpoint;
-          },
-          lastRate,
-        );
-      } finally {
-        await reader.close();
-      }
-    }
+    const disks = disksToTransfer(m.status?.disks ?? []);
+    await runTogether(
+      ctx.signal,
+      disks.map((disk) => (signal: AbortSignal) => ctx.deps.transferSlots.run(signal, () => transferOne(ctx, m, disk, { source, storage, dir, signal }))),
+    );
   });
   return ctx.enter("Converting", `converting disks to ${m.spec.options?.diskFormat ?? "qcow2"}`);
+}
+
+async function transferOne(ctx: StepContext, m: VMMigration, disk: MigrationDisk, at: { source: SourceProvider; storage: TargetStorage; dir: string; signal: AbortSignal }): Promise<void> {
+  const { source, storage, dir, signal } = at;
+  const session = exportSessionOf(m);
+  const opened = await source.openDisk(session, sourceDiskFor(session, disk), { scratchDir: dir, signal });
+  const limit = m.spec.options?.bandwidthMiBps;
+  const reader = limit ? throttledReader(opened, limit * 2 ** 20) : opened;
+  const path = stagingFile(dir, disk);
+  const resumeFrom = transferStart(disk, await exists(path));
+  if (resumeFrom) ctx.log(`resuming ${disk.diskID} at ${resumeFrom.offset}`);
+  try {
+    await ctx.patchDisk(disk.diskID, (d) => {
+      d.state = "Transferring";
+    });
+    let lastRate: number | undefined;
+    const result = await ctx.deps.disk
+      .transfer({
+        reader,
+        stagingPath: path,
+        resumeFrom,
+        signal: signal,
+        onProgress: async (p) => {
+          lastRate = p.bytesPerSecond;
+          await ctx.patchDisk(
+            disk.diskID,
+            (d) => {
+              d.bytesDone = p.bytesDone;
+              if (p.checkpointOffset !== undefined) d.checkpoint = { offset: p.checkpointOffset };
+            },
+            lastRate,
+          );
+        },
+      })
+      .catch((err: unknown) => {
+        throw outOfSpaceFailure(err, storage, disk);
+      });
+    if (resumeFrom) {
+      ctx.log(`${disk.diskID} resumed: ${result.verifiedChunks ?? 0} chunks verified against their source digests, ${result.rereadChunks ?? 0} read again from the source`);
+    }
+    await ctx.patchDisk(
+      disk.diskID,
+      (d) => {
+        d.bytesDone = d.sizeBytes;
+        d.sha256 = result.sha256;
+        if (opened.origin) {
+          d.transport = opened.origin.transport;
+          d.chain = opened.origin.chain;
+        }
+        d.state = "Transferred";
+        delete d.checkpoint;
+      },
+      lastRate,
+    );
+  } finally {
+    await reader.close();
+  }
 }
