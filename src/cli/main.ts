@@ -61,8 +61,9 @@ export function buildProgram(version: string): Command {
     .option("--insecure-http", "allow plain HTTP on a non-loopback address")
     .addOption(new Option("--preset <name>", "label/annotation conventions").choices(["landfall", "cozystack"]))
     .option("--controllers <names>", "controllers to run: all, none, or a comma-separated list (provider, virtualmachine, vmimage, vmmigration, vmimport, adoption)", "all")
+    .option("--max-transfers <n>", "disk transfers running at once, server-wide", "2")
     .action(
-      run(async (o: { dataDir: string; listen: string; kubeListen: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; preset?: string; controllers?: string }) => {
+      run(async (o: { dataDir: string; listen: string; kubeListen: string; tlsCert?: string; tlsKey?: string; insecureHttp?: boolean; preset?: string; controllers?: string; maxTransfers: string }) => {
         // Loaded only here: the server, store and controllers are not needed by client commands.
         const { serveCommand } = await import("./commands/serve.ts");
         await serveCommand(o, out);

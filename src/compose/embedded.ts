@@ -28,6 +28,8 @@ export interface EmbeddedOptions {
   tlsKey?: string;
   insecureHttp?: boolean;
   preset?: string;
+  /** Disk transfers running at once, server-wide (`--max-transfers`); default 2. */
+  maxTransfers?: number;
   /** Names of the controllers to run (default: all; [] runs the API alone). */
   controllers?: string[];
   /** Defaults to defaultWiring (src/compose/wiring.ts). */
@@ -115,7 +117,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   };
 
   try {
-    const wiring = await (opts.wire ?? landfallWiring)({ store, conventions, dataDir: opts.dataDir, metricsRegistry });
+    const wiring = await (opts.wire ?? landfallWiring)({ store, conventions, dataDir: opts.dataDir, metricsRegistry, maxTransfers: opts.maxTransfers });
     const serverOptions = {
       store,
       auth,

@@ -17,6 +17,7 @@ import type { VMMigration } from "../api/vmmigration.ts";
 import { Controller as RuntimeController } from "../runtime/controller.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
+import { Slots } from "../runtime/slots.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
 import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
 import { diskOps } from "./disk-ops.ts";
@@ -26,6 +27,7 @@ import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHo
 import type { Controller, Wire } from "./wiring.ts";
 
 const ADOPTION_SCAN_MS = 30_000;
+export const DEFAULT_MAX_TRANSFERS = 2;
 
 /** What the control plane is built from that a test composition may replace (test/harness/faulty-wiring.ts). */
 export interface LandfallParts {
@@ -43,7 +45,10 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   const clients = new ProviderClients(store, parts.providers({ dataDir: ctx.dataDir }));
   const metrics = registerDomainMetrics(metricsRegistry, store, conventions);
   const log = (msg: string, fields?: Record<string, unknown>) => logger.info(msg, fields);
-  const runner = new MigrationRunner({ store, clients, disk: parts.disk, conventions, log, events, onFinished: metrics.finished });
+  // One bound for disk transfers across all migrations; as many migrations may run as transfers may, since a
+  // migration that waits for a slot holds no CPU.
+  const transferSlots = new Slots(ctx.maxTransfers ?? DEFAULT_MAX_TRANSFERS);
+  const runner = new MigrationRunner({ store, clients, disk: parts.disk, transferSlots, conventions, log, events, onFinished: metrics.finished });
   const virtualSize = async (path: string, format: string) => (await imageInfo(path, { format })).virtualSizeBytes;
   const adoption = new AdoptionService({ store, clients, conventions, log, virtualSize });
   const common = { store, logger, events, metrics: metricsRegistry };
@@ -75,7 +80,7 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
       ...common,
       name: "vmmigration",
       kind: "VMMigration",
-      maxConcurrentJobs: 2,
+      maxConcurrentJobs: transferSlots.max,
       watches: [{ kind: "VirtualMachine", map: enqueueByAnnotation(keys(conventions).migration) }],
       reconcile: vmMigrationReconciler({ store, runner }),
     }),

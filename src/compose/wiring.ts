@@ -12,6 +12,8 @@ export interface WiringContext {
   conventions: Conventions;
   dataDir: string;
   metricsRegistry: Registry;
+  /** Disk transfers running at once, server-wide (`serve --max-transfers`); default 2. */
+  maxTransfers?: number;
 }
 
 /** What a controller gets once the server listens (its URL is known then). */

@@ -14,7 +14,15 @@ export interface CopiedDisk {
   lastRate?: number;
 }
 
-export async function copyWholeDisk(ctx: StepContext, opened: DiskReader, disk: MigrationDisk, path: string, storage: TargetStorage, bandwidthMiBps?: number): Promise<CopiedDisk> {
+export async function copyWholeDisk(
+  ctx: StepContext,
+  opened: DiskReader,
+  disk: MigrationDisk,
+  path: string,
+  storage: TargetStorage,
+  bandwidthMiBps?: number,
+  signal: AbortSignal = ctx.signal,
+): Promise<CopiedDisk> {
   const reader = bandwidthMiBps ? throttledReader(opened, bandwidthMiBps * 2 ** 20) : opened;
   const resumeFrom = transferStart(disk, await exists(path));
   if (resumeFrom) ctx.log(`resuming ${disk.diskID} at ${resumeFrom.offset}`);
@@ -27,7 +35,7 @@ export async function copyWholeDisk(ctx: StepContext, opened: DiskReader, disk: 
       reader,
       stagingPath: path,
       resumeFrom,
-      signal: ctx.signal,
+      signal,
       onProgress: async (p) => {
         lastRate = p.bytesPerSecond;
         await ctx.patchDisk(

@@ -6,6 +6,7 @@ import type { ProviderReference } from "../../api/meta.ts";
 import type { MigrationDisk, VMMigration, VMMigrationPhase, VMMigrationStatus } from "../../api/vmmigration.ts";
 import type { SourceProvider, SourceVM, TargetProvider } from "../../providers/contract.ts";
 import type { EventSink } from "../../runtime/events.ts";
+import type { Slots } from "../../runtime/slots.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { Lease, ProviderClients } from "../provider/clients.ts";
 import { providerKey } from "../provider/ref.ts";
@@ -16,6 +17,8 @@ export interface RunnerDeps {
   store: ResourceStore;
   clients: ProviderClients;
   disk: DiskOps;
+  /** Server-wide bound on disk transfers running at once (`serve --max-transfers`), shared by all migrations. */
+  transferSlots: Slots;
   conventions: Conventions;
   /** Called once when a migration reaches Succeeded or Failed (metrics). */
   onFinished?: (m: VMMigration) => void;

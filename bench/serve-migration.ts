@@ -1,0 +1,199 @@
+// Benchmark (not a test): whole migrations through a real `bin/landfall serve` (apply → Succeeded) against the
+// vCenter simulator and real libvirtd/qemu-img, compared in the same run with `curl -k` of the same bytes and with
+// doing it by hand (curl + qemu-img convert -O qcow2 + sha256sum). Also: the server's peak RSS (VmHWM) per disk
+// size, the sparse ratio (a mostly-zero disk vs a dense 1 GiB one) and the extra space the pipeline used.
+//   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR]
+// Sizes beyond the first are mostly-zero sparse files (10 % random); one is skipped, saying so, when free disk is
+// short. Each size gets its own server process, so its VmHWM is that migration's peak.
+import { execFile } from "node:child_process";
+import { randomFillSync, randomUUID } from "node:crypto";
+import { mkdir, open, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs, promisify } from "node:util";
+import type { VMMigration } from "../src/api/vmmigration.ts";
+import { type ServeProcess, startServeProcess } from "../src/compose/serve-process.ts";
+import { api, applyYaml, resourcePath } from "../test/harness/landfall.ts";
+import { createTempLibvirt, type TempLibvirt } from "../test/harness/libvirt.ts";
+import { startVcsim, type Vcsim } from "../test/harness/vcsim/harness.ts";
+
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+const run = promisify(execFile);
+const { values } = parseArgs({ options: { "sizes-gib": { type: "string", default: "1,4,10" }, "max-transfers": { type: "string", default: "2" }, "cpu-prof": { type: "string" } } });
+const sizes = values["sizes-gib"].split(",").map(Number);
+
+/** A disk image whose `randomFraction` of each 2 MiB stripe is random and the rest a hole. */
+async function content(path: string, sizeBytes: number, randomFraction: number): Promise<number> {
+  const f = await open(path, "w");
+  const stripe = 2 * MiB;
+  const data = Buffer.alloc(Math.round((stripe * randomFraction) / 4096) * 4096);
+  try {
+    for (let at = 0; at < sizeBytes; at += stripe) {
+      randomFillSync(data);
+      await f.write(data, 0, data.length, at);
+    }
+    await f.truncate(sizeBytes);
+  } finally {
+    await f.close();
+  }
+  return (sizeBytes / stripe) * data.length;
+}
+
+/** Allocated bytes under dir (recursively), as the filesystem counts them. */
+async function allocatedBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (e.isFile()) total += ((await stat(join(e.parentPath, e.name)).catch(() => undefined))?.blocks ?? 0) * 512;
+  }
+  return total;
+}
+
+async function vmHWM(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+interface Measured {
+  seconds: number;
+  peakRssMiB: number;
+  peakExtraBytes: number;
+  phases: string;
+}
+
+async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string): Promise<Measured> {
+  const env: Record<string, string> = { LANDFALL_LOG_FORMAT: "text" };
+  if (values["cpu-prof"]) {
+    await mkdir(values["cpu-prof"], { recursive: true });
+    env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]} --cpu-prof-name=serve-${label}.cpuprofile`;
+  }
+  const srv: ServeProcess = await startServeProcess({ args: ["--max-transfers", values["max-transfers"]], env });
+  try {
+    const ns = "bench";
+    await applyYaml(
+      srv,
+      `apiVersion: landfall.dev/v1beta1
+kind: Secret
+metadata: {name: vcenter-creds, namespace: ${ns}}
+stringData: {username: ${vc.username}, password: ${vc.password}}
+---
+apiVersion: landfall.dev/v1beta1
+kind: Provider
+metadata: {name: vcenter, namespace: ${ns}}
+spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {insecureSkipVerify: true}}
+---
+apiVersion: landfall.dev/v1beta1
+kind: Provider
+metadata: {name: kvm, namespace: ${ns}}
+spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
+`,
+    );
+    // Providers Ready first, so the figure is the migration's, not the server's start.
+    for (;;) {
+      const p = await api<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(srv, resourcePath(ns, "providers", "kvm"));
+      const q = await api<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(srv, resourcePath(ns, "providers", "vcenter"));
+      if ([p, q].every((r) => r.body.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const name = `${lv.prefix}-${label}`;
+    const t0 = performance.now();
+    await applyYaml(
+      srv,
+      `apiVersion: landfall.dev/v1beta1
+kind: VMMigration
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  source: {providerRef: {name: vcenter}, vmName: ${vmName}}
+  target: {providerRef: {name: kvm}, vmName: ${name}, powerOn: false}
+  options: {diskFormat: qcow2, verifyChecksums: true}
+`,
+    );
+    let peakExtra = 0;
+    for (;;) {
+      peakExtra = Math.max(peakExtra, await allocatedBytes(join(lv.poolPath, ".landfall-staging")));
+      const m = (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", name))).body;
+      if (m.status?.phase === "Failed") throw new Error(`migration ${name} failed: ${m.status.message}`);
+      if (m.status?.phase === "Succeeded") {
+        const seconds = (performance.now() - t0) / 1000;
+        const hist = m.status.phaseHistory ?? [];
+        const phases = hist
+          .slice(0, -1)
+          .map((p, i) => `${p.phase} ${((Date.parse(hist[i + 1]!.enteredAt) - Date.parse(p.enteredAt)) / 1000).toFixed(1)}s`)
+          .join(", ");
+        return { seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: peakExtra, phases };
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    // A --cpu-prof server writes its profile while exiting, which takes a while on a loaded machine.
+    srv.child.kill("SIGTERM");
+    await new Promise<void>((resolve) => (srv.child.exitCode !== null ? resolve() : srv.child.once("exit", () => resolve())));
+    await srv.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const [load1] = (await readFile("/proc/loadavg", "utf8")).split(" ");
+  const lv = await createTempLibvirt("bench");
+  const vms: Array<{ name: string; sizeBytes: number; allocated: number; path: string }> = [];
+  const skipped: string[] = [];
+  for (const [i, gib] of sizes.entries()) {
+    const fraction = i === 0 ? 0.5 : 0.1;
+    const free = await statfs(lv.scratchDir).then((s) => s.bavail * s.bsize);
+    // source content + staging (raw + qcow2) + imported volume, with 2 GiB to spare for everyone else
+    const needs = gib * GiB * fraction * 4 + 2 * GiB;
+    if (free < needs) {
+      skipped.push(`${gib} GiB skipped: ${(free / GiB).toFixed(1)} GiB free, needs ${(needs / GiB).toFixed(1)} GiB`);
+      continue;
+    }
+    const path = join(lv.scratchDir, `disk-${gib}g.raw`);
+    const allocated = await content(path, gib * GiB, fraction);
+    vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated, path });
+  }
+  // A loaded machine starts vcsim slowly: wait longer than the tests do.
+  const vc = await startVcsim({ vms: vms.map((v) => ({ name: v.name, uuid: randomUUID(), powerOn: false, disks: [{ contentPath: v.path, capacityBytes: v.sizeBytes }] })) }, { timeoutMs: 300_000 });
+  try {
+    console.log(`machine: ${(await run("uname", ["-srm"])).stdout.trim()}, ${(await run("nproc")).stdout.trim()} cores; load average at start ${load1}; date ${new Date().toISOString()}`);
+    const head = vms[0]!;
+    const url = `${vc.url.replace(/\/sdk$/, "")}/folder/${head.name}/${head.name}_0-flat.vmdk?dcPath=${vc.datacenter}&dsName=${vc.datastore}`;
+    const curlStart = performance.now();
+    await run("curl", ["-k", "-s", "-f", "-o", join(lv.scratchDir, "curl.raw"), url], { timeout: 600_000 });
+    const curl = (performance.now() - curlStart) / 1000;
+    const handStart = performance.now();
+    await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", join(lv.scratchDir, "curl.raw"), join(lv.scratchDir, "hand.qcow2")], { timeout: 600_000 });
+    await run("sha256sum", [join(lv.scratchDir, "hand.qcow2")], { timeout: 600_000 });
+    const byHand = curl + (performance.now() - handStart) / 1000;
+    await rm(join(lv.scratchDir, "curl.raw"));
+    await rm(join(lv.scratchDir, "hand.qcow2"));
+    const results: Array<{ gib: number; allocated: number; m: Measured }> = [];
+    console.log(`baseline curl -k of the ${head.sizeBytes / GiB} GiB half-random flat extent: ${curl.toFixed(2)} s; by hand (curl + qemu-img convert -O qcow2 + sha256sum): ${byHand.toFixed(2)} s`);
+    const profiled = values["cpu-prof"] ? " (server under --cpu-prof)" : "";
+    for (const v of vms) {
+      const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`);
+      results.push({ gib: v.sizeBytes / GiB, allocated: v.allocated, m });
+      console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
+      if (v === head) {
+        console.log(`FIGURE whole migration ÷ curl, throughput (goal ≥ 0.70): ${(curl / m.seconds).toFixed(2)}  (${m.seconds.toFixed(2)} s vs ${curl.toFixed(2)} s)`);
+        console.log(`FIGURE by hand ÷ whole migration, time (goal ≥ 1.3): ${(byHand / m.seconds).toFixed(2)}  (${byHand.toFixed(2)} s vs ${m.seconds.toFixed(2)} s)`);
+      }
+      console.log(`FIGURE peak RSS of landfall serve, ${v.sizeBytes / GiB} GiB disk (goal < 150 MiB): ${m.peakRssMiB.toFixed(0)} MiB${profiled}`);
+    }
+    const dense = results[0]!;
+    const sparse = results.find((r) => r.gib === 10 && r !== dense);
+    if (sparse) {
+      console.log(`FIGURE sparse ratio, 10 GiB 90 % zeros ÷ ${dense.gib} GiB half random (goal ≤ 1.5): ${(sparse.m.seconds / dense.m.seconds).toFixed(2)}`);
+      console.log(`FIGURE extra space ÷ allocated bytes, 10 GiB 90 % zeros (goal ≤ 1.0): ${(sparse.m.peakExtraBytes / sparse.allocated).toFixed(2)}`);
+    }
+    console.log(`FIGURE extra space ÷ allocated bytes, ${dense.gib} GiB half random (goal ≤ 1.0): ${(dense.m.peakExtraBytes / dense.allocated).toFixed(2)}`);
+    for (const s of skipped) console.log(`SKIPPED ${s}`);
+    const [load2] = (await readFile("/proc/loadavg", "utf8")).split(" ");
+    console.log(`load average at end ${load2}`);
+  } finally {
+    await vc.stop();
+    await lv.cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench failed: ${(err as Error).stack}`);
+  process.exit(1);
+});

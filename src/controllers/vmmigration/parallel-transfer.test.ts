@@ -1,0 +1,153 @@
+// Transferring runs the disks of a migration at once, each in one of the server-wide transfer slots
+// (`serve --max-transfers`); the first disk to fail stops its siblings.
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
+import type { VMMigration } from "../../api/vmmigration.ts";
+import type { SourceProvider } from "../../providers/contract.ts";
+import { Slots } from "../../runtime/slots.ts";
+import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
+import type { ProviderClients } from "../provider/clients.ts";
+import type { DiskOps } from "./disk-ops.ts";
+import { MigrationRunner } from "./runner.ts";
+
+const STOP = "stop after the transfers";
+
+describe("parallel disk transfers", () => {
+  let store: SqliteStore;
+  let pool: string;
+  before(async () => {
+    store = await openSqliteStore({ path: ":memory:" });
+    pool = await mkdtemp(join(tmpdir(), "landfall-parallel-"));
+  });
+  after(async () => {
+    await store.close();
+    await rm(pool, { recursive: true, force: true });
+  });
+
+  const clients = {
+    leaseSource: async () => ({
+      provider: { spec: { type: "vsphere" } },
+      client: { openDisk: async () => ({ sizeBytes: 4096, readRange: async () => Buffer.alloc(0), close: async () => undefined }) } as unknown as SourceProvider,
+      release: async () => undefined,
+    }),
+    leaseTarget: async () => ({
+      provider: { spec: { type: "libvirt" } },
+      client: { ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }) },
+      release: async () => undefined,
+    }),
+  } as unknown as ProviderClients;
+
+  async function migrationInTransfer(name: string, diskCount: number): Promise<void> {
+    const m = await store.create<VMMigration>({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VMMigration",
+      metadata: { name, namespace: "default" },
+      spec: { source: { providerRef: { name: "vcenter" }, vmName: name }, target: { providerRef: { name: "kvm" } } },
+    } as VMMigration);
+    const keys = Array.from({ length: diskCount }, (_, i) => 2000 + i);
+    await store.updateStatus<VMMigration>({
+      ...m,
+      status: {
+        phase: "Transferring",
+        source: { vmID: `vm-${name}`, exportDisks: keys.map((key) => ({ key, capacityBytes: 4096 })) },
+        disks: keys.map((key, i) => ({ diskID: `${name}-disk${i}`, key, sizeBytes: 4096, bytesDone: 0, targetFormat: "qcow2" })),
+      },
+    } as unknown as VMMigration);
+  }
+
+  /**
+   * DiskOps whose transfer waits until `release` says so (re-asked whenever a transfer starts or ends, or on
+   * wake()) and records how many transfers overlap; failDisk's transfer throws once `release` holds. Conversion
+   * ends the run.
+   */
+  function countingDisk(opts: { release: (started: number) => boolean; failDisk?: string }) {
+    const seen = { running: 0, peak: 0, started: 0, aborted: [] as string[] };
+    const waiters: Array<() => void> = [];
+    const wake = () => {
+      for (const w of waiters.splice(0)) w();
+    };
+    const until = async (ok: () => boolean, signal: AbortSignal, path: string) => {
+      while (!ok()) {
+        await new Promise<void>((resolve, reject) => {
+          if (signal.aborted) reject(signal.reason);
+          waiters.push(resolve);
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }).catch((err: unknown) => {
+          seen.aborted.push(path);
+          throw err;
+        });
+      }
+    };
+    const disk = {
+      transfer: async (a: { stagingPath: string; signal: AbortSignal }) => {
+        seen.running++;
+        seen.started++;
+        seen.peak = Math.max(seen.peak, seen.running);
+        wake();
+        try {
+          if (opts.failDisk && a.stagingPath.includes(opts.failDisk)) {
+            await until(() => opts.release(seen.started), a.signal, a.stagingPath);
+            throw new Error(`${opts.failDisk}: source read failed`);
+          }
+          await until(() => opts.release(seen.started) && !opts.failDisk, a.signal, a.stagingPath);
+          await writeFile(a.stagingPath, Buffer.alloc(4096));
+          return { sha256: "sha256:00" };
+        } finally {
+          seen.running--;
+          wake();
+        }
+      },
+      convert: async () => {
+        throw new Error(STOP);
+      },
+    } as unknown as DiskOps;
+    return { disk, seen, wake };
+  }
+
+  it("the disks of one migration transfer at once", async () => {
+    await migrationInTransfer("three", 3);
+    // Each transfer returns only once all three have started: run one at a time, this never finishes.
+    const { disk, seen } = countingDisk({ release: (started) => started >= 3 });
+    const runner = new MigrationRunner({ store, clients, disk, transferSlots: new Slots(3), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    await assert.rejects(runner.run("default", "three", AbortSignal.timeout(10_000)), new RegExp(STOP));
+    assert.equal(seen.peak, 3);
+    const m = await store.get<VMMigration>("VMMigration", "default", "three");
+    assert.deepEqual(m.status?.disks?.map((d) => d.state), ["Transferred", "Transferred", "Transferred"]);
+    assert.equal(m.status?.phase, "Converting");
+  });
+
+  it("migrations sharing the server's slots never run more transfers than the bound", async () => {
+    await migrationInTransfer("left", 2);
+    await migrationInTransfer("right", 2);
+    let mayFinish = false;
+    const { disk, seen, wake } = countingDisk({ release: () => mayFinish });
+    const slots = new Slots(2);
+    const runners = ["left", "right"].map((name) =>
+      new MigrationRunner({ store, clients, disk, transferSlots: slots, conventions: DEFAULT_CONVENTIONS, log: () => undefined }).run("default", name, AbortSignal.timeout(10_000)),
+    );
+    while (seen.started < 2) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(seen.running, 2, "both slots are used");
+    assert.equal(slots.waiting, 2, "the other two disks wait for a slot");
+    mayFinish = true;
+    wake();
+    for (const r of runners) await assert.rejects(r, new RegExp(STOP));
+    assert.equal(seen.peak, 2);
+    assert.equal(seen.started, 4);
+  });
+
+  it("the first disk to fail stops its siblings, and the phase fails with that disk's error", async () => {
+    await migrationInTransfer("broken", 3);
+    const { disk, seen } = countingDisk({ release: (started) => started >= 3, failDisk: "broken-disk1" });
+    const runner = new MigrationRunner({ store, clients, disk, transferSlots: new Slots(3), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    await assert.rejects(runner.run("default", "broken", AbortSignal.timeout(10_000)), /broken-disk1: source read failed/);
+    assert.equal(seen.running, 0, "no transfer is left running");
+    assert.deepEqual(seen.aborted.map((p) => p.replace(/.*\//, "")).sort(), ["broken-disk0.raw", "broken-disk2.raw"]);
+    const m = await store.get<VMMigration>("VMMigration", "default", "broken");
+    assert.equal(m.status?.phase, "Transferring");
+  });
+});
