@@ -243,7 +243,10 @@ test("a VM with two snapshots migrates its current state: base + both deltas, co
     const x = await migration("chain01");
     const staging = join(lv.poolPath, ".landfall-staging", String(x.metadata.uid));
     const found = (await readdir(staging).catch(() => [] as string[])).find((f) => f.startsWith("landfall-vsphere-chain-"));
-    return found ? join(staging, found) : undefined;
+    if (!found) return undefined;
+    // The directory appears before the download into it finishes.
+    const layers = await readdir(join(staging, found, "layers")).catch(() => [] as string[]);
+    return layers.includes("chain01_0-000002-delta.vmdk") ? join(staging, found) : undefined;
   }, 50);
   assert.ok((await readdir(join(layersDir, "layers"))).includes("chain01_0-000002-delta.vmdk"));
   const m = await finished("chain01");
