@@ -3,7 +3,8 @@
 // there; a normal `bin/landfall serve` on the same data dir must then converge to Succeeded with every disk's
 // guest bytes equal to the source's (hashed by the test from the simulator's own files), one volume per disk,
 // one domain, no staging file, no snapshot, and the source's power state as the user asked. Further rows: the
-// source connection reset mid-disk, the target filesystem full after Validating, a Provider/Secret edit
+// source connection reset mid-disk, a source that stalls, a source that keeps returning short reads, the target
+// filesystem full after Validating, a Provider/Secret edit
 // mid-transfer, a second server on the same data dir. Prints a table: fault, runs, recovered, data lost.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -51,6 +52,8 @@ const CRASH_ROWS: CrashRow[] = [
   { fault: "crash before Succeeded", at: "beforeSucceeded", vm: "f-final", disks: [6 * MiB], restoreSourcePower: true },
 ];
 const RESET_VM = "f-reset";
+const STALL_VM = "f-stall";
+const SHORT_VM = "f-short";
 const FULL_VM = "f-full";
 const EDIT_VM = "f-edit";
 
@@ -71,7 +74,7 @@ before(async () => {
     return { contentPath: path, capacityBytes: size };
   };
   const vms = [];
-  for (const row of [...CRASH_ROWS, { vm: RESET_VM, disks: [8 * MiB] }, { vm: FULL_VM, disks: [16 * MiB] }, { vm: EDIT_VM, disks: [96 * MiB] }]) {
+  for (const row of [...CRASH_ROWS, { vm: RESET_VM, disks: [8 * MiB] }, { vm: STALL_VM, disks: [12 * MiB] }, { vm: SHORT_VM, disks: [12 * MiB] }, { vm: FULL_VM, disks: [16 * MiB] }, { vm: EDIT_VM, disks: [96 * MiB] }]) {
     vms.push({ name: row.vm, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: await Promise.all(row.disks.map((size, i) => content(row.vm, i, size))) });
   }
   vc = await startVcsim({ vms });
@@ -237,6 +240,44 @@ test("source connection reset mid-disk: the migration recovers", async () => {
     assert.match(srv.output(), /ECONNRESET injected at offset \d+/, "the reset happened");
     entry.dataLost = await checkConverged(srv, RESET_VM, [8 * MiB], "poweredOff");
     assert.equal(entry.dataLost, 0);
+  } finally {
+    await srv.stop();
+    srv = undefined;
+  }
+});
+
+test("a source that stalls mid-disk: the silent read is abandoned after the stall timeout and read again", async () => {
+  const entry = { fault: "source stalls mid-disk (stall timeout 2 s)", runs: 1, recovered: "no", dataLost: -1 };
+  table.push(entry);
+  srv = await startFaultyServer(dataDir, { at: "stallMidDisk", vm: STALL_VM, stallTimeoutMs: 2000 }, env);
+  try {
+    await applyYaml(srv, migrationYaml(STALL_VM));
+    // Bounded: a silent source costs one stall timeout and a re-read of that chunk, never a hang at 99 %.
+    const m = await finished(srv, STALL_VM, 60_000);
+    entry.recovered = m.status?.phase === "Succeeded" ? "yes" : `no (${m.status?.message})`;
+    assert.match(srv.output(), /stall injected at offset \d+/, "the stall happened");
+    entry.dataLost = await checkConverged(srv, STALL_VM, [12 * MiB], "poweredOff");
+    assert.equal(entry.dataLost, 0);
+  } finally {
+    await srv.stop();
+    srv = undefined;
+  }
+});
+
+test("a source that keeps returning a short read: Failed naming the offset, partial volumes removed, source restored", async () => {
+  const entry = { fault: "source returns a short read, every time", runs: 1, recovered: "no", dataLost: -1 };
+  table.push(entry);
+  srv = await startFaultyServer(dataDir, { at: "shortReadMidDisk", vm: SHORT_VM }, env);
+  try {
+    await applyYaml(srv, migrationYaml(SHORT_VM, { restoreSourcePower: true }));
+    const m = await finished(srv, SHORT_VM, 180_000);
+    assert.equal(m.status?.phase, "Failed", "a source that never returns the bytes asked for fails the migration");
+    assert.match(m.status?.message ?? "", /offset 0 ended after 6291456 of 8388608 bytes \(truncated read\)/, m.status?.message);
+    const left = (await readdir(lv.poolPath)).filter((f) => f.includes(`${SHORT_VM}-disk`));
+    assert.deepEqual(left, [], "no partial volume");
+    assert.equal(await sourcePower(srv, SHORT_VM), "poweredOn", "the source is powered on again");
+    entry.recovered = "failed cleanly, naming the offset (expected)";
+    entry.dataLost = 0;
   } finally {
     await srv.stop();
     srv = undefined;

@@ -26,7 +26,9 @@ export type FaultPoint =
   | "corrupt"
   | "resetMidDisk"
   | "fillPool"
-  | "holdAfterImport";
+  | "holdAfterImport"
+  | "stallMidDisk"
+  | "shortReadMidDisk";
 
 export interface FaultConfig {
   at: FaultPoint;
@@ -36,6 +38,8 @@ export interface FaultConfig {
   poolPath?: string;
   /** fillPool: bytes to leave free. */
   leaveBytes?: number;
+  /** The transfer's stall (heartbeat) timeout, so a stall row fails its attempt in seconds, not a minute. */
+  stallTimeoutMs?: number;
   /** holdAfterImport: the step waits here until this file exists (the test acts on the world meanwhile). */
   releaseFile?: string;
 }
@@ -79,6 +83,7 @@ function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => b
       const mine = diskOf(fault.vm, args.stagingPath);
       const result = await disk.transfer({
         ...args,
+        ...(fault.stallTimeoutMs ? { stallTimeoutMs: fault.stallTimeoutMs } : {}),
         onProgress: async (p) => {
           await args.onProgress(p);
           if (fault.at === "midTransfer" && p.bytesDone > 0 && p.bytesDone < p.bytesTotal && once(mine)) crash("midTransfer");
@@ -139,7 +144,12 @@ function faultySource(inner: SourceProvider, fault: FaultConfig, once: (hit: boo
   },
   openDisk: async (session, d) => {
     const reader = await inner.openDisk(session, d);
-    return fault.at === "resetMidDisk" && names.get(session.vmID) === fault.vm && d.key === session.disks[0]?.key ? resettingReader(reader, once) : reader;
+    const firstDiskOfMine = names.get(session.vmID) === fault.vm && d.key === session.disks[0]?.key;
+    if (!firstDiskOfMine) return reader;
+    if (fault.at === "resetMidDisk") return resettingReader(reader, once);
+    if (fault.at === "stallMidDisk") return stallingReader(reader, once);
+    if (fault.at === "shortReadMidDisk") return truncatingReader(reader);
+    return reader;
   },
   finishExport: async (session, options) => {
     await inner.finishExport(session, options);
@@ -190,6 +200,45 @@ function resettingReader(reader: DiskReader, once: (hit: boolean) => boolean): D
         at += chunk.length;
         yield chunk;
       }
+    },
+  };
+}
+
+/** A reader whose stream reaching past the middle of the disk stops sending bytes once, and never resumes. */
+function stallingReader(reader: DiskReader, once: (hit: boolean) => boolean): DiskReader {
+  return {
+    sizeBytes: reader.sizeBytes,
+    close: () => reader.close(),
+    async *readRange(offset, length, signal) {
+      let at = offset;
+      for await (const chunk of reader.readRange(offset, length, signal)) {
+        if (at + chunk.length > reader.sizeBytes / 2 && once(true)) {
+          process.stderr.write(`faulty-serve: stall injected at offset ${at}\n`);
+          await new Promise(() => undefined);
+        }
+        at += chunk.length;
+        yield chunk;
+      }
+    },
+  };
+}
+
+/** A reader that, every time, ends a range reaching past the middle of the disk half-way: a short read. */
+function truncatingReader(reader: DiskReader): DiskReader {
+  const middle = Math.floor(reader.sizeBytes / 2);
+  return {
+    sizeBytes: reader.sizeBytes,
+    close: () => reader.close(),
+    async *readRange(offset, length, signal) {
+      const end = offset + length > middle && offset < middle ? middle : offset + length;
+      let at = offset;
+      for await (const chunk of reader.readRange(offset, length, signal)) {
+        if (at >= end) break;
+        const piece = chunk.subarray(0, Math.min(chunk.length, end - at));
+        at += piece.length;
+        yield piece;
+      }
+      if (end < offset + length) process.stderr.write(`faulty-serve: short read injected at offset ${offset} (${end - offset} of ${length} bytes)\n`);
     },
   };
 }

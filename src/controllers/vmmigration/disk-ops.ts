@@ -18,6 +18,8 @@ export interface DiskOps {
     resumeFrom?: { offset: number };
     onProgress: (p: TransferProgress) => void | Promise<void>;
     signal: AbortSignal;
+    /** How long the source may send nothing before the attempt fails (default 60 s). */
+    stallTimeoutMs?: number;
   }): Promise<{ sha256: string; verifiedChunks?: number; rereadChunks?: number; zeroFilledTailBytes?: number }>;
   convert(args: { src: string; srcFormat: string; dest: string; destFormat: string; signal?: AbortSignal }): Promise<void>;
   /** Format and guest-visible size of an image, as qemu-img reads it. */
