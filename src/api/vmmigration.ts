@@ -2,6 +2,7 @@
 // sha256 at both ends, and create the VirtualMachine from the imported boot disk.
 import { type Static, Type } from "@sinclair/typebox";
 import { commonStatus, ProviderReference, Name, type Resource, resourceSchema } from "./meta.ts";
+import { GuestConversionMode, MigrationGuest } from "./guest.ts";
 import { DiskBus, DiskFormat } from "./virtualmachine.ts";
 
 export const NetworkMapEntry = Type.Object(
@@ -72,6 +73,7 @@ export const VMMigrationSpec = Type.Object(
           mode: Type.Optional(Type.Union([Type.Literal("cold"), Type.Literal("snapshot")], { default: "cold" })),
           restoreSourcePower: Type.Optional(Type.Boolean({ default: false })),
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+          guestConversion: Type.Optional(GuestConversionMode),
           bandwidthMiBps: Type.Optional(
             Type.Integer({ minimum: 1, maximum: 100000, description: "cap on the read rate from the source, so a migration does not saturate the hypervisor" }),
           ),
@@ -96,6 +98,7 @@ export const MigrationDisk = Type.Object(
     targetPath: Type.Optional(Type.String()),
     targetFormat: Type.Optional(Type.String()),
     targetSha256: Type.Optional(Type.String()),
+    convertedSha256: Type.Optional(Type.String({ description: "sha256 of the image after guest conversion, when the guest was converted" })),
     checkpoint: Type.Optional(
       Type.Object(
         { offset: Type.Integer(), hashState: Type.Optional(Type.String()) },
@@ -146,6 +149,7 @@ export const VMMigrationStatus = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    guest: Type.Optional(MigrationGuest),
     importID: Type.Optional(Type.String()),
     targetVMRef: Type.Optional(Type.Object({ name: Type.String(), namespace: Type.Optional(Type.String()) })),
     startedAt: Type.Optional(Type.String()),

@@ -7,6 +7,27 @@ const STDERR_TAIL_BYTES = 4096;
 export interface RunToolOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Environment of the tool (default: landfall's own). */
+  env?: NodeJS.ProcessEnv;
+  /** Receives every line the tool prints, stdout and stderr, for tools whose verbose log is too long to keep. */
+  onOutputLine?: (line: string) => void;
+}
+
+/** Splits a stream's chunks into lines for onOutputLine; flush() hands over an unterminated last line. */
+function lineSplitter(onLine: ((line: string) => void) | undefined) {
+  let pending = "";
+  return {
+    push(piece: Buffer) {
+      if (!onLine) return;
+      const lines = (pending + piece.toString()).split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) onLine(line);
+    },
+    flush() {
+      if (onLine && pending) onLine(pending);
+      pending = "";
+    },
+  };
 }
 
 export class ToolError extends Error {
@@ -26,18 +47,31 @@ export class ToolError extends Error {
 export function runTool(command: string, args: readonly string[], options: RunToolOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const shown = [command, ...args].join(" ");
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], timeout: options.timeoutMs, signal: options.signal });
+    const child = spawn(command, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: options.timeoutMs,
+      signal: options.signal,
+      env: options.env ?? process.env,
+    });
     const stdout: Buffer[] = [];
     let stderr = "";
-    child.stdout.on("data", (piece: Buffer) => stdout.push(piece));
+    const outLines = lineSplitter(options.onOutputLine);
+    const errLines = lineSplitter(options.onOutputLine);
+    child.stdout.on("data", (piece: Buffer) => {
+      stdout.push(piece);
+      outLines.push(piece);
+    });
     child.stderr.on("data", (piece: Buffer) => {
       stderr = (stderr + piece.toString()).slice(-STDERR_TAIL_BYTES);
+      errLines.push(piece);
     });
     child.on("error", (error) => {
       const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? "is not installed (run make setup)" : `failed to run (${error.message})`;
       reject(new ToolError(shown, null, stderr, why));
     });
     child.on("close", (code, killedBy) => {
+      outLines.flush();
+      errLines.flush();
       if (code === 0) return resolve(Buffer.concat(stdout).toString());
       const why = killedBy ? `was killed by ${killedBy} (timeout ${options.timeoutMs} ms or abort)` : `exited with code ${code}`;
       reject(new ToolError(shown, code, stderr, why));

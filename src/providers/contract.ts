@@ -12,6 +12,8 @@ export interface ProviderHealth {
   version?: string;
   /** SHA-256 fingerprint of the certificate the server presented (TLS endpoints). */
   thumbprint?: string;
+  /** Targets: the accelerator VMs get (kvm | qemu) and why. */
+  virtType?: { type: string; reason: string };
 }
 
 export type SourcePowerState = "poweredOn" | "poweredOff" | "suspended";
@@ -120,6 +122,10 @@ export interface TargetVMSpec {
   nics: TargetNIC[];
   labels?: Record<string, string>;
   description?: string;
+  /** CPU model: host-model, host-passthrough, max, or a named model (Nehalem…); default by accelerator. */
+  cpuModel?: string;
+  /** Machine type (q35, pc, pc-q35-7.2…); default: the hypervisor's. */
+  machineType?: string;
 }
 
 export interface TargetVM {

@@ -1,6 +1,5 @@
 // The libvirt TargetProvider: storage pool, disk import (qemu-img), domains (virsh). Decisions live in pure
 // modules (domain-xml, power, storage-path); this file sequences the commands and maps libvirt's errors.
-import { existsSync } from "node:fs";
 import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import type {
@@ -12,9 +11,9 @@ import type {
   TargetVM,
   TargetVMSpec,
 } from "../contract.ts";
+import { chooseVirtType, probeHost, type VirtTypeChoice, type VirtTypeSetting } from "./accelerator.ts";
 import {
   buildDomainXML,
-  type DomainType,
   LABELS_NAMESPACE,
   LABELS_PREFIX,
   labelsElementXML,
@@ -37,8 +36,8 @@ export interface LibvirtTargetOptions {
   storagePoolPath: string;
   /** Where guests' serial consoles are logged, one `<domain>.log` each. */
   consoleLogDir?: string;
-  /** Default: kvm when /dev/kvm exists, else qemu (TCG). */
-  domainType?: DomainType;
+  /** Accelerator: kvm, qemu (TCG), or auto (default): KVM only with hardware virtualization (accelerator.ts). */
+  virtType?: VirtTypeSetting;
   /** Bound on concurrent virsh/qemu-img processes (default 4). */
   maxConcurrentProcesses?: number;
   /** Timeout of one qemu-img convert (default 6 h: real disks are large). */
@@ -59,7 +58,7 @@ class LibvirtTarget implements TargetProvider {
   readonly #qemuImg: QemuImg;
   readonly #poolPath: string;
   readonly #consoleLogDir: string;
-  readonly #domainType: DomainType;
+  #virtType: Promise<VirtTypeChoice> | undefined;
   /** ensureStorage defines the pool at most once even when reconcilers call it concurrently. */
   readonly #storageLock = new Semaphore(1);
 
@@ -77,7 +76,12 @@ class LibvirtTarget implements TargetProvider {
     this.#qemuImg = new QemuImg(runner, options.convertTimeoutMs ?? 6 * 3600_000);
     this.#poolPath = resolve(options.storagePoolPath);
     this.#consoleLogDir = resolve(options.consoleLogDir ?? DEFAULT_CONSOLE_LOG_DIR);
-    this.#domainType = options.domainType ?? (existsSync("/dev/kvm") ? "kvm" : "qemu");
+  }
+
+  /** Decided once per provider instance (the host does not change underneath it). */
+  #accelerator(): Promise<VirtTypeChoice> {
+    this.#virtType ??= probeHost().then((host) => chooseVirtType(this.#options.virtType ?? "auto", host));
+    return this.#virtType;
   }
 
   async check(): Promise<ProviderHealth> {
@@ -86,7 +90,14 @@ class LibvirtTarget implements TargetProvider {
       const library = /Using library: (.+)/.exec(out)?.[1]?.trim();
       const hypervisor = /Running hypervisor: (.+)/.exec(out)?.[1]?.trim();
       const version = [library, hypervisor].filter(Boolean).join(", ");
-      return { ready: true, reason: "Connected", message: `connected to ${this.#options.uri} (${version})`, version };
+      const accelerator = await this.#accelerator();
+      return {
+        ready: true,
+        reason: "Connected",
+        message: `connected to ${this.#options.uri} (${version})`,
+        version,
+        virtType: { type: accelerator.virtType, reason: accelerator.reason },
+      };
     } catch (error) {
       return { ready: false, reason: "Unreachable", message: `${this.#options.uri}: ${(error as Error).message}` };
     }
@@ -200,7 +211,8 @@ class LibvirtTarget implements TargetProvider {
     // A new domain starts with an empty console: a log left by an earlier domain of the same name would
     // otherwise show output this guest never printed.
     await rm(consoleLogPath, { force: true });
-    await this.#virsh.define(buildDomainXML(spec, { domainType: this.#domainType, consoleLogPath }));
+    const { virtType } = await this.#accelerator();
+    await this.#virsh.define(buildDomainXML(spec, { domainType: virtType, consoleLogPath }));
     const vm = await this.getVM({ name: spec.name });
     if (!vm) throw new LibvirtError("NotFound", `domain "${spec.name}" vanished right after virsh define`);
     return vm;
