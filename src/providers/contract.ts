@@ -143,6 +143,19 @@ export interface TargetVM {
   consoleLog?: string;
 }
 
+/** What a running guest's agent reported. */
+export interface GuestAgentInfo {
+  /** linux | windows | unknown */
+  os: string;
+  /** The agent's OS id (debian, rhel, ubuntu…). */
+  distro?: string;
+  version?: string;
+  prettyName?: string;
+  kernel?: string;
+  hostname?: string;
+  ipAddresses: string[];
+}
+
 export interface TargetStorage {
   pool: string;
   path: string;
@@ -193,5 +206,10 @@ export interface TargetProvider {
   /** Merges labels; a null value removes that label. */
   setLabels(uuid: string, labels: Record<string, string | null>): Promise<void>;
   deleteVM(uuid: string, options: { keepDisks: boolean }): Promise<void>;
+  /**
+   * Asks the running VM's guest agent who it is, bounded by timeoutMs; undefined when no agent answers (not
+   * installed, not started yet, no agent channel). Optional: targets without an agent protocol leave it out.
+   */
+  guestInfo?(uuid: string, options: { timeoutMs: number }): Promise<GuestAgentInfo | undefined>;
   close(): Promise<void>;
 }

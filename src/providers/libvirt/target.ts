@@ -3,6 +3,7 @@
 import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import type {
+  GuestAgentInfo,
   ImportDiskRequest,
   ImportedVolume,
   ProviderHealth,
@@ -21,6 +22,7 @@ import {
   validateSpec,
 } from "./domain-xml.ts";
 import { LibvirtError } from "./errors.ts";
+import { AGENT_COMMANDS, hostnameFrom, ipAddressesFrom, osInfoFrom } from "./guest-agent.ts";
 import { powerCommandFor, powerStateFromDomstate } from "./power.ts";
 import { ProcessRunner, Semaphore } from "./process.ts";
 import { QemuImg } from "./qemu-img.ts";
@@ -308,6 +310,25 @@ class LibvirtTarget implements TargetProvider {
       if (liesInside(poolReal, real)) await rm(real, { force: true });
     }
     await this.#refreshPool();
+  }
+
+  async guestInfo(uuid: string, options: { timeoutMs: number }): Promise<GuestAgentInfo | undefined> {
+    const seconds = String(Math.max(1, Math.ceil(options.timeoutMs / 1000)));
+    const ask = async (command: string) =>
+      (await this.#virsh.run(["qemu-agent-command", uuid, command, "--timeout", seconds], { timeoutMs: options.timeoutMs + 5_000 })).stdout;
+    let osinfo: string;
+    try {
+      osinfo = await ask(AGENT_COMMANDS.osinfo);
+    } catch (error) {
+      // Not running, no agent channel, or the agent not (yet) answering: all mean "no answer", not a failure.
+      if (error instanceof LibvirtError && /agent|not running|timeout|not connected|Unable to/i.test(error.stderr)) return undefined;
+      throw error;
+    }
+    const info: GuestAgentInfo = { ...osInfoFrom(osinfo), ipAddresses: [] };
+    const hostname = await ask(AGENT_COMMANDS.hostname).then(hostnameFrom, () => undefined);
+    if (hostname) info.hostname = hostname;
+    info.ipAddresses = await ask(AGENT_COMMANDS.interfaces).then(ipAddressesFrom, () => []);
+    return info;
   }
 
   async close(): Promise<void> {
