@@ -24,6 +24,13 @@ export interface ConvertGuestOptions {
   signal?: AbortSignal;
 }
 
+export class GuestConversionError extends Error {
+  constructor(message: string) {
+    super(`${message} (set spec.options.guestConversion: skip to migrate the disk unchanged)`);
+    this.name = "GuestConversionError";
+  }
+}
+
 export const DEFAULT_CONVERSION_TIMEOUT_MS = 30 * 60_000;
 const FORMAT_RE = /^[a-z0-9]+$/;
 
@@ -62,8 +69,11 @@ export async function convertGuest(image: GuestImage, options: ConvertGuestOptio
       onOutputLine: (line) => readV2vLine(summary, line),
     });
   } catch (error) {
-    if (error instanceof ToolError && error.exitCode !== null && foundNoOperatingSystem(error.stderr)) {
+    if (error instanceof ToolError && error.exitCode !== null && foundNoOperatingSystem(summary)) {
       return unknownGuest(`virt-v2v found no operating system on the disk (${layout.kind}): copied unchanged`);
+    }
+    if (error instanceof ToolError && summary.errors.length > 0) {
+      throw new GuestConversionError(`virt-v2v-in-place failed on ${image.path}: ${summary.errors.join("; ")}`);
     }
     throw error;
   }

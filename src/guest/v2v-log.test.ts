@@ -54,6 +54,20 @@ test("UEFI firmware and unknown fields: 'unknown' values are dropped, UEFI is lo
 });
 
 test("virt-v2v's answer for a disk without an operating system is recognised, other errors are not", () => {
-  assert.equal(foundNoOperatingSystem("virt-v2v-in-place: error: inspection could not detect the source guest (or physical machine)."), true);
-  assert.equal(foundNoOperatingSystem("virt-v2v-in-place: error: nbdkit is not installed or not working."), false);
+  // From a real run on a partitioned disk holding an empty ext4 filesystem: the error is followed by ~80 lines
+  // (over 4 KiB) of nbdkit shutdown noise, so it must be caught line by line, not from a stderr tail.
+  const noOS = emptyV2vSummary();
+  for (const line of [
+    "inspect_get_roots: roots:",
+    "virt-v2v-in-place: error: inspection could not detect the source guest (or physical machine).",
+    "",
+    "nbdkit: file.10: debug: sending error reply: Cannot send after transport endpoint shutdown",
+  ]) {
+    readV2vLine(noOS, line);
+  }
+  assert.equal(foundNoOperatingSystem(noOS), true);
+  const other = emptyV2vSummary();
+  readV2vLine(other, "virt-v2v-in-place: error: nbdkit is not installed or not working.  It is required to use ‘-i disk’.");
+  assert.equal(foundNoOperatingSystem(other), false);
+  assert.deepEqual(other.errors, ["nbdkit is not installed or not working.  It is required to use ‘-i disk’."]);
 });

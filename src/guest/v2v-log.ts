@@ -21,6 +21,8 @@ export interface V2vLogSummary {
   inspection: V2vInspection;
   actions: string[];
   warnings: string[];
+  /** virt-v2v's own error lines; its verbose log goes on for pages after them, past any stderr tail. */
+  errors: string[];
 }
 
 const INSPECTION_FIELDS: Record<string, keyof V2vInspection> = {
@@ -48,6 +50,7 @@ const GUEST_COMMANDS: Array<{ pattern: RegExp; action: (m: RegExpExecArray) => s
 ];
 
 const WARNING = /^virt-v2v(?:-in-place)?: warning: (.+)$/;
+const ERROR = /^virt-v2v(?:-in-place)?: error: (.+)$/;
 
 /** Folds one log line into the summary (call for every line, stdout and stderr alike). */
 export function readV2vLine(summary: V2vLogSummary, rawLine: string): void {
@@ -62,6 +65,11 @@ export function readV2vLine(summary: V2vLogSummary, rawLine: string): void {
     const key = INSPECTION_FIELDS[field[1]];
     const value = field[2].trim();
     if (key && value && value !== "unknown") summary.inspection[key] = value;
+    return;
+  }
+  const error = ERROR.exec(line);
+  if (error) {
+    summary.errors.push(error[1]);
     return;
   }
   const warning = WARNING.exec(line);
@@ -80,10 +88,10 @@ export function readV2vLine(summary: V2vLogSummary, rawLine: string): void {
 }
 
 export function emptyV2vSummary(): V2vLogSummary {
-  return { inspection: {}, actions: [], warnings: [] };
+  return { inspection: {}, actions: [], warnings: [], errors: [] };
 }
 
 /** virt-v2v's answer for a disk on which inspection found no operating system. */
-export function foundNoOperatingSystem(output: string): boolean {
-  return /inspection could not detect the source guest|no operating systems? (?:was|were)? ?found/i.test(output);
+export function foundNoOperatingSystem(summary: V2vLogSummary): boolean {
+  return summary.errors.some((e) => /inspection could not detect the source guest/i.test(e));
 }
