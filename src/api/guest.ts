@@ -20,6 +20,7 @@ export const MigrationGuest = Type.Object(
     ...guestIdentity,
     firmware: Type.Optional(Type.String({ description: "bios | uefi, as the guest's disk shows it" })),
     conversion: Type.Array(Type.String(), { description: "what the conversion changed in the guest; empty when nothing" }),
+    warnings: Type.Optional(Type.Array(Type.String(), { description: "what the converter warned about" })),
     converter: Type.Optional(Type.String({ description: "tool and version that converted the guest" })),
     message: Type.Optional(Type.String({ description: "why the guest was left as it is, when it was" })),
   },
