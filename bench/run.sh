@@ -9,3 +9,6 @@ node --no-warnings=ExperimentalWarning "$root/bench/migration.ts" "$@"
 echo
 echo "== transfer settings vs curl (plain HTTPS server) =="
 node --no-warnings=ExperimentalWarning "$root/bench/transfer.ts" --size-mib 512 --configs 8x4,4x4
+echo
+echo "== guest conversion (virt-v2v-in-place on the real test guest) =="
+node --no-warnings=ExperimentalWarning "$root/bench/guest-conversion.ts"
