@@ -50,6 +50,11 @@ export async function readDiskHead(image: GuestImage, signal?: AbortSignal): Pro
   }
 }
 
+/** Cheap (reads LAYOUT_PROBE_BYTES): whether the disk could hold an operating system worth inspecting. */
+export async function mayHoldGuest(image: GuestImage, signal?: AbortSignal): Promise<boolean> {
+  return mayHoldOperatingSystem(diskLayout(await readDiskHead(image, signal)));
+}
+
 export async function convertGuest(image: GuestImage, options: ConvertGuestOptions): Promise<GuestReport> {
   if (!image.path.startsWith("/")) throw new Error(`guest conversion: image path ${JSON.stringify(image.path)} must be absolute`);
   if (!FORMAT_RE.test(image.format)) throw new Error(`guest conversion: image format ${JSON.stringify(image.format)} is not a qemu format name`);

@@ -27,12 +27,21 @@ function ascii(head: Uint8Array, offset: number, length: number): string {
   return Buffer.from(head.subarray(offset, offset + length)).toString("latin1");
 }
 
+/** The ext2/3/4 magic plus two sane fields, so 1 in 65536 random disks is not taken for a filesystem. */
+function isExtSuperblock(head: Uint8Array): boolean {
+  if (head.length < 2048 || head[1080] !== 0x53 || head[1081] !== 0xef) return false;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const logBlockSize = view.getUint32(1024 + 24, true);
+  const revLevel = view.getUint32(1024 + 76, true);
+  return logBlockSize <= 6 && revLevel <= 1;
+}
+
 /** Pure: what the first LAYOUT_PROBE_BYTES of a disk's guest-visible bytes say about it. */
 export function diskLayout(head: Uint8Array): DiskLayout {
   if (ascii(head, SECTOR, 8) === "EFI PART") return { kind: "gpt" };
   if (mbrHasPartitions(head)) return { kind: "mbr" };
   // Whole-disk filesystems and volume managers (no partition table): ext2/3/4, XFS, btrfs, LVM2, NTFS.
-  if (head[1080] === 0x53 && head[1081] === 0xef) return { kind: "filesystem:ext" };
+  if (isExtSuperblock(head)) return { kind: "filesystem:ext" };
   if (ascii(head, 0, 4) === "XFSB") return { kind: "filesystem:xfs" };
   if (ascii(head, 0x10040, 8) === "_BHRfS_M") return { kind: "filesystem:btrfs" };
   if (ascii(head, SECTOR, 8) === "LABELONE") return { kind: "filesystem:lvm2" };
