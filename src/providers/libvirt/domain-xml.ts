@@ -170,8 +170,8 @@ export function buildDomainXML(spec: TargetVMSpec, options: DomainBuildOptions):
   const os: XmlNode = { type, boot: { "@_dev": "hd" } };
   if (spec.firmware === "uefi") {
     os["@_firmware"] = "efi";
-    // libvirt would otherwise pick Debian's Secure Boot OVMF with Microsoft's keys enrolled, which refuses the
-    // unsigned bootloaders migrated Linux guests often carry; VMware's default UEFI has Secure Boot off too.
+    // Without this libvirt may pick an OVMF build with Secure Boot and Microsoft's keys enrolled (Debian ships
+    // both), which refuses unsigned bootloaders migrated Linux guests often carry; VMware's default is off too.
     os["firmware"] = { feature: [{ "@_enabled": "no", "@_name": "secure-boot" }] };
   }
 
