@@ -10,5 +10,8 @@ echo
 echo "== transfer settings vs curl (plain HTTPS server) =="
 node --no-warnings=ExperimentalWarning "$root/bench/transfer.ts" --size-mib 512 --configs 8x4,4x4
 echo
+echo "== vSphere disk read paths: datastore (flat, delta chain, streamOptimized) and NFC (vcsim) =="
+node --no-warnings=ExperimentalWarning "$root/bench/vsphere-transports.ts" --size-mib 256
+echo
 echo "== guest conversion (virt-v2v-in-place on the real test guest) =="
 node --no-warnings=ExperimentalWarning "$root/bench/guest-conversion.ts"

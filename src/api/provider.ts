@@ -1,5 +1,7 @@
 // Provider: a source or target hypervisor landfall talks to.
 import { type Static, Type } from "@sinclair/typebox";
+import type { StatusCause } from "./errors.ts";
+import { libvirtURIProblem } from "./libvirt-uri.ts";
 import { commonStatus, LocalObjectReference, Name, type Resource, resourceSchema } from "./meta.ts";
 
 export const ProviderType = Type.Union([
@@ -27,6 +29,11 @@ export const ProviderSpec = Type.Object(
       ),
     ),
     datacenter: Type.Optional(Type.String()),
+    transport: Type.Optional(
+      Type.Union([Type.Literal("datastore"), Type.Literal("nfc"), Type.Literal("auto")], {
+        description: "vsphere: how disks are read — datastore file API, NFC export lease, or auto (datastore, NFC per disk where the datastore path cannot read it)",
+      }),
+    ),
     storagePool: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][-A-Za-z0-9_.]*$", maxLength: 63 })),
     storagePoolPath: Type.Optional(Type.String({ pattern: "^/" })),
     allowedStoragePaths: Type.Optional(Type.Array(Type.String({ pattern: "^/" }))),
@@ -72,3 +79,10 @@ export const ProviderSchema = resourceSchema("Provider", {
   status: Type.Optional(ProviderStatus),
 });
 export type Provider = Resource<ProviderSpec, ProviderStatus>;
+
+/** Rules of a Provider spec the schema cannot state: a libvirt URI must be one landfall allows (libvirt-uri.ts). */
+export function providerSpecCauses(spec: ProviderSpec): StatusCause[] {
+  if (spec.type !== "libvirt" || spec.uri === undefined) return [];
+  const problem = libvirtURIProblem(spec.uri);
+  return problem ? [{ field: "spec.uri", reason: "FieldValueForbidden", message: problem }] : [];
+}

@@ -5,6 +5,7 @@ import addFormatsModule from "ajv-formats";
 import { invalid, type StatusCause } from "./errors.ts";
 import { type KindInfo, KINDS } from "./kinds.ts";
 import type { KubeObject } from "./meta.ts";
+import { type Provider, providerSpecCauses } from "./provider.ts";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: true, strict: false, verbose: true }));
@@ -107,10 +108,16 @@ export function schemaCauses(info: KindInfo, obj: unknown): StatusCause[] {
   return causes.length > 0 ? causes : [{ message: "object does not match its schema" }];
 }
 
+/** Rules beyond the schema, per kind; run only on objects the schema accepted. */
+const SEMANTIC_CAUSES: Record<string, (obj: KubeObject) => StatusCause[]> = {
+  Provider: (obj) => providerSpecCauses((obj as Provider).spec),
+};
+
 /** Throws ApiError Invalid (422) naming every bad field. */
 export function validateObject(obj: KubeObject): void {
   const info = KINDS.find((k) => k.kind === obj.kind);
   if (!info) throw invalid(String(obj.kind), obj.metadata?.name ?? "", [{ field: "kind", message: `unknown kind "${obj.kind}"` }]);
-  const causes = schemaCauses(info, obj);
+  const schema = schemaCauses(info, obj);
+  const causes = schema.length > 0 ? schema : (SEMANTIC_CAUSES[info.kind]?.(obj) ?? []);
   if (causes.length > 0) throw invalid(info.kind, obj.metadata?.name ?? "", causes);
 }

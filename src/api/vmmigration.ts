@@ -99,6 +99,22 @@ export const MigrationDisk = Type.Object(
     targetFormat: Type.Optional(Type.String()),
     targetSha256: Type.Optional(Type.String()),
     convertedSha256: Type.Optional(Type.String({ description: "sha256 of the image after guest conversion, when the guest was converted" })),
+    transport: Type.Optional(
+      Type.Union([Type.Literal("datastore"), Type.Literal("nfc")], { description: "how the source disk's bytes were read" }),
+    ),
+    chain: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            file: Type.String({ description: "source file, e.g. [ds] vm/vm-000001.vmdk" }),
+            format: Type.String({ description: "VMDK createType or extent type, e.g. monolithicFlat, vmfsSparse, streamOptimized" }),
+            sha256: Type.Optional(Type.String({ description: "sha256:<hex> of the file as downloaded (downloaded layers only)" })),
+          },
+          { additionalProperties: false },
+        ),
+        { description: "the source files read for this disk, top layer first" },
+      ),
+    ),
     checkpoint: Type.Optional(
       Type.Object(
         { offset: Type.Integer(), hashState: Type.Optional(Type.String()) },
@@ -118,6 +134,20 @@ export const MigrationDisk = Type.Object(
   { additionalProperties: false },
 );
 export type MigrationDisk = Static<typeof MigrationDisk>;
+
+/** A source disk as the export session names it (the SourceDisk of src/providers/contract.ts). */
+export const ExportDisk = Type.Object(
+  {
+    key: Type.Integer(),
+    label: Type.String(),
+    fileName: Type.String(),
+    capacityBytes: Type.Integer(),
+    datastore: Type.String(),
+    controller: Type.String(),
+    thinProvisioned: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 
 export const VMMigrationStatus = Type.Object(
   {
@@ -144,7 +174,11 @@ export const VMMigrationStatus = Type.Object(
           uuid: Type.Optional(Type.String()),
           powerStateBefore: Type.Optional(Type.String()),
           poweredOffByMigration: Type.Optional(Type.Boolean()),
+          /** Deterministic (from the migration's UID), recorded before the snapshot is created, looked up on resume. */
+          snapshotName: Type.Optional(Type.String()),
           snapshotID: Type.Optional(Type.String()),
+          /** The disks the export session reads (snapshot mode: the snapshot's frozen backings), as prepareExport returned them. */
+          exportDisks: Type.Optional(Type.Array(ExportDisk)),
         },
         { additionalProperties: false },
       ),

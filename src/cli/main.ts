@@ -13,7 +13,8 @@ import { inventoryCommand } from "./commands/inventory.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { type PowerAction, powerCommand } from "./commands/power.ts";
 import { renderCozystackCommand, renderForkliftCommand } from "./commands/render.ts";
-import { tokenCreateCommand } from "./commands/token.ts";
+import { auditCommand } from "./commands/audit.ts";
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand, whoamiCommand } from "./commands/token.ts";
 import { waitWithProgress } from "./commands/wait-progress.ts";
 import { defaultDataDir, resolveClientConfig } from "./config.ts";
 import { describeObject } from "./describe.ts";
@@ -229,13 +230,38 @@ export function buildProgram(version: string): Command {
     .addOption(new Option("-o, --output <format>", "yaml | json").choices(["yaml", "json"]).default("yaml"))
     .action(run(async (o: { output?: string }) => process.stdout.write(crdsCommand(o))));
 
-  const token = program.command("token").description("manage API tokens");
+  const token = program.command("token").description("manage API tokens (admins only)");
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
   token
     .command("create")
     .description("create a token (printed once; only its digest is stored)")
-    .requiredOption("--role <role>", "viewer | admin")
+    .requiredOption("--role <role>", "viewer (reads) | editor (reads, writes in its namespaces) | admin (everything)")
+    .option("--namespace <ns>", "limit the token to this namespace (repeat for more; default: every namespace)", collect)
+    .option("--ttl <duration>", "expire after this long, e.g. 720h (default: never)")
     .option("--name <name>", "a name to recognise the token by")
-    .action(run(async (o: { role: string; name?: string }) => out(await tokenCreateCommand(client(), o))));
+    .action(run(async (o: { role: string; name?: string; namespace?: string[]; ttl?: string }) => out(await tokenCreateCommand(client(), o))));
+  token
+    .command("list")
+    .description("list tokens: IDs, names, roles, namespaces, expiry, creation (never the tokens)")
+    .addOption(new Option("-o, --output <format>", "table | json").choices(["table", "json"]).default("table"))
+    .action(run(async (o: { output: string }) => process.stdout.write(await tokenListCommand(client(), o))));
+  token
+    .command("revoke")
+    .description("revoke a token by ID (its dashboard sessions end too)")
+    .argument("<id>", "token ID, from 'landfall token list'")
+    .action(run(async (id: string) => out(await tokenRevokeCommand(client(), id))));
+
+  program
+    .command("whoami")
+    .description("show the identity, role and namespaces of the token in use")
+    .action(run(async () => out(await whoamiCommand(client()))));
+
+  program
+    .command("audit")
+    .description("print the audit log of mutating calls (admins only)")
+    .option("--since <duration>", "only entries from the last DURATION, e.g. 1h or 30m")
+    .addOption(new Option("-o, --output <format>", "table | json").choices(["table", "json"]).default("table"))
+    .action(run(async (o: { since?: string; output: string }) => process.stdout.write(await auditCommand(client(), o))));
 
   program
     .command("version")

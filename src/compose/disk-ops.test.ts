@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { syntheticDisk } from "../disk/synthetic-disk.ts";
-import { diskOps } from "./landfall.ts";
+import { diskOps } from "./disk-ops.ts";
 
 test("re-reading a source disk (verifySource: reread) stops when the migration's signal aborts", async () => {
   const stop = new AbortController();

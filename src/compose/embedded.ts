@@ -6,10 +6,12 @@ import type { FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { type Conventions, DEFAULT_CONVENTIONS, PRESETS } from "../api/conventions.ts";
 import { readPackageVersion } from "../cli/package-version.ts";
+import { openAuditLog } from "../server/audit-log.ts";
 import { openFileAuth } from "../server/auth.ts";
 import { buildServer } from "../server/build.ts";
 import { openSqliteStore } from "../store/sqlite/index.ts";
 import type { ResourceStore } from "../store/types.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { checkTransport, parseListen, urlFor } from "./listen.ts";
 import { landfallWiring } from "./landfall.ts";
 import type { Controller, Wire } from "./wiring.ts";
@@ -61,6 +63,12 @@ export async function loadSecretKey(dataDir: string): Promise<Uint8Array> {
   return key;
 }
 
+async function openStoreAndAuth(dataDir: string) {
+  const auth = await openFileAuth(dataDir);
+  const store = await openSqliteStore({ path: join(dataDir, "landfall.db"), secretKey: await loadSecretKey(dataDir) });
+  return { auth, store };
+}
+
 export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   const { host, port } = parseListen(opts.listen);
   checkTransport(host, { cert: opts.tlsCert, key: opts.tlsKey }, opts.insecureHttp ?? false);
@@ -69,8 +77,13 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
 
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   await chmod(opts.dataDir, 0o700);
-  const auth = await openFileAuth(opts.dataDir);
-  const store = await openSqliteStore({ path: join(opts.dataDir, "landfall.db"), secretKey: await loadSecretKey(opts.dataDir) });
+  // Before anything touches the store: a second server on this data dir refuses here, naming the first.
+  const lock = lockDataDir(opts.dataDir);
+  const opened = await openStoreAndAuth(opts.dataDir).catch((error: unknown) => {
+    lock.release();
+    throw error;
+  });
+  const { auth, store } = opened;
   const metricsRegistry = new Registry();
   const started: Controller[] = [];
   const stopping = new AbortController();
@@ -81,6 +94,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     for (const c of started.reverse()) await Promise.resolve(c.stop()).catch(() => undefined);
     await server?.close();
     await store.close();
+    lock.release();
   };
 
   try {
@@ -88,6 +102,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     server = buildServer({
       store,
       auth,
+      audit: openAuditLog(join(opts.dataDir, "audit.log")),
       admission: wiring.admission,
       deleteHooks: wiring.deleteHooks,
       routes: wiring.routes,
@@ -99,6 +114,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     await server.listen({ host, port });
     const address = server.server.address();
     const url = urlFor(https ? "https" : "http", host, typeof address === "object" && address ? address.port : port);
+    lock.announce(url);
     const wanted = (wiring.controllers ?? []).filter((c) => opts.controllers === undefined || opts.controllers.includes(c.name));
     const unknown = (opts.controllers ?? []).filter((n) => !(wiring.controllers ?? []).some((c) => c.name === n));
     if (unknown.length > 0) {

@@ -1,23 +1,24 @@
 // The composition root of landfall's control plane: provider clients, the disk pipeline, the controllers
 // (Provider, VirtualMachine, VMMigration, VMImport, adoption scan), admission checks, delete hooks and routes.
-import { convertImage, imageInfo } from "../disk/convert.ts";
-import { imageSha256, readerSha256 } from "../disk/checksum.ts";
-import { transferDisk } from "../disk/transfer.ts";
+import { imageInfo } from "../disk/convert.ts";
+import { imageSha256 } from "../disk/checksum.ts";
 import { AdoptionService } from "../controllers/adoption/service.ts";
-import { ProviderClients } from "../controllers/provider/clients.ts";
+import { ProviderClients, type ProviderFactories } from "../controllers/provider/clients.ts";
 import { providerReconciler } from "../controllers/provider/reconcile.ts";
 import { virtualMachineReconciler } from "../controllers/virtualmachine/reconcile.ts";
 import { vmImageReconciler } from "../controllers/vmimage/reconcile.ts";
 import { vmImportReconciler } from "../controllers/vmimport/reconcile.ts";
 import { vmMigrationReconciler } from "../controllers/vmmigration/reconcile.ts";
-import { type DiskOps, MigrationRunner } from "../controllers/vmmigration/runner.ts";
+import type { DiskOps } from "../controllers/vmmigration/disk-ops.ts";
+import { MigrationRunner } from "../controllers/vmmigration/runner.ts";
 import { keys } from "../api/conventions.ts";
 import type { VMMigration } from "../api/vmmigration.ts";
 import { Controller as RuntimeController } from "../runtime/controller.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
-import { storagePathAdmission } from "./admission.ts";
+import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
+import { diskOps } from "./disk-ops.ts";
 import { registerDomainMetrics } from "./metrics.ts";
 import { libvirtStorage, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
@@ -25,38 +26,23 @@ import type { Controller, Wire } from "./wiring.ts";
 
 const ADOPTION_SCAN_MS = 30_000;
 
-export const diskOps: DiskOps = {
-  transfer: (a) => transferDisk(a),
-  convert: async (a) => {
-    await convertImage(a);
-  },
-  imageSha256: (path, format, signal) => imageSha256(path, format, { signal }),
-  readerSha256: (reader, signal) => readerSha256(reader, signal),
-};
-
-/**
- * Test hook: LANDFALL_TEST_CORRUPT=<migration name> flips one byte of that migration's first disk after it was
- * hashed and before it is written — the "damage between source and target" the checksum comparison must catch.
- */
-function corruptionHook(): ((migration: string, disk: number) => ((offset: number, buf: Buffer) => void) | undefined) | undefined {
-  const target = process.env.LANDFALL_TEST_CORRUPT;
-  if (!target) return undefined;
-  return (migration, disk) =>
-    migration === target && disk === 0
-      ? (offset, buf) => {
-          if (offset === 0 && buf.length > 600) buf[600] ^= 0xff;
-        }
-      : undefined;
+/** What the control plane is built from that a test composition may replace (test/harness/faulty-wiring.ts). */
+export interface LandfallParts {
+  disk: DiskOps;
+  providers: (opts: { dataDir: string }) => ProviderFactories;
 }
 
-export const landfallWiring: Wire = (ctx) => {
+export const productionParts: LandfallParts = { disk: diskOps, providers: providerFactories };
+
+/** The control plane wired from parts; `landfallWiring` is it with the production parts. */
+export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   const { store, conventions, metricsRegistry } = ctx;
   const logger = createLogger();
   const events = new EventRecorder({ logger });
-  const clients = new ProviderClients(store, providerFactories({ dataDir: ctx.dataDir }));
+  const clients = new ProviderClients(store, parts.providers({ dataDir: ctx.dataDir }));
   const metrics = registerDomainMetrics(metricsRegistry, store, conventions);
   const log = (msg: string, fields?: Record<string, unknown>) => logger.info(msg, fields);
-  const runner = new MigrationRunner({ store, clients, disk: diskOps, conventions, tamper: corruptionHook(), log, events, onFinished: metrics.finished });
+  const runner = new MigrationRunner({ store, clients, disk: parts.disk, conventions, log, events, onFinished: metrics.finished });
   const adoption = new AdoptionService({ store, clients, conventions, log });
   const common = { store, logger, events, metrics: metricsRegistry };
 
@@ -81,7 +67,7 @@ export const landfallWiring: Wire = (ctx) => {
       name: "vmimage",
       kind: "VMImage",
       workers: 1,
-      reconcile: vmImageReconciler({ store, storageOf: (p) => libvirtStorage(p.spec), imageInfo: (path) => imageInfo(path), imageSha256: (path, format) => imageSha256(path, format) }),
+      reconcile: vmImageReconciler({ store, storageOf: (p) => libvirtStorage(p.spec), imageInfo: (path, format) => imageInfo(path, { format }), imageSha256: (path, format) => imageSha256(path, format) }),
     }),
     new RuntimeController<VMMigration>({
       ...common,
@@ -119,7 +105,7 @@ export const landfallWiring: Wire = (ctx) => {
   ];
   return {
     controllers,
-    admission: [storagePathAdmission(store)],
+    admission: [tenancyAdmission(store), storagePathAdmission(store)],
     deleteHooks: { VirtualMachine: virtualMachineDeleteHook(store) },
     routes: (_app, helpers) => {
       registerInventoryRoutes(helpers, store, clients);
@@ -127,3 +113,5 @@ export const landfallWiring: Wire = (ctx) => {
     },
   };
 };
+
+export const landfallWiring: Wire = landfallWiringWith(productionParts);

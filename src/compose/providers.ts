@@ -20,7 +20,14 @@ export function providerFactories(opts: { dataDir: string }): ProviderFactories 
         if (!cfg.username || !cfg.password) {
           throw new Error(`Provider "${cfg.name}": spec.credentialsRef must name a Secret with username and password`);
         }
-        return createVsphereSource({ endpoint: cfg.spec.endpoint, username: cfg.username, password: cfg.password, tls: cfg.spec.tls, datacenter: cfg.spec.datacenter });
+        return createVsphereSource({
+          endpoint: cfg.spec.endpoint,
+          username: cfg.username,
+          password: cfg.password,
+          tls: cfg.spec.tls,
+          datacenter: cfg.spec.datacenter,
+          transport: cfg.spec.transport,
+        });
       },
     },
     target: {

@@ -7,6 +7,7 @@ import { DNS1123_LABEL } from "../api/meta.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { AdoptionService } from "../controllers/adoption/service.ts";
 import type { ProviderClients } from "../controllers/provider/clients.ts";
+import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
 import { cloneVirtualMachine } from "../controllers/virtualmachine/clone.ts";
 import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
 import type { EventRecorder } from "../runtime/events.ts";
@@ -15,15 +16,18 @@ import type { ResourceStore } from "../store/types.ts";
 
 const BASE = "/apis/landfall.dev/v1beta1/namespaces/:ns";
 
-/** `delete vm --cascade=orphan` forgets the resource and leaves the domain; `--delete-disks` removes disks too. */
+/**
+ * `delete vm --cascade=orphan` forgets the resource and leaves the domain; `--delete-disks` removes disks too.
+ * The annotations are written at the revision the server checked, so a concurrent change fails the delete
+ * and writes nothing.
+ */
 export function virtualMachineDeleteHook(store: ResourceStore): DeleteHook {
   return async (obj, request) => {
     const annotations: Record<string, string> = {};
     if (request.propagationPolicy === "Orphan") annotations[ORPHAN_ANNOTATION] = "true";
     if (request.deleteDisks) annotations[DELETE_DISKS_ANNOTATION] = "true";
-    if (Object.keys(annotations).length === 0) return;
-    const vm = await store.get<VirtualMachine>("VirtualMachine", obj.metadata.namespace ?? "default", obj.metadata.name);
-    await store.update({ ...vm, metadata: { ...vm.metadata, annotations: { ...(vm.metadata.annotations ?? {}), ...annotations } } });
+    if (Object.keys(annotations).length === 0) return undefined;
+    return store.update({ ...obj, metadata: { ...obj.metadata, annotations: { ...(obj.metadata.annotations ?? {}), ...annotations } } });
   };
 }
 
@@ -52,9 +56,11 @@ export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceSt
     url: `${BASE}/virtualmachines/:name/restart`,
     handler: async ({ params }) => {
       const vm = await store.get<VirtualMachine>("VirtualMachine", params.ns, params.name);
+      const refused = await providerTenancyRefusal(store, vm);
+      if (refused) throw new ApiError("Forbidden", `cannot restart VirtualMachine "${params.ns}/${params.name}": ${refused.message}`);
       const uuid = vm.status?.providerID;
       if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${params.name}" has no domain yet (status.providerID is empty); wait until it is Running`);
-      const { client } = await clients.targetByRef(params.ns, vm.spec.providerRef.name);
+      const { client } = await clients.targetByRef(vm.spec.providerRef, params.ns);
       const domain = await client.getVM({ uuid });
       await client.setPower(uuid, domain?.state === "running" ? "reboot" : "start");
       return { kind: "Status", status: "Success", message: `VirtualMachine "${params.name}" ${domain?.state === "running" ? "rebooting" : "starting"}` };

@@ -19,10 +19,20 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServeProcess(opts: { dataDir?: string; args?: string[]; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ServeProcess> {
+export interface ServeProcessOptions {
+  dataDir?: string;
+  args?: string[];
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  /** Command and arguments that take `--data-dir`/`--listen` instead of `bin/landfall serve` (a test composition). */
+  entry?: [string, ...string[]];
+}
+
+export async function startServeProcess(opts: ServeProcessOptions = {}): Promise<ServeProcess> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "landfall-e2e-")));
-  const child = spawn(LANDFALL_BIN, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...(opts.env ?? {}) } });
+  const [command, ...entryArgs] = opts.entry ?? [LANDFALL_BIN, "serve"];
+  const child = spawn(command, [...entryArgs, "--data-dir", dataDir, "--listen", "127.0.0.1:0", ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...(opts.env ?? {}) } });
   let output = "";
   child.stdout?.on("data", (d) => {
     output += String(d);

@@ -10,6 +10,7 @@ import { createReadStream } from "node:fs";
 import type { DiskReader } from "../providers/contract.ts";
 import { imageInfo } from "./convert.ts";
 import { timeoutForBytes, ToolError } from "./run-tool.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 
 const SHA256_PATTERN = /^sha256:[0-9a-f]{64}$/;
 const READ_BYTES = 4 * 1024 * 1024;
@@ -98,9 +99,19 @@ export function verifyMatch(expected: string, actual: string, diskLabel: string)
   if (expected !== actual) throw new ChecksumMismatchError(expected, actual, diskLabel);
 }
 
-/** sha256 of a reader's whole content, read sequentially: the reference the pipeline must match. */
-export async function readerSha256(reader: DiskReader, signal?: AbortSignal): Promise<string> {
+/**
+ * sha256 of a reader's whole content, read sequentially range by range with the transfer's exact, retried,
+ * stall-guarded reads (options.verifySource: reread): the reference the pipeline must match.
+ */
+export async function readerSha256(reader: DiskReader, signal?: AbortSignal, options: { stallTimeoutMs?: number } = {}): Promise<string> {
   const hash = createHash("sha256");
-  for await (const piece of reader.readRange(0, reader.sizeBytes, signal)) hash.update(piece);
+  const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, reader.sizeBytes));
+  const read = { retries: 2, retryBaseMs: 200, stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, signal: signal ?? new AbortController().signal };
+  for (let offset = 0; offset < reader.sizeBytes; offset += buffer.length) {
+    signal?.throwIfAborted();
+    const chunk = buffer.subarray(0, Math.min(buffer.length, reader.sizeBytes - offset));
+    await readChunkFromSource(reader, offset, chunk, read);
+    hash.update(chunk);
+  }
   return `sha256:${hash.digest("hex")}`;
 }

@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { access, lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ChecksumMismatchError, imageSha256, verifyMatch } from "./checksum.ts";
-import { convertImage, imageInfo } from "./convert.ts";
+import { convertImage, imageInfo, parseImageInfo } from "./convert.ts";
 import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
 import { transferDisk } from "./transfer.ts";
 
@@ -51,7 +51,7 @@ describe("convertImage + imageSha256", () => {
   test("raw → vmdk decodes to the same hash", async () => {
     const dest = join(dir, "v.vmdk");
     await convertImage({ src: await staged("v.raw"), srcFormat: "raw", dest, destFormat: "vmdk" });
-    assert.equal((await imageInfo(dest)).format, "vmdk");
+    assert.equal((await imageInfo(dest, { format: "vmdk" })).virtualSizeBytes, content.length);
     assert.equal(await imageSha256(dest, "vmdk"), sourceHash);
   });
 
@@ -124,5 +124,37 @@ describe("verifyMatch", () => {
   });
   test("rejects a malformed checksum instead of comparing it", () => {
     assert.throws(() => verifyMatch("abc", a, "d"), /expected checksum "abc" is not of the form sha256:<64 hex digits>/);
+  });
+});
+
+describe("convertImage never writes through a symlink", () => {
+  test("a symlink planted at the partial name is replaced, not written through", async () => {
+    const victim = join(dir, "victim.img");
+    await writeFile(victim, "untouched");
+    const src = join(dir, "small.raw");
+    await writeFile(src, Buffer.alloc(MiB, 7));
+    const dest = join(dir, "small.qcow2");
+    await symlink(victim, `${dest}.partial`);
+    await convertImage({ src, srcFormat: "raw", dest, destFormat: "qcow2" });
+    assert.equal(await readFile(victim, "utf8"), "untouched");
+    assert.ok((await lstat(dest)).isFile());
+  });
+});
+
+describe("parseImageInfo", () => {
+  test("reads qemu-img info --output=json, backing file, its format and a data file", () => {
+    const info = parseImageInfo(
+      JSON.stringify({
+        format: "qcow2",
+        "virtual-size": 8388608,
+        "actual-size": 200704,
+        "backing-filename": "base.raw",
+        "full-backing-filename": "/p/base.raw",
+        "backing-filename-format": "raw",
+        "format-specific": { type: "qcow2", data: { "data-file": "/p/data.raw" } },
+      }),
+    );
+    assert.deepEqual(info, { format: "qcow2", virtualSizeBytes: 8388608, actualSizeBytes: 200704, backingFile: "/p/base.raw", backingFormat: "raw", dataFile: "/p/data.raw" });
+    assert.throws(() => parseImageInfo("qemu-img: oops"), /printed no JSON/);
   });
 });

@@ -1,9 +1,12 @@
-// Turning the sparse raw staging file into the target image, and reading image metadata, with qemu-img.
+// The one qemu-img wrapper: image metadata, conversion (the sparse raw staging file into the target image),
+// resize and overlays — formats always explicit, every call through run-tool.ts. The libvirt target runs these
+// behind its ToolRunner's bound.
 //
 // Measured here (1 GiB half-zero sparse raw → qcow2, page cache): plain `qemu-img convert` ≈ 0.23 s; `-W`,
 // `-m 4` and `-o cluster_size=1M` made no measurable difference, so the defaults stay (64 KiB clusters,
 // compat 1.1). A raw target is the staging file itself: renamed, never copied.
 import { open, rename, rm } from "node:fs/promises";
+import { createNoFollow } from "./confinement.ts";
 import { runTool, timeoutForBytes } from "./run-tool.ts";
 
 export interface ImageInfo {
@@ -11,7 +14,12 @@ export interface ImageInfo {
   virtualSizeBytes: number;
   /** Bytes allocated on the host filesystem. */
   actualSizeBytes: number;
+  /** The backing file as qemu will open it (relative names joined to the image's directory). */
   backingFile?: string;
+  /** The backing file's format as the image records it; absent when qemu would have to probe. */
+  backingFormat?: string;
+  /** qcow2's external data file (guest bytes live there), as recorded in the image. */
+  dataFile?: string;
 }
 
 export interface ConvertImageOptions {
@@ -34,22 +42,64 @@ function checkFormat(field: string, format: string): void {
   }
 }
 
-/** `qemu-img info` of an image; `-U` so the image of a running VM can be inspected. */
-export async function imageInfo(path: string, options: { format?: string; signal?: AbortSignal } = {}): Promise<ImageInfo> {
-  const args = ["info", "--output=json", "-U"];
-  if (options.format) {
-    checkFormat("format", options.format);
-    args.push("-f", options.format);
-  }
-  args.push(path);
-  const out = await runTool("qemu-img", args, { timeoutMs: 30_000, signal: options.signal });
-  const info = JSON.parse(out) as { format: string; "virtual-size": number; "actual-size"?: number; "backing-filename"?: string };
-  return {
-    format: info.format,
-    virtualSizeBytes: info["virtual-size"],
-    actualSizeBytes: info["actual-size"] ?? 0,
-    ...(info["backing-filename"] ? { backingFile: info["backing-filename"] } : {}),
+/** qemu-img's `info --output=json` → ImageInfo. */
+export function parseImageInfo(json: string): ImageInfo {
+  let info: {
+    format?: string;
+    "virtual-size"?: number;
+    "actual-size"?: number;
+    "backing-filename"?: string;
+    "full-backing-filename"?: string;
+    "backing-filename-format"?: string;
+    "format-specific"?: { data?: { "data-file"?: string } };
   };
+  try {
+    info = JSON.parse(json);
+  } catch (error) {
+    throw new Error(`qemu-img info printed no JSON: ${json.slice(0, 200)}`, { cause: error });
+  }
+  const backingFile = info["full-backing-filename"] ?? info["backing-filename"];
+  const dataFile = info["format-specific"]?.data?.["data-file"];
+  return {
+    format: String(info.format ?? ""),
+    virtualSizeBytes: Number(info["virtual-size"] ?? 0),
+    actualSizeBytes: Number(info["actual-size"] ?? 0),
+    ...(backingFile ? { backingFile } : {}),
+    ...(info["backing-filename-format"] ? { backingFormat: info["backing-filename-format"] } : {}),
+    ...(dataFile ? { dataFile } : {}),
+  };
+}
+
+/**
+ * `qemu-img info` of one image of a known format (never probed: probing a VMDK opens its extents); `-U` so the
+ * image of a running VM can be inspected. Without --backing-chain qemu-img opens the image with
+ * BDRV_O_NO_BACKING: its backing file is named, never opened (checked with strace on qemu 7.2) —
+ * backing-chain.ts relies on that to judge each name before anything opens it.
+ */
+export async function imageInfo(path: string, options: { format: string; signal?: AbortSignal }): Promise<ImageInfo> {
+  checkFormat("format", options.format);
+  return parseImageInfo(await runTool("qemu-img", ["info", "--output=json", "-U", "-f", options.format, path], { timeoutMs: 30_000, signal: options.signal }));
+}
+
+/** `qemu-img convert` of `src` into `dest` (which it creates or truncates); formats always explicit. */
+export async function convertFile(src: string, srcFormat: string, dest: string, destFormat: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  checkFormat("srcFormat", srcFormat);
+  checkFormat("destFormat", destFormat);
+  await runTool("qemu-img", ["convert", "-f", srcFormat, "-O", destFormat, src, dest], options);
+}
+
+/** Grows (or shrinks) an image's virtual size. */
+export async function resizeImage(path: string, format: string, sizeBytes: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+  checkFormat("format", format);
+  await runTool("qemu-img", ["resize", "-f", format, path, String(sizeBytes)], { timeoutMs: 60_000, signal: options.signal });
+}
+
+/** A qcow2 overlay: writes land in `path`, the backing file is only read. */
+export async function createOverlayImage(path: string, backingPath: string, backingFormat: string, sizeBytes?: number): Promise<void> {
+  checkFormat("backingFormat", backingFormat);
+  const args = ["create", "-f", "qcow2", "-b", backingPath, "-F", backingFormat, path];
+  if (sizeBytes !== undefined) args.push(String(sizeBytes));
+  await runTool("qemu-img", args, { timeoutMs: 60_000 });
 }
 
 /**
@@ -66,14 +116,10 @@ export async function convertImage(options: ConvertImageOptions): Promise<ImageI
   try {
     movedSource = srcFormat === "raw" && destFormat === "raw" && (await moved(src, partial));
     if (!movedSource) {
-      await runTool("qemu-img", ["convert", "-f", srcFormat, "-O", destFormat, src, partial], {
-        timeoutMs: timeoutForBytes(before.virtualSizeBytes),
-        signal,
-      });
+      await createNoFollow(partial);
+      await convertFile(src, srcFormat, partial, destFormat, { timeoutMs: timeoutForBytes(before.virtualSizeBytes), signal });
     }
-    if (sizeBytes !== undefined && sizeBytes > before.virtualSizeBytes) {
-      await runTool("qemu-img", ["resize", "-f", destFormat, partial, String(sizeBytes)], { timeoutMs: 60_000, signal });
-    }
+    if (sizeBytes !== undefined && sizeBytes > before.virtualSizeBytes) await resizeImage(partial, destFormat, sizeBytes, { signal });
     await flushFile(partial);
     await rename(partial, dest);
   } catch (error) {

@@ -20,5 +20,7 @@ await transferDisk({
   chunkBytes: 1024 * 1024,
   concurrency: 2,
   progressIntervalMs: 0,
-  onProgress: (progress) => process.stdout.write(`${JSON.stringify(progress)}\n`),
+  onProgress: (progress) => {
+    process.stdout.write(`${JSON.stringify(progress)}\n`);
+  },
 });

@@ -1,5 +1,6 @@
 // kill -9 in the middle of a transfer, then resume from the last checkpoint the dead process reported:
-// the result must be identical to an uninterrupted transfer (checkpoints are fdatasync'ed before reported).
+// the result must be identical to an uninterrupted transfer (checkpoints and the chunk digests they cover are
+// fdatasync'ed before they are reported).
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -51,4 +52,7 @@ test("kill -9 mid-transfer, resume from the last reported checkpoint: identical 
   const result = await transferDisk({ reader: disk, stagingPath: staging, chunkBytes: MiB, resumeFrom: { offset: last.checkpointOffset } });
   assert.equal(result.sha256, await readerSha256(disk));
   assert.ok((await readFile(staging)).equals(await readerBytes(disk)), "staging file after crash + resume differs from the source");
+  // The digests the dead process recorded before its last checkpoint survived it: the prefix is verified
+  // against them, not read again.
+  assert.deepEqual([result.verifiedChunks, result.rereadChunks], [last.checkpointOffset / MiB, 0]);
 });

@@ -131,7 +131,9 @@ describe("transferDisk", () => {
       stagingPath: staging,
       chunkBytes: MiB,
       resumeFrom: { offset: checkpoint },
-      onProgress: (p) => progress.push(p),
+      onProgress: (p) => {
+        progress.push(p);
+      },
     });
     assert.equal(result.sha256, await readerSha256(disk));
     assert.ok((await readFile(staging)).equals(await readerBytes(disk)), "resumed staging file differs from the source");
@@ -147,26 +149,6 @@ describe("transferDisk", () => {
       transferDisk({ reader: syntheticDisk({ sizeBytes: MiB }), stagingPath: staging, resumeFrom: { offset: 0 } }),
       /is 1000 bytes, the source disk 1048576; start over/,
     );
-  });
-
-  test("tamper hook changes the written file but not the returned hash", async () => {
-    const disk = syntheticDisk({ sizeBytes: 4 * MiB, seed: 5 });
-    const staging = join(dir, "tampered.raw");
-    const flipAt = 2 * MiB + 10; // inside a data region
-    const result = await transferDisk({
-      reader: disk,
-      stagingPath: staging,
-      chunkBytes: MiB,
-      tamper: (offset, chunk) => {
-        if (flipAt >= offset && flipAt < offset + chunk.length) chunk[flipAt - offset] ^= 0xff;
-      },
-    });
-    const expected = await readerBytes(disk);
-    const written = await readFile(staging);
-    assert.equal(result.sha256, await readerSha256(disk), "the hash is of the source bytes, taken before tampering");
-    assert.equal(written[flipAt], expected[flipAt] ^ 0xff);
-    written[flipAt] ^= 0xff;
-    assert.ok(written.equals(expected), "only the tampered byte differs");
   });
 
   test("a transient read error is retried; a short read fails naming the offset", async () => {

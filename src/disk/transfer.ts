@@ -5,44 +5,59 @@
 // guest-visible byte stream however the reads complete. Memory is bounded by concurrency × chunkBytes
 // (a chunk is only requested when its buffer will fit in that window), whatever the disk size. All-zero
 // blocks are not written: the file was truncated to the disk size, so they read back as zeros (holes).
+//
+// Source-true across crashes: each chunk's sha256 is recorded in a sidecar (chunk-digests.ts) as it is read,
+// and made durable with the staging file before a checkpoint is reported. A resume checks the local prefix
+// against those digests chunk by chunk and reads from the source again every chunk that does not match or has
+// no digest, so every byte the final sha256 covers came from the source.
 import { createHash } from "node:crypto";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import type { DiskReader } from "../providers/contract.ts";
+import { reportCheckpoint } from "./checkpoint-report.ts";
+import { ChunkDigestFile, chunkDigest, chunkDigestsPath } from "./chunk-digests.ts";
 import { progressOf, ThroughputWindow, type TransferProgress } from "./progress.ts";
-import { dataExtents, ZERO_BLOCK_BYTES } from "./zero-blocks.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
+import { dataExtents, type Extent, ZERO_BLOCK_BYTES } from "./zero-blocks.ts";
 
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 4;
 
 export interface TransferCheckpoint extends TransferProgress {
   /**
-   * Bytes [0, checkpointOffset) are written and fdatasync'ed: pass it back as `resumeFrom.offset` after a
-   * crash or abort (store it in VMMigration `status.disks[].checkpoint.offset`).
+   * Bytes [0, checkpointOffset) are written and fdatasync'ed, and so are their chunk digests: pass it back as
+   * `resumeFrom.offset` after a crash or abort (store it in VMMigration `status.disks[].checkpoint.offset`).
    */
   checkpointOffset: number;
 }
 
 export interface TransferDiskOptions {
   reader: DiskReader;
-  /** Raw file to write; created (or, without resumeFrom, truncated) and sized to reader.sizeBytes. */
+  /**
+   * Raw file to write; created (or, without resumeFrom, truncated) and sized to reader.sizeBytes. Its chunk
+   * digests go to chunkDigestsPath(stagingPath): remove that file together with the staging file.
+   */
   stagingPath: string;
   chunkBytes?: number;
   concurrency?: number;
   /** Continue an interrupted transfer into the same staging file from a reported checkpointOffset. */
   resumeFrom?: { offset: number };
-  /** Called at most every progressIntervalMs with a durable checkpoint, and once more at the end. */
-  onProgress?: (progress: TransferCheckpoint) => void;
+  /**
+   * Called at most every progressIntervalMs with a durable checkpoint, and once more at the end. A returned
+   * promise is awaited before the transfer goes on; a rejection is retried (checkpointRetries), then fails
+   * the transfer with that error.
+   */
+  onProgress?: (progress: TransferCheckpoint) => void | Promise<void>;
   progressIntervalMs?: number;
   /** Aborting stops the reads and rejects with the signal's reason; the staging file stays for resume. */
   signal?: AbortSignal;
   /** Attempts per chunk beyond the first, for transient source errors (connection resets). Default 2. */
   retries?: number;
-  /**
-   * TEST HOOK, never set in production: called with each chunk after it was hashed and before it is
-   * written, and may modify the chunk in place. The corruption test uses it to model damage between the
-   * source hash and the target, which the independent target checksum must then catch.
-   */
-  tamper?: (offset: number, chunk: Buffer) => void;
+  /** Longest silence (no bytes) from the source within one read before the read fails. Default 60 s. */
+  stallTimeoutMs?: number;
+  /** Retries of a failed checkpoint report before the transfer fails with its error. Default 5. */
+  checkpointRetries?: number;
+  /** First delay before retrying a read or a checkpoint report; doubles per retry. Default 200 ms. */
+  retryBaseMs?: number;
 }
 
 export interface TransferResult {
@@ -51,14 +66,20 @@ export interface TransferResult {
   bytes: number;
   /** Bytes in all-zero blocks (left as holes), over the whole disk including a resumed prefix. */
   zeroBytes: number;
+  /** Bytes at the disk's end that the source does not store and that read as zeros (reader.zeroFilledTailBytes). */
+  zeroFilledTailBytes: number;
+  /** Resumed prefix chunks whose local bytes matched the digest recorded when they were read from the source. */
+  verifiedChunks: number;
+  /** Resumed prefix chunks read from the source again: damaged locally, or without a recorded digest. */
+  rereadChunks: number;
 }
 
 export async function transferDisk(options: TransferDiskOptions): Promise<TransferResult> {
-  const { reader, stagingPath, signal, onProgress, tamper } = options;
+  const { reader, stagingPath, signal, onProgress } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const retries = options.retries ?? 2;
   const progressIntervalMs = options.progressIntervalMs ?? 1000;
+  const retryBaseMs = options.retryBaseMs ?? 200;
   const size = reader.sizeBytes;
   if (!Number.isSafeInteger(size) || size < 0) throw new Error(`disk sizeBytes ${size} must be a non-negative integer`);
   if (!Number.isInteger(chunkBytes) || chunkBytes < ZERO_BLOCK_BYTES || chunkBytes % ZERO_BLOCK_BYTES !== 0) {
@@ -68,84 +89,117 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   signal?.throwIfAborted();
 
   const startOffset = options.resumeFrom?.offset ?? 0;
-  if (!Number.isSafeInteger(startOffset) || startOffset < 0 || startOffset > size) {
-    throw new Error(`resumeFrom.offset ${startOffset} must be an integer within the disk (0..${size})`);
+  if (!Number.isSafeInteger(startOffset) || startOffset < 0 || startOffset > size || (startOffset % chunkBytes !== 0 && startOffset !== size)) {
+    throw new Error(`resumeFrom.offset ${startOffset} must be a reported checkpoint: a multiple of chunkBytes ${chunkBytes} within the disk (0..${size}), or ${size}`);
   }
+  const chunkCount = Math.ceil(size / chunkBytes);
+  const prefixChunks = Math.ceil(startOffset / chunkBytes);
+  const lengthOf = (index: number) => Math.min(chunkBytes, size - index * chunkBytes);
+
   const file = options.resumeFrom ? await openForResume(stagingPath, size) : await open(stagingPath, "w");
+  const opened = await ChunkDigestFile.open(chunkDigestsPath(stagingPath), { chunkBytes, sizeBytes: size }, prefixChunks).catch(async (error: unknown) => {
+    await file.close();
+    throw error;
+  });
+  const { sidecar, digests } = opened;
+  // A prefix chunk with a recorded digest is checked locally; every other chunk is read from the source.
+  const checkedLocally = (index: number) => index < prefixChunks && digests[index] !== undefined;
+
   const hash = createHash("sha256");
   const buffers: Buffer[] = [];
   const takeBuffer = () => buffers.pop() ?? Buffer.allocUnsafe(chunkBytes);
+  const localBuffer = prefixChunks > 0 ? Buffer.allocUnsafe(chunkBytes) : undefined;
   let zeroBytes = 0;
+  let verifiedChunks = 0;
+  let rereadChunks = 0;
 
   const reads = new Map<number, Promise<Buffer>>();
   const stopReads = new AbortController();
   const onAbort = () => stopReads.abort(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
+  const readOptions = { retries: options.retries ?? 2, stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, retryBaseMs, signal: stopReads.signal };
+  const checkpointRetry = { retries: options.checkpointRetries ?? 5, baseMs: retryBaseMs, signal };
+
+  const fetchChunk = async (index: number): Promise<Buffer> => {
+    const chunk = takeBuffer().subarray(0, lengthOf(index));
+    await readChunkFromSource(reader, index * chunkBytes, chunk, readOptions);
+    return chunk;
+  };
+  const startRead = (index: number) => {
+    const read = fetchChunk(index);
+    read.catch(() => {}); // awaited in order below; this only keeps an early failure from going unhandled
+    reads.set(index, read);
+  };
+  const checkpoint = async (offset: number, bytesPerSecond: number) => {
+    // A checkpoint is only worth reporting once it, and the digests it covers, survive a crash.
+    await file.datasync();
+    await sidecar.sync();
+    if (onProgress) await reportCheckpoint(onProgress, { ...progressOf(offset, size, bytesPerSecond), checkpointOffset: offset }, checkpointRetry);
+  };
 
   try {
     if (options.resumeFrom) {
-      const buffer = takeBuffer();
-      zeroBytes += await hashPrefix(file, startOffset, hash, buffer);
-      buffers.push(buffer);
       // Bytes past the checkpoint may be half-written or stale: turn them back into holes.
       await file.truncate(startOffset);
     }
     await file.truncate(size);
 
-    const readChunk = async (offset: number, length: number): Promise<Buffer> => {
-      const chunk = takeBuffer().subarray(0, length);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await fillFromSource(reader, offset, chunk, stopReads.signal);
-          return chunk;
-        } catch (error) {
-          if (stopReads.signal.aborted || attempt >= retries) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+    const throughput = new ThroughputWindow();
+    let lastReportMs = performance.now();
+    throughput.record(lastReportMs, startOffset);
+    let nextRead = 0;
+    for (let index = 0; index < chunkCount; index++) {
+      for (; nextRead < chunkCount && nextRead < index + concurrency; nextRead++) {
+        if (!checkedLocally(nextRead)) startRead(nextRead);
+      }
+      const offset = index * chunkBytes;
+      const local = index < prefixChunks && localBuffer ? await readLocal(file, offset, localBuffer.subarray(0, lengthOf(index))) : undefined;
+      let chunk: Buffer;
+      if (local && checkedLocally(index) && chunkDigest(local).equals(digests[index] as Buffer)) {
+        chunk = local;
+        verifiedChunks++;
+      } else {
+        const pending = reads.get(index);
+        reads.delete(index);
+        chunk = await (pending ?? fetchChunk(index));
+        signal?.throwIfAborted();
+        await sidecar.record(index, chunkDigest(chunk));
+        if (local) {
+          await writeChanged(file, chunk, local, offset);
+          rereadChunks++;
         }
       }
-    };
-    const startRead = (offset: number) => {
-      const read = readChunk(offset, Math.min(chunkBytes, size - offset));
-      read.catch(() => {}); // awaited in order below; this only keeps an early failure from going unhandled
-      reads.set(offset, read);
-    };
-
-    const throughput = new ThroughputWindow();
-    const startedMs = performance.now();
-    throughput.record(startedMs, startOffset);
-    let lastReportMs = startedMs;
-    let nextRead = startOffset;
-    for (let offset = startOffset; offset < size; ) {
-      while (nextRead < size && nextRead < offset + concurrency * chunkBytes) {
-        startRead(nextRead);
-        nextRead += chunkBytes;
-      }
-      const chunk = await (reads.get(offset) as Promise<Buffer>);
-      reads.delete(offset);
-      signal?.throwIfAborted();
+      const extents = dataExtents(chunk);
+      if (!local) await writeExtents(file, chunk, extents, offset);
       hash.update(chunk);
-      tamper?.(offset, chunk);
-      zeroBytes += await writeData(file, chunk, offset);
-      buffers.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunkBytes));
-      offset += chunk.length;
+      zeroBytes += chunk.length - extentBytes(extents);
+      if (chunk !== local) buffers.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunkBytes));
 
+      const end = offset + chunk.length;
+      if (end <= startOffset) continue;
       const nowMs = performance.now();
-      throughput.record(nowMs, offset);
-      if (onProgress && nowMs - lastReportMs >= progressIntervalMs && offset < size) {
-        await file.datasync(); // a checkpoint is only worth reporting once it survives a crash
-        lastReportMs = nowMs;
-        onProgress({ ...progressOf(offset, size, throughput.bytesPerSecond()), checkpointOffset: offset });
+      throughput.record(nowMs, end);
+      if (onProgress && nowMs - lastReportMs >= progressIntervalMs && end < size) {
+        await checkpoint(end, throughput.bytesPerSecond());
+        lastReportMs = performance.now();
       }
     }
-    await file.datasync();
-    onProgress?.({ ...progressOf(size, size, throughput.bytesPerSecond()), checkpointOffset: size });
-    return { sha256: `sha256:${hash.digest("hex")}`, bytes: size, zeroBytes };
+    await checkpoint(size, throughput.bytesPerSecond());
+    return {
+      sha256: `sha256:${hash.digest("hex")}`,
+      bytes: size,
+      zeroBytes,
+      zeroFilledTailBytes: reader.zeroFilledTailBytes ?? 0,
+      verifiedChunks,
+      rereadChunks,
+    };
   } catch (error) {
     stopReads.abort(error);
     await Promise.allSettled(reads.values());
     throw signal?.aborted ? signal.reason : error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    await sidecar.close();
     await file.close();
   }
 }
@@ -159,49 +213,45 @@ async function openForResume(stagingPath: string, size: number): Promise<FileHan
   return open(stagingPath, "r+");
 }
 
-/** Re-hashes the checkpointed prefix from the staging file (local, fast) instead of re-reading the source. */
-async function hashPrefix(file: FileHandle, length: number, hash: ReturnType<typeof createHash>, buffer: Buffer): Promise<number> {
-  let zeroBytes = 0;
-  for (let at = 0; at < length; ) {
-    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, length - at), at);
-    if (bytesRead === 0) throw new Error(`staging file ended at ${at} while re-hashing the first ${length} bytes`);
-    const piece = buffer.subarray(0, bytesRead);
-    hash.update(piece);
-    zeroBytes += zeroBytesIn(piece);
+/** Fills `into` from the staging file at `offset` (the file is sized to the disk, so it never ends early). */
+async function readLocal(file: FileHandle, offset: number, into: Buffer): Promise<Buffer> {
+  for (let at = 0; at < into.length; ) {
+    const { bytesRead } = await file.read(into, at, into.length - at, offset + at);
+    if (bytesRead === 0) throw new Error(`staging file ended at ${offset + at} while checking the chunk at ${offset}`);
     at += bytesRead;
   }
-  return zeroBytes;
+  return into;
 }
 
-function zeroBytesIn(chunk: Buffer): number {
-  let dataBytes = 0;
-  for (const extent of dataExtents(chunk)) dataBytes += extent.end - extent.start;
-  return chunk.length - dataBytes;
+function extentBytes(extents: Extent[]): number {
+  let bytes = 0;
+  for (const { start, end } of extents) bytes += end - start;
+  return bytes;
 }
 
-async function fillFromSource(reader: DiskReader, offset: number, chunk: Buffer, signal: AbortSignal): Promise<void> {
-  let filled = 0;
-  for await (const piece of reader.readRange(offset, chunk.length, signal)) {
-    if (filled + piece.length > chunk.length) {
-      throw new Error(`source returned more than the ${chunk.length} bytes asked for at offset ${offset}`);
+/** Writes the chunk's non-zero extents at its disk offset (the rest of a fresh chunk is already a hole). */
+async function writeExtents(file: FileHandle, chunk: Buffer, extents: Extent[], offset: number): Promise<void> {
+  for (const { start, end } of extents) await writeRange(file, chunk, start, end, offset);
+}
+
+/** Repairs a chunk in place: writes the blocks where the source's bytes differ from what the file holds. */
+async function writeChanged(file: FileHandle, chunk: Buffer, local: Buffer, offset: number): Promise<void> {
+  let runStart = -1;
+  for (let start = 0; start < chunk.length; start += ZERO_BLOCK_BYTES) {
+    const end = Math.min(start + ZERO_BLOCK_BYTES, chunk.length);
+    const differs = chunk.compare(local, start, end, start, end) !== 0;
+    if (differs && runStart < 0) runStart = start;
+    if (!differs && runStart >= 0) {
+      await writeRange(file, chunk, runStart, start, offset);
+      runStart = -1;
     }
-    chunk.set(piece, filled);
-    filled += piece.length;
   }
-  if (filled !== chunk.length) {
-    throw new Error(`source range at offset ${offset} ended after ${filled} of ${chunk.length} bytes (truncated read)`);
-  }
+  if (runStart >= 0) await writeRange(file, chunk, runStart, chunk.length, offset);
 }
 
-/** Writes the chunk's non-zero extents at its disk offset; returns the zero bytes it skipped. */
-async function writeData(file: FileHandle, chunk: Buffer, offset: number): Promise<number> {
-  let dataBytes = 0;
-  for (const { start, end } of dataExtents(chunk)) {
-    for (let at = start; at < end; ) {
-      const { bytesWritten } = await file.write(chunk, at, end - at, offset + at);
-      at += bytesWritten;
-    }
-    dataBytes += end - start;
+async function writeRange(file: FileHandle, chunk: Buffer, start: number, end: number, offset: number): Promise<void> {
+  for (let at = start; at < end; ) {
+    const { bytesWritten } = await file.write(chunk, at, end - at, offset + at);
+    at += bytesWritten;
   }
-  return chunk.length - dataBytes;
 }

@@ -30,6 +30,14 @@ export interface SourceDisk {
   /** Controller kind the disk hangs off: scsi | sata | ide | nvme | virtio. */
   controller: string;
   thinProvisioned?: boolean;
+  /**
+   * The disk's backing chain as the source reports it, top (what the guest writes) first, base last: one
+   * entry for a disk without snapshots. Formats use the source's terms (vSphere: flat, sparse, redoLog,
+   * seSparse, native, rdm, rdm (physical)).
+   */
+  chain?: Array<{ file: string; format: string }>;
+  /** Which transports can read this disk (vSphere: datastore, nfc). */
+  readableBy?: Array<"datastore" | "nfc">;
 }
 
 export interface SourceNIC {
@@ -52,6 +60,8 @@ export interface SourceVM {
   firmware: "bios" | "uefi";
   disks: SourceDisk[];
   nics: SourceNIC[];
+  /** Snapshots the VM has (each adds a delta layer to every disk's chain). */
+  snapshotCount?: number;
 }
 
 export interface VMRef {
@@ -66,16 +76,52 @@ export interface ExportSession {
   powerStateBefore: SourcePowerState;
   poweredOffByExport: boolean;
   snapshotID?: string;
+  /** The snapshot's name; identifies it when snapshotID was never recorded (a crash right after creating it). */
+  snapshotName?: string;
   /** Disks as they are to be read (for snapshot mode, the snapshot's backing files). */
   disks: SourceDisk[];
+}
+
+/** One source file read for a disk. */
+export interface DiskLayer {
+  /** As the source names it, e.g. "[ds] vm/vm-000001.vmdk", or an NFC lease's target id. */
+  file: string;
+  /** VMDK createType or extent type: monolithicFlat, vmfsSparse, monolithicSparse, streamOptimized, flat… */
+  format: string;
+  /** sha256:<hex> of the file as downloaded (files downloaded whole; ranged reads are covered by the disk's hash). */
+  sha256?: string;
+}
+
+/** How a DiskReader gets its bytes: recorded per disk in the migration's status. */
+export interface DiskOrigin {
+  transport: "datastore" | "nfc";
+  /** Top layer first. */
+  chain: DiskLayer[];
 }
 
 /** Random access to a disk's guest-visible bytes. */
 export interface DiskReader {
   readonly sizeBytes: number;
+  /**
+   * Bytes at the end of the disk that the source does not store (its descriptor describes fewer bytes than
+   * the disk's capacity) and that therefore read as zeros. 0 or absent when every byte comes from the source.
+   */
+  readonly zeroFilledTailBytes?: number;
+  /** Where the bytes come from, when the source can say. */
+  readonly origin?: DiskOrigin;
   /** Streams bytes [offset, offset+length). Several ranges may be open at once. */
   readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
+}
+
+export interface OpenDiskOptions {
+  /**
+   * Where a source may keep files while the disk is read (downloaded delta layers, an NFC export): the
+   * migration's staging directory, which lies in the target storage. Removed by DiskReader.close().
+   */
+  scratchDir?: string;
+  /** Aborts work openDisk does before it returns (downloads, conversions). */
+  signal?: AbortSignal;
 }
 
 export interface SourceProvider {
@@ -84,10 +130,21 @@ export interface SourceProvider {
   listVMs(): Promise<SourceVM[]>;
   /** Throws an error with `code: "NotFound"` when no VM matches. */
   getVM(ref: VMRef): Promise<SourceVM>;
-  /** cold: guest shutdown (falling back to power off) when powered on; snapshot: quiesced snapshot. */
-  prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<ExportSession>;
-  openDisk(session: ExportSession, disk: SourceDisk): Promise<DiskReader>;
-  /** Removes the snapshot; powers the VM back on when restorePower and the export powered it off. */
+  /**
+   * cold: guest shutdown (falling back to power off) when powered on; snapshot: quiesced snapshot. Idempotent:
+   * a snapshot named snapshotName that already exists is reused, never created twice.
+   */
+  prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot"; snapshotName?: string }): Promise<ExportSession>;
+  openDisk(session: ExportSession, disk: SourceDisk, options?: OpenDiskOptions): Promise<DiskReader>;
+  /**
+   * Optional: rejects (code NotSupported, naming the file, its format and what to do) disks this source
+   * cannot read, so a migration fails in Validating rather than retrying in Transferring.
+   */
+  checkDisks?(vm: SourceVM): Promise<void>;
+  /**
+   * Removes the snapshot (by snapshotID, else by snapshotName; an absent one is fine); powers the VM back on when
+   * restorePower and the export powered it off.
+   */
   finishExport(session: ExportSession, options: { restorePower: boolean }): Promise<void>;
   powerOn(vmID: string): Promise<void>;
   close(): Promise<void>;

@@ -13,6 +13,8 @@ export interface SourceContractDisk {
   sha256: string;
   /** A file holding the disk's leading bytes (the rest reads as zeros); used to check ranged reads. */
   contentPath?: string;
+  /** Bytes at the disk's end the source does not store, that the reader must report as zero-filled. Default 0. */
+  zeroFilledTailBytes?: number;
 }
 
 export interface SourceContractFixture {
@@ -134,6 +136,7 @@ export function runSourceContract(name: string, setup: () => Promise<SourceContr
             const reader = await fx.provider.openDisk(session, disk);
             try {
               assert.equal(reader.sizeBytes, want.disks[i].capacityBytes);
+              assert.equal(reader.zeroFilledTailBytes ?? 0, want.disks[i].zeroFilledTailBytes ?? 0, `zero-filled tail of ${want.name} disk ${i}`);
               const whole = await hashRange(reader, 0, reader.sizeBytes);
               assert.equal(whole.bytes, reader.sizeBytes, `bytes read from ${want.name} disk ${i}`);
               assert.equal(whole.hex, want.disks[i].sha256, `sha256 of ${want.name} disk ${i}`);

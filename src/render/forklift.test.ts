@@ -82,13 +82,18 @@ describe("renderForklift", () => {
     assert.deepEqual(mig.spec, { plan: { name: "wave1", namespace: "migrations" } });
   });
 
-  it("confines an import in a tenant namespace to that namespace and its networks", () => {
+  it("applies Provider tenancy: the source Provider must be open to the import's, the target's and every network's namespace", () => {
+    const forTenantB: Provider = { ...vcenter, spec: { ...vcenter.spec, tenants: ["tenant-b"] } };
     assert.throws(
-      () => renderForklift({ vmImport: vmImport({}, "tenant-b"), source: vcenter, conventions: coz }),
-      /tenant namespace "tenant-b" may not target namespace "tenant-a"/,
+      () => renderForklift({ vmImport: vmImport({}, "tenant-b"), source: forTenantB, conventions: coz }),
+      /spec.source.providerRef: Provider "tenant-b\/vcenter" is not open to namespace "tenant-a" \(spec.target.namespace\)/,
     );
-    const own = vmImport({ target: { providerRef: { name: "kubevirt" } }, networkMap: [{ source: "DMZ", target: "tenant-a/dmz" }] }, "tenant-b");
-    assert.throws(() => renderForklift({ vmImport: own, source: vcenter, conventions: coz }), /may not attach NICs to another namespace's network/);
+    const own = vmImport({ target: { providerRef: { name: "kubevirt", namespace: "infra" } }, networkMap: [{ source: "DMZ", target: "tenant-a/dmz" }] }, "tenant-b");
+    assert.throws(() => renderForklift({ vmImport: own, source: forTenantB, conventions: coz }), /not open to namespace "tenant-a" \(spec.networkMap\[0\].target\)/);
+    const inOwn = vmImport({ target: { providerRef: { name: "kubevirt" } }, networkMap: [{ source: "DMZ", target: "tenant-b/dmz" }] }, "tenant-b");
+    assert.equal(renderForklift({ vmImport: inOwn, source: forTenantB, conventions: coz }).objects.length, 6);
+    // A name says nothing: a Provider open to every namespace lets an admin's import in tenant-b target tenant-a.
+    assert.equal(renderForklift({ vmImport: vmImport({}, "tenant-b"), source: vcenter, conventions: coz }).objects.length, 6);
   });
 
   it("refuses sources Forklift cannot use, naming the field", () => {

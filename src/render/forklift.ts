@@ -6,6 +6,7 @@ import { type Conventions, keys, MANAGED_BY } from "../api/conventions.ts";
 import type { Provider } from "../api/provider.ts";
 import type { MapEntry } from "../api/vmmigration.ts";
 import type { VMImport } from "../api/vmimport.ts";
+import { type TenancyClaims, tenancyClaims, tenancyRefusal } from "../controllers/provider/tenancy.ts";
 import { type Manifest, type Rendered, trimName } from "./manifest.ts";
 
 const FORKLIFT = "forklift.konveyor.io/v1beta1";
@@ -23,22 +24,25 @@ export interface ForkliftInput {
 }
 
 /**
- * Cozystack's tenant rule: an import in a `tenant-*` namespace may only target its own namespace (a tenant must not
- * direct VMs or NICs into another tenant).
+ * Provider tenancy (controllers/provider/tenancy.ts), the rule admission and the controllers apply: the source
+ * Provider must be open to the import's namespace, its target namespace and the namespace of every network it
+ * attaches NICs to — so an import cannot direct VMs or NICs into a tenant its Provider does not serve. The
+ * destination is Forklift's own cluster, which has no landfall Provider to judge.
  */
-export function confinedTargetNamespace(importNamespace: string, requested: string | undefined): string {
-  const target = requested ?? importNamespace;
-  if (importNamespace.startsWith("tenant-") && target !== importNamespace) {
-    throw new Error(`VMImport in tenant namespace "${importNamespace}" may not target namespace "${target}"; tenants import into their own namespace only`);
-  }
-  return target;
+function tenancyChecked(vmImport: VMImport, source: Provider, targetNamespace: string): void {
+  const effective: VMImport = { ...vmImport, spec: { ...vmImport.spec, target: { ...vmImport.spec.target, namespace: targetNamespace } } };
+  const claims = tenancyClaims(effective) as TenancyClaims;
+  // `source` is the Provider the import's source reference was resolved to by the caller.
+  const refusal = tenancyRefusal(claims, (u) => (u.field === "spec.source.providerRef" ? source : undefined));
+  if (refusal) throw new Error(`VMImport "${vmImport.metadata.namespace ?? "default"}/${vmImport.metadata.name}": ${refusal.message}`);
 }
 
 export function renderForklift(input: ForkliftInput): Rendered {
   const { vmImport, source, conventions } = input;
   const name = vmImport.metadata.name;
   const namespace = vmImport.metadata.namespace ?? "default";
-  const targetNamespace = confinedTargetNamespace(namespace, input.targetNamespace ?? vmImport.spec.target.namespace);
+  const targetNamespace = input.targetNamespace ?? vmImport.spec.target.namespace ?? namespace;
+  tenancyChecked(vmImport, source, targetNamespace);
   if (source.spec.type !== "vsphere") {
     throw new Error(`Provider "${source.metadata.name}" has spec.type "${source.spec.type}"; Forklift manifests are rendered for vsphere sources only`);
   }
@@ -75,7 +79,7 @@ export function renderForklift(input: ForkliftInput): Rendered {
     apiVersion: FORKLIFT,
     kind: "NetworkMap",
     metadata: meta(name),
-    spec: { map: (vmImport.spec.networkMap ?? []).map((m) => ({ source: { name: m.source }, destination: networkDestination(m, namespace, targetNamespace) })), provider: providers },
+    spec: { map: (vmImport.spec.networkMap ?? []).map((m) => ({ source: { name: m.source }, destination: networkDestination(m, targetNamespace) })), provider: providers },
   };
   const storageMap: Manifest = {
     apiVersion: FORKLIFT,
@@ -112,14 +116,10 @@ export function renderForklift(input: ForkliftInput): Rendered {
 }
 
 /** `pod` (or landfall's `user`) → the pod network; `ignored`; `ns/name` or `name` → a Multus network. */
-function networkDestination(m: MapEntry, importNamespace: string, targetNamespace: string): Record<string, string> {
+function networkDestination(m: MapEntry, targetNamespace: string): Record<string, string> {
   if (m.target === "pod" || m.target === "user") return { type: "pod" };
   if (m.target === "ignored") return { type: "ignored" };
   const slash = m.target.indexOf("/");
   if (slash < 0) return { type: "multus", namespace: targetNamespace, name: m.target };
-  const namespace = m.target.slice(0, slash);
-  if (importNamespace.startsWith("tenant-") && namespace !== importNamespace) {
-    throw new Error(`spec.networkMap target "${m.target}": VMImport in tenant namespace "${importNamespace}" may not attach NICs to another namespace's network`);
-  }
-  return { type: "multus", namespace, name: m.target.slice(slash + 1) };
+  return { type: "multus", namespace: m.target.slice(0, slash), name: m.target.slice(slash + 1) };
 }

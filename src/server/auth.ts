@@ -1,65 +1,69 @@
-// Bearer-token authentication with two roles. Only sha256 digests of tokens are stored (tokens.json); the
-// first start creates an admin token in admin.token (0600) and later starts reuse it.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+// Bearer-token authentication. Tokens carry an ID, a role (viewer, editor, admin), optionally namespaces and
+// an expiry; they can be listed and revoked. Only sha256 digests are stored (tokens.json); the first start
+// creates an admin token in admin.token (0600) and later starts reuse it.
+import { timingSafeEqual } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ApiError } from "../api/errors.ts";
+import { type NewTokenSpec, newRecord, newToken, type Principal, principalOf, readRecord, type TokenInfo, type TokenRecord, tokenDigest, tokenInfo } from "./tokens.ts";
 
-export type Role = "admin" | "viewer";
-export const ROLES: readonly Role[] = ["admin", "viewer"];
-
-export interface Principal {
-  name: string;
-  role: Role;
-}
+export { type Principal, parseRole, ROLES, type Role } from "./tokens.ts";
 
 export interface Auth {
-  /** The principal a presented token belongs to, or undefined. */
+  /** The principal a presented token belongs to, or undefined (unknown, revoked or expired). */
   authenticate(token: string): Principal | undefined;
-  /** Creates a token and returns it; only its digest is kept. */
-  createToken(role: Role, name?: string): Promise<string>;
+  /** The principal of a token ID while the token is still usable (sessions re-check it on every request). */
+  principalById(id: string): Principal | undefined;
+  /** Creates a token and returns it once; only its digest is kept. */
+  createToken(spec: NewTokenSpec): Promise<{ token: string; info: TokenInfo }>;
+  listTokens(): TokenInfo[];
+  /** Marks the token revoked (kept in the listing); NotFound for an unknown ID. */
+  revokeToken(id: string): Promise<TokenInfo>;
 }
 
-interface TokenRecord {
-  name: string;
-  role: Role;
-  sha256: string;
-  createdAt: string;
-}
-
-const digest = (token: string): string => createHash("sha256").update(token).digest("hex");
-export const newToken = (): string => `lf_${randomBytes(24).toString("base64url")}`;
-
-export function parseRole(value: unknown): Role {
-  if (typeof value === "string" && (ROLES as readonly string[]).includes(value)) return value as Role;
-  throw new ApiError("BadRequest", `role ${JSON.stringify(value)} is not supported; use one of ${ROLES.join(", ")}`, {
-    causes: [{ field: "role", message: `use one of ${ROLES.join(", ")}` }],
-  });
+export interface AuthOptions {
+  /** Milliseconds since the epoch; expiry is judged against it. */
+  now?: () => number;
 }
 
 /** Looks a token up by digest in constant time per record. */
-function findRecord(records: TokenRecord[], token: string): TokenRecord | undefined {
-  const d = Buffer.from(digest(token), "hex");
+function findByToken(records: TokenRecord[], token: string): TokenRecord | undefined {
+  const d = Buffer.from(tokenDigest(token), "hex");
   return records.find((r) => {
     const rd = Buffer.from(r.sha256, "hex");
     return rd.length === d.length && timingSafeEqual(rd, d);
   });
 }
 
-/** Auth kept in memory only (unit tests, or callers that persist elsewhere). */
-export function memoryAuth(initial: Array<{ token: string; role: Role; name?: string }> = []): Auth {
-  const records: TokenRecord[] = initial.map((t) => ({ name: t.name ?? t.role, role: t.role, sha256: digest(t.token), createdAt: new Date().toISOString() }));
+/** The Auth operations over a record list; `save` persists it after each change. */
+function authOver(records: TokenRecord[], save: () => Promise<void>, now: () => number): Auth {
   return {
-    authenticate: (token) => toPrincipal(findRecord(records, token)),
-    async createToken(role, name) {
+    authenticate: (token) => principalOf(findByToken(records, token), now()),
+    principalById: (id) => principalOf(records.find((r) => r.id === id), now()),
+    async createToken(spec) {
       const token = newToken();
-      records.push({ name: name ?? `${role}-${records.length + 1}`, role, sha256: digest(token), createdAt: new Date().toISOString() });
-      return token;
+      const record = newRecord(token, spec, now(), records.length);
+      records.push(record);
+      await save();
+      return { token, info: tokenInfo(record) };
+    },
+    listTokens: () => records.map(tokenInfo),
+    async revokeToken(id) {
+      const record = records.find((r) => r.id === id);
+      if (!record) throw new ApiError("NotFound", `token ID ${JSON.stringify(id)} does not exist; 'landfall token list' shows the IDs`);
+      record.revokedAt ??= new Date(now()).toISOString();
+      await save();
+      return tokenInfo(record);
     },
   };
 }
 
-const toPrincipal = (r: TokenRecord | undefined): Principal | undefined => (r ? { name: r.name, role: r.role } : undefined);
+/** Auth kept in memory only (unit tests, or callers that persist elsewhere). */
+export function memoryAuth(initial: Array<{ token: string } & NewTokenSpec> = [], opts: AuthOptions = {}): Auth {
+  const now = opts.now ?? Date.now;
+  const records = initial.map((t, i) => ({ ...newRecord(t.token, { ...t, name: t.name ?? t.role }, now(), i) }));
+  return authOver(records, async () => undefined, now);
+}
 
 export interface FileAuth extends Auth {
   adminToken: string;
@@ -67,7 +71,8 @@ export interface FileAuth extends Auth {
 }
 
 /** Auth backed by `<dataDir>/tokens.json`; ensures `<dataDir>/admin.token` exists and is registered. */
-export async function openFileAuth(dataDir: string): Promise<FileAuth> {
+export async function openFileAuth(dataDir: string, opts: AuthOptions = {}): Promise<FileAuth> {
+  const now = opts.now ?? Date.now;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const tokensPath = join(dataDir, "tokens.json");
   const adminTokenPath = join(dataDir, "admin.token");
@@ -94,22 +99,11 @@ export async function openFileAuth(dataDir: string): Promise<FileAuth> {
   }
   // A token file copied in from elsewhere may carry wider permissions; it is a credential.
   await chmod(adminTokenPath, 0o600);
-  if (!findRecord(records, adminToken)) {
-    records.push({ name: "admin", role: "admin", sha256: digest(adminToken), createdAt: new Date().toISOString() });
+  if (!findByToken(records, adminToken)) {
+    records.push({ ...newRecord(adminToken, { role: "admin", name: "admin" }, now(), records.length) });
     await save();
   }
-
-  return {
-    adminToken,
-    adminTokenPath,
-    authenticate: (token) => toPrincipal(findRecord(records, token)),
-    async createToken(role, name) {
-      const token = newToken();
-      records.push({ name: name ?? `${role}-${records.length + 1}`, role, sha256: digest(token), createdAt: new Date().toISOString() });
-      await save();
-      return token;
-    },
-  };
+  return { adminToken, adminTokenPath, ...authOver(records, save, now) };
 }
 
 async function readRecords(path: string): Promise<TokenRecord[]> {
@@ -120,8 +114,8 @@ async function readRecords(path: string): Promise<TokenRecord[]> {
     return [];
   }
   try {
-    const parsed = JSON.parse(text) as { tokens?: TokenRecord[] };
-    return Array.isArray(parsed.tokens) ? parsed.tokens.filter((t) => ROLES.includes(t.role) && /^[0-9a-f]{64}$/.test(t.sha256)) : [];
+    const parsed = JSON.parse(text) as { tokens?: unknown[] };
+    return Array.isArray(parsed.tokens) ? parsed.tokens.map(readRecord).filter((r): r is TokenRecord => r !== undefined) : [];
   } catch (err) {
     throw new Error(`${path} is not valid JSON (${(err as Error).message}); fix or remove it`);
   }

@@ -15,7 +15,7 @@ const admin = { authorization: "Bearer admin-token" };
 const viewer = { authorization: "Bearer viewer-token" };
 let app: FastifyInstance;
 let store: ResourceStore;
-const admitted: Array<[AdmissionOperation, string, string | undefined]> = [];
+const admitted: Array<[AdmissionOperation, string, string | undefined, string]> = [];
 const deletes: Array<[string, DeleteRequest["propagationPolicy"], boolean]> = [];
 
 const vm = (name: string, path = "/var/lib/landfall/images/d.qcow2") => ({
@@ -35,8 +35,8 @@ before(async () => {
     ]),
     version: "test",
     admission: [
-      async (op, obj: KubeObject, old?: KubeObject) => {
-        admitted.push([op, obj.metadata.name, old?.metadata.resourceVersion]);
+      async (op, obj: KubeObject, old: KubeObject | undefined, caller) => {
+        admitted.push([op, obj.metadata.name, old?.metadata.resourceVersion, caller.name]);
         const path = (obj.spec as { importedDisk?: { path?: string } }).importedDisk?.path ?? "";
         if (!path.startsWith("/var/lib/landfall/")) {
           throw new ApiError("Invalid", `spec.importedDisk.path "${path}" is outside the storage pool`, { causes: [{ field: "spec.importedDisk.path", message: "outside" }] });
@@ -46,12 +46,13 @@ before(async () => {
     deleteHooks: {
       VirtualMachine: async (obj, req) => {
         deletes.push([obj.metadata.name, req.propagationPolicy, req.deleteDisks]);
+        return undefined;
       },
     },
     routes: (server, { jsonRoute }) => {
       jsonRoute({ method: "GET", url: `${P.replace("default", ":ns")}/providers/:name/vms`, handler: async ({ params }) => ({ kind: "SourceVMList", provider: params.name, items: [] }) });
       jsonRoute({ method: "POST", url: `${P.replace("default", ":ns")}/virtualmachines/:name/start`, handler: async ({ params }) => ({ started: params.name }) });
-      server.get("/open", async () => ({ ok: true }));
+      server.get("/open", { config: { access: { level: "anyone", resource: "" } } }, async () => ({ ok: true }));
     },
   });
   await app.ready();
@@ -70,11 +71,11 @@ describe("server extension points", () => {
     const put = await app.inject({ method: "PUT", url: `${P}/virtualmachines/ok`, headers: admin, payload: vm("ok", "/etc/passwd") });
     assert.equal(put.statusCode, 422);
     assert.deepEqual(
-      admitted.map(([op, name, oldRv]) => [op, name, oldRv !== undefined]),
+      admitted.map(([op, name, oldRv, caller]) => [op, name, oldRv !== undefined, caller]),
       [
-        ["CREATE", "ok", false],
-        ["CREATE", "evil", false],
-        ["UPDATE", "ok", true],
+        ["CREATE", "ok", false, "admin"],
+        ["CREATE", "evil", false, "admin"],
+        ["UPDATE", "ok", true, "admin"],
       ],
     );
     assert.equal((await app.inject({ method: "GET", url: `${P}/virtualmachines/evil`, headers: admin })).statusCode, 404);
@@ -98,5 +99,18 @@ describe("server extension points", () => {
     assert.equal((await app.inject({ method: "POST", url: `${P}/virtualmachines/x/start`, headers: viewer })).statusCode, 403);
     assert.equal((await app.inject({ method: "POST", url: `${P}/virtualmachines/x/start`, headers: admin })).json().started, "x");
     assert.equal((await app.inject({ method: "GET", url: "/open" })).json().ok, true);
+  });
+
+  it("refuses to register a route that does not declare who may call it", () => {
+    const build = () =>
+      buildServer({
+        store,
+        auth: memoryAuth(),
+        version: "test",
+        routes: (server) => {
+          server.get("/undeclared", async () => ({ leaked: true }));
+        },
+      });
+    assert.throws(build, /GET \/undeclared declares no config.access/);
   });
 });

@@ -1,15 +1,16 @@
 // buildServer: the Fastify instance serving the resource API, discovery, auth, health, version and metrics.
 import Fastify, { type FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
-import { ApiError } from "../api/errors.ts";
 import { KINDS } from "../api/kinds.ts";
 import { API_VERSION } from "../api/meta.ts";
-import { parseRole } from "./auth.ts";
-import { authenticateRequest, authorizeRequest, needsAuth } from "./authenticate.ts";
+import { installAudit } from "./audit-hook.ts";
+import { registerAuthRoutes } from "./auth-routes.ts";
+import { installAuthorization } from "./authorize.ts";
 import { BODY_LIMIT, registerBodyParsers } from "./bodies.ts";
 import { jsonRoute } from "./json-route.ts";
 import { CORE_PREFIX, GROUP_PREFIX, noSuchEndpoint } from "./paths.ts";
 import { registerResourceRoutes } from "./resources.ts";
+import { memorySessions } from "./sessions.ts";
 import { registerDashboard } from "./static.ts";
 import { toApiError } from "./status.ts";
 import type { ServerOptions } from "./types.ts";
@@ -30,13 +31,21 @@ export function discovery(core: boolean) {
   };
 }
 
+const open = { config: { access: { level: "anyone", resource: "" } } } as const;
+const discoveryAccess = { config: { access: { level: "caller", resource: "discovery" } } } as const;
+
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const common = { logger: opts.logger ?? false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, return503OnClosing: true };
   // One instance type for both transports: routes and hooks do not depend on TLS.
   const app = (opts.https ? Fastify({ ...common, https: opts.https }) : Fastify(common)) as unknown as FastifyInstance;
   const watches: WatchRegistry = new Set();
   const registry = opts.metricsRegistry ?? new Registry();
+  // Dashboard sessions live in memory: a restart logs everyone out.
+  const sessions = memorySessions();
 
+  // Before any route: every route must declare its access, and one hook enforces it.
+  installAuthorization(app, { auth: opts.auth, sessions });
+  if (opts.audit) installAudit(app, opts.audit);
   registerBodyParsers(app);
 
   app.setErrorHandler((err, _req, reply) => {
@@ -47,42 +56,25 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).type("application/json").send(noSuchEndpoint(req.method, req.url.split("?")[0]).toStatus());
   });
-
-  app.addHook("onRequest", async (req) => {
-    if (!needsAuth(req.url.split("?")[0])) return;
-    authorizeRequest(req, authenticateRequest(req, opts.auth));
-  });
   app.addHook("onClose", async () => {
     for (const w of watches) w.abort();
   });
 
-  app.get("/healthz", async (_req, reply) => reply.type("text/plain").send("ok"));
-  app.get("/version", async () => ({ version: opts.version, apiVersion: API_VERSION, node: process.version }));
-  app.get("/metrics", async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get("/healthz", open, async (_req, reply) => reply.type("text/plain").send("ok"));
+  app.get("/version", open, async () => ({ version: opts.version, apiVersion: API_VERSION, node: process.version }));
+  app.get("/metrics", open, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
-  app.get("/apis", async () => ({
+  app.get("/apis", discoveryAccess, async () => ({
     kind: "APIGroupList",
     apiVersion: "v1",
     groups: [{ name: "landfall.dev", versions: [{ groupVersion: API_VERSION, version: "v1beta1" }], preferredVersion: { groupVersion: API_VERSION, version: "v1beta1" } }],
   }));
-  app.get(GROUP_PREFIX, async () => discovery(false));
-  app.get(CORE_PREFIX, async () => discovery(true));
+  app.get(GROUP_PREFIX, discoveryAccess, async () => discovery(false));
+  app.get(CORE_PREFIX, discoveryAccess, async () => discovery(true));
 
-  app.post("/auth/tokens", async (req, reply) => {
-    const principal = authenticateRequest(req, opts.auth);
-    authorizeRequest(req, principal, true);
-    const body = (req.body ?? {}) as { role?: unknown; name?: unknown };
-    const role = parseRole(body.role);
-    if (body.name !== undefined && (typeof body.name !== "string" || !/^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/.test(body.name))) {
-      throw new ApiError("BadRequest", `token name ${JSON.stringify(body.name)} must be 1-63 letters, digits, '-', '_' or '.'`);
-    }
-    const token = await opts.auth.createToken(role, body.name as string | undefined);
-    reply.code(201);
-    return { kind: "Token", role, name: body.name ?? null, token };
-  });
-
+  registerAuthRoutes(app, { auth: opts.auth, sessions, audit: opts.audit, secureCookies: opts.https !== undefined });
   registerResourceRoutes(app, opts, watches);
   registerDashboard(app);
-  opts.routes?.(app, { jsonRoute: (route) => jsonRoute(app, opts.auth, route) });
+  opts.routes?.(app, { jsonRoute: (route) => jsonRoute(app, route) });
   return app;
 }

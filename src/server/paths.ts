@@ -8,8 +8,37 @@ export const CORE_PREFIX = "/api/v1";
 
 const LABEL = new RegExp(DNS1123_LABEL);
 
-/** The API's own paths (resources, discovery, tokens): they need a token and never get dashboard HTML. */
-export const isApiPath = (p: string): boolean => p === "/apis" || p.startsWith("/apis/") || p === "/api" || p.startsWith("/api/") || p.startsWith("/auth/");
+const API_ROOTS = new Set(["api", "apis", "auth"]);
+/** Decoding rounds before a path counts as undecodable (a client may encode an encoding). */
+const MAX_DECODES = 4;
+
+/**
+ * Whether a raw request path (query allowed) names something under /api, /apis or /auth once decoded and
+ * normalised the way any router or proxy might: percent-decoding (repeatedly), case, `;` parameters, empty
+ * and dot segments, backslashes. A path that cannot be decoded counts as under the prefix (fail closed).
+ * These paths need a caller and never get dashboard HTML.
+ */
+export function underApiPrefix(rawUrl: string): boolean {
+  let path = rawUrl.split(/[?#]/)[0];
+  for (let round = 0; path.includes("%"); round++) {
+    if (round >= MAX_DECODES) return true;
+    try {
+      const next = decodeURIComponent(path);
+      if (next === path) break;
+      path = next;
+    } catch {
+      return true;
+    }
+  }
+  const segments: string[] = [];
+  for (const raw of path.toLowerCase().split(/[/\\]/)) {
+    const segment = raw.split(";")[0].trim();
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  return segments.length > 0 && API_ROOTS.has(segments[0]);
+}
 
 /** The 404 for a URL that no route serves. */
 export const noSuchEndpoint = (method: string, path: string): ApiError =>

@@ -24,3 +24,18 @@ export function redactFor<T extends KubeObject>(principal: Principal | undefined
   if (exposure === "single" && principal?.role === "admin") return obj;
   return redactSecret(obj);
 }
+
+/** kubectl's client-side apply copies the whole manifest into this annotation — a Secret's values too, in clear. */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * A Secret as it may be stored: without the copy of its values kubectl's client-side apply puts in an annotation
+ * (annotations are neither sealed at rest nor redacted). Without it kubectl apply still works; it only warns.
+ */
+export function withoutSecretCopies<T extends KubeObject>(obj: T): T {
+  const annotations = obj.metadata.annotations;
+  if (obj.kind !== "Secret" || annotations?.[LAST_APPLIED_ANNOTATION] === undefined) return obj;
+  const { [LAST_APPLIED_ANNOTATION]: _copy, ...rest } = annotations;
+  const { annotations: _all, ...meta } = obj.metadata;
+  return { ...obj, metadata: Object.keys(rest).length > 0 ? { ...meta, annotations: rest } : meta };
+}

@@ -8,7 +8,7 @@ import { decideStatic, registerDashboard } from "./static.ts";
 
 describe("decideStatic", () => {
   test("API paths never fall back to the dashboard", () => {
-    for (const p of ["/apis", "/apis/landfall.dev/v1beta1/nope/x/y/z", "/api/v1/x/y/z/w", "/auth/tokens"]) assert.deepEqual(decideStatic(p), { kind: "api" });
+    for (const p of ["/apis", "/apis/landfall.dev/v1beta1/nope/x/y/z", "/api/v1/x/y/z/w", "/auth/tokens", "/auth", "/%61pis/x", "/APIS/x", "//api/v1", "/x/../auth/whoami"]) assert.deepEqual(decideStatic(p), { kind: "api" });
   });
   test("app routes fall back to index.html, files do not", () => {
     assert.deepEqual(decideStatic("/"), { kind: "file", relativePath: "index.html", fallbackToIndex: false });

@@ -7,7 +7,7 @@ import { extname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { ApiError } from "../api/errors.ts";
-import { GROUP_PREFIX, isApiPath, noSuchEndpoint } from "./paths.ts";
+import { GROUP_PREFIX, noSuchEndpoint, underApiPrefix } from "./paths.ts";
 
 /** web/dist beside the sources; LANDFALL_WEB_DIST points elsewhere (a packaged build). */
 export const DEFAULT_DASHBOARD_DIR = process.env.LANDFALL_WEB_DIST || fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -37,13 +37,13 @@ export type StaticDecision = { kind: "api" } | { kind: "invalid" } | { kind: "fi
  * missing, so a broken asset link never returns HTML; extension-less paths are app routes → index.html.
  */
 export function decideStatic(urlPath: string): StaticDecision {
-  if (isApiPath(urlPath)) return { kind: "api" };
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
   } catch {
     return { kind: "invalid" };
   }
+  if (underApiPrefix(urlPath)) return { kind: "api" };
   const segments = decoded.split("/").filter((s) => s !== "");
   if (decoded.includes("\0") || decoded.includes("\\") || segments.some((s) => s === ".." || s === ".")) return { kind: "invalid" };
   const relativePath = segments.join("/");
@@ -72,7 +72,7 @@ function sendFile(reply: FastifyReply, full: string): FastifyReply {
 const sendStatus = (reply: FastifyReply, err: ApiError): FastifyReply => reply.code(err.code).type("application/json").send(err.toStatus());
 
 export function registerDashboard(app: FastifyInstance, root: string = DEFAULT_DASHBOARD_DIR): void {
-  app.get("/*", async (req, reply) => {
+  app.get("/*", { config: { access: { level: "anyone-outside-api", resource: "" } } }, async (req, reply) => {
     const urlPath = req.url.split("?")[0];
     const decision = decideStatic(urlPath);
     if (decision.kind === "api") return sendStatus(reply, noSuchEndpoint(req.method, urlPath));

@@ -43,6 +43,8 @@ export async function serveWatch(
   info: KindInfo,
   namespace: string | undefined,
   watches: WatchRegistry,
+  /** Only events of objects in these namespaces (a namespaced token watching across namespaces). */
+  namespaces?: readonly string[],
 ): Promise<void> {
   const q = req.query as Record<string, string | undefined>;
   const sse = wantsEventStream(req.headers.accept);
@@ -89,7 +91,8 @@ export async function serveWatch(
       if ("error" in step) throw step.error;
       if (step.value.done || abort.signal.aborted) break;
       const event = step.value.value as WatchEvent<KubeObject>;
-      if (!name || event.object.metadata.name === name) {
+      const inScope = namespaces === undefined || namespaces.includes(event.object.metadata.namespace ?? "");
+      if (inScope && (!name || event.object.metadata.name === name)) {
         write(event.type, redactSecret(event.object), event.object.metadata.resourceVersion);
       }
       pending = settle(iterator.next());

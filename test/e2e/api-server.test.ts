@@ -212,7 +212,7 @@ describe("API server (real serve process)", () => {
     const rv = (await call("GET", VMS)).body.metadata as { resourceVersion: string };
     const ac = new AbortController();
     const nd = await fetch(`${srv.url}${VMS}?watch=true&resourceVersion=${rv.resourceVersion}`, { headers: { authorization: `Bearer ${admin}` }, signal: ac.signal });
-    const sse = await fetch(`${srv.url}${VMS}?watch=true&resourceVersion=${rv.resourceVersion}&access_token=${viewer}`, { headers: { accept: "text/event-stream" }, signal: ac.signal });
+    const sse = await fetch(`${srv.url}${VMS}?watch=true&resourceVersion=${rv.resourceVersion}`, { headers: { accept: "text/event-stream", authorization: `Bearer ${viewer}` }, signal: ac.signal });
     assert.equal(nd.status, 200);
     assert.equal(sse.headers.get("content-type"), "text/event-stream");
     await call("POST", VMS, { body: vm("watched") });
@@ -234,8 +234,9 @@ describe("API server (real serve process)", () => {
     assert.match(sseText, /event: ADDED\ndata: \{.*"watched"/);
     assert.match(sseText, /event: MODIFIED\n/);
     ac.abort();
-    // access_token is only for watches
+    // Tokens never ride in URLs (proxies and logs record them), not even for watches.
     assert.equal((await fetch(`${srv.url}${VMS}?access_token=${admin}`)).status, 401);
+    assert.equal((await fetch(`${srv.url}${VMS}?watch=true&access_token=${admin}`, { headers: { accept: "text/event-stream" } })).status, 401);
     const gone = await call("GET", `${VMS}?watch=true&resourceVersion=999999`);
     assert.equal(gone.status, 410);
     assert.equal(gone.body.reason, "Gone");

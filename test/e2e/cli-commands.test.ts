@@ -122,7 +122,7 @@ describe("landfall CLI (real server)", () => {
     assert.match(token, /^lf_/);
     const denied = await landfall(["apply", "-f", "-"], { token, stdin: vmYaml("web09", "  importedDisk: {diskID: d9}") });
     assert.notEqual(denied.code, 0);
-    assert.match(denied.stderr, /role viewer, which may only read/);
+    assert.match(denied.stderr, /role viewer\) may only read; writing virtualmachines needs an editor or admin token/);
     assert.equal((await landfall(["get", "vm", "-o", "name"], { token })).code, 0);
     const refused = await landfall(["get", "vm"], { server: "http://127.0.0.1:9" });
     assert.notEqual(refused.code, 0);

@@ -148,7 +148,14 @@ test("a wrong token is refused with the server's 401 message; the right one logs
   await page.getByLabel("API token").fill(srv.adminToken);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("heading", { level: 1, name: "Virtual machines" }).waitFor();
-  assert.equal(await page.evaluate(() => localStorage.getItem("landfall.token")), srv.adminToken);
+  assert.equal(await text(page.getByTestId("identity")), "admin (admin)");
+  // The token went into the session exchange and nowhere else the page can reach.
+  const stored = await page.evaluate(() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), document.cookie]));
+  assert.ok(!stored.includes(srv.adminToken), `browser storage holds the token: ${stored}`);
+  assert.ok(!stored.includes("landfall_session"), "the session cookie is HttpOnly");
+  const cookie = (await context.cookies()).find((c) => c.name === "landfall_session");
+  assert.equal(cookie?.httpOnly, true);
+  assert.equal(cookie?.sameSite, "Strict");
 });
 
 test("the overview counts VMs, migrations, imported VMs and providers", async () => {
@@ -237,9 +244,48 @@ test("Providers shows the Ready condition's reason; API errors reach the user", 
   await row.waitFor();
   assert.match(await text(row), /vsphere/);
   await shot("providers");
-  // A token revoked mid-session: the next call's 401 brings back the login page with the server's message.
-  await page.evaluate(() => localStorage.setItem("landfall.token", "lf_revoked"));
+});
+
+/** Logs out through the masthead and waits for the login form. */
+async function logOut(): Promise<void> {
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByLabel("API token").waitFor();
+}
+
+async function logIn(token: string): Promise<void> {
+  await page.getByLabel("API token").fill(token);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByTestId("identity").waitFor();
+}
+
+const whoamiWith = (cookie: string) => fetch(`${srv.url}/auth/whoami`, { headers: { cookie: `landfall_session=${cookie}` } });
+
+test("logging out ends the session on the server: the old cookie gets 401", async () => {
+  const before = (await context.cookies()).find((c) => c.name === "landfall_session")?.value as string;
+  assert.equal((await whoamiWith(before)).status, 200);
+  await logOut();
+  assert.equal((await whoamiWith(before)).status, 401);
   await page.reload();
+  await page.getByLabel("API token").waitFor();
+});
+
+test("a viewer sees the data but no write actions; revoking its token mid-session brings back the login page", async () => {
+  const created = await api<{ id: string; token: string }>(srv, "/auth/tokens", { method: "POST", body: JSON.stringify({ role: "viewer", name: "dash-viewer" }) });
+  assert.equal(created.status, 201);
+  await logIn(created.body.token);
+  assert.equal(await text(page.getByTestId("identity")), "dash-viewer (viewer)");
+  await nav("Virtual machines");
+  await page.getByTestId("vm-row-default-web01").waitFor();
+  assert.equal(await page.getByRole("button", { name: /^(Start|Stop|Restart) web01$/ }).count(), 0);
+  await nav("Imported VMs");
+  await page.getByTestId("imported-row-default-web01").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Unadopt web01" }).count(), 0);
+  assert.equal(await page.getByTestId("adopt-form").count(), 0);
+  await shot("viewer-imported");
+
+  assert.equal((await api(srv, `/auth/tokens/${created.body.id}`, { method: "DELETE" })).status, 200);
+  await nav("Providers").catch(() => undefined);
   await page.getByTestId("api-error").waitFor();
-  assert.match(await text(page.getByTestId("api-error")), /token is not valid/);
+  assert.match(await text(page.getByTestId("api-error")), /revoked or expired/);
+  await page.getByLabel("API token").waitFor();
 });

@@ -1,6 +1,7 @@
 // VMMigration end to end against real components: govmomi's vCenter simulator, a real `bin/landfall serve`,
 // real libvirtd + QEMU and qemu-img. Every disk's sha256 is proven at both ends, the guest boots from the migrated
 // disk, damage between source and target is caught, and a killed server resumes from its checkpoint.
+// The damage is injected by the test-only composition (test/harness/faulty-serve.ts), never by the product.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
@@ -11,6 +12,7 @@ import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
+import { startFaultyServer } from "../harness/faulty-server.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, domainUUID, guestBytesSha256, sha256File, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 import { startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
@@ -23,7 +25,7 @@ let srv: ServeProcess;
 let dataDir: string;
 let ns: string;
 const sums: Record<string, string[]> = {};
-const env = { LANDFALL_TEST_CORRUPT: "db01", LANDFALL_LOG_FORMAT: "text" };
+const env = { LANDFALL_LOG_FORMAT: "text" };
 
 async function content(name: string, i: number, sizeBytes: number, boot = false): Promise<{ contentPath: string; capacityBytes: number }> {
   const path = join(lv.scratchDir, `${name}-${i}.raw`);
@@ -64,10 +66,11 @@ before(async () => {
     { name: "db01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("db01", 0, 4 * MiB)] },
     { name: "app01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("app01", 0, 40 * MiB)] },
     { name: "cancel01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("cancel01", 0, 40 * MiB)] },
+    { name: "xns01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("xns01", 0, 4 * MiB, true)] },
   ];
   vc = await startVcsim({ vms });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-mig-"));
-  srv = await startServeProcess({ dataDir, env });
+  srv = await startFaultyServer(dataDir, { at: "corrupt", vm: "db01" });
   await applyYaml(
     srv,
     `apiVersion: landfall.dev/v1beta1
@@ -93,6 +96,7 @@ after(async () => {
   await vc?.stop();
   await lv?.cleanup();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) await rm(`${dataDir}.fault.json`, { force: true });
 });
 
 test("a 2-disk VM migrates: every phase entered, per-disk sha256 equal at both ends, the guest boots, provenance recorded", async () => {
@@ -176,6 +180,7 @@ test("kill -9 of the server mid-transfer: the restarted server resumes from the 
   const m = await finished("app01");
   assert.equal(m.status?.phase, "Succeeded", m.status?.message);
   assert.match(srv.output(), /resuming app01-disk0-\w+ at \d+/, "the new server resumed the transfer instead of starting over");
+  assert.match(srv.output(), /resumed: [1-9]\d* chunks verified against their source digests, 0 read again from the source/);
   assert.ok(mid.checkpoint && mid.checkpoint.offset > 0);
   const d = m.status?.disks?.[0];
   assert.equal(d?.sha256, `sha256:${sums.app01[0]}`);
@@ -232,4 +237,27 @@ test("deleting a migration mid-transfer cancels it, removes its partial volumes 
   assert.equal((await api(srv, resourcePath(ns, "virtualmachines", "cancel01"))).status, 404);
   const inv = await api<{ items: Array<{ name: string; powerState: string }> }>(srv, `${resourcePath(ns, "providers", "vcenter")}/vms`);
   assert.equal(inv.body.items.find((v) => v.name === "cancel01")?.powerState, "poweredOn", "the source runs again");
+});
+
+test("a migration into another namespace creates a VirtualMachine there that names the Provider's namespace, and it boots", async () => {
+  const other = `${ns}-b`;
+  await applyYaml(
+    srv,
+    `apiVersion: landfall.dev/v1beta1
+kind: VMMigration
+metadata: {name: xns01, namespace: ${ns}}
+spec:
+  source: {providerRef: {name: vcenter}, vmName: xns01}
+  target: {providerRef: {name: kvm}, namespace: ${other}, vmName: xns01, powerOn: true}
+  options: {diskFormat: qcow2}
+`,
+  );
+  const m = await finished("xns01");
+  assert.equal(m.status?.phase, "Succeeded", m.status?.message);
+  assert.deepEqual(m.status?.targetVMRef, { name: "xns01", namespace: other });
+  const vm = (await api<VirtualMachine>(srv, resourcePath(other, "virtualmachines", "xns01"))).body;
+  assert.deepEqual(vm.spec.providerRef, { name: "kvm", namespace: ns }, "the Provider that serves it, in its own namespace");
+  assert.equal(vm.status?.providerID, await domainUUID(`${other}--xns01`));
+  assert.equal(await guestBytesSha256(m.status?.disks?.[0].targetPath as string, "qcow2"), sums.xns01[0]);
+  await waitForConsole(vm.status?.consoleLog as string, MARKER, 60_000);
 });

@@ -88,6 +88,14 @@ before(async () => {
   srv = await startServeProcess();
   const applied = await landfall(["apply", "-f", "-"], MANIFESTS);
   assert.equal(applied.code, 0, applied.stderr);
+  // Admitted while vcenter served every namespace; then an admin closes it to all but tenant-a, so the
+  // cross-tenant import is one the renderer must refuse on its own.
+  const closed = await landfall(["apply", "-f", "-"], `apiVersion: landfall.dev/v1beta1
+kind: Provider
+metadata: {name: vcenter, namespace: ${NS}}
+spec: {type: vsphere, endpoint: "https://127.0.0.1:9/sdk", credentialsRef: {name: vc-creds}, tls: {insecureSkipVerify: true}, tenants: [${NS}]}
+`);
+  assert.equal(closed.code, 0, closed.stderr);
 });
 
 after(async () => {
@@ -195,13 +203,13 @@ describe("render (real server, published schemas)", { timeout: 60_000 }, () => {
     assert.deepEqual((objects[5].spec as { plan: unknown }).plan, { name: "wave-1", namespace: NS });
   });
 
-  it("render forklift records adoption disabled, and refuses an import that targets another tenant", async () => {
+  it("render forklift records adoption disabled, and refuses an import whose source Provider does not serve its target namespace", async () => {
     const [plan] = (await renderJSON(["render", "forklift", "no-adopt", "-n", NS])).filter((o) => o.kind === "Plan");
     assert.equal(plan.metadata.annotations?.["vm-import.cozystack.io/adoption-enabled"], "false");
     assert.equal(plan.metadata.annotations?.["vm-import.cozystack.io/target-namespace"], NS, "the target namespace defaults to the import's own");
     const cross = await landfall(["render", "forklift", "cross-tenant", "-n", NS]);
     assert.notEqual(cross.code, 0);
-    assert.match(cross.stderr, /tenant namespace "tenant-a" may not target namespace "tenant-b"/);
+    assert.match(cross.stderr, /Provider "tenant-a\/vcenter" is not open to namespace "tenant-b" \(spec.target.namespace\)/);
     assert.equal(cross.stdout, "", "nothing half-rendered on stdout");
   });
 });

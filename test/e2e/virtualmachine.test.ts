@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
 import { type CliResult, landfall as cli } from "../harness/landfall.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
-import { SHUTDOWN_GRACE_ANNOTATION } from "../../src/controllers/virtualmachine/decide.ts";
+import { DELETE_DISKS_ANNOTATION, SHUTDOWN_GRACE_ANNOTATION } from "../../src/controllers/virtualmachine/decide.ts";
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
 import { createTempLibvirt, guestBytesSha256, sha256File, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 
@@ -303,6 +303,13 @@ describe("VirtualMachine on real libvirt", { concurrency: false }, () => {
   it("delete removes the domain and keeps the disk; --cascade=orphan leaves the domain running", async () => {
     const fromimage = (await getVM("fromimage")) as VirtualMachine;
     const overlay = fromimage.status?.disks?.[0]?.path as string;
+    // A refused delete changes nothing: with deleteDisks and a stale resourceVersion it is 409 before the
+    // disks are marked, so the plain delete below still keeps them.
+    const rv = fromimage.metadata.resourceVersion as string;
+    const refused = await api("DELETE", `virtualmachines/fromimage?deleteDisks=true&resourceVersion=${Number(rv) - 1}`);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    const unchanged = (await getVM("fromimage")) as VirtualMachine;
+    assert.equal(unchanged.metadata.annotations?.[DELETE_DISKS_ANNOTATION], undefined);
     const deleted = await landfall(["delete", "vm", "fromimage", "-n", ns]);
     assert.equal(deleted.code, 0, deleted.stderr);
     await waitFor("fromimage gone", async () => (await getVM("fromimage")) === undefined);

@@ -101,7 +101,7 @@ runSourceContract("vsphere (vcsim)", async () => {
         // The stock VM keeps vcsim's 0-byte placeholder disk (reads as 1 MiB of zeros) and gets a real one.
         name: "DC0_H0_VM0",
         disks: [
-          { capacityBytes: MiB, sha256: zeroMiB },
+          { capacityBytes: MiB, sha256: zeroMiB, zeroFilledTailBytes: MiB },
           { capacityBytes: MiB, sha256: await sha256File(files.stock), contentPath: files.stock },
         ],
       },
@@ -238,20 +238,34 @@ describe("vSphere inventory mapping and disk formats", () => {
     assert.equal(vm.nics[0].model, "e1000");
   });
 
-  test("sparse VMDKs are refused with NotSupported naming the file", async () => {
+  test("sparse VMDKs are read (composed locally); a missing extent or a parent outside the VM's directory fails naming the file", async () => {
     const vm = await provider.getVM({ name: "web01" });
     const session = await provider.prepareExport(vm, { mode: "cold" });
     const vmDir = join(w.sim.datastoreDir, "web01");
     await promisify(execFile)("qemu-img", ["create", "-f", "vmdk", join(vmDir, "sparse.vmdk"), "1M"], { timeout: 30_000 });
+    const sparse = await provider.openDisk(session, { ...vm.disks[0], fileName: "[LocalDS_0] web01/sparse.vmdk", capacityBytes: MiB, key: -1 });
+    const hash = createHash("sha256");
+    for await (const c of sparse.readRange(0, MiB)) hash.update(c);
+    await sparse.close();
+    assert.equal(hash.digest("hex"), createHash("sha256").update(Buffer.alloc(MiB)).digest("hex"), "an unwritten sparse disk reads as zeros");
+    assert.equal(sparse.origin?.chain[0].format, "monolithicSparse");
+
     await writeFile(
       join(vmDir, "split.vmdk"),
       '# Disk DescriptorFile\nversion=1\nparentCID=ffffffff\ncreateType="twoGbMaxExtentSparse"\nRW 2048 SPARSE "split-s001.vmdk"\n',
     );
-    for (const file of ["sparse.vmdk", "split.vmdk"]) {
+    await writeFile(
+      join(vmDir, "escape-000001.vmdk"),
+      '# Disk DescriptorFile\nversion=1\nparentCID=fffffffe\nparentFileNameHint="../DC0_H0_VM0/DC0_H0_VM0_1.vmdk"\ncreateType="vmfsSparse"\nRW 2048 VMFSSPARSE "escape-000001-delta.vmdk"\n',
+    );
+    for (const [file, code, names] of [
+      ["split.vmdk", "NotFound", "split-s001.vmdk"],
+      ["escape-000001.vmdk", "NotSupported", "../DC0_H0_VM0/DC0_H0_VM0_1.vmdk"],
+    ]) {
       const disk = { ...vm.disks[0], fileName: `[LocalDS_0] web01/${file}`, capacityBytes: MiB, key: -1 };
       await assert.rejects(provider.openDisk(session, disk), (err: Error & { code?: string }) => {
-        assert.equal(err.code, "NotSupported");
-        assert.ok(err.message.includes(file), err.message);
+        assert.equal(err.code, code, err.message);
+        assert.ok(err.message.includes(names), err.message);
         return true;
       });
     }

@@ -1,5 +1,6 @@
 // The shell: masthead, left navigation, and the page for the current path (or the login page).
 import {
+  Bullseye,
   Button,
   Masthead,
   MastheadBrand,
@@ -11,12 +12,14 @@ import {
   Page,
   PageSidebar,
   PageSidebarBody,
+  Spinner,
   Toolbar,
   ToolbarContent,
   ToolbarItem,
 } from "@patternfly/react-core";
 import type { ReactNode } from "react";
 import { useSession } from "./api/session.tsx";
+import { describeIdentity } from "./model/identity.ts";
 import { ImportedVMsPage } from "./pages/ImportedVMs.tsx";
 import { ImportsPage } from "./pages/Imports.tsx";
 import { LoginPage } from "./pages/Login.tsx";
@@ -36,7 +39,7 @@ const PAGES: Record<RoutePath, () => ReactNode> = {
 };
 
 export function App() {
-  const { client, logout } = useSession();
+  const { client, identity, logout } = useSession();
   const route = useRoute();
   const masthead = (
     <Masthead>
@@ -48,12 +51,26 @@ export function App() {
       <MastheadContent>
         <Toolbar isFullHeight>
           <ToolbarContent>
-            <ToolbarItem align={{ default: "alignEnd" }}>{client && <Button variant="plain" onClick={() => logout()}>Log out</Button>}</ToolbarItem>
+            {identity && (
+              <ToolbarItem align={{ default: "alignEnd" }}>
+                <span data-testid="identity">{describeIdentity(identity)}</span>
+              </ToolbarItem>
+            )}
+            <ToolbarItem>{client && <Button variant="plain" onClick={() => logout()}>Log out</Button>}</ToolbarItem>
           </ToolbarContent>
         </Toolbar>
       </MastheadContent>
     </Masthead>
   );
+  if (identity === undefined) {
+    return (
+      <Page masthead={masthead}>
+        <Bullseye>
+          <Spinner aria-label="Checking the session" />
+        </Bullseye>
+      </Page>
+    );
+  }
   if (!client) {
     return (
       <Page masthead={masthead}>

@@ -1,11 +1,12 @@
 // Pure dashboard logic, no browser: run with `node --test web/test/` (Node 24 strips the types).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { errorFromResponse } from "../src/api/client.ts";
+import { createApiClient, errorFromResponse } from "../src/api/client.ts";
 import type { ConfigMap, Provider, VirtualMachine, VMMigration } from "../src/api/generated.ts";
 import type { TargetInventoryVM } from "../src/api/inventory.ts";
 import { adoptableVMs } from "../src/model/adoption.ts";
 import { formatBytes, shortChecksum } from "../src/model/format.ts";
+import { describeIdentity, type Identity, mayWrite } from "../src/model/identity.ts";
 import { progressPercent } from "../src/model/migrations.ts";
 import { summarize } from "../src/model/overview.ts";
 import { adoptedRows, diskSource, guestSummary, isAdopted } from "../src/model/virtual-machines.ts";
@@ -99,4 +100,29 @@ test("guestSummary: the agent's product name, addresses and state; a silent agen
   silent.status = { guest: { os: "linux", distro: "debian", version: "12", agentReachable: false, message: "no guest agent answered within 10 min" } };
   assert.deepEqual(guestSummary(silent), { os: "debian 12", hostname: undefined, ipAddresses: undefined, agent: "no guest agent answered within 10 min" });
   assert.deepEqual(guestSummary(vm("g3")), {});
+});
+
+test("write actions are offered to editors and admins in their namespaces, never to viewers", () => {
+  const viewer: Identity = { id: "1", name: "ro", role: "viewer" };
+  const tenant: Identity = { id: "2", name: "ta", role: "editor", namespaces: ["tenant-a"] };
+  const admin: Identity = { id: "3", name: "root", role: "admin" };
+  assert.equal(mayWrite(viewer, "default"), false);
+  assert.equal(mayWrite(tenant, "tenant-a"), true);
+  assert.equal(mayWrite(tenant, "default"), false);
+  assert.equal(mayWrite(admin, "default"), true);
+  assert.equal(describeIdentity(tenant), "ta (editor: tenant-a)");
+});
+
+test("the API client sends the CSRF header and never a token, in calls or watch URLs", async () => {
+  const seen: Array<{ url: string; init?: RequestInit }> = [];
+  const client = createApiClient(async (url, init) => {
+    seen.push({ url, init });
+    return new Response("{}", { status: 200 });
+  });
+  await client.mergePatch("/apis/x", { a: 1 });
+  const headers = seen[0].init?.headers as Record<string, string>;
+  assert.equal(headers["x-landfall-csrf"], "1");
+  assert.equal(headers.authorization, undefined);
+  assert.equal(seen[0].init?.credentials, "same-origin");
+  assert.equal(client.watchUrl("/apis/x", "7"), "/apis/x?watch=true&resourceVersion=7");
 });

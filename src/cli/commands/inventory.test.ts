@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { diskSummary, type InventoryList, inventoryTable } from "./inventory.ts";
+import { diskFormats, diskSummary, diskTransports, type InventoryList, inventoryTable } from "./inventory.ts";
 
 const GiB = 2 ** 30;
 
@@ -24,10 +24,30 @@ describe("inventory tables", () => {
       ],
     };
     const [header, row] = inventoryTable(list).trimEnd().split("\n");
-    assert.deepEqual(header.split(/\s{2,}/), ["NAME", "ID", "POWER", "CPUS", "MEMORY", "DISKS", "NICS", "GUEST"]);
-    assert.deepEqual(row.split(/\s{2,}/), ["DC0_H0_VM0", "vm-57", "poweredOff", "1", "32Mi", "2 (12.0GiB)", "1", "otherGuest"]);
-    assert.match(inventoryTable(list, true).split("\n")[0], /GUEST\s+UUID\s+FIRMWARE$/);
+    assert.deepEqual(header.split(/\s{2,}/), ["NAME", "ID", "POWER", "CPUS", "MEMORY", "DISKS", "NICS", "GUEST", "SNAPSHOTS", "DISK FORMATS", "READ BY"]);
+    assert.deepEqual(row.split(/\s{2,}/), ["DC0_H0_VM0", "vm-57", "poweredOff", "1", "32Mi", "2 (12.0GiB)", "1", "otherGuest", "-", "-", "-"]);
+    assert.match(inventoryTable(list, true).split("\n")[0], /READ BY\s+UUID\s+FIRMWARE$/);
     assert.equal(diskSummary(undefined), "0 (0B)");
+  });
+
+  it("shows per VM its snapshots, each disk's base format and deltas, and which transports read each disk", () => {
+    const disks = [
+      {
+        capacityBytes: GiB,
+        chain: [
+          { file: "[ds] db/db-000002.vmdk", format: "redoLog" },
+          { file: "[ds] db/db-000001.vmdk", format: "redoLog" },
+          { file: "[ds] db/db.vmdk", format: "flat" },
+        ],
+        readableBy: ["datastore", "nfc"],
+      },
+      { capacityBytes: GiB, chain: [{ file: "[ds] db/lun.vmdk", format: "rdm (physical)" }], readableBy: [] },
+    ];
+    assert.equal(diskFormats(disks), "flat+2 redoLog, rdm (physical)");
+    assert.equal(diskTransports(disks), "datastore+nfc, none");
+    const list: InventoryList = { kind: "SourceVMList", items: [{ name: "db01", id: "vm-9", guestOS: "rhel9_64Guest", snapshotCount: 2, disks }] };
+    const row = inventoryTable(list).trimEnd().split("\n")[1].split(/\s{2,}/);
+    assert.deepEqual(row.slice(7), ["rhel9_64Guest", "2", "flat+2 redoLog, rdm (physical)", "datastore+nfc, none"]);
   });
 
   it("marks target domains landfall manages by their owner-uid label", () => {

@@ -17,8 +17,15 @@ export interface SourceVMItem {
   cpus?: number;
   memoryMiB?: number;
   firmware?: string;
-  disks?: Array<{ capacityBytes?: number; fileName?: string; datastore?: string }>;
+  disks?: Array<{
+    capacityBytes?: number;
+    fileName?: string;
+    datastore?: string;
+    chain?: Array<{ file?: string; format?: string }>;
+    readableBy?: string[];
+  }>;
   nics?: Array<{ network?: string; macAddress?: string }>;
+  snapshotCount?: number;
 }
 
 export interface TargetVMItem {
@@ -48,10 +55,33 @@ export function diskSummary(disks: SourceVMItem["disks"]): string {
   return `${list.length} (${formatBytes(total)})`;
 }
 
+/**
+ * Per disk its base format and the deltas above it ("flat", "flat+2 redoLog"), disks separated by ", ";
+ * "-" when the provider does not report chains.
+ */
+export function diskFormats(disks: SourceVMItem["disks"]): string {
+  const list = disks ?? [];
+  if (!list.some((d) => d.chain?.length)) return "-";
+  return list
+    .map((d) => {
+      const chain = d.chain ?? [];
+      const base = chain[chain.length - 1]?.format ?? "?";
+      return chain.length > 1 ? `${base}+${chain.length - 1} ${chain[0].format ?? "?"}` : base;
+    })
+    .join(", ");
+}
+
+/** Per disk the transports that can read it ("datastore+nfc"), or "none". */
+export function diskTransports(disks: SourceVMItem["disks"]): string {
+  const list = disks ?? [];
+  if (!list.some((d) => d.readableBy)) return "-";
+  return list.map((d) => (d.readableBy?.length ? d.readableBy.join("+") : "none")).join(", ");
+}
+
 export function inventoryTable(list: InventoryList, wide = false): string {
   if (list.kind === "SourceVMList") {
     return renderTable([
-      ["NAME", "ID", "POWER", "CPUS", "MEMORY", "DISKS", "NICS", "GUEST", ...(wide ? ["UUID", "FIRMWARE"] : [])],
+      ["NAME", "ID", "POWER", "CPUS", "MEMORY", "DISKS", "NICS", "GUEST", "SNAPSHOTS", "DISK FORMATS", "READ BY", ...(wide ? ["UUID", "FIRMWARE"] : [])],
       ...list.items.map((v) => [
         v.name,
         v.id ?? "-",
@@ -61,6 +91,9 @@ export function inventoryTable(list: InventoryList, wide = false): string {
         diskSummary(v.disks),
         String((v.nics ?? []).length),
         v.guestOS || "-",
+        count(v.snapshotCount),
+        diskFormats(v.disks),
+        diskTransports(v.disks),
         ...(wide ? [v.uuid ?? "-", v.firmware ?? "-"] : []),
       ]),
     ]);

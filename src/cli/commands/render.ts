@@ -93,8 +93,9 @@ export async function renderForkliftCommand(client: LandfallClient, importName: 
   const ns = opts.namespace ?? "default";
   const vmImport = await client.get<VMImport>(findKind("vmimport")!, ns, importName);
   const sourceName = vmImport.spec.source.providerRef.name;
-  const source = await client.get<Provider>(findKind("provider")!, ns, sourceName).catch((err: Error) => {
-    throw isApiError(err, "NotFound") ? new Error(`VMImport "${importName}" names source provider "${sourceName}", which does not exist in namespace "${ns}"`) : err;
+  const sourceNs = vmImport.spec.source.providerRef.namespace ?? ns;
+  const source = await client.get<Provider>(findKind("provider")!, sourceNs, sourceName).catch((err: Error) => {
+    throw isApiError(err, "NotFound") ? new Error(`VMImport "${importName}" names source provider "${sourceName}", which does not exist in namespace "${sourceNs}"`) : err;
   });
   return printRendered(renderForklift({ vmImport, source, conventions: conventionsFor(opts.preset) }), opts.output);
 }

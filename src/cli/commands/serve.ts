@@ -1,10 +1,13 @@
 // `serve`: the embedded control plane in this process until SIGTERM/SIGINT.
 import { type Embedded, type EmbeddedOptions, startEmbedded } from "../../compose/embedded.ts";
+import { createLogger } from "../../runtime/logger.ts";
+import { installCrashHandlers } from "../crash-handlers.ts";
 
 /** What `serve` takes: the embedded options as flags, with --controllers as text (all, none, or a list). */
 export type ServeOptions = Omit<EmbeddedOptions, "controllers" | "wire" | "version" | "logger"> & { controllers?: string };
 
 export async function serveCommand(opts: ServeOptions, out: (line: string) => void): Promise<void> {
+  installCrashHandlers(createLogger());
   // Handlers first: a SIGTERM that arrives while starting (or while the first lines print) must still shut
   // down cleanly instead of killing the process with the store half-written.
   let embedded: Embedded | undefined;

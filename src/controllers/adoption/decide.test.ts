@@ -16,7 +16,7 @@ import {
   forkliftClaim,
   mirrorVirtualMachine,
   planFromForkliftPlan,
-  requestedLocation,
+  adoptedLocation,
   unadoptActions,
 } from "./decide.ts";
 
@@ -47,6 +47,10 @@ const vsphere: Provider = {
   spec: { type: "vsphere", endpoint: "https://vc/sdk" },
 };
 
+function kvm(namespace = "default", tenants?: string[]): Provider {
+  return { apiVersion: "landfall.dev/v1beta1", kind: "Provider", metadata: { name: "kvm", namespace }, spec: { type: "libvirt", uri: "qemu:///system", ...(tenants ? { tenants } : {}) } };
+}
+
 function vmImport(name: string, namespace: string, over: Partial<VMImport["spec"]> = {}, status?: VMImport["status"]): VMImport {
   return {
     apiVersion: "landfall.dev/v1beta1",
@@ -68,7 +72,7 @@ function managedVM(name: string, namespace: string, uuid: string, labels?: Recor
 }
 
 function input(over: Partial<AdoptionInput>): AdoptionInput {
-  return { conventions: coz, providerName: "kvm", liveVMs: [], managed: [], imports: [], configMaps: [], sourceProviders: [vsphere], now: NOW, ...over };
+  return { conventions: coz, provider: kvm(), liveVMs: [], managed: [], imports: [], configMaps: [], sourceProviders: [vsphere], now: NOW, ...over };
 }
 
 /** Applies the actions the way the executor would, so a second pass sees the result. */
@@ -112,7 +116,7 @@ describe("builders", () => {
   it("mirrorVirtualMachine mirrors disks, MACs, firmware, bus and power, and validates", () => {
     // libvirt reports real UUIDs; the mirror pins it (lower-cased) in spec.uuid, which the schema checks.
     const uuid = "4C1F2A9E-0B7D-4E55-9A61-2D3C4B5A6978";
-    const vm = mirrorVirtualMachine(coz, live({ uuid, name: "web01" }), { providerName: "kvm", namespace: "default", name: "web01", plan: "p" });
+    const vm = mirrorVirtualMachine(coz, live({ uuid, name: "web01" }), { providerName: "kvm", providerNamespace: "default", namespace: "default", name: "web01", plan: "p" });
     assert.deepEqual(vm.spec.importedDisk, { diskID: "web01-disk0", path: "/var/lib/landfall/images/web01-disk0.qcow2", format: "qcow2", source: "import" });
     assert.deepEqual(vm.spec.dataDisks, [{ diskID: "web01-data", path: "/var/lib/landfall/images/web01-data.raw", format: "raw" }]);
     assert.equal(vm.spec.cpus, 2);
@@ -125,8 +129,10 @@ describe("builders", () => {
     assert.equal(vm.spec.uuid, uuid.toLowerCase());
     assert.equal(vm.metadata.labels?.["cozystack.io/adopted"], "true");
     validate({ ...vm, status: undefined });
-    const off = mirrorVirtualMachine(coz, live({ uuid: "u-2", name: "db", state: "shutoff" }), { providerName: "kvm", namespace: "default", name: "db" });
+    assert.deepEqual(vm.spec.providerRef, { name: "kvm" });
+    const off = mirrorVirtualMachine(coz, live({ uuid: "u-2", name: "db", state: "shutoff" }), { providerName: "kvm", providerNamespace: "infra", namespace: "default", name: "db" });
     assert.equal(off.spec.powerState, "Off");
+    assert.deepEqual(off.spec.providerRef, { name: "kvm", namespace: "infra" }, "a Provider in another namespace is referenced with its namespace");
   });
 
   it("forkliftClaim recognises the note's labels and released Forklift's", () => {
@@ -174,20 +180,59 @@ describe("decideAdoption", () => {
     assert.equal(mirror.virtualMachine.metadata.namespace, "tenant-a");
     assert.equal(mirror.virtualMachine.metadata.name, "web01");
     assert.equal(mirror.virtualMachine.spec.importedDisk?.source, "import");
+    assert.deepEqual(mirror.virtualMachine.spec.providerRef, { name: "kvm", namespace: "default" }, "a mirror in another namespace names the Provider's");
     execute(d.actions, world);
     const second = decideAdoption(input({ ...world, forkliftPlans: [plan] }));
     assert.equal(second[0].decision, "already-adopted", second[0].reason);
     assert.deepEqual(second[0].actions, []);
   });
 
-  it("ignores a foreign plan label on a VM in another namespace", () => {
+  it("never takes a namespace from a domain's name: a claimed VM lands in its plan's target namespace", () => {
     const imp = vmImport("imp", "tenant-a", { vms: [{ name: "web01" }] });
-    // A tenant-b user labels their own VM with tenant-a's plan: the claim must not be honoured.
+    // The domain's name says tenant-b; only the plan decides where it goes.
     const vm = live({ uuid: "u-5", name: "tenant-b--web01", labels: { "forklift.konveyor.io/plan": "imp", "forklift.konveyor.io/vm-name": "web01" } });
-    const [d] = decideAdoption(input({ liveVMs: [vm], imports: [imp] }));
+    const [d] = decideAdoption(input({ liveVMs: [vm], imports: [imp], provider: kvm("tenant-a") }));
+    assert.equal(d.decision, "adopt", d.reason);
+    const mirror = d.actions.find((a) => a.type === "create-virtualmachine");
+    assert.ok(mirror?.type === "create-virtualmachine");
+    assert.equal(mirror.virtualMachine.metadata.namespace, "tenant-a");
+    assert.equal(mirror.virtualMachine.metadata.name, "tenant-b-web01");
+  });
+
+  it("decides no namespace for a claim by name that plans in two namespaces both satisfy", () => {
+    // tenant-a creates a VMImport with tenant-b's plan name, listing the same VM, to pull tenant-b's VM over.
+    const shared = { target: { providerRef: { name: "kvm", namespace: "infra" } }, vms: [{ name: "web01" }] };
+    const imports = [vmImport("imp", "tenant-a", shared), vmImport("imp", "tenant-b", shared)];
+    const vm = live({ uuid: "u-5", name: "web01", labels: { "cozystack.io/original-plan": "imp" } });
+    const [d] = decideAdoption(input({ liveVMs: [vm], imports, provider: kvm("infra") }));
     assert.equal(d.decision, "ignore");
-    assert.match(d.reason, /lives in namespace tenant-b/);
+    assert.match(d.reason, /VMImport tenant-a\/imp and VMImport tenant-b\/imp all list/);
     assert.deepEqual(d.actions, []);
+  });
+
+  it("honours a plan claim only when the plan targets this Provider", () => {
+    const imp = vmImport("imp", "tenant-a", { vms: [{ name: "web01" }], target: { providerRef: { name: "other-kvm" } } });
+    const vm = live({ uuid: "u-5", name: "web01", labels: { "forklift.konveyor.io/plan": "imp", "forklift.konveyor.io/vm-name": "web01" } });
+    const [d] = decideAdoption(input({ liveVMs: [vm], imports: [imp], provider: kvm("tenant-a") }));
+    assert.equal(d.decision, "ignore");
+    assert.match(d.reason, /does not target Provider "tenant-a\/kvm"/);
+  });
+
+  it("refuses a claimed VM whose plan's target namespace the Provider is not open to", () => {
+    // A VMImport in tenant-a that targets tenant-b through a Provider (infra/kvm) open to tenant-a only.
+    const imp = vmImport("imp", "tenant-a", { vms: [{ name: "web01" }], target: { providerRef: { name: "kvm", namespace: "infra" }, namespace: "tenant-b" } });
+    const vm = live({ uuid: "u-5", name: "web01", labels: { "cozystack.io/original-plan": "imp" } });
+    const [d] = decideAdoption(input({ liveVMs: [vm], imports: [imp], provider: kvm("infra", ["tenant-a"]) }));
+    assert.equal(d.decision, "ignore");
+    assert.equal(d.forbidden, true);
+    assert.match(d.reason, /Provider "infra\/kvm" is not open to namespace "tenant-b"/);
+    assert.deepEqual(d.actions, []);
+    const [open] = decideAdoption(input({ liveVMs: [vm], imports: [imp], provider: kvm("infra", ["tenant-a", "tenant-b"]) }));
+    assert.equal(open.decision, "adopt", open.reason);
+    const mirror = open.actions.find((a) => a.type === "create-virtualmachine");
+    assert.ok(mirror?.type === "create-virtualmachine");
+    assert.equal(mirror.virtualMachine.metadata.namespace, "tenant-b");
+    assert.deepEqual(mirror.virtualMachine.spec.providerRef, { name: "kvm", namespace: "infra" });
   });
 
   it("ignores a plan claim for a VM the plan does not list", () => {
@@ -223,14 +268,23 @@ describe("decideAdoption", () => {
     assert.match(res[0].reason, /request it by UUID/);
   });
 
-  it("names an explicitly requested domain of the request's namespace after its libvirt name, not the whole domain name", () => {
+  it("adopts an unclaimed, requested VM into its Provider's namespace, named after its domain without that namespace's prefix", () => {
     // `adopt kvm/tenant-a--web01 -n tenant-a` must give tenant-a/web01, whose domain name is the one it already has.
-    assert.deepEqual(requestedLocation(live({ uuid: "u-9", name: "tenant-a--web01" }), "tenant-a"), { namespace: "tenant-a", name: "web01" });
-    assert.deepEqual(requestedLocation(live({ uuid: "u-9", name: "tenant-b--web01" }), "tenant-a"), { namespace: "tenant-a", name: "tenant-b-web01" });
-    assert.deepEqual(requestedLocation(live({ uuid: "u-9", name: "Legacy_VM" }), "default"), { namespace: "default", name: "legacy-vm" });
-    const [d] = decideAdoption(input({ liveVMs: [live({ uuid: "u-9", name: "tenant-a--web01" })], requests: [{ uuid: "u-9" }], locate: (vm) => requestedLocation(vm, "tenant-a") }));
+    assert.deepEqual(adoptedLocation(live({ uuid: "u-9", name: "tenant-a--web01" }), "tenant-a"), { namespace: "tenant-a", name: "web01" });
+    assert.deepEqual(adoptedLocation(live({ uuid: "u-9", name: "tenant-b--web01" }), "tenant-a"), { namespace: "tenant-a", name: "tenant-b-web01" });
+    assert.deepEqual(adoptedLocation(live({ uuid: "u-9", name: "Legacy_VM" }), "default"), { namespace: "default", name: "legacy-vm" });
+    const [d] = decideAdoption(input({ liveVMs: [live({ uuid: "u-9", name: "tenant-b--web01" })], requests: [{ uuid: "u-9" }], provider: kvm("tenant-a") }));
     const created = d.actions.find((a) => a.type === "create-virtualmachine");
-    assert.equal(created?.type === "create-virtualmachine" && created.virtualMachine.metadata.name, "web01");
+    assert.ok(created?.type === "create-virtualmachine");
+    assert.equal(created.virtualMachine.metadata.namespace, "tenant-a", "the domain's name says tenant-b; the Provider's namespace decides");
+    assert.equal(created.virtualMachine.metadata.name, "tenant-b-web01");
+  });
+
+  it("refuses (forbidden) a requested adoption from a Provider not open to its own namespace", () => {
+    const [d] = decideAdoption(input({ liveVMs: [live({ uuid: "u-9", name: "web01" })], requests: [{ uuid: "u-9" }], provider: kvm("infra", ["tenant-a"]) }));
+    assert.equal(d.decision, "ignore");
+    assert.equal(d.forbidden, true);
+    assert.match(d.reason, /not open to its own namespace "infra"/);
   });
 
   it("ignores VMs with no claim at all", () => {

@@ -3,14 +3,18 @@
 //
 // Rules (DESIGN.md "Adoption semantics"):
 // - identity is the domain UUID (`status.providerID`), never the name alone;
-// - a plan label is a claim anyone can write: a VM is adopted for a plan only when it lives in the plan's own or
-//   target namespace and its id/name is listed in the plan, and the plan has adoption enabled;
+// - a namespace is never inferred from a name: an unclaimed VM adopted on request lands in its Provider's namespace;
+//   a VM claimed by a plan lands in the plan's target namespace, and only when the plan targets this Provider, the
+//   Provider is open to the plan's namespaces (tenancy), the plan lists the VM and has adoption enabled — a plan
+//   label is a claim anyone can write;
 // - VMs landfall created through a VMImport with adoption enabled are managed already: labels + ConfigMap only;
 //   VMs other tools created also get a mirroring VirtualMachine (`importedDisk.source: import`);
 // - a second pass over the executed result yields no actions.
 import type { ConfigMap } from "../../api/configmap.ts";
 import { adoptionConfigMapName, type Conventions, keys, MANAGED_BY, targetNameFor } from "../../api/conventions.ts";
 import type { Provider } from "../../api/provider.ts";
+import { providerKey } from "../provider/ref.ts";
+import { isOpenTo, tenancyRefusal } from "../provider/tenancy.ts";
 import type { DataDisk, DiskFormat, VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetVM } from "../../providers/contract.ts";
@@ -29,6 +33,8 @@ export interface AdoptionDecision {
   name: string;
   decision: "adopt" | "already-adopted" | "ignore";
   reason: string;
+  /** Set when the VM is left alone because tenancy forbids it (an explicit request answers 403). */
+  forbidden?: true;
   /** The plan (VMImport or Forklift Plan name) the VM is adopted for. */
   plan?: string;
   actions: AdoptionAction[];
@@ -51,7 +57,7 @@ export interface LiveLocation {
 export interface AdoptionInput {
   conventions: Conventions;
   /** The target Provider the live VMs were listed from. */
-  providerName: string;
+  provider: Provider;
   liveVMs: TargetVM[];
   /** VirtualMachines landfall manages (any namespace); matched to live VMs by `status.providerID`. */
   managed: VirtualMachine[];
@@ -64,25 +70,16 @@ export interface AdoptionInput {
   sourceProviders?: Provider[];
   /** ISO timestamp written as `adoptedAt`. */
   now: string;
-  /** Namespace and name of a live VM; default: libvirt's `<namespace>--<name>` domain naming. */
-  locate?: (vm: TargetVM) => LiveLocation;
-}
-
-/** libvirt domain names are unique per host, so VMs outside `default` are named `<namespace>--<name>`. */
-export function libvirtLocation(vm: TargetVM): LiveLocation {
-  const at = vm.name.indexOf("--");
-  if (at > 0) return { namespace: vm.name.slice(0, at), name: targetNameFor(vm.name.slice(at + 2)) };
-  return { namespace: "default", name: targetNameFor(vm.name) };
 }
 
 /**
- * Where an explicitly requested VM lands: the requesting namespace, named like libvirtLocation would when the
- * domain carries that namespace's `<namespace>--` prefix (so `adopt kvm/ns--web01 -n ns` gives `ns/web01`, whose
- * domain name is the one it already has), else after its whole domain name.
+ * A live VM adopted into `namespace` (decided elsewhere, never from its name): named after its domain name without
+ * that namespace's `<namespace>--` prefix (landfall's own domain naming, so `ns/web01` keeps domain `ns--web01`),
+ * else after its whole domain name made DNS-1123.
  */
-export function requestedLocation(vm: TargetVM, namespace: string): LiveLocation {
-  const at = libvirtLocation(vm);
-  return at.namespace === namespace ? at : { namespace, name: targetNameFor(vm.name) };
+export function adoptedLocation(vm: TargetVM, namespace: string): LiveLocation {
+  const prefix = `${namespace}--`;
+  return { namespace, name: targetNameFor(vm.name.startsWith(prefix) && vm.name.length > prefix.length ? vm.name.slice(prefix.length) : vm.name) };
 }
 
 /** The labels an adopted VM (and its VirtualMachine) carries. */
@@ -147,7 +144,7 @@ function diskFormat(format: string): DiskFormat | undefined {
 export function mirrorVirtualMachine(
   conventions: Conventions,
   live: TargetVM,
-  target: { providerName: string; namespace: string; name: string; plan?: string },
+  target: { providerName: string; providerNamespace: string; namespace: string; name: string; plan?: string },
 ): VirtualMachine {
   // CD-ROMs and other read-only media are not disks the VM owns.
   const disks = live.disks.filter((d) => !d.readonly);
@@ -170,7 +167,7 @@ export function mirrorVirtualMachine(
       annotations: { [k.importedDiskID]: diskIDFromPath(boot.path) },
     },
     spec: {
-      providerRef: { name: target.providerName },
+      providerRef: { name: target.providerName, ...(target.providerNamespace === target.namespace ? {} : { namespace: target.providerNamespace }) },
       importedDisk: {
         diskID: diskIDFromPath(boot.path),
         path: boot.path,
@@ -214,6 +211,8 @@ export interface AdoptionPlan {
   uid?: string;
   namespace: string;
   targetNamespace: string;
+  /** The target Provider the plan sends VMs to; undefined for a Forklift Plan (the cluster it runs in). */
+  targetProvider?: { namespace: string; name: string };
   adoptionEnabled: boolean;
   sourceProvider?: string;
   /** Source VMs the plan lists (and, for a VMImport, the target names it gives them). */
@@ -232,6 +231,7 @@ export function planFromVMImport(vmi: VMImport): AdoptionPlan {
     uid: vmi.metadata.uid,
     namespace,
     targetNamespace,
+    targetProvider: { namespace: providerKey(vmi.spec.target.providerRef, namespace).namespace, name: vmi.spec.target.providerRef.name },
     adoptionEnabled: vmi.spec.adoption?.enabled ?? true,
     sourceProvider: vmi.spec.source.providerRef.name,
     vms: [
@@ -305,36 +305,68 @@ function claimedPlanOf(labels: Record<string, string>, conventions: Conventions)
   return planName ? { planName } : undefined;
 }
 
-/** Verifies a claim: the plan exists, the VM lives in its own or target namespace, lists the VM, allows adoption. */
-function planAdmits(plans: AdoptionPlan[], claim: PlanClaim, at: LiveLocation): { plan?: AdoptionPlan; reason: string } {
+const providerIdentity = (p: Provider) => ({ namespace: p.metadata.namespace ?? "default", name: p.metadata.name });
+
+/** Why tenancy forbids `provider` for VMs of a plan (own and target namespace), or undefined when it allows it. */
+function planTenancyRefusal(provider: Provider, plan: AdoptionPlan): string | undefined {
+  const p = providerIdentity(provider);
+  const refusal = tenancyRefusal(
+    {
+      namespaces: [
+        { field: "metadata.namespace", namespace: plan.namespace },
+        { field: "spec.target.namespace", namespace: plan.targetNamespace },
+      ],
+      providers: [{ field: "spec.target.providerRef", ref: { name: p.name }, namespace: p.namespace }],
+    },
+    () => provider,
+  );
+  return refusal && `${plan.kind} ${plan.namespace}/${plan.name}: ${refusal.message}`;
+}
+
+/**
+ * Verifies a claim: the plan exists, targets this Provider, lists the VM, allows adoption, and tenancy lets the
+ * Provider serve the plan's namespaces. The VM then lands in the plan's target namespace.
+ */
+function planAdmits(plans: AdoptionPlan[], claim: PlanClaim, live: TargetVM, provider: Provider): { plan?: AdoptionPlan; at?: LiveLocation; reason: string; forbidden?: true } {
   const named = claim.planUID ? `plan UID ${claim.planUID}` : `plan "${claim.planName}"`;
   const candidates = plans.filter((p) => (claim.planUID ? p.uid === claim.planUID : p.name === claim.planName));
   if (!candidates.length) return { reason: `claims ${named}, which does not exist` };
-  const local = candidates.filter((p) => p.namespace === at.namespace || p.targetNamespace === at.namespace);
+  const here = providerIdentity(provider);
+  const local = candidates.filter((p) => !p.targetProvider || (p.targetProvider.namespace === here.namespace && p.targetProvider.name === here.name));
   if (!local.length) {
-    const where = candidates.map((p) => `${p.namespace}→${p.targetNamespace}`).join(", ");
-    return { reason: `claims ${named} (${where}) but lives in namespace ${at.namespace}: a plan label is a claim anyone can write` };
+    const where = candidates.map((p) => `${p.namespace}/${p.name} → ${p.targetProvider?.namespace}/${p.targetProvider?.name}`).join(", ");
+    return { reason: `claims ${named} (${where}), which does not target Provider "${here.namespace}/${here.name}": a plan label is a claim anyone can write` };
   }
-  const listed = local.find((p) =>
-    p.vms.some((v) => (claim.vmID && v.id === claim.vmID) || (claim.vmName && v.name === claim.vmName) || (p.kind === "VMImport" && v.name === at.name)),
+  const listing = local.filter((p) =>
+    p.vms.some((v) => (claim.vmID && v.id === claim.vmID) || (claim.vmName && v.name === claim.vmName) || (p.kind === "VMImport" && v.name === adoptedLocation(live, p.targetNamespace).name)),
   );
-  if (!listed) return { reason: `claims ${named}, which does not list it (vmID ${claim.vmID ?? "-"}, name ${claim.vmName ?? at.name})` };
+  const [listed] = listing;
+  if (!listed) return { reason: `claims ${named}, which does not list it (vmID ${claim.vmID ?? "-"}, name ${claim.vmName ?? live.name})` };
+  // Plan names repeat across namespaces: a claim by name that several plans could satisfy decides no namespace.
+  if (listing.length > 1) {
+    return { reason: `claims ${named}, which ${listing.map((p) => `${p.kind} ${p.namespace}/${p.name}`).join(" and ")} all list; adopt it explicitly (landfall adopt) into the right namespace` };
+  }
   if (!listed.adoptionEnabled) return { reason: `${listed.kind} ${listed.namespace}/${listed.name} has adoption disabled` };
-  return { plan: listed, reason: `listed in ${listed.kind} ${listed.namespace}/${listed.name} and lives in its namespace ${at.namespace}` };
+  const refused = planTenancyRefusal(provider, listed);
+  if (refused) return { reason: refused, forbidden: true };
+  const at = adoptedLocation(live, listed.targetNamespace);
+  return { plan: listed, at, reason: `listed in ${listed.kind} ${listed.namespace}/${listed.name}; adopted into its target namespace ${at.namespace}` };
 }
 
 /** Decides, for every live VM, whether to adopt it, whether it is adopted already, or why it is left alone. */
 export function decideAdoption(input: AdoptionInput): AdoptionDecision[] {
-  const locate = input.locate ?? libvirtLocation;
   const plans = [...input.imports.map(planFromVMImport), ...(input.forkliftPlans ?? [])];
+  const here = providerIdentity(input.provider);
+  const onThisProvider = (vm: VirtualMachine) =>
+    vm.spec.providerRef.name === here.name && providerKey(vm.spec.providerRef, vm.metadata.namespace ?? "default").namespace === here.namespace;
   const byUUID = new Map<string, VirtualMachine>();
   for (const vm of input.managed) {
-    if (vm.status?.providerID && vm.spec.providerRef.name === input.providerName) byUUID.set(vm.status.providerID, vm);
+    if (vm.status?.providerID && onThisProvider(vm)) byUUID.set(vm.status.providerID, vm);
   }
   return input.liveVMs.map((live) => {
     const managed = byUUID.get(live.uuid);
     if (managed) return decideManaged(input, plans, live, managed);
-    return decideForeign(input, plans, live, locate(live));
+    return decideForeign(input, plans, live);
   });
 }
 
@@ -358,24 +390,32 @@ function decideManaged(input: AdoptionInput, plans: AdoptionPlan[], live: Target
 }
 
 /** A live VM landfall does not manage: adopt it only for a verified plan claim or an explicit request. */
-function decideForeign(input: AdoptionInput, plans: AdoptionPlan[], live: TargetVM, at: LiveLocation): AdoptionDecision {
+function decideForeign(input: AdoptionInput, plans: AdoptionPlan[], live: TargetVM): AdoptionDecision {
   const base = { uuid: live.uuid, name: live.name };
   const request = requestFor(input, live);
+  const here = providerIdentity(input.provider);
   let plan: string | undefined;
   let sourceType = "unknown";
   let reason: string;
+  let at: LiveLocation;
   if (request && "ambiguous" in request) {
     return { ...base, decision: "ignore", reason: request.ambiguous, actions: [] };
   }
   if (request) {
+    if (!isOpenTo(input.provider, here.namespace)) {
+      const reason = `Provider "${here.namespace}/${here.name}" is not open to its own namespace "${here.namespace}" (spec.tenants lists ${(input.provider.spec.tenants ?? []).join(", ")}): an unclaimed VM adopted from it would land there`;
+      return { ...base, decision: "ignore", reason, forbidden: true, actions: [] };
+    }
     plan = request.plan ?? "manual";
-    reason = `explicit adoption request for ${request.uuid ? `UUID ${request.uuid}` : `name "${request.name}"`}`;
+    at = adoptedLocation(live, here.namespace);
+    reason = `explicit adoption request for ${request.uuid ? `UUID ${request.uuid}` : `name "${request.name}"`}; adopted into the Provider's namespace ${here.namespace}`;
   } else {
     const claim = claimedPlanOf(live.labels, input.conventions);
     if (!claim) return { ...base, decision: "ignore", reason: "not managed, no plan claim and no adoption request", actions: [] };
-    const verdict = planAdmits(plans, claim, at);
-    if (!verdict.plan) return { ...base, decision: "ignore", reason: verdict.reason, actions: [] };
+    const verdict = planAdmits(plans, claim, live, input.provider);
+    if (!verdict.plan || !verdict.at) return { ...base, decision: "ignore", reason: verdict.reason, ...(verdict.forbidden ? { forbidden: true as const } : {}), actions: [] };
     plan = verdict.plan.name;
+    at = verdict.at;
     sourceType = sourceTypeOf(input, verdict.plan.sourceProvider);
     reason = verdict.reason;
   }
@@ -389,7 +429,7 @@ function decideForeign(input: AdoptionInput, plans: AdoptionPlan[], live: Target
     };
   }
   if (!live.disks.some((d) => !d.readonly)) return { ...base, decision: "ignore", reason: "has no writable disk to mirror", actions: [] };
-  const mirror = mirrorVirtualMachine(input.conventions, live, { providerName: input.providerName, ...at, plan });
+  const mirror = mirrorVirtualMachine(input.conventions, live, { providerName: here.name, providerNamespace: here.namespace, ...at, plan });
   const actions: AdoptionAction[] = [
     ...missingRecords(input, live, at, plan, sourceType),
     { type: "create-virtualmachine", virtualMachine: mirror },

@@ -9,10 +9,13 @@ import type { VMImport } from "../../api/vmimport.ts";
 import type { TargetProvider, TargetVM } from "../../providers/contract.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
-import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, libvirtLocation, requestedLocation, unadoptActions } from "./decide.ts";
+import { providerKey } from "../provider/ref.ts";
+import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
+import { type AdoptionDecision, type AdoptionRequest, adoptionLabels, decideAdoption, unadoptActions } from "./decide.ts";
 import { executeAdoption, labelVirtualMachine } from "./execute.ts";
-import { resolveConfined } from "../virtualmachine/storage-paths.ts";
-import { mirroredDiskPaths, storageRefusal } from "./storage.ts";
+import { confineImageChain } from "../../disk/backing-chain.ts";
+import { providerStorageRoots, resolveConfined } from "../../disk/confinement.ts";
+import { virtualMachineDiskPaths, storageRefusal } from "./storage.ts";
 
 export interface AdoptionDeps {
   store: ResourceStore;
@@ -28,9 +31,9 @@ export class AdoptionService {
     this.#d = deps;
   }
 
-  async #survey(namespace: string, providerName: string, requests: AdoptionRequest[], requestNamespace?: string): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
+  async #survey(namespace: string, providerName: string, requests: AdoptionRequest[]): Promise<{ provider: Provider; target: TargetProvider; decisions: AdoptionDecision[]; live: TargetVM[] }> {
     const { store, conventions } = this.#d;
-    const { provider, client: target } = await this.#d.clients.targetByRef(namespace, providerName);
+    const { provider, client: target } = await this.#d.clients.targetByRef({ name: providerName }, namespace);
     const [live, managed, imports, configMaps, providers] = await Promise.all([
       target.listVMs(),
       store.list<VirtualMachine>("VirtualMachine"),
@@ -38,10 +41,9 @@ export class AdoptionService {
       store.list<ConfigMap>("ConfigMap", { labelSelector: `${keys(conventions).type}=adopted-vm` }),
       store.list<Provider>("Provider"),
     ]);
-    const requested = (vm: TargetVM) => requests.some((r) => r.uuid === vm.uuid || r.name === vm.name);
     const decisions = decideAdoption({
       conventions,
-      providerName,
+      provider,
       liveVMs: live,
       managed: managed.items,
       imports: imports.items,
@@ -49,7 +51,6 @@ export class AdoptionService {
       requests,
       sourceProviders: providers.items,
       now: new Date().toISOString(),
-      locate: (vm) => (requestNamespace && requested(vm) ? requestedLocation(vm, requestNamespace) : libvirtLocation(vm)),
     });
     return { provider, target, decisions, live };
   }
@@ -59,24 +60,32 @@ export class AdoptionService {
     const mirror = decision.actions.find((a) => a.type === "create-virtualmachine");
     if (!mirror || provider.spec.type !== "libvirt") return undefined;
     const storage = await target.ensureStorage();
-    const roots = [storage.path, ...(provider.spec.allowedStoragePaths ?? [])];
+    const sandbox = providerStorageRoots(storage, provider.spec);
+    const { roots } = sandbox;
     const outside: string[] = [];
-    for (const d of mirroredDiskPaths(mirror.virtualMachine)) {
-      const verdict = await resolveConfined(d.field, d.path, roots, storage.pool);
-      if (!verdict.ok) outside.push(verdict.resolved);
+    const chains: string[] = [];
+    for (const d of virtualMachineDiskPaths(mirror.virtualMachine)) {
+      const top = await resolveConfined(d.field, d.path, sandbox);
+      if (!top.ok) {
+        outside.push(top.resolved);
+        continue;
+      }
+      // A disk inside may still name files outside (backing file, data file, VMDK extent): judged before reading.
+      const chain = await confineImageChain(d.field, d.path, d.format, sandbox).catch((err: Error) => ({ ok: false, message: `${d.field} "${d.path}" cannot be inspected: ${err.message}` }));
+      if (!chain.ok) chains.push(chain.message as string);
     }
-    return storageRefusal({ vm: decision.name, provider: provider.metadata.name, pool: storage.pool, roots }, outside);
+    return storageRefusal({ vm: decision.name, provider: provider.metadata.name, pool: storage.pool, roots }, outside, chains);
   }
 
   /** `landfall adopt PROVIDER/VM`: by UUID or unique name. A second call is a no-op ("already-adopted"). */
   async adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
     const isUUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm);
     const request: AdoptionRequest = isUUID ? { uuid: vm.toLowerCase(), plan } : { name: vm, plan };
-    const { provider, target, decisions, live } = await this.#survey(namespace, providerName, [request], namespace);
+    const { provider, target, decisions, live } = await this.#survey(namespace, providerName, [request]);
     const match = live.filter((v) => (isUUID ? v.uuid === request.uuid : v.name === vm));
     if (match.length === 0) throw new ApiError("NotFound", `no VM "${vm}" on provider "${providerName}"; list them with 'landfall inventory ${providerName}'`);
     const decision = decisions.find((d) => d.uuid === match[0].uuid) as AdoptionDecision;
-    if (decision.decision === "ignore") throw new ApiError("Conflict", `VM "${vm}" was not adopted: ${decision.reason}`);
+    if (decision.decision === "ignore") throw new ApiError(decision.forbidden ? "Forbidden" : "Conflict", `VM "${vm}" was not adopted: ${decision.reason}`);
     const refusal = await this.#storageRefusal(provider, target, decision);
     if (refusal) throw new ApiError("Forbidden", refusal);
     if (decision.actions.length > 0) {
@@ -106,7 +115,7 @@ export class AdoptionService {
   /** Labels and records the VMs a VMImport with adoption enabled created (they are managed already). */
   async adoptImported(imp: VMImport, vmNames: string[]): Promise<string[]> {
     const ns = imp.spec.target.namespace ?? imp.metadata.namespace ?? "default";
-    const { target, decisions } = await this.#survey(imp.metadata.namespace ?? "default", imp.spec.target.providerRef.name, []);
+    const { target, decisions } = await this.#survey(providerKey(imp.spec.target.providerRef, imp.metadata.namespace ?? "default").namespace, imp.spec.target.providerRef.name, []);
     const done: string[] = [];
     for (const name of vmNames) {
       const vm = await this.#d.store.get<VirtualMachine>("VirtualMachine", ns, name).catch(() => undefined);
@@ -122,11 +131,14 @@ export class AdoptionService {
   /** Removes labels, the tracking ConfigMap and the VirtualMachine (orphan): the VM keeps running, untouched. */
   async unadopt(namespace: string, name: string): Promise<{ uuid: string; actions: number }> {
     const vm = await this.#d.store.get<VirtualMachine>("VirtualMachine", namespace, name);
+    // Un-adopting rewrites the domain's labels through the Provider: only while it is open to this namespace.
+    const refused = await providerTenancyRefusal(this.#d.store, vm);
+    if (refused) throw new ApiError("Forbidden", `cannot unadopt VirtualMachine "${namespace}/${name}": ${refused.message}`);
     const k = keys(this.#d.conventions);
     if (vm.metadata.labels?.[k.adopted] !== "true") throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" is not adopted (no ${k.adopted}=true label)`);
     const uuid = vm.status?.providerID ?? vm.spec.uuid;
     if (!uuid) throw new ApiError("Conflict", `VirtualMachine "${namespace}/${name}" has no domain identity (status.providerID)`);
-    const { client: target } = await this.#d.clients.targetByRef(namespace, vm.spec.providerRef.name);
+    const { client: target } = await this.#d.clients.targetByRef(vm.spec.providerRef, namespace);
     const live = await target.getVM({ uuid });
     const configMap = await this.#d.store.get<ConfigMap>("ConfigMap", namespace, adoptionConfigMapName(name)).catch(() => undefined);
     const actions = live

@@ -1,10 +1,13 @@
 // Live provider clients for Provider resources: reads the credentials Secret, builds the client through the
 // factory registered for the provider's type, and caches it per Provider generation (and Secret version).
+// providerRefs resolve through providerKey (ref.ts): an optional namespace, default the referring object's.
 import { ApiError } from "../../api/errors.ts";
+import type { ProviderReference } from "../../api/meta.ts";
 import type { Provider } from "../../api/provider.ts";
 import { type Secret, secretValue } from "../../api/secret.ts";
 import type { SourceProvider, TargetProvider } from "../../providers/contract.ts";
 import type { ResourceStore } from "../../store/types.ts";
+import { providerKey } from "./ref.ts";
 
 export interface ProviderConfig {
   name: string;
@@ -23,8 +26,24 @@ interface Entry {
   version: string;
   source?: SourceProvider;
   target?: TargetProvider;
+  /** Leases not yet released; a retired entry closes when this reaches 0. */
+  users: number;
+  /** Replaced by a newer version of its Provider/Secret (or forgotten): no new work gets it. */
+  retired: boolean;
 }
 
+/** A client held for one piece of work; release() when done so a replaced client can close. */
+export interface Lease<C> {
+  provider: Provider;
+  client: C;
+  release(): Promise<void>;
+}
+
+/**
+ * Caches one client per Provider version. A changed Provider or Secret makes new work get a new client, while
+ * work in flight keeps the client it started with (reference-counted leases): the old client closes when its
+ * last user releases it, so editing a Provider never cuts a transfer.
+ */
 export class ProviderClients {
   readonly #store: ResourceStore;
   readonly #factories: ProviderFactories;
@@ -45,6 +64,12 @@ export class ProviderClients {
 
   async provider(namespace: string, name: string): Promise<Provider> {
     return this.#store.get<Provider>("Provider", namespace, name);
+  }
+
+  /** The Provider a providerRef names, seen from an object in referringNamespace. */
+  async providerFor(ref: ProviderReference, referringNamespace: string): Promise<Provider> {
+    const key = providerKey(ref, referringNamespace);
+    return this.provider(key.namespace, key.name);
   }
 
   async #config(p: Provider): Promise<{ cfg: ProviderConfig; version: string }> {
@@ -73,36 +98,58 @@ export class ProviderClients {
     const { cfg, version } = await this.#config(p);
     let entry = this.#cache.get(key);
     if (!entry || entry.version !== version) {
-      if (entry) await closeEntry(entry);
-      entry = { version };
+      if (entry) await retire(entry);
+      entry = { version, users: 0, retired: false };
       this.#cache.set(key, entry);
     }
     return { entry, cfg };
   }
 
-  async source(p: Provider): Promise<SourceProvider> {
+  #sourceOf(p: Provider, entry: Entry, cfg: ProviderConfig): SourceProvider {
     const factory = this.#factories.source[p.spec.type];
     if (!factory) throw new Error(`Provider "${p.metadata.name}" has type ${p.spec.type}, which landfall cannot migrate from yet`);
-    const { entry, cfg } = await this.#entry(p);
     entry.source ??= factory(cfg);
     return entry.source;
   }
 
-  async target(p: Provider): Promise<TargetProvider> {
+  #targetOf(p: Provider, entry: Entry, cfg: ProviderConfig): TargetProvider {
     const factory = this.#factories.target[p.spec.type];
     if (!factory) throw new Error(`Provider "${p.metadata.name}" has type ${p.spec.type}, which landfall cannot migrate to yet`);
-    const { entry, cfg } = await this.#entry(p);
     entry.target ??= factory(cfg);
     return entry.target;
   }
 
-  async sourceByRef(namespace: string, name: string): Promise<{ provider: Provider; client: SourceProvider }> {
-    const provider = await this.provider(namespace, name);
+  /** The current client for a short call (no lease: a Provider edit may close it after the call). */
+  async source(p: Provider): Promise<SourceProvider> {
+    const { entry, cfg } = await this.#entry(p);
+    return this.#sourceOf(p, entry, cfg);
+  }
+
+  async target(p: Provider): Promise<TargetProvider> {
+    const { entry, cfg } = await this.#entry(p);
+    return this.#targetOf(p, entry, cfg);
+  }
+
+  /** A source client held until release(), for long work that must outlive a Provider edit. */
+  async leaseSource(ref: ProviderReference, referringNamespace: string): Promise<Lease<SourceProvider>> {
+    const provider = await this.providerFor(ref, referringNamespace);
+    const { entry, cfg } = await this.#entry(provider);
+    return lease(entry, provider, this.#sourceOf(provider, entry, cfg));
+  }
+
+  async leaseTarget(ref: ProviderReference, referringNamespace: string): Promise<Lease<TargetProvider>> {
+    const provider = await this.providerFor(ref, referringNamespace);
+    const { entry, cfg } = await this.#entry(provider);
+    return lease(entry, provider, this.#targetOf(provider, entry, cfg));
+  }
+
+  async sourceByRef(ref: ProviderReference, referringNamespace: string): Promise<{ provider: Provider; client: SourceProvider }> {
+    const provider = await this.providerFor(ref, referringNamespace);
     return { provider, client: await this.source(provider) };
   }
 
-  async targetByRef(namespace: string, name: string): Promise<{ provider: Provider; client: TargetProvider }> {
-    const provider = await this.provider(namespace, name);
+  async targetByRef(ref: ProviderReference, referringNamespace: string): Promise<{ provider: Provider; client: TargetProvider }> {
+    const provider = await this.providerFor(ref, referringNamespace);
     return { provider, client: await this.target(provider) };
   }
 
@@ -110,7 +157,7 @@ export class ProviderClients {
     const key = `${namespace}/${name}`;
     const entry = this.#cache.get(key);
     this.#cache.delete(key);
-    if (entry) await closeEntry(entry);
+    if (entry) await retire(entry);
   }
 
   async close(): Promise<void> {
@@ -118,6 +165,26 @@ export class ProviderClients {
     this.#cache.clear();
     await Promise.all(entries.map(closeEntry));
   }
+}
+
+function lease<C>(entry: Entry, provider: Provider, client: C): Lease<C> {
+  entry.users++;
+  let released = false;
+  return {
+    provider,
+    client,
+    release: async () => {
+      if (released) return;
+      released = true;
+      entry.users--;
+      if (entry.retired && entry.users === 0) await closeEntry(entry);
+    },
+  };
+}
+
+async function retire(e: Entry): Promise<void> {
+  e.retired = true;
+  if (e.users === 0) await closeEntry(e);
 }
 
 async function closeEntry(e: Entry): Promise<void> {

@@ -236,6 +236,13 @@ describe("naming, identity and phase", () => {
   });
 });
 
+describe("decideVM: tenancy", () => {
+  it("fails with ProviderNotAllowed when the Provider is not open to the VM's namespace", () => {
+    const actions = decideVM(observe({ tenancyRefusal: 'spec.providerRef: Provider "infra/kvm" is not open to namespace "team-a"', providerReady: false, disks: [] }));
+    assert.deepEqual(actions, [{ type: "fail", reason: "ProviderNotAllowed", message: 'spec.providerRef: Provider "infra/kvm" is not open to namespace "team-a"' }]);
+  });
+});
+
 describe("decideVM: CPUs and memory", () => {
   it("applies changed CPUs/memory to a stopped domain before starting it", () => {
     const stopped = domain({ state: "shutoff", cpus: 1, memoryMiB: 64 });

@@ -31,6 +31,8 @@ export interface VMObservation {
   now: number;
   providerReady: boolean;
   providerMessage?: string;
+  /** Why the VM may not use its Provider (tenancy); the VM is then left alone and nothing is observed. */
+  tenancyRefusal?: string;
   /** Problems found resolving disks (missing image, path outside storage); each fails the VM. */
   diskProblems: string[];
   disks: PlannedDisk[];
@@ -118,6 +120,7 @@ export function decideVM(o: VMObservation): VMAction[] {
     return [{ type: "removeFinalizer" }];
   }
   if (!carriesFinalizer(vm)) return [{ type: "addFinalizer" }];
+  if (o.tenancyRefusal) return [{ type: "fail", reason: "ProviderNotAllowed", message: o.tenancyRefusal }];
   if (!o.providerReady) {
     return [{ type: "wait", reason: "ProviderNotReady", message: o.providerMessage ?? "target provider is not ready", requeueAfterMs: 10_000 }];
   }

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
+import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { TargetProvider, TargetVM, TargetVMSpec } from "../../providers/contract.ts";
 import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
@@ -17,9 +18,8 @@ const CHECKSUM = `sha256:${"ab".repeat(32)}`;
 const order: string[] = [];
 
 /** A target whose first createVM defines the domain and then "crashes" the caller. */
-function crashingTarget(poolPath: string): TargetProvider & { domains: Map<string, TargetVM> } {
+function crashingTarget(poolPath: string, crashes = 1): TargetProvider & { domains: Map<string, TargetVM> } {
   const domains = new Map<string, TargetVM>();
-  let crashes = 1;
   const target = {
     type: "libvirt",
     domains,
@@ -93,5 +93,68 @@ describe("virtualMachineReconciler after a crash between define and status", () 
     assert.equal(vm.status?.diskInfo?.targetChecksum, CHECKSUM);
     assert.equal(hashed, 1, "the disk is hashed once, before first boot");
     assert.deepEqual(order.slice(0, 2), ["hash", "grow"], "hashed as placed, before growing to sizeGiB");
+  });
+});
+
+describe("virtualMachineReconciler when the Provider's tenants no longer include the VM's namespace", () => {
+  let store: SqliteStore;
+  let dir: string;
+  before(async () => {
+    store = await openSqliteStore({ path: ":memory:" });
+    dir = await mkdtemp(join(tmpdir(), "landfall-vm-tenancy-"));
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fails with ProviderNotAllowed, leaves the running domain alone, and a delete forgets the VM without touching it", async () => {
+    const disk = join(dir, "web01.raw");
+    await writeFile(disk, Buffer.alloc(4096));
+    await store.create({ apiVersion: "landfall.dev/v1beta1", kind: "Provider", metadata: { name: "kvm", namespace: "infra" }, spec: { type: "libvirt", storagePool: "test", storagePoolPath: dir, tenants: ["tenant-a"] } });
+    await store.create({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VirtualMachine",
+      metadata: { name: "web01", namespace: "tenant-a" },
+      spec: { providerRef: { name: "kvm", namespace: "infra" }, importedDisk: { diskID: "web01", path: disk, format: "raw" } },
+    });
+    const target = crashingTarget(dir, 0);
+    let contacted = 0;
+    const reconcile = virtualMachineReconciler({
+      store,
+      clients: {
+        target: async () => {
+          contacted++;
+          return target;
+        },
+      } as unknown as ProviderClients,
+      conventions: DEFAULT_CONVENTIONS,
+      imageSha256: async () => CHECKSUM,
+      virtualSize: async () => 4096,
+      log: () => undefined,
+    });
+    const key = { namespace: "tenant-a", name: "web01" };
+    await reconcile(key); // finalizer
+    await reconcile(key);
+    const [domain] = target.domains.values();
+    assert.equal(domain?.state, "running", "allowed: the domain is defined and started");
+
+    // The fault: an admin closes the Provider to tenant-a after the VM was admitted.
+    const p = await store.get<Provider>("Provider", "infra", "kvm");
+    await store.update({ ...p, spec: { ...p.spec, tenants: ["tenant-b"] } });
+    const before = contacted;
+    await reconcile(key);
+    const vm = await store.get<VirtualMachine>("VirtualMachine", "tenant-a", "web01");
+    assert.equal(vm.status?.phase, "Failed");
+    const ready = vm.status?.conditions?.find((c) => c.type === "Ready");
+    assert.equal(ready?.reason, "ProviderNotAllowed");
+    assert.match(ready?.message ?? "", /Provider "infra\/kvm" is not open to namespace "tenant-a"/);
+    assert.equal(contacted, before, "the closed Provider is not contacted");
+
+    await store.delete("VirtualMachine", "tenant-a", "web01");
+    await reconcile(key);
+    await assert.rejects(store.get("VirtualMachine", "tenant-a", "web01"), /not found/i);
+    assert.equal(target.domains.size, 1, "the domain is not deleted through a Provider the namespace may not use");
+    assert.equal(domain.state, "running");
   });
 });

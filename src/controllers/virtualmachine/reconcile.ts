@@ -1,4 +1,5 @@
 // VirtualMachine reconcile: observe (store, provider, disks), decide (decide.ts), act, write status.
+import { providerKey } from "../provider/ref.ts";
 import { stat } from "node:fs/promises";
 import { type Conventions, keys } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
@@ -12,9 +13,11 @@ import { addFinalizer, removeFinalizer } from "../../runtime/finalizers.ts";
 import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { decideVM, OWNER_UID_LABEL, restartRequired, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
+import { confineImageChain } from "../../disk/backing-chain.ts";
+import { providerStorageRoots } from "../../disk/confinement.ts";
 import { AGENT_TIMEOUT_MS, agentCheckFor, agentRequeueMs, guestStatusFrom } from "./guest-agent.ts";
-import { resolveConfined } from "./storage-paths.ts";
 
 export interface VMReconcilerDeps {
   store: ResourceStore;
@@ -62,15 +65,19 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
     disks: [],
     domainName: domainNameFor(vm),
   };
+  const ref = providerKey(vm.spec.providerRef, ns);
   let provider: Provider;
   try {
-    provider = await deps.store.get<Provider>("Provider", ns, vm.spec.providerRef.name);
+    provider = await deps.store.get<Provider>("Provider", ref.namespace, ref.name);
   } catch (err) {
     if (err instanceof ApiError && err.reason === "NotFound") {
-      return { ...base, providerMessage: `spec.providerRef: Provider "${vm.spec.providerRef.name}" not found in namespace "${ns}"` };
+      return { ...base, providerMessage: `spec.providerRef: Provider "${ref.name}" not found in namespace "${ref.namespace}"` };
     }
     throw err;
   }
+  // Before the Provider is contacted; on deletion nothing is observed either, so the domain is left untouched.
+  const refused = await providerTenancyRefusal(deps.store, vm);
+  if (refused) return { ...base, tenancyRefusal: refused.message };
   let target: TargetProvider;
   try {
     target = await deps.clients.target(provider);
@@ -80,14 +87,17 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
   const health = await target.check();
   if (!health.ready) return { ...base, target, providerMessage: `Provider "${provider.metadata.name}": ${health.reason}: ${health.message}` };
   const storage = await target.ensureStorage();
-  const roots = [storage.path, ...(provider.spec.allowedStoragePaths ?? [])];
+  const roots = providerStorageRoots(storage, provider.spec);
+  // The whole chain of every disk is judged before anything reads, hashes, grows or defines it.
+  const confine = (field: string, written: string, format: string) =>
+    confineImageChain(field, written, format, roots).catch((err: Error) => ({ ok: false, resolved: written, message: `${field} "${written}": ${err.message}`, files: [] }));
   const bus = vm.spec.diskBus ?? "virtio";
   const problems: string[] = [];
   const disks: PlannedDisk[] = [];
 
   const planFile = async (field: string, diskID: string, path: string | undefined, format: string, sizeGiB?: number) => {
     const written = path ?? `${storage.path}/${diskID}.${format}`;
-    const conf = await resolveConfined(field, written, roots, storage.pool);
+    const conf = await confine(field, written, format);
     if (!conf.ok) {
       problems.push(conf.message as string);
       return;
@@ -105,13 +115,17 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
   } else if (vm.spec.imageRef) {
     try {
       const image = await deps.store.get<VMImage>("VMImage", ns, vm.spec.imageRef.name);
-      const conf = await resolveConfined("VMImage spec.path", image.spec.path, roots, storage.pool);
+      const conf = await confine(`VMImage "${image.metadata.name}" spec.path`, image.spec.path, image.spec.format ?? "qcow2");
       if (!conf.ok) problems.push(conf.message as string);
       else {
         const diskID = `${vm.metadata.name}-root-${(vm.metadata.uid as string).slice(0, 4)}`;
-        const path = `${storage.path}/${diskID}.qcow2`;
-        const exists = await stat(path).then(() => true, () => false);
-        disks.push({ diskID, path, format: "qcow2", bus, exists, backing: { path: conf.resolved, format: image.spec.format ?? "qcow2" } });
+        // The overlay landfall made is judged like any disk: a file swapped in at its name must not lead out.
+        const overlay = await confine(`overlay of VMImage "${image.metadata.name}"`, `${storage.path}/${diskID}.qcow2`, "qcow2");
+        if (!overlay.ok) problems.push(overlay.message as string);
+        else {
+          const exists = await stat(overlay.resolved).then(() => true, () => false);
+          disks.push({ diskID, path: overlay.resolved, format: "qcow2", bus, exists, backing: { path: conf.resolved, format: image.spec.format ?? "qcow2" } });
+        }
       }
     } catch (err) {
       if (err instanceof ApiError && err.reason === "NotFound") problems.push(`spec.imageRef: VMImage "${vm.spec.imageRef.name}" not found in namespace "${ns}"`);

@@ -1,6 +1,7 @@
 // VMImage reconcile: a base image is Ready when its file exists inside its provider's storage and qemu-img can
 // read it; status records its sizes and the sha256 of its guest-visible bytes (taken once per file change), so
 // anyone can check that VMs built on it (as copy-on-write overlays) never modified it.
+import { providerKey } from "../provider/ref.ts";
 import { stat } from "node:fs/promises";
 import { ApiError } from "../../api/errors.ts";
 import type { Provider } from "../../api/provider.ts";
@@ -8,12 +9,14 @@ import type { VMImage, VMImageStatus } from "../../api/vmimage.ts";
 import { setCondition } from "../../runtime/conditions.ts";
 import { patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
-import { resolveConfined } from "../virtualmachine/storage-paths.ts";
+import { confineImageChain } from "../../disk/backing-chain.ts";
+import { providerStorageRoots } from "../../disk/confinement.ts";
 
 export interface VMImageDeps {
   store: ResourceStore;
   storageOf: (p: Provider) => { pool: string; path: string };
-  imageInfo: (path: string) => Promise<{ format: string; virtualSizeBytes: number; actualSizeBytes: number }>;
+  /** qemu-img info of an image of a known format (never probed: probing a VMDK opens its extents). */
+  imageInfo: (path: string, format: string) => Promise<{ format: string; virtualSizeBytes: number; actualSizeBytes: number }>;
   imageSha256: (path: string, format: string) => Promise<string>;
 }
 
@@ -47,22 +50,29 @@ interface Verdict {
 
 async function judge(deps: VMImageDeps, image: VMImage): Promise<Verdict> {
   const ns = image.metadata.namespace ?? "default";
-  const provider = await deps.store.get<Provider>("Provider", ns, image.spec.providerRef.name).catch(() => undefined);
-  if (!provider) return { ready: false, reason: "ProviderNotFound", message: `spec.providerRef: Provider "${image.spec.providerRef.name}" not found in namespace "${ns}"` };
+  const ref = providerKey(image.spec.providerRef, ns);
+  const provider = await deps.store.get<Provider>("Provider", ref.namespace, ref.name).catch(() => undefined);
+  if (!provider) return { ready: false, reason: "ProviderNotFound", message: `spec.providerRef: Provider "${ref.name}" not found in namespace "${ref.namespace}"` };
   const { pool, path } = deps.storageOf(provider);
-  const conf = await resolveConfined("spec.path", image.spec.path, [path, ...(provider.spec.allowedStoragePaths ?? [])], pool);
+  const format = image.spec.format ?? "qcow2";
+  // The whole backing chain is judged before qemu-img or the hash reads the image (backing-chain.ts).
+  let conf: Awaited<ReturnType<typeof confineImageChain>>;
+  try {
+    conf = await confineImageChain("spec.path", image.spec.path, format, providerStorageRoots({ pool, path }, provider.spec));
+  } catch (err) {
+    return { ready: false, reason: "UnreadableImage", message: `qemu-img cannot read ${image.spec.path}: ${(err as Error).message}` };
+  }
   if (!conf.ok) return { ready: false, reason: "OutsideStorage", message: conf.message as string };
   const st = await stat(conf.resolved).catch(() => undefined);
   if (!st?.isFile()) return { ready: false, reason: "ImageNotFound", message: `no image file at ${conf.resolved}; copy the base image there` };
-  const format = image.spec.format ?? "qcow2";
+  if (conf.sniffedFormat !== format) {
+    return { ready: false, reason: "FormatMismatch", message: `spec.format is ${format} but ${conf.resolved} is ${conf.sniffedFormat}; set spec.format: ${conf.sniffedFormat}` };
+  }
   let info: Awaited<ReturnType<VMImageDeps["imageInfo"]>>;
   try {
-    info = await deps.imageInfo(conf.resolved);
+    info = await deps.imageInfo(conf.resolved, format);
   } catch (err) {
     return { ready: false, reason: "UnreadableImage", message: `qemu-img cannot read ${conf.resolved}: ${(err as Error).message}` };
-  }
-  if (info.format !== format) {
-    return { ready: false, reason: "FormatMismatch", message: `spec.format is ${format} but ${conf.resolved} is ${info.format}; set spec.format: ${info.format}` };
   }
   // Hash once per file version (size + mtime), not on every resync.
   const stamp = `${st.size}/${st.mtimeMs}`;

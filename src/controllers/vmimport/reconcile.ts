@@ -13,6 +13,7 @@ import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { AdoptionService } from "../adoption/service.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { aggregate, cleanupActions, migrationsFor, needsValidation, nextToStart, ownedBy, validatePlan } from "./plan.ts";
 
 export const IMPORT_FINALIZER = "landfall.dev/vmimport-cleanup";
@@ -52,7 +53,18 @@ export function vmImportReconciler(deps: VMImportDeps) {
     const validate = needsValidation(imp);
     if (imp.status?.phase === "Failed" && !validate && !imp.status?.vms?.some((v) => v.migration)) return undefined;
 
-    const { client: source } = await deps.clients.sourceByRef(key.namespace, imp.spec.source.providerRef.name);
+    // Before any Provider is contacted: its tenants may have changed since admission.
+    const refused = validate ? await providerTenancyRefusal(store, imp) : undefined;
+    if (refused) {
+      await writeStatus(store, imp, (s) => {
+        s.phase = "Failed";
+        s.observedGeneration = imp.metadata.generation;
+        s.message = refused.message;
+        setReady(s, "False", "ProviderNotAllowed", s.message);
+      });
+      return undefined;
+    }
+    const { client: source } = await deps.clients.sourceByRef(imp.spec.source.providerRef, key.namespace);
     const sourceVMs: SourceVM[] = await source.listVMs();
 
     if (validate) {

@@ -1,9 +1,11 @@
 // Pure planning for a VMMigration: which disks to move and where, and the VirtualMachine the migration creates
 // from the imported boot disk (never from an image), with the seed's provenance annotations.
 import { type Conventions, keys, targetNameFor } from "../../api/conventions.ts";
+import type { ProviderReference } from "../../api/meta.ts";
 import type { DiskBus, Network, VirtualMachine } from "../../api/virtualmachine.ts";
 import type { MapEntry, MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import type { SourceNIC, SourceVM } from "../../providers/contract.ts";
+import { providerKey } from "../provider/ref.ts";
 
 export const MIGRATION_FINALIZER = "landfall.dev/migration-cleanup";
 
@@ -15,6 +17,7 @@ export function targetNamespace(m: VMMigration): string {
   return m.spec.target.namespace ?? m.metadata.namespace ?? "default";
 }
 
+/** Deterministic identities: disk ids, volume paths, staging files and the snapshot name derive from the migration's UID. */
 /** Disk ids are unique per migration: `<vm>-disk<i>-<first 4 hex of the migration uid>` (seed example). */
 export function diskIDFor(targetName: string, index: number, migrationUID: string): string {
   return `${targetName}-disk${index}-${migrationUID.replace(/-/g, "").slice(0, 4)}`;
@@ -80,6 +83,19 @@ export function diskBusFor(m: VMMigration, vm: SourceVM): DiskBus {
   return /win/i.test(vm.guestOS) ? "sata" : "virtio";
 }
 
+/**
+ * The target Provider as the created VirtualMachine must name it: the migration resolves its providerRef in the
+ * migration's namespace, the VirtualMachine in its own — so a VM landing in another namespace names the
+ * Provider's namespace explicitly.
+ */
+export function targetProviderRef(m: VMMigration): ProviderReference {
+  const key = providerKey(m.spec.target.providerRef, m.metadata.namespace ?? "default");
+  return key.namespace === targetNamespace(m) ? { name: key.name } : { name: key.name, namespace: key.namespace };
+}
+
+/** The snapshot a migration takes is named after its UID, so a rerun finds the one an earlier attempt created. */
+export const snapshotNameFor = (m: VMMigration): string => `landfall-export-${m.metadata.uid}`;
+
 export interface CreatedVMInput {
   migration: VMMigration;
   sourceVM: SourceVM;
@@ -110,7 +126,7 @@ export function virtualMachineFor(input: CreatedVMInput): VirtualMachine {
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
     },
     spec: {
-      providerRef: { name: m.spec.target.providerRef.name },
+      providerRef: targetProviderRef(m),
       importedDisk: {
         diskID: boot.diskID,
         path: boot.targetPath,

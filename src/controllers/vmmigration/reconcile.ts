@@ -1,6 +1,7 @@
 // VMMigration reconcile: keeps one tracked job (runtime/jobs.ts) per unfinished migration. The job (runner.ts)
 // does the long work and records progress in status; this layer starts it, retries transient errors with
-// backoff from the last checkpoint, turns MigrationFailure into a terminal Failed, and on deletion cancels and
+// backoff from the last checkpoint, turns a permanent failure (decide.ts classifyFailure) into a terminal Failed
+// with the reason that really happened, and on deletion cancels and
 // cleans up partial target volumes.
 import { ApiError } from "../../api/errors.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
@@ -11,7 +12,8 @@ import { patchObject } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import { MIGRATION_FINALIZER } from "./plan.ts";
 import type { MigrationRunner } from "./runner.ts";
-import { carriesDeletion, isTerminal, MAX_TRANSIENT_ATTEMPTS, MigrationFailure } from "./steps.ts";
+import { classifyFailure } from "./decide.ts";
+import { carriesDeletion, isTerminal, MAX_TRANSIENT_ATTEMPTS } from "./steps.ts";
 
 export interface MigrationReconcilerDeps {
   store: ResourceStore;
@@ -68,15 +70,16 @@ export function vmMigrationReconciler(deps: MigrationReconcilerDeps) {
     if (job?.phase === "Failed" && !job.cancelled) {
       ctx.job.clear();
       const err = job.error;
-      if (err instanceof MigrationFailure) {
+      const failure = classifyFailure(err, m.status?.phase ?? "Pending");
+      if (failure.permanent) {
         failures.delete(id);
-        await deps.runner.fail(key.namespace, key.name, err.reason, err.message);
+        await deps.runner.fail(key.namespace, key.name, failure.reason, err.message);
         return undefined;
       }
       const count = (failures.get(id)?.count ?? 0) + 1;
       if (count >= MAX_TRANSIENT_ATTEMPTS) {
         failures.delete(id);
-        await deps.runner.fail(key.namespace, key.name, "SourceUnavailable", `gave up after ${count} attempts: ${err.message}`);
+        await deps.runner.fail(key.namespace, key.name, failure.reason, `gave up after ${count} attempts in ${m.status?.phase ?? "Pending"}: ${err.message}`);
         return undefined;
       }
       const delay = (deps.baseRetryMs ?? 2_000) * 2 ** (count - 1);

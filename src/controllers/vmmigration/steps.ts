@@ -1,5 +1,5 @@
-// Which step a migration takes next, from its status alone (pure). The runner executes steps; each step is
-// idempotent and records its result in status before the next one starts, so a killed server resumes here.
+// Which disks each phase still has to work on, from status alone (pure), and the error type of a failure that
+// retrying cannot fix. What a step does with what it finds is decided in decide.ts.
 import type { MigrationDisk, VMMigration, VMMigrationPhase } from "../../api/vmmigration.ts";
 
 export const TERMINAL: readonly VMMigrationPhase[] = ["Succeeded", "Failed"];
@@ -12,13 +12,6 @@ export const disksToTransfer = (disks: MigrationDisk[]): MigrationDisk[] =>
   disks.filter((d) => d.state === undefined || d.state === "Pending" || d.state === "Transferring");
 export const disksToConvert = (disks: MigrationDisk[]): MigrationDisk[] => disks.filter((d) => d.state === "Transferred");
 export const disksToImport = (disks: MigrationDisk[]): MigrationDisk[] => disks.filter((d) => d.state === "Converted");
-
-/** Phase order: a migration only moves forward, or to Failed. */
-export function nextPhase(phase: VMMigrationPhase): VMMigrationPhase {
-  const order: VMMigrationPhase[] = ["Pending", "Validating", "Exporting", "Transferring", "Converting", "Importing", "Creating", "Succeeded"];
-  const i = order.indexOf(phase);
-  return i < 0 || i === order.length - 1 ? phase : order[i + 1];
-}
 
 /** A failure that retrying cannot fix; anything else is retried with backoff from the last checkpoint. */
 export class MigrationFailure extends Error {

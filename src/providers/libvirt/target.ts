@@ -1,7 +1,13 @@
 // The libvirt TargetProvider: storage pool, disk import (qemu-img), domains (virsh). Decisions live in pure
-// modules (domain-xml, power, storage-path); this file sequences the commands and maps libvirt's errors.
-import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+// modules (domain-xml, power; path confinement in disk/confinement.ts); this file sequences the commands and
+// maps libvirt's errors. Every file it creates in the pool is made by landfall itself, never through a symlink.
+import { lstat, mkdir, rename, rm, statfs } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
+import { confineImageChain } from "../../disk/backing-chain.ts";
+import { createNoFollow, isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
+import { convertFile, createOverlayImage, type ImageInfo, imageInfo, resizeImage } from "../../disk/convert.ts";
+import { Semaphore, ToolRunner } from "../../disk/run-tool.ts";
 import type {
   GuestAgentInfo,
   ImportDiskRequest,
@@ -24,9 +30,6 @@ import {
 import { LibvirtError } from "./errors.ts";
 import { AGENT_COMMANDS, hostnameFrom, ipAddressesFrom, osInfoFrom } from "./guest-agent.ts";
 import { powerCommandFor, powerStateFromDomstate } from "./power.ts";
-import { ProcessRunner, Semaphore } from "./process.ts";
-import { QemuImg } from "./qemu-img.ts";
-import { isSafeDiskID, liesInside, resolveReal } from "./storage-path.ts";
 import { isNotFound, poolTargetPath, Virsh } from "./virsh.ts";
 
 export interface LibvirtTargetOptions {
@@ -57,7 +60,8 @@ class LibvirtTarget implements TargetProvider {
   readonly type = "libvirt";
   readonly #options: LibvirtTargetOptions;
   readonly #virsh: Virsh;
-  readonly #qemuImg: QemuImg;
+  /** Bounds virsh and qemu-img processes together. */
+  readonly #runner: ToolRunner;
   readonly #poolPath: string;
   readonly #consoleLogDir: string;
   #virtType: Promise<VirtTypeChoice> | undefined;
@@ -66,6 +70,9 @@ class LibvirtTarget implements TargetProvider {
 
   constructor(options: LibvirtTargetOptions) {
     if (!options.storagePool) throw new LibvirtError("InvalidArgument", "libvirt target: storagePool must be set");
+    // Defence in depth: the API refuses these URIs already, but a Provider may predate the rule.
+    const uriProblem = libvirtURIProblem(options.uri);
+    if (uriProblem) throw new LibvirtError("InvalidArgument", `libvirt target: spec.uri ${uriProblem}`);
     if (!options.storagePoolPath?.startsWith("/")) {
       throw new LibvirtError(
         "InvalidArgument",
@@ -73,9 +80,8 @@ class LibvirtTarget implements TargetProvider {
       );
     }
     this.#options = options;
-    const runner = new ProcessRunner(options.maxConcurrentProcesses ?? 4);
-    this.#virsh = new Virsh(options.uri, runner);
-    this.#qemuImg = new QemuImg(runner, options.convertTimeoutMs ?? 6 * 3600_000);
+    this.#runner = new ToolRunner(options.maxConcurrentProcesses ?? 4);
+    this.#virsh = new Virsh(options.uri, this.#runner);
     this.#poolPath = resolve(options.storagePoolPath);
     this.#consoleLogDir = resolve(options.consoleLogDir ?? DEFAULT_CONSOLE_LOG_DIR);
   }
@@ -116,7 +122,7 @@ class LibvirtTarget implements TargetProvider {
         return this.#virsh.poolInfo(pool);
       });
       const actualPath = poolTargetPath(await this.#virsh.poolXML(pool));
-      if ((await resolveReal(actualPath)) !== (await resolveReal(this.#poolPath))) {
+      if ((await resolveExisting(actualPath)) !== (await resolveExisting(this.#poolPath))) {
         throw new LibvirtError(
           "InvalidArgument",
           `storage pool "${pool}" exists at ${actualPath}, but storagePoolPath is ${this.#poolPath}: ` +
@@ -143,17 +149,20 @@ class LibvirtTarget implements TargetProvider {
     }
     // Convert into a hidden partial file and rename at the end: a crash never leaves a half-written
     // volume under the final name, so "target exists" always means "import finished".
-    const partial = join(this.#poolPath, `.${request.diskID}.${request.format}.partial`);
+    const partial = join(dirname(target), `.${request.diskID}.${request.format}.partial`);
     // The source is consumed only once the volume is in place: on any failure a moved source goes back where
     // it was, so a retried import still has its input.
     let moved = false;
     try {
       if (request.consumeSource && request.sourceFormat === request.format) moved = await this.#moveOrCopy(request.sourcePath, partial, request.format);
-      else await this.#qemuImg.convert(request.sourcePath, request.sourceFormat, partial, request.format);
+      else {
+        await createNoFollow(partial);
+        await this.#convert(request.sourcePath, request.sourceFormat, partial, request.format);
+      }
       if (request.sizeBytes !== undefined) {
-        const info = await this.#qemuImg.info(partial, request.format);
+        const info = await this.#info(partial, request.format);
         if (request.sizeBytes > info.virtualSizeBytes) {
-          await this.#qemuImg.resize(partial, request.format, request.sizeBytes);
+          await this.#runner.bounded(() => resizeImage(partial, request.format, request.sizeBytes as number));
         }
       }
       await rename(partial, target);
@@ -177,17 +186,29 @@ class LibvirtTarget implements TargetProvider {
     if (!request.backingPath.startsWith("/")) {
       throw new LibvirtError("InvalidArgument", `createOverlay backingPath "${request.backingPath}" must be absolute`);
     }
-    await this.#qemuImg.createOverlay(target, request.backingPath, request.backingFormat, request.sizeBytes);
+    // Created under a hidden name landfall made itself (never through a planted link), then renamed into place.
+    const partial = join(dirname(target), `.${request.diskID}.qcow2.partial`);
+    try {
+      await createNoFollow(partial);
+      await this.#runner.bounded(() => createOverlayImage(partial, request.backingPath, request.backingFormat, request.sizeBytes));
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
     await this.#refreshPool();
     return this.#describeVolume(request.diskID, target, "qcow2");
   }
 
   async growDisk(path: string, format: string, sizeBytes: number): Promise<ImportedVolume> {
     const real = await this.#confined(path, "growDisk");
-    let info = await this.#qemuImg.info(real, format);
+    // qemu-img resize opens the whole chain: every file of it must lie in the pool first.
+    const chain = await confineImageChain("growDisk path", real, format, { pool: this.#options.storagePool, roots: [this.#poolPath] });
+    if (!chain.ok) throw new LibvirtError("OutsideStorage", chain.message as string);
+    let info = await this.#info(real, format);
     if (info.virtualSizeBytes < sizeBytes) {
-      await this.#qemuImg.resize(real, format, sizeBytes);
-      info = await this.#qemuImg.info(real, format);
+      await this.#runner.bounded(() => resizeImage(real, format, sizeBytes));
+      info = await this.#info(real, format);
       await this.#refreshPool();
     }
     const diskID = basename(real).replace(/\.[^.]+$/, "");
@@ -303,11 +324,11 @@ class LibvirtTarget implements TargetProvider {
     }
     await this.#virsh.undefine(uuid, { nvram: vm.firmware === "uefi" });
     if (options.keepDisks) return;
-    const poolReal = await resolveReal(this.#poolPath);
+    const poolReal = await resolveExisting(this.#poolPath);
     for (const disk of vm.disks) {
       // Disks outside the pool belong to someone else (adopted VMs): never removed.
-      const real = await resolveReal(disk.path);
-      if (liesInside(poolReal, real)) await rm(real, { force: true });
+      const real = await resolveExisting(disk.path);
+      if (liesWithin(real, poolReal)) await rm(real, { force: true });
     }
     await this.#refreshPool();
   }
@@ -315,13 +336,13 @@ class LibvirtTarget implements TargetProvider {
   async guestInfo(uuid: string, options: { timeoutMs: number }): Promise<GuestAgentInfo | undefined> {
     const seconds = String(Math.max(1, Math.ceil(options.timeoutMs / 1000)));
     const ask = async (command: string) =>
-      (await this.#virsh.run(["qemu-agent-command", uuid, command, "--timeout", seconds], { timeoutMs: options.timeoutMs + 5_000 })).stdout;
+      this.#virsh.run(["qemu-agent-command", uuid, command, "--timeout", seconds], { timeoutMs: options.timeoutMs + 5_000 });
     let osinfo: string;
     try {
       osinfo = await ask(AGENT_COMMANDS.osinfo);
     } catch (error) {
       // Not running, no agent channel, or the agent not (yet) answering: all mean "no answer", not a failure.
-      if (error instanceof LibvirtError && /agent|not running|timeout|not connected|Unable to/i.test(error.stderr)) return undefined;
+      if (error instanceof LibvirtError && (error.code === "Timeout" || /agent|not running|timeout|not connected|Unable to/i.test(error.stderr))) return undefined;
       throw error;
     }
     const info: GuestAgentInfo = { ...osInfoFrom(osinfo), ipAddresses: [] };
@@ -341,7 +362,10 @@ class LibvirtTarget implements TargetProvider {
     return vm;
   }
 
-  /** `<pool>/<diskID>.<format>`, refusing unsafe IDs and existing files. */
+  /**
+   * `<pool>/<diskID>.<format>` in the pool's real directory, refusing unsafe IDs and any existing entry — a file
+   * or a symlink (lstat: a dangling link planted at the name would otherwise be written through).
+   */
   async #volumePath(diskID: string, format: string): Promise<string> {
     if (!isSafeDiskID(diskID)) {
       throw new LibvirtError(
@@ -350,20 +374,25 @@ class LibvirtTarget implements TargetProvider {
       );
     }
     if (!FORMAT_RE.test(format)) throw new LibvirtError("InvalidArgument", `disk format "${format}" is not a qemu format`);
-    const path = join(this.#poolPath, `${diskID}.${format}`);
-    if (await stat(path).catch(() => undefined)) {
+    const poolReal = await resolveExisting(this.#poolPath);
+    const path = join(poolReal, `${diskID}.${format}`);
+    const existing = await lstat(path).catch(() => undefined);
+    if (existing?.isSymbolicLink()) {
+      throw new LibvirtError("OutsideStorage", `volume ${path} is a symlink: landfall never writes through a link in its pool; remove it or choose another diskID`);
+    }
+    if (existing) {
       throw new LibvirtError("AlreadyExists", `volume ${path} already exists: delete it first or choose another diskID`);
     }
     return path;
   }
 
   async #confined(path: string, operation: string): Promise<string> {
-    const real = await resolveReal(path);
-    if (!liesInside(await resolveReal(this.#poolPath), real)) {
+    const real = await resolveExisting(path);
+    if (!liesWithin(real, await resolveExisting(this.#poolPath))) {
       throw new LibvirtError(
         "OutsideStorage",
         `${operation}: "${path}" is outside storage pool "${this.#options.storagePool}" (${this.#poolPath}); ` +
-          "landfall only deletes files inside its pool",
+          "landfall only changes or deletes files inside its pool",
       );
     }
     return real;
@@ -371,12 +400,17 @@ class LibvirtTarget implements TargetProvider {
 
   /** Renames source to destination (true); across filesystems copies it sparsely and leaves the source (false). */
   async #moveOrCopy(source: string, destination: string, format: string): Promise<boolean> {
+    // Renaming a symlink would import the link, not the file: a consumed source must be a regular file.
+    if ((await lstat(source)).isSymbolicLink()) {
+      throw new LibvirtError("OutsideStorage", `importDisk sourcePath "${source}" is a symlink; landfall only moves regular files into its pool`);
+    }
     try {
       await rename(source, destination);
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
-      await this.#qemuImg.convert(source, format, destination, format);
+      await createNoFollow(destination);
+      await this.#convert(source, format, destination, format);
       return false;
     }
   }
@@ -389,7 +423,15 @@ class LibvirtTarget implements TargetProvider {
   }
 
   async #describeVolume(diskID: string, path: string, format: string): Promise<ImportedVolume> {
-    const info = await this.#qemuImg.info(path, format);
+    const info = await this.#info(path, format);
     return { diskID, path, format, virtualSizeBytes: info.virtualSizeBytes };
+  }
+
+  #info(path: string, format: string): Promise<ImageInfo> {
+    return this.#runner.bounded(() => imageInfo(path, { format }));
+  }
+
+  #convert(source: string, sourceFormat: string, target: string, targetFormat: string): Promise<void> {
+    return this.#runner.bounded(() => convertFile(source, sourceFormat, target, targetFormat, { timeoutMs: this.#options.convertTimeoutMs ?? 6 * 3600_000 }));
   }
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LibvirtError } from "./errors.ts";
-import { parseImageInfo } from "./qemu-img.ts";
-import { isNotFound, parsePoolInfo, poolTargetPath } from "./virsh.ts";
+import { ToolRunner } from "../../disk/run-tool.ts";
+import { isNotFound, parsePoolInfo, poolTargetPath, Virsh } from "./virsh.ts";
 
 test("parsePoolInfo reads virsh pool-info --bytes", () => {
   const info = parsePoolInfo(
@@ -33,10 +33,12 @@ test("isNotFound recognises libvirt's missing-domain and missing-pool errors onl
   assert.equal(isNotFound(new Error("failed to get domain")), false);
 });
 
-test("parseImageInfo reads qemu-img info --output=json", () => {
-  const info = parseImageInfo(
-    JSON.stringify({ format: "qcow2", "virtual-size": 8388608, "actual-size": 200704, "backing-filename": "/p/base.raw" }),
-  );
-  assert.deepEqual(info, { format: "qcow2", virtualSizeBytes: 8388608, actualSizeBytes: 200704, backingFile: "/p/base.raw" });
-  assert.throws(() => parseImageInfo("qemu-img: oops"), /printed no JSON/);
+test("virsh failures become LibvirtErrors with virsh's stderr, so isNotFound can classify them", async () => {
+  const virsh = new Virsh("test:///default", new ToolRunner(1));
+  await assert.rejects(virsh.run(["dominfo", "landfall-no-such-domain"]), (error: unknown) => {
+    assert.ok(error instanceof LibvirtError);
+    assert.equal(error.code, "CommandFailed");
+    assert.equal(isNotFound(error), true, error.stderr);
+    return true;
+  });
 });

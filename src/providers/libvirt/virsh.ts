@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LibvirtError } from "./errors.ts";
-import type { ProcessRunner, RunResult } from "./process.ts";
+import { ToolError, type ToolRunner } from "../../disk/run-tool.ts";
 
 /** libvirt reports a missing domain or pool with these phrases (VIR_ERR_NO_DOMAIN / VIR_ERR_NO_STORAGE_POOL). */
 export function isNotFound(error: unknown): boolean {
@@ -41,34 +41,40 @@ export function parsePoolInfo(output: string): PoolInfo {
 
 export class Virsh {
   readonly uri: string;
-  readonly #runner: ProcessRunner;
+  readonly #runner: ToolRunner;
 
-  constructor(uri: string, runner: ProcessRunner) {
+  constructor(uri: string, runner: ToolRunner) {
     this.uri = uri;
     this.#runner = runner;
   }
 
-  run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-    return this.#runner.run("virsh", ["-c", this.uri, ...args], options);
+  /** virsh's stdout; its failures become LibvirtErrors carrying its stderr, which isNotFound and callers classify. */
+  async run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+    try {
+      return await this.#runner.run("virsh", ["-c", this.uri, ...args], options);
+    } catch (error) {
+      if (!(error instanceof ToolError)) throw error;
+      throw new LibvirtError(error.timedOut ? "Timeout" : "CommandFailed", error.message, { cause: error, stderr: error.stderr });
+    }
   }
 
   async version(): Promise<string> {
-    return (await this.run(["version"], { timeoutMs: 15_000 })).stdout;
+    return this.run(["version"], { timeoutMs: 15_000 });
   }
 
   /** Live XML for running domains (labels set with --live show there), persistent XML otherwise. */
   async dumpXML(domain: string, options: { inactive?: boolean } = {}): Promise<string> {
     const args = ["dumpxml", domain];
     if (options.inactive) args.push("--inactive");
-    return (await this.run(args)).stdout;
+    return this.run(args);
   }
 
   async domstate(domain: string): Promise<string> {
-    return (await this.run(["domstate", domain])).stdout;
+    return this.run(["domstate", domain]);
   }
 
   async listUUIDs(): Promise<string[]> {
-    const { stdout } = await this.run(["list", "--all", "--uuid"]);
+    const stdout = await this.run(["list", "--all", "--uuid"]);
     return stdout
       .split("\n")
       .map((line) => line.trim())
@@ -115,11 +121,11 @@ export class Virsh {
   }
 
   async poolInfo(pool: string): Promise<PoolInfo> {
-    return parsePoolInfo((await this.run(["pool-info", pool, "--bytes"])).stdout);
+    return parsePoolInfo(await this.run(["pool-info", pool, "--bytes"]));
   }
 
   async poolXML(pool: string): Promise<string> {
-    return (await this.run(["pool-dumpxml", pool])).stdout;
+    return this.run(["pool-dumpxml", pool]);
   }
 
   async definePoolDir(pool: string, dir: string): Promise<void> {
@@ -131,7 +137,7 @@ export class Virsh {
   }
 
   async volPath(pool: string, volume: string): Promise<string> {
-    return (await this.run(["vol-path", "--pool", pool, volume])).stdout.trim();
+    return (await this.run(["vol-path", "--pool", pool, volume])).trim();
   }
 }
 

@@ -1,18 +1,17 @@
 // The datastore file API (`GET /folder/<path>?dcPath=&dsName=` with Range) that vCenter and ESXi serve:
-// ranged reads of files on a datastore, authenticated with the SOAP session cookie.
-import { request } from "undici";
+// ranged reads of files on a datastore, authenticated with the SOAP session cookie. Reads are exact: a reply
+// that does not carry exactly the bytes asked for (range-reply.ts) fails naming the file, the bytes and what
+// came back; callers retry (the disk transfer retries per chunk).
+import { type Dispatcher, request } from "undici";
 import { type DatastorePath, datastoreFileUrl, formatDatastorePath } from "./datastore-path.ts";
 import { SourceProviderError } from "./errors.ts";
-import type { VsphereClient } from "./soap-client.ts";
+import { judgeRangeReply, type RangeAsked } from "./range-reply.ts";
 
 /** Ranged reads of datastore files: the seam a disk reader uses, so an NFC-backed source can replace it. */
 export interface DatastoreFiles {
-  /** Up to `maxBytes` from the start of the file; empty for an empty file. */
+  /** Up to `maxBytes` from the start of the file (fewer only when the file is shorter); empty for an empty file. */
   readHead(file: DatastorePath, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array>;
-  /**
-   * Streams [offset, offset+length) of the file. Bytes past the file's end read as zeros (a flat extent
-   * file may be shorter than its extent when the tail was never written).
-   */
+  /** Streams exactly [offset, offset+length) of the file, or fails: bytes the file does not hold are an error. */
   readRange(file: DatastorePath, offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
@@ -22,92 +21,81 @@ export function* zeros(length: number): Generator<Uint8Array> {
   for (let left = length; left > 0; left -= ZERO_CHUNK) yield new Uint8Array(Math.min(left, ZERO_CHUNK));
 }
 
-/** Parses `Content-Range: bytes a-b/total`. Pure. */
-export function parseContentRange(header: string | undefined): { start: number; end: number; total: number } | undefined {
-  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header?.trim() ?? "");
-  if (!m) return undefined;
-  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? Number.NaN : Number(m[3]) };
+/** What the file API needs of a vSphere session (VsphereClient has it). */
+export interface DatastoreSession {
+  readonly url: URL;
+  sessionCookieHeader(): string | undefined;
+  readonly trust: { readonly agent: Dispatcher };
 }
 
 export class HttpDatastoreFiles implements DatastoreFiles {
-  private readonly client: VsphereClient;
+  private readonly session: DatastoreSession;
   private readonly datacenter: string;
 
-  constructor(client: VsphereClient, datacenter: string) {
-    this.client = client;
+  constructor(session: DatastoreSession, datacenter: string) {
+    this.session = session;
     this.datacenter = datacenter;
-  }
-
-  private async get(file: DatastorePath, offset: number, length: number, signal?: AbortSignal) {
-    const url = datastoreFileUrl(this.client.url.origin, this.datacenter, file);
-    const headers: Record<string, string> = { range: `bytes=${offset}-${offset + length - 1}` };
-    const cookie = this.client.sessionCookieHeader();
-    // The simulator checks no session here; real ESXi and vCenter do.
-    if (cookie) headers.cookie = cookie;
-    const response = await request(url, { method: "GET", headers, dispatcher: this.client.trust.agent, signal });
-    const status = response.statusCode;
-    if (status === 404) {
-      await response.body.dump();
-      throw new SourceProviderError("NotFound", `datastore file ${formatDatastorePath(file)} not found (datacenter "${this.datacenter}")`);
-    }
-    if (status === 416) {
-      await response.body.dump();
-      return { response, start: offset, available: 0 };
-    }
-    if (status === 206) {
-      const range = parseContentRange(String(response.headers["content-range"] ?? ""));
-      if (!range || range.start !== offset) {
-        await response.body.dump();
-        throw new SourceProviderError("SourceError", `datastore file ${formatDatastorePath(file)}: bad Content-Range for offset ${offset}`);
-      }
-      return { response, start: offset, available: range.end - range.start + 1 };
-    }
-    if (status === 200) {
-      // The server ignored Range and sends the whole file: usable only from offset 0.
-      if (offset !== 0) {
-        await response.body.dump();
-        throw new SourceProviderError("NotSupported", `datastore file API at ${url.origin} ignores Range requests`);
-      }
-      const size = Number(response.headers["content-length"] ?? Number.NaN);
-      return { response, start: 0, available: Number.isNaN(size) ? length : Math.min(size, length) };
-    }
-    const body = (await response.body.text()).slice(0, 200);
-    const code = status === 401 || status === 403 ? "InvalidCredentials" : "SourceError";
-    throw new SourceProviderError(code, `datastore file ${formatDatastorePath(file)}: HTTP ${status}: ${body}`);
   }
 
   async readHead(file: DatastorePath, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    for await (const c of this.readRangeExact(file, 0, maxBytes, false, signal)) chunks.push(c);
+    for await (const c of this.read(file, { offset: 0, length: maxBytes, mode: "head" }, signal)) chunks.push(c);
     return Buffer.concat(chunks);
   }
 
   readRange(file: DatastorePath, offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
-    return this.readRangeExact(file, offset, length, true, signal);
+    return this.read(file, { offset, length, mode: "exact" }, signal);
   }
 
-  private async *readRangeExact(
-    file: DatastorePath,
-    offset: number,
-    length: number,
-    padWithZeros: boolean,
-    signal?: AbortSignal,
-  ): AsyncGenerator<Uint8Array> {
-    if (length <= 0) return;
-    const { response, available } = await this.get(file, offset, length, signal);
+  private async *read(file: DatastorePath, asked: RangeAsked, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    if (asked.length <= 0) return;
+    const name = formatDatastorePath(file);
+    const bytes = `bytes ${asked.offset}-${asked.offset + asked.length - 1}`;
+    const url = datastoreFileUrl(this.session.url.origin, this.datacenter, file);
+    const headers: Record<string, string> = { range: `bytes=${asked.offset}-${asked.offset + asked.length - 1}` };
+    const cookie = this.session.sessionCookieHeader();
+    // The simulator checks no session here; real ESXi and vCenter do.
+    if (cookie) headers.cookie = cookie;
+    const response = await request(url, { method: "GET", headers, dispatcher: this.session.trust.agent, signal }).catch((error: Error) => {
+      if (signal?.aborted) throw error;
+      throw new SourceProviderError("SourceError", `datastore file ${name}: request for ${bytes} failed: ${error.message}`);
+    });
+    const status = response.statusCode;
+    if (status === 404) {
+      await response.body.dump();
+      throw new SourceProviderError("NotFound", `datastore file ${name} not found (datacenter "${this.datacenter}")`);
+    }
+    if (status === 401 || status === 403) {
+      await response.body.dump();
+      throw new SourceProviderError("InvalidCredentials", `datastore file ${name}: HTTP ${status}: the session was refused; check the Provider's credentials`);
+    }
+    const contentLength = Number(response.headers["content-length"] ?? Number.NaN);
+    const verdict = judgeRangeReply(asked, {
+      status,
+      contentRange: typeof response.headers["content-range"] === "string" ? response.headers["content-range"] : undefined,
+      contentLength: Number.isNaN(contentLength) ? undefined : contentLength,
+    });
+    if ("problem" in verdict) {
+      const body = status >= 400 ? ` ${(await response.body.text()).slice(0, 200)}` : "";
+      if (!body) await response.body.dump();
+      throw new SourceProviderError("SourceError", `datastore file ${name}: asked for ${bytes}, got ${verdict.problem}${body}`);
+    }
     let got = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      const take = Math.min(chunk.length, available - got);
-      if (take <= 0) break;
-      got += take;
-      yield take === chunk.length ? chunk : chunk.subarray(0, take);
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        const take = Math.min(chunk.length, verdict.bodyBytes - got);
+        if (take < chunk.length && status === 206) throw new Error(`the server sent more than the ${verdict.bodyBytes} bytes its Content-Range announced`);
+        got += take;
+        if (take > 0) yield take === chunk.length ? chunk : chunk.subarray(0, take);
+        // A 200 carries the whole file: stop at the bytes asked for. A 206 ends by itself (keeping the connection).
+        if (got === verdict.bodyBytes && status === 200) break;
+      }
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new SourceProviderError("SourceError", `datastore file ${name}: reading ${bytes} failed after ${got} of ${verdict.bodyBytes} bytes: ${(error as Error).message}`);
     }
-    if (got < available) {
-      throw new SourceProviderError(
-        "SourceError",
-        `datastore file ${formatDatastorePath(file)}: connection ended after ${got} of ${available} bytes at offset ${offset}`,
-      );
+    if (got < verdict.bodyBytes) {
+      throw new SourceProviderError("SourceError", `datastore file ${name}: connection ended after ${got} of ${verdict.bodyBytes} bytes of ${bytes} (short read)`);
     }
-    if (padWithZeros && got < length) yield* zeros(length - got);
   }
 }

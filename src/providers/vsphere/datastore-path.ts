@@ -19,10 +19,23 @@ export function formatDatastorePath(p: DatastorePath): string {
   return `[${p.datastore}] ${p.path}`;
 }
 
-/** A file next to `sibling` (VMDK extents are named relative to their descriptor). */
+/**
+ * A file next to `sibling`: VMDK extents and a delta's parent are named relative to the descriptor. Only names
+ * inside the descriptor's directory are followed — an absolute path or ".." could make a crafted descriptor
+ * read any file on the host's datastores.
+ */
 export function siblingPath(sibling: DatastorePath, name: string): DatastorePath {
-  if (name.startsWith("/")) {
-    throw new SourceProviderError("NotSupported", `VMDK extent "${name}" of ${formatDatastorePath(sibling)} is an absolute host path`);
+  if (name.startsWith("/") || name.includes("\\") || /^[A-Za-z]:/.test(name)) {
+    throw new SourceProviderError(
+      "NotSupported",
+      `VMDK file "${name}" named by ${formatDatastorePath(sibling)} is an absolute host path; only files in the VM's directory are read (a linked clone's base disk is not: consolidate or clone the VM to full disks first)`,
+    );
+  }
+  if (name.split("/").some((part) => part === ".." || part === "." || part === "")) {
+    throw new SourceProviderError(
+      "NotSupported",
+      `VMDK file "${name}" named by ${formatDatastorePath(sibling)} leaves the VM's directory; only files in the VM's directory are read`,
+    );
   }
   const slash = sibling.path.lastIndexOf("/");
   return { datastore: sibling.datastore, path: slash < 0 ? name : `${sibling.path.slice(0, slash + 1)}${name}` };

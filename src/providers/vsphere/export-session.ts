@@ -6,7 +6,7 @@ import type { ExportSession, SourcePowerState, SourceVM } from "../contract.ts";
 import { isFault } from "./errors.ts";
 import { retrieveOne } from "./property-collector.ts";
 import type { VsphereClient } from "./soap-client.ts";
-import { moRef, moRefOf } from "./soap-xml.ts";
+import { asArray, type MoRef, moRef, moRefOf, text, type XmlNode } from "./soap-xml.ts";
 import { runTask } from "./tasks.ts";
 import { devicesOf, disksOf, powerStateOf } from "./vm-mapping.ts";
 
@@ -62,6 +62,7 @@ export async function prepare(
   vm: SourceVM,
   mode: "cold" | "snapshot",
   timeouts: ExportTimeouts,
+  snapshotName = `landfall-export-${new Date().toISOString()}`,
 ): Promise<ExportSession> {
   const powerStateBefore = await powerStateNow(client, vm.id);
   if (mode === "cold") {
@@ -69,14 +70,17 @@ export async function prepare(
     if (poweredOffByExport) await shutDown(client, vm.id, timeouts);
     return { vmID: vm.id, mode, powerStateBefore, poweredOffByExport, disks: vm.disks };
   }
-  const snapshot = moRefOf(
-    await runTask(client, "CreateSnapshot_Task", vmRef(vm.id), {
-      name: `landfall-export-${new Date().toISOString()}`,
-      description: "Created by landfall to copy the disks of a running VM; removed when the copy ends.",
-      memory: false,
-      quiesce: false,
-    }),
-  );
+  // A snapshot of this name is an earlier attempt's (the name carries the migration's identity): reuse it.
+  const snapshot =
+    (await findSnapshot(client, vm.id, snapshotName)) ??
+    moRefOf(
+      await runTask(client, "CreateSnapshot_Task", vmRef(vm.id), {
+        name: snapshotName,
+        description: "Created by landfall to copy the disks of a running VM; removed when the copy ends.",
+        memory: false,
+        quiesce: false,
+      }),
+    );
   // The snapshot's own configuration names the disks frozen at snapshot time (the VM now writes to deltas).
   const props = await retrieveOne(client, snapshot, ["config.hardware.device"]);
   return {
@@ -85,14 +89,30 @@ export async function prepare(
     powerStateBefore,
     poweredOffByExport: false,
     snapshotID: snapshot.value,
+    snapshotName,
     disks: disksOf(devicesOf(props["config.hardware.device"])),
   };
 }
 
+/** The VM's snapshot with this name, searched through the whole snapshot tree. */
+export async function findSnapshot(client: VsphereClient, vmID: string, name: string): Promise<MoRef | undefined> {
+  const props = await retrieveOne(client, vmRef(vmID), ["snapshot"]);
+  const search = (trees: XmlNode[]): MoRef | undefined => {
+    for (const t of trees) {
+      if (text(t.name) === name) return moRefOf(t.snapshot);
+      const inChild = search(asArray(t.childSnapshotList));
+      if (inChild) return inChild;
+    }
+    return undefined;
+  };
+  return search(asArray(props.snapshot?.rootSnapshotList));
+}
+
 export async function finish(client: VsphereClient, session: ExportSession, restorePower: boolean): Promise<void> {
-  if (session.snapshotID) {
+  const snapshotID = session.snapshotID ?? (session.snapshotName ? (await findSnapshot(client, session.vmID, session.snapshotName))?.value : undefined);
+  if (snapshotID) {
     try {
-      await runTask(client, "RemoveSnapshot_Task", moRef("VirtualMachineSnapshot", session.snapshotID), {
+      await runTask(client, "RemoveSnapshot_Task", moRef("VirtualMachineSnapshot", snapshotID), {
         removeChildren: false,
         consolidate: true,
       });

@@ -1,7 +1,13 @@
 // The vSphere SourceProvider: inventory over the PropertyCollector, exports (cold or snapshot), and disk
 // bytes over the datastore file API. Credentials stay inside the SOAP client's Login body.
-import type { DiskReader, ExportSession, ProviderHealth, SourceDisk, SourceProvider, SourceVM, VMRef } from "../contract.ts";
+import { tmpdir } from "node:os";
+import type { DiskReader, ExportSession, OpenDiskOptions, ProviderHealth, SourceDisk, SourceProvider, SourceVM, VMRef } from "../contract.ts";
+import { openComposedDisk } from "./chain-disk-reader.ts";
+import { downloadDatastoreFile } from "./datastore-download.ts";
 import { HttpDatastoreFiles } from "./datastore-files.ts";
+import { parseDatastorePath } from "./datastore-path.ts";
+import { planChainRead } from "./disk-chain.ts";
+import { resolveChain } from "./disk-chain-resolve.ts";
 import { SourceProviderError, isFault, notFound } from "./errors.ts";
 import { type ExportTimeouts, finish, powerOn, prepare } from "./export-session.ts";
 import { classifyFailure, redact } from "./health.ts";
@@ -9,8 +15,12 @@ import { type ObjectProperties, retrieveContainer, retrieveOne } from "./propert
 import { VsphereClient } from "./soap-client.ts";
 import { type MoRef, moRef, moRefOf, text } from "./soap-xml.ts";
 import type { TlsOptions } from "./tls-trust.ts";
-import { openVmdkDisk } from "./vmdk-disk-reader.ts";
-import { devicesOf, isTemplate, mapVM, portgroupKeysOf, VM_PROPERTIES } from "./vm-mapping.ts";
+import { openNfcDisk } from "./nfc-export.ts";
+import { openFlatLayer } from "./vmdk-disk-reader.ts";
+import { devicesOf, disksOf, isTemplate, mapVM, portgroupKeysOf, VM_PROPERTIES } from "./vm-mapping.ts";
+
+/** datastore: the datastore file API (+ local composition of delta chains); nfc: ExportVm leases; auto: datastore, NFC per disk it cannot read. */
+export type DiskTransport = "datastore" | "nfc" | "auto";
 
 export interface VsphereSourceOptions {
   /** https://vcenter.example.com/sdk */
@@ -24,6 +34,10 @@ export interface VsphereSourceOptions {
   checkTimeoutMs?: number;
   /** How long a guest may take to shut down before it is powered off (default 5 min). */
   shutdownTimeoutMs?: number;
+  /** Provider spec.transport (default datastore). */
+  transport?: DiskTransport;
+  /** Where delta layers and NFC downloads are kept while a disk is read when openDisk names no scratchDir (default the OS temp directory). */
+  scratchDir?: string;
 }
 
 interface Datacenter {
@@ -185,19 +199,91 @@ class VsphereSource implements SourceProvider {
     return matches[0];
   }
 
-  async prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot" }): Promise<ExportSession> {
-    return this.inSession(() => prepare(this.client, vm, options.mode, this.timeouts));
+  async prepareExport(vm: SourceVM, options: { mode: "cold" | "snapshot"; snapshotName?: string }): Promise<ExportSession> {
+    return this.inSession(() => prepare(this.client, vm, options.mode, this.timeouts, options.snapshotName));
   }
 
-  async openDisk(session: ExportSession, disk: SourceDisk): Promise<DiskReader> {
+  async openDisk(session: ExportSession, disk: SourceDisk, options: OpenDiskOptions = {}): Promise<DiskReader> {
     return this.inSession(async () => {
-      const dc = await this.resolveDatacenter();
-      if (!dc) {
-        throw new SourceProviderError("SourceError", `several datacenters exist at ${this.client.url.origin}: set the Provider's datacenter`);
+      const toRead = await this.diskAsExported(session, disk);
+      const transport = this.options.transport ?? "datastore";
+      if (transport === "nfc") return this.openNfc(session, toRead, options);
+      try {
+        return await this.openOverDatastore(toRead, options);
+      } catch (err) {
+        if (transport !== "auto" || (err as { code?: string }).code !== "NotSupported") throw err;
+        return this.openNfc(session, toRead, options);
       }
-      // In snapshot mode the session names the frozen backing file of the same device.
-      const toRead = session.disks.find((d) => d.key === disk.key) ?? disk;
-      return openVmdkDisk(new HttpDatastoreFiles(this.client, dc.name), toRead);
+    });
+  }
+
+  private scratchRoot(options: OpenDiskOptions): string {
+    return options.scratchDir ?? this.options.scratchDir ?? tmpdir();
+  }
+
+  /**
+   * The disk as the export reads it: with a snapshot, the device with the same key as the snapshot's own
+   * configuration references it (its frozen file; the VM itself now writes to a newer delta); without, the
+   * VM's current state (its top file, composed with every parent).
+   */
+  private async diskAsExported(session: ExportSession, disk: SourceDisk): Promise<SourceDisk> {
+    if (!session.snapshotID) return disk;
+    const props = await retrieveOne(this.client, moRef("VirtualMachineSnapshot", session.snapshotID), ["config.hardware.device"]);
+    const frozen = disksOf(devicesOf(props["config.hardware.device"])).find((d) => d.key === disk.key);
+    if (!frozen) {
+      throw new SourceProviderError("NotFound", `snapshot ${session.snapshotID} of VM ${session.vmID} has no disk with device key ${disk.key} (${disk.fileName}); the disk was added after the snapshot`);
+    }
+    return frozen;
+  }
+
+  private async datastoreFiles(): Promise<{ files: HttpDatastoreFiles; datacenter: string }> {
+    const dc = await this.resolveDatacenter();
+    if (!dc) {
+      throw new SourceProviderError("SourceError", `several datacenters exist at ${this.client.url.origin}: set the Provider's datacenter`);
+    }
+    return { files: new HttpDatastoreFiles(this.client, dc.name), datacenter: dc.name };
+  }
+
+  private async openOverDatastore(disk: SourceDisk, options: OpenDiskOptions): Promise<DiskReader> {
+    const { files, datacenter } = await this.datastoreFiles();
+    const chain = await resolveChain(files, parseDatastorePath(disk.fileName), options.signal);
+    const plan = planChainRead(chain, disk.capacityBytes, disk.fileName);
+    if (plan.kind === "raw") return openFlatLayer(files, chain[0], disk.capacityBytes);
+    return openComposedDisk(
+      {
+        download: (file, dest, signal) => downloadDatastoreFile(this.client, datacenter, file, dest, signal),
+        openBase: async (layer) => openFlatLayer(files, layer, disk.capacityBytes),
+      },
+      chain,
+      plan,
+      disk.capacityBytes,
+      this.scratchRoot(options),
+      options.signal,
+    );
+  }
+
+  /** NFC export of the snapshot's frozen disk in snapshot mode, of the powered-off VM's current disk otherwise. */
+  private openNfc(session: ExportSession, disk: SourceDisk, options: OpenDiskOptions): Promise<DiskReader> {
+    const entity = session.snapshotID ? moRef("VirtualMachineSnapshot", session.snapshotID) : moRef("VirtualMachine", session.vmID);
+    return openNfcDisk(this.client, entity, disk, { scratchRoot: this.scratchRoot(options), signal: options.signal });
+  }
+
+  /**
+   * Fails with NotSupported (naming the file, its format and what to do) for a disk the configured transport
+   * cannot read, so the migration fails in Validating instead of retrying a permanent condition.
+   */
+  async checkDisks(vm: SourceVM): Promise<void> {
+    const transport = this.options.transport ?? "datastore";
+    if (transport === "nfc") return;
+    await this.inSession(async () => {
+      const { files } = await this.datastoreFiles();
+      for (const disk of vm.disks) {
+        try {
+          planChainRead(await resolveChain(files, parseDatastorePath(disk.fileName)), disk.capacityBytes, disk.fileName);
+        } catch (err) {
+          if ((err as { code?: string }).code !== "NotSupported" || transport !== "auto") throw err;
+        }
+      }
     });
   }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { disksOf, mapVM, nicsOf, portgroupKeysOf } from "./vm-mapping.ts";
+import { backingChain, disksOf, mapVM, nicsOf, portgroupKeysOf, readableBy, snapshotCount } from "./vm-mapping.ts";
 
 const devices = [
   { "@_type": "ParaVirtualSCSIController", key: "1000" },
@@ -47,8 +47,19 @@ test("disks: capacity falls back to capacityInKB, controller kind from the contr
       datastore: "LocalDS_0",
       controller: "scsi",
       thinProvisioned: true,
+      chain: [{ file: "[LocalDS_0] web01/web01.vmdk", format: "flat" }],
+      readableBy: ["datastore", "nfc"],
     },
-    { key: 2001, label: "Hard disk 2", fileName: "[san 1] web01/web01_1.vmdk", capacityBytes: 10737418240, datastore: "san 1", controller: "sata" },
+    {
+      key: 2001,
+      label: "Hard disk 2",
+      fileName: "[san 1] web01/web01_1.vmdk",
+      capacityBytes: 10737418240,
+      datastore: "san 1",
+      controller: "sata",
+      chain: [{ file: "[san 1] web01/web01_1.vmdk", format: "flat" }],
+      readableBy: ["datastore", "nfc"],
+    },
   ]);
 });
 
@@ -77,4 +88,32 @@ test("mapVM reads config, firmware and power state", () => {
   assert.equal(vm.memoryMiB, 2048);
   assert.equal(vm.disks.length, 2);
   assert.equal(vm.nics[1].network, "dvportgroup-13", "unresolved portgroups keep their key");
+});
+
+test("a disk with snapshots reports its chain top first, in vSphere's format terms, and which transports read it", () => {
+  const backing = {
+    "@_type": "VirtualDiskFlatVer2BackingInfo",
+    fileName: "[ds] db/db-000002.vmdk",
+    deltaDiskFormat: "seSparseFormat",
+    parent: {
+      fileName: "[ds] db/db-000001.vmdk",
+      deltaDiskFormat: "redoLogFormat",
+      parent: { fileName: "[ds] db/db.vmdk" },
+    },
+  };
+  const chain = backingChain(backing);
+  assert.deepEqual(chain, [
+    { file: "[ds] db/db-000002.vmdk", format: "seSparse" },
+    { file: "[ds] db/db-000001.vmdk", format: "redoLog" },
+    { file: "[ds] db/db.vmdk", format: "flat" },
+  ]);
+  assert.deepEqual(readableBy(chain), ["datastore", "nfc"]);
+  assert.deepEqual(readableBy([{ format: "native" }, { format: "flat" }]), ["nfc"], "a vSAN/vVol object is no datastore file");
+  assert.deepEqual(readableBy([{ format: "redoLog" }, { format: "flat" }]), ["datastore", "nfc"]);
+  const rdm = backingChain({ "@_type": "VirtualDiskRawDiskMappingVer1BackingInfo", fileName: "[ds] db/lun.vmdk", compatibilityMode: "physicalMode" });
+  assert.deepEqual(rdm, [{ file: "[ds] db/lun.vmdk", format: "rdm (physical)" }]);
+  assert.deepEqual(readableBy(rdm), []);
+  assert.deepEqual(readableBy(backingChain({ "@_type": "VirtualDiskRawDiskMappingVer1BackingInfo", compatibilityMode: "virtualMode" })), ["nfc"]);
+  assert.equal(snapshotCount(undefined), 0);
+  assert.equal(snapshotCount({ rootSnapshotList: { snapshot: "s1", childSnapshotList: [{ snapshot: "s2" }, { snapshot: "s3", childSnapshotList: { snapshot: "s4" } }] } }), 4);
 });

@@ -14,6 +14,7 @@ export const VM_PROPERTIES = [
   "config.hardware.memoryMB",
   "config.hardware.device",
   "runtime.powerState",
+  "snapshot",
 ];
 
 const CONTROLLER_KINDS: Record<string, string> = {
@@ -65,8 +66,51 @@ export function disksOf(devices: XmlNode[]): SourceDisk[] {
         controller: controllers.get(num(d.controllerKey)) ?? "unknown",
       };
       if (d.backing?.thinProvisioned !== undefined) disk.thinProvisioned = bool(d.backing.thinProvisioned);
+      if (d.backing) {
+        disk.chain = backingChain(d.backing);
+        disk.readableBy = readableBy(disk.chain);
+      }
       return disk;
     });
+}
+
+const DELTA_FORMATS: Record<string, string> = { redoLogFormat: "redoLog", seSparseFormat: "seSparse", nativeFormat: "native" };
+
+/** A disk backing's format in vSphere's terms: a delta's deltaDiskFormat, else the backing kind. */
+function backingFormat(backing: XmlNode, type: string): string {
+  const delta = text(backing.deltaDiskFormat);
+  if (delta) return DELTA_FORMATS[delta] ?? delta;
+  if (type.startsWith("VirtualDiskFlatVer")) return "flat";
+  if (type.startsWith("VirtualDiskSparseVer")) return "sparse";
+  if (type === "VirtualDiskSeSparseBackingInfo") return "seSparse";
+  if (type === "VirtualDiskRawDiskMappingVer1BackingInfo") return text(backing.compatibilityMode) === "physicalMode" ? "rdm (physical)" : "rdm";
+  return type.replace(/^VirtualDisk/, "").replace(/BackingInfo$/, "") || "unknown";
+}
+
+/** The backing and its parents (`backing.parent`), top first. A parent has its child's declared type, so SOAP omits its xsi:type. */
+export function backingChain(backing: XmlNode): Array<{ file: string; format: string }> {
+  const out: Array<{ file: string; format: string }> = [];
+  const type = xsiType(backing);
+  for (let b = backing; b && out.length < 256; b = b.parent) out.push({ file: text(b.fileName), format: backingFormat(b, xsiType(b) || type) });
+  return out;
+}
+
+/**
+ * Which transports can read a chain: the datastore file API reads files (flat extents by range, sparse
+ * layers composed locally) but not a LUN (RDM) or a vSAN/vVol object (native); an NFC export reads
+ * everything but a physical-mode RDM.
+ */
+export function readableBy(chain: Array<{ format: string }>): Array<"datastore" | "nfc"> {
+  const out: Array<"datastore" | "nfc"> = [];
+  if (chain.every((l) => ["flat", "sparse", "redoLog", "seSparse"].includes(l.format))) out.push("datastore");
+  if (chain.every((l) => l.format !== "rdm (physical)")) out.push("nfc");
+  return out;
+}
+
+/** Snapshots in a VirtualMachineSnapshotInfo (the whole tree). */
+export function snapshotCount(info: XmlNode): number {
+  const count = (trees: XmlNode): number => asArray(trees).reduce((n: number, t: XmlNode) => n + 1 + count(t.childSnapshotList), 0);
+  return info ? count(info.rootSnapshotList) : 0;
 }
 
 /** Names of networks a NIC backing refers to by key (distributed portgroups), resolved by the caller. */
@@ -124,5 +168,6 @@ export function mapVM(id: string, props: Record<string, XmlNode>, portgroupNames
     firmware: text(props["config.firmware"]) === "efi" ? "uefi" : "bios",
     disks: disksOf(devices),
     nics: nicsOf(devices, portgroupNames),
+    snapshotCount: snapshotCount(props.snapshot),
   };
 }

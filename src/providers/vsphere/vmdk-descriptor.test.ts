@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  assertRawReadable,
-  descriptorCapacityBytes,
-  looksLikeDescriptor,
-  parseVmdkDescriptor,
-  sliceExtents,
-  type VmdkExtent,
-} from "./vmdk-descriptor.ts";
+import { descriptorCapacityBytes, embeddedDescriptor, parseVmdkDescriptor, sliceExtents, type VmdkExtent, vmdkFileKind } from "./vmdk-descriptor.ts";
 
 const flat = `# Disk DescriptorFile
 version=1
@@ -25,18 +18,29 @@ test("parses a monolithicFlat descriptor and stops at the NUL padding", () => {
   const padded = `${flat}\0\0\0RW 999 SPARSE "garbage.vmdk"\0`;
   const d = parseVmdkDescriptor(padded);
   assert.equal(d.createType, "monolithicFlat");
+  assert.equal(d.cid, "fffffffe");
+  assert.equal(d.parentFileNameHint, undefined);
   assert.deepEqual(d.extents, [{ access: "RW", sectors: 8192, type: "FLAT", file: "web01-flat.vmdk", fileOffsetBytes: 0 }]);
   assert.equal(descriptorCapacityBytes(d), 8192 * 512);
-  assertRawReadable(d, "[ds] web01/web01.vmdk");
 });
 
-test("sparse extents, delta disks and binary headers are not raw-readable", () => {
-  const sparse = parseVmdkDescriptor('createType="twoGbMaxExtentSparse"\nRW 4192256 SPARSE "a-s001.vmdk"\n');
-  assert.throws(() => assertRawReadable(sparse, "[ds] a/a.vmdk"), (e: Error & { code?: string }) => e.code === "NotSupported" && /a-s001\.vmdk/.test(e.message));
-  const delta = parseVmdkDescriptor(`${flat.replace("parentCID=ffffffff", "parentCID=1a2b3c4d")}`);
-  assert.throws(() => assertRawReadable(delta, "[ds] a/a-000001.vmdk"), /delta disk/);
-  assert.equal(looksLikeDescriptor(new TextEncoder().encode("KDMV\x01\0\0\0")), false);
-  assert.equal(looksLikeDescriptor(new TextEncoder().encode("# Disk")), true);
+test("a delta names its parent; binary headers are told apart; an embedded descriptor is found through the KDMV header", () => {
+  const delta = parseVmdkDescriptor('CID=1a2b3c4d\nparentCID=fffffffe\ncreateType="vmfsSparse"\nparentFileNameHint="web01.vmdk"\nRW 8192 VMFSSPARSE "web01-000001-delta.vmdk"\n');
+  assert.equal(delta.parentCID, "fffffffe");
+  assert.equal(delta.parentFileNameHint, "web01.vmdk");
+  assert.equal(delta.extents[0].type, "VMFSSPARSE");
+  assert.equal(vmdkFileKind(new TextEncoder().encode("KDMV\x01\0\0\0")), "hostedSparse");
+  assert.equal(vmdkFileKind(new TextEncoder().encode("COWD\x01\0\0\0")), "cowd");
+  assert.equal(vmdkFileKind(new TextEncoder().encode("# Disk")), "descriptor");
+  const head = new Uint8Array(4096);
+  head.set(new TextEncoder().encode("KDMV"));
+  const view = new DataView(head.buffer);
+  view.setBigUint64(28, 2n, true); // descriptor at sector 2
+  view.setBigUint64(36, 1n, true); // one sector long
+  head.set(new TextEncoder().encode('createType="monolithicSparse"\n'), 1024);
+  assert.match(embeddedDescriptor(head) ?? "", /^createType="monolithicSparse"/);
+  view.setBigUint64(28, 100n, true); // beyond the bytes read
+  assert.equal(embeddedDescriptor(head), undefined);
 });
 
 test("sliceExtents maps guest ranges across extents, honouring file offsets", () => {

@@ -1,7 +1,5 @@
-// VMDK text descriptors: which extent files hold a disk's bytes. Pure.
-// Only raw extents (FLAT, VMFS, ZERO) can be read byte-for-byte over the datastore file API; sparse formats
-// need a VMDK decoder or an NFC export and are refused with NotSupported.
-import { SourceProviderError } from "./errors.ts";
+// VMDK text descriptors (standalone, or embedded in a hosted sparse file): which extent files hold a
+// disk's bytes and which parent a delta names. Pure.
 
 export type ExtentType = "FLAT" | "VMFS" | "ZERO" | "SPARSE" | "VMFSSPARSE" | "SESPARSE" | "VMFSRDM" | "VMFSRAW";
 
@@ -18,7 +16,12 @@ export interface VmdkExtent {
 
 export interface VmdkDescriptor {
   createType: string;
+  /** Content ID; a delta's parentCID names its parent's. */
+  cid: string;
+  /** "ffffffff" for a disk without parent. */
   parentCID: string;
+  /** The parent's file name as the delta records it (relative to the delta's directory on ESXi). */
+  parentFileNameHint?: string;
   extents: VmdkExtent[];
 }
 
@@ -29,14 +32,16 @@ const EXTENT_LINE = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)(?:\s+"([^"]*)"(?:\s+(
 export function parseVmdkDescriptor(raw: string): VmdkDescriptor {
   const nul = raw.indexOf("\0");
   const body = nul >= 0 ? raw.slice(0, nul) : raw;
-  const out: VmdkDescriptor = { createType: "", parentCID: "ffffffff", extents: [] };
+  const out: VmdkDescriptor = { createType: "", cid: "", parentCID: "ffffffff", extents: [] };
   for (const rawLine of body.split(/\r?\n/)) {
     const line = rawLine.trim();
     if (line === "" || line.startsWith("#")) continue;
     const kv = /^(\w+)\s*=\s*"?([^"]*)"?$/.exec(line);
     if (kv) {
       if (kv[1] === "createType") out.createType = kv[2];
+      if (kv[1] === "CID") out.cid = kv[2].toLowerCase();
       if (kv[1] === "parentCID") out.parentCID = kv[2].toLowerCase();
+      if (kv[1] === "parentFileNameHint") out.parentFileNameHint = kv[2];
       continue;
     }
     const ext = EXTENT_LINE.exec(line);
@@ -53,32 +58,27 @@ export function parseVmdkDescriptor(raw: string): VmdkDescriptor {
   return out;
 }
 
-/** True when the data looks like a text descriptor rather than a binary sparse header ("KDMV" / "COWD"). */
-export function looksLikeDescriptor(head: Uint8Array): boolean {
+export type VmdkFileKind = "descriptor" | "hostedSparse" | "cowd";
+
+/** What a VMDK file's first bytes say it is: a text descriptor, a hosted sparse file ("KDMV") or a vmfsSparse extent ("COWD"). */
+export function vmdkFileKind(head: Uint8Array): VmdkFileKind {
   const magic = String.fromCharCode(...head.subarray(0, 4));
-  return magic !== "KDMV" && magic !== "COWD";
+  if (magic === "KDMV") return "hostedSparse";
+  if (magic === "COWD") return "cowd";
+  return "descriptor";
 }
 
-/** Checks that every extent can be read as raw bytes and that the disk has no parent; throws NotSupported naming the file. */
-export function assertRawReadable(descriptor: VmdkDescriptor, fileName: string): void {
-  if (descriptor.parentCID !== "ffffffff") {
-    throw new SourceProviderError(
-      "NotSupported",
-      `disk ${fileName} is a delta disk (parentCID ${descriptor.parentCID}); read the base disk or a snapshot's backing instead`,
-    );
-  }
-  if (descriptor.extents.length === 0) {
-    throw new SourceProviderError("NotSupported", `disk ${fileName}: descriptor lists no extents (createType "${descriptor.createType}")`);
-  }
-  for (const e of descriptor.extents) {
-    if (e.type !== "FLAT" && e.type !== "VMFS" && e.type !== "ZERO") {
-      throw new SourceProviderError(
-        "NotSupported",
-        `disk ${fileName} has a ${e.type} extent${e.file ? ` "${e.file}"` : ""} (createType "${descriptor.createType}"): ` +
-          "only flat VMDKs can be read over the datastore file API; a sparse disk needs an NFC export",
-      );
-    }
-  }
+/**
+ * The descriptor embedded in a hosted sparse (KDMV) header: descriptorOffset and descriptorSize are
+ * little-endian sector counts at bytes 28 and 36. Returns undefined when the head does not hold it.
+ */
+export function embeddedDescriptor(head: Uint8Array): string | undefined {
+  if (head.length < 44) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const offset = Number(view.getBigUint64(28, true)) * SECTOR;
+  const size = Number(view.getBigUint64(36, true)) * SECTOR;
+  if (offset === 0 || size === 0 || offset + size > head.length) return undefined;
+  return Buffer.from(head.subarray(offset, offset + size)).toString("latin1");
 }
 
 export interface ExtentSlice {

@@ -1,61 +1,40 @@
-// A DiskReader over a flat VMDK on a datastore: reads the descriptor once, then maps guest byte ranges
-// onto the extent files.
-import type { DiskReader } from "../contract.ts";
+// A DiskReader over one flat layer (descriptor + FLAT/VMFS/ZERO extents) on a datastore: maps guest byte
+// ranges onto the extent files.
+import type { DiskOrigin, DiskReader } from "../contract.ts";
 import type { DatastoreFiles } from "./datastore-files.ts";
 import { zeros } from "./datastore-files.ts";
-import { formatDatastorePath, parseDatastorePath, siblingPath } from "./datastore-path.ts";
-import { SourceProviderError } from "./errors.ts";
-import {
-  assertRawReadable,
-  descriptorCapacityBytes,
-  looksLikeDescriptor,
-  parseVmdkDescriptor,
-  sliceExtents,
-  type VmdkExtent,
-} from "./vmdk-descriptor.ts";
+import { formatDatastorePath, type DatastorePath, siblingPath } from "./datastore-path.ts";
+import { type ChainLayer, layerEntries } from "./disk-chain.ts";
+import { descriptorCapacityBytes, sliceExtents, type VmdkExtent } from "./vmdk-descriptor.ts";
 
-// Descriptors are a few hundred bytes; anything near this size is a binary (sparse) VMDK.
-const DESCRIPTOR_MAX_BYTES = 64 * 1024;
-
-export async function openVmdkDisk(
-  files: DatastoreFiles,
-  disk: { fileName: string; capacityBytes: number },
-  signal?: AbortSignal,
-): Promise<DiskReader> {
-  const descriptorPath = parseDatastorePath(disk.fileName);
-  const head = await files.readHead(descriptorPath, DESCRIPTOR_MAX_BYTES, signal);
-  let extents: VmdkExtent[];
-  if (head.length === 0) {
-    // An empty descriptor (the simulator's placeholder disks): a disk that was never written reads as zeros.
-    extents = [{ access: "RW", sectors: Math.ceil(disk.capacityBytes / 512), type: "ZERO", fileOffsetBytes: 0 }];
-  } else {
-    if (!looksLikeDescriptor(head)) {
-      throw new SourceProviderError(
-        "NotSupported",
-        `disk ${disk.fileName} is a sparse (binary) VMDK: only flat VMDKs can be read over the datastore file API; a sparse disk needs an NFC export`,
-      );
-    }
-    const descriptor = parseVmdkDescriptor(Buffer.from(head).toString("latin1"));
-    assertRawReadable(descriptor, disk.fileName);
-    const described = descriptorCapacityBytes(descriptor);
-    if (described !== disk.capacityBytes) {
-      throw new SourceProviderError(
-        "SourceError",
-        `disk ${disk.fileName}: descriptor describes ${described} bytes but the VM's device reports ${disk.capacityBytes}`,
-      );
-    }
-    extents = descriptor.extents;
-  }
-  return new VmdkDiskReader(files, descriptorPath, extents, disk.capacityBytes);
+/**
+ * Reads a raw layer (planChainRead said "raw", or the flat base under a composed chain). Every byte inside the
+ * descriptor's extents comes from a file; only what lies past them reads as zeros, and is reported as
+ * zeroFilledTailBytes (an empty descriptor — the simulator's never-written placeholder disk — is all tail).
+ */
+export function openFlatLayer(files: DatastoreFiles, layer: ChainLayer, capacityBytes: number): DiskReader {
+  const described: VmdkExtent[] = layer.empty ? [] : layer.descriptor.extents;
+  const storedBytes = layer.empty ? 0 : descriptorCapacityBytes(layer.descriptor);
+  const tailBytes = Math.max(0, capacityBytes - storedBytes);
+  const extents = tailBytes > 0 ? [...described, { access: "RW", sectors: Math.ceil(tailBytes / 512), type: "ZERO" as const, fileOffsetBytes: 0 }] : described;
+  const origin: DiskOrigin = {
+    transport: "datastore",
+    chain: layerEntries(layer).map((e) => ({ file: formatDatastorePath(e.path), format: e.format })),
+  };
+  return new VmdkDiskReader(files, layer.path, extents, capacityBytes, origin, tailBytes);
 }
 
 class VmdkDiskReader implements DiskReader {
   readonly sizeBytes: number;
+  readonly origin: DiskOrigin;
+  readonly zeroFilledTailBytes: number;
   private readonly files: DatastoreFiles;
-  private readonly descriptorPath: ReturnType<typeof parseDatastorePath>;
+  private readonly descriptorPath: DatastorePath;
   private readonly extents: VmdkExtent[];
 
-  constructor(files: DatastoreFiles, descriptorPath: ReturnType<typeof parseDatastorePath>, extents: VmdkExtent[], sizeBytes: number) {
+  constructor(files: DatastoreFiles, descriptorPath: DatastorePath, extents: VmdkExtent[], sizeBytes: number, origin: DiskOrigin, zeroFilledTailBytes: number) {
+    this.origin = origin;
+    this.zeroFilledTailBytes = zeroFilledTailBytes;
     this.files = files;
     this.descriptorPath = descriptorPath;
     this.extents = extents;

@@ -4,6 +4,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { Agent, request } from "undici";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -14,6 +15,10 @@ export interface VcsimDiskSpec {
   contentPath: string;
   /** Guest-visible size; default: the content file's size. A multiple of 1024, at least the content's size. */
   capacityBytes?: number;
+  /** flat (default): descriptor + -flat extent; one hosted sparse / streamOptimized VMDK; or a raw device mapping. */
+  format?: "flat" | "monolithicSparse" | "streamOptimized" | "rdm";
+  /** The flat extent keeps zero blocks as holes and the backing says thinProvisioned. */
+  thin?: boolean;
 }
 
 export interface VcsimVMSpec {
@@ -27,6 +32,8 @@ export interface VcsimVMSpec {
   guestId?: string;
   uuid?: string;
   disks?: VcsimDiskSpec[];
+  /** Format of the deltas its snapshots create: vmfsSparse (default, as ESXi on VMFS5) or hosted sparse. */
+  deltaFormat?: "vmfsSparse" | "monolithicSparse";
   nics?: Array<{ network?: string; mac?: string; model?: "vmxnet3" | "e1000" | "e1000e" | "vmxnet2" | "pcnet32" }>;
 }
 
@@ -34,6 +41,8 @@ export interface VcsimSpec {
   username?: string;
   password?: string;
   vms?: VcsimVMSpec[];
+  /** Seconds an NFC export lease lives without HttpNfcLeaseProgress (default 300). */
+  nfcLeaseTimeoutSeconds?: number;
 }
 
 export interface Vcsim {
@@ -163,4 +172,49 @@ export async function sha256File(path: string, sizeBytes?: number): Promise<stri
   const zero = Buffer.alloc(1 << 20);
   for (let left = (sizeBytes ?? n) - n; left > 0; left -= zero.length) hash.update(zero.subarray(0, Math.min(left, zero.length)));
   return hash.digest("hex");
+}
+
+/** Calls one of the harness's test controls (test/harness/vcsim/control.go); returns its JSON answer. */
+async function control<T = Record<string, string>>(vcsim: Vcsim, path: string, body?: Uint8Array, method = "POST"): Promise<T> {
+  const dispatcher = new Agent({ connect: { ca: vcsim.certificatePem } });
+  try {
+    const res = await request(new URL(path, vcsim.url), { method, body, dispatcher });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`vcsim control ${path}: HTTP ${res.statusCode}: ${text}`);
+    return JSON.parse(text) as T;
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Writes bytes into the VM's current disk layer at `offset`, as its guest would (a delta after a snapshot). */
+export async function guestWrite(vcsim: Vcsim, vmName: string, diskKey: number, offset: number, data: Uint8Array): Promise<void> {
+  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/disks/${diskKey}/write?offset=${offset}`, data);
+}
+
+/** Takes a snapshot through the SOAP API (so the disks switch to deltas); returns its moref value. */
+export async function takeSnapshot(vcsim: Vcsim, vmName: string, name: string): Promise<string> {
+  return (await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/snapshots?name=${encodeURIComponent(name)}`)).snapshot;
+}
+
+/**
+ * Faults for every later NFC export of the VM's disks: downloads cut after `abortAfterBytes` (failing the lease)
+ * and/or throttled to `bytesPerSecond`, and disks read `initDelayMs` after the export call; 0 or absent: off.
+ */
+export async function setNfcFault(vcsim: Vcsim, vmName: string, fault: { abortAfterBytes?: number; bytesPerSecond?: number; initDelayMs?: number }): Promise<void> {
+  const q = `abortAfterBytes=${fault.abortAfterBytes ?? 0}&bytesPerSecond=${fault.bytesPerSecond ?? 0}&initDelayMs=${fault.initDelayMs ?? 0}`;
+  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/nfc-fault?${q}`);
+}
+
+export interface NfcLeaseSummary {
+  lease: string;
+  vm: string;
+  /** initializing | ready | done | error */
+  state: string;
+  error?: string;
+}
+
+/** Every NFC export lease the simulator created so far, oldest first. */
+export function nfcLeases(vcsim: Vcsim): Promise<NfcLeaseSummary[]> {
+  return control<NfcLeaseSummary[]>(vcsim, "/harness/nfc/leases", undefined, "GET");
 }

@@ -41,6 +41,11 @@ import (
 type diskSpec struct {
 	ContentPath   string `json:"contentPath"`
 	CapacityBytes int64  `json:"capacityBytes"`
+	// flat (default): descriptor + -flat extent; monolithicSparse or streamOptimized: one binary VMDK;
+	// rdm: a raw device mapping descriptor (its bytes are on a LUN no datastore API serves).
+	Format string `json:"format"`
+	// Thin: the flat extent is a sparse file and the backing says thinProvisioned.
+	Thin bool `json:"thin"`
 }
 
 type nicSpec struct {
@@ -59,12 +64,17 @@ type vmSpec struct {
 	UUID      string     `json:"uuid"`
 	Disks     []diskSpec `json:"disks"`
 	NICs      []nicSpec  `json:"nics"`
+	// DeltaFormat: the format of the deltas snapshots create — vmfsSparse (default, ESXi on VMFS5) or
+	// monolithicSparse (hosted sparse, as VMware's desktop products write).
+	DeltaFormat string `json:"deltaFormat"`
 }
 
 type spec struct {
 	Username string   `json:"username"`
 	Password string   `json:"password"`
 	VMs      []vmSpec `json:"vms"`
+	// Seconds an NFC export lease lives without HttpNfcLeaseProgress (default 300, as ESXi).
+	NFCLeaseTimeoutSeconds int32 `json:"nfcLeaseTimeoutSeconds"`
 }
 
 type ready struct {
@@ -138,6 +148,9 @@ func run() error {
 	model.Service.Listen = &url.URL{Host: "127.0.0.1:0", User: url.UserPassword(sp.Username, sp.Password)}
 	server := model.Service.NewServer()
 	defer server.Close()
+	// The harness answers some requests itself (snapshot disks, ExportVm, test controls); see control.go.
+	b := &builder{ctx: ctx, nfc: newNFC(os.TempDir(), sp.NFCLeaseTimeoutSeconds), serverURL: server.URL, deltaFormats: map[string]string{}}
+	server.Config.Handler = b.handler(server.Config.Handler)
 
 	client, err := govmomi.NewClient(ctx, server.URL, true)
 	if err != nil {
@@ -159,7 +172,7 @@ func run() error {
 	}
 	dsDir := dsMo.Info.GetDatastoreInfo().Url
 
-	b := &builder{ctx: ctx, client: client, finder: finder, dc: dc, ds: ds, dsDir: dsDir}
+	b.client, b.finder, b.dc, b.ds, b.dsDir = client, finder, dc, ds, dsDir
 	for _, v := range sp.VMs {
 		if err := b.ensureVM(v); err != nil {
 			return fmt.Errorf("vm %q: %v", v.Name, err)
@@ -199,11 +212,24 @@ type builder struct {
 	dc     *object.Datacenter
 	ds     *object.Datastore
 	dsDir  string
+	// nfc holds the export leases; serverURL (with credentials) lets test controls call the SOAP API.
+	nfc       *nfcService
+	serverURL *url.URL
+	// deltaFormats: VM name → format of the deltas its snapshots create (vmfsSparse when unset).
+	deltaFormats map[string]string
 }
 
 // ensureVM creates the VM when it does not exist (a stock VM such as DC0_H0_VM0 is reused), attaches the
 // spec's disks as monolithicFlat VMDKs holding the content bytes, and sets the requested power state.
 func (b *builder) ensureVM(v vmSpec) error {
+	switch v.DeltaFormat {
+	case "", "vmfsSparse":
+		b.deltaFormats[v.Name] = "vmfsSparse"
+	case "monolithicSparse":
+		b.deltaFormats[v.Name] = v.DeltaFormat
+	default:
+		return fmt.Errorf("deltaFormat %q: use vmfsSparse or monolithicSparse", v.DeltaFormat)
+	}
 	vm, err := b.finder.VirtualMachine(b.ctx, v.Name)
 	if err != nil {
 		if _, ok := err.(*find.NotFoundError); !ok {
@@ -340,7 +366,7 @@ func (b *builder) attachDisks(vm *object.VirtualMachine, v vmSpec) error {
 			return fmt.Errorf("disks[%d]: %v", i, err)
 		}
 		disk := devices.CreateDisk(controller, b.ds.Reference(), fmt.Sprintf("[%s] %s/%s.vmdk", datastoreName, v.Name, base))
-		disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo).ThinProvisioned = types.NewBool(false)
+		disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo).ThinProvisioned = types.NewBool(d.Thin)
 		disk.CapacityInBytes = capacity
 		disk.CapacityInKB = capacity / 1024
 		// Keep unit numbers distinct across the disks added in this one reconfigure.
@@ -354,7 +380,29 @@ func (b *builder) attachDisks(vm *object.VirtualMachine, v vmSpec) error {
 	if err != nil {
 		return err
 	}
-	return task.Wait(b.ctx)
+	if err := task.Wait(b.ctx); err != nil {
+		return err
+	}
+	for i, d := range v.Disks {
+		switch d.Format {
+		case "", "flat":
+		case "monolithicSparse", "streamOptimized":
+			if err := writeSparseVMDK(dir, fmt.Sprintf("%s_%d", v.Name, i), d.Format); err != nil {
+				return fmt.Errorf("disks[%d]: %v", i, err)
+			}
+		case "rdm":
+			if err := writeRDMDescriptor(dir, fmt.Sprintf("%s_%d", v.Name, i)); err != nil {
+				return fmt.Errorf("disks[%d]: %v", i, err)
+			}
+			b.reportAsRDM(vm.Reference(), fmt.Sprintf("[%s] %s/%s_%d.vmdk", datastoreName, v.Name, v.Name, i))
+		default:
+			return fmt.Errorf("disks[%d].format %q: use flat, monolithicSparse, streamOptimized or rdm", i, d.Format)
+		}
+	}
+	if obj, ok := simulator.Map.Get(vm.Reference()).(*simulator.VirtualMachine); ok {
+		b.refreshDiskLayout(obj)
+	}
+	return nil
 }
 
 // writeFlatVMDK copies the content into <base>-flat.vmdk (extended with zeros to the capacity) and writes
@@ -384,7 +432,12 @@ func writeFlatVMDK(dir, base string, d diskSpec) (int64, error) {
 		return 0, err
 	}
 	defer flat.Close()
-	if _, err := io.Copy(flat, src); err != nil {
+	if d.Thin {
+		// A thin disk's extent holds only what was written: skip zero blocks, leaving holes.
+		if err := copySparse(flat, src); err != nil {
+			return 0, err
+		}
+	} else if _, err := io.Copy(flat, src); err != nil {
 		return 0, err
 	}
 	if err := flat.Truncate(capacity); err != nil {

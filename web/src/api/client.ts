@@ -1,4 +1,4 @@
-// The dashboard's HTTP client: Bearer token on every call, Kubernetes Status bodies turned into errors whose
+// The dashboard's HTTP client: the session cookie and the CSRF header on every call, Kubernetes Status bodies turned into errors whose
 // message is the server's own (shown to the user as is, never swallowed).
 export const GROUP_PATH = "/apis/landfall.dev/v1beta1";
 
@@ -38,23 +38,31 @@ export function errorFromResponse(status: number, statusText: string, body: stri
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** Sent on every call: the server accepts the session cookie for unsafe methods only with it (CSRF defence). */
+export const CSRF_HEADER = "x-landfall-csrf";
+
 export interface ApiClient {
-  readonly token: string;
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
   /** JSON merge patch (RFC 7386), the body the server expects as application/merge-patch+json. */
   mergePatch<T>(path: string, patch: unknown): Promise<T>;
-  /** URL of a Server-Sent Events watch; EventSource cannot send headers, so the token rides as access_token. */
+  delete<T>(path: string): Promise<T>;
+  /** URL of a Server-Sent Events watch; EventSource sends the session cookie, never a token in the URL. */
   watchUrl(collectionPath: string, resourceVersion: string): string;
 }
 
-export function createApiClient(token: string, fetchImpl: Fetch = (input, init) => fetch(input, init)): ApiClient {
+/**
+ * The API through the session cookie (HttpOnly: this code never sees it). The page keeps no token: the login
+ * form exchanges it for the cookie (POST /auth/session) and forgets it.
+ */
+export function createApiClient(fetchImpl: Fetch = (input, init) => fetch(input, init)): ApiClient {
   const call = async <T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> => {
     let res: Response;
     try {
       res = await fetchImpl(path, {
         method,
-        headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body !== undefined ? { "content-type": contentType } : {}) },
+        credentials: "same-origin",
+        headers: { accept: "application/json", [CSRF_HEADER]: "1", ...(body !== undefined ? { "content-type": contentType } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -65,12 +73,11 @@ export function createApiClient(token: string, fetchImpl: Fetch = (input, init) 
     return (text ? JSON.parse(text) : undefined) as T;
   };
   return {
-    token,
     get: (path) => call("GET", path),
     post: (path, body) => call("POST", path, body ?? {}),
     mergePatch: (path, patch) => call("PATCH", path, patch, "application/merge-patch+json"),
-    watchUrl: (collectionPath, resourceVersion) =>
-      `${collectionPath}?watch=true&resourceVersion=${encodeURIComponent(resourceVersion)}&access_token=${encodeURIComponent(token)}`,
+    delete: (path) => call("DELETE", path),
+    watchUrl: (collectionPath, resourceVersion) => `${collectionPath}?watch=true&resourceVersion=${encodeURIComponent(resourceVersion)}`,
   };
 }
 

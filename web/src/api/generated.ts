@@ -110,6 +110,8 @@ export type Provider = {
       caBundle?: string;
     };
     datacenter?: string;
+    /** vsphere: how disks are read — datastore file API, NFC export lease, or auto (datastore, NFC per disk where the datastore path cannot read it) */
+    transport?: "datastore" | "nfc" | "auto";
     storagePool?: string;
     storagePoolPath?: string;
     allowedStoragePaths?: Array<string>;
@@ -419,6 +421,17 @@ export type VMMigration = {
       targetSha256?: string;
       /** sha256 of the image after guest conversion, when the guest was converted */
       convertedSha256?: string;
+      /** how the source disk's bytes were read */
+      transport?: "datastore" | "nfc";
+      /** the source files read for this disk, top layer first */
+      chain?: Array<{
+        /** source file, e.g. [ds] vm/vm-000001.vmdk */
+        file: string;
+        /** VMDK createType or extent type, e.g. monolithicFlat, vmfsSparse, streamOptimized */
+        format: string;
+        /** sha256:<hex> of the file as downloaded (downloaded layers only) */
+        sha256?: string;
+      }>;
       /** resume point of an interrupted transfer */
       checkpoint?: {
         offset: number;
@@ -439,7 +452,17 @@ export type VMMigration = {
       uuid?: string;
       powerStateBefore?: string;
       poweredOffByMigration?: boolean;
+      snapshotName?: string;
       snapshotID?: string;
+      exportDisks?: Array<{
+        key: number;
+        label: string;
+        fileName: string;
+        capacityBytes: number;
+        datastore: string;
+        controller: string;
+        thinProvisioned?: boolean;
+      }>;
     };
     guest?: {
       /** linux | windows | … | unknown (no operating system recognised) */

@@ -1,45 +1,62 @@
-// Who is logged in: the pasted token (kept in localStorage) and the client built from it. Any 401 from the
-// API ends the session and brings back the login page with the server's message.
+// Who is logged in. The session lives in an HttpOnly cookie the page cannot read; the page learns the
+// identity from GET /auth/whoami, logs in by exchanging a token for the cookie (POST /auth/session) and logs
+// out with DELETE /auth/session, which ends the session on the server. No token is kept in the browser.
+// Any 401 from the API ends the session and brings back the login page with the server's message.
 import { useQueryClient } from "@tanstack/react-query";
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from "react";
-import { type ApiClient, createApiClient } from "./client.ts";
-
-const TOKEN_KEY = "landfall.token";
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import { mayWrite, type Identity } from "../model/identity.ts";
+import { type ApiClient, createApiClient, isUnauthorized } from "./client.ts";
 
 export interface Session {
+  /** undefined while the first whoami is pending; null when logged out. */
+  identity: Identity | null | undefined;
   client: ApiClient | null;
   /** Why the last session ended (a rejected token), shown on the login page. */
   endedBecause: string | null;
-  login(token: string): void;
+  login(token: string): Promise<void>;
   logout(reason?: string): void;
+  /** Whether to offer write actions in this namespace. */
+  canWrite(namespace: string): boolean;
 }
 
 const SessionContext = createContext<Session | null>(null);
+const api = createApiClient();
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
-  const [token, setToken] = useState<string | null>(() => localStorage.getItem(TOKEN_KEY));
+  const [identity, setIdentity] = useState<Identity | null | undefined>(undefined);
   const [endedBecause, setEndedBecause] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.get<Identity>("/auth/whoami").then(setIdentity, (err: unknown) => {
+      setIdentity(null);
+      if (!isUnauthorized(err)) setEndedBecause((err as Error).message);
+    });
+  }, []);
+
   const login = useCallback(
-    (t: string) => {
-      localStorage.setItem(TOKEN_KEY, t);
+    async (token: string) => {
+      const who = await api.post<Identity>("/auth/session", { token });
       queryClient.clear();
       setEndedBecause(null);
-      setToken(t);
+      setIdentity(who);
     },
     [queryClient],
   );
   const logout = useCallback(
     (reason?: string) => {
-      localStorage.removeItem(TOKEN_KEY);
+      // Ends the session server-side; the cookie alone would otherwise stay valid until it expires.
+      void api.delete("/auth/session").catch(() => undefined);
       queryClient.clear();
       setEndedBecause(reason ?? null);
-      setToken(null);
+      setIdentity(null);
     },
     [queryClient],
   );
-  const client = useMemo(() => (token ? createApiClient(token) : null), [token]);
-  const value = useMemo(() => ({ client, endedBecause, login, logout }), [client, endedBecause, login, logout]);
+  const value = useMemo<Session>(
+    () => ({ identity, client: identity ? api : null, endedBecause, login, logout, canWrite: (ns) => (identity ? mayWrite(identity, ns) : false) }),
+    [identity, endedBecause, login, logout],
+  );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

@@ -1,13 +1,19 @@
-// Start / Stop (PATCH spec.powerState) and Restart (POST …/restart) for one VirtualMachine.
+// Start / Stop (PATCH spec.powerState) and Restart (POST …/restart) for one VirtualMachine; shown only to
+// callers who may write in its namespace.
 import { Button, Flex, FlexItem } from "@patternfly/react-core";
 import { objectPath } from "../api/client.ts";
 import type { VirtualMachine } from "../api/generated.ts";
 import { useAction } from "../api/hooks.ts";
-import { useApi } from "../api/session.tsx";
+import { useApi, useSession } from "../api/session.tsx";
 import { desiredPower } from "../model/virtual-machines.ts";
 import { ErrorAlert } from "./ErrorAlert.tsx";
 
 export function PowerActions({ vm, withRestart = true }: { vm: VirtualMachine; withRestart?: boolean }) {
+  const { canWrite } = useSession();
+  return canWrite(vm.metadata.namespace ?? "default") ? <PowerButtons vm={vm} withRestart={withRestart} /> : null;
+}
+
+function PowerButtons({ vm, withRestart }: { vm: VirtualMachine; withRestart: boolean }) {
   const api = useApi();
   const ns = vm.metadata.namespace ?? "default";
   const path = objectPath("virtualmachines", ns, vm.metadata.name);

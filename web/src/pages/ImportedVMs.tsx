@@ -7,7 +7,7 @@ import { useState } from "react";
 import { objectPath } from "../api/client.ts";
 import type { ConfigMap, VirtualMachine } from "../api/generated.ts";
 import { useAction, useResourceList } from "../api/hooks.ts";
-import { useApi } from "../api/session.tsx";
+import { useApi, useSession } from "../api/session.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { QueryState } from "../components/Loading.tsx";
 import { PhaseLabel } from "../components/PhaseLabel.tsx";
@@ -46,6 +46,7 @@ export function ImportedVMsPage() {
   const vms = useResourceList<VirtualMachine>("virtualmachines", { live: true });
   const configMaps = useResourceList<ConfigMap>("configmaps");
   const [unadopting, setUnadopting] = useState<VirtualMachine | null>(null);
+  const { identity, canWrite } = useSession();
   return (
     <PageSection>
       <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
@@ -86,9 +87,11 @@ export function ImportedVMsPage() {
                     <Td isActionCell>
                       <div style={{ display: "flex", gap: "var(--pf-t--global--spacer--sm)" }}>
                         <PowerActions vm={r.vm} withRestart={false} />
-                        <Button variant="link" size="sm" isDanger onClick={() => setUnadopting(r.vm)} aria-label={`Unadopt ${r.vm.metadata.name}`}>
-                          Unadopt
-                        </Button>
+                        {canWrite(r.vm.metadata.namespace ?? "default") && (
+                          <Button variant="link" size="sm" isDanger onClick={() => setUnadopting(r.vm)} aria-label={`Unadopt ${r.vm.metadata.name}`}>
+                            Unadopt
+                          </Button>
+                        )}
                       </div>
                     </Td>
                   </Tr>
@@ -99,7 +102,7 @@ export function ImportedVMsPage() {
         }}
       </QueryState>
       {unadopting && <UnadoptDialog vm={unadopting} onClose={() => setUnadopting(null)} />}
-      <AdoptForm />
+      {identity && identity.role !== "viewer" && <AdoptForm />}
     </PageSection>
   );
 }

@@ -1,7 +1,8 @@
-// Login: paste a token; it is checked against the API before it is kept, so a bad one is reported at once.
+// Login: paste a token; the server exchanges it for an HttpOnly session cookie (a bad one is reported at
+// once). The token is not kept anywhere in the page.
 import { ActionGroup, Button, Card, CardBody, CardTitle, Form, FormGroup, FormHelperText, HelperText, HelperTextItem, PageSection, TextInput } from "@patternfly/react-core";
 import { type FormEvent, useState } from "react";
-import { ApiRequestError, createApiClient, GROUP_PATH } from "../api/client.ts";
+import { ApiRequestError } from "../api/client.ts";
 import { useSession } from "../api/session.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 
@@ -20,8 +21,8 @@ export function LoginPage() {
     }
     setChecking(true);
     try {
-      await createApiClient(t).get(GROUP_PATH);
-      login(t);
+      await login(t);
+      setToken("");
     } catch (err) {
       setError(err);
     } finally {
@@ -43,7 +44,7 @@ export function LoginPage() {
               <TextInput id="token" name="token" type="password" value={token} onChange={(_e, v) => setToken(v)} autoComplete="off" aria-label="API token" />
               <FormHelperText>
                 <HelperText>
-                  <HelperTextItem>The admin token is in &lt;data-dir&gt;/admin.token; viewers get theirs from 'landfall token create --role viewer'.</HelperTextItem>
+                  <HelperTextItem>The admin token is in &lt;data-dir&gt;/admin.token; others come from 'landfall token create --role viewer|editor|admin'.</HelperTextItem>
                 </HelperText>
               </FormHelperText>
             </FormGroup>

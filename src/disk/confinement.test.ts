@@ -1,14 +1,15 @@
 // Path confinement: the pure judgement, and symlink resolution against real temp directories.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { judgePath, liesWithin, resolveConfined, resolveExisting } from "./storage-paths.ts";
+import { ensureConfinedDir, isSafeDiskID, providerStorageRoots, judgePath, liesWithin, resolveConfined, resolveExisting } from "./confinement.ts";
 
 describe("liesWithin", () => {
-  it("accepts the root itself and paths below it", () => {
-    assert.equal(liesWithin("/pool", "/pool"), true);
+  it("accepts paths below the root, never the root itself (a disk is a file)", () => {
+    assert.equal(liesWithin("/pool", "/pool"), false);
+    assert.equal(liesWithin("/pool/", "/pool"), false);
     assert.equal(liesWithin("/pool/a.qcow2", "/pool"), true);
     assert.equal(liesWithin("/pool/sub/a.qcow2", "/pool"), true);
   });
@@ -17,6 +18,7 @@ describe("liesWithin", () => {
     assert.equal(liesWithin("/", "/pool"), false);
     assert.equal(liesWithin("/pool2/a.qcow2", "/pool"), false);
     assert.equal(liesWithin("/etc/passwd", "/pool"), false);
+    assert.equal(liesWithin("/pool/../x.raw", "/pool"), false);
   });
 
   it("accepts file names that merely start with two dots", () => {
@@ -71,7 +73,7 @@ describe("resolveConfined (real files)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const judge = (p: string, roots = [pool]) => resolveConfined("spec.importedDisk.path", p, roots, "test-pool");
+  const judge = (p: string, roots = [pool]) => resolveConfined("spec.importedDisk.path", p, { pool: "test-pool", roots });
 
   it("accepts a file in the pool, existing or not yet", async () => {
     assert.equal((await judge(join(pool, "ok.raw"))).ok, true);
@@ -117,10 +119,35 @@ describe("resolveConfined (real files)", () => {
     assert.ok(resolved.startsWith(pool), resolved);
   });
 
+  it("ensureConfinedDir creates a staging directory in the pool, never through a link that leads out", async () => {
+    assert.equal(await ensureConfinedDir(join(pool, ".staging", "uid-1"), pool), join(pool, ".staging", "uid-1"));
+    await symlink(outside, join(pool, ".staging-link"));
+    await assert.rejects(ensureConfinedDir(join(pool, ".staging-link", "uid-2"), pool), /outside .*a symlink leads out/);
+    await assert.rejects(lstat(join(outside, "uid-2")), { code: "ENOENT" }, "nothing was created outside");
+    await symlink(join(outside, "later"), join(pool, ".staging-dangling"));
+    await assert.rejects(ensureConfinedDir(join(pool, ".staging-dangling", "uid-3"), pool), /outside/);
+    await assert.rejects(lstat(join(outside, "later")), { code: "ENOENT" });
+  });
+
   it("resolves a symlinked root, so a pool reached through a link still confines", async () => {
     const linkedPool = join(dir, "pool-link");
     await symlink(pool, linkedPool);
     assert.equal((await judge(join(pool, "ok.raw"), [linkedPool])).ok, true);
     assert.equal((await judge(join(outside, "secret.raw"), [linkedPool])).ok, false);
+  });
+});
+
+describe("isSafeDiskID", () => {
+  it("accepts plain file names only", () => {
+    assert.equal(isSafeDiskID("web01-disk-0"), true);
+    assert.equal(isSafeDiskID("vm_1.boot"), true);
+    for (const bad of ["", "../etc", "a/b", ".hidden", "a..b", "a b"]) assert.equal(isSafeDiskID(bad), false, bad);
+  });
+});
+
+describe("providerStorageRoots", () => {
+  it("is the pool's directory first, then the allowed paths", () => {
+    assert.deepEqual(providerStorageRoots({ pool: "lf", path: "/pool" }, {}), { pool: "lf", roots: ["/pool"] });
+    assert.deepEqual(providerStorageRoots({ pool: "lf", path: "/pool" }, { allowedStoragePaths: ["/a", "/b"] }), { pool: "lf", roots: ["/pool", "/a", "/b"] });
   });
 });

@@ -1,0 +1,29 @@
+// The disk pipeline as the migration runner uses it. src/compose/disk-ops.ts builds it from src/disk; a test-only
+// composition (test/harness/faulty-wiring.ts) wraps it to inject faults.
+import type { DiskReader } from "../../providers/contract.ts";
+
+export interface TransferProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+  checkpointOffset?: number;
+}
+
+export interface DiskOps {
+  /** onProgress returns the status write's Promise; the transfer awaits it, so a checkpoint is durable before it counts. */
+  transfer(args: {
+    reader: DiskReader;
+    stagingPath: string;
+    resumeFrom?: { offset: number };
+    onProgress: (p: TransferProgress) => void | Promise<void>;
+    signal: AbortSignal;
+  }): Promise<{ sha256: string; verifiedChunks?: number; rereadChunks?: number; zeroFilledTailBytes?: number }>;
+  convert(args: { src: string; srcFormat: string; dest: string; destFormat: string; signal?: AbortSignal }): Promise<void>;
+  /** Format and guest-visible size of an image, as qemu-img reads it. */
+  imageInfo(path: string, format: string): Promise<{ format: string; virtualSizeBytes: number }>;
+  /** Guest-visible sha256 of a finished image, read back independently: "sha256:<hex>". */
+  imageSha256(path: string, format: string, signal?: AbortSignal): Promise<string>;
+  /** sha256 of a source disk re-read range by range (options.verifySource: reread). */
+  readerSha256(reader: DiskReader, signal?: AbortSignal): Promise<string>;
+}

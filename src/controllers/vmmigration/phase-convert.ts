@@ -1,0 +1,48 @@
+// Converting: the raw staging file becomes the requested format next to it. The converted file appears only
+// whole (qemu-img writes <file>.partial and renames it), so finding it means an earlier attempt finished
+// converting; the raw input is removed only after Converted is recorded. A lost input sends the disk back to
+// Transferring instead of failing: the source still has the bytes.
+import { rm } from "node:fs/promises";
+import type { VMMigration } from "../../api/vmmigration.ts";
+import { convertAction } from "./decide.ts";
+import { exists } from "./files.ts";
+import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
+import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
+import { outOfSpaceFailure } from "./space.ts";
+import { transferAgain } from "./retransfer.ts";
+import { type StepContext, withProviders } from "./step-context.ts";
+import { disksToConvert } from "./steps.ts";
+
+export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigration> {
+  const lost = await withProviders(ctx.deps, m, async ({ target }) => {
+    const storage = await target.ensureStorage();
+    const dir = stagingDir(storage.path, m);
+    const lostDisks: string[] = [];
+    for (const disk of disksToConvert(m.status?.disks ?? [])) {
+      ctx.signal.throwIfAborted();
+      const fmt = disk.targetFormat ?? "qcow2";
+      const staging = stagingFile(dir, disk);
+      const converted = convertedFile(dir, disk);
+      const action = convertAction(disk, { converted: await exists(converted), staging: await exists(staging) });
+      if (action === "inputLost") {
+        lostDisks.push(disk.diskID);
+        continue;
+      }
+      if (action === "convert") {
+        await ctx.deps.disk.convert({ src: staging, srcFormat: "raw", dest: converted, destFormat: fmt, signal: ctx.signal }).catch((err: unknown) => {
+          throw outOfSpaceFailure(err, storage, disk);
+        });
+      }
+      await ctx.patchDisk(disk.diskID, (d) => {
+        d.state = "Converted";
+      });
+      if (fmt !== "raw") {
+        await rm(staging, { force: true });
+        await rm(chunkDigestsPath(staging), { force: true });
+      }
+    }
+    return lostDisks;
+  });
+  if (lost.length > 0) return transferAgain(ctx, lost, "staging file");
+  return ctx.enter("Importing", "importing volumes into the target storage and verifying checksums");
+}

@@ -1,0 +1,91 @@
+// Importing: each converted disk is copied into the target pool under its own name (from the migration's UID),
+// then read back and hashed. A volume already under that name with the right format and size is an earlier
+// attempt's import, killed before it was recorded: it is adopted and verified the same way, never imported
+// twice. The staged file is removed only after Verified is recorded; the staging directory goes last.
+import { rm } from "node:fs/promises";
+import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
+import type { ImportedVolume, SourceProvider } from "../../providers/contract.ts";
+import { exportSessionOf, importAction, sourceDiskFor } from "./decide.ts";
+import { exists } from "./files.ts";
+import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
+import { convertedFile, stagingDir, stagingFile, targetVMName } from "./plan.ts";
+import { outOfSpaceFailure } from "./space.ts";
+import { transferAgain } from "./retransfer.ts";
+import { type StepContext, withProviders } from "./step-context.ts";
+import { disksToImport, MigrationFailure } from "./steps.ts";
+
+export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMMigration> {
+  const lost = await withProviders(ctx.deps, m, async ({ source, target }) => {
+    const storage = await target.ensureStorage();
+    const dir = stagingDir(storage.path, m);
+    const lostDisks: string[] = [];
+    for (const disk of disksToImport(m.status?.disks ?? [])) {
+      ctx.signal.throwIfAborted();
+      const fmt = disk.targetFormat ?? "qcow2";
+      const staged = fmt === "raw" ? stagingFile(dir, disk) : convertedFile(dir, disk);
+      const volumePath = disk.targetPath ?? `${storage.path}/${disk.diskID}.${fmt}`;
+      // An unreadable volume is an error to retry, not proof that the volume is someone else's.
+      const found = (await exists(volumePath)) ? await ctx.deps.disk.imageInfo(volumePath, fmt) : undefined;
+      const action = importAction(disk, { volume: found, staged: await exists(staged) });
+      if (action === "inputLost") {
+        lostDisks.push(disk.diskID);
+        continue;
+      }
+      if (action === "foreign") {
+        throw new MigrationFailure("TargetExists", `target volume ${volumePath} exists but is not disk ${disk.label ?? disk.diskID} of this migration (format ${found?.format}, ${found?.virtualSizeBytes} bytes; expected ${fmt}, ${disk.sizeBytes} bytes); remove it or choose another target name`);
+      }
+      let vol: ImportedVolume;
+      if (action === "adopt") {
+        ctx.log(`adopting ${volumePath}, imported by an earlier attempt`);
+        vol = { diskID: disk.diskID, path: volumePath, format: fmt, virtualSizeBytes: disk.sizeBytes };
+      } else {
+        vol = await target.importDisk({ diskID: disk.diskID, sourcePath: staged, sourceFormat: fmt, format: fmt }).catch((err: unknown) => {
+          throw outOfSpaceFailure(err, storage, disk);
+        });
+      }
+      await ctx.patchDisk(disk.diskID, (d) => {
+        d.targetPath = vol.path;
+      });
+      const targetSha256 = await verify(ctx, m, disk, vol, source, dir);
+      await ctx.patchDisk(disk.diskID, (d) => {
+        d.state = "Verified";
+        if (targetSha256) d.targetSha256 = targetSha256;
+        d.targetFormat = vol.format;
+      });
+      await rm(staged, { force: true });
+      await rm(chunkDigestsPath(staged), { force: true });
+    }
+    // Leftovers go last, once every disk's Verified is recorded: nothing later needs the staging directory.
+    if (lostDisks.length === 0) await rm(dir, { recursive: true, force: true });
+    return lostDisks;
+  });
+  if (lost.length > 0) return transferAgain(ctx, lost, "staged image");
+  return ctx.enter("Creating", `creating VirtualMachine "${targetVMName(m)}"`);
+}
+
+/** The target image hashes to the source's sha256 (and, with verifySource: reread, so does the source again). */
+async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider, scratchDir: string): Promise<string | undefined> {
+  let targetSha256: string | undefined;
+  if (m.spec.options?.verifyChecksums ?? true) {
+    targetSha256 = await ctx.deps.disk.imageSha256(vol.path, vol.format, ctx.signal);
+    if (targetSha256 !== disk.sha256) {
+      throw new MigrationFailure(
+        "ChecksumMismatch",
+        `disk ${disk.label ?? disk.diskID}: target image ${vol.path} hashes to ${targetSha256} but the source read hashed to ${disk.sha256}; the data was damaged between source and target`,
+      );
+    }
+  }
+  if (m.spec.options?.verifySource === "reread") {
+    const session = exportSessionOf(m);
+    const reader = await source.openDisk(session, sourceDiskFor(session, disk), { scratchDir, signal: ctx.signal });
+    try {
+      const again = await ctx.deps.disk.readerSha256(reader, ctx.signal);
+      if (again !== disk.sha256) {
+        throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: re-reading the source gave ${again}, the transfer read ${disk.sha256}`);
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+  return targetSha256;
+}

@@ -1,0 +1,65 @@
+// Validating: providers Ready, the source VM exists and can be mapped, nothing on the target already holds the
+// names or the identity this migration will use, and the pool has room. Records the disk plan (deterministic
+// volume names derived from the migration's UID) and the source VM's identity.
+import type { VirtualMachine } from "../../api/virtualmachine.ts";
+import type { VMMigration } from "../../api/vmmigration.ts";
+import { aggregateProgress, planDisks, targetNamespace, targetVMName, unmappedNetworks } from "./plan.ts";
+import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
+import { exists } from "./files.ts";
+import { gib, sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
+import { MigrationFailure } from "./steps.ts";
+
+export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigration> {
+  const { deps } = ctx;
+  // Before any Provider is contacted: its tenants may have changed since admission.
+  const refused = await providerTenancyRefusal(deps.store, m);
+  if (refused) throw new MigrationFailure("ProviderNotAllowed", refused.message);
+  const vm = await withProviders(deps, m, async ({ source, target }) => {
+    const [sh, th] = await Promise.all([source.check(), target.check()]);
+    if (!sh.ready) throw new MigrationFailure("SourceUnavailable", `source provider "${m.spec.source.providerRef.name}" is not ready: ${sh.reason}: ${sh.message}`);
+    if (!th.ready) throw new MigrationFailure("TargetUnavailable", `target provider "${m.spec.target.providerRef.name}" is not ready: ${th.reason}: ${th.message}`);
+    const vm = await sourceVMOf(source, m);
+    if (vm.disks.length === 0) throw new MigrationFailure("NoDisks", `source VM "${vm.name}" has no disks to migrate`);
+    await source.checkDisks?.(vm).catch((err) => {
+      if ((err as { code?: string }).code === "NotSupported") throw new MigrationFailure("UnsupportedDisk", (err as Error).message);
+      throw err;
+    });
+    const unmapped = unmappedNetworks(vm.nics, m.spec.target.networkMap);
+    if (unmapped.length > 0) {
+      throw new MigrationFailure("InvalidNetworkMap", `spec.target.networkMap has no entry for source network(s) ${unmapped.map((n) => `"${n}"`).join(", ")}; add {source, target} entries`);
+    }
+    const name = targetVMName(m);
+    const tns = targetNamespace(m);
+    const existing = await deps.store.get<VirtualMachine>("VirtualMachine", tns, name).catch(() => undefined);
+    if (existing && existing.metadata.annotations?.[`${deps.conventions.prefix}/migration`] !== m.metadata.name) {
+      throw new MigrationFailure("TargetExists", `VirtualMachine "${tns}/${name}" already exists; set spec.target.vmName to another name or delete it`);
+    }
+    const sameMachine = vm.uuid ? await target.getVM({ uuid: vm.uuid.toLowerCase() }) : undefined;
+    if (sameMachine && !existing) {
+      throw new MigrationFailure(
+        "TargetExists",
+        `the target already has a domain with the source VM's UUID ${vm.uuid} ("${sameMachine.name}"): "${vm.name}" was migrated there before; delete that copy or its VirtualMachine first — two machines with one identity must not run`,
+      );
+    }
+    const storage = await target.ensureStorage();
+    const disks = m.status?.disks?.length ? m.status.disks : planDisks(m, vm, storage.path);
+    for (const d of disks) {
+      if (d.state === "Pending" && (await exists(d.targetPath as string))) {
+        throw new MigrationFailure("TargetExists", `target volume ${d.targetPath} already exists; remove it or choose another target name`);
+      }
+    }
+    const needed = disks.reduce((a, d) => a + d.sizeBytes, 0);
+    if (storage.availableBytes < needed) {
+      throw new MigrationFailure("InsufficientSpace", `storage pool "${storage.pool}" (${storage.path}) has ${gib(storage.availableBytes)} free; the VM's disks need up to ${gib(needed)} (${needed} bytes)`);
+    }
+    await ctx.patch((s) => {
+      s.disks = disks;
+      s.source = { ...(s.source ?? {}), vmID: vm.id, vmName: vm.name, uuid: vm.uuid };
+      s.progress = aggregateProgress(disks);
+      s.importID = disks[0].diskID;
+      s.targetVMRef = { name, namespace: tns };
+    });
+    return vm;
+  });
+  return ctx.enter("Exporting", `preparing "${vm.name}" for export (${m.spec.options?.mode ?? "cold"})`);
+}

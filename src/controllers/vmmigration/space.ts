@@ -1,0 +1,16 @@
+// A full target filesystem is permanent for this attempt: the migration fails at once naming the pool, its path
+// and the bytes the migration needs, instead of retrying into the same wall.
+import type { MigrationDisk } from "../../api/vmmigration.ts";
+import type { TargetStorage } from "../../providers/contract.ts";
+import { outOfSpace } from "./decide.ts";
+import { gib } from "./step-context.ts";
+import { MigrationFailure } from "./steps.ts";
+
+/** err as it is, or — when it is ENOSPC — the InsufficientSpace failure that says what ran out. */
+export function outOfSpaceFailure(err: unknown, storage: TargetStorage, disk: MigrationDisk, needsBytes = disk.sizeBytes): unknown {
+  if (!outOfSpace(err)) return err;
+  return new MigrationFailure(
+    "InsufficientSpace",
+    `storage pool "${storage.pool}" (${storage.path}) ran out of space writing disk ${disk.label ?? disk.diskID}: it needs ${needsBytes} bytes (${gib(needsBytes)}) for this disk; free space in ${storage.path} or use another pool, then create the migration again (${(err as Error).message})`,
+  );
+}

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { type ComposeSources, openComposedDisk, segmentsFromMap } from "./chain-disk-reader.ts";
+import { parseDatastorePath } from "./datastore-path.ts";
+import { layerFromHead } from "./disk-chain.ts";
+import { deviceUrlSuffix } from "./nfc-export.ts";
+
+test("segmentsFromMap sends base-depth ranges to the flat base, delta ranges to the composed file, holes to zeros", () => {
+  const map = [
+    { start: 0, length: 65536, depth: 0, present: true },
+    { start: 65536, length: 65536, depth: 1, present: true },
+    { start: 131072, length: 131072, depth: 2, present: true },
+    { start: 262144, length: 4096, depth: 2, present: true },
+    { start: 266240, length: 4096, depth: 1, present: false },
+  ];
+  assert.deepEqual(segmentsFromMap(map, 2), [
+    { start: 0, end: 131072, source: "local" },
+    { start: 131072, end: 266240, source: "base" },
+    { start: 266240, end: 270336, source: "zero" },
+  ]);
+  // Without a remote base everything present is in the composed file.
+  assert.deepEqual(segmentsFromMap(map, undefined).map((s) => s.source), ["local", "zero"]);
+});
+
+test("deviceUrlSuffix names a disk as ESXi's deviceUrl key does: controller type, bus and unit", () => {
+  const devices = [
+    { "@_type": "ParaVirtualSCSIController", key: "1000", busNumber: "0" },
+    { "@_type": "VirtualLsiLogicController", key: "1001", busNumber: "1" },
+    { "@_type": "VirtualDisk", key: "2000", controllerKey: "1000", unitNumber: "0" },
+    { "@_type": "VirtualDisk", key: "2001", controllerKey: "1001", unitNumber: "3" },
+  ];
+  assert.equal(deviceUrlSuffix(devices, 2000), "ParaVirtualSCSIController0:0");
+  assert.equal(deviceUrlSuffix(devices, 2001), "VirtualLsiLogicController1:3");
+  assert.equal(deviceUrlSuffix(devices, 9), undefined);
+});
+
+test("a layer whose downloaded bytes name another parent than the one checked is refused, and its scratch directory removed", async () => {
+  const scratch = await mkdtemp(join(tmpdir(), "landfall-chain-test-"));
+  try {
+    const at = (p: string) => parseDatastorePath(`[ds] vm/${p}`);
+    const checked = 'parentCID=fffffffe\ncreateType="vmfsSparse"\nparentFileNameHint="vm.vmdk"\nRW 2048 VMFSSPARSE "vm-000001-delta.vmdk"\n';
+    const delta = layerFromHead(at("vm-000001.vmdk"), new TextEncoder().encode(checked));
+    const base = layerFromHead(at("vm.vmdk"), new TextEncoder().encode('createType="monolithicFlat"\nRW 2048 FLAT "vm-flat.vmdk" 0\n'));
+    const sources: ComposeSources = {
+      // Between planning and download the delta was swapped for one pointing outside the VM's directory.
+      download: async (file, dest) => {
+        await writeFile(dest, file.path.endsWith("vm-000001.vmdk") ? checked.replace('"vm.vmdk"', '"/etc/shadow"') : "");
+        return { bytes: 0, sha256: "sha256:0" };
+      },
+      openBase: () => Promise.reject(new Error("the base must not be opened")),
+    };
+    await assert.rejects(openComposedDisk(sources, [delta, base], { download: [delta], remoteBase: base }, 1 << 20, scratch), (err: Error & { code?: string }) => {
+      assert.match(err.message, /\[ds\] vm\/vm-000001\.vmdk changed while it was read/);
+      return true;
+    });
+    assert.deepEqual(await readdir(scratch), [], "nothing is left in the scratch directory");
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});

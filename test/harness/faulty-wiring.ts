@@ -1,0 +1,201 @@
+// TEST-ONLY composition: landfall's production parts (disk pipeline, provider factories) wrapped so that a test
+// can inject one fault — crash the server with SIGKILL at a step boundary, damage bytes between the source hash
+// and the target, reset the source connection mid-disk, or fill the target filesystem after Validating. It is
+// reachable only through test/harness/faulty-serve.ts; the production composition has no fault hooks.
+import { existsSync } from "node:fs";
+import { open, readFile, stat, statfs } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type { LandfallParts } from "../../src/compose/landfall.ts";
+import type { ProviderFactories } from "../../src/controllers/provider/clients.ts";
+import type { DiskOps } from "../../src/controllers/vmmigration/disk-ops.ts";
+import type { DiskReader, SourceProvider, TargetProvider } from "../../src/providers/contract.ts";
+
+/** Where a fault strikes. The crash points are the step boundaries of a migration, in order. */
+export type FaultPoint =
+  | "afterShutdown"
+  | "afterSnapshot"
+  | "midTransfer"
+  | "afterLastChunk"
+  | "midConvert"
+  | "afterConvert"
+  | "afterImport"
+  | "afterDefine"
+  | "beforeSucceeded"
+  | "corrupt"
+  | "resetMidDisk"
+  | "fillPool";
+
+export interface FaultConfig {
+  at: FaultPoint;
+  /** The source VM (= target VM name in these tests) the fault applies to. */
+  vm: string;
+  /** fillPool: the directory whose filesystem is filled. */
+  poolPath?: string;
+  /** fillPool: bytes to leave free. */
+  leaveBytes?: number;
+}
+
+export async function readFaultConfig(path: string): Promise<FaultConfig> {
+  return JSON.parse(await readFile(path, "utf8")) as FaultConfig;
+}
+
+/** The crash: no cleanup, no flush, no shutdown handler — what a power cut or the OOM killer does. */
+function crash(point: string): never {
+  process.stderr.write(`faulty-serve: SIGKILL at ${point}\n`);
+  process.kill(process.pid, "SIGKILL");
+  throw new Error("unreachable: SIGKILL did not end the process");
+}
+
+/** A disk of vm `vm` is named `<vm>-disk<i>-<uid>` (staging files, converted files, volumes). */
+const diskOf = (vm: string, path: string, index?: number) => basename(path).startsWith(`${vm}-disk${index ?? ""}`);
+
+export function faultyParts(parts: LandfallParts, fault: FaultConfig): LandfallParts {
+  let fired = false;
+  const once = (hit: boolean) => {
+    if (!hit || fired) return false;
+    fired = true;
+    return true;
+  };
+  return { disk: faultyDisk(parts.disk, fault, once), providers: (opts) => faultyProviders(parts.providers(opts), fault, once) };
+}
+
+function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => boolean): DiskOps {
+  return {
+    ...disk,
+    transfer: async (args) => {
+      const mine = diskOf(fault.vm, args.stagingPath);
+      const result = await disk.transfer({
+        ...args,
+        onProgress: async (p) => {
+          await args.onProgress(p);
+          if (fault.at === "midTransfer" && p.bytesDone > 0 && p.bytesDone < p.bytesTotal && once(mine)) crash("midTransfer");
+        },
+      });
+      if (fault.at === "afterLastChunk" && once(mine)) crash("afterLastChunk");
+      if (fault.at === "corrupt" && once(diskOf(fault.vm, args.stagingPath, 0))) await flipByte(args.stagingPath, 600);
+      return result;
+    },
+    convert: async (args) => {
+      const mine = diskOf(fault.vm, args.src);
+      if (fault.at === "midConvert" && once(mine)) {
+        const running = disk.convert(args);
+        // Crash while qemu-img writes its output (the .partial file exists, the converted file does not yet).
+        for (let i = 0; i < 5000 && !existsSync(`${args.dest}.partial`); i++) await new Promise((r) => setTimeout(r, 1));
+        if (existsSync(args.dest)) throw new Error(`midConvert: the conversion of ${args.src} finished before the crash; use a larger disk`);
+        void running;
+        crash("midConvert");
+      }
+      await disk.convert(args);
+      if (fault.at === "afterConvert" && once(mine)) crash("afterConvert");
+    },
+  };
+}
+
+function faultyProviders(factories: ProviderFactories, fault: FaultConfig, once: (hit: boolean) => boolean): ProviderFactories {
+  const source: ProviderFactories["source"] = {};
+  for (const [type, make] of Object.entries(factories.source)) {
+    if (make) source[type] = (cfg) => faultySource(make(cfg), fault, once);
+  }
+  const target: ProviderFactories["target"] = {};
+  for (const [type, make] of Object.entries(factories.target)) {
+    if (make) target[type] = (cfg) => faultyTarget(make(cfg), fault, once);
+  }
+  return { source, target };
+}
+
+function faultySource(inner: SourceProvider, fault: FaultConfig, once: (hit: boolean) => boolean): SourceProvider {
+  const names = new Map<string, string>();
+  return override<SourceProvider>(inner, {
+  prepareExport: async (vm, options) => {
+    const session = await inner.prepareExport(vm, options);
+    names.set(vm.id, vm.name);
+    const mine = vm.name === fault.vm;
+    if (fault.at === "afterShutdown" && options.mode === "cold" && once(mine)) crash("afterShutdown");
+    if (fault.at === "afterSnapshot" && options.mode === "snapshot" && once(mine)) crash("afterSnapshot");
+    if (fault.at === "fillPool" && once(mine)) await fill(fault.poolPath as string, fault.leaveBytes ?? 0);
+    return session;
+  },
+  openDisk: async (session, d) => {
+    const reader = await inner.openDisk(session, d);
+    return fault.at === "resetMidDisk" && names.get(session.vmID) === fault.vm && d.key === session.disks[0]?.key ? resettingReader(reader, once) : reader;
+  },
+  finishExport: async (session, options) => {
+    await inner.finishExport(session, options);
+    if (fault.at === "beforeSucceeded" && once(names.get(session.vmID) === fault.vm)) crash("beforeSucceeded");
+  },
+  });
+}
+
+function faultyTarget(inner: TargetProvider, fault: FaultConfig, once: (hit: boolean) => boolean): TargetProvider {
+  return override<TargetProvider>(inner, {
+    importDisk: async (request) => {
+      const vol = await inner.importDisk(request);
+      if (fault.at === "afterImport" && once(request.diskID.startsWith(`${fault.vm}-disk`))) crash("afterImport");
+      return vol;
+    },
+    createVM: async (spec) => {
+      const vm = await inner.createVM(spec);
+      if (fault.at === "afterDefine" && once(spec.name === fault.vm || spec.name.endsWith(`--${fault.vm}`))) crash("afterDefine");
+      return vm;
+    },
+  });
+}
+
+/** inner with some methods replaced; every other member is inner's own, bound to it (private fields work). */
+function override<T extends object>(inner: T, overrides: Partial<T>): T {
+  return new Proxy(inner, {
+    get(target, key) {
+      if (key in overrides) return overrides[key as keyof T];
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** A reader whose stream reaching past the middle of the disk dies once with ECONNRESET, as a dropped connection does. */
+function resettingReader(reader: DiskReader, once: (hit: boolean) => boolean): DiskReader {
+  return {
+    sizeBytes: reader.sizeBytes,
+    close: () => reader.close(),
+    async *readRange(offset, length, signal) {
+      let at = offset;
+      for await (const chunk of reader.readRange(offset, length, signal)) {
+        if (at + chunk.length > reader.sizeBytes / 2 && once(true)) {
+          process.stderr.write(`faulty-serve: ECONNRESET injected at offset ${at}\n`);
+          throw Object.assign(new Error(`read ECONNRESET at offset ${at} (injected by the test composition)`), { code: "ECONNRESET" });
+        }
+        at += chunk.length;
+        yield chunk;
+      }
+    },
+  };
+}
+
+async function flipByte(path: string, offset: number): Promise<void> {
+  const fh = await open(path, "r+");
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, offset);
+    b[0] ^= 0xff;
+    await fh.write(b, 0, 1, offset);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Fills the filesystem holding dir until at most leaveBytes are free (a filler file the test removes). */
+async function fill(dir: string, leaveBytes: number): Promise<void> {
+  const s = await statfs(dir);
+  const free = s.bavail * s.bsize;
+  const size = Math.max(0, free - leaveBytes);
+  const fh = await open(join(dir, "filler.bin"), "w");
+  try {
+    const chunk = Buffer.alloc(1 << 20, 0xaa);
+    for (let done = 0; done < size; done += chunk.length) await fh.write(chunk, 0, Math.min(chunk.length, size - done));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+  } finally {
+    await fh.close();
+  }
+  await stat(join(dir, "filler.bin"));
+}
