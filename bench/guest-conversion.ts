@@ -19,7 +19,7 @@ try {
   const image = { path: join(dir, "boot.qcow2"), format: "qcow2" };
   await runTool("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", values.variant === "uefi" ? guests.uefi : guests.bios, image.path], { timeoutMs: 600_000 });
   const accelerator = chooseVirtType("auto", await probeHost());
-  const tools = guestConversionTools({ forceTcg: accelerator.virtType === "qemu" });
+  const tools = guestConversionTools({ forceTcg: async () => accelerator.virtType === "qemu" });
   const t0 = performance.now();
   const verified = await tools.imageSha256(image.path, image.format);
   const tVerify = performance.now();

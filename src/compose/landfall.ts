@@ -19,6 +19,8 @@ import { createLogger } from "../runtime/logger.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
 import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
 import { diskOps } from "./disk-ops.ts";
+import { guestOps, virtioWinLocation } from "./guest-ops.ts";
+import type { GuestConversionIO } from "../controllers/vmmigration/guest-conversion.ts";
 import { registerDomainMetrics } from "./metrics.ts";
 import { libvirtStorage, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
@@ -29,10 +31,11 @@ const ADOPTION_SCAN_MS = 30_000;
 /** What the control plane is built from that a test composition may replace (test/harness/faulty-wiring.ts). */
 export interface LandfallParts {
   disk: DiskOps;
+  guest: GuestConversionIO;
   providers: (opts: { dataDir: string }) => ProviderFactories;
 }
 
-export const productionParts: LandfallParts = { disk: diskOps, providers: providerFactories };
+export const productionParts: LandfallParts = { disk: diskOps, guest: guestOps, providers: providerFactories };
 
 /** The control plane wired from parts; `landfallWiring` is it with the production parts. */
 export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
@@ -42,7 +45,7 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   const clients = new ProviderClients(store, parts.providers({ dataDir: ctx.dataDir }));
   const metrics = registerDomainMetrics(metricsRegistry, store, conventions);
   const log = (msg: string, fields?: Record<string, unknown>) => logger.info(msg, fields);
-  const runner = new MigrationRunner({ store, clients, disk: parts.disk, conventions, log, events, onFinished: metrics.finished });
+  const runner = new MigrationRunner({ store, clients, disk: parts.disk, guest: parts.guest, virtioWin: virtioWinLocation, conventions, log, events, onFinished: metrics.finished });
   const adoption = new AdoptionService({ store, clients, conventions, log });
   const common = { store, logger, events, metrics: metricsRegistry };
 

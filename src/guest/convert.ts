@@ -2,9 +2,7 @@
 // the initramfs, VMware tools removed, bootloader and fstab fixed. A disk without an operating system (an
 // appliance's data, a raw boot sector) is reported as os "unknown" and left untouched, never an error.
 // libguestfs boots a small appliance VM; without hardware virtualization it must run under TCG (forceTcg).
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readImageHead } from "../disk/convert.ts";
 import { runTool, ToolError } from "../disk/run-tool.ts";
 import { diskLayout, LAYOUT_PROBE_BYTES, mayHoldOperatingSystem } from "./disk-layout.ts";
 import { guestReport, type GuestReport, unknownGuest } from "./report.ts";
@@ -35,20 +33,7 @@ export const DEFAULT_CONVERSION_TIMEOUT_MS = 30 * 60_000;
 const FORMAT_RE = /^[a-z0-9]+$/;
 
 /** The first LAYOUT_PROBE_BYTES of the guest-visible disk, whatever the image format. */
-export async function readDiskHead(image: GuestImage, signal?: AbortSignal): Promise<Uint8Array> {
-  const dir = await mkdtemp(join(tmpdir(), "landfall-head-"));
-  try {
-    const out = join(dir, "head.raw");
-    await runTool(
-      "qemu-img",
-      ["dd", "-f", image.format, "-O", "raw", `bs=${LAYOUT_PROBE_BYTES}`, "count=1", `if=${image.path}`, `of=${out}`],
-      { timeoutMs: 60_000, signal },
-    );
-    return await readFile(out);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+export const readDiskHead = (image: GuestImage, signal?: AbortSignal): Promise<Uint8Array> => readImageHead(image.path, image.format, LAYOUT_PROBE_BYTES, { signal });
 
 /** Cheap (reads LAYOUT_PROBE_BYTES): whether the disk could hold an operating system worth inspecting. */
 export async function mayHoldGuest(image: GuestImage, signal?: AbortSignal): Promise<boolean> {

@@ -14,6 +14,7 @@ import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { stagingDir } from "./plan.ts";
 import type { DiskOps } from "./disk-ops.ts";
+import { noGuestConversion } from "./guest.fixture.ts";
 import { MigrationRunner } from "./runner.ts";
 
 const sourceVM: SourceVM = {
@@ -52,7 +53,7 @@ describe("MigrationRunner", () => {
       leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
       leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: {}, release: async () => undefined }),
     } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
 
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",
@@ -100,7 +101,7 @@ describe("MigrationRunner", () => {
         throw new Error("stop after the conversion started");
       },
     } as unknown as DiskOps;
-    const runner = new MigrationRunner({ store, clients, disk, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",
       kind: "VMMigration",
@@ -145,7 +146,7 @@ describe("MigrationRunner", () => {
         return "sha256:aa";
       },
     } as unknown as DiskOps;
-    const runner = new MigrationRunner({ store, clients, disk, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",
       kind: "VMMigration",
@@ -193,7 +194,7 @@ describe("MigrationRunner", () => {
       leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
       leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
     } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",
       kind: "VMMigration",

@@ -10,12 +10,17 @@ import type { ResourceStore } from "../../store/types.ts";
 import type { Lease, ProviderClients } from "../provider/clients.ts";
 import { providerKey } from "../provider/ref.ts";
 import type { DiskOps } from "./disk-ops.ts";
+import type { GuestConversionIO } from "./guest-conversion.ts";
 import { MigrationFailure } from "./steps.ts";
 
 export interface RunnerDeps {
   store: ResourceStore;
   clients: ProviderClients;
   disk: DiskOps;
+  /** Guest conversion of boot disks (virt-v2v-in-place); src/compose/guest-ops.ts builds it. */
+  guest: GuestConversionIO;
+  /** Where virt-v2v finds virtio-win for Windows guests, and whether it is there (checked in Validating). */
+  virtioWin: () => Promise<{ path: string; present: boolean }>;
   conventions: Conventions;
   /** Called once when a migration reaches Succeeded or Failed (metrics). */
   onFinished?: (m: VMMigration) => void;

@@ -8,6 +8,7 @@ import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { targetProviderRef } from "./plan.ts";
 import type { DiskOps } from "./disk-ops.ts";
+import { noGuestConversion } from "./guest.fixture.ts";
 import { MigrationRunner } from "./runner.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -44,7 +45,7 @@ describe("MigrationRunner tenancy", () => {
         throw new Error("the target must not be contacted");
       },
     } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     await assert.rejects(
       runner.run("tenant-a", "web01", new AbortController().signal),
       (err) => err instanceof MigrationFailure && err.reason === "ProviderNotAllowed" && /Provider "infra\/kvm" is not open to namespace "tenant-b" \(spec.target.namespace\)/.test(err.message),
