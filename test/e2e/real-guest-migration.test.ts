@@ -138,6 +138,12 @@ test("converted: boots on virtio to multi-user, the agent answers with Debian, s
   assert.equal(seen.hostname, guests.hostname);
 });
 
+test("the libvirt Provider reports the accelerator its VMs get, and why", async () => {
+  const provider = (await api<{ status?: { virtType?: string; virtTypeReason?: string } }>(srv, resourcePath(ns, "providers", "kvm"))).body;
+  assert.match(provider.status?.virtType ?? "", /^(kvm|qemu)$/);
+  assert.match(provider.status?.virtTypeReason ?? "", /kvm_intel|kvm_amd|kvm_pvm|TCG|hardware/);
+});
+
 test("negative control: the same disk, unconverted, on virtio never reaches multi-user (its initramfs cannot find root)", async () => {
   const m = await finished("deb-unconverted");
   assert.equal(m.status?.phase, "Succeeded", m.status?.message);
