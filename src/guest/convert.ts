@@ -29,6 +29,9 @@ export class GuestConversionError extends Error {
   }
 }
 
+/** Why a disk with neither partitions nor a filesystem is left as it is. */
+export const NO_OPERATING_SYSTEM = "the disk has no partition table and no filesystem: nothing to convert, copied unchanged";
+
 export const DEFAULT_CONVERSION_TIMEOUT_MS = 30 * 60_000;
 const FORMAT_RE = /^[a-z0-9]+$/;
 
@@ -45,7 +48,7 @@ export async function convertGuest(image: GuestImage, options: ConvertGuestOptio
   if (!FORMAT_RE.test(image.format)) throw new Error(`guest conversion: image format ${JSON.stringify(image.format)} is not a qemu format name`);
   const layout = diskLayout(await readDiskHead(image, options.signal));
   if (!mayHoldOperatingSystem(layout)) {
-    return unknownGuest("the disk has no partition table and no filesystem: nothing to convert, copied unchanged");
+    return unknownGuest(NO_OPERATING_SYSTEM);
   }
   const summary = emptyV2vSummary();
   const env: NodeJS.ProcessEnv = { ...process.env, LIBGUESTFS_BACKEND: "direct" };

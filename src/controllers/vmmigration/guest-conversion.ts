@@ -6,7 +6,7 @@
 import type { MigrationGuest } from "../../api/guest.ts";
 import type { MigrationDisk } from "../../api/vmmigration.ts";
 import { type ConversionOutcome, convertIntoResult, type GuestConversionTools, replaceWithResult } from "../../guest/conversion-files.ts";
-import type { GuestImage } from "../../guest/convert.ts";
+import { type GuestImage, NO_OPERATING_SYSTEM } from "../../guest/convert.ts";
 import type { GuestReport } from "../../guest/report.ts";
 
 export interface GuestConversionIO {
@@ -55,7 +55,7 @@ export async function convertBootGuest(a: ConvertBootGuestArgs): Promise<void> {
     return;
   }
   if (!(await a.io.mayHoldGuest(a.image, a.signal))) {
-    await a.record({ guest: { os: "unknown", conversion: [], message: "the disk has no partition table and no filesystem: copied unchanged" } });
+    await a.record({ guest: { os: "unknown", conversion: [], message: NO_OPERATING_SYSTEM } });
     return;
   }
   const before = await a.io.tools.imageSha256(a.image.path, a.image.format, a.signal);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chooseVirtType } from "./accelerator.ts";
+import { capabilitiesOfferKvm, chooseRemoteVirtType, chooseVirtType, isLocalURI } from "./accelerator.ts";
 
 test("auto: KVM only with kvm_intel or kvm_amd and a usable /dev/kvm", () => {
   assert.equal(chooseVirtType("auto", { kvmDevice: true, modules: ["kvm", "kvm_intel"] }).virtType, "kvm");
@@ -18,4 +18,16 @@ test("auto without any KVM module chooses TCG; explicit settings win over the ho
   assert.equal(chooseVirtType("auto", { kvmDevice: false, modules: [] }).virtType, "qemu");
   assert.equal(chooseVirtType("kvm", { kvmDevice: true, modules: ["kvm_pvm"] }).virtType, "kvm");
   assert.equal(chooseVirtType("qemu", { kvmDevice: true, modules: ["kvm_intel"] }).virtType, "qemu");
+});
+
+test("remote hosts: KVM when their libvirt offers it, saying how to override; explicit settings still win", () => {
+  assert.equal(isLocalURI("qemu:///system"), true);
+  assert.equal(isLocalURI("qemu+ssh://root@kvm1/system"), false);
+  assert.equal(capabilitiesOfferKvm("<guest><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest>"), true);
+  assert.equal(capabilitiesOfferKvm("<guest><arch name='x86_64'><domain type='qemu'/></arch></guest>"), false);
+  const remote = chooseRemoteVirtType("auto", true);
+  assert.equal(remote.virtType, "kvm");
+  assert.match(remote.reason, /spec.virtType: qemu/);
+  assert.equal(chooseRemoteVirtType("auto", false).virtType, "qemu");
+  assert.equal(chooseRemoteVirtType("qemu", true).virtType, "qemu");
 });

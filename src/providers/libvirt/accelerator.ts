@@ -33,6 +33,23 @@ export function chooseVirtType(setting: VirtTypeSetting, host: HostVirtualizatio
   return { virtType: "qemu", reason: "no hardware virtualization (kvm_intel/kvm_amd not loaded): TCG emulation" };
 }
 
+/**
+ * Pure: auto on a remote libvirt host (qemu+ssh, qemu+tls), whose kernel modules landfall cannot read: KVM when
+ * libvirt offers it there (`virsh capabilities` lists a kvm domain type), with a reason saying how to override.
+ */
+export function chooseRemoteVirtType(setting: VirtTypeSetting, libvirtOffersKvm: boolean): VirtTypeChoice {
+  if (setting !== "auto") return chooseVirtType(setting, { kvmDevice: false, modules: [] });
+  return libvirtOffersKvm
+    ? { virtType: "kvm", reason: "remote host: libvirt offers KVM there (set spec.virtType: qemu if it is not hardware virtualization, e.g. PVM)" }
+    : { virtType: "qemu", reason: "remote host: libvirt offers no KVM there: TCG emulation" };
+}
+
+/** libvirt URIs whose hypervisor runs on this machine (its /sys/module describes it). */
+export const isLocalURI = (uri: string): boolean => /^qemu:\/\/\/(system|session)\b/.test(uri);
+
+/** `virsh capabilities` lists a guest domain type kvm. */
+export const capabilitiesOfferKvm = (capabilitiesXML: string): boolean => /<domain type=['"]kvm['"]/.test(capabilitiesXML);
+
 /** Reads what chooseVirtType needs from this host. */
 export async function probeHost(): Promise<HostVirtualization> {
   // /sys/module, not /proc/modules: it also lists built-in modules, and /proc/modules is absent on some hosts.

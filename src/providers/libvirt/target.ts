@@ -18,7 +18,15 @@ import type {
   TargetVM,
   TargetVMSpec,
 } from "../contract.ts";
-import { chooseVirtType, probeHost, type VirtTypeChoice, type VirtTypeSetting } from "./accelerator.ts";
+import {
+  capabilitiesOfferKvm,
+  chooseRemoteVirtType,
+  chooseVirtType,
+  isLocalURI,
+  probeHost,
+  type VirtTypeChoice,
+  type VirtTypeSetting,
+} from "./accelerator.ts";
 import {
   buildDomainXML,
   LABELS_NAMESPACE,
@@ -86,10 +94,19 @@ class LibvirtTarget implements TargetProvider {
     this.#consoleLogDir = resolve(options.consoleLogDir ?? DEFAULT_CONSOLE_LOG_DIR);
   }
 
-  /** Decided once per provider instance (the host does not change underneath it). */
+  /** Decided once per provider instance (the host does not change underneath it): locally from its kernel modules, remotely from libvirt's capabilities. */
   #accelerator(): Promise<VirtTypeChoice> {
-    this.#virtType ??= probeHost().then((host) => chooseVirtType(this.#options.virtType ?? "auto", host));
-    return this.#virtType;
+    if (this.#virtType) return this.#virtType;
+    const setting = this.#options.virtType ?? "auto";
+    const choice = isLocalURI(this.#options.uri)
+      ? probeHost().then((host) => chooseVirtType(setting, host))
+      : this.#virsh.run(["capabilities"]).then((xml) => chooseRemoteVirtType(setting, capabilitiesOfferKvm(xml)));
+    // A failed probe (remote host unreachable) is not remembered: the next call asks again.
+    choice.catch(() => {
+      if (this.#virtType === choice) this.#virtType = undefined;
+    });
+    this.#virtType = choice;
+    return choice;
   }
 
   async check(): Promise<ProviderHealth> {
