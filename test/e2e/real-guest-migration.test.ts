@@ -122,6 +122,7 @@ test("converted: boots on virtio to multi-user, the agent answers with Debian, s
     return v.status?.consoleLog && v.status.domainName ? v : undefined;
   });
   assert.equal(running.status?.diskInfo?.targetChecksum, boot.convertedSha256);
+  assert.match(await virsh(["dumpxml", running.status?.domainName as string]), /machine='pc-q35-/, "the domain is the q35 machine the VM asks for");
   const { outcome, log } = await waitForOutcome(running.status?.consoleLog as string, { login: LOGIN_PROMPT, rootMissing: ROOT_NOT_FOUND }, 10 * 60_000);
   assert.equal(outcome, "login", log.slice(-2000));
   assert.match(log, /virtio_blk|vda/, "the root disk is on virtio");

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import type { VirtualMachineGuest } from "../../api/guest.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { TargetVM } from "../../providers/contract.ts";
+import { domainSpecFor } from "./decide.ts";
 import { AGENT_POLL_MS, AGENT_REFRESH_MS, AGENT_WAIT_MS, agentCheckFor, agentRequeueMs, guestStatusFrom } from "./guest-agent.ts";
 
 const started = Date.parse("2026-11-30T08:00:00Z");
@@ -56,4 +57,17 @@ test("guest status from the agent's answer: identity and addresses; without an a
   const silent = guestStatusFrom({ os: "linux", distro: "debian", agentReachable: false }, undefined, at(1));
   assert.equal(silent.distro, "debian");
   assert.equal(silent.agentReachable, false);
+});
+
+test("the domain gets the VM's cpuModel and machineType (a migration sets q35 for a converted guest)", () => {
+  const v = vm();
+  v.metadata.uid = "4003887c-4194-4a1d-97b1-600a5dddeae0";
+  v.spec.machineType = "q35";
+  v.spec.cpuModel = "Nehalem";
+  const spec = domainSpecFor(v, [], "web01");
+  assert.equal(spec.machineType, "q35");
+  assert.equal(spec.cpuModel, "Nehalem");
+  const plain = domainSpecFor(vm(), [], "web01");
+  assert.equal(plain.machineType, undefined);
+  assert.equal(plain.cpuModel, undefined);
 });

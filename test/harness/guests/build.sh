@@ -30,8 +30,9 @@ rootfs="$work/rootfs"
 
 HOSTNAME_=landfall-guest
 # The negative control (no virtio in the initramfs) must fail on the console in seconds, not initramfs-tools'
-# default 180 s: rootdelay bounds how long the initramfs waits for the root device.
-CMDLINE="console=tty0 console=ttyS0,115200 rootdelay=20"
+# default 180 s: rootdelay bounds how long the initramfs waits for the root device. no_timer_check: under TCG
+# on a loaded host the kernel's IO-APIC timer check can fail and panic (libguestfs sets it for its appliance too).
+CMDLINE="console=tty0 console=ttyS0,115200 rootdelay=20 no_timer_check"
 ROOT_UUID_BIOS=6c0a3f1e-7d52-4b8e-9f41-1a2b3c4d5e01
 ROOT_UUID_UEFI=6c0a3f1e-7d52-4b8e-9f41-1a2b3c4d5e02
 ESP_ID=4C46ABCD   # FAT volume id; fstab shows it as 4C46-ABCD
