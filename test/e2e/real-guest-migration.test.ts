@@ -86,7 +86,7 @@ spec:
   options: {guestConversion: skip}
 `,
   );
-});
+}, { timeout: 20 * 60_000 }); // builds the guests on first use (make setup normally did)
 
 after(async () => {
   await srv?.stop();
@@ -95,7 +95,11 @@ after(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-test("converted: boots on virtio to multi-user, the agent answers with Debian, status records the conversion and both hashes", async () => {
+// TCG boots on a loaded 2-core host can take several minutes: these tests carry their own bounds, above run.sh's
+// default 10 min per test.
+const LONG = { timeout: 30 * 60_000 };
+
+test("converted: boots on virtio to multi-user, the agent answers with Debian, status records the conversion and both hashes", LONG, async () => {
   const m = await finished("deb-converted");
   assert.equal(m.status?.phase, "Succeeded", m.status?.message);
   const guest = m.status?.guest;
@@ -145,7 +149,7 @@ test("the libvirt Provider reports the accelerator its VMs get, and why", async 
   assert.match(provider.status?.virtTypeReason ?? "", /kvm_intel|kvm_amd|kvm_pvm|TCG|hardware/);
 });
 
-test("negative control: the same disk, unconverted, on virtio never reaches multi-user (its initramfs cannot find root)", async () => {
+test("negative control: the same disk, unconverted, on virtio never reaches multi-user (its initramfs cannot find root)", LONG, async () => {
   const m = await finished("deb-unconverted");
   assert.equal(m.status?.phase, "Succeeded", m.status?.message);
   assert.equal(m.status?.guest, undefined, "guestConversion: skip inspects nothing");

@@ -16,14 +16,15 @@ before(async () => {
   env = await createTempLibvirt("uefi");
   target = createLibvirtTarget({ uri: "qemu:///system", storagePool: env.pool, storagePoolPath: env.poolPath, consoleLogDir: env.consoleLogDir });
   await target.ensureStorage();
-});
+}, { timeout: 20 * 60_000 }); // builds the guests on first use (make setup normally did)
 
 after(async () => {
   await target?.close();
   await env?.cleanup();
 });
 
-test("the UEFI Debian guest boots to multi-user and its agent reports Debian", async () => {
+// A TCG boot on a loaded 2-core host can take several minutes: a bound above run.sh's default 10 min per test.
+test("the UEFI Debian guest boots to multi-user and its agent reports Debian", { timeout: 20 * 60_000 }, async () => {
   const health = await target.check();
   assert.ok(health.virtType, "the libvirt target reports its accelerator");
   const disk = await target.importDisk({ diskID: `${env.prefix}-uefi`, sourcePath: guests.uefi, sourceFormat: "raw", format: "qcow2" });
