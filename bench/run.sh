@@ -28,3 +28,6 @@ node --no-warnings=ExperimentalWarning "$root/bench/transfer.ts" --size-mib 512 
 echo
 echo "== vSphere disk read paths: datastore (flat, delta chain, streamOptimized) and NFC (vcsim) =="
 node --no-warnings=ExperimentalWarning "$root/bench/vsphere-transports.ts" --size-mib 256
+echo
+echo "== guest conversion (virt-v2v-in-place on the real test guest) =="
+node --no-warnings=ExperimentalWarning "$root/bench/guest-conversion.ts"

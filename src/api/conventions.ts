@@ -27,6 +27,8 @@ export function keys(c: Pick<Conventions, "prefix">) {
     migration: `${p}/migration`,
     importedDiskID: `${p}/imported-disk-id`,
     diskChecksum: `${p}/disk-checksum`,
+    sourceChecksum: `${p}/source-checksum`,
+    guest: `${p}/guest`,
     // adoption labels (Cozystack design note)
     adopted: `${p}/adopted`,
     source: `${p}/source`,

@@ -38,6 +38,12 @@ export const ProviderSpec = Type.Object(
     storagePoolPath: Type.Optional(Type.String({ pattern: "^/" })),
     allowedStoragePaths: Type.Optional(Type.Array(Type.String({ pattern: "^/" }))),
     namespace: Type.Optional(Type.String({ description: "kubevirt: namespace VMs are created in" })),
+    virtType: Type.Optional(
+      Type.Union([Type.Literal("auto"), Type.Literal("kvm"), Type.Literal("qemu")], {
+        default: "auto",
+        description: "libvirt: accelerator; auto = KVM only where hardware virtualization (kvm_intel/kvm_amd) is available, TCG otherwise",
+      }),
+    ),
     tenants: Type.Optional(
       Type.Array(Name, { description: "namespaces whose objects may use this Provider (empty or absent: every namespace)" }),
     ),
@@ -61,6 +67,8 @@ export const ProviderStatus = Type.Object(
     ),
     version: Type.Optional(Type.String()),
     thumbprint: Type.Optional(Type.String({ description: "SHA-256 fingerprint the server presented" })),
+    virtType: Type.Optional(Type.String({ description: "libvirt: the accelerator VMs get (kvm | qemu)" })),
+    virtTypeReason: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );

@@ -2,6 +2,7 @@
 // importedDisk (a disk a migration, clone, import, snapshot or a person brought) — the seed's feature.
 import { type Static, Type } from "@sinclair/typebox";
 import { commonStatus, LocalObjectReference, ProviderReference, type Resource, resourceSchema } from "./meta.ts";
+import { VirtualMachineGuest } from "./guest.ts";
 
 export const DiskFormat = Type.Union(
   [Type.Literal("qcow2"), Type.Literal("vmdk"), Type.Literal("raw"), Type.Literal("vdi"), Type.Literal("vhdx")],
@@ -66,6 +67,13 @@ export const VirtualMachineSpec = Type.Object(
     memoryMiB: Type.Optional(Type.Integer({ minimum: 16, maximum: 16777216, default: 1024 })),
     firmware: Type.Optional(Firmware),
     diskBus: Type.Optional(DiskBus),
+    cpuModel: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description: "host-model, host-passthrough, max or a named QEMU model; default: host-model under KVM, Nehalem (x86-64-v2) under TCG",
+      }),
+    ),
+    machineType: Type.Optional(Type.String({ pattern: "^[a-z0-9][a-z0-9_.-]*$", description: "QEMU machine type, e.g. q35 or pc" })),
     networks: Type.Optional(Type.Array(Network, { maxItems: 16 })),
     powerState: Type.Optional(PowerState),
     uuid: Type.Optional(
@@ -128,6 +136,7 @@ export const VirtualMachineStatus = Type.Object(
       ),
     ),
     consoleLog: Type.Optional(Type.String({ description: "file the guest's serial console is written to" })),
+    guest: Type.Optional(VirtualMachineGuest),
     powerState: Type.Optional(Type.String()),
     /** The value of the `landfall.dev/restart-requested-at` annotation last acted upon (see decide.ts). */
     observedRestartRequest: Type.Optional(Type.String()),

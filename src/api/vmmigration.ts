@@ -2,6 +2,7 @@
 // sha256 at both ends, and create the VirtualMachine from the imported boot disk.
 import { type Static, Type } from "@sinclair/typebox";
 import { commonStatus, ProviderReference, Name, type Resource, resourceSchema } from "./meta.ts";
+import { GuestConversionMode, MigrationGuest } from "./guest.ts";
 import { DiskBus, DiskFormat } from "./virtualmachine.ts";
 
 export const NetworkMapEntry = Type.Object(
@@ -85,6 +86,7 @@ export const VMMigrationSpec = Type.Object(
           ),
           restoreSourcePower: Type.Optional(Type.Boolean({ default: false })),
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+          guestConversion: Type.Optional(GuestConversionMode),
           bandwidthMiBps: Type.Optional(
             Type.Integer({ minimum: 1, maximum: 100000, description: "cap on the read rate from the source, so a migration does not saturate the hypervisor" }),
           ),
@@ -109,6 +111,7 @@ export const MigrationDisk = Type.Object(
     targetPath: Type.Optional(Type.String()),
     targetFormat: Type.Optional(Type.String()),
     targetSha256: Type.Optional(Type.String()),
+    convertedSha256: Type.Optional(Type.String({ description: "sha256 of the image after guest conversion, when the guest was converted" })),
     transport: Type.Optional(
       Type.Union([Type.Literal("datastore"), Type.Literal("nfc")], { description: "how the source disk's bytes were read" }),
     ),
@@ -239,6 +242,7 @@ export const VMMigrationStatus = Type.Object(
       ),
     ),
     downtimeSeconds: Type.Optional(Type.Number({ description: "warm mode: source powered off → target VM running" })),
+    guest: Type.Optional(MigrationGuest),
     importID: Type.Optional(Type.String()),
     targetVMRef: Type.Optional(Type.Object({ name: Type.String(), namespace: Type.Optional(Type.String()) })),
     startedAt: Type.Optional(Type.String()),

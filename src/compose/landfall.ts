@@ -21,6 +21,8 @@ import { Slots } from "../runtime/slots.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
 import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
 import { diskOps } from "./disk-ops.ts";
+import { guestOps, virtioWinLocation } from "./guest-ops.ts";
+import type { GuestConversionIO } from "../controllers/vmmigration/guest-conversion.ts";
 import { registerDomainMetrics } from "./metrics.ts";
 import { libvirtStorage, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
@@ -32,10 +34,11 @@ export const DEFAULT_MAX_TRANSFERS = 2;
 /** What the control plane is built from that a test composition may replace (test/harness/faulty-wiring.ts). */
 export interface LandfallParts {
   disk: DiskOps;
+  guest: GuestConversionIO;
   providers: (opts: { dataDir: string }) => ProviderFactories;
 }
 
-export const productionParts: LandfallParts = { disk: diskOps, providers: providerFactories };
+export const productionParts: LandfallParts = { disk: diskOps, guest: guestOps, providers: providerFactories };
 
 /** The control plane wired from parts; `landfallWiring` is it with the production parts. */
 export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
@@ -48,7 +51,18 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   // One bound for disk transfers across all migrations; as many migrations may run as transfers may, since a
   // migration that waits for a slot holds no CPU.
   const transferSlots = new Slots(ctx.maxTransfers ?? DEFAULT_MAX_TRANSFERS);
-  const runner = new MigrationRunner({ store, clients, disk: parts.disk, transferSlots, conventions, log, events, onFinished: metrics.finished });
+  const runner = new MigrationRunner({
+    store,
+    clients,
+    disk: parts.disk,
+    guest: parts.guest,
+    virtioWin: virtioWinLocation,
+    transferSlots,
+    conventions,
+    log,
+    events,
+    onFinished: metrics.finished,
+  });
   const virtualSize = async (path: string, format: string) => (await imageInfo(path, { format })).virtualSizeBytes;
   const adoption = new AdoptionService({ store, clients, conventions, log, virtualSize });
   const common = { store, logger, events, metrics: metricsRegistry };

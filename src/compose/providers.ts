@@ -38,6 +38,7 @@ export function providerFactories(opts: { dataDir: string }): ProviderFactories 
           storagePool: pool,
           storagePoolPath: path,
           consoleLogDir: join(opts.dataDir, "console"),
+          virtType: cfg.spec.virtType,
         });
       },
     },

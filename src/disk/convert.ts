@@ -5,7 +5,9 @@
 // Measured here (1 GiB half-zero sparse raw → qcow2, page cache): plain `qemu-img convert` ≈ 0.23 s; `-W`,
 // `-m 4` and `-o cluster_size=1M` made no measurable difference, so the defaults stay (64 KiB clusters,
 // compat 1.1). A raw target is the staging file itself: renamed, never copied.
-import { open, rename, rm } from "node:fs/promises";
+import { mkdtemp, open, readFile, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createNoFollow } from "./confinement.ts";
 import { runTool, timeoutForBytes } from "./run-tool.ts";
 
@@ -86,6 +88,19 @@ export async function convertFile(src: string, srcFormat: string, dest: string, 
   checkFormat("srcFormat", srcFormat);
   checkFormat("destFormat", destFormat);
   await runTool("qemu-img", ["convert", "-f", srcFormat, "-O", destFormat, src, dest], options);
+}
+
+/** The first `bytes` guest-visible bytes of an image, whatever its format (`qemu-img dd` into a scratch file). */
+export async function readImageHead(path: string, format: string, bytes: number, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
+  checkFormat("format", format);
+  const dir = await mkdtemp(join(tmpdir(), "landfall-head-"));
+  try {
+    const out = join(dir, "head.raw");
+    await runTool("qemu-img", ["dd", "-f", format, "-O", "raw", `bs=${bytes}`, "count=1", `if=${path}`, `of=${out}`], { timeoutMs: 60_000, signal: options.signal });
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Grows (or shrinks) an image's virtual size. */

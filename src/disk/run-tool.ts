@@ -10,6 +10,27 @@ export interface RunToolOptions {
   signal?: AbortSignal;
   /** Written to the child's stdin (domain XML for `virsh define /dev/stdin`); stdin is closed either way. */
   input?: string;
+  /** Environment of the tool (default: landfall's own); LC_ALL=C is always set. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives every line the tool prints, stdout and stderr, for tools whose verbose log is too long to keep. */
+  onOutputLine?: (line: string) => void;
+}
+
+/** Splits a stream's chunks into lines for onOutputLine; flush() hands over an unterminated last line. */
+function lineSplitter(onLine: ((line: string) => void) | undefined) {
+  let pending = "";
+  return {
+    push(piece: Buffer) {
+      if (!onLine) return;
+      const lines = (pending + piece.toString()).split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) onLine(line);
+    },
+    flush() {
+      if (onLine && pending) onLine(pending);
+      pending = "";
+    },
+  };
 }
 
 export class ToolError extends Error {
@@ -33,7 +54,7 @@ export function runTool(command: string, args: readonly string[], options: RunTo
   return new Promise((resolve, reject) => {
     const shown = [command, ...args].join(" ");
     // LC_ALL=C: virsh output is parsed (pool-info, domstate) and must not be translated.
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" }, signal: options.signal, killSignal: "SIGKILL" });
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...(options.env ?? process.env), LC_ALL: "C" }, signal: options.signal, killSignal: "SIGKILL" });
     // Our own timer rather than spawn's `timeout`: that one stays armed after a failed spawn (ENOENT) and keeps
     // the process alive for the whole timeout.
     let timedOut = false;
@@ -43,9 +64,15 @@ export function runTool(command: string, args: readonly string[], options: RunTo
     }, options.timeoutMs);
     const stdout: Buffer[] = [];
     let stderr = "";
-    child.stdout.on("data", (piece: Buffer) => stdout.push(piece));
+    const outLines = lineSplitter(options.onOutputLine);
+    const errLines = lineSplitter(options.onOutputLine);
+    child.stdout.on("data", (piece: Buffer) => {
+      stdout.push(piece);
+      outLines.push(piece);
+    });
     child.stderr.on("data", (piece: Buffer) => {
       stderr = (stderr + piece.toString()).slice(-STDERR_TAIL_BYTES);
+      errLines.push(piece);
     });
     child.stdin.on("error", () => {
       // The child may exit before reading its input; the exit code tells what went wrong.
@@ -57,6 +84,8 @@ export function runTool(command: string, args: readonly string[], options: RunTo
     });
     child.on("close", (code, killedBy) => {
       clearTimeout(timer);
+      outLines.flush();
+      errLines.flush();
       if (code === 0) return resolve(Buffer.concat(stdout).toString("utf8"));
       if (timedOut) return reject(new ToolError(shown, code, stderr.trim(), `gave no answer within ${options.timeoutMs} ms`, true));
       reject(new ToolError(shown, code, stderr.trim(), code === null ? `was killed by ${killedBy}` : `exited with code ${code}`));

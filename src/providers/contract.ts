@@ -12,6 +12,8 @@ export interface ProviderHealth {
   version?: string;
   /** SHA-256 fingerprint of the certificate the server presented (TLS endpoints). */
   thumbprint?: string;
+  /** Targets: the accelerator VMs get (kvm | qemu) and why. */
+  virtType?: { type: string; reason: string };
 }
 
 export type SourcePowerState = "poweredOn" | "poweredOff" | "suspended";
@@ -201,6 +203,10 @@ export interface TargetVMSpec {
   nics: TargetNIC[];
   labels?: Record<string, string>;
   description?: string;
+  /** CPU model: host-model, host-passthrough, max, or a named model (Nehalem…); default by accelerator. */
+  cpuModel?: string;
+  /** Machine type (q35, pc, pc-q35-7.2…); default: the hypervisor's. */
+  machineType?: string;
 }
 
 export interface TargetVM {
@@ -216,6 +222,19 @@ export interface TargetVM {
   labels: Record<string, string>;
   /** File the guest's serial console is written to, when there is one. */
   consoleLog?: string;
+}
+
+/** What a running guest's agent reported. */
+export interface GuestAgentInfo {
+  /** linux | windows | unknown */
+  os: string;
+  /** The agent's OS id (debian, rhel, ubuntu…). */
+  distro?: string;
+  version?: string;
+  prettyName?: string;
+  kernel?: string;
+  hostname?: string;
+  ipAddresses: string[];
 }
 
 export interface TargetStorage {
@@ -276,5 +295,10 @@ export interface TargetProvider {
   /** Merges labels; a null value removes that label. */
   setLabels(uuid: string, labels: Record<string, string | null>): Promise<void>;
   deleteVM(uuid: string, options: { keepDisks: boolean }): Promise<void>;
+  /**
+   * Asks the running VM's guest agent who it is, bounded by timeoutMs; undefined when no agent answers (not
+   * installed, not started yet, no agent channel). Optional: targets without an agent protocol leave it out.
+   */
+  guestInfo?(uuid: string, options: { timeoutMs: number }): Promise<GuestAgentInfo | undefined>;
   close(): Promise<void>;
 }

@@ -204,8 +204,8 @@ export function runTargetContract(name: string, setup: () => Promise<TargetContr
       assert.ok(vms.some((vm) => vm.name === `${f.namePrefix}-overlay`));
     });
 
-    // Defined, not booted: OVMF needs a guest that boots under UEFI, and on nested KVM hosts (like CI here)
-    // OVMF itself can stop with a KVM emulation failure. undefine still needs the NVRAM handled.
+    // Defined, not booted: OVMF needs a guest that boots under UEFI (test/e2e/real-guest-uefi.test.ts boots
+    // one). undefine still needs the NVRAM handled.
     test("uefi VMs are defined with UEFI firmware and deleted with their NVRAM", async () => {
       const vm = await p.createVM(spec("uefi", diskA, "qcow2", { firmware: "uefi", nics: [] }));
       assert.equal(vm.firmware, "uefi");

@@ -73,7 +73,7 @@ export function faultyParts(parts: LandfallParts, fault: FaultConfig): LandfallP
     fired = true;
     return true;
   };
-  return { disk: faultyDisk(parts.disk, fault, once), providers: (opts) => faultyProviders(parts.providers(opts), fault, once) };
+  return { disk: faultyDisk(parts.disk, fault, once), guest: parts.guest, providers: (opts) => faultyProviders(parts.providers(opts), fault, once) };
 }
 
 function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => boolean): DiskOps {

@@ -9,7 +9,7 @@ import { formatBytes, shortChecksum } from "../src/model/format.ts";
 import { describeIdentity, type Identity, mayWrite } from "../src/model/identity.ts";
 import { progressPercent } from "../src/model/migrations.ts";
 import { summarize } from "../src/model/overview.ts";
-import { adoptedRows, diskSource, isAdopted } from "../src/model/virtual-machines.ts";
+import { adoptedRows, diskSource, guestSummary, isAdopted } from "../src/model/virtual-machines.ts";
 import { applyWatchEvent } from "../src/model/watch-events.ts";
 
 const vm = (name: string, extra: { labels?: Record<string, string>; phase?: string; spec?: Partial<VirtualMachine["spec"]>; rv?: string } = {}) =>
@@ -90,6 +90,16 @@ test("formatting", () => {
   assert.equal(formatBytes(2 * 1024 ** 3), "2.0 GiB");
   assert.equal(formatBytes(100 * 1024 ** 2), "100 MiB");
   assert.equal(shortChecksum(`sha256:${"a".repeat(64)}`), `sha256:${"a".repeat(12)}…aaaa`);
+});
+
+test("guestSummary: the agent's product name, addresses and state; a silent agent shows why", () => {
+  const answered = vm("g1");
+  answered.status = { guest: { os: "linux", distro: "debian", version: "12", productName: "Debian GNU/Linux 12 (bookworm)", hostname: "landfall-guest", ipAddresses: ["10.0.2.15"], agentReachable: true } };
+  assert.deepEqual(guestSummary(answered), { os: "Debian GNU/Linux 12 (bookworm)", hostname: "landfall-guest", ipAddresses: "10.0.2.15", agent: "answering" });
+  const silent = vm("g2");
+  silent.status = { guest: { os: "linux", distro: "debian", version: "12", agentReachable: false, message: "no guest agent answered within 10 min" } };
+  assert.deepEqual(guestSummary(silent), { os: "debian 12", hostname: undefined, ipAddresses: undefined, agent: "no guest agent answered within 10 min" });
+  assert.deepEqual(guestSummary(vm("g3")), {});
 });
 
 test("write actions are offered to editors and admins in their namespaces, never to viewers", () => {

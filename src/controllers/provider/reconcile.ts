@@ -31,6 +31,10 @@ export function providerStatus(prev: ProviderStatus | undefined, health: Provide
   };
   if (health.version) status.version = health.version;
   if (health.thumbprint) status.thumbprint = health.thumbprint;
+  if (health.virtType) {
+    status.virtType = health.virtType.type;
+    status.virtTypeReason = health.virtType.reason;
+  }
   if (inventory) status.inventory = { ...inventory, lastRefreshed: now };
   else if (prev?.inventory) status.inventory = prev.inventory;
   return status;

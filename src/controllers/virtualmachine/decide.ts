@@ -102,6 +102,8 @@ export function domainSpecFor(vm: VirtualMachine, disks: PlannedDisk[], name: st
     cpus: vm.spec.cpus ?? 1,
     memoryMiB: vm.spec.memoryMiB ?? 1024,
     firmware: vm.spec.firmware ?? "bios",
+    ...(vm.spec.cpuModel ? { cpuModel: vm.spec.cpuModel } : {}),
+    ...(vm.spec.machineType ? { machineType: vm.spec.machineType } : {}),
     disks: targetDisks,
     nics: (vm.spec.networks ?? []).map((n) => ({ network: n.name, macAddress: n.macAddress, model: n.model ?? "virtio" })),
     labels: {

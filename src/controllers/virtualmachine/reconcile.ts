@@ -17,6 +17,7 @@ import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { decideVM, OWNER_UID_LABEL, restartRequired, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { providerStorageRoots } from "../../disk/confinement.ts";
+import { AGENT_TIMEOUT_MS, agentCheckFor, agentRequeueMs, guestStatusFrom } from "./guest-agent.ts";
 
 export interface VMReconcilerDeps {
   store: ResourceStore;
@@ -236,6 +237,19 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
 
   const phase = phaseFor({ vm, domain }, Boolean(failed));
   const wants = wantsRunning(vm);
+  // The guest agent, asked with a short bound and never holding up Ready (guest-agent.ts).
+  const agentCheck = failed ? ({ type: "none" } as const) : agentCheckFor(vm, domain, obs.now);
+  let guest: VirtualMachineStatus["guest"];
+  if (agentCheck.type === "ask" && domain && target?.guestInfo) {
+    const info = await target.guestInfo(domain.uuid, { timeoutMs: AGENT_TIMEOUT_MS }).catch(() => undefined);
+    guest = guestStatusFrom(vm.status?.guest, info, new Date(obs.now).toISOString());
+    const again = agentRequeueMs(agentCheck, Boolean(info));
+    if (again !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? again, again);
+  } else if (agentCheck.type === "giveUp") {
+    guest = guestStatusFrom(vm.status?.guest, undefined, new Date(obs.now).toISOString(), agentCheck.message);
+  } else if (agentCheck.type === "later") {
+    requeueAfterMs = Math.min(requeueAfterMs ?? agentCheck.afterMs, agentCheck.afterMs);
+  }
   const settled = domain && (wants ? domain.state === "running" : domain.state !== "running" && domain.state !== "paused");
   await writeStatus(deps, vm, (s) => {
     s.phase = waiting && !domain ? "Pending" : phase;
@@ -257,6 +271,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
     const boot = obs.disks[0];
     if (boot) s.diskInfo = { ...(s.diskInfo ?? {}), targetFormat: boot.format, path: boot.path };
     if (vm.spec.importedDisk) s.importID = vm.spec.importedDisk.diskID;
+    if (guest) s.guest = guest;
     const checksum = vm.metadata.annotations?.[keys(deps.conventions).diskChecksum];
     if (checksum && !s.diskInfo?.targetChecksum) s.diskInfo = { ...(s.diskInfo ?? {}), targetChecksum: checksum };
     s.observedGeneration = vm.metadata.generation;

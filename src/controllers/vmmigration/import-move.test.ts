@@ -12,6 +12,7 @@ import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import type { DiskOps } from "./disk-ops.ts";
 import { convertedFile, stagingDir } from "./plan.ts";
+import { noGuestConversion } from "./guest.fixture.ts";
 import { MigrationRunner } from "./runner.ts";
 
 let store: SqliteStore;
@@ -49,7 +50,7 @@ it("the converted image becomes the volume by rename: the volume is the staged f
     imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }),
     imageSha256: async () => "sha256:aa",
   } as unknown as DiskOps;
-  const runner = new MigrationRunner({ store, clients, disk, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+  const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
   const m = await store.create<VMMigration>({
     apiVersion: "landfall.dev/v1beta1",
     kind: "VMMigration",

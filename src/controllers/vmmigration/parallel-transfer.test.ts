@@ -12,6 +12,7 @@ import { Slots } from "../../runtime/slots.ts";
 import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import type { DiskOps } from "./disk-ops.ts";
+import { noGuestConversion } from "./guest.fixture.ts";
 import { MigrationRunner } from "./runner.ts";
 
 const STOP = "stop after the transfers";
@@ -112,7 +113,7 @@ describe("parallel disk transfers", () => {
     await migrationInTransfer("three", 3);
     // Each transfer returns only once all three have started: run one at a time, this never finishes.
     const { disk, seen } = countingDisk({ release: (started) => started >= 3 });
-    const runner = new MigrationRunner({ store, clients, disk, transferSlots: new Slots(3), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(3), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     await assert.rejects(runner.run("default", "three", AbortSignal.timeout(10_000)), new RegExp(STOP));
     assert.equal(seen.peak, 3);
     const m = await store.get<VMMigration>("VMMigration", "default", "three");
@@ -127,7 +128,7 @@ describe("parallel disk transfers", () => {
     const { disk, seen, wake } = countingDisk({ release: () => mayFinish });
     const slots = new Slots(2);
     const runners = ["left", "right"].map((name) =>
-      new MigrationRunner({ store, clients, disk, transferSlots: slots, conventions: DEFAULT_CONVENTIONS, log: () => undefined }).run("default", name, AbortSignal.timeout(10_000)),
+      new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: slots, conventions: DEFAULT_CONVENTIONS, log: () => undefined }).run("default", name, AbortSignal.timeout(10_000)),
     );
     while (seen.started < 2) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
@@ -143,7 +144,7 @@ describe("parallel disk transfers", () => {
   it("the first disk to fail stops its siblings, and the phase fails with that disk's error", async () => {
     await migrationInTransfer("broken", 3);
     const { disk, seen } = countingDisk({ release: (started) => started >= 3, failDisk: "broken-disk1" });
-    const runner = new MigrationRunner({ store, clients, disk, transferSlots: new Slots(3), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(3), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     await assert.rejects(runner.run("default", "broken", AbortSignal.timeout(10_000)), /broken-disk1: source read failed/);
     assert.equal(seen.running, 0, "no transfer is left running");
     assert.deepEqual(seen.aborted.map((p) => p.replace(/.*\//, "")).sort(), ["broken-disk0.raw", "broken-disk2.raw"]);

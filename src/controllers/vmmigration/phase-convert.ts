@@ -1,4 +1,5 @@
-// Converting: the raw staging file becomes the requested format next to it. The converted file appears only
+// Converting: the raw staging file becomes the requested format next to it, and the boot disk's guest is
+// converted for KVM (guest-conversion.ts: verified against the source's sha256 first, never modified in place). The converted file appears only
 // whole (qemu-img writes <file>.partial and renames it), so finding it means an earlier attempt finished
 // converting; the raw input is removed only after Converted is recorded. A lost input sends the disk back to
 // Transferring instead of failing: the source still has the bytes.
@@ -11,7 +12,10 @@ import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
 import { outOfSpaceFailure } from "./space.ts";
 import { transferAgain } from "./retransfer.ts";
 import { type StepContext, withProviders } from "./step-context.ts";
-import { disksToConvert } from "./steps.ts";
+import { disksToConvert, MigrationFailure } from "./steps.ts";
+import { convertBootGuest } from "./guest-conversion.ts";
+import { convertsGuestOn } from "./guest-plan.ts";
+import { GuestConversionError } from "../../guest/convert.ts";
 
 export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigration> {
   const lost = await withProviders(ctx.deps, m, async ({ target }) => {
@@ -31,6 +35,29 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
       if (action === "convert") {
         await ctx.deps.disk.convert({ src: staging, srcFormat: "raw", dest: converted, destFormat: fmt, signal: ctx.signal }).catch((err: unknown) => {
           throw outOfSpaceFailure(err, storage, disk);
+        });
+      }
+      if (convertsGuestOn(m, (m.status?.disks ?? []).findIndex((d) => d.diskID === disk.diskID))) {
+        await convertBootGuest({
+          image: { path: fmt === "raw" ? staging : converted, format: fmt },
+          disk,
+          recorded: m.status?.guest,
+          verifyChecksums: m.spec.options?.verifyChecksums ?? true,
+          io: ctx.deps.guest,
+          signal: ctx.signal,
+          record: async (r) => {
+            await ctx.patch((s) => {
+              s.guest = r.guest;
+              const d = s.disks?.find((x) => x.diskID === disk.diskID);
+              if (d && r.targetSha256) d.targetSha256 = r.targetSha256;
+              if (d && r.convertedSha256) d.convertedSha256 = r.convertedSha256;
+            });
+            ctx.log(`guest on disk ${disk.diskID}: ${r.guest.os}${r.guest.conversion.length ? `, ${r.guest.conversion.join("; ")}` : ""}`);
+          },
+          mismatch: (message) => new MigrationFailure("ChecksumMismatch", message),
+        }).catch((err: unknown) => {
+          if (err instanceof GuestConversionError) throw new MigrationFailure("GuestConversionFailed", err.message);
+          throw err;
         });
       }
       await ctx.patchDisk(disk.diskID, (d) => {

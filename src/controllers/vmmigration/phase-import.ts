@@ -50,7 +50,9 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
       const targetSha256 = await verify(ctx, m, disk, vol, source, dir);
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Verified";
-        if (targetSha256) d.targetSha256 = targetSha256;
+        // A converted guest keeps targetSha256 = the image before conversion (Converting verified it); the volume
+        // just matched convertedSha256.
+        if (targetSha256 && !d.convertedSha256) d.targetSha256 = targetSha256;
         d.targetFormat = vol.format;
       });
       await rm(staged, { force: true });
@@ -69,10 +71,13 @@ async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol
   let targetSha256: string | undefined;
   if (m.spec.options?.verifyChecksums ?? true) {
     targetSha256 = await ctx.deps.disk.imageSha256(vol.path, vol.format, ctx.signal);
-    if (targetSha256 !== disk.sha256) {
+    // A converted guest's volume must be the converted image Converting hashed; any other disk the source's bytes.
+    const expected = disk.convertedSha256 ?? disk.sha256;
+    if (targetSha256 !== expected) {
+      const what = disk.convertedSha256 ? "the converted guest image hashed" : "the source read hashed";
       throw new MigrationFailure(
         "ChecksumMismatch",
-        `disk ${disk.label ?? disk.diskID}: target image ${vol.path} hashes to ${targetSha256} but the source read hashed to ${disk.sha256}; the data was damaged between source and target`,
+        `disk ${disk.label ?? disk.diskID}: target image ${vol.path} hashes to ${targetSha256} but ${what} to ${expected}; the data was damaged between source and target`,
       );
     }
   }

@@ -8,6 +8,7 @@ import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { exists } from "./files.ts";
 import { gib, sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
 import { MigrationFailure } from "./steps.ts";
+import { windowsConversionProblem } from "./guest-plan.ts";
 
 export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigration> {
   const { deps } = ctx;
@@ -19,6 +20,8 @@ export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigr
     if (!sh.ready) throw new MigrationFailure("SourceUnavailable", `source provider "${m.spec.source.providerRef.name}" is not ready: ${sh.reason}: ${sh.message}`);
     if (!th.ready) throw new MigrationFailure("TargetUnavailable", `target provider "${m.spec.target.providerRef.name}" is not ready: ${th.reason}: ${th.message}`);
     const vm = await sourceVMOf(source, m);
+    const windows = windowsConversionProblem(m, vm.guestOS, await deps.virtioWin());
+    if (windows) throw new MigrationFailure("WindowsDriversMissing", windows);
     if (vm.disks.length === 0) throw new MigrationFailure("NoDisks", `source VM "${vm.name}" has no disks to migrate`);
     if (m.spec.options?.mode === "warm" && !(source.setChangeTracking && source.queryChangedAreas)) {
       throw new MigrationFailure("NotSupported", `spec.options.mode "warm": source provider "${m.spec.source.providerRef.name}" (${source.type}) cannot track changed blocks; use mode cold or snapshot`);

@@ -2,10 +2,11 @@
 // from the imported boot disk (never from an image), with the seed's provenance annotations.
 import { type Conventions, keys, targetNameFor } from "../../api/conventions.ts";
 import type { ProviderReference } from "../../api/meta.ts";
-import type { DiskBus, Network, VirtualMachine } from "../../api/virtualmachine.ts";
+import type { Network, VirtualMachine } from "../../api/virtualmachine.ts";
 import type { MapEntry, MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import type { SourceNIC, SourceVM } from "../../providers/contract.ts";
 import { providerKey } from "../provider/ref.ts";
+import { diskBusForGuest, guestAnnotation, machineTypeForGuest } from "./guest-plan.ts";
 
 export const MIGRATION_FINALIZER = "landfall.dev/migration-cleanup";
 
@@ -77,12 +78,6 @@ export function unmappedNetworks(nics: SourceNIC[], map: MapEntry[] | undefined)
   return [...new Set(nics.map((n) => n.network).filter((net) => !map.some((e) => e.source === net)))];
 }
 
-/** Windows guests boot without virtio drivers only from SATA; everything else gets virtio. */
-export function diskBusFor(m: VMMigration, vm: SourceVM): DiskBus {
-  if (m.spec.target.diskBus) return m.spec.target.diskBus;
-  return /win/i.test(vm.guestOS) ? "sata" : "virtio";
-}
-
 /**
  * The target Provider as the created VirtualMachine must name it: the migration resolves its providerRef in the
  * migration's namespace, the VirtualMachine in its own — so a VM landing in another namespace names the
@@ -108,13 +103,18 @@ export function virtualMachineFor(input: CreatedVMInput): VirtualMachine {
   const { migration: m, sourceVM: vm, disks, conventions } = input;
   const k = keys(conventions);
   const [boot, ...data] = disks;
-  const bootChecksum = boot.targetSha256 ?? boot.sha256;
+  // The image the VM boots from: the converted guest when there is one, else the verified copy of the source.
+  const bootChecksum = boot.convertedSha256 ?? boot.targetSha256 ?? boot.sha256;
   const annotations: Record<string, string> = {
     [k.migratedFrom]: `${input.sourceProviderType}/${m.spec.source.providerRef.name}/${vm.name}`,
     [k.migration]: m.metadata.name,
     [k.importedDiskID]: boot.diskID,
   };
   if (bootChecksum) annotations[k.diskChecksum] = bootChecksum;
+  if (boot.sha256) annotations[k.sourceChecksum] = boot.sha256;
+  const guest = m.status?.guest;
+  if (guest) annotations[k.guest] = guestAnnotation(guest);
+  const machineType = machineTypeForGuest(guest);
   const labels: Record<string, string> = { ...(m.metadata.labels?.[k.vmImport] ? { [k.vmImport]: m.metadata.labels[k.vmImport] } : {}) };
   return {
     apiVersion: "landfall.dev/v1beta1",
@@ -140,7 +140,8 @@ export function virtualMachineFor(input: CreatedVMInput): VirtualMachine {
       cpus: vm.cpus,
       memoryMiB: vm.memoryMiB,
       firmware: vm.firmware,
-      diskBus: diskBusFor(m, vm),
+      diskBus: diskBusForGuest(m, vm.guestOS, guest),
+      ...(machineType ? { machineType } : {}),
       networks: mapNetworks(vm.nics, m.spec.target.networkMap),
       powerState: m.spec.target.powerOn ? "On" : "Off",
       ...(vm.uuid && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm.uuid) ? { uuid: vm.uuid.toLowerCase() } : {}),

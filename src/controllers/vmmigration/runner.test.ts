@@ -15,6 +15,7 @@ import type { ProviderClients } from "../provider/clients.ts";
 import { stagingDir } from "./plan.ts";
 import type { DiskOps } from "./disk-ops.ts";
 import { Slots } from "../../runtime/slots.ts";
+import { noGuestConversion } from "./guest.fixture.ts";
 import { MigrationRunner } from "./runner.ts";
 
 const sourceVM: SourceVM = {
@@ -53,7 +54,7 @@ describe("MigrationRunner", () => {
       leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
       leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: {}, release: async () => undefined }),
     } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
 
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",
@@ -101,7 +102,7 @@ describe("MigrationRunner", () => {
         throw new Error("stop after the conversion started");
       },
     } as unknown as DiskOps;
-    const runner = new MigrationRunner({ store, clients, disk, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",
       kind: "VMMigration",
@@ -146,7 +147,7 @@ describe("MigrationRunner", () => {
         return "sha256:aa";
       },
     } as unknown as DiskOps;
-    const runner = new MigrationRunner({ store, clients, disk, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",
       kind: "VMMigration",
@@ -194,7 +195,7 @@ describe("MigrationRunner", () => {
       leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
       leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
     } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",
       kind: "VMMigration",

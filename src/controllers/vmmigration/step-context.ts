@@ -11,6 +11,7 @@ import type { ResourceStore } from "../../store/types.ts";
 import type { Lease, ProviderClients } from "../provider/clients.ts";
 import { providerKey } from "../provider/ref.ts";
 import type { DiskOps } from "./disk-ops.ts";
+import type { GuestConversionIO } from "./guest-conversion.ts";
 import { MigrationFailure } from "./steps.ts";
 
 export interface RunnerDeps {
@@ -19,6 +20,10 @@ export interface RunnerDeps {
   disk: DiskOps;
   /** Server-wide bound on disk transfers running at once (`serve --max-transfers`), shared by all migrations. */
   transferSlots: Slots;
+  /** Guest conversion of boot disks (virt-v2v-in-place); src/compose/guest-ops.ts builds it. */
+  guest: GuestConversionIO;
+  /** Where virt-v2v finds virtio-win for Windows guests, and whether it is there (checked in Validating). */
+  virtioWin: () => Promise<{ path: string; present: boolean }>;
   conventions: Conventions;
   /** Called once when a migration reaches Succeeded or Failed (metrics). */
   onFinished?: (m: VMMigration) => void;

@@ -9,6 +9,7 @@ import type { ProviderClients } from "../provider/clients.ts";
 import { targetProviderRef } from "./plan.ts";
 import type { DiskOps } from "./disk-ops.ts";
 import { Slots } from "../../runtime/slots.ts";
+import { noGuestConversion } from "./guest.fixture.ts";
 import { MigrationRunner } from "./runner.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -45,7 +46,7 @@ describe("MigrationRunner tenancy", () => {
         throw new Error("the target must not be contacted");
       },
     } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     await assert.rejects(
       runner.run("tenant-a", "web01", new AbortController().signal),
       (err) => err instanceof MigrationFailure && err.reason === "ProviderNotAllowed" && /Provider "infra\/kvm" is not open to namespace "tenant-b" \(spec.target.namespace\)/.test(err.message),

@@ -189,3 +189,38 @@ test("invalid specs are refused with the field and value named", () => {
     assert.throws(() => buildDomainXML({ ...spec, ...patch }, { domainType: "kvm" }), message);
   }
 });
+
+test("CPU model: host-model under KVM, the x86-64-v2 baseline (not qemu64) under TCG, the spec's when given", () => {
+  const kvm = raw.parse(buildDomainXML(spec, { domainType: "kvm" })).domain;
+  assert.deepEqual(kvm.cpu, { "@_mode": "host-model" });
+  const tcg = raw.parse(buildDomainXML(spec, { domainType: "qemu" })).domain;
+  assert.equal(tcg.cpu["@_mode"], "custom");
+  assert.equal(tcg.cpu.model["#text"], "Nehalem");
+  assert.equal(tcg.cpu.model["@_fallback"], "forbid");
+  const max = raw.parse(buildDomainXML({ ...spec, cpuModel: "max" }, { domainType: "qemu" })).domain;
+  assert.deepEqual(max.cpu, { "@_mode": "maximum" });
+  const named = raw.parse(buildDomainXML({ ...spec, cpuModel: "Westmere" }, { domainType: "kvm" })).domain;
+  assert.equal(named.cpu.model["#text"], "Westmere");
+});
+
+test("machine type only when given; a guest-agent channel and virtio-rng always", () => {
+  const plain = raw.parse(buildDomainXML(spec, { domainType: "qemu" })).domain;
+  assert.equal(plain.os.type["@_machine"], undefined);
+  assert.equal(plain.devices.channel["@_type"], "unix");
+  assert.equal(plain.devices.channel.target["@_name"], "org.qemu.guest_agent.0");
+  assert.equal(plain.devices.rng["@_model"], "virtio");
+  assert.equal(plain.devices.rng.backend["#text"], "/dev/urandom");
+  const q35 = raw.parse(buildDomainXML({ ...spec, machineType: "q35" }, { domainType: "qemu" })).domain;
+  assert.equal(q35.os.type["@_machine"], "q35");
+});
+
+test("UEFI domains ask libvirt for firmware without Secure Boot (unsigned bootloaders must boot)", () => {
+  const d = raw.parse(buildDomainXML({ ...spec, firmware: "uefi" }, { domainType: "qemu" })).domain;
+  assert.equal(d.os["@_firmware"], "efi");
+  assert.deepEqual(d.os.firmware.feature, { "@_enabled": "no", "@_name": "secure-boot" });
+});
+
+test("cpuModel and machineType are validated, naming the field", () => {
+  assert.throws(() => buildDomainXML({ ...spec, cpuModel: "host model" }, { domainType: "kvm" }), /cpuModel "host model"/);
+  assert.throws(() => buildDomainXML({ ...spec, machineType: "Q35;rm" }, { domainType: "kvm" }), /machineType "Q35;rm"/);
+});

@@ -11,7 +11,7 @@ export const LABELS_PREFIX = "landfall";
 export type DomainType = "kvm" | "qemu";
 
 export interface DomainBuildOptions {
-  /** kvm when /dev/kvm exists, else qemu (TCG). */
+  /** kvm only with hardware virtualization (see accelerator.ts), else qemu (TCG). */
   domainType: DomainType;
   /** File the guest's first serial port is appended to. */
   consoleLogPath?: string;
@@ -31,6 +31,14 @@ export interface ParsedDomain {
   /** The domain has an id, i.e. the XML is the live definition of a running or paused domain. */
   active: boolean;
 }
+
+/**
+ * The default CPU model under TCG: Nehalem is the oldest named model with x86-64-v2 (SSE4.2, POPCNT, CX16),
+ * which RHEL 9-family kernels require and QEMU's qemu64 lacks; QEMU 7.2 emulates all of it.
+ */
+export const TCG_CPU_MODEL = "Nehalem";
+/** Under KVM the guest gets the host's CPU (migratable subset). */
+export const KVM_CPU_MODEL = "host-model";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
@@ -74,6 +82,12 @@ export function validateSpec(spec: TargetVMSpec): void {
     fail("memoryMiB", spec.memoryMiB, "must be an integer ≥ 1");
   }
   if (spec.firmware !== "bios" && spec.firmware !== "uefi") fail("firmware", spec.firmware, "must be bios or uefi");
+  if (spec.cpuModel !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.cpuModel)) {
+    fail("cpuModel", spec.cpuModel, "must be host-model, host-passthrough, max or a QEMU CPU model name such as Nehalem");
+  }
+  if (spec.machineType !== undefined && !/^[a-z0-9][a-z0-9_.-]*$/.test(spec.machineType)) {
+    fail("machineType", spec.machineType, "must be a QEMU machine type such as q35 or pc");
+  }
   spec.disks.forEach((disk, i) => {
     if (!disk.path.startsWith("/")) fail(`disks[${i}].path`, disk.path, "must be an absolute path");
     if (!["virtio", "sata", "scsi", "ide"].includes(disk.bus)) {
@@ -141,19 +155,35 @@ export function labelsElementXML(labels: Record<string, string>): string {
   return String(builder.build({ labels: labelsNode(labels, "") })).trim();
 }
 
+/** <cpu>: the model asked for, else host-model under KVM and the x86-64-v2 baseline under TCG. */
+export function cpuNode(cpuModel: string | undefined, domainType: DomainType): XmlNode {
+  const model = cpuModel ?? (domainType === "kvm" ? KVM_CPU_MODEL : TCG_CPU_MODEL);
+  if (model === "host-model" || model === "host-passthrough") return { "@_mode": model };
+  if (model === "max" || model === "maximum") return { "@_mode": "maximum" };
+  return { "@_mode": "custom", "@_match": "exact", "@_check": "partial", model: { "@_fallback": "forbid", "#text": model } };
+}
+
 export function buildDomainXML(spec: TargetVMSpec, options: DomainBuildOptions): string {
   validateSpec(spec);
-  const os: XmlNode = {
-    type: { "@_arch": "x86_64", "#text": "hvm" },
-    boot: { "@_dev": "hd" },
-  };
-  if (spec.firmware === "uefi") os["@_firmware"] = "efi";
+  const type: XmlNode = { "@_arch": "x86_64", "#text": "hvm" };
+  if (spec.machineType) type["@_machine"] = spec.machineType;
+  const os: XmlNode = { type, boot: { "@_dev": "hd" } };
+  if (spec.firmware === "uefi") {
+    os["@_firmware"] = "efi";
+    // Without this libvirt may pick an OVMF build with Secure Boot and Microsoft's keys enrolled (Debian ships
+    // both), which refuses unsigned bootloaders migrated Linux guests often carry; VMware's default is off too.
+    os["firmware"] = { feature: [{ "@_enabled": "no", "@_name": "secure-boot" }] };
+  }
 
   const devices: XmlNode = { disk: diskNodes(spec.disks) };
   if (spec.disks.some((d) => d.bus === "scsi")) {
     devices["controller"] = [{ "@_type": "scsi", "@_index": "0", "@_model": "virtio-scsi" }];
   }
   devices["interface"] = spec.nics.map(nicNode);
+  // The guest agent's channel (qemu-guest-agent starts when this port appears) and an entropy source, so a
+  // guest neither waits for randomness at boot nor stays a black box.
+  devices["channel"] = [{ "@_type": "unix", target: { "@_type": "virtio", "@_name": "org.qemu.guest_agent.0" } }];
+  devices["rng"] = [{ "@_model": "virtio", backend: { "@_model": "random", "#text": "/dev/urandom" } }];
   if (options.consoleLogPath) {
     const source = { "@_path": options.consoleLogPath, "@_append": "on" };
     devices["serial"] = [{ "@_type": "file", source, target: { "@_port": "0" } }];
@@ -168,6 +198,7 @@ export function buildDomainXML(spec: TargetVMSpec, options: DomainBuildOptions):
   domain["vcpu"] = String(spec.cpus);
   domain["os"] = os;
   domain["features"] = { acpi: { "#text": "" }, apic: { "#text": "" } };
+  domain["cpu"] = cpuNode(spec.cpuModel, options.domainType);
   domain["clock"] = { "@_offset": "utc" };
   domain["on_poweroff"] = "destroy";
   domain["on_reboot"] = "restart";

@@ -1,7 +1,6 @@
 // The libvirt TargetProvider: storage pool, disk import (qemu-img), domains (virsh). Decisions live in pure
 // modules (domain-xml, power; path confinement in disk/confinement.ts); this file sequences the commands and
 // maps libvirt's errors. Every file it creates in the pool is made by landfall itself, never through a symlink.
-import { existsSync } from "node:fs";
 import { lstat, mkdir, rename, rm, statfs } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
@@ -10,6 +9,7 @@ import { createNoFollow, isSafeDiskID, liesWithin, resolveExisting } from "../..
 import { convertFile, createOverlayImage, type ImageInfo, imageInfo, resizeImage } from "../../disk/convert.ts";
 import { Semaphore, ToolRunner } from "../../disk/run-tool.ts";
 import type {
+  GuestAgentInfo,
   ImportDiskRequest,
   ImportedVolume,
   ProviderHealth,
@@ -19,8 +19,16 @@ import type {
   TargetVMSpec,
 } from "../contract.ts";
 import {
+  capabilitiesOfferKvm,
+  chooseRemoteVirtType,
+  chooseVirtType,
+  isLocalURI,
+  probeHost,
+  type VirtTypeChoice,
+  type VirtTypeSetting,
+} from "./accelerator.ts";
+import {
   buildDomainXML,
-  type DomainType,
   LABELS_NAMESPACE,
   LABELS_PREFIX,
   labelsElementXML,
@@ -28,6 +36,7 @@ import {
   validateSpec,
 } from "./domain-xml.ts";
 import { LibvirtError } from "./errors.ts";
+import { AGENT_COMMANDS, hostnameFrom, ipAddressesFrom, osInfoFrom } from "./guest-agent.ts";
 import { powerCommandFor, powerStateFromDomstate } from "./power.ts";
 import { isNotFound, poolTargetPath, Virsh } from "./virsh.ts";
 
@@ -40,8 +49,8 @@ export interface LibvirtTargetOptions {
   storagePoolPath: string;
   /** Where guests' serial consoles are logged, one `<domain>.log` each. */
   consoleLogDir?: string;
-  /** Default: kvm when /dev/kvm exists, else qemu (TCG). */
-  domainType?: DomainType;
+  /** Accelerator: kvm, qemu (TCG), or auto (default): KVM only with hardware virtualization (accelerator.ts). */
+  virtType?: VirtTypeSetting;
   /** Bound on concurrent virsh/qemu-img processes (default 4). */
   maxConcurrentProcesses?: number;
   /** Timeout of one qemu-img convert (default 6 h: real disks are large). */
@@ -63,7 +72,7 @@ class LibvirtTarget implements TargetProvider {
   readonly #runner: ToolRunner;
   readonly #poolPath: string;
   readonly #consoleLogDir: string;
-  readonly #domainType: DomainType;
+  #virtType: Promise<VirtTypeChoice> | undefined;
   /** ensureStorage defines the pool at most once even when reconcilers call it concurrently. */
   readonly #storageLock = new Semaphore(1);
 
@@ -83,7 +92,21 @@ class LibvirtTarget implements TargetProvider {
     this.#virsh = new Virsh(options.uri, this.#runner);
     this.#poolPath = resolve(options.storagePoolPath);
     this.#consoleLogDir = resolve(options.consoleLogDir ?? DEFAULT_CONSOLE_LOG_DIR);
-    this.#domainType = options.domainType ?? (existsSync("/dev/kvm") ? "kvm" : "qemu");
+  }
+
+  /** Decided once per provider instance (the host does not change underneath it): locally from its kernel modules, remotely from libvirt's capabilities. */
+  #accelerator(): Promise<VirtTypeChoice> {
+    if (this.#virtType) return this.#virtType;
+    const setting = this.#options.virtType ?? "auto";
+    const choice = isLocalURI(this.#options.uri)
+      ? probeHost().then((host) => chooseVirtType(setting, host))
+      : this.#virsh.run(["capabilities"]).then((xml) => chooseRemoteVirtType(setting, capabilitiesOfferKvm(xml)));
+    // A failed probe (remote host unreachable) is not remembered: the next call asks again.
+    choice.catch(() => {
+      if (this.#virtType === choice) this.#virtType = undefined;
+    });
+    this.#virtType = choice;
+    return choice;
   }
 
   async check(): Promise<ProviderHealth> {
@@ -92,7 +115,14 @@ class LibvirtTarget implements TargetProvider {
       const library = /Using library: (.+)/.exec(out)?.[1]?.trim();
       const hypervisor = /Running hypervisor: (.+)/.exec(out)?.[1]?.trim();
       const version = [library, hypervisor].filter(Boolean).join(", ");
-      return { ready: true, reason: "Connected", message: `connected to ${this.#options.uri} (${version})`, version };
+      const accelerator = await this.#accelerator();
+      return {
+        ready: true,
+        reason: "Connected",
+        message: `connected to ${this.#options.uri} (${version})`,
+        version,
+        virtType: { type: accelerator.virtType, reason: accelerator.reason },
+      };
     } catch (error) {
       return { ready: false, reason: "Unreachable", message: `${this.#options.uri}: ${(error as Error).message}` };
     }
@@ -221,7 +251,8 @@ class LibvirtTarget implements TargetProvider {
     // A new domain starts with an empty console: a log left by an earlier domain of the same name would
     // otherwise show output this guest never printed.
     await rm(consoleLogPath, { force: true });
-    await this.#virsh.define(buildDomainXML(spec, { domainType: this.#domainType, consoleLogPath }));
+    const { virtType } = await this.#accelerator();
+    await this.#virsh.define(buildDomainXML(spec, { domainType: virtType, consoleLogPath }));
     const vm = await this.getVM({ name: spec.name });
     if (!vm) throw new LibvirtError("NotFound", `domain "${spec.name}" vanished right after virsh define`);
     return vm;
@@ -317,6 +348,25 @@ class LibvirtTarget implements TargetProvider {
       if (liesWithin(real, poolReal)) await rm(real, { force: true });
     }
     await this.#refreshPool();
+  }
+
+  async guestInfo(uuid: string, options: { timeoutMs: number }): Promise<GuestAgentInfo | undefined> {
+    const seconds = String(Math.max(1, Math.ceil(options.timeoutMs / 1000)));
+    const ask = async (command: string) =>
+      this.#virsh.run(["qemu-agent-command", uuid, command, "--timeout", seconds], { timeoutMs: options.timeoutMs + 5_000 });
+    let osinfo: string;
+    try {
+      osinfo = await ask(AGENT_COMMANDS.osinfo);
+    } catch (error) {
+      // Not running, no agent channel, or the agent not (yet) answering: all mean "no answer", not a failure.
+      if (error instanceof LibvirtError && (error.code === "Timeout" || /agent|not running|timeout|not connected|Unable to/i.test(error.stderr))) return undefined;
+      throw error;
+    }
+    const info: GuestAgentInfo = { ...osInfoFrom(osinfo), ipAddresses: [] };
+    const hostname = await ask(AGENT_COMMANDS.hostname).then(hostnameFrom, () => undefined);
+    if (hostname) info.hostname = hostname;
+    info.ipAddresses = await ask(AGENT_COMMANDS.interfaces).then(ipAddressesFrom, () => []);
+    return info;
   }
 
   async close(): Promise<void> {

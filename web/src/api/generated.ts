@@ -144,6 +144,8 @@ export type Provider = {
     allowedStoragePaths?: Array<string>;
     /** kubevirt: namespace VMs are created in */
     namespace?: string;
+    /** libvirt: accelerator; auto = KVM only where hardware virtualization (kvm_intel/kvm_amd) is available, TCG otherwise */
+    virtType?: "auto" | "kvm" | "qemu";
     /** namespaces whose objects may use this Provider (empty or absent: every namespace) */
     tenants?: Array<string>;
   };
@@ -167,6 +169,9 @@ export type Provider = {
     version?: string;
     /** SHA-256 fingerprint the server presented */
     thumbprint?: string;
+    /** libvirt: the accelerator VMs get (kvm | qemu) */
+    virtType?: string;
+    virtTypeReason?: string;
   };
 };
 
@@ -305,6 +310,10 @@ export type VirtualMachine = {
     memoryMiB?: number;
     firmware?: "bios" | "uefi";
     diskBus?: "virtio" | "sata" | "scsi";
+    /** host-model, host-passthrough, max or a named QEMU model; default: host-model under KVM, Nehalem (x86-64-v2) under TCG */
+    cpuModel?: string;
+    /** QEMU machine type, e.g. q35 or pc */
+    machineType?: string;
     networks?: Array<{
       /** target network; 'user' for QEMU user-mode networking */
       name: string;
@@ -347,6 +356,19 @@ export type VirtualMachine = {
     }>;
     /** file the guest's serial console is written to */
     consoleLog?: string;
+    guest?: {
+      /** linux | windows | … | unknown (no operating system recognised) */
+      os: string;
+      distro?: string;
+      version?: string;
+      productName?: string;
+      hostname?: string;
+      kernel?: string;
+      ipAddresses?: Array<string>;
+      agentReachable: boolean;
+      checkedAt?: string;
+      message?: string;
+    };
     powerState?: string;
     observedRestartRequest?: string;
   };
@@ -429,6 +451,8 @@ export type VMMigration = {
       precopyInterval?: string;
       restoreSourcePower?: boolean;
       concurrency?: number;
+      /** auto: inspect the boot disk and convert the guest for KVM (virtio drivers, guest tools); skip: copy it unchanged */
+      guestConversion?: "auto" | "skip";
       /** cap on the read rate from the source, so a migration does not saturate the hypervisor */
       bandwidthMiBps?: number;
     };
@@ -456,6 +480,8 @@ export type VMMigration = {
       targetPath?: string;
       targetFormat?: string;
       targetSha256?: string;
+      /** sha256 of the image after guest conversion, when the guest was converted */
+      convertedSha256?: string;
       /** how the source disk's bytes were read */
       transport?: "datastore" | "nfc";
       /** the source files read for this disk, top layer first */
@@ -528,6 +554,23 @@ export type VMMigration = {
     };
     /** warm mode: source powered off → target VM running */
     downtimeSeconds?: number;
+    guest?: {
+      /** linux | windows | … | unknown (no operating system recognised) */
+      os: string;
+      distro?: string;
+      version?: string;
+      productName?: string;
+      /** bios | uefi, as the guest's disk shows it */
+      firmware?: string;
+      /** what the conversion changed in the guest; empty when nothing */
+      conversion: Array<string>;
+      /** what the converter warned about */
+      warnings?: Array<string>;
+      /** tool and version that converted the guest */
+      converter?: string;
+      /** why the guest was left as it is, when it was */
+      message?: string;
+    };
     importID?: string;
     targetVMRef?: {
       name: string;

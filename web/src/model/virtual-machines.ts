@@ -78,3 +78,23 @@ export function filterAdoptedRows(rows: readonly AdoptedRow[], f: AdoptedFilter)
     return !f.sourceType || r.sourceType === f.sourceType;
   });
 }
+
+export interface GuestSummary {
+  os?: string;
+  hostname?: string;
+  ipAddresses?: string;
+  agent?: string;
+}
+
+/** status.guest as the details panel shows it: "Debian GNU/Linux 12 (bookworm)", addresses, the agent's state. */
+export function guestSummary(vm: VirtualMachine): GuestSummary {
+  const g = vm.status?.guest;
+  if (!g) return {};
+  const name = g.productName ?? [g.distro, g.version].filter(Boolean).join(" ");
+  return {
+    os: name || g.os,
+    hostname: g.hostname,
+    ipAddresses: g.ipAddresses?.length ? g.ipAddresses.join(", ") : undefined,
+    agent: g.agentReachable ? "answering" : (g.message ?? "not answering yet"),
+  };
+}

@@ -21,7 +21,7 @@ import { Conditions } from "../components/Conditions.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { PowerActions } from "../components/PowerActions.tsx";
 import { formatBytes, formatTime } from "../model/format.ts";
-import { provenanceOf } from "../model/virtual-machines.ts";
+import { guestSummary, provenanceOf } from "../model/virtual-machines.ts";
 
 function Field({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -42,6 +42,7 @@ export function VMDetails({ vm, onClose }: { vm: VirtualMachine; onClose: () => 
   const ns = vm.metadata.namespace ?? "default";
   const events = useGet<{ items: RecordedEvent[] }>(`${objectPath("virtualmachines", ns, vm.metadata.name)}/events`, { refetchMs: 10_000 });
   const p = provenanceOf(vm);
+  const guest = guestSummary(vm);
   const s = vm.status;
   return (
     <DrawerPanelContent widths={{ default: "width_50" }} data-testid="vm-details">
@@ -69,6 +70,13 @@ export function VMDetails({ vm, onClose }: { vm: VirtualMachine; onClose: () => 
           <Field term="Domain">{s?.domainName}</Field>
           <Field term="Domain UUID">{s?.providerID}</Field>
           <Field term="Console log">{s?.consoleLog}</Field>
+        </DescriptionList>
+        <Section>Guest</Section>
+        <DescriptionList isCompact isHorizontal data-testid="vm-guest">
+          <Field term="Operating system">{guest.os}</Field>
+          <Field term="Hostname">{guest.hostname}</Field>
+          <Field term="IP addresses">{guest.ipAddresses}</Field>
+          <Field term="Guest agent">{guest.agent}</Field>
         </DescriptionList>
         <Section>Conditions</Section>
         <Conditions conditions={s?.conditions} />
