@@ -3,11 +3,12 @@
 //   flat over the datastore API (ranged reads), a flat base + one vmfsSparse delta (delta downloaded and
 //   composed with qemu-img), a streamOptimized file on the datastore, and the NFC export lease.
 //   node bench/vsphere-transports.ts [--size-mib 256]
+import { execFile } from "node:child_process";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { createVsphereSource, type DiskTransport } from "../src/providers/vsphere/source-provider.ts";
 import { guestWrite, startVcsim, takeSnapshot } from "../test/harness/vcsim/harness.ts";
 
@@ -46,7 +47,15 @@ try {
   const deltaKey = await key("delta");
   for (let at = 0; at < sizeBytes; at += 10 * MiB) await guestWrite(sim, "delta", deltaKey, at, randomBytes(MiB));
 
-  const rows: string[][] = [["case", "open s", "read+hash s", "total s", "MiB/s"]];
+  // The baseline, in the same run: curl of the same bytes (the flat extent) over the same HTTPS endpoint.
+  const flatURL = new URL("/folder/flat/flat_0-flat.vmdk?dcPath=DC0&dsName=LocalDS_0", sim.url);
+  const c0 = performance.now();
+  await promisify(execFile)("curl", ["-k", "-s", "-f", "-o", "/dev/null", flatURL.href], { timeout: 600_000 });
+  const curlSeconds = (performance.now() - c0) / 1000;
+  const rows: string[][] = [
+    ["case", "open s", "read+hash s", "total s", "MiB/s", "÷ curl (throughput)"],
+    ["curl of the flat extent (baseline)", "-", "-", curlSeconds.toFixed(2), (sizeBytes / MiB / curlSeconds).toFixed(0), "1.00"],
+  ];
   for (const [label, vmName, transport] of [
     ["flat, datastore", "flat", "datastore"],
     ["flat + vmfsSparse delta, datastore", "delta", "datastore"],
@@ -64,7 +73,7 @@ try {
     const t2 = performance.now();
     await p.close();
     const total = (t2 - t0) / 1000;
-    rows.push([label, ((t1 - t0) / 1000).toFixed(2), ((t2 - t1) / 1000).toFixed(2), total.toFixed(2), (sizeBytes / MiB / total).toFixed(0)]);
+    rows.push([label, ((t1 - t0) / 1000).toFixed(2), ((t2 - t1) / 1000).toFixed(2), total.toFixed(2), (sizeBytes / MiB / total).toFixed(0), (curlSeconds / total).toFixed(2)]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log(`vSphere disk read paths, ${sizeBytes / MiB} MiB half-random disk, vcsim over loopback HTTPS:`);

@@ -64,6 +64,8 @@ export interface DiskProgress {
   state?: string;
   sha256?: string;
   targetPath?: string;
+  /** How the source was read: datastore (file API) or nfc (export lease). */
+  transport?: string;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -90,6 +92,7 @@ export function disksOf(status: unknown): DiskProgress[] {
       ...(typeof d.state === "string" ? { state: d.state } : {}),
       ...(typeof d.sha256 === "string" ? { sha256: d.sha256 } : {}),
       ...(typeof d.targetPath === "string" ? { targetPath: d.targetPath } : {}),
+      ...(typeof d.transport === "string" ? { transport: d.transport } : {}),
     }));
 }
 
