@@ -60,7 +60,8 @@ before(async () => {
   const disks = [join(lv.scratchDir, "web01-0.raw"), join(lv.scratchDir, "web01-1.raw")];
   for (const d of disks) await writeRandomContent(d, DISK_BYTES);
   vc = await startVcsim({ vms: [{ name: "web01", cpus: 1, memoryMiB: 64, powerOn: true, disks: disks.map((contentPath) => ({ contentPath, capacityBytes: DISK_BYTES })), nics: [{ network: "VM Network", model: "vmxnet3" }] }] });
-  srv = await startServeProcess();
+  // One transfer at a time (`--max-transfers 1`): the two disks go one after the other, so the bar stops at 50 %.
+  srv = await startServeProcess({ args: ["--max-transfers", "1"] });
   profileDir = await mkdtemp(join(tmpdir(), "landfall-chromium-"));
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
