@@ -182,6 +182,12 @@ export function runTargetContract(name: string, setup: () => Promise<TargetContr
       assert.deepEqual((await p.getVM({ uuid: vmA.uuid }))?.labels, { "landfall.dev/adopted": "true" });
     });
 
+    test("concurrent setLabels on one VM each take effect (an unadopt and a controller's release race like this)", async () => {
+      await Promise.all([p.setLabels(vmA.uuid, { "landfall.dev/adopted": null, one: "1" }), p.setLabels(vmA.uuid, { two: "2" }), p.setLabels(vmA.uuid, { three: "3" })]);
+      assert.deepEqual((await p.getVM({ uuid: vmA.uuid }))?.labels, { one: "1", two: "2", three: "3" });
+      await p.setLabels(vmA.uuid, { one: null, two: null, three: null, "landfall.dev/adopted": "true" });
+    });
+
     test("createOverlay boots from the overlay and never writes the base", async () => {
       const baseBefore = await f.fileSha256(diskB);
       const overlay = await p.createOverlay({ diskID: `${f.namePrefix}-overlay`, backingPath: diskB, backingFormat: "raw" });

@@ -64,6 +64,9 @@ export function createLibvirtTarget(options: LibvirtTargetOptions): TargetProvid
   return new LibvirtTarget(options);
 }
 
+/** Label writes in flight, by domain UUID, across every target instance in this process (see setLabels). */
+const labelWrites = new Map<string, Promise<void>>();
+
 class LibvirtTarget implements TargetProvider {
   readonly type = "libvirt";
   readonly #options: LibvirtTargetOptions;
@@ -317,6 +320,26 @@ class LibvirtTarget implements TargetProvider {
     for (const key of Object.keys(labels)) {
       if (!key) throw new LibvirtError("InvalidArgument", "setLabels: label keys must be non-empty");
     }
+    // Read-merge-write of the domain's metadata: two writers at once (an unadopt removing labels while the VM
+    // controller releases the domain) would each write back what the other removed. One at a time per domain.
+    const previous = labelWrites.get(uuid) ?? Promise.resolve();
+    const mine = previous.then(
+      () => this.#mergeLabels(uuid, labels),
+      () => this.#mergeLabels(uuid, labels),
+    );
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    labelWrites.set(uuid, settled);
+    try {
+      await mine;
+    } finally {
+      if (labelWrites.get(uuid) === settled) labelWrites.delete(uuid);
+    }
+  }
+
+  async #mergeLabels(uuid: string, labels: Record<string, string | null>): Promise<void> {
     const vm = await this.#mustGet(uuid);
     const merged: Record<string, string> = { ...vm.labels };
     for (const [key, value] of Object.entries(labels)) {
