@@ -96,6 +96,12 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
   const disks: PlannedDisk[] = [];
 
   const planFile = async (field: string, diskID: string, path: string | undefined, format: string, sizeGiB?: number) => {
+    if (target.describeVolume) {
+      // Volumes that are not local files (KubeVirt DataVolumes): the target says what exists; nothing is read here.
+      const volume = await target.describeVolume(path ?? diskID);
+      disks.push({ diskID, path: volume?.path ?? path ?? diskID, format: volume?.format ?? format, bus, exists: Boolean(volume) });
+      return;
+    }
     const written = path ?? `${storage.path}/${diskID}.${format}`;
     const conf = await confine(field, written, format);
     if (!conf.ok) {
