@@ -3,10 +3,10 @@
 // checks the checksum and stores the bytes. The damage: an image server that serves the file with one byte
 // flipped while the DataVolume carries the true sha256.
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
+import { flippingImageServer } from "../../../test/harness/flipping-image-server.ts";
 import { startClusterSimulation } from "../../../test/harness/kube-apiserver/cluster-sim.ts";
 import { startKubeApiServer } from "../../../test/harness/kube-apiserver/server.ts";
 import { selfSignedCert } from "../../../test/harness/tls-cert.ts";
@@ -16,20 +16,6 @@ import { type ImageServer, startImageServer } from "./image-server.ts";
 import { createKubeVirtTarget, type DiskImports } from "./target.ts";
 
 const sha = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
-
-/** An image server that publishes a copy of each file with its first byte flipped (under the true sha256). */
-function flipping(images: ImageServer, dir: string): ImageServer {
-  return {
-    ...images,
-    publish(path, sha256Hex) {
-      const flipped = join(dir, `flipped-${basename(path)}`);
-      const bytes = readFileSync(path);
-      bytes[0] ^= 0xff;
-      writeFileSync(flipped, bytes);
-      return images.publish(flipped, sha256Hex);
-    },
-  };
-}
 
 runVolumeVerificationContract("kubevirt (test API server, simulated CDI importer)", async () => {
   const dir = await mkdtemp(join(tmpdir(), "landfall-kv-verify-"));
@@ -47,7 +33,7 @@ runVolumeVerificationContract("kubevirt (test API server, simulated CDI importer
   });
   const target = (server: ImageServer) => createKubeVirtTarget({ kubeConfig, conventions: { prefix: "landfall.dev" }, namespace: "tenant-a", imports: imports(server), pollMs: 50 });
   const provider = target(images);
-  const damaging = target(flipping(images, dir));
+  const damaging = target(flippingImageServer(images));
   return {
     provider,
     scratchDir: dir,
