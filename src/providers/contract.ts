@@ -203,6 +203,8 @@ export interface TargetVMSpec {
   nics: TargetNIC[];
   labels?: Record<string, string>;
   description?: string;
+  /** Provenance annotations (migrated-from, migration, disk checksums) for targets whose VMs carry annotations (KubeVirt). */
+  annotations?: Record<string, string>;
   /** CPU model: host-model, host-passthrough, max, or a named model (Nehalem…); default by accelerator. */
   cpuModel?: string;
   /** Machine type (q35, pc, pc-q35-7.2…); default: the hypervisor's. */

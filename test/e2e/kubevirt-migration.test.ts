@@ -52,6 +52,42 @@ const finished = (name: string) =>
 const kubevirtVM = (name: string) => cluster.objects.get(cluster.type("kubevirt.io", "VirtualMachine"), CLUSTER_NS, name) as KubeObject & { spec: { runStrategy?: string }; status?: { printableStatus?: string } };
 const dataVolumes = () => cluster.objects.list(cluster.type("cdi.kubevirt.io", "DataVolume"), CLUSTER_NS, {}).items;
 
+/** What Forklift leaves behind: a Plan (adoption annotation or not), its KubeVirt VM (labels plan, vmID, migration) and DataVolume. */
+async function forkliftImport(plan: string, adoption: string | undefined, vmID: string, vmName: string): Promise<void> {
+  const created = cluster.objects.create(cluster.type("forklift.konveyor.io", "Plan"), "migrations", {
+    apiVersion: "forklift.konveyor.io/v1beta1",
+    kind: "Plan",
+    metadata: { name: plan, ...(adoption === undefined ? {} : { annotations: { "vm-import.cozystack.io/adoption-enabled": adoption } }) },
+    spec: {
+      provider: { source: { name: "vcenter", namespace: "migrations" }, destination: { name: "host", namespace: "migrations" } },
+      map: { network: { name: plan, namespace: "migrations" }, storage: { name: plan, namespace: "migrations" } },
+      targetNamespace: CLUSTER_NS,
+      vms: [{ id: vmID }],
+    },
+  } as KubeObject);
+  cluster.objects.create(cluster.type("cdi.kubevirt.io", "DataVolume"), CLUSTER_NS, {
+    apiVersion: "cdi.kubevirt.io/v1beta1",
+    kind: "DataVolume",
+    metadata: { name: `${vmName}-disk0` },
+    spec: { source: { blank: {} }, storage: { resources: { requests: { storage: "1Gi" } } } },
+  } as KubeObject);
+  cluster.objects.create(cluster.type("kubevirt.io", "VirtualMachine"), CLUSTER_NS, {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachine",
+    metadata: { name: vmName, labels: { plan: created.metadata.uid as string, vmID, migration: `${plan}-m1` } },
+    spec: {
+      runStrategy: "Always",
+      template: {
+        spec: {
+          domain: { cpu: { cores: 1 }, memory: { guest: "512Mi" }, devices: { disks: [{ name: "disk0", disk: { bus: "virtio" } }], interfaces: [{ name: "default", masquerade: {}, macAddress: "02:00:00:00:05:01" }] } },
+          networks: [{ name: "default", pod: {} }],
+          volumes: [{ name: "disk0", dataVolume: { name: `${vmName}-disk0` } }],
+        },
+      },
+    },
+  } as KubeObject);
+}
+
 function migrationYaml(name: string): string {
   return `apiVersion: landfall.dev/v1beta1
 kind: VMMigration
@@ -73,6 +109,8 @@ before(async () => {
   sim = startClusterSimulation(cluster, { storageDir: join(dir, "pvcs") });
   vc = await startVcsim({ vms });
   // One server for both tests: the fault (the image server flips a byte) strikes db01's disks only.
+  await forkliftImport("wave-1", "true", "vm-501", "app01");
+  await forkliftImport("wave-2", undefined, "vm-502", "app02");
   srv = await startFaultyServer(join(dir, "data"), { at: "flipImageByte", vm: "db01" });
   const kubeconfig = await readFile(await writeKubeconfig(cluster, dir, CLUSTER_NS), "utf8");
   await applyYaml(
@@ -144,6 +182,15 @@ test("a 2-disk VM migrates to KubeVirt: DataVolumes and VirtualMachine valid aga
   assert.deepEqual(validators.get("kubevirt.io/v1/VirtualMachine")?.(live), [], "the VirtualMachine validates against KubeVirt's schema");
   assert.equal(live.spec.runStrategy, "Always", "powerOn: true");
   assert.equal(live.status?.printableStatus, "Running");
+  assert.deepEqual(
+    [live.metadata.annotations?.["landfall.dev/migrated-from"], live.metadata.annotations?.["landfall.dev/migration"], live.metadata.annotations?.["landfall.dev/disk-checksum"]],
+    ["vsphere/vcenter/web01", "web01", `sha256:${sums.web01[0]}`],
+    "the KubeVirt VM carries the provenance annotations",
+  );
+  for (const d of disks) {
+    const dv = dvs.find((x) => x.metadata.name === d.targetPath);
+    assert.equal(dv?.metadata.annotations?.["landfall.dev/imported-disk-id"], d.diskID, "each DataVolume names its disk");
+  }
   assert.equal(vm.status?.powerState, "running");
   assert.equal(vm.status?.providerID, live.metadata.uid, "identity is the KubeVirt VM's uid");
   assert.equal(vm.metadata.annotations?.["landfall.dev/migrated-from"], "vsphere/vcenter/web01");
@@ -173,8 +220,28 @@ test("an image server serving a flipped byte fails the migration with ChecksumMi
   assert.equal(m.status?.disks?.some((d) => d.state === "Verified"), false, "no disk is recorded verified");
   assert.equal((await api(srv, resourcePath(NS, "virtualmachines", "db01"))).status, 404, "no VirtualMachine was created");
   assert.deepEqual(
-    cluster.objects.list(cluster.type("kubevirt.io", "VirtualMachine"), CLUSTER_NS, {}).items.map((v) => v.metadata.name),
-    [`${NS}--web01`],
+    cluster.objects.list(cluster.type("kubevirt.io", "VirtualMachine"), CLUSTER_NS, {}).items.filter((v) => v.metadata.name.includes("db01")),
+    [],
     "no KubeVirt VM was created for db01",
   );
+});
+
+test("serve's adoption scan adopts the KubeVirt VM Forklift imported under a Plan with adoption enabled, and recreates nothing", async () => {
+  const before = kubevirtVM("app01");
+  // Adopted, and its VirtualMachine reconciled to Ready: reconciling the mirror changes nothing on the cluster.
+  const vm = await waitFor("app01 adopted and Ready", 60_000, async () => {
+    const got = await api<VirtualMachine>(srv, resourcePath(CLUSTER_NS, "virtualmachines", "app01"));
+    return got.status === 200 && got.body.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? got.body : undefined;
+  });
+  assert.equal(vm.metadata.labels?.["landfall.dev/adopted"], "true");
+  assert.equal(vm.metadata.labels?.["landfall.dev/original-plan"], "wave-1");
+  assert.equal(vm.status?.providerID, before.metadata.uid, "matched by the KubeVirt VM's uid");
+  assert.equal(vm.spec.importedDisk?.path, "app01-disk0", "the disk is the existing DataVolume");
+  const after = kubevirtVM("app01");
+  assert.equal(after.metadata.uid, before.metadata.uid, "the KubeVirt VM was not recreated");
+  assert.deepEqual(after.spec, before.spec, "nor changed: only its labels");
+  assert.equal(after.metadata.labels?.["landfall.dev/adopted"], "true");
+  assert.equal((await api(srv, resourcePath(CLUSTER_NS, "virtualmachines", "app02"))).status, 404, "a Plan without the annotation adopts nothing");
+  assert.equal(kubevirtVM("app02").metadata.labels?.["landfall.dev/adopted"], undefined);
+  assert.ok(cluster.objects.get(cluster.type("cdi.kubevirt.io", "DataVolume"), CLUSTER_NS, "app01-disk0"), "its DataVolume is still there");
 });

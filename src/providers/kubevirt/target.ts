@@ -234,7 +234,8 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
 
     async createVM(spec: TargetVMSpec): Promise<TargetVM> {
       // Created halted, as libvirt defines a domain without starting it; setPower("start") runs it.
-      const body = virtualMachineManifest({ spec, namespace, dataVolumes: spec.disks.map((d) => d.path), runStrategy: "Halted", ...(spec.description ? { annotations: { [`${opts.conventions.prefix}/description`]: spec.description } } : {}) });
+      const annotations = { ...(spec.annotations ?? {}), ...(spec.description ? { [`${opts.conventions.prefix}/description`]: spec.description } : {}) };
+      const body = virtualMachineManifest({ spec, namespace, dataVolumes: spec.disks.map((d) => d.path), runStrategy: "Halted", annotations });
       const created = await call(`create VirtualMachine ${namespace}/${spec.name}`, () => api.createNamespacedCustomObject({ ...VMS, namespace, body })).catch((err: unknown) => {
         if (isApiError(err, "AlreadyExists")) throw new KubeVirtError("AlreadyExists", `VirtualMachine ${namespace}/${spec.name} already exists`);
         throw err;
