@@ -33,6 +33,7 @@ export function runVolumeVerificationContract(name: string, setup: () => Promise
     };
     before(async () => {
       f = await setup();
+      await f.provider.ensureStorage();
     });
     after(async () => {
       await f?.provider.close();
