@@ -52,7 +52,7 @@ export function startClusterSimulation(api: KubeApiServer, opts: { storageDir: s
   const importDataVolume = async (dv: KubeObject): Promise<void> => {
     const ns = dv.metadata.namespace as string;
     const name = dv.metadata.name;
-    const http = ((dv.spec as { source?: { http?: HttpSource } }).source ?? {}).http;
+    const http = (dv.spec as { source?: { http?: HttpSource } }).source?.http;
     if (!http) return; // upload and other sources: nothing simulated
     await new Promise((resolve) => setImmediate(resolve)); // never write from inside the API server's own commit
     setStatus(dvType, ns, name, { phase: "ImportInProgress", progress: "0.0%" });
