@@ -218,6 +218,7 @@ test("an image server serving a flipped byte fails the migration with ChecksumMi
   assert.equal(ready?.reason, "ChecksumMismatch", m.status?.message);
   assert.match(m.status?.message ?? "", /checksum mismatch/);
   assert.equal(m.status?.disks?.some((d) => d.state === "Verified"), false, "no disk is recorded verified");
+  await waitFor("the failed import's DataVolume to be removed", 20_000, async () => (dataVolumes().some((dv) => dv.metadata.name.startsWith("db01-")) ? undefined : true));
   assert.equal((await api(srv, resourcePath(NS, "virtualmachines", "db01"))).status, 404, "no VirtualMachine was created");
   assert.deepEqual(
     cluster.objects.list(cluster.type("kubevirt.io", "VirtualMachine"), CLUSTER_NS, {}).items.filter((v) => v.metadata.name.includes("db01")),
