@@ -1,7 +1,7 @@
 // What a DataVolume's status means for verification, without a cluster.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type DataVolume, quantityBytes, volumeVerdict } from "./data-volume.ts";
+import { type DataVolume, MAX_IMPORTER_RESTARTS, quantityBytes, volumeVerdict } from "./data-volume.ts";
 
 const where = { namespace: "vms", name: "web01-disk0", checksumKey: "landfall.dev/disk-checksum" };
 const SHA = `sha256:${"ab".repeat(32)}`;
@@ -25,6 +25,15 @@ test("Failed on a checksum is ChecksumMismatch; any other failure ImportFailed; 
   assert.deepEqual(mismatch, { state: "failed", code: "ChecksumMismatch", message: "DataVolume vms/web01-disk0: CDI's import failed: checksum mismatch: expected x" });
   const other = volumeVerdict(dv({ phase: "Failed", conditions: [{ type: "Running", status: "False", message: "no route to host" }] }), where);
   assert.equal(other.state === "failed" && other.code, "ImportFailed");
+});
+
+test("a real CDI importer's error while ImportInProgress: a checksum mismatch fails at once, other errors after repeated restarts", () => {
+  const running = (message: string, restartCount: number): DataVolume["status"] => ({ phase: "ImportInProgress", restartCount, conditions: [{ type: "Running", status: "False", reason: "Error", message }] });
+  const mismatch = volumeVerdict(dv(running("Unable to process data: checksum mismatch", 0)), where);
+  assert.equal(mismatch.state === "failed" && mismatch.code, "ChecksumMismatch");
+  assert.equal(volumeVerdict(dv(running("connection refused", MAX_IMPORTER_RESTARTS - 1)), where).state, "importing", "transient: CDI retries");
+  const given = volumeVerdict(dv(running("connection refused", MAX_IMPORTER_RESTARTS)), where);
+  assert.equal(given.state === "failed" && given.code, "ImportFailed");
 });
 
 test("Succeeded without a checksum proves nothing: not verified", () => {

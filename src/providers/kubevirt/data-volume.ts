@@ -10,6 +10,7 @@ export interface DataVolume {
   status?: {
     phase?: string;
     progress?: string;
+    restartCount?: number;
     conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
   };
 }
@@ -20,6 +21,8 @@ export type VolumeVerdict =
   | { state: "failed"; code: "ChecksumMismatch" | "ImportFailed" | "NotFound"; message: string };
 
 const SHA256 = /^sha256:[0-9a-f]{64}$/;
+/** Importer pod restarts after which a DataVolume that still reports an error is a failed import. */
+export const MAX_IMPORTER_RESTARTS = 3;
 
 export function volumeVerdict(dv: DataVolume | undefined, where: { namespace: string; name: string; checksumKey: string }): VolumeVerdict {
   const what = `DataVolume ${where.namespace}/${where.name}`;
@@ -30,7 +33,16 @@ export function volumeVerdict(dv: DataVolume | undefined, where: { namespace: st
     const mismatch = /checksum/i.test(why);
     return { state: "failed", code: mismatch ? "ChecksumMismatch" : "ImportFailed", message: `${what}: CDI's import failed: ${why}` };
   }
-  if (phase !== "Succeeded") return { state: "importing", message: `${what} is ${phase ?? "pending"}${dv.status?.progress ? ` (${dv.status.progress})` : ""}` };
+  if (phase !== "Succeeded") {
+    // A real CDI importer that fails restarts its pod and reports the error on the Running condition while the phase
+    // stays ImportInProgress: a checksum mismatch never heals, and an import that keeps failing is given up.
+    const error = dv.status?.conditions?.find((c) => c.type === "Running" && c.status === "False" && c.reason === "Error");
+    if (error && /checksum/i.test(error.message ?? "")) return { state: "failed", code: "ChecksumMismatch", message: `${what}: CDI's import failed: ${error.message}` };
+    if (error && (dv.status?.restartCount ?? 0) >= MAX_IMPORTER_RESTARTS) {
+      return { state: "failed", code: "ImportFailed", message: `${what}: CDI's importer failed ${dv.status?.restartCount} times: ${error.message ?? "no reason given"}` };
+    }
+    return { state: "importing", message: `${what} is ${phase ?? "pending"}${dv.status?.progress ? ` (${dv.status.progress})` : ""}` };
+  }
   // Succeeded proves the file CDI fetched is the one whose checksum the DataVolume names; without a checksum CDI
   // proved nothing, so the volume is not verified.
   const checksum = dv.spec?.source?.http?.checksum;
