@@ -118,7 +118,7 @@ describe("KubeVirt target provider (test API server, published schemas)", () => 
     assert.throws(() => dv("web01-disk0"), /not found/);
   });
 
-  test("check reports Ready against a reachable API and InvalidCredentials with a wrong token", async () => {
+  test("check reports Ready against a reachable API, InvalidCredentials with a wrong token, TLSVerificationFailed with an untrusted certificate", async () => {
     assert.equal((await target.check()).reason, "Connected");
     const stranger = createKubeVirtTarget({
       kubeConfig: kubeConfigFor({ server: api.url, token: "wrong" }),
@@ -127,5 +127,9 @@ describe("KubeVirt target provider (test API server, published schemas)", () => 
     });
     const health = await stranger.check();
     assert.deepEqual([health.ready, health.reason], [false, "InvalidCredentials"]);
+    // An HTTPS server whose certificate the kubeconfig does not trust (the image server's self-signed one).
+    const untrusted = createKubeVirtTarget({ kubeConfig: kubeConfigFor({ server: images.url, token: api.token }), conventions: { prefix: "landfall.dev" }, namespace: NS });
+    const tls = await untrusted.check();
+    assert.deepEqual([tls.ready, tls.reason], [false, "TLSVerificationFailed"], tls.message);
   });
 });

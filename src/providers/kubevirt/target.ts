@@ -56,6 +56,9 @@ export class KubeVirtError extends Error {
   }
 }
 
+/** What Node's TLS stack says when the API server's certificate is not trusted (self-signed, unknown CA, expired, wrong host). */
+const TLS_FAILURE = /certificate|CERT_|altnames/i;
+
 const VMS = { group: "kubevirt.io", version: "v1", plural: "virtualmachines" };
 const DVS = { group: "cdi.kubevirt.io", version: "v1beta1", plural: "datavolumes" };
 
@@ -140,8 +143,10 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
         const vms = await listVMs();
         return { ready: true, reason: "Connected", message: `${vms.length} VirtualMachines in namespace ${namespace}` };
       } catch (err) {
-        const reason = isApiError(err, "Unauthorized") || isApiError(err, "Forbidden") ? "InvalidCredentials" : "Unreachable";
-        return { ready: false, reason, message: (err as Error).message };
+        const message = (err as Error).message;
+        const reason =
+          isApiError(err, "Unauthorized") || isApiError(err, "Forbidden") ? "InvalidCredentials" : TLS_FAILURE.test(message) ? "TLSVerificationFailed" : "Unreachable";
+        return { ready: false, reason, message };
       }
     },
 
