@@ -37,11 +37,25 @@ export const ProviderSpec = Type.Object(
     storagePool: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][-A-Za-z0-9_.]*$", maxLength: 63 })),
     storagePoolPath: Type.Optional(Type.String({ pattern: "^/" })),
     allowedStoragePaths: Type.Optional(Type.Array(Type.String({ pattern: "^/" }))),
-    namespace: Type.Optional(Type.String({ description: "kubevirt: namespace VMs are created in" })),
     virtType: Type.Optional(
       Type.Union([Type.Literal("auto"), Type.Literal("kvm"), Type.Literal("qemu")], {
         default: "auto",
         description: "libvirt: accelerator; auto = KVM only where hardware virtualization (kvm_intel/kvm_amd) is available, TCG otherwise",
+      }),
+    ),
+    // kubevirt: where VMs land and how disks get there.
+    kubeconfigRef: Type.Optional(
+      Type.Object(
+        { name: Name },
+        { additionalProperties: false, description: "kubevirt: Secret whose key kubeconfig holds the cluster's kubeconfig (absent: the in-cluster service account, operator mode)" },
+      ),
+    ),
+    namespace: Type.Optional(Type.String({ description: "kubevirt: namespace VMs and DataVolumes are created in (default: the Provider's)" })),
+    storageClass: Type.Optional(Type.String({ minLength: 1, description: "kubevirt: StorageClass of the DataVolumes (default: the cluster's)" })),
+    diskTransfer: Type.Optional(
+      Type.Union([Type.Literal("import"), Type.Literal("upload")], {
+        default: "import",
+        description: "kubevirt: import = CDI downloads each disk from landfall's HTTPS image server and verifies its sha256; upload = through the CDI upload proxy (not implemented yet)",
       }),
     ),
     tenants: Type.Optional(

@@ -24,7 +24,7 @@ import { diskOps } from "./disk-ops.ts";
 import { guestOps, virtioWinLocation } from "./guest-ops.ts";
 import type { GuestConversionIO } from "../controllers/vmmigration/guest-conversion.ts";
 import { registerDomainMetrics } from "./metrics.ts";
-import { libvirtStorage, providerFactories } from "./providers.ts";
+import { libvirtStorage, type ProviderFactoryOptions, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
 import type { Controller, Wire } from "./wiring.ts";
 
@@ -35,7 +35,7 @@ export const DEFAULT_MAX_TRANSFERS = 2;
 export interface LandfallParts {
   disk: DiskOps;
   guest: GuestConversionIO;
-  providers: (opts: { dataDir: string }) => ProviderFactories;
+  providers: (opts: ProviderFactoryOptions) => ProviderFactories;
 }
 
 export const productionParts: LandfallParts = { disk: diskOps, guest: guestOps, providers: providerFactories };
@@ -45,7 +45,7 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   const { store, conventions, metricsRegistry } = ctx;
   const logger = createLogger();
   const events = new EventRecorder({ logger });
-  const clients = new ProviderClients(store, parts.providers({ dataDir: ctx.dataDir }));
+  const clients = new ProviderClients(store, parts.providers({ dataDir: ctx.dataDir, prefix: conventions.prefix }));
   const metrics = registerDomainMetrics(metricsRegistry, store, conventions);
   const log = (msg: string, fields?: Record<string, unknown>) => logger.info(msg, fields);
   // One bound for disk transfers across all migrations; as many migrations may run as transfers may, since a

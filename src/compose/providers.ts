@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { ProviderConfig, ProviderFactories } from "../controllers/provider/clients.ts";
 import { createLibvirtTarget } from "../providers/libvirt/target.ts";
 import { createVsphereSource } from "../providers/vsphere/index.ts";
+import { type ImageServerStarter, imageServerFromEnv, kubeVirtTargetFor } from "./kubevirt-target.ts";
 
 export const DEFAULT_POOL = "landfall";
 export const DEFAULT_POOL_PATH = "/var/lib/landfall/images";
@@ -12,7 +13,16 @@ export function libvirtStorage(spec: ProviderConfig["spec"]): { pool: string; pa
   return { pool: spec.storagePool ?? DEFAULT_POOL, path: spec.storagePoolPath ?? DEFAULT_POOL_PATH };
 }
 
-export function providerFactories(opts: { dataDir: string }): ProviderFactories {
+export interface ProviderFactoryOptions {
+  dataDir: string;
+  /** Annotation/label prefix of the conventions (landfall.dev, cozystack.io). */
+  prefix?: string;
+  /** The image server KubeVirt targets import from (default: imageServerFromEnv). */
+  imageServer?: ImageServerStarter;
+}
+
+export function providerFactories(opts: ProviderFactoryOptions): ProviderFactories {
+  const imageServer = opts.imageServer ?? imageServerFromEnv(opts.dataDir);
   return {
     source: {
       vsphere: (cfg) => {
@@ -41,6 +51,7 @@ export function providerFactories(opts: { dataDir: string }): ProviderFactories 
           virtType: cfg.spec.virtType,
         });
       },
+      kubevirt: (cfg) => kubeVirtTargetFor(cfg, { dataDir: opts.dataDir, prefix: opts.prefix ?? "landfall.dev", imageServer }),
     },
   };
 }

@@ -203,6 +203,8 @@ export interface TargetVMSpec {
   nics: TargetNIC[];
   labels?: Record<string, string>;
   description?: string;
+  /** Provenance annotations (migrated-from, migration, disk checksums) for targets whose VMs carry annotations (KubeVirt). */
+  annotations?: Record<string, string>;
   /** CPU model: host-model, host-passthrough, max, or a named model (Nehalem…); default by accelerator. */
   cpuModel?: string;
   /** Machine type (q35, pc, pc-q35-7.2…); default: the hypervisor's. */
@@ -277,6 +279,19 @@ export interface TargetProvider {
   /** Creates the storage pool when missing; reports its path and free space. */
   ensureStorage(): Promise<TargetStorage>;
   importDisk(request: ImportDiskRequest): Promise<ImportedVolume>;
+  /**
+   * How the target proves the bytes a volume holds: "sha256:<hex>" of its guest-visible bytes, as the target
+   * itself established it once the volume is complete (libvirt: reads the volume back; KubeVirt: waits for CDI's
+   * importer, which verified the checksum of what it downloaded). Rejects with `code: "ChecksumMismatch"` when
+   * the target itself found the bytes damaged; aborted by signal.
+   */
+  verifyVolume(volume: ImportedVolume, signal?: AbortSignal): Promise<string>;
+  /**
+   * Targets whose volumes are not files landfall reads (KubeVirt DataVolumes): the volume a disk path names, as
+   * the target sees it; undefined when there is none. File-based targets leave it out: their volumes are confined
+   * and inspected as files.
+   */
+  describeVolume?(path: string): Promise<ImportedVolume | undefined>;
   /** Creates a copy-on-write overlay on a base image (VMs from imageRef). */
   createOverlay(request: { diskID: string; backingPath: string; backingFormat: string; sizeBytes?: number }): Promise<ImportedVolume>;
   /** Grows a volume in the provider's storage to sizeBytes when it is smaller; never shrinks. */

@@ -5,7 +5,9 @@
 import { existsSync } from "node:fs";
 import { access, open, readFile, stat, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { imageServerFromEnv } from "../../src/compose/kubevirt-target.ts";
 import type { LandfallParts } from "../../src/compose/landfall.ts";
+import { flippingImageServer } from "./flipping-image-server.ts";
 import type { ProviderFactories } from "../../src/controllers/provider/clients.ts";
 import type { DiskOps } from "../../src/controllers/vmmigration/disk-ops.ts";
 import type { DiskReader, SourceProvider, TargetProvider } from "../../src/providers/contract.ts";
@@ -28,7 +30,8 @@ export type FaultPoint =
   | "fillPool"
   | "holdAfterImport"
   | "stallMidDisk"
-  | "shortReadMidDisk";
+  | "shortReadMidDisk"
+  | "flipImageByte";
 
 export interface FaultConfig {
   at: FaultPoint;
@@ -73,7 +76,15 @@ export function faultyParts(parts: LandfallParts, fault: FaultConfig): LandfallP
     fired = true;
     return true;
   };
-  return { disk: faultyDisk(parts.disk, fault, once), guest: parts.guest, providers: (opts) => faultyProviders(parts.providers(opts), fault, once) };
+  // flipImageByte: the image server KubeVirt targets import from serves the VM's disks with a byte flipped.
+  const providers: LandfallParts["providers"] =
+    fault.at === "flipImageByte"
+      ? (opts) => {
+          const real = imageServerFromEnv(opts.dataDir);
+          return parts.providers({ ...opts, imageServer: async () => flippingImageServer(await real(), (path) => diskOf(fault.vm, path)) });
+        }
+      : parts.providers;
+  return { disk: faultyDisk(parts.disk, fault, once), guest: parts.guest, providers: (opts) => faultyProviders(providers(opts), fault, once) };
 }
 
 function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => boolean): DiskOps {

@@ -15,6 +15,8 @@ export interface ProviderConfig {
   spec: Provider["spec"];
   username?: string;
   password?: string;
+  /** kubevirt: the kubeconfig the kubeconfigRef Secret holds. */
+  kubeconfig?: string;
 }
 
 export interface ProviderFactories {
@@ -88,6 +90,18 @@ export class ProviderClients {
       }
       cfg.username = secretValue(secret, "username");
       cfg.password = secretValue(secret, "password");
+      version += `/${secret.metadata.resourceVersion}`;
+    }
+    if (p.spec.kubeconfigRef) {
+      const name = p.spec.kubeconfigRef.name;
+      const secret = await this.#store.get<Secret>("Secret", ns, name).catch((err: unknown) => {
+        if (err instanceof ApiError && err.reason === "NotFound") {
+          throw new Error(`spec.kubeconfigRef: Secret "${name}" not found in namespace "${ns}"; create it with stringData.kubeconfig holding the cluster's kubeconfig`);
+        }
+        throw err;
+      });
+      cfg.kubeconfig = secretValue(secret, "kubeconfig");
+      if (!cfg.kubeconfig) throw new Error(`spec.kubeconfigRef: Secret "${name}" in namespace "${ns}" has no key kubeconfig; put the cluster's kubeconfig under stringData.kubeconfig`);
       version += `/${secret.metadata.resourceVersion}`;
     }
     return { cfg, version };

@@ -96,6 +96,12 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
   const disks: PlannedDisk[] = [];
 
   const planFile = async (field: string, diskID: string, path: string | undefined, format: string, sizeGiB?: number) => {
+    if (target.describeVolume) {
+      // Volumes that are not local files (KubeVirt DataVolumes): the target says what exists; nothing is read here.
+      const volume = await target.describeVolume(path ?? diskID);
+      disks.push({ diskID, path: volume?.path ?? path ?? diskID, format: volume?.format ?? format, bus, exists: Boolean(volume) });
+      return;
+    }
     const written = path ?? `${storage.path}/${diskID}.${format}`;
     const conf = await confine(field, written, format);
     if (!conf.ok) {
@@ -185,7 +191,7 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
         break;
       case "defineDomain": {
         if (!target) break;
-        domain = await target.createVM(a.spec);
+        domain = await target.createVM({ ...a.spec, annotations: provenanceOf(vm, deps.conventions) });
         deps.log(`vm ${ns}/${vm.metadata.name}: defined domain ${domain.name} (${domain.uuid})`);
         deps.events?.record(vm, "Normal", "DomainDefined", `defined domain ${domain.name} (${domain.uuid})`);
         await writeStatus(deps, vm, (s) => {
@@ -306,6 +312,13 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
   });
   if (!settled && requeueAfterMs === undefined && !failed) requeueAfterMs = 3_000;
   return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+}
+
+/** The VM's provenance annotations, which the target keeps with the VM where it can (KubeVirt). */
+function provenanceOf(vm: VirtualMachine, conventions: Conventions): Record<string, string> {
+  const k = keys(conventions);
+  const wanted = [k.migratedFrom, k.migration, k.importedDiskID, k.diskChecksum, k.sourceChecksum];
+  return Object.fromEntries(Object.entries(vm.metadata.annotations ?? {}).filter(([key]) => wanted.includes(key as (typeof wanted)[number])));
 }
 
 /** The guest-visible checksum of the boot disk as it arrived, taken once before first boot. */

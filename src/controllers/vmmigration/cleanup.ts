@@ -23,7 +23,10 @@ export async function cleanupMigration(deps: RunnerDeps, m: VMMigration): Promis
       .catch(() => false);
     if (!vmUsesDisks) {
       for (const d of m.status?.disks ?? []) {
-        if (d.state !== "Pending" && d.targetPath && (await exists(d.targetPath))) await target.deleteDisk(d.targetPath).catch(() => undefined);
+        if (d.state === "Pending" || !d.targetPath) continue;
+        // Volumes that are not local files (KubeVirt DataVolumes) are looked up on the target.
+        const present = target.describeVolume ? (await target.describeVolume(d.targetPath).catch(() => undefined)) !== undefined : await exists(d.targetPath);
+        if (present) await target.deleteDisk(d.targetPath).catch(() => undefined);
       }
     }
     if (storage) await rm(stagingDir(storage.path, m), { recursive: true, force: true });

@@ -28,7 +28,7 @@ after(async () => {
 
 /** Runs Importing for a boot disk whose guest was converted to "sha256:cc" (source "sha256:aa"); the volume hashes to `volumeHash`. */
 async function importConverted(name: string, volumeHash: string): Promise<{ error: unknown; after: VMMigration }> {
-  const target = { ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }) };
+  const target = { ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }), verifyVolume: async () => volumeHash };
   const source = {
     getVM: async () => {
       throw new Error("stop before creating the VirtualMachine");
@@ -38,7 +38,7 @@ async function importConverted(name: string, volumeHash: string): Promise<{ erro
     leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
     leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
   } as unknown as ProviderClients;
-  const disk = { imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }), imageSha256: async () => volumeHash } as unknown as DiskOps;
+  const disk = { imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }) } as unknown as DiskOps;
   const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
   const m = await store.create<VMMigration>({
     apiVersion: "landfall.dev/v1beta1",

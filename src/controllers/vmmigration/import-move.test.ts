@@ -35,7 +35,7 @@ it("the converted image becomes the volume by rename: the volume is the staged f
       if (r.consumeSource) await rename(r.sourcePath, path);
       else await copyFile(r.sourcePath, path);
       return { diskID: r.diskID, path, format: r.format, virtualSizeBytes: 4096 };
-    },
+    },  verifyVolume: async () => "sha256:aa",
   };
   const source = {
     getVM: async () => {
@@ -46,10 +46,7 @@ it("the converted image becomes the volume by rename: the volume is the staged f
     leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
     leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
   } as unknown as ProviderClients;
-  const disk = {
-    imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }),
-    imageSha256: async () => "sha256:aa",
-  } as unknown as DiskOps;
+  const disk = { imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }) } as unknown as DiskOps;
   const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
   const m = await store.create<VMMigration>({
     apiVersion: "landfall.dev/v1beta1",

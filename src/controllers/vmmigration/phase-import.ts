@@ -5,7 +5,7 @@
 // twice. The staged file is removed only after Verified is recorded; the staging directory goes last.
 import { rm } from "node:fs/promises";
 import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
-import type { ImportedVolume, SourceProvider } from "../../providers/contract.ts";
+import type { ImportedVolume, SourceProvider, TargetProvider } from "../../providers/contract.ts";
 import { exportSessionOf, importAction, sourceDiskFor } from "./decide.ts";
 import { exists } from "./files.ts";
 import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
@@ -47,7 +47,7 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
       await ctx.patchDisk(disk.diskID, (d) => {
         d.targetPath = vol.path;
       });
-      const targetSha256 = await verify(ctx, m, disk, vol, source, dir);
+      const targetSha256 = await verify(ctx, m, disk, vol, source, target, dir);
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Verified";
         // A converted guest keeps targetSha256 = the image before conversion (Converting verified it); the volume
@@ -67,10 +67,14 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
 }
 
 /** The target image hashes to the source's sha256 (and, with verifySource: reread, so does the source again). */
-async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider, scratchDir: string): Promise<string | undefined> {
+async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider, target: TargetProvider, scratchDir: string): Promise<string | undefined> {
   let targetSha256: string | undefined;
   if (m.spec.options?.verifyChecksums ?? true) {
-    targetSha256 = await ctx.deps.disk.imageSha256(vol.path, vol.format, ctx.signal);
+    // The target proves what it holds (libvirt reads the volume back; KubeVirt reports what CDI's importer verified).
+    targetSha256 = await target.verifyVolume(vol, ctx.signal).catch((err: Error & { code?: string }) => {
+      if (err.code === "ChecksumMismatch") throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: ${err.message}`);
+      throw err;
+    });
     // A converted guest's volume must be the converted image Converting hashed; any other disk the source's bytes.
     const expected = disk.convertedSha256 ?? disk.sha256;
     if (targetSha256 !== expected) {

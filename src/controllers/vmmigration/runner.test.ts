@@ -123,11 +123,16 @@ describe("MigrationRunner", () => {
 
   it("a volume already in the pool under the disk's name (an import killed before it was recorded) is adopted, verified and not imported again", async () => {
     const imports: string[] = [];
+    const hashed: string[] = [];
     const target = {
       ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }),
       importDisk: async (r: { diskID: string }) => {
         imports.push(r.diskID);
         throw Object.assign(new Error(`volume ${r.diskID} already exists`), { code: "AlreadyExists" });
+      },
+      verifyVolume: async (v: { path: string }) => {
+        hashed.push(v.path);
+        return "sha256:aa";
       },
     };
     const source = {
@@ -139,14 +144,7 @@ describe("MigrationRunner", () => {
       leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
       leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
     } as unknown as ProviderClients;
-    const hashed: string[] = [];
-    const disk = {
-      imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }),
-      imageSha256: async (path: string) => {
-        hashed.push(path);
-        return "sha256:aa";
-      },
-    } as unknown as DiskOps;
+    const disk = { imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }) } as unknown as DiskOps;
     const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
     const m = await store.create<VMMigration>({
       apiVersion: "landfall.dev/v1beta1",

@@ -16,6 +16,8 @@ export interface ImageServerOptions {
   key: string | Buffer;
   /** The URL clusters reach this server at (default: https://HOST:PORT as bound). */
   publicURL?: string;
+  /** PEM of the CA that signed cert, which importers must trust (written to the DataVolumes' certConfigMap). */
+  ca?: string;
 }
 
 export interface PublishedImage {
@@ -26,6 +28,8 @@ export interface PublishedImage {
 
 export interface ImageServer {
   url: string;
+  /** PEM of the CA importers must trust, when known. */
+  ca?: string;
   publish(path: string, sha256Hex: string): PublishedImage;
   unpublish(url: string): void;
   close(): Promise<void>;
@@ -60,6 +64,7 @@ export async function startImageServer(opts: ImageServerOptions): Promise<ImageS
   const base = (opts.publicURL ?? `https://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${(server.address() as AddressInfo).port}`).replace(/\/+$/, "");
   return {
     url: base,
+    ...(opts.ca ? { ca: opts.ca } : {}),
     publish(path, sha256Hex) {
       if (!/^[0-9a-f]{64}$/.test(sha256Hex)) throw new Error(`sha256 ${JSON.stringify(sha256Hex)} of ${path} must be 64 lower-case hex digits`);
       const urlPath = `/images/${randomBytes(16).toString("hex")}/${encodeURIComponent(basename(path))}`;

@@ -36,9 +36,10 @@ describe("KubeVirt target provider (test API server, published schemas)", () => 
       namespace: NS,
       storageClass: "replicated",
       imports: {
-        publish: (path, sha) => images.publish(path, sha),
+        imageServer: async () => images,
         certConfigMap: "landfall-ca",
         fileSha256: async (path) => createHash("sha256").update(await readFile(path)).digest("hex"),
+        imageSha256: async (path) => `sha256:${createHash("sha256").update(await readFile(path)).digest("hex")}`,
         virtualSize: async () => 8 * MiB,
       },
     });
@@ -64,7 +65,9 @@ describe("KubeVirt target provider (test API server, published schemas)", () => 
     const served = Buffer.from(await (await fetch(created.spec.source.http.url, { dispatcher: agent })).arrayBuffer());
     assert.ok(served.equals(bytes), "the import URL serves the image's bytes");
     assert.equal(created.spec.source.http.checksum, `sha256:${createHash("sha256").update(served).digest("hex")}`);
-    await assert.rejects(target.importDisk({ diskID: "web01-disk0", sourcePath: file, sourceFormat: "qcow2", format: "raw" }), { code: "AlreadyExists" });
+    assert.deepEqual(await target.importDisk({ diskID: "web01-disk0", sourcePath: file, sourceFormat: "qcow2", format: "raw", sizeBytes: 16 * MiB }), volume, "importing the same bytes again is the same import (a crash after create)");
+    await writeFile(file, randomBytes(MiB));
+    await assert.rejects(target.importDisk({ diskID: "web01-disk0", sourcePath: file, sourceFormat: "qcow2", format: "raw" }), { code: "AlreadyExists" }, "other bytes under that name are not ours");
   });
 
   const spec: TargetVMSpec = {
@@ -115,7 +118,7 @@ describe("KubeVirt target provider (test API server, published schemas)", () => 
     assert.throws(() => dv("web01-disk0"), /not found/);
   });
 
-  test("check reports Ready against a reachable API and InvalidCredentials with a wrong token", async () => {
+  test("check reports Ready against a reachable API, InvalidCredentials with a wrong token, TLSVerificationFailed with an untrusted certificate", async () => {
     assert.equal((await target.check()).reason, "Connected");
     const stranger = createKubeVirtTarget({
       kubeConfig: kubeConfigFor({ server: api.url, token: "wrong" }),
@@ -124,5 +127,9 @@ describe("KubeVirt target provider (test API server, published schemas)", () => 
     });
     const health = await stranger.check();
     assert.deepEqual([health.ready, health.reason], [false, "InvalidCredentials"]);
+    // An HTTPS server whose certificate the kubeconfig does not trust (the image server's self-signed one).
+    const untrusted = createKubeVirtTarget({ kubeConfig: kubeConfigFor({ server: images.url, token: api.token }), conventions: { prefix: "landfall.dev" }, namespace: NS });
+    const tls = await untrusted.check();
+    assert.deepEqual([tls.ready, tls.reason], [false, "TLSVerificationFailed"], tls.message);
   });
 });

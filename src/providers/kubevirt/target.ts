@@ -1,14 +1,18 @@
 // The KubeVirt target provider: the target contract over a cluster's API (kubevirt.io/v1 VirtualMachines,
 // cdi.kubevirt.io/v1beta1 DataVolumes) with @kubernetes/client-node. Disks are imported by CDI from landfall's
-// image server (the file and its sha256, which CDI verifies); power is the VM's runStrategy; labels are the
-// VM's labels. What a cluster cannot do the libvirt way (overlays on a base image, growing or rebooting in
+// image server (the file and its sha256, which CDI verifies); a volume is proven by the DataVolume reaching
+// Succeeded (CDI's importer checked the checksum), never by reading it back; power is the VM's runStrategy;
+// labels are the VM's labels. The migration pipeline stages disks in a local directory (stagingDir). What a cluster cannot do the libvirt way (overlays on a base image, growing or rebooting in
 // place) is refused with a message saying what to do instead.
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { mkdir, statfs } from "node:fs/promises";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { type Conventions, keys } from "../../api/conventions.ts";
 import { isApiError } from "../../api/errors.ts";
 import { plainJson, toApiError } from "../../api/kube-wire.ts";
 import type { ForkliftPlan, ImportDiskRequest, ImportedVolume, ProviderHealth, TargetProvider, TargetStorage, TargetVM, TargetVMSpec } from "../contract.ts";
-import type { PublishedImage } from "./image-server.ts";
+import { sleepUnlessAborted } from "../../runtime/sleep.ts";
+import { type DataVolume, quantityBytes, volumeVerdict } from "./data-volume.ts";
+import type { ImageServer } from "./image-server.ts";
 import { type KubeVirtVM, targetVMOf } from "./live-vm.ts";
 import { dataVolumeManifest, type KubeObjectManifest, virtualMachineManifest } from "./manifests.ts";
 
@@ -19,29 +23,41 @@ export interface KubeVirtTargetOptions {
   /** Namespace VMs and DataVolumes are created in. */
   namespace: string;
   storageClass?: string;
+  /**
+   * Local directory where the migration pipeline stages disks before CDI imports them (ensureStorage reports it
+   * with its free space); absent: a target that only manages VMs.
+   */
+  stagingDir?: string;
   /** Disk imports (absent: this target only manages VMs, e.g. for adoption) — the image server and hashing. */
   imports?: DiskImports;
+  /** How often verifyVolume looks at a DataVolume that is still importing (default 1000 ms). */
+  pollMs?: number;
 }
 
 export interface DiskImports {
-  /** Makes a local image downloadable by CDI (the image server), with the sha256 of its bytes. */
-  publish: (path: string, fileSha256Hex: string) => PublishedImage;
-  /** ConfigMap holding the CA of the image server's certificate, for the DataVolumes' certConfigMap. */
+  /** landfall's HTTPS image server CDI downloads from (started on first use). */
+  imageServer: () => Promise<Pick<ImageServer, "publish" | "unpublish" | "ca">>;
+  /** ConfigMap the image server's CA is written to (key ca.pem), named by the DataVolumes' certConfigMap. */
   certConfigMap?: string;
   /** sha256 (hex) of a file's bytes as stored: what CDI downloads and checks. */
   fileSha256: (path: string) => Promise<string>;
+  /** "sha256:<hex>" of an image's guest-visible bytes (for a raw image, its file hash: not read twice). */
+  imageSha256: (path: string, format: string) => Promise<string>;
   /** Guest-visible size of an image. */
   virtualSize: (path: string, format: string) => Promise<number>;
 }
 
 export class KubeVirtError extends Error {
-  readonly code: "NotFound" | "AlreadyExists" | "NotSupported";
+  readonly code: "NotFound" | "AlreadyExists" | "NotSupported" | "ChecksumMismatch" | "ImportFailed";
   constructor(code: KubeVirtError["code"], message: string) {
     super(message);
     this.name = "KubeVirtError";
     this.code = code;
   }
 }
+
+/** What Node's TLS stack says when the API server's certificate is not trusted (self-signed, unknown CA, expired, wrong host). */
+const TLS_FAILURE = /certificate|CERT_|altnames/i;
 
 const VMS = { group: "kubevirt.io", version: "v1", plural: "virtualmachines" };
 const DVS = { group: "cdi.kubevirt.io", version: "v1beta1", plural: "datavolumes" };
@@ -70,8 +86,35 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
     const list = (await call(`list VirtualMachines in ${namespace}`, () => api.listNamespacedCustomObject({ ...VMS, namespace }))) as { items?: unknown[] };
     return (list.items ?? []).map((i) => plainJson(i) as KubeVirtVM);
   };
+  // Identity is the object's uid; a VM landfall created also answers to the SMBIOS UUID it was asked for, so a
+  // VirtualMachine that knows only the source's UUID finds the VM it defined.
   const find = async (ref: { uuid?: string; name?: string }): Promise<KubeVirtVM | undefined> =>
-    (await listVMs()).find((v) => (ref.uuid !== undefined ? v.metadata.uid === ref.uuid : v.metadata.name === ref.name));
+    (await listVMs()).find((v) =>
+      ref.uuid !== undefined ? v.metadata.uid === ref.uuid || v.spec.template?.spec?.domain?.firmware?.uuid === ref.uuid : v.metadata.name === ref.name,
+    );
+  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
+  const getDV = async (name: string): Promise<DataVolume | undefined> =>
+    call(`get DataVolume ${namespace}/${name}`, () => api.getNamespacedCustomObject({ ...DVS, namespace, name })).then(
+      (o) => plainJson(o) as DataVolume,
+      (err: unknown) => {
+        if (isApiError(err, "NotFound")) return undefined;
+        throw err;
+      },
+    );
+  const checksumKey = keys(opts.conventions).diskChecksum;
+  const diskIDKey = keys(opts.conventions).importedDiskID;
+  let caWritten = false;
+  /** The image server's CA in the certConfigMap, so CDI's importer trusts landfall's certificate. */
+  const ensureCertConfigMap = async (name: string | undefined, ca: string | undefined): Promise<void> => {
+    if (caWritten || !ca || !name) return;
+    const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data: { "ca.pem": ca } };
+    await call(`create ConfigMap ${namespace}/${name}`, () => core.createNamespacedConfigMap({ namespace, body })).catch(async (err: unknown) => {
+      if (!isApiError(err, "AlreadyExists")) throw err;
+      await call(`replace ConfigMap ${namespace}/${name}`, () => core.replaceNamespacedConfigMap({ name, namespace, body }));
+    });
+    caWritten = true;
+  };
+  const published = new Map<string, string>(); // DataVolume name → URL being served
   const mustFind = async (uuid: string): Promise<KubeVirtVM> => {
     const vm = await find({ uuid });
     if (!vm) throw new KubeVirtError("NotFound", `no VirtualMachine with uid ${uuid} in namespace ${namespace}`);
@@ -100,14 +143,21 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
         const vms = await listVMs();
         return { ready: true, reason: "Connected", message: `${vms.length} VirtualMachines in namespace ${namespace}` };
       } catch (err) {
-        const reason = isApiError(err, "Unauthorized") || isApiError(err, "Forbidden") ? "InvalidCredentials" : "Unreachable";
-        return { ready: false, reason, message: (err as Error).message };
+        const message = (err as Error).message;
+        const reason =
+          isApiError(err, "Unauthorized") || isApiError(err, "Forbidden") ? "InvalidCredentials" : TLS_FAILURE.test(message) ? "TLSVerificationFailed" : "Unreachable";
+        return { ready: false, reason, message };
       }
     },
 
     async ensureStorage(): Promise<TargetStorage> {
-      // Space is the cluster's storage class to judge; CDI fails the DataVolume when it cannot provision.
-      return { pool: opts.storageClass ?? "(default storage class)", path: `kubevirt://${namespace}`, availableBytes: Number.MAX_SAFE_INTEGER };
+      // Space in the cluster is the storage class's to judge (CDI fails a DataVolume it cannot provision); what
+      // landfall needs is room to stage the disks locally before CDI downloads them.
+      const pool = opts.storageClass ?? "(default storage class)";
+      if (!opts.stagingDir) return { pool, path: `kubevirt://${namespace}`, availableBytes: 0 };
+      await mkdir(opts.stagingDir, { recursive: true, mode: 0o700 });
+      const fs = await statfs(opts.stagingDir);
+      return { pool, path: opts.stagingDir, availableBytes: fs.bavail * fs.bsize, capacityBytes: fs.blocks * fs.bsize };
     },
 
     async importDisk(request: ImportDiskRequest): Promise<ImportedVolume> {
@@ -115,21 +165,62 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
       if (!imports) throw new KubeVirtError("NotSupported", "this KubeVirt target has no image server to import disks from; configure one to import");
       const name = dataVolumeName(request.diskID);
       const [sha, virtual] = await Promise.all([imports.fileSha256(request.sourcePath), imports.virtualSize(request.sourcePath, request.sourceFormat)]);
+      // The guest-visible hash of the file CDI will verify byte for byte: the same file, so the same guest bytes.
+      const guestSha256 = request.sourceFormat === "raw" ? `sha256:${sha}` : await imports.imageSha256(request.sourcePath, request.sourceFormat);
       const sizeBytes = Math.max(virtual, request.sizeBytes ?? 0);
-      const published = imports.publish(request.sourcePath, sha);
+      const volume: ImportedVolume = { diskID: request.diskID, path: name, format: "raw", virtualSizeBytes: sizeBytes };
+      const existing = await getDV(name);
+      if (existing) {
+        // An earlier attempt's DataVolume of the same bytes is this import (a crash after create); anything else is not ours.
+        const same = existing.metadata.annotations?.[diskIDKey] === request.diskID && existing.spec?.source?.http?.checksum === `sha256:${sha}`;
+        if (same) return volume;
+        throw new KubeVirtError("AlreadyExists", `DataVolume ${namespace}/${name} already exists; delete it or import under another disk ID`);
+      }
+      const server = await imports.imageServer();
+      await ensureCertConfigMap(imports.certConfigMap, server.ca);
+      const image = server.publish(request.sourcePath, sha);
+      published.set(name, image.url);
       const dv: KubeObjectManifest = dataVolumeManifest({
         name,
         namespace,
         sizeBytes,
-        source: { type: "http", ...published, ...(imports.certConfigMap ? { certConfigMap: imports.certConfigMap } : {}) },
+        source: { type: "http", ...image, ...(imports.certConfigMap ? { certConfigMap: imports.certConfigMap } : {}) },
         ...(opts.storageClass ? { storageClass: opts.storageClass } : {}),
-        annotations: { [keys(opts.conventions).importedDiskID]: request.diskID },
+        annotations: { [diskIDKey]: request.diskID, [checksumKey]: guestSha256 },
       });
       await call(`create DataVolume ${namespace}/${name}`, () => api.createNamespacedCustomObject({ ...DVS, namespace, body: dv })).catch((err: unknown) => {
         if (isApiError(err, "AlreadyExists")) throw new KubeVirtError("AlreadyExists", `DataVolume ${namespace}/${name} already exists; delete it or import under another disk ID`);
         throw err;
       });
-      return { diskID: request.diskID, path: name, format: "raw", virtualSizeBytes: sizeBytes };
+      return volume;
+    },
+
+    async verifyVolume(volume: ImportedVolume, signal?: AbortSignal): Promise<string> {
+      // CDI's importer checked the downloaded file against spec.source.http.checksum; Succeeded is its word that
+      // the bytes matched, and the annotation holds the guest-visible hash of exactly that file.
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          const dv = await getDV(volume.path);
+          const verdict = volumeVerdict(dv, { namespace, name: volume.path, checksumKey });
+          if (verdict.state === "verified") return verdict.sha256;
+          if (verdict.state === "failed") throw new KubeVirtError(verdict.code, verdict.message);
+          await sleepUnlessAborted(opts.pollMs ?? 1000, signal ?? new AbortController().signal);
+        }
+      } finally {
+        const url = published.get(volume.path);
+        if (url && opts.imports) {
+          (await opts.imports.imageServer()).unpublish(url);
+          published.delete(volume.path);
+        }
+      }
+    },
+
+    async describeVolume(path: string): Promise<ImportedVolume | undefined> {
+      const dv = await getDV(path);
+      if (!dv) return undefined;
+      const requested = dv.spec?.storage?.resources?.requests?.storage ?? dv.spec?.pvc?.resources?.requests?.storage;
+      return { diskID: dv.metadata.annotations?.[diskIDKey] ?? path, path, format: "raw", virtualSizeBytes: quantityBytes(requested) ?? 0 };
     },
 
     async createOverlay(): Promise<ImportedVolume> {
@@ -148,7 +239,8 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
 
     async createVM(spec: TargetVMSpec): Promise<TargetVM> {
       // Created halted, as libvirt defines a domain without starting it; setPower("start") runs it.
-      const body = virtualMachineManifest({ spec, namespace, dataVolumes: spec.disks.map((d) => d.path), runStrategy: "Halted", ...(spec.description ? { annotations: { [`${opts.conventions.prefix}/description`]: spec.description } } : {}) });
+      const annotations = { ...(spec.annotations ?? {}), ...(spec.description ? { [`${opts.conventions.prefix}/description`]: spec.description } : {}) };
+      const body = virtualMachineManifest({ spec, namespace, dataVolumes: spec.disks.map((d) => d.path), runStrategy: "Halted", annotations });
       const created = await call(`create VirtualMachine ${namespace}/${spec.name}`, () => api.createNamespacedCustomObject({ ...VMS, namespace, body })).catch((err: unknown) => {
         if (isApiError(err, "AlreadyExists")) throw new KubeVirtError("AlreadyExists", `VirtualMachine ${namespace}/${spec.name} already exists`);
         throw err;

@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { createNoFollow, isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
+import { imageSha256 } from "../../disk/checksum.ts";
 import { convertFile, createOverlayImage, type ImageInfo, imageInfo, resizeImage } from "../../disk/convert.ts";
 import { Semaphore, ToolRunner } from "../../disk/run-tool.ts";
 import type {
@@ -194,6 +195,12 @@ class LibvirtTarget implements TargetProvider {
     if (request.consumeSource && !moved) await rm(request.sourcePath, { force: true });
     await this.#refreshPool();
     return this.#describeVolume(request.diskID, target, request.format);
+  }
+
+  /** Reads the volume back: the guest-visible sha256 of what the pool holds (confined to the pool first). */
+  async verifyVolume(volume: ImportedVolume, signal?: AbortSignal): Promise<string> {
+    const real = await this.#confined(volume.path, "verifyVolume");
+    return imageSha256(real, volume.format, { signal });
   }
 
   async createOverlay(request: {

@@ -142,10 +142,18 @@ export type Provider = {
     storagePool?: string;
     storagePoolPath?: string;
     allowedStoragePaths?: Array<string>;
-    /** kubevirt: namespace VMs are created in */
-    namespace?: string;
     /** libvirt: accelerator; auto = KVM only where hardware virtualization (kvm_intel/kvm_amd) is available, TCG otherwise */
     virtType?: "auto" | "kvm" | "qemu";
+    /** kubevirt: Secret whose key kubeconfig holds the cluster's kubeconfig (absent: the in-cluster service account, operator mode) */
+    kubeconfigRef?: {
+      name: string;
+    };
+    /** kubevirt: namespace VMs and DataVolumes are created in (default: the Provider's) */
+    namespace?: string;
+    /** kubevirt: StorageClass of the DataVolumes (default: the cluster's) */
+    storageClass?: string;
+    /** kubevirt: import = CDI downloads each disk from landfall's HTTPS image server and verifies its sha256; upload = through the CDI upload proxy (not implemented yet) */
+    diskTransfer?: "import" | "upload";
     /** namespaces whose objects may use this Provider (empty or absent: every namespace) */
     tenants?: Array<string>;
   };
