@@ -209,8 +209,9 @@ describe("storage pools and parallel VMs of a VMImport (vcsim → libvirt, real 
     // The target itself, with both pools: it deletes nothing outside them, not even through the planted link.
     const target = createLibvirtTarget({ uri: "qemu:///system", storagePool: lv.pool, storagePoolPath: lv.poolPath, storagePools: [fast], consoleLogDir: lv.consoleLogDir });
     try {
-      await assert.rejects(target.deleteDisk(outside), /outside every storage pool of this Provider/);
-      await assert.rejects(target.deleteDisk(planted), /outside every storage pool of this Provider/);
+      const refused = new RegExp(`outside storage pool "${lv.pool}" \\(${lv.poolPath}\\) and the Provider's other pools "${fast.name}" \\(${fast.path}\\)`);
+      await assert.rejects(target.deleteDisk(outside), refused);
+      await assert.rejects(target.deleteDisk(planted), refused);
       await assert.rejects(target.ensureStorage("gold"), /storage pool "gold" is not one of this Provider's pools/);
       assert.ok((await stat(outside)).isFile(), "the file outside the pools is untouched");
     } finally {

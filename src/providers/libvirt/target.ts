@@ -441,11 +441,11 @@ class LibvirtTarget implements TargetProvider {
   async #confined(path: string, operation: string): Promise<string> {
     const real = await resolveExisting(path);
     if (!(await this.#poolOf(real))) {
-      const pools = [...this.#pools].map(([name, dir]) => `"${name}" (${dir})`).join(", ");
+      const others = [...this.#pools].slice(1).map(([name, dir]) => `"${name}" (${dir})`);
       throw new LibvirtError(
         "OutsideStorage",
-        `${operation}: "${path}" is outside every storage pool of this Provider: ${pools}; ` +
-          "landfall only changes or deletes files inside its pools",
+        `${operation}: "${path}" is outside storage pool "${this.#options.storagePool}" (${this.#poolPath})` +
+          `${others.length ? ` and the Provider's other pools ${others.join(", ")}` : ""}; landfall only changes or deletes files inside its pools`,
       );
     }
     return real;
