@@ -130,7 +130,7 @@ function maxOverlap(intervals: Array<[number, number]>): number {
   return max;
 }
 
-describe("storage pools and parallel VMs of a VMImport (vcsim → libvirt, real server)", { timeout: 240_000 }, () => {
+describe("storage pools and parallel VMs of a VMImport (vcsim → libvirt, real server)", { timeout: 420_000 }, () => {
   it("refuses a storageMap naming a pool the Provider does not declare (422 naming the entry and the pools)", async () => {
     assertInvalid(await post("vmimports", importOf("bad", "gold")), "spec.storageMap[0].target", '"gold"', `"${lv.pool}"`, `"${fast.name}"`);
     const migration = { apiVersion: "landfall.dev/v1beta1", kind: "VMMigration", metadata: { name: "bad", namespace: ns }, spec: { source: { providerRef: { name: "vcenter" }, vmName: "db01" }, target: { providerRef: { name: "kvm" }, storageMap: [{ source: "LocalDS_1", target: "gold" }] } } };
@@ -140,7 +140,7 @@ describe("storage pools and parallel VMs of a VMImport (vcsim → libvirt, real 
   it("places each disk in the pool its datastore maps to, runs two VMs at a time with exact counts, and the guest boots", async () => {
     const seen: VMImport[] = [];
     assert.equal((await post("vmimports", importOf("wave", fast.name, { maxConcurrent: 2 }))).status, 201);
-    const imp = await waitFor("VMImport wave to finish", 180_000, async () => {
+    const imp = await waitFor("VMImport wave to finish", 300_000, async () => {
       const { body } = await api<VMImport>(srv, resourcePath(ns, "vmimports", "wave"));
       seen.push(body);
       return ["Succeeded", "PartiallySucceeded", "Failed"].includes(body.status?.phase ?? "") ? body : undefined;
