@@ -1,6 +1,7 @@
 // Provider: a source or target hypervisor landfall talks to.
 import { type Static, Type } from "@sinclair/typebox";
 import type { StatusCause } from "./errors.ts";
+import { storagePoolsCauses } from "./libvirt-pools.ts";
 import { libvirtURIProblem } from "./libvirt-uri.ts";
 import { commonStatus, LocalObjectReference, Name, type Resource, resourceSchema } from "./meta.ts";
 
@@ -37,6 +38,15 @@ export const ProviderSpec = Type.Object(
     storagePool: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][-A-Za-z0-9_.]*$", maxLength: 63 })),
     storagePoolPath: Type.Optional(Type.String({ pattern: "^/" })),
     allowedStoragePaths: Type.Optional(Type.Array(Type.String({ pattern: "^/" }))),
+    storagePools: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { name: Type.String({ pattern: "^[A-Za-z0-9][-A-Za-z0-9_.]*$", maxLength: 63 }), path: Type.String({ pattern: "^/" }) },
+          { additionalProperties: false },
+        ),
+        { maxItems: 32, description: "libvirt: extra dir storage pools (created when missing) that a storageMap may name; storagePool stays the default" },
+      ),
+    ),
     virtType: Type.Optional(
       Type.Union([Type.Literal("auto"), Type.Literal("kvm"), Type.Literal("qemu")], {
         default: "auto",
@@ -94,9 +104,12 @@ export const ProviderSchema = resourceSchema("Provider", {
 });
 export type Provider = Resource<ProviderSpec, ProviderStatus>;
 
-/** Rules of a Provider spec the schema cannot state: a libvirt URI must be one landfall allows (libvirt-uri.ts). */
+/**
+ * Rules of a Provider spec the schema cannot state: a libvirt URI must be one landfall allows (libvirt-uri.ts), and
+ * its storage pools distinct in name and directory (libvirt-pools.ts).
+ */
 export function providerSpecCauses(spec: ProviderSpec): StatusCause[] {
-  if (spec.type !== "libvirt" || spec.uri === undefined) return [];
-  const problem = libvirtURIProblem(spec.uri);
-  return problem ? [{ field: "spec.uri", reason: "FieldValueForbidden", message: problem }] : [];
+  if (spec.type !== "libvirt") return [];
+  const problem = spec.uri === undefined ? undefined : libvirtURIProblem(spec.uri);
+  return [...(problem ? [{ field: "spec.uri", reason: "FieldValueForbidden", message: problem }] : []), ...storagePoolsCauses(spec)];
 }

@@ -33,7 +33,12 @@ export const VMImportSpec = Type.Object(
       Type.Object(
         {
           diskFormat: Type.Optional(DiskFormat),
-          maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 2 })),
+          maxConcurrent: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 20, default: 2, description: "VMs migrated at once (their disk transfers still share the server's --max-transfers slots)" }),
+          ),
+          failFast: Type.Optional(
+            Type.Boolean({ default: false, description: "after the first failed VM start no further ones (those running finish); default: the others go on" }),
+          ),
           mode: Type.Optional(Type.Union([Type.Literal("cold"), Type.Literal("snapshot")])),
         },
         { additionalProperties: false },
@@ -83,6 +88,8 @@ export const VMImportStatus = Type.Object(
           succeeded: Type.Integer(),
           failed: Type.Integer(),
           running: Type.Integer(),
+          pending: Type.Optional(Type.Integer({ description: "VMs whose migration has not started (or waits in Pending)" })),
+          skipped: Type.Optional(Type.Integer({ description: "VMs never started because options.failFast saw a failure" })),
           bytesDone: Type.Optional(Type.Integer()),
           bytesTotal: Type.Optional(Type.Integer()),
         },

@@ -108,6 +108,7 @@ export const MigrationDisk = Type.Object(
     sizeBytes: Type.Integer(),
     bytesDone: Type.Integer(),
     sha256: Type.Optional(Type.String()),
+    pool: Type.Optional(Type.String({ description: "target storage pool the disk is placed in (from spec.target.storageMap by its datastore; else the Provider's default pool)" })),
     targetPath: Type.Optional(Type.String()),
     targetFormat: Type.Optional(Type.String()),
     targetSha256: Type.Optional(Type.String()),

@@ -66,8 +66,8 @@ function migrationDisks(status: Record<string, unknown>): string {
   if (disks.length === 0) return "Disks:\t<none>\n";
   const progress = diskRows(disks);
   const rows = [
-    ["DISK", "SIZE", "PROGRESS", "DONE", "STATE", "TRANSPORT", "SHA256", "TARGET"],
-    ...disks.map((d, i) => [...progress[i], d.transport ?? "-", d.sha256 ? d.sha256.slice(0, 19) : "-", d.targetPath ?? "-"]),
+    ["DISK", "SIZE", "PROGRESS", "DONE", "STATE", "TRANSPORT", "SHA256", "POOL", "TARGET"],
+    ...disks.map((d, i) => [...progress[i], d.transport ?? "-", d.sha256 ? d.sha256.slice(0, 19) : "-", d.pool ?? "-", d.targetPath ?? "-"]),
   ];
   return `Disks:\n${indent(renderTable(rows))}\n`;
 }

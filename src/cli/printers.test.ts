@@ -22,7 +22,7 @@ const migration: KubeObject = {
   status: {
     phase: "Transferring",
     progress: { bytesDone: 512, bytesTotal: 2048 },
-    disks: [{ diskID: "disk-2000", sizeBytes: 2048, bytesDone: 512, transport: "datastore", sha256: "sha256:abcdef0123456789abcdef" }],
+    disks: [{ diskID: "disk-2000", sizeBytes: 2048, bytesDone: 512, transport: "datastore", sha256: "sha256:abcdef0123456789abcdef", pool: "fast", targetPath: "/srv/fast/disk-2000.qcow2" }],
     conditions: [{ type: "Ready", status: "False", reason: "InProgress", message: "copying" }],
   },
 };
@@ -99,7 +99,7 @@ describe("columns and printers", () => {
     const text = describeObject(migration, now);
     assert.match(text, /^Name:\s+move-web01$/m);
     assert.match(text, /^Phase:\s+Transferring$/m);
-    assert.match(text, /DISK\s+SIZE\s+PROGRESS\s+DONE\s+STATE\s+TRANSPORT\s+SHA256\s+TARGET\n\s+disk-2000\s+2.0KiB\s+\[#####-+\] 25%\s+512B\s+-\s+datastore\s+sha256:abcdef012345/);
+    assert.match(text, /DISK\s+SIZE\s+PROGRESS\s+DONE\s+STATE\s+TRANSPORT\s+SHA256\s+POOL\s+TARGET\n\s+disk-2000\s+2.0KiB\s+\[#####-+\] 25%\s+512B\s+-\s+datastore\s+sha256:abcdef012345\s+fast\s+\/srv\/fast\/disk-2000\.qcow2/);
     assert.match(text, /^Progress:\s+Transferring \[#+-+\] 25% 512B\/2\.0KiB$/m);
     assert.doesNotMatch(text, /Phase history/);
     const withHistory = describeObject({ ...migration, status: { ...(migration.status as object), phaseHistory: [{ phase: "Pending", enteredAt: "2026-01-01T11:59:31Z" }] } }, now);

@@ -66,6 +66,8 @@ export interface DiskProgress {
   targetPath?: string;
   /** How the source was read: datastore (file API) or nfc (export lease). */
   transport?: string;
+  /** The target storage pool the disk is placed in. */
+  pool?: string;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -93,6 +95,7 @@ export function disksOf(status: unknown): DiskProgress[] {
       ...(typeof d.sha256 === "string" ? { sha256: d.sha256 } : {}),
       ...(typeof d.targetPath === "string" ? { targetPath: d.targetPath } : {}),
       ...(typeof d.transport === "string" ? { transport: d.transport } : {}),
+      ...(typeof d.pool === "string" ? { pool: d.pool } : {}),
     }));
 }
 

@@ -9,7 +9,9 @@ import type { Provider } from "../api/provider.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import { openSqliteStore, type SqliteStore } from "../store/sqlite/index.ts";
 import type { Principal } from "../server/auth.ts";
-import { storagePathAdmission } from "./admission.ts";
+import type { VMImport } from "../api/vmimport.ts";
+import type { VMMigration } from "../api/vmmigration.ts";
+import { storageMapAdmission, storagePathAdmission } from "./admission.ts";
 
 const admin: Principal = { id: "test", name: "admin", role: "admin" };
 
@@ -48,5 +50,50 @@ describe("storagePathAdmission", () => {
 
   it("admits a path inside that Provider's pool", async () => {
     await storagePathAdmission(store)("CREATE", vm(join(pool, "web01-disk0.qcow2")), undefined, admin);
+  });
+});
+
+describe("storageMapAdmission", () => {
+  let store: SqliteStore;
+  before(async () => {
+    store = await openSqliteStore({ path: ":memory:" });
+    await store.create<Provider>({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "Provider",
+      metadata: { name: "kvm", namespace: "default" },
+      spec: { type: "libvirt", uri: "qemu:///system", storagePool: "main", storagePoolPath: "/srv/main", storagePools: [{ name: "fast", path: "/srv/fast" }] },
+    } as Provider);
+  });
+  after(async () => {
+    await store.close();
+  });
+
+  const migration = (target: string): VMMigration => ({
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VMMigration",
+    metadata: { name: "m", namespace: "default" },
+    spec: { source: { providerRef: { name: "vc" }, vmName: "db01" }, target: { providerRef: { name: "kvm" }, storageMap: [{ source: "LocalDS_0", target }] } },
+  });
+  const vmImport = (target: string, provider = "kvm"): VMImport => ({
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VMImport",
+    metadata: { name: "wave", namespace: "default" },
+    spec: { source: { providerRef: { name: "vc" } }, vms: [{ name: "db01" }], target: { providerRef: { name: provider } }, storageMap: [{ source: "LocalDS_1", target }] },
+  });
+
+  it("refuses a VMMigration or VMImport whose storageMap names a pool the Provider does not declare, naming the field and the pools", async () => {
+    await assert.rejects(storageMapAdmission(store)("CREATE", migration("gold"), undefined, admin), (err: Error & { code?: number; details?: { causes?: Array<{ field?: string }> } }) => {
+      assert.equal(err.code, 422);
+      assert.equal(err.details?.causes?.[0]?.field, "spec.target.storageMap[0].target");
+      assert.match(err.message, /"gold" is not a storage pool of Provider "kvm"; use one of "main", "fast"/);
+      return true;
+    });
+    await assert.rejects(storageMapAdmission(store)("UPDATE", vmImport("gold"), undefined, admin), /spec\.storageMap\[0\]\.target: .*"gold"/);
+  });
+
+  it("admits declared pools, and leaves a missing Provider to the migration to report", async () => {
+    await storageMapAdmission(store)("CREATE", migration("fast"), undefined, admin);
+    await storageMapAdmission(store)("CREATE", vmImport("main"), undefined, admin);
+    await storageMapAdmission(store)("CREATE", vmImport("gold", "absent"), undefined, admin);
   });
 });

@@ -2,12 +2,15 @@
 // namespaces its caller may write and use only Providers open to all of them; that only admins manage Providers is
 // decided on the matched route, src/server/access.ts), and disk paths a user writes must lie in the target
 // provider's storage (storagePoolPath plus allowedStoragePaths), judged after resolving symlinks — and so must
-// every file of an existing image's backing chain (backing-chain.ts), before anything reads it.
+// every file of an existing image's backing chain (backing-chain.ts), before anything reads it; a storageMap names
+// only storage pools its libvirt target Provider declares.
 import { ApiError, invalid, type StatusCause } from "../api/errors.ts";
 import type { KubeObject, ProviderReference } from "../api/meta.ts";
 import type { Provider } from "../api/provider.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { VMImage } from "../api/vmimage.ts";
+import type { VMImport } from "../api/vmimport.ts";
+import type { MapEntry, VMMigration } from "../api/vmmigration.ts";
 import { virtualMachineDiskPaths } from "../controllers/adoption/storage.ts";
 import { providerKey } from "../controllers/provider/ref.ts";
 import { type TenancyRefusal, tenancyClaims } from "../controllers/provider/tenancy.ts";
@@ -18,7 +21,7 @@ import { describePrincipal, mayWriteNamespace } from "../server/access.ts";
 import type { Principal } from "../server/auth.ts";
 import type { AdmissionCheck } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
-import { libvirtStorage } from "./providers.ts";
+import { libvirtStorage, storageMapCauses } from "../api/libvirt-pools.ts";
 
 async function storageRoots(store: ResourceStore, ns: string, providerName: string): Promise<StorageRoots | undefined> {
   const provider = await store.get<Provider>("Provider", ns, providerName).catch(() => undefined);
@@ -60,6 +63,33 @@ export function storagePathAdmission(store: ResourceStore): AdmissionCheck {
       const verdict = await confineImageChain(p.field, p.path, p.format, storage).catch((err: Error) => ({ ok: false, message: `${p.field} "${p.path}": ${err.message}` }));
       if (!verdict.ok) causes.push({ field: p.field, reason: "FieldValueForbidden", message: verdict.message as string });
     }
+    if (causes.length > 0) throw invalid(obj.kind, obj.metadata.name, causes);
+  };
+}
+
+/** The storageMap of a VMMigration or VMImport, its field, and the target Provider it places disks with. */
+function storageMapOf(obj: KubeObject): { field: string; map: MapEntry[] | undefined; ref: ProviderReference } | undefined {
+  if (obj.kind === "VMMigration") {
+    const target = (obj as VMMigration).spec.target;
+    return { field: "spec.target.storageMap", map: target.storageMap, ref: target.providerRef };
+  }
+  if (obj.kind === "VMImport") {
+    const spec = (obj as VMImport).spec;
+    return { field: "spec.storageMap", map: spec.storageMap, ref: spec.target.providerRef };
+  }
+  return undefined;
+}
+
+/** A storageMap may only name pools its libvirt target Provider declares (422 naming the entry and the pools allowed). */
+export function storageMapAdmission(store: ResourceStore): AdmissionCheck {
+  return async (_op, obj) => {
+    const placed = storageMapOf(obj);
+    if (!placed?.map?.length) return;
+    const key = providerKey(placed.ref, obj.metadata.namespace ?? "default");
+    const provider = await store.get<Provider>("Provider", key.namespace, key.name).catch(() => undefined);
+    // An absent Provider is the migration's to report; only libvirt Providers declare pools.
+    if (provider?.spec.type !== "libvirt") return;
+    const causes = storageMapCauses(placed.field, placed.map, provider.spec, key.name);
     if (causes.length > 0) throw invalid(obj.kind, obj.metadata.name, causes);
   };
 }

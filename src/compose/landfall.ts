@@ -19,12 +19,13 @@ import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { Slots } from "../runtime/slots.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
-import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
+import { storageMapAdmission, storagePathAdmission, tenancyAdmission } from "./admission.ts";
 import { diskOps } from "./disk-ops.ts";
 import { guestOps, virtioWinLocation } from "./guest-ops.ts";
 import type { GuestConversionIO } from "../controllers/vmmigration/guest-conversion.ts";
 import { registerDomainMetrics } from "./metrics.ts";
-import { libvirtStorage, type ProviderFactoryOptions, providerFactories } from "./providers.ts";
+import { libvirtStorage } from "../api/libvirt-pools.ts";
+import { type ProviderFactoryOptions, providerFactories } from "./providers.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
 import type { Controller, Wire } from "./wiring.ts";
 
@@ -127,7 +128,7 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   ];
   return {
     controllers,
-    admission: [tenancyAdmission(store), storagePathAdmission(store)],
+    admission: [tenancyAdmission(store), storagePathAdmission(store), storageMapAdmission(store)],
     deleteHooks: { VirtualMachine: virtualMachineDeleteHook(store) },
     routes: (_app, helpers) => {
       registerInventoryRoutes(helpers, store, clients);

@@ -1,17 +1,10 @@
 // Which provider implementations landfall builds for each Provider spec.type, and their defaults.
 import { join } from "node:path";
-import type { ProviderConfig, ProviderFactories } from "../controllers/provider/clients.ts";
+import { libvirtStorage } from "../api/libvirt-pools.ts";
+import type { ProviderFactories } from "../controllers/provider/clients.ts";
 import { createLibvirtTarget } from "../providers/libvirt/target.ts";
 import { createVsphereSource } from "../providers/vsphere/index.ts";
 import { type ImageServerStarter, imageServerFromEnv, kubeVirtTargetFor } from "./kubevirt-target.ts";
-
-export const DEFAULT_POOL = "landfall";
-export const DEFAULT_POOL_PATH = "/var/lib/landfall/images";
-
-/** The storage a libvirt Provider uses: its spec, or the defaults. */
-export function libvirtStorage(spec: ProviderConfig["spec"]): { pool: string; path: string } {
-  return { pool: spec.storagePool ?? DEFAULT_POOL, path: spec.storagePoolPath ?? DEFAULT_POOL_PATH };
-}
 
 export interface ProviderFactoryOptions {
   dataDir: string;
@@ -47,6 +40,7 @@ export function providerFactories(opts: ProviderFactoryOptions): ProviderFactori
           uri: cfg.spec.uri ?? "qemu:///system",
           storagePool: pool,
           storagePoolPath: path,
+          storagePools: cfg.spec.storagePools,
           consoleLogDir: join(opts.dataDir, "console"),
           virtType: cfg.spec.virtType,
         });

@@ -150,4 +150,12 @@ describe("providerStorageRoots", () => {
     assert.deepEqual(providerStorageRoots({ pool: "lf", path: "/pool" }, {}), { pool: "lf", roots: ["/pool"] });
     assert.deepEqual(providerStorageRoots({ pool: "lf", path: "/pool" }, { allowedStoragePaths: ["/a", "/b"] }), { pool: "lf", roots: ["/pool", "/a", "/b"] });
   });
+  it("covers every declared storage pool, so a disk placed in an extra pool is inside and one beside it is not", () => {
+    const storage = providerStorageRoots({ pool: "lf", path: "/pool" }, { storagePools: [{ name: "fast", path: "/fast" }], allowedStoragePaths: ["/a"] });
+    assert.deepEqual(storage.roots, ["/pool", "/fast", "/a"]);
+    assert.equal(judgePath("spec.path", "/fast/vm-disk-1.qcow2", "/fast/vm-disk-1.qcow2", storage.roots, storage.pool).ok, true);
+    const outside = judgePath("spec.path", "/fastx/vm.qcow2", "/fastx/vm.qcow2", storage.roots, storage.pool);
+    assert.equal(outside.ok, false);
+    assert.match(outside.message ?? "", /"\/fastx\/vm\.qcow2" is outside storage pool "lf" \(\/pool, \/fast, \/a\)/);
+  });
 });

@@ -1,6 +1,6 @@
 // Path confinement, the one implementation for the whole product: every disk path landfall reads, defines,
-// clones, grows, writes or deletes must resolve inside the storage roots it was given (the pool directory plus a
-// Provider's allowedStoragePaths, or the pool alone for what landfall deletes). The judgement is pure and works
+// clones, grows, writes or deletes must resolve inside the storage roots it was given (the pool directories plus a
+// Provider's allowedStoragePaths, or the pools alone for what landfall deletes). The judgement is pure and works
 // on resolved paths; resolveExisting is the one function that resolves them (symlinks followed, dangling ones
 // too: whatever is written through a dangling link lands where it points).
 import { constants } from "node:fs";
@@ -13,9 +13,15 @@ export interface StorageRoots {
   roots: string[];
 }
 
-/** The one rule for a Provider's roots: its pool's directory, then spec.allowedStoragePaths. */
-export function providerStorageRoots(storage: { pool: string; path: string }, spec: { allowedStoragePaths?: string[] }): StorageRoots {
-  return { pool: storage.pool, roots: [storage.path, ...(spec.allowedStoragePaths ?? [])] };
+/**
+ * The one rule for a Provider's roots: its default pool's directory, the directories of its spec.storagePools, then
+ * spec.allowedStoragePaths.
+ */
+export function providerStorageRoots(
+  storage: { pool: string; path: string },
+  spec: { allowedStoragePaths?: string[]; storagePools?: Array<{ name: string; path: string }> },
+): StorageRoots {
+  return { pool: storage.pool, roots: [storage.path, ...(spec.storagePools ?? []).map((p) => p.path), ...(spec.allowedStoragePaths ?? [])] };
 }
 
 /** True when `candidate` (absolute, normalised) lies strictly below `root`: a disk is a file, never the root. */

@@ -256,6 +256,8 @@ export interface ImportDiskRequest {
   sizeBytes?: number;
   /** Move rather than copy when formats match (the staging file is consumed). */
   consumeSource?: boolean;
+  /** The storage pool to place the volume in (one the Provider declares); default: the provider's own. */
+  pool?: string;
 }
 
 export interface ImportedVolume {
@@ -276,8 +278,11 @@ export interface TargetProvider {
   /** KubeVirt targets: the Forklift Plans in the cluster, whose adoption annotation decides adoption of their VMs. */
   listForkliftPlans?(): Promise<ForkliftPlan[]>;
   check(): Promise<ProviderHealth>;
-  /** Creates the storage pool when missing; reports its path and free space. */
-  ensureStorage(): Promise<TargetStorage>;
+  /**
+   * Creates the storage pool when missing; reports its path and free space. `pool` names one of the pools the
+   * Provider declares (default: its own); any other name is refused.
+   */
+  ensureStorage(pool?: string): Promise<TargetStorage>;
   importDisk(request: ImportDiskRequest): Promise<ImportedVolume>;
   /**
    * How the target proves the bytes a volume holds: "sha256:<hex>" of its guest-visible bytes, as the target

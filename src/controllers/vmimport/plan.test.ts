@@ -52,7 +52,7 @@ describe("validatePlan", () => {
     assert.deepEqual(validatePlan(vmImport().spec, inventory, ["other"]), []);
   });
 
-  it("names every problem: missing VM, unmapped network and datastore, bad, duplicate and taken names", () => {
+  it("names every problem: missing VM, unmapped network, bad, duplicate and taken names", () => {
     const spec = vmImport({
       vms: [
         { name: "nope" },
@@ -68,12 +68,24 @@ describe("validatePlan", () => {
     const text = problems.join("\n");
     assert.match(text, /spec\.vms\[0\]: no VM with name "nope"/);
     assert.match(text, /network "DMZ", which spec\.networkMap does not map/);
-    assert.match(text, /datastore "SAN_1", which spec\.storageMap does not map/);
+    assert.doesNotMatch(text, /SAN_1/, "a datastore without a storageMap entry goes to the default pool");
     assert.match(text, /spec\.vms\[2\]: target name "dc0-h0-vm1" is also used by spec\.vms\[1\]/);
     assert.match(text, /spec\.vms\[3\]: VirtualMachine "taken" already exists/);
     assert.match(text, /spec\.vms\[4\]\.targetName "Bad_Name" is not a DNS-1123 label/);
     assert.match(text, /spec\.vms\[4\]: VM "web" \(vm-3\) is already listed at spec\.vms\[2\]/);
-    assert.equal(problems.length, 7);
+    assert.equal(problems.length, 6);
+  });
+
+  it("refuses a storageMap naming a pool the libvirt target does not declare, naming the pools it does", () => {
+    const target = { name: "kvm", spec: { type: "libvirt" as const, storagePool: "main", storagePools: [{ name: "fast", path: "/srv/fast" }] } };
+    const ok = vmImport({ storageMap: [{ source: "LocalDS_0", target: "fast" }] }).spec;
+    assert.deepEqual(validatePlan(ok, inventory, [], target), []);
+    const bad = vmImport({ storageMap: [{ source: "LocalDS_0", target: "main" }, { source: "SAN_1", target: "slow" }] }).spec;
+    const problems = validatePlan(bad, inventory, [], target);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /spec\.storageMap\[1\]\.target "slow" is not a storage pool of Provider "kvm"; use one of "main", "fast"/);
+    // Another kind of target (a storage class, say) is not judged by libvirt's pools.
+    assert.deepEqual(validatePlan(bad, inventory, [], { name: "kv", spec: { type: "kubevirt" } }), []);
   });
 
   it("reports a VM listed twice (by name and by id)", () => {
@@ -154,6 +166,16 @@ describe("nextToStart", () => {
     assert.deepEqual(nextToStart(vms, 1), []);
     assert.deepEqual(nextToStart(vms, 5), ["c", "d", "e"]);
   });
+
+  it("starts the others after a failure, unless failFast", () => {
+    const vms = [
+      { name: "a", targetName: "a", migration: "m-a", phase: "Failed" },
+      { name: "b", targetName: "b", migration: "m-b", phase: "Transferring" },
+      { name: "c", targetName: "c" },
+    ];
+    assert.deepEqual(nextToStart(vms, 2), ["c"]);
+    assert.deepEqual(nextToStart(vms, 2, true), []);
+  });
 });
 
 function migration(name: string, vmName: string, phase: VMMigrationPhase, owner = "imp-uid"): VMMigration {
@@ -172,7 +194,7 @@ describe("aggregate", () => {
   it("is Pending before any migration exists", () => {
     const s = aggregate(imp, [], inventory);
     assert.equal(s.phase, "Pending");
-    assert.deepEqual(s.progress, { total: 2, succeeded: 0, failed: 0, running: 0, bytesDone: 0, bytesTotal: 0 });
+    assert.deepEqual(s.progress, { total: 2, succeeded: 0, failed: 0, running: 0, pending: 2, bytesDone: 0, bytesTotal: 0 });
   });
 
   it("is Running while any VM is unfinished, with per-VM bytes", () => {
@@ -194,6 +216,31 @@ describe("aggregate", () => {
     assert.equal(s.completedAt, "t");
     const bad = [migration("m1", "dc0-h0-vm0", "Failed"), migration("m2", "web", "Failed")];
     assert.equal(aggregate(imp, bad, inventory).phase, "Failed");
+  });
+
+  it("counts each VM once: a queued migration is pending, a transferring one running", () => {
+    const three = vmImport({ vms: [{ name: "DC0_H0_VM0" }, { name: "web" }, { id: "vm-2", targetName: "second" }] });
+    const s = aggregate(three, [migration("m1", "dc0-h0-vm0", "Transferring"), migration("m2", "web", "Pending")], inventory);
+    assert.deepEqual(
+      { running: s.progress?.running, pending: s.progress?.pending, succeeded: s.progress?.succeeded, failed: s.progress?.failed, total: s.progress?.total },
+      { running: 1, pending: 2, succeeded: 0, failed: 0, total: 3 },
+    );
+  });
+
+  it("with failFast, a failure marks the VMs never started Skipped and the import ends once the running ones finish", () => {
+    const three = vmImport({ vms: [{ name: "DC0_H0_VM0" }, { name: "web" }, { id: "vm-2", targetName: "second" }], options: { failFast: true } });
+    const running = aggregate(three, [migration("m1", "dc0-h0-vm0", "Failed"), migration("m2", "web", "Transferring")], inventory);
+    assert.equal(running.phase, "Running");
+    assert.equal(running.vms?.[2].phase, "Skipped");
+    assert.match(running.vms?.[2].message ?? "", /failFast/);
+    assert.deepEqual([running.progress?.failed, running.progress?.running, running.progress?.pending, running.progress?.skipped], [1, 1, 0, 1]);
+    const done = aggregate(three, [migration("m1", "dc0-h0-vm0", "Failed"), migration("m2", "web", "Succeeded")], inventory, "t");
+    assert.equal(done.phase, "PartiallySucceeded");
+    assert.equal(done.completedAt, "t");
+    // Without failFast the third VM is still to start.
+    const goOn = aggregate({ ...three, spec: { ...three.spec, options: {} } }, [migration("m1", "dc0-h0-vm0", "Failed"), migration("m2", "web", "Succeeded")], inventory);
+    assert.equal(goOn.phase, "Running");
+    assert.equal(goOn.vms?.[2].phase, "Pending");
   });
 
   it("ignores migrations another import owns", () => {

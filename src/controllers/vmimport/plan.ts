@@ -1,5 +1,5 @@
-// VMImport plan logic, pure: validate a plan against the source inventory, derive the VMMigrations it owns, start
-// them with bounded concurrency, fold their status into the import's, and decide what cleanup may delete — only
+// VMImport plan logic, pure: validate a plan against the source inventory and the target's storage pools, derive
+// the VMMigrations it owns, start them with bounded concurrency (failFast: none after a failure), fold their status into the import's, and decide what cleanup may delete — only
 // the import's own VMMigrations, never Providers, VirtualMachines or disks.
 import { createHash } from "node:crypto";
 import { type Conventions, keys, targetNameFor } from "../../api/conventions.ts";
@@ -7,6 +7,8 @@ import { API_VERSION, DNS1123_LABEL, type KubeObject } from "../../api/meta.ts";
 import type { VMImport, VMImportPhase, VMImportSpec, VMImportStatus } from "../../api/vmimport.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
 import type { SourceVM } from "../../providers/contract.ts";
+import { storageMapCauses } from "../../api/libvirt-pools.ts";
+import type { ProviderSpec } from "../../api/provider.ts";
 
 type PlanVM = VMImportSpec["vms"][number];
 type StatusVM = NonNullable<VMImportStatus["vms"]>[number];
@@ -26,13 +28,16 @@ export function targetNameOf(entry: PlanVM, source: SourceVM | undefined): strin
  * Problems that stop a plan before anything is created, each naming the field and what to do. `existingNames` are
  * the VirtualMachines already in the target namespace (run it in Validating, before this import creates any).
  */
-export function validatePlan(spec: VMImportSpec, sourceVMs: SourceVM[], existingNames: Iterable<string>): string[] {
+export function validatePlan(spec: VMImportSpec, sourceVMs: SourceVM[], existingNames: Iterable<string>, target?: { name: string; spec: ProviderSpec }): string[] {
   const problems: string[] = [];
   const existing = new Set(existingNames);
   const seenTargets = new Map<string, number>();
   const seenSources = new Map<string, number>();
   const networks = spec.networkMap ? new Set(spec.networkMap.map((m) => m.source)) : undefined;
-  const datastores = spec.storageMap ? new Set(spec.storageMap.map((m) => m.source)) : undefined;
+  // A disk on a datastore the storageMap does not name lands in the target's default pool; a named pool must exist.
+  if (target?.spec.type === "libvirt") {
+    for (const cause of storageMapCauses("spec.storageMap", spec.storageMap, target.spec, target.name)) problems.push(cause.message);
+  }
   spec.vms.forEach((entry, i) => {
     const field = `spec.vms[${i}]`;
     const source = findSourceVM(entry, sourceVMs);
@@ -46,11 +51,6 @@ export function validatePlan(spec: VMImportSpec, sourceVMs: SourceVM[], existing
       for (const nic of source.nics) {
         if (networks && !networks.has(nic.network)) {
           problems.push(`${field}: NIC ${nic.macAddress} of "${source.name}" is on network "${nic.network}", which spec.networkMap does not map; add {source: "${nic.network}", target: …}`);
-        }
-      }
-      for (const disk of source.disks) {
-        if (datastores && !datastores.has(disk.datastore)) {
-          problems.push(`${field}: disk "${disk.label}" of "${source.name}" is on datastore "${disk.datastore}", which spec.storageMap does not map; add {source: "${disk.datastore}", target: …}`);
         }
       }
     }
@@ -133,9 +133,15 @@ export function migrationsFor(vmImport: VMImport, sourceVMs: SourceVM[], convent
 }
 
 const TERMINAL = new Set(["Succeeded", "Failed"]);
+/** A VM failFast kept from starting: final, neither succeeded nor failed. */
+const SKIPPED = "Skipped";
 
-/** Names (status.vms[].name) of VMs to start now so that at most maxConcurrent migrations run at once. */
-export function nextToStart(statusVMs: StatusVM[], maxConcurrent: number): string[] {
+/**
+ * Names (status.vms[].name) of VMs to start now, in plan order, so that at most maxConcurrent migrations are
+ * unfinished at once; with failFast, none once any VM failed.
+ */
+export function nextToStart(statusVMs: StatusVM[], maxConcurrent: number, failFast = false): string[] {
+  if (failFast && statusVMs.some((v) => v.phase === "Failed")) return [];
   const running = statusVMs.filter((v) => v.migration && !TERMINAL.has(v.phase ?? "Pending")).length;
   const free = Math.max(0, maxConcurrent - running);
   return statusVMs
@@ -180,13 +186,23 @@ export function aggregate(vmImport: VMImport, migrations: VMMigration[], sourceV
     if (before?.adopted !== undefined) row.adopted = before.adopted;
     return row;
   });
-  const succeeded = vms.filter((v) => v.phase === "Succeeded").length;
   const failed = vms.filter((v) => v.phase === "Failed").length;
+  // failFast: once a VM failed, the ones never started never will be.
+  if (failed > 0 && vmImport.spec.options?.failFast) {
+    for (const v of vms) {
+      if (v.migration) continue;
+      v.phase = SKIPPED;
+      v.message = "not started: options.failFast is set and another VM of this import failed";
+    }
+  }
+  const succeeded = vms.filter((v) => v.phase === "Succeeded").length;
+  const skipped = vms.filter((v) => v.phase === SKIPPED).length;
   const started = vms.filter((v) => v.migration).length;
-  const running = started - succeeded - failed;
+  const pending = vms.filter((v) => v.phase === "Pending").length;
+  const running = vms.length - succeeded - failed - skipped - pending;
   let phase: VMImportPhase;
-  if (started === 0) phase = "Pending";
-  else if (succeeded + failed < vms.length) phase = "Running";
+  if (started === 0 && skipped === 0) phase = "Pending";
+  else if (succeeded + failed + skipped < vms.length) phase = "Running";
   else if (failed === 0) phase = "Succeeded";
   else if (succeeded === 0) phase = "Failed";
   else phase = "PartiallySucceeded";
@@ -196,7 +212,7 @@ export function aggregate(vmImport: VMImport, migrations: VMMigration[], sourceV
     ...previous,
     phase,
     vms,
-    progress: { total: vms.length, succeeded, failed, running, bytesDone, bytesTotal },
+    progress: { total: vms.length, succeeded, failed, running, pending, ...(skipped ? { skipped } : {}), bytesDone, bytesTotal },
   };
   if (now && started > 0 && !status.startedAt) status.startedAt = now;
   if (now && TERMINAL_IMPORT.has(phase) && !status.completedAt) status.completedAt = now;

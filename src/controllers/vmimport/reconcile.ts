@@ -3,6 +3,7 @@
 // Deleting a VMImport deletes only its own VMMigrations — never Providers, VirtualMachines or disks.
 import { type Conventions, targetNameFor } from "../../api/conventions.ts";
 import { ApiError } from "../../api/errors.ts";
+import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport, VMImportStatus } from "../../api/vmimport.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
@@ -13,6 +14,7 @@ import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { AdoptionService } from "../adoption/service.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { providerKey } from "../provider/ref.ts";
 import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { aggregate, cleanupActions, migrationsFor, needsValidation, nextToStart, ownedBy, validatePlan } from "./plan.ts";
 
@@ -74,7 +76,9 @@ export function vmImportReconciler(deps: VMImportDeps) {
       });
       const targetNs = imp.spec.target.namespace ?? key.namespace;
       const existing = (await store.list<VirtualMachine>("VirtualMachine", { namespace: targetNs })).items.map((v) => v.metadata.name);
-      const problems = validatePlan(imp.spec, sourceVMs, existing);
+      const targetKey = providerKey(imp.spec.target.providerRef, key.namespace);
+      const targetProvider = await store.get<Provider>("Provider", targetKey.namespace, targetKey.name).catch(() => undefined);
+      const problems = validatePlan(imp.spec, sourceVMs, existing, targetProvider ? { name: targetKey.name, spec: targetProvider.spec } : undefined);
       if (problems.length > 0) {
         await writeStatus(store, imp, (s) => {
           s.phase = "Failed";
@@ -103,7 +107,7 @@ export function vmImportReconciler(deps: VMImportDeps) {
     const desired = migrationsFor(imp, sourceVMs, deps.conventions);
     let migrations = await owned();
     const rows = aggregate(imp, migrations, sourceVMs).vms ?? [];
-    for (const name of nextToStart(rows, imp.spec.options?.maxConcurrent ?? 2)) {
+    for (const name of nextToStart(rows, imp.spec.options?.maxConcurrent ?? 2, imp.spec.options?.failFast ?? false)) {
       const row = rows.find((r) => r.name === name);
       const m = desired.find((d) => d.spec.target.vmName === row?.targetName);
       if (!m) continue;
@@ -143,7 +147,7 @@ export function vmImportReconciler(deps: VMImportDeps) {
 function summary(s: VMImportStatus): string {
   const p = s.progress;
   if (!p) return "";
-  return `${p.succeeded}/${p.total} succeeded, ${p.failed} failed, ${p.running} running`;
+  return `${p.succeeded}/${p.total} succeeded, ${p.failed} failed, ${p.running} running, ${p.pending ?? 0} pending${p.skipped ? `, ${p.skipped} skipped (failFast)` : ""}`;
 }
 
 function setReady(s: VMImportStatus, status: "True" | "False", reason: string, message: string): void {

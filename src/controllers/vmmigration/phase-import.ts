@@ -1,4 +1,4 @@
-// Importing: each converted disk is moved into the target pool under its own name (from the migration's UID;
+// Importing: each converted disk is moved into its target pool (the one its datastore maps to) under its own name (from the migration's UID;
 // renamed, so no second copy of the disk is written — copied only when the pool is on another filesystem),
 // then read back and hashed. A volume already under that name with the right format and size is an earlier
 // attempt's import, killed before it was recorded: it is adopted and verified the same way, never imported
@@ -40,8 +40,10 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
         ctx.log(`adopting ${volumePath}, imported by an earlier attempt`);
         vol = { diskID: disk.diskID, path: volumePath, format: fmt, virtualSizeBytes: disk.sizeBytes };
       } else {
-        vol = await target.importDisk({ diskID: disk.diskID, sourcePath: staged, sourceFormat: fmt, format: fmt, consumeSource: true }).catch((err: unknown) => {
-          throw outOfSpaceFailure(err, storage, disk);
+        // The disk's own pool (from the storageMap) when it is not the staging pool.
+        const into = disk.pool && disk.pool !== storage.pool ? await target.ensureStorage(disk.pool) : storage;
+        vol = await target.importDisk({ diskID: disk.diskID, sourcePath: staged, sourceFormat: fmt, format: fmt, consumeSource: true, pool: into.pool }).catch((err: unknown) => {
+          throw outOfSpaceFailure(err, into, disk);
         });
       }
       await ctx.patchDisk(disk.diskID, (d) => {

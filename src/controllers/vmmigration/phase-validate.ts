@@ -1,12 +1,13 @@
 // Validating: providers Ready, the source VM exists and can be mapped, nothing on the target already holds the
-// names or the identity this migration will use, and the pool has room. Records the disk plan (deterministic
+// names or the identity this migration will use, and the pools have room. Records the disk plan (deterministic
 // volume names derived from the migration's UID) and the source VM's identity.
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
-import { aggregateProgress, planDisks, targetNamespace, targetVMName, unmappedNetworks } from "./plan.ts";
+import { aggregateProgress, planDisks, poolsNeeded, targetNamespace, targetVMName, unmappedNetworks } from "./plan.ts";
+import { spaceShortfalls } from "./space.ts";
 import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
 import { exists } from "./files.ts";
-import { gib, sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
+import { sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
 import { MigrationFailure } from "./steps.ts";
 import { windowsConversionProblem } from "./guest-plan.ts";
 
@@ -48,16 +49,26 @@ export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigr
       );
     }
     const storage = await target.ensureStorage();
-    const disks = m.status?.disks?.length ? m.status.disks : planDisks(m, vm, storage.path);
+    // Each pool the storageMap sends a disk to; a pool the Provider does not declare fails here, naming those it does.
+    const mapped = await Promise.all(
+      poolsNeeded(m, vm)
+        .filter((p): p is string => p !== undefined)
+        .map((p) =>
+          target.ensureStorage(p).catch((err: unknown) => {
+            if ((err as { code?: string }).code === "InvalidArgument") throw new MigrationFailure("InvalidStorageMap", `spec.target.storageMap: ${(err as Error).message}`);
+            throw err;
+          }),
+        ),
+    );
+    const storageOf = (p: string | undefined) => (p === undefined ? storage : (mapped.find((s) => s.pool === p) ?? storage));
+    const disks = m.status?.disks?.length ? m.status.disks : planDisks(m, vm, storageOf);
     for (const d of disks) {
       if (d.state === "Pending" && (await exists(d.targetPath as string))) {
         throw new MigrationFailure("TargetExists", `target volume ${d.targetPath} already exists; remove it or choose another target name`);
       }
     }
-    const needed = disks.reduce((a, d) => a + d.sizeBytes, 0);
-    if (storage.availableBytes < needed) {
-      throw new MigrationFailure("InsufficientSpace", `storage pool "${storage.pool}" (${storage.path}) has ${gib(storage.availableBytes)} free; the VM's disks need up to ${gib(needed)} (${needed} bytes)`);
-    }
+    const short = spaceShortfalls(disks, storage, mapped);
+    if (short.length > 0) throw new MigrationFailure("InsufficientSpace", short.join("; "));
     await ctx.patch((s) => {
       s.disks = disks;
       s.source = { ...(s.source ?? {}), vmID: vm.id, vmName: vm.name, uuid: vm.uuid };

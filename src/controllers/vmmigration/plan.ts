@@ -28,11 +28,26 @@ export function diskFormat(m: VMMigration): string {
   return m.spec.options?.diskFormat ?? "qcow2";
 }
 
-export function planDisks(m: VMMigration, vm: SourceVM, poolPath: string): MigrationDisk[] {
+/**
+ * The pool a disk on `datastore` lands in: the storageMap entry's target for that datastore; undefined — the target
+ * Provider's default pool — when the map has no entry for it.
+ */
+export function poolForDatastore(datastore: string, map: MapEntry[] | undefined): string | undefined {
+  return map?.find((e) => e.source === datastore)?.target;
+}
+
+/** The distinct pools the VM's disks land in, by the migration's storageMap (undefined: the default pool). */
+export function poolsNeeded(m: VMMigration, vm: SourceVM): Array<string | undefined> {
+  return [...new Set(vm.disks.map((d) => poolForDatastore(d.datastore, m.spec.target.storageMap)))];
+}
+
+/** Each disk planned into the pool its datastore maps to; `storageOf` gives a pool's name and directory. */
+export function planDisks(m: VMMigration, vm: SourceVM, storageOf: (pool: string | undefined) => { pool: string; path: string }): MigrationDisk[] {
   const name = targetVMName(m);
   const format = diskFormat(m);
   return vm.disks.map((d, i) => {
     const diskID = diskIDFor(name, i, m.metadata.uid as string);
+    const storage = storageOf(poolForDatastore(d.datastore, m.spec.target.storageMap));
     return {
       diskID,
       key: d.key,
@@ -40,12 +55,14 @@ export function planDisks(m: VMMigration, vm: SourceVM, poolPath: string): Migra
       sourcePath: d.fileName,
       sizeBytes: d.capacityBytes,
       bytesDone: 0,
-      targetPath: `${poolPath}/${diskID}.${format}`,
+      pool: storage.pool,
+      targetPath: `${storage.path}/${diskID}.${format}`,
       targetFormat: format,
       state: "Pending",
     };
   });
 }
+
 
 /** Staging files live inside the pool's filesystem so that importing is a rename, not a copy. */
 export function stagingDir(poolPath: string, m: VMMigration): string {

@@ -14,3 +14,18 @@ export function outOfSpaceFailure(err: unknown, storage: TargetStorage, disk: Mi
     `storage pool "${storage.pool}" (${storage.path}) ran out of space writing disk ${disk.label ?? disk.diskID}: it needs ${needsBytes} bytes (${gib(needsBytes)}) for this disk; free space in ${storage.path} or use another pool, then create the migration again (${(err as Error).message})`,
   );
 }
+
+/**
+ * Space the plan lacks, as one message per short pool: staging (the default pool) holds every disk while it is
+ * copied; a disk placed in another pool needs its size there too.
+ */
+export function spaceShortfalls(disks: MigrationDisk[], staging: TargetStorage, pools: TargetStorage[]): string[] {
+  const need = new Map<string, number>([[staging.pool, disks.reduce((a, d) => a + d.sizeBytes, 0)]]);
+  for (const d of disks) if (d.pool && d.pool !== staging.pool) need.set(d.pool, (need.get(d.pool) ?? 0) + d.sizeBytes);
+  return [...need].flatMap(([name, needed]) => {
+    const storage = name === staging.pool ? staging : pools.find((p) => p.pool === name);
+    if (!storage || storage.availableBytes >= needed) return [];
+    const why = name === staging.pool ? "the VM's disks need up to" : "its disks need";
+    return [`storage pool "${name}" (${storage.path}) has ${gib(storage.availableBytes)} free; ${why} ${gib(needed)} (${needed} bytes)`];
+  });
+}

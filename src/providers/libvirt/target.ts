@@ -46,8 +46,10 @@ export interface LibvirtTargetOptions {
   uri: string;
   /** Name of the `dir` storage pool disks are imported into (created when missing). */
   storagePool: string;
-  /** Directory of that pool; every file the provider writes or deletes lies inside it. */
+  /** Directory of that pool; every file the provider writes or deletes lies inside it or an extra pool. */
   storagePoolPath: string;
+  /** Extra `dir` pools (Provider spec.storagePools) that importDisk and ensureStorage may name. */
+  storagePools?: Array<{ name: string; path: string }>;
   /** Where guests' serial consoles are logged, one `<domain>.log` each. */
   consoleLogDir?: string;
   /** Accelerator: kvm, qemu (TCG), or auto (default): KVM only with hardware virtualization (accelerator.ts). */
@@ -75,6 +77,8 @@ class LibvirtTarget implements TargetProvider {
   /** Bounds virsh and qemu-img processes together. */
   readonly #runner: ToolRunner;
   readonly #poolPath: string;
+  /** Every pool this provider may write to, by name: the default (storagePool) first, then storagePools. */
+  readonly #pools: Map<string, string>;
   readonly #consoleLogDir: string;
   #virtType: Promise<VirtTypeChoice> | undefined;
   /** ensureStorage defines the pool at most once even when reconcilers call it concurrently. */
@@ -95,6 +99,13 @@ class LibvirtTarget implements TargetProvider {
     this.#runner = new ToolRunner(options.maxConcurrentProcesses ?? 4);
     this.#virsh = new Virsh(options.uri, this.#runner);
     this.#poolPath = resolve(options.storagePoolPath);
+    this.#pools = new Map([[options.storagePool, this.#poolPath]]);
+    for (const pool of options.storagePools ?? []) {
+      if (this.#pools.has(pool.name) || !pool.path.startsWith("/")) {
+        throw new LibvirtError("InvalidArgument", `libvirt target: storagePools entry "${pool.name}" (${pool.path}) must have its own name and an absolute directory`);
+      }
+      this.#pools.set(pool.name, resolve(pool.path));
+    }
     this.#consoleLogDir = resolve(options.consoleLogDir ?? DEFAULT_CONSOLE_LOG_DIR);
   }
 
@@ -132,22 +143,22 @@ class LibvirtTarget implements TargetProvider {
     }
   }
 
-  ensureStorage(): Promise<TargetStorage> {
+  ensureStorage(pool: string = this.#options.storagePool): Promise<TargetStorage> {
     return this.#storageLock.run(async () => {
-      const pool = this.#options.storagePool;
-      await mkdir(this.#poolPath, { recursive: true });
+      const poolPath = this.#poolPathOf(pool);
+      await mkdir(poolPath, { recursive: true });
       let info = await this.#virsh.poolInfo(pool).catch(async (error: unknown) => {
         if (!isNotFound(error)) throw error;
-        await this.#virsh.definePoolDir(pool, this.#poolPath);
+        await this.#virsh.definePoolDir(pool, poolPath);
         await this.#virsh.poolCommand(pool, "pool-build");
         return this.#virsh.poolInfo(pool);
       });
       const actualPath = poolTargetPath(await this.#virsh.poolXML(pool));
-      if ((await resolveExisting(actualPath)) !== (await resolveExisting(this.#poolPath))) {
+      if ((await resolveExisting(actualPath)) !== (await resolveExisting(poolPath))) {
         throw new LibvirtError(
           "InvalidArgument",
-          `storage pool "${pool}" exists at ${actualPath}, but storagePoolPath is ${this.#poolPath}: ` +
-            "set storagePoolPath to the pool's directory or choose another pool name",
+          `storage pool "${pool}" exists at ${actualPath}, but the Provider declares it at ${poolPath}: ` +
+            "set the pool's path (storagePoolPath or storagePools[].path) to its directory or choose another pool name",
         );
       }
       if (info.state !== "running") await this.#virsh.poolCommand(pool, "pool-start");
@@ -156,15 +167,15 @@ class LibvirtTarget implements TargetProvider {
       info = await this.#virsh.poolInfo(pool);
       let availableBytes = info.availableBytes;
       if (availableBytes === 0) {
-        const fs = await statfs(this.#poolPath);
+        const fs = await statfs(poolPath);
         availableBytes = fs.bavail * fs.bsize;
       }
-      return { pool, path: this.#poolPath, availableBytes, capacityBytes: info.capacityBytes };
+      return { pool, path: poolPath, availableBytes, capacityBytes: info.capacityBytes };
     });
   }
 
   async importDisk(request: ImportDiskRequest): Promise<ImportedVolume> {
-    const target = await this.#volumePath(request.diskID, request.format);
+    const target = await this.#volumePath(request.diskID, request.format, this.#poolPathOf(request.pool ?? this.#options.storagePool));
     if (!FORMAT_RE.test(request.sourceFormat)) {
       throw new LibvirtError("InvalidArgument", `importDisk sourceFormat "${request.sourceFormat}" is not a qemu format`);
     }
@@ -193,7 +204,7 @@ class LibvirtTarget implements TargetProvider {
       throw error;
     }
     if (request.consumeSource && !moved) await rm(request.sourcePath, { force: true });
-    await this.#refreshPool();
+    await this.#refreshPoolOf(target);
     return this.#describeVolume(request.diskID, target, request.format);
   }
 
@@ -209,7 +220,7 @@ class LibvirtTarget implements TargetProvider {
     backingFormat: string;
     sizeBytes?: number;
   }): Promise<ImportedVolume> {
-    const target = await this.#volumePath(request.diskID, "qcow2");
+    const target = await this.#volumePath(request.diskID, "qcow2", this.#poolPath);
     if (!request.backingPath.startsWith("/")) {
       throw new LibvirtError("InvalidArgument", `createOverlay backingPath "${request.backingPath}" must be absolute`);
     }
@@ -223,20 +234,20 @@ class LibvirtTarget implements TargetProvider {
       await rm(partial, { force: true });
       throw error;
     }
-    await this.#refreshPool();
+    await this.#refreshPoolOf(target);
     return this.#describeVolume(request.diskID, target, "qcow2");
   }
 
   async growDisk(path: string, format: string, sizeBytes: number): Promise<ImportedVolume> {
     const real = await this.#confined(path, "growDisk");
-    // qemu-img resize opens the whole chain: every file of it must lie in the pool first.
-    const chain = await confineImageChain("growDisk path", real, format, { pool: this.#options.storagePool, roots: [this.#poolPath] });
+    // qemu-img resize opens the whole chain: every file of it must lie in the pools first.
+    const chain = await confineImageChain("growDisk path", real, format, { pool: this.#options.storagePool, roots: [...this.#pools.values()] });
     if (!chain.ok) throw new LibvirtError("OutsideStorage", chain.message as string);
     let info = await this.#info(real, format);
     if (info.virtualSizeBytes < sizeBytes) {
       await this.#runner.bounded(() => resizeImage(real, format, sizeBytes));
       info = await this.#info(real, format);
-      await this.#refreshPool();
+      await this.#refreshPoolOf(real);
     }
     const diskID = basename(real).replace(/\.[^.]+$/, "");
     return { diskID, path: real, format, virtualSizeBytes: info.virtualSizeBytes };
@@ -245,7 +256,7 @@ class LibvirtTarget implements TargetProvider {
   async deleteDisk(path: string): Promise<void> {
     const real = await this.#confined(path, "deleteDisk");
     await rm(real, { force: true });
-    await this.#refreshPool();
+    await this.#refreshPoolOf(real);
   }
 
   async createVM(spec: TargetVMSpec): Promise<TargetVM> {
@@ -371,13 +382,14 @@ class LibvirtTarget implements TargetProvider {
     }
     await this.#virsh.undefine(uuid, { nvram: vm.firmware === "uefi" });
     if (options.keepDisks) return;
-    const poolReal = await resolveExisting(this.#poolPath);
     for (const disk of vm.disks) {
-      // Disks outside the pool belong to someone else (adopted VMs): never removed.
+      // Disks outside the pools belong to someone else (adopted VMs): never removed.
       const real = await resolveExisting(disk.path);
-      if (liesWithin(real, poolReal)) await rm(real, { force: true });
+      if (await this.#poolOf(real)) {
+        await rm(real, { force: true });
+        await this.#refreshPoolOf(real);
+      }
     }
-    await this.#refreshPool();
   }
 
   async guestInfo(uuid: string, options: { timeoutMs: number }): Promise<GuestAgentInfo | undefined> {
@@ -413,15 +425,15 @@ class LibvirtTarget implements TargetProvider {
    * `<pool>/<diskID>.<format>` in the pool's real directory, refusing unsafe IDs and any existing entry — a file
    * or a symlink (lstat: a dangling link planted at the name would otherwise be written through).
    */
-  async #volumePath(diskID: string, format: string): Promise<string> {
+  async #volumePath(diskID: string, format: string, poolPath: string): Promise<string> {
     if (!isSafeDiskID(diskID)) {
       throw new LibvirtError(
         "InvalidArgument",
-        `diskID "${diskID}" must be letters, digits, '.', '_' or '-' (it becomes a file name in ${this.#poolPath})`,
+        `diskID "${diskID}" must be letters, digits, '.', '_' or '-' (it becomes a file name in ${poolPath})`,
       );
     }
     if (!FORMAT_RE.test(format)) throw new LibvirtError("InvalidArgument", `disk format "${format}" is not a qemu format`);
-    const poolReal = await resolveExisting(this.#poolPath);
+    const poolReal = await resolveExisting(poolPath);
     const path = join(poolReal, `${diskID}.${format}`);
     const existing = await lstat(path).catch(() => undefined);
     if (existing?.isSymbolicLink()) {
@@ -435,14 +447,33 @@ class LibvirtTarget implements TargetProvider {
 
   async #confined(path: string, operation: string): Promise<string> {
     const real = await resolveExisting(path);
-    if (!liesWithin(real, await resolveExisting(this.#poolPath))) {
+    if (!(await this.#poolOf(real))) {
+      const others = [...this.#pools].slice(1).map(([name, dir]) => `"${name}" (${dir})`);
       throw new LibvirtError(
         "OutsideStorage",
-        `${operation}: "${path}" is outside storage pool "${this.#options.storagePool}" (${this.#poolPath}); ` +
-          "landfall only changes or deletes files inside its pool",
+        `${operation}: "${path}" is outside storage pool "${this.#options.storagePool}" (${this.#poolPath})` +
+          `${others.length ? ` and the Provider's other pools ${others.join(", ")}` : ""}; landfall only changes or deletes files inside its pools`,
       );
     }
     return real;
+  }
+
+  /** The directory of a pool this provider declares; any other name is refused, naming the declared ones. */
+  #poolPathOf(pool: string): string {
+    const path = this.#pools.get(pool);
+    if (path === undefined) {
+      throw new LibvirtError(
+        "InvalidArgument",
+        `storage pool "${pool}" is not one of this Provider's pools (${[...this.#pools.keys()].map((n) => `"${n}"`).join(", ")}); add it to spec.storagePools or map the datastore to one of those`,
+      );
+    }
+    return path;
+  }
+
+  /** The name of the declared pool whose real directory holds `real` (a resolved path), if any. */
+  async #poolOf(real: string): Promise<string | undefined> {
+    for (const [name, dir] of this.#pools) if (liesWithin(real, await resolveExisting(dir))) return name;
+    return undefined;
   }
 
   /** Renames source to destination (true); across filesystems copies it sparsely and leaves the source (false). */
@@ -462,9 +493,11 @@ class LibvirtTarget implements TargetProvider {
     }
   }
 
-  async #refreshPool(): Promise<void> {
+  /** Refreshes the pool holding `path` (libvirt lists its volumes again). */
+  async #refreshPoolOf(path: string): Promise<void> {
+    const pool = (await this.#poolOf(await resolveExisting(path))) ?? this.#options.storagePool;
     // A pool that was never ensured has nothing to refresh; the file is in place either way.
-    await this.#virsh.poolCommand(this.#options.storagePool, "pool-refresh").catch((error: unknown) => {
+    await this.#virsh.poolCommand(pool, "pool-refresh").catch((error: unknown) => {
       if (!isNotFound(error)) throw error;
     });
   }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -38,13 +39,31 @@ func qemu(tool string, args ...string) ([]byte, error) {
 
 var dsPathRe = regexp.MustCompile(`^\[([^\]]+)\]\s*(.*)$`)
 
-// localPath maps "[LocalDS_0] vm/disk.vmdk" to the file under the datastore directory.
+// datastore is one of the simulator's datastores and its local directory.
+type datastore struct {
+	ds  *object.Datastore
+	dir string
+}
+
+// diskDatastore names the datastore a disk spec puts its files on (LocalDS_0 unless it says otherwise).
+func diskDatastore(d diskSpec) string {
+	if d.Datastore == "" {
+		return datastoreName
+	}
+	return d.Datastore
+}
+
+// localPath maps "[LocalDS_0] vm/disk.vmdk" to the file under that datastore's directory.
 func (b *builder) localPath(dsPath string) (string, error) {
 	m := dsPathRe.FindStringSubmatch(dsPath)
-	if m == nil || m[1] != datastoreName {
-		return "", fmt.Errorf("datastore path %q is not on %s", dsPath, datastoreName)
+	if m == nil {
+		return "", fmt.Errorf("datastore path %q is not of the form [datastore] path", dsPath)
 	}
-	return filepath.Join(b.dsDir, filepath.FromSlash(m[2])), nil
+	ds, ok := b.datastores[m[1]]
+	if !ok {
+		return "", fmt.Errorf("datastore path %q is not on %s or %s", dsPath, datastoreName, secondDatastoreName)
+	}
+	return filepath.Join(ds.dir, filepath.FromSlash(m[2])), nil
 }
 
 // siblingDSPath names a file in the same datastore directory as dsPath.

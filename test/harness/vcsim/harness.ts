@@ -19,6 +19,8 @@ export interface VcsimDiskSpec {
   format?: "flat" | "monolithicSparse" | "streamOptimized" | "rdm";
   /** The flat extent keeps zero blocks as holes and the backing says thinProvisioned. */
   thin?: boolean;
+  /** The simulator's datastore the disk's files live on: LocalDS_0 (default) or LocalDS_1. */
+  datastore?: "LocalDS_0" | "LocalDS_1";
 }
 
 export interface VcsimVMSpec {

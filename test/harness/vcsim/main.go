@@ -46,6 +46,8 @@ type diskSpec struct {
 	Format string `json:"format"`
 	// Thin: the flat extent is a sparse file and the backing says thinProvisioned.
 	Thin bool `json:"thin"`
+	// Datastore: LocalDS_0 (default) or LocalDS_1, the simulator's two datastores.
+	Datastore string `json:"datastore"`
 }
 
 type nicSpec struct {
@@ -91,7 +93,9 @@ type ready struct {
 const (
 	datacenterName = "DC0"
 	datastoreName  = "LocalDS_0"
-	hostPath       = "DC0_H0"
+	// secondDatastoreName: where disks with datastore "LocalDS_1" live.
+	secondDatastoreName = "LocalDS_1"
+	hostPath            = "DC0_H0"
 )
 
 func main() {
@@ -134,6 +138,8 @@ func run() error {
 	ctx := context.Background()
 
 	model := simulator.VPX()
+	// Two datastores (LocalDS_0, LocalDS_1), each its own directory: a VM's disks can sit on both.
+	model.Datastore = 2
 	if err := model.Create(); err != nil {
 		return err
 	}
@@ -162,17 +168,20 @@ func run() error {
 		return err
 	}
 	finder.SetDatacenter(dc)
-	ds, err := finder.Datastore(ctx, datastoreName)
-	if err != nil {
-		return err
+	b.client, b.finder, b.dc = client, finder, dc
+	b.datastores = map[string]datastore{}
+	for _, name := range []string{datastoreName, secondDatastoreName} {
+		ds, err := finder.Datastore(ctx, name)
+		if err != nil {
+			return err
+		}
+		var dsMo mo.Datastore
+		if err := property.DefaultCollector(client.Client).RetrieveOne(ctx, ds.Reference(), []string{"info"}, &dsMo); err != nil {
+			return err
+		}
+		b.datastores[name] = datastore{ds: ds, dir: dsMo.Info.GetDatastoreInfo().Url}
 	}
-	var dsMo mo.Datastore
-	if err := property.DefaultCollector(client.Client).RetrieveOne(ctx, ds.Reference(), []string{"info"}, &dsMo); err != nil {
-		return err
-	}
-	dsDir := dsMo.Info.GetDatastoreInfo().Url
-
-	b.client, b.finder, b.dc, b.ds, b.dsDir = client, finder, dc, ds, dsDir
+	dsDir := b.datastores[datastoreName].dir
 	for _, v := range sp.VMs {
 		if err := b.ensureVM(v); err != nil {
 			return fmt.Errorf("vm %q: %v", v.Name, err)
@@ -210,8 +219,8 @@ type builder struct {
 	client *govmomi.Client
 	finder *find.Finder
 	dc     *object.Datacenter
-	ds     *object.Datastore
-	dsDir  string
+	// datastores: by name, each with its local directory.
+	datastores map[string]datastore
 	// nfc holds the export leases; serverURL (with credentials) lets test controls call the SOAP API.
 	nfc       *nfcService
 	serverURL *url.URL
@@ -356,18 +365,23 @@ func (b *builder) attachDisks(vm *object.VirtualMachine, v vmSpec) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(b.dsDir, v.Name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	var changes []types.BaseVirtualDeviceConfigSpec
 	for i, d := range v.Disks {
+		dsName := diskDatastore(d)
+		ds, ok := b.datastores[dsName]
+		if !ok {
+			return fmt.Errorf("disks[%d].datastore %q: use %s or %s", i, d.Datastore, datastoreName, secondDatastoreName)
+		}
+		dir := filepath.Join(ds.dir, v.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
 		base := fmt.Sprintf("%s_%d", v.Name, i)
 		capacity, err := writeFlatVMDK(dir, base, d)
 		if err != nil {
 			return fmt.Errorf("disks[%d]: %v", i, err)
 		}
-		disk := devices.CreateDisk(controller, b.ds.Reference(), fmt.Sprintf("[%s] %s/%s.vmdk", datastoreName, v.Name, base))
+		disk := devices.CreateDisk(controller, ds.ds.Reference(), fmt.Sprintf("[%s] %s/%s.vmdk", dsName, v.Name, base))
 		disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo).ThinProvisioned = types.NewBool(d.Thin)
 		disk.CapacityInBytes = capacity
 		disk.CapacityInKB = capacity / 1024
@@ -386,6 +400,7 @@ func (b *builder) attachDisks(vm *object.VirtualMachine, v vmSpec) error {
 		return err
 	}
 	for i, d := range v.Disks {
+		dir := filepath.Join(b.datastores[diskDatastore(d)].dir, v.Name)
 		switch d.Format {
 		case "", "flat":
 		case "monolithicSparse", "streamOptimized":
@@ -396,7 +411,7 @@ func (b *builder) attachDisks(vm *object.VirtualMachine, v vmSpec) error {
 			if err := writeRDMDescriptor(dir, fmt.Sprintf("%s_%d", v.Name, i)); err != nil {
 				return fmt.Errorf("disks[%d]: %v", i, err)
 			}
-			b.reportAsRDM(vm.Reference(), fmt.Sprintf("[%s] %s/%s_%d.vmdk", datastoreName, v.Name, v.Name, i))
+			b.reportAsRDM(vm.Reference(), fmt.Sprintf("[%s] %s/%s_%d.vmdk", diskDatastore(d), v.Name, v.Name, i))
 		default:
 			return fmt.Errorf("disks[%d].format %q: use flat, monolithicSparse, streamOptimized or rdm", i, d.Format)
 		}

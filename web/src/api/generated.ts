@@ -142,6 +142,11 @@ export type Provider = {
     storagePool?: string;
     storagePoolPath?: string;
     allowedStoragePaths?: Array<string>;
+    /** libvirt: extra dir storage pools (created when missing) that a storageMap may name; storagePool stays the default */
+    storagePools?: Array<{
+      name: string;
+      path: string;
+    }>;
     /** libvirt: accelerator; auto = KVM only where hardware virtualization (kvm_intel/kvm_amd) is available, TCG otherwise */
     virtType?: "auto" | "kvm" | "qemu";
     /** kubevirt: Secret whose key kubeconfig holds the cluster's kubeconfig (absent: the in-cluster service account, operator mode) */
@@ -485,6 +490,8 @@ export type VMMigration = {
       sizeBytes: number;
       bytesDone: number;
       sha256?: string;
+      /** target storage pool the disk is placed in (from spec.target.storageMap by its datastore; else the Provider's default pool) */
+      pool?: string;
       targetPath?: string;
       targetFormat?: string;
       targetSha256?: string;
@@ -748,7 +755,10 @@ export type VMImport = {
     };
     options?: {
       diskFormat?: "qcow2" | "vmdk" | "raw" | "vdi" | "vhdx";
+      /** VMs migrated at once (their disk transfers still share the server's --max-transfers slots) */
       maxConcurrent?: number;
+      /** after the first failed VM start no further ones (those running finish); default: the others go on */
+      failFast?: boolean;
       mode?: "cold" | "snapshot";
     };
   };
@@ -780,6 +790,10 @@ export type VMImport = {
       succeeded: number;
       failed: number;
       running: number;
+      /** VMs whose migration has not started (or waits in Pending) */
+      pending?: number;
+      /** VMs never started because options.failFast saw a failure */
+      skipped?: number;
       bytesDone?: number;
       bytesTotal?: number;
     };

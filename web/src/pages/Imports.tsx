@@ -21,7 +21,7 @@ function ImportCard({ imp }: { imp: VMImport }) {
       <p>
         {imp.spec.source.providerRef.name} → {imp.spec.target.providerRef.name}
         {imp.spec.target.namespace ? ` (namespace ${imp.spec.target.namespace})` : ""} · adoption {imp.spec.adoption?.enabled === false ? "off" : "on"}
-        {p ? ` · ${p.succeeded}/${p.total} succeeded, ${p.failed} failed, ${p.running} running` : ""}
+        {p ? ` · ${p.succeeded}/${p.total} succeeded, ${p.failed} failed, ${p.running} running, ${p.pending ?? 0} pending${p.skipped ? `, ${p.skipped} skipped` : ""}` : ""}
       </p>
       {imp.status?.message && (imp.status.phase === "Failed" || imp.status.phase === "PartiallySucceeded") && <p>{imp.status.message}</p>}
       <Table variant="compact" aria-label={`VMs of ${imp.metadata.name}`}>
