@@ -14,6 +14,7 @@ import type { VMMigration } from "../src/api/vmmigration.ts";
 import { type ServeProcess, startServeProcess } from "../src/compose/serve-process.ts";
 import { api, applyYaml, resourcePath } from "../test/harness/landfall.ts";
 import { createTempLibvirt, type TempLibvirt } from "../test/harness/libvirt.ts";
+import { applySourceAndTarget } from "../test/harness/providers.ts";
 import { startVcsim, type Vcsim } from "../test/harness/vcsim/harness.ts";
 
 const MiB = 1 << 20;
@@ -69,24 +70,7 @@ async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string
   const srv: ServeProcess = await startServeProcess({ args: ["--max-transfers", values["max-transfers"]], env });
   try {
     const ns = "bench";
-    await applyYaml(
-      srv,
-      `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {insecureSkipVerify: true}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
-`,
-    );
+    await applySourceAndTarget(srv, ns, vc, lv);
     // Providers Ready first, so the figure is the migration's, not the server's start.
     for (;;) {
       const p = await api<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(srv, resourcePath(ns, "providers", "kvm"));

@@ -14,6 +14,7 @@ import { startServeProcess } from "../src/compose/serve-process.ts";
 import { createVsphereSource } from "../src/providers/vsphere/source-provider.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../test/harness/landfall.ts";
 import { createTempLibvirt } from "../test/harness/libvirt.ts";
+import { applySourceAndTarget } from "../test/harness/providers.ts";
 import { guestWrite, startVcsim } from "../test/harness/vcsim/harness.ts";
 
 const MiB = 1 << 20;
@@ -53,24 +54,7 @@ spec:
   options: {diskFormat: qcow2${options}}
 `;
 try {
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
-`,
-  );
+  await applySourceAndTarget(srv, ns, vc, lv, { tls: "thumbprint" });
   console.log(`disk: ${sizeBytes / MiB} MiB half random; warm: ${changedPercent} % of its 1 MiB blocks rewritten after precopy 0`);
 
   await applyYaml(srv, yaml("cold01", ""));
