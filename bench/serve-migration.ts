@@ -6,8 +6,8 @@
 // Sizes beyond the first are mostly-zero sparse files (10 % random); one is skipped, saying so, when free disk is
 // short. Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
-import { randomFillSync, randomUUID } from "node:crypto";
-import { mkdir, open, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import type { VMMigration } from "../src/api/vmmigration.ts";
@@ -16,29 +16,13 @@ import { api, applyYaml, resourcePath } from "../test/harness/landfall.ts";
 import { createTempLibvirt, type TempLibvirt } from "../test/harness/libvirt.ts";
 import { applySourceAndTarget } from "../test/harness/providers.ts";
 import { startVcsim, type Vcsim } from "../test/harness/vcsim/harness.ts";
+import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { "sizes-gib": { type: "string", default: "1,4,10" }, "max-transfers": { type: "string", default: "2" }, "cpu-prof": { type: "string" } } });
 const sizes = values["sizes-gib"].split(",").map(Number);
-
-/** A disk image whose `randomFraction` of each 2 MiB stripe is random and the rest a hole. */
-async function content(path: string, sizeBytes: number, randomFraction: number): Promise<number> {
-  const f = await open(path, "w");
-  const stripe = 2 * MiB;
-  const data = Buffer.alloc(Math.round((stripe * randomFraction) / 4096) * 4096);
-  try {
-    for (let at = 0; at < sizeBytes; at += stripe) {
-      randomFillSync(data);
-      await f.write(data, 0, data.length, at);
-    }
-    await f.truncate(sizeBytes);
-  } finally {
-    await f.close();
-  }
-  return (sizeBytes / stripe) * data.length;
-}
 
 /** Allocated bytes under dir (recursively), as the filesystem counts them. */
 async function allocatedBytes(dir: string): Promise<number> {
@@ -130,7 +114,7 @@ async function main(): Promise<void> {
       continue;
     }
     const path = join(lv.scratchDir, `disk-${gib}g.raw`);
-    const allocated = await content(path, gib * GiB, fraction);
+    const allocated = await stripedDisk(path, gib * GiB, fraction);
     vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated, path });
   }
   // A loaded machine starts vcsim slowly: wait longer than the tests do.
