@@ -7,8 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
 import { startServeProcess } from "../src/compose/serve-process.ts";
+import { launchChromium } from "../test/harness/chromium.ts";
 
 const { values } = parseArgs({ options: { vms: { type: "string", default: "10000" }, json: { type: "boolean", default: false } } });
 const COUNT = Number(values.vms);
@@ -40,13 +40,7 @@ try {
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   const createMs = performance.now() - createStart;
 
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const { context, page } = await launchChromium(profileDir);
   page.setDefaultTimeout(60_000);
   await page.goto(`${srv.url}/overview`);
   await page.getByLabel("API token").fill(srv.adminToken);

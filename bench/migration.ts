@@ -4,7 +4,7 @@
 // Reports wall time, MiB/s, the ratio to curl, and peak RSS growth (memory must stay flat in disk size).
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
@@ -13,22 +13,12 @@ import { convertImage } from "../src/disk/convert.ts";
 import { transferDisk } from "../src/disk/transfer.ts";
 import { createVsphereSource } from "../src/providers/vsphere/index.ts";
 import { startVcsim } from "../test/harness/vcsim/harness.ts";
+import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1 << 20;
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { "size-mib": { type: "string", default: "1024" } } });
 const sizeBytes = Number(values["size-mib"]) * MiB;
-
-async function halfRandom(path: string): Promise<void> {
-  const f = await open(path, "w");
-  const block = Buffer.alloc(MiB);
-  for (let at = 0; at < sizeBytes; at += 2 * MiB) {
-    for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
-    await f.write(block, 0, MiB, at);
-  }
-  await f.truncate(sizeBytes);
-  await f.close();
-}
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T; peakRssMiB: number }> {
   const base = process.memoryUsage.rss();
@@ -47,7 +37,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "landfall-bench-"));
   const content = join(dir, "content.raw");
-  await halfRandom(content);
+  await stripedDisk(content, sizeBytes);
   const vc = await startVcsim({ vms: [{ name: "bench01", uuid: randomUUID(), disks: [{ contentPath: content, capacityBytes: sizeBytes }] }] });
   try {
     const url = `${vc.url.replace(/\/sdk$/, "")}/folder/bench01/bench01_0-flat.vmdk?dcPath=${vc.datacenter}&dsName=${vc.datastore}`;

@@ -6,38 +6,23 @@
 // Sizes beyond the first are mostly-zero sparse files (10 % random); one is skipped, saying so, when free disk is
 // short. Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
-import { randomFillSync, randomUUID } from "node:crypto";
-import { mkdir, open, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import type { VMMigration } from "../src/api/vmmigration.ts";
 import { type ServeProcess, startServeProcess } from "../src/compose/serve-process.ts";
 import { api, applyYaml, resourcePath } from "../test/harness/landfall.ts";
 import { createTempLibvirt, type TempLibvirt } from "../test/harness/libvirt.ts";
+import { applySourceAndTarget } from "../test/harness/providers.ts";
 import { startVcsim, type Vcsim } from "../test/harness/vcsim/harness.ts";
+import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { "sizes-gib": { type: "string", default: "1,4,10" }, "max-transfers": { type: "string", default: "2" }, "cpu-prof": { type: "string" } } });
 const sizes = values["sizes-gib"].split(",").map(Number);
-
-/** A disk image whose `randomFraction` of each 2 MiB stripe is random and the rest a hole. */
-async function content(path: string, sizeBytes: number, randomFraction: number): Promise<number> {
-  const f = await open(path, "w");
-  const stripe = 2 * MiB;
-  const data = Buffer.alloc(Math.round((stripe * randomFraction) / 4096) * 4096);
-  try {
-    for (let at = 0; at < sizeBytes; at += stripe) {
-      randomFillSync(data);
-      await f.write(data, 0, data.length, at);
-    }
-    await f.truncate(sizeBytes);
-  } finally {
-    await f.close();
-  }
-  return (sizeBytes / stripe) * data.length;
-}
 
 /** Allocated bytes under dir (recursively), as the filesystem counts them. */
 async function allocatedBytes(dir: string): Promise<number> {
@@ -69,24 +54,7 @@ async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string
   const srv: ServeProcess = await startServeProcess({ args: ["--max-transfers", values["max-transfers"]], env });
   try {
     const ns = "bench";
-    await applyYaml(
-      srv,
-      `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {insecureSkipVerify: true}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
-`,
-    );
+    await applySourceAndTarget(srv, ns, vc, lv);
     // Providers Ready first, so the figure is the migration's, not the server's start.
     for (;;) {
       const p = await api<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(srv, resourcePath(ns, "providers", "kvm"));
@@ -146,7 +114,7 @@ async function main(): Promise<void> {
       continue;
     }
     const path = join(lv.scratchDir, `disk-${gib}g.raw`);
-    const allocated = await content(path, gib * GiB, fraction);
+    const allocated = await stripedDisk(path, gib * GiB, fraction);
     vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated, path });
   }
   // A loaded machine starts vcsim slowly: wait longer than the tests do.

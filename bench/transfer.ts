@@ -4,15 +4,16 @@
 //   node bench/transfer.ts [--size-mib 1024] [--configs 8x4,4x4,16x2] [--url URL]
 // --url points the reader at another Range-capable server (e.g. a vcsim datastore file) instead.
 import { execFile, spawn } from "node:child_process";
-import { createHash, randomFillSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs, promisify } from "node:util";
 import { transferDisk } from "../src/disk/transfer.ts";
 import { openHttpsDiskReader } from "./https-disk-reader.ts";
+import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
@@ -29,15 +30,6 @@ const configs = (values.configs ?? "").split(",").map((pair) => {
   const [chunkMiB, concurrency] = pair.split("x").map(Number);
   return { chunkMiB, concurrency };
 });
-
-/** Half random, half holes, alternating per MiB: like a VM disk that is half used. */
-async function makeDisk(path: string): Promise<void> {
-  const file = await open(path, "w");
-  const block = Buffer.allocUnsafe(MiB);
-  for (let at = 0; at < sizeBytes; at += 2 * MiB) await file.write(randomFillSync(block), 0, MiB, at);
-  await file.truncate(sizeBytes);
-  await file.close();
-}
 
 async function fileSha256(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -69,7 +61,7 @@ try {
   let expected: string | undefined;
   if (!url) {
     const source = join(dir, "disk.raw");
-    await makeDisk(source);
+    await stripedDisk(source, sizeBytes);
     expected = await fileSha256(source);
     const server = await startServer(source, dir);
     url = server.url;

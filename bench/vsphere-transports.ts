@@ -4,30 +4,22 @@
 //   composed with qemu-img), a streamOptimized file on the datastore, and the NFC export lease.
 //   node bench/vsphere-transports.ts [--size-mib 256]
 import { execFile } from "node:child_process";
-import { createHash, randomBytes, randomFillSync } from "node:crypto";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { createVsphereSource, type DiskTransport } from "../src/providers/vsphere/source-provider.ts";
 import { guestWrite, startVcsim, takeSnapshot } from "../test/harness/vcsim/harness.ts";
+import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1024 * 1024;
 const { values } = parseArgs({ options: { "size-mib": { type: "string", default: "256" } } });
 const sizeBytes = Number(values["size-mib"]) * MiB;
 
-/** Half random, half holes, alternating per MiB: like a VM disk that is half used. */
-async function makeDisk(path: string): Promise<void> {
-  const file = await open(path, "w");
-  const block = Buffer.allocUnsafe(MiB);
-  for (let at = 0; at < sizeBytes; at += 2 * MiB) await file.write(randomFillSync(block), 0, MiB, at);
-  await file.truncate(sizeBytes);
-  await file.close();
-}
-
 const dir = await mkdtemp(join(tmpdir(), "landfall-bench-vs-"));
 const content = join(dir, "disk.raw");
-await makeDisk(content);
+await stripedDisk(content, sizeBytes);
 const sim = await startVcsim({
   vms: [
     { name: "flat", disks: [{ contentPath: content }] },

@@ -5,7 +5,7 @@
 // VirtualMachine Ready (Succeeded). Warm: precopy 0 while the VM runs, then the guest rewrites changed-percent of
 // the disk's 1 MiB blocks, then `cutover` now; downtime = status.downtimeSeconds (source off → target Ready).
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,24 +14,19 @@ import { startServeProcess } from "../src/compose/serve-process.ts";
 import { createVsphereSource } from "../src/providers/vsphere/source-provider.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../test/harness/landfall.ts";
 import { createTempLibvirt } from "../test/harness/libvirt.ts";
+import { applySourceAndTarget } from "../test/harness/providers.ts";
 import { guestWrite, startVcsim } from "../test/harness/vcsim/harness.ts";
+import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1 << 20;
 const { values } = parseArgs({ options: { "size-mib": { type: "string", default: "1024" }, "changed-percent": { type: "string", default: "5" } } });
 const sizeBytes = Number(values["size-mib"]) * MiB;
 const changedPercent = Number(values["changed-percent"]);
 
-async function halfRandom(path: string): Promise<void> {
-  const f = await open(path, "w");
-  for (let at = 0; at < sizeBytes; at += 2 * MiB) await f.write(randomBytes(MiB), 0, MiB, at);
-  await f.truncate(sizeBytes);
-  await f.close();
-}
-
 const lv = await createTempLibvirt("bwarm");
 const ns = lv.prefix;
 const content = join(lv.scratchDir, "disk.raw");
-await halfRandom(content);
+await stripedDisk(content, sizeBytes);
 const vc = await startVcsim({
   vms: ["cold01", "warm01"].map((name) => ({ name, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: content }] })),
 });
@@ -53,24 +48,7 @@ spec:
   options: {diskFormat: qcow2${options}}
 `;
 try {
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
-`,
-  );
+  await applySourceAndTarget(srv, ns, vc, lv, { tls: "thumbprint" });
   console.log(`disk: ${sizeBytes / MiB} MiB half random; warm: ${changedPercent} % of its 1 MiB blocks rewritten after precopy 0`);
 
   await applyYaml(srv, yaml("cold01", ""));

@@ -22,12 +22,13 @@ describe("CLI argument parsing", () => {
   });
 
   it("parses durations", () => {
-    assert.equal(parseDuration("5m"), 300_000);
-    assert.equal(parseDuration("1h30m"), 5_400_000);
-    assert.equal(parseDuration("250ms"), 250);
-    assert.equal(parseDuration("42"), 42_000);
-    assert.throws(() => parseDuration("5 minutes"), UsageError);
-    assert.throws(() => parseDuration("5mx"), UsageError);
+    assert.equal(parseDuration("--timeout", "5m"), 300_000);
+    assert.equal(parseDuration("--timeout", "1h30m"), 5_400_000);
+    assert.equal(parseDuration("--timeout", "250ms"), 250);
+    assert.equal(parseDuration("--timeout", "42"), 42_000);
+    assert.equal(parseDuration("--timeout", " 0s "), 0);
+    assert.throws(() => parseDuration("--timeout", "5 minutes"), (e) => e instanceof UsageError && e.message.startsWith('--timeout "5 minutes" is not a duration'));
+    assert.throws(() => parseDuration("--timeout", "5mx"), UsageError);
   });
 
   it("parses --for forms", () => {

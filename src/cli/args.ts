@@ -1,4 +1,5 @@
 // Pure parsing of CLI arguments: kinds and names, --for conditions, durations, simple JSONPath.
+import { notADuration, parseDurationMs } from "../api/duration.ts";
 import { findKind, type KindInfo, knownKindNames } from "../api/kinds.ts";
 
 export class UsageError extends Error {
@@ -26,21 +27,12 @@ export function parseKindAndName(kindArg: string, nameArg?: string): { info: Kin
   return { info: resolveKind(kindArg), name: nameArg };
 }
 
-/** "90s", "5m", "1h30m", "250ms", or plain seconds. */
-export function parseDuration(value: string): number {
+/** A duration flag: the API's grammar ("90s", "5m", "1h30m", "250ms"), or plain seconds. */
+export function parseDuration(flag: string, value: string): number {
   const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let consumed = 0;
-  for (m = re.exec(v); m; m = re.exec(v)) {
-    total += Number(m[1]) * unit[m[2]];
-    consumed = re.lastIndex;
-  }
-  if (consumed === 0 || consumed !== v.length) throw new UsageError(`duration "${value}" is not valid; use e.g. 30s, 5m or 1h`);
-  return total;
+  const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : parseDurationMs(v);
+  if (ms === undefined) throw new UsageError(notADuration(flag, value));
+  return ms;
 }
 
 export type WaitFor =

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { type AuditEntry, openAuditLog, parseAuditLines, rotationRenames } from "./audit-log.ts";
+import type { AuditEntry } from "../api/audit.ts";
+import { openAuditLog, parseAuditLines, rotationRenames } from "./audit-log.ts";
 
 const entry = (i: number, time = new Date(Date.parse("2026-11-30T00:00:00Z") + i * 1000).toISOString()): AuditEntry => ({
   time,

@@ -2,18 +2,7 @@
 // hold who (token ID, name, role), what (verb, resource, namespace/name) and the result code — never request
 // bodies, tokens or Secret values: an entry is built only from those fields.
 import { appendFile, chmod, readFile, rename, stat } from "node:fs/promises";
-
-export interface AuditEntry {
-  time: string;
-  tokenId: string | null;
-  tokenName: string | null;
-  role: string | null;
-  verb: string;
-  resource: string;
-  namespace: string | null;
-  name: string | null;
-  code: number;
-}
+import type { AuditEntry } from "../api/audit.ts";
 
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;

@@ -11,17 +11,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import type { KubeObject } from "../../src/api/meta.ts";
 import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { api, resourcePath, waitFor } from "../harness/landfall.ts";
+import { launchChromium } from "../harness/chromium.ts";
 import { createTempLibvirt, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 import { startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = process.env.LANDFALL_SCREENSHOTS ?? join(ROOT, "test-results/dashboard-migrate");
 const MiB = 1 << 20;
 /** Two 8 MiB disks read one after the other at 2 MiB/s: about 4 s at 50% between them. */
@@ -63,13 +63,7 @@ before(async () => {
   // One transfer at a time (`--max-transfers 1`): the two disks go one after the other, so the bar stops at 50 %.
   srv = await startServeProcess({ args: ["--max-transfers", "1"] });
   profileDir = await mkdtemp(join(tmpdir(), "landfall-chromium-"));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  ({ context, page } = await launchChromium(profileDir));
   page.setDefaultTimeout(15_000);
   await page.goto(`${srv.url}/providers`);
   await page.getByLabel("API token").fill(srv.adminToken);

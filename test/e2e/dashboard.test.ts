@@ -11,14 +11,14 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import type { KubeObject } from "../../src/api/meta.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { api, resourcePath, waitFor } from "../harness/landfall.ts";
+import { CHROMIUM, launchChromium } from "../harness/chromium.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DIST_INDEX = join(ROOT, "web/dist/index.html");
-const CHROMIUM = "/usr/bin/chromium";
 /** Set LANDFALL_SCREENSHOTS=DIR to keep a PNG of every page the test visits. */
 const SHOTS = process.env.LANDFALL_SCREENSHOTS;
 const GiB = 1024 ** 3;
@@ -110,13 +110,7 @@ before(async () => {
   });
 
   profileDir = await mkdtemp(join(tmpdir(), "landfall-chromium-"));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  ({ context, page } = await launchChromium(profileDir));
   page.setDefaultTimeout(10_000);
 });
 

@@ -15,6 +15,7 @@ import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
 import { startFaultyServer } from "../harness/faulty-server.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, domainUUID, guestBytesSha256, sha256File, type TempLibvirt, virsh } from "../harness/libvirt.ts";
+import { applySourceAndTarget } from "../harness/providers.ts";
 import { startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
 const MiB = 1 << 20;
@@ -71,24 +72,7 @@ before(async () => {
   vc = await startVcsim({ vms });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-mig-"));
   srv = await startFaultyServer(dataDir, { at: "corrupt", vm: "db01" });
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {insecureSkipVerify: true}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
-`,
-  );
+  await applySourceAndTarget(srv, ns, vc, lv);
 });
 
 after(async () => {

@@ -12,8 +12,9 @@ import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { LOGIN_PROMPT, ROOT_NOT_FOUND, type RealGuests, realGuests, waitForOutcome } from "../harness/guests/guests.ts";
-import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
+import { api, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, sha256File, type TempLibvirt, virsh } from "../harness/libvirt.ts";
+import { applySourceAndTarget } from "../harness/providers.ts";
 import { startVcsim, type Vcsim } from "../harness/vcsim/harness.ts";
 
 let guests: RealGuests;
@@ -53,24 +54,9 @@ before(async () => {
   vc = await startVcsim({ vms: [debianVM("deb-converted"), debianVM("deb-unconverted")] });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-guest-"));
   srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_FORMAT: "text" } });
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {insecureSkipVerify: true}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
----
-apiVersion: landfall.dev/v1beta1
+  await applySourceAndTarget(srv, ns, vc, lv, {
+    more: [
+      `apiVersion: landfall.dev/v1beta1
 kind: VMMigration
 metadata: {name: deb-converted, namespace: ${ns}}
 spec:
@@ -85,7 +71,8 @@ spec:
   target: {providerRef: {name: kvm}, powerOn: true, diskBus: virtio}
   options: {guestConversion: skip}
 `,
-  );
+    ],
+  });
 }, { timeout: 20 * 60_000 }); // builds the guests on first use (make setup normally did)
 
 after(async () => {

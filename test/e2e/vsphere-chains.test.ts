@@ -20,6 +20,7 @@ import { runTask } from "../../src/providers/vsphere/tasks.ts";
 import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
 import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
+import { applySourceAndTarget, vsphereProviderYaml } from "../harness/providers.ts";
 import { guestWrite, nfcLeases, setNfcFault, startVcsim, takeSnapshot, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
 const run = promisify(execFile);
@@ -95,34 +96,8 @@ before(async () => {
   vc = await startVcsim({ vms, nfcLeaseTimeoutSeconds: 4 });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-vchain-"));
   srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_FORMAT: "text" } });
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter-nfc, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}, transport: nfc}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter-auto, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}, transport: auto}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
-`,
-  );
+  const more = ["nfc", "auto"].map((transport) => vsphereProviderYaml(ns, vc, { name: `vcenter-${transport}`, tls: "thumbprint", transport }));
+  await applySourceAndTarget(srv, ns, vc, lv, { tls: "thumbprint", more });
 });
 
 after(async () => {

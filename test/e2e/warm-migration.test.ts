@@ -16,6 +16,7 @@ import { createVsphereSource } from "../../src/providers/vsphere/source-provider
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
 import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
+import { applySourceAndTarget } from "../harness/providers.ts";
 import { guestWrite, sha256File, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 import { snapshotNames } from "../harness/vcsim/snapshots.ts";
 
@@ -41,24 +42,7 @@ before(async () => {
   vc = await startVcsim({ vms: [{ name: VM, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: boot }, { contentPath: data }] }] });
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-warm-"));
   srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_FORMAT: "text" } });
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
-`,
-  );
+  await applySourceAndTarget(srv, ns, vc, lv, { tls: "thumbprint" });
 });
 
 after(async () => {

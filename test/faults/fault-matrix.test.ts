@@ -22,6 +22,7 @@ import { exited, startFaultyServer } from "../harness/faulty-server.ts";
 import type { FaultPoint } from "../harness/faulty-wiring.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt, virsh } from "../harness/libvirt.ts";
+import { applySourceAndTarget, libvirtProviderYaml } from "../harness/providers.ts";
 import { sha256File, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 import { snapshotNames } from "../harness/vcsim/snapshots.ts";
 
@@ -84,29 +85,7 @@ before(async () => {
   await mkdir(smallPool, { recursive: true });
   await exec("mount", ["-t", "tmpfs", "-o", "size=40m", "tmpfs", smallPool]);
   srv = await startServeProcess({ dataDir, env });
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {insecureSkipVerify: true}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm-small, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.prefix}-small, storagePoolPath: ${smallPool}}
-`,
-  );
+  await applySourceAndTarget(srv, ns, vc, lv, { more: [libvirtProviderYaml(ns, { pool: `${lv.prefix}-small`, poolPath: smallPool }, "kvm-small")] });
   await srv.stop();
   srv = undefined;
 });

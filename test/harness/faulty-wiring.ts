@@ -198,35 +198,29 @@ function override<T extends object>(inner: T, overrides: Partial<T>): T {
 
 /** A reader whose stream reaching past the middle of the disk dies once with ECONNRESET, as a dropped connection does. */
 function resettingReader(reader: DiskReader, once: (hit: boolean) => boolean): DiskReader {
-  return {
-    sizeBytes: reader.sizeBytes,
-    close: () => reader.close(),
-    async *readRange(offset, length, signal) {
-      let at = offset;
-      for await (const chunk of reader.readRange(offset, length, signal)) {
-        if (at + chunk.length > reader.sizeBytes / 2 && once(true)) {
-          process.stderr.write(`faulty-serve: ECONNRESET injected at offset ${at}\n`);
-          throw Object.assign(new Error(`read ECONNRESET at offset ${at} (injected by the test composition)`), { code: "ECONNRESET" });
-        }
-        at += chunk.length;
-        yield chunk;
-      }
-    },
-  };
+  return faultPastMiddle(reader, once, async (at) => {
+    process.stderr.write(`faulty-serve: ECONNRESET injected at offset ${at}\n`);
+    throw Object.assign(new Error(`read ECONNRESET at offset ${at} (injected by the test composition)`), { code: "ECONNRESET" });
+  });
 }
 
 /** A reader whose stream reaching past the middle of the disk stops sending bytes once, and never resumes. */
 function stallingReader(reader: DiskReader, once: (hit: boolean) => boolean): DiskReader {
+  return faultPastMiddle(reader, once, async (at) => {
+    process.stderr.write(`faulty-serve: stall injected at offset ${at}\n`);
+    await new Promise(() => undefined);
+  });
+}
+
+/** reader, except that the first chunk reaching past the middle of the disk (once says so) waits for fault(offset). */
+function faultPastMiddle(reader: DiskReader, once: (hit: boolean) => boolean, fault: (at: number) => Promise<void>): DiskReader {
   return {
     sizeBytes: reader.sizeBytes,
     close: () => reader.close(),
     async *readRange(offset, length, signal) {
       let at = offset;
       for await (const chunk of reader.readRange(offset, length, signal)) {
-        if (at + chunk.length > reader.sizeBytes / 2 && once(true)) {
-          process.stderr.write(`faulty-serve: stall injected at offset ${at}\n`);
-          await new Promise(() => undefined);
-        }
+        if (at + chunk.length > reader.sizeBytes / 2 && once(true)) await fault(at);
         at += chunk.length;
         yield chunk;
       }

@@ -15,8 +15,9 @@ import { promisify } from "node:util";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
 import type { ServeProcess } from "../../src/compose/serve-process.ts";
 import { startFaultyServer } from "../harness/faulty-server.ts";
-import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
+import { api, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt, virsh } from "../harness/libvirt.ts";
+import { applySourceAndTarget } from "../harness/providers.ts";
 import { sha256File, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
 const exec = promisify(execFile);
@@ -86,24 +87,9 @@ test("libvirtd restarted mid-reconcile (after the volume is in the pool, before 
   srv = await startFaultyServer(dataDir, { at: "holdAfterImport", vm: VM, releaseFile: release });
   const s = srv;
   const ns = lv.prefix;
-  await applyYaml(
-    s,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {insecureSkipVerify: true}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
----
-apiVersion: landfall.dev/v1beta1
+  await applySourceAndTarget(s, ns, vc, lv, {
+    more: [
+      `apiVersion: landfall.dev/v1beta1
 kind: VMMigration
 metadata: {name: ${VM}, namespace: ${ns}}
 spec:
@@ -111,7 +97,8 @@ spec:
   target: {providerRef: {name: kvm}, vmName: ${VM}, powerOn: true}
   options: {diskFormat: qcow2, verifyChecksums: true}
 `,
-  );
+    ],
+  });
   await waitFor("the migration to hold after its first volume is in the pool", 120_000, async () => (s.output().includes("holding at afterImport") ? true : undefined), 100);
 
   // Restart the libvirtd this run started: SIGTERM by PID, wait until it is gone, start a new one, record it.

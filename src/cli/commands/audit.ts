@@ -1,18 +1,7 @@
 // `audit [--since DURATION] [-o json]`: the server's audit log (admins only), oldest first.
+import type { AuditEntry } from "../../api/audit.ts";
 import type { LandfallClient } from "../client.ts";
 import { renderTable } from "../printers.ts";
-
-export interface AuditEntry {
-  time: string;
-  tokenId: string | null;
-  tokenName: string | null;
-  role: string | null;
-  verb: string;
-  resource: string;
-  namespace: string | null;
-  name: string | null;
-  code: number;
-}
 
 export function formatAudit(items: AuditEntry[], output: string): string {
   if (output === "json") return `${JSON.stringify({ kind: "AuditEntryList", items }, null, 2)}\n`;

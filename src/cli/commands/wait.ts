@@ -30,7 +30,7 @@ export async function waitCommand(
   if (!name) throw new UsageError(`wait needs an object: landfall wait ${info.singular}/NAME --for=condition=Ready`);
   if (!opts.for) throw new UsageError("wait needs --for=condition=TYPE, --for=jsonpath='{.path}'=VALUE or --for=delete");
   const wait = parseWaitFor(opts.for);
-  const timeoutMs = parseDuration(opts.timeout ?? "30s");
+  const timeoutMs = parseDuration("--timeout", opts.timeout ?? "30s");
   const ns = opts.namespace ?? "default";
   const label = `${info.singular}/${name}`;
   const done = await waitUntil(client, info, ns, name, wait, timeoutMs);

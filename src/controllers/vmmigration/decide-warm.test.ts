@@ -34,7 +34,7 @@ test("durationMs reads ms/s/m/h and names the field of a bad value", () => {
   assert.equal(durationMs("10m"), 600_000);
   assert.equal(durationMs("2s"), 2000);
   assert.equal(durationMs("250ms"), 250);
-  assert.throws(() => durationMs("10 minutes"), /spec.options.precopyInterval "10 minutes" is not a duration; write e.g. 30s/);
+  assert.throws(() => durationMs("10 minutes"), /spec.options.precopyInterval "10 minutes" is not a duration; use e.g. 90s/);
 });
 
 test("precopy 0 first, even when the cutover is already due", () => {

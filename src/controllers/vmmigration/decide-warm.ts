@@ -3,17 +3,16 @@
 // The executors (phase-precopy.ts, phase-cutover.ts, precopy.ts) observe, call these and carry out the answer.
 // Naming: a precopy is "open" (started, not completed) or "completed"; the cutover is "due" once spec.cutover
 // has passed.
+import { notADuration, parseDurationMs } from "../../api/duration.ts";
 import type { Precopy, VMMigration } from "../../api/vmmigration.ts";
 
 export const DEFAULT_PRECOPY_INTERVAL = "10m";
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "10m" → 600000. Throws naming the field and the value when it is not <number><ms|s|m|h>. */
+/** "10m" → 600000. Throws naming the field and the value when it is not a duration. */
 export function durationMs(text: string, field = "spec.options.precopyInterval"): number {
-  const match = /^([0-9]+)(ms|s|m|h)$/.exec(text);
-  if (!match) throw new Error(`${field} "${text}" is not a duration; write e.g. 30s, 10m or 1h`);
-  return Number(match[1]) * UNIT_MS[match[2]];
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new Error(notADuration(field, text));
+  return ms;
 }
 
 export const precopyIntervalMs = (m: VMMigration): number => durationMs(m.spec.options?.precopyInterval ?? DEFAULT_PRECOPY_INTERVAL);

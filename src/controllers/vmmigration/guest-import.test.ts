@@ -1,57 +1,37 @@
 // Importing after a guest conversion: the volume must be the converted image Converting hashed. The fault this
 // guards against is the verified-but-unconverted image reaching the pool (the result never put in place).
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
-import { Slots } from "../../runtime/slots.ts";
-import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
-import type { ProviderClients } from "../provider/clients.ts";
-import type { DiskOps } from "./disk-ops.ts";
-import { noGuestConversion } from "./guest.fixture.ts";
+import type { SqliteStore } from "../../store/sqlite/index.ts";
 import { stagingDir } from "./plan.ts";
-import { MigrationRunner } from "./runner.ts";
+import { closeRunnerFixture, migrationAt, openRunnerFixture, poolStorage, scriptedRunner } from "./runner.fixture.ts";
 
 let store: SqliteStore;
 let pool: string;
 before(async () => {
-  store = await openSqliteStore({ path: ":memory:" });
-  pool = await mkdtemp(join(tmpdir(), "landfall-guest-import-"));
+  ({ store, pool } = await openRunnerFixture("guest-import"));
 });
-after(async () => {
-  await store.close();
-  await rm(pool, { recursive: true, force: true });
-});
+after(() => closeRunnerFixture({ store, pool }));
 
 /** Runs Importing for a boot disk whose guest was converted to "sha256:cc" (source "sha256:aa"); the volume hashes to `volumeHash`. */
 async function importConverted(name: string, volumeHash: string): Promise<{ error: unknown; after: VMMigration }> {
-  const target = { ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }), verifyVolume: async () => volumeHash };
+  const target = { ...poolStorage(pool), verifyVolume: async () => volumeHash };
   const source = {
     getVM: async () => {
       throw new Error("stop before creating the VirtualMachine");
     },
   };
-  const clients = {
-    leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
-    leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
-  } as unknown as ProviderClients;
-  const disk = { imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }) } as unknown as DiskOps;
-  const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
-  const m = await store.create<VMMigration>({
-    apiVersion: "landfall.dev/v1beta1",
-    kind: "VMMigration",
-    metadata: { name, namespace: "default" },
-    spec: { source: { providerRef: { name: "vcenter" }, vmName: name }, target: { providerRef: { name: "kvm" } } },
-  } as VMMigration);
+  const disk = { imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }) };
+  const runner = scriptedRunner(store, { source, target, disk });
   // An earlier attempt's import (the adopt path): only the verification runs.
   const volume = join(pool, `${name}-disk0.qcow2`);
   await writeFile(volume, "volume");
   const boot = { diskID: `${name}-disk0`, key: 2000, sourcePath: "[ds] x.vmdk", sizeBytes: 4096, bytesDone: 4096, sha256: "sha256:aa", targetSha256: "sha256:aa", convertedSha256: "sha256:cc", targetPath: volume, targetFormat: "qcow2", state: "Converted" };
   const guest = { os: "linux", distro: "debian", conversion: ["rebuilt the initramfs"] };
-  await store.updateStatus<VMMigration>({ ...m, status: { phase: "Importing", source: { vmID: "vm-1" }, guest, disks: [boot] } } as VMMigration);
+  const m = await migrationAt(store, name, { phase: "Importing", source: { vmID: "vm-1" }, guest, disks: [boot] });
   await mkdir(stagingDir(pool, m), { recursive: true });
   const error = await runner.run("default", name, new AbortController().signal).then(() => undefined, (e: unknown) => e);
   return { error, after: await store.get<VMMigration>("VMMigration", "default", name) };

@@ -1,19 +1,12 @@
 // Transferring runs the disks of a migration at once, each in one of the server-wide transfer slots
 // (`serve --max-transfers`); the first disk to fail stops its siblings.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
-import type { SourceProvider } from "../../providers/contract.ts";
 import { Slots } from "../../runtime/slots.ts";
-import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
-import type { ProviderClients } from "../provider/clients.ts";
-import type { DiskOps } from "./disk-ops.ts";
-import { noGuestConversion } from "./guest.fixture.ts";
-import { MigrationRunner } from "./runner.ts";
+import type { SqliteStore } from "../../store/sqlite/index.ts";
+import { closeRunnerFixture, migrationAt, openRunnerFixture, poolStorage, scriptedRunner } from "./runner.fixture.ts";
 
 const STOP = "stop after the transfers";
 
@@ -21,43 +14,20 @@ describe("parallel disk transfers", () => {
   let store: SqliteStore;
   let pool: string;
   before(async () => {
-    store = await openSqliteStore({ path: ":memory:" });
-    pool = await mkdtemp(join(tmpdir(), "landfall-parallel-"));
+    ({ store, pool } = await openRunnerFixture("parallel"));
   });
-  after(async () => {
-    await store.close();
-    await rm(pool, { recursive: true, force: true });
-  });
+  after(() => closeRunnerFixture({ store, pool }));
 
-  const clients = {
-    leaseSource: async () => ({
-      provider: { spec: { type: "vsphere" } },
-      client: { openDisk: async () => ({ sizeBytes: 4096, readRange: async () => Buffer.alloc(0), close: async () => undefined }) } as unknown as SourceProvider,
-      release: async () => undefined,
-    }),
-    leaseTarget: async () => ({
-      provider: { spec: { type: "libvirt" } },
-      client: { ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }) },
-      release: async () => undefined,
-    }),
-  } as unknown as ProviderClients;
+  const source = { openDisk: async () => ({ sizeBytes: 4096, readRange: async () => Buffer.alloc(0), close: async () => undefined }) };
+  const runner = (disk: object, transferSlots: Slots) => scriptedRunner(store, { source, target: poolStorage(pool), disk, transferSlots });
 
   async function migrationInTransfer(name: string, diskCount: number): Promise<void> {
-    const m = await store.create<VMMigration>({
-      apiVersion: "landfall.dev/v1beta1",
-      kind: "VMMigration",
-      metadata: { name, namespace: "default" },
-      spec: { source: { providerRef: { name: "vcenter" }, vmName: name }, target: { providerRef: { name: "kvm" } } },
-    } as VMMigration);
     const keys = Array.from({ length: diskCount }, (_, i) => 2000 + i);
-    await store.updateStatus<VMMigration>({
-      ...m,
-      status: {
-        phase: "Transferring",
-        source: { vmID: `vm-${name}`, exportDisks: keys.map((key) => ({ key, capacityBytes: 4096 })) },
-        disks: keys.map((key, i) => ({ diskID: `${name}-disk${i}`, key, sizeBytes: 4096, bytesDone: 0, targetFormat: "qcow2" })),
-      },
-    } as unknown as VMMigration);
+    await migrationAt(store, name, {
+      phase: "Transferring",
+      source: { vmID: `vm-${name}`, exportDisks: keys.map((key) => ({ key, capacityBytes: 4096 })) },
+      disks: keys.map((key, i) => ({ diskID: `${name}-disk${i}`, key, sizeBytes: 4096, bytesDone: 0, targetFormat: "qcow2" })),
+    });
   }
 
   /**
@@ -105,7 +75,7 @@ describe("parallel disk transfers", () => {
       convert: async () => {
         throw new Error(STOP);
       },
-    } as unknown as DiskOps;
+    };
     return { disk, seen, wake };
   }
 
@@ -113,8 +83,7 @@ describe("parallel disk transfers", () => {
     await migrationInTransfer("three", 3);
     // Each transfer returns only once all three have started: run one at a time, this never finishes.
     const { disk, seen } = countingDisk({ release: (started) => started >= 3 });
-    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(3), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
-    await assert.rejects(runner.run("default", "three", AbortSignal.timeout(10_000)), new RegExp(STOP));
+    await assert.rejects(runner(disk, new Slots(3)).run("default", "three", AbortSignal.timeout(10_000)), new RegExp(STOP));
     assert.equal(seen.peak, 3);
     const m = await store.get<VMMigration>("VMMigration", "default", "three");
     assert.deepEqual(m.status?.disks?.map((d) => d.state), ["Transferred", "Transferred", "Transferred"]);
@@ -127,9 +96,7 @@ describe("parallel disk transfers", () => {
     let mayFinish = false;
     const { disk, seen, wake } = countingDisk({ release: () => mayFinish });
     const slots = new Slots(2);
-    const runners = ["left", "right"].map((name) =>
-      new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: slots, conventions: DEFAULT_CONVENTIONS, log: () => undefined }).run("default", name, AbortSignal.timeout(10_000)),
-    );
+    const runners = ["left", "right"].map((name) => runner(disk, slots).run("default", name, AbortSignal.timeout(10_000)));
     while (seen.started < 2) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(seen.running, 2, "both slots are used");
@@ -144,8 +111,7 @@ describe("parallel disk transfers", () => {
   it("the first disk to fail stops its siblings, and the phase fails with that disk's error", async () => {
     await migrationInTransfer("broken", 3);
     const { disk, seen } = countingDisk({ release: (started) => started >= 3, failDisk: "broken-disk1" });
-    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(3), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
-    await assert.rejects(runner.run("default", "broken", AbortSignal.timeout(10_000)), /broken-disk1: source read failed/);
+    await assert.rejects(runner(disk, new Slots(3)).run("default", "broken", AbortSignal.timeout(10_000)), /broken-disk1: source read failed/);
     assert.equal(seen.running, 0, "no transfer is left running");
     assert.deepEqual(seen.aborted.map((p) => p.replace(/.*\//, "")).sort(), ["broken-disk0.raw", "broken-disk2.raw"]);
     const m = await store.get<VMMigration>("VMMigration", "default", "broken");

@@ -2,21 +2,15 @@
 // VirtualMachine controller reports Ready, and those polls must not leave listeners on the migration's signal.
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
-import type { SourceProvider, SourceVM } from "../../providers/contract.ts";
-import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
-import type { ProviderClients } from "../provider/clients.ts";
+import type { SourceVM } from "../../providers/contract.ts";
+import type { SqliteStore } from "../../store/sqlite/index.ts";
 import { stagingDir } from "./plan.ts";
-import type { DiskOps } from "./disk-ops.ts";
-import { Slots } from "../../runtime/slots.ts";
-import { noGuestConversion } from "./guest.fixture.ts";
-import { MigrationRunner } from "./runner.ts";
+import { closeRunnerFixture, migrationAt, openRunnerFixture, poolStorage, scriptedRunner } from "./runner.fixture.ts";
 
 const sourceVM: SourceVM = {
   id: "vm-1",
@@ -33,13 +27,9 @@ describe("MigrationRunner", () => {
   let store: SqliteStore;
   let pool: string;
   before(async () => {
-    store = await openSqliteStore({ path: ":memory:" });
-    pool = await mkdtemp(join(tmpdir(), "landfall-runner-"));
+    ({ store, pool } = await openRunnerFixture("runner"));
   });
-  after(async () => {
-    await store.close();
-    await rm(pool, { recursive: true, force: true });
-  });
+  after(() => closeRunnerFixture({ store, pool }));
 
   it("waits for the VirtualMachine to be Ready without piling abort listeners on the migration's signal", async () => {
     const finished: string[] = [];
@@ -49,20 +39,10 @@ describe("MigrationRunner", () => {
       finishExport: async () => {
         finished.push("finishExport");
       },
-    } as unknown as SourceProvider;
-    const clients = {
-      leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
-      leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: {}, release: async () => undefined }),
-    } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    };
+    const runner = scriptedRunner(store, { source });
 
-    const m = await store.create<VMMigration>({
-      apiVersion: "landfall.dev/v1beta1",
-      kind: "VMMigration",
-      metadata: { name: "web01", namespace: "default" },
-      spec: { source: { providerRef: { name: "vcenter" }, vmName: "web01" }, target: { providerRef: { name: "kvm" }, vmName: "web01" } },
-    } as VMMigration);
-    await store.updateStatus<VMMigration>({ ...m, status: { phase: "Creating", source: { vmID: "vm-1" }, disks: [] } });
+    await migrationAt(store, "web01", { phase: "Creating", source: { vmID: "vm-1" }, disks: [] }, { target: { providerRef: { name: "kvm" }, vmName: "web01" } });
     const vm = await store.create<VirtualMachine>({
       apiVersion: "landfall.dev/v1beta1",
       kind: "VirtualMachine",
@@ -91,26 +71,15 @@ describe("MigrationRunner", () => {
 
   it("hands the migration's signal to the conversion, so cancelling stops qemu-img", async () => {
     const signals: Array<AbortSignal | undefined> = [];
-    const target = { ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }) };
-    const clients = {
-      leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: {}, release: async () => undefined }),
-      leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
-    } as unknown as ProviderClients;
     const disk = {
       convert: async (args: { signal?: AbortSignal }) => {
         signals.push(args.signal);
         throw new Error("stop after the conversion started");
       },
-    } as unknown as DiskOps;
-    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
-    const m = await store.create<VMMigration>({
-      apiVersion: "landfall.dev/v1beta1",
-      kind: "VMMigration",
-      metadata: { name: "db01", namespace: "default" },
-      spec: { source: { providerRef: { name: "vcenter" }, vmName: "db01" }, target: { providerRef: { name: "kvm" } } },
-    } as VMMigration);
+    };
+    const runner = scriptedRunner(store, { target: poolStorage(pool), disk });
     const transferred = { diskID: "db01-disk0", key: 2000, sizeBytes: 4096, bytesDone: 4096, targetFormat: "qcow2", state: "Transferred" };
-    await store.updateStatus<VMMigration>({ ...m, status: { phase: "Converting", disks: [transferred] } } as VMMigration);
+    const m = await migrationAt(store, "db01", { phase: "Converting", disks: [transferred] });
     const staged = stagingDir(pool, m);
     await mkdir(staged, { recursive: true });
     await writeFile(join(staged, "db01-disk0.raw"), Buffer.alloc(4096));
@@ -125,7 +94,7 @@ describe("MigrationRunner", () => {
     const imports: string[] = [];
     const hashed: string[] = [];
     const target = {
-      ensureStorage: async () => ({ pool: "test", path: pool, availableBytes: 1 << 30 }),
+      ...poolStorage(pool),
       importDisk: async (r: { diskID: string }) => {
         imports.push(r.diskID);
         throw Object.assign(new Error(`volume ${r.diskID} already exists`), { code: "AlreadyExists" });
@@ -140,22 +109,12 @@ describe("MigrationRunner", () => {
         throw new Error("stop before creating the VirtualMachine");
       },
     };
-    const clients = {
-      leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
-      leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
-    } as unknown as ProviderClients;
-    const disk = { imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }) } as unknown as DiskOps;
-    const runner = new MigrationRunner({ store, clients, disk, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
-    const m = await store.create<VMMigration>({
-      apiVersion: "landfall.dev/v1beta1",
-      kind: "VMMigration",
-      metadata: { name: "app01", namespace: "default" },
-      spec: { source: { providerRef: { name: "vcenter" }, vmName: "app01" }, target: { providerRef: { name: "kvm" } } },
-    } as VMMigration);
+    const disk = { imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }) };
+    const runner = scriptedRunner(store, { source, target, disk });
     const volume = join(pool, "app01-disk0.qcow2");
     await writeFile(volume, "the volume an earlier attempt imported");
     const converted = { diskID: "app01-disk0", key: 2000, sourcePath: "[ds] app01.vmdk", sizeBytes: 4096, bytesDone: 4096, sha256: "sha256:aa", targetPath: volume, targetFormat: "qcow2", state: "Converted" };
-    await store.updateStatus<VMMigration>({ ...m, status: { phase: "Importing", source: { vmID: "vm-3" }, disks: [converted] } } as VMMigration);
+    const m = await migrationAt(store, "app01", { phase: "Importing", source: { vmID: "vm-3" }, disks: [converted] });
     const staged = stagingDir(pool, m);
     await mkdir(staged, { recursive: true });
 
@@ -189,18 +148,8 @@ describe("MigrationRunner", () => {
         throw new Error("stop before transferring");
       },
     };
-    const clients = {
-      leaseSource: async () => ({ provider: { spec: { type: "vsphere" } }, client: source, release: async () => undefined }),
-      leaseTarget: async () => ({ provider: { spec: { type: "libvirt" } }, client: target, release: async () => undefined }),
-    } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
-    const m = await store.create<VMMigration>({
-      apiVersion: "landfall.dev/v1beta1",
-      kind: "VMMigration",
-      metadata: { name: "db02", namespace: "default" },
-      spec: { source: { providerRef: { name: "vcenter" }, vmName: "db02" }, target: { providerRef: { name: "kvm" } }, options: { restoreSourcePower: true } },
-    } as VMMigration);
-    await store.updateStatus<VMMigration>({ ...m, status: { phase: "Exporting", source: { vmID: "vm-9" }, disks: [] } } as VMMigration);
+    const runner = scriptedRunner(store, { source, target });
+    await migrationAt(store, "db02", { phase: "Exporting", source: { vmID: "vm-9" }, disks: [] }, { options: { restoreSourcePower: true } });
 
     await assert.rejects(runner.run("default", "db02", new AbortController().signal), /killed right after the guest shut down/);
     assert.deepEqual(recordedAtShutdown, ["poweredOn", true], "intent was in status before the effect");

@@ -2,27 +2,20 @@
 // ProviderNotAllowed before any Provider is contacted.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
-import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
-import type { ProviderClients } from "../provider/clients.ts";
 import { targetProviderRef } from "./plan.ts";
-import type { DiskOps } from "./disk-ops.ts";
-import { Slots } from "../../runtime/slots.ts";
-import { noGuestConversion } from "./guest.fixture.ts";
-import { MigrationRunner } from "./runner.ts";
+import { closeRunnerFixture, openRunnerFixture, type RunnerFixture, scriptedRunner } from "./runner.fixture.ts";
 import { MigrationFailure } from "./steps.ts";
 
 describe("MigrationRunner tenancy", () => {
-  let store: SqliteStore;
+  let fixture: RunnerFixture;
   before(async () => {
-    store = await openSqliteStore({ path: ":memory:" });
+    fixture = await openRunnerFixture("tenancy");
   });
-  after(async () => {
-    await store.close();
-  });
+  after(() => closeRunnerFixture(fixture));
 
   it("fails Validating with ProviderNotAllowed when the target Provider is not open to the target namespace", async () => {
+    const { store } = fixture;
     for (const [name, tenants] of [
       ["vcenter", []],
       ["kvm", ["tenant-a"]],
@@ -45,8 +38,8 @@ describe("MigrationRunner tenancy", () => {
         contacted.push(n);
         throw new Error("the target must not be contacted");
       },
-    } as unknown as ProviderClients;
-    const runner = new MigrationRunner({ store, clients, disk: {} as DiskOps, ...noGuestConversion, transferSlots: new Slots(2), conventions: DEFAULT_CONVENTIONS, log: () => undefined });
+    };
+    const runner = scriptedRunner(store, { clients });
     await assert.rejects(
       runner.run("tenant-a", "web01", new AbortController().signal),
       (err) => err instanceof MigrationFailure && err.reason === "ProviderNotAllowed" && /Provider "infra\/kvm" is not open to namespace "tenant-b" \(spec.target.namespace\)/.test(err.message),
