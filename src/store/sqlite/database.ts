@@ -8,6 +8,8 @@ export interface ObjectRow {
   name: string;
   rv: number;
   body: string;
+  /** The object's metadata.labels as JSON, null without labels: a label selector reads this, not the body. */
+  labels: string | null;
 }
 
 export interface EventRow {
@@ -28,6 +30,7 @@ export interface HistoryPolicy {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
   kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, rv INTEGER NOT NULL, body TEXT NOT NULL,
+  labels TEXT,
   PRIMARY KEY (kind, namespace, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -46,6 +49,8 @@ export interface WriteRecord {
   name: string;
   type: WatchEventType;
   body: string;
+  /** The object's labels as JSON (null: none), kept beside the body for label-selector lists. */
+  labels: string | null;
   prevLabels: string | null;
 }
 
@@ -60,19 +65,20 @@ export class StoreDatabase {
     // WAL lets readers (a CLI, a backup) run beside the server; FULL sync keeps a committed write on power loss.
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
     this.#db.exec(SCHEMA);
+    this.#addLabelsColumn();
     const p = (sql: string) => this.#db.prepare(sql);
     this.#stmt = {
       counter: p("SELECT value FROM counters WHERE key = ?"),
       setCounter: p("UPDATE counters SET value = ? WHERE key = ?"),
-      get: p("SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
+      get: p("SELECT namespace, name, rv, body, labels FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
       listAll: p(
-        "SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?",
+        "SELECT namespace, name, rv, body, labels FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?",
       ),
       listNs: p(
-        "SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?",
+        "SELECT namespace, name, rv, body, labels FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?",
       ),
       upsert: p(
-        "INSERT INTO objects (kind, namespace, name, rv, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET rv = excluded.rv, body = excluded.body",
+        "INSERT INTO objects (kind, namespace, name, rv, body, labels) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET rv = excluded.rv, body = excluded.body, labels = excluded.labels",
       ),
       remove: p("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
       addEvent: p("INSERT INTO events (rv, kind, namespace, type, body, prev_labels, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
@@ -88,6 +94,21 @@ export class StoreDatabase {
       ),
       compactedFor: p("SELECT rv FROM compacted WHERE kind = ?"),
     };
+  }
+
+  /** Databases written before the labels column existed get it, filled from the bodies, on open. */
+  #addLabelsColumn(): void {
+    const columns = this.#db.prepare("PRAGMA table_info(objects)").all() as Array<{ name: string }>;
+    if (columns.some((c) => c.name === "labels")) return;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#db.exec("ALTER TABLE objects ADD COLUMN labels TEXT");
+      this.#db.exec("UPDATE objects SET labels = json_extract(body, '$.metadata.labels')");
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
   }
 
   revision(): number {
@@ -139,7 +160,7 @@ export class StoreDatabase {
         return { result };
       }
       if (record.type === "DELETED") this.#stmt.remove.run(record.kind, record.namespace, record.name);
-      else this.#stmt.upsert.run(record.kind, record.namespace, record.name, rev, record.body);
+      else this.#stmt.upsert.run(record.kind, record.namespace, record.name, rev, record.body, record.labels);
       const now = Date.now();
       this.#stmt.addEvent.run(rev, record.kind, record.namespace, record.type, record.body, record.prevLabels, now);
       this.#stmt.setCounter.run(rev, "revision");

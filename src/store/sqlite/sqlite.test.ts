@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, describe, test } from "node:test";
 import { apiError, drainWatch, recordWatch, sampleConfigMap, sampleVM } from "../contract-helpers.ts";
 import { runStoreContract } from "../contract.ts";
@@ -30,6 +31,25 @@ function rawBytes(dir: string): string {
 }
 
 describe("sqlite store", () => {
+  test("a database from before the labels column is upgraded on open: label selectors see its objects", async () => {
+    const path = join(tempDir(), "store.db");
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE objects (kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, rv INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, namespace, name)) WITHOUT ROWID;
+      CREATE TABLE counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID; INSERT INTO counters VALUES ('revision', 2);`);
+    const insert = old.prepare("INSERT INTO objects VALUES ('ConfigMap', 'ns1', ?, ?, ?)");
+    for (const [rv, cm] of [sampleConfigMap("ns1", "old-web", { tier: "web" }), sampleConfigMap("ns1", "old-bare")].entries()) {
+      insert.run(cm.metadata.name, rv + 1, JSON.stringify({ ...cm, metadata: { ...cm.metadata, resourceVersion: String(rv + 1) } }));
+    }
+    old.close();
+    const store = await openSqliteStore({ path });
+    try {
+      assert.deepEqual((await store.list("ConfigMap", { labelSelector: "tier=web" })).items.map((o) => o.metadata.name), ["old-web"]);
+      assert.deepEqual((await store.listJson("ConfigMap", { labelSelector: "tier!=web" })).items.map((t) => JSON.parse(t).metadata.name), ["old-bare"]);
+    } finally {
+      await store.close();
+    }
+  });
+
   test("data and the revision counter survive a reopen", async () => {
     const path = join(tempDir(), "store.db");
     const first = await openSqliteStore({ path });

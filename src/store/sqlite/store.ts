@@ -5,10 +5,10 @@ import { ApiError } from "../../api/errors.ts";
 import { KINDS } from "../../api/kinds.ts";
 import { DEFAULT_NAMESPACE, type KubeObject } from "../../api/meta.ts";
 import { decodeContinue, encodeContinue, type ListPosition } from "../continue-token.ts";
-import { labelSelectorMatcher } from "../selector.ts";
-import type { DeleteOptions, ListOptions, ListResult, ResourceStore, WatchEvent, WatchEventType, WatchOptions } from "../types.ts";
+import { labelSelectorMatcher, type Labels } from "../selector.ts";
+import type { DeleteOptions, JsonListResult, ListOptions, ListResult, ResourceStore, WatchEvent, WatchEventType, WatchOptions } from "../types.ts";
 import { objectCodec } from "./codec.ts";
-import { StoreDatabase } from "./database.ts";
+import { type ObjectRow, StoreDatabase } from "./database.ts";
 import { planCreate, planDelete, planStatusUpdate, planUpdate, requireIdentity, timestamp, type WritePlan } from "./object-rules.ts";
 import { normalizeSecret, secretSealer } from "./secret-at-rest.ts";
 import { Wakeups } from "./wakeups.ts";
@@ -39,6 +39,8 @@ function labelsJson(obj: KubeObject | undefined): string | null {
   return obj === undefined ? null : JSON.stringify(obj.metadata.labels ?? {});
 }
 
+const labelsOf = (obj: KubeObject): string | null => (obj.metadata.labels === undefined ? null : JSON.stringify(obj.metadata.labels));
+
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   const db = new StoreDatabase(options.path, {
     minEvents: options.historyLimit ?? 10_000,
@@ -68,10 +70,40 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       const object: KubeObject = { ...decided.object, metadata: { ...decided.object.metadata, resourceVersion: String(rev) } };
       const type: WatchEventType = decided.action === "remove" ? "DELETED" : current ? "MODIFIED" : "ADDED";
       const body = codec.encode(object);
-      return { result: object, record: { kind, namespace, name, type, body, prevLabels: labelsJson(current) } };
+      return { result: object, record: { kind, namespace, name, type, body, labels: labelsOf(object), prevLabels: labelsJson(current) } };
     });
     if (revision !== undefined) wakeups.notify(kind);
     return result;
+  };
+
+  /**
+   * One page of `kind` in (namespace, name) order, each selected row turned into an item by `item`. The selector
+   * reads the labels column, so rows it rejects are never decoded. One synchronous pass: no write can
+   * interleave, so the page is consistent with resourceVersion.
+   */
+  const scan = <R>(kind: string, opts: ListOptions, item: (row: ObjectRow) => R): { items: R[]; resourceVersion: string; continue?: string } => {
+    ensureOpen();
+    const matches = opts.labelSelector ? labelSelectorMatcher(opts.labelSelector) : undefined;
+    const limit = opts.limit ?? 0;
+    if (!Number.isInteger(limit) || limit < 0) throw new ApiError("BadRequest", `limit ${limit} must be a non-negative integer (0: no limit)`);
+    let after: ListPosition | undefined = opts.continue ? decodeContinue(opts.continue) : undefined;
+    const resourceVersion = String(db.revision());
+    const items: R[] = [];
+    let last: ObjectRow | undefined;
+    for (;;) {
+      const rows = db.list(kind, opts.namespace || undefined, after, LIST_PAGE);
+      for (const row of rows) {
+        if (matches && !matches(row.labels === null ? undefined : (JSON.parse(row.labels) as Labels))) continue;
+        if (limit > 0 && items.length === limit && last) {
+          return { items, resourceVersion, continue: encodeContinue({ namespace: last.namespace, name: last.name }) };
+        }
+        items.push(item(row));
+        last = row;
+      }
+      if (rows.length < LIST_PAGE) return { items, resourceVersion };
+      const end = rows[rows.length - 1];
+      after = { namespace: end.namespace, name: end.name };
+    }
   };
 
   const existing = (current: KubeObject | undefined, kind: string, namespace: string, name: string): KubeObject => {
@@ -88,29 +120,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
 
     async list<T extends KubeObject = KubeObject>(kind: string, opts: ListOptions = {}): Promise<ListResult<T>> {
-      ensureOpen();
-      const matches = labelSelectorMatcher(opts.labelSelector);
-      const limit = opts.limit ?? 0;
-      if (!Number.isInteger(limit) || limit < 0) throw new ApiError("BadRequest", `limit ${limit} must be a non-negative integer (0: no limit)`);
-      let after: ListPosition | undefined = opts.continue ? decodeContinue(opts.continue) : undefined;
-      const resourceVersion = String(db.revision());
-      const items: T[] = [];
-      // One synchronous pass: no write can interleave, so the page is consistent with resourceVersion.
-      for (;;) {
-        const rows = db.list(kind, opts.namespace || undefined, after, LIST_PAGE);
-        for (const row of rows) {
-          const obj = codec.decode(row.body);
-          if (!matches(obj.metadata.labels)) continue;
-          if (limit > 0 && items.length === limit) {
-            const last = items[items.length - 1].metadata;
-            return { items, resourceVersion, continue: encodeContinue({ namespace: last.namespace ?? "", name: last.name }) };
-          }
-          items.push(obj as T);
-        }
-        if (rows.length < LIST_PAGE) return { items, resourceVersion };
-        const last = rows[rows.length - 1];
-        after = { namespace: last.namespace, name: last.name };
-      }
+      return scan(kind, opts, (row) => codec.decode(row.body) as T);
+    },
+
+    async listJson(kind: string, opts: ListOptions = {}): Promise<JsonListResult> {
+      // Only sealed Secrets need decoding; every other body is already the object's JSON.
+      return scan(kind, opts, kind === "Secret" ? (row) => JSON.stringify(codec.decode(row.body)) : (row) => row.body);
     },
 
     async create<T extends KubeObject>(obj: T): Promise<T> {
