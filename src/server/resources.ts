@@ -64,6 +64,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
           namespaces: namespace === undefined ? scope : undefined,
           render: render && ((obj, first) => render([obj], { withColumns: first })),
           bookmarkIntervalMs: opts.bookmarkIntervalMs,
+          slowClientTimeoutMs: opts.slowWatchClientTimeoutMs,
         });
       }
       const limit = parseLimit(q.limit);
