@@ -54,6 +54,9 @@ export interface WriteRecord {
   prevLabels: string | null;
 }
 
+/** What one planner of a transaction came to: its result (and revision, when it wrote), or its own error. */
+export type PlannedWrite<T> = { ok: true; result: T; written?: { revision: number; kind: string } } | { ok: false; error: unknown };
+
 export class StoreDatabase {
   readonly #db: DatabaseSync;
   readonly #policy: HistoryPolicy;
@@ -147,26 +150,35 @@ export class StoreDatabase {
   }
 
   /**
-   * Runs `fn` in one short immediate transaction. `fn` reads what it needs and returns the record to write
-   * (stamped with the next revision it is given) or undefined for nothing to write. Returns the revision used.
+   * Runs every planner in order in one immediate transaction: one commit (one fsync) for all of them. A planner
+   * reads what it needs (seeing the writes of the planners before it) and returns the record to write, stamped
+   * with the next revision it is given, or no record for nothing to write. A planner that throws fails alone
+   * (it has written nothing); a failing database write or commit fails them all and rolls everything back.
    */
-  transact<T>(fn: (nextRevision: number) => { record?: WriteRecord; result: T }): { revision?: number; result: T } {
+  transactAll<T>(planners: ReadonlyArray<(nextRevision: number) => { record?: WriteRecord; result: T }>): Array<PlannedWrite<T>> {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      const rev = this.revision() + 1;
-      const { record, result } = fn(rev);
-      if (record === undefined) {
-        this.#db.exec("COMMIT");
-        return { result };
-      }
-      if (record.type === "DELETED") this.#stmt.remove.run(record.kind, record.namespace, record.name);
-      else this.#stmt.upsert.run(record.kind, record.namespace, record.name, rev, record.body, record.labels);
       const now = Date.now();
-      this.#stmt.addEvent.run(rev, record.kind, record.namespace, record.type, record.body, record.prevLabels, now);
+      let rev = this.revision();
+      const outcomes = planners.map((plan): PlannedWrite<T> => {
+        let planned: { record?: WriteRecord; result: T };
+        try {
+          planned = plan(rev + 1);
+        } catch (error) {
+          return { ok: false, error };
+        }
+        const { record, result } = planned;
+        if (record === undefined) return { ok: true, result };
+        rev++;
+        if (record.type === "DELETED") this.#stmt.remove.run(record.kind, record.namespace, record.name);
+        else this.#stmt.upsert.run(record.kind, record.namespace, record.name, rev, record.body, record.labels);
+        this.#stmt.addEvent.run(rev, record.kind, record.namespace, record.type, record.body, record.prevLabels, now);
+        return { ok: true, result, written: { revision: rev, kind: record.kind } };
+      });
       this.#stmt.setCounter.run(rev, "revision");
       this.#compact(rev, now);
       this.#db.exec("COMMIT");
-      return { revision: rev, result };
+      return outcomes;
     } catch (err) {
       this.#db.exec("ROLLBACK");
       throw err;

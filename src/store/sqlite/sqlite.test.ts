@@ -31,6 +31,33 @@ function rawBytes(dir: string): string {
 }
 
 describe("sqlite store", () => {
+  test("concurrent writes share commits, and each is on disk when it resolves; a failing one fails alone", async () => {
+    const path = join(tempDir(), "store.db");
+    const store = await openSqliteStore({ path });
+    const reader = new DatabaseSync(path, { readOnly: true });
+    try {
+      await store.create(sampleConfigMap("ns1", "taken"));
+      const onDisk = reader.prepare("SELECT rv FROM objects WHERE kind = 'ConfigMap' AND namespace = 'ns1' AND name = ?");
+      const names = [...Array.from({ length: 40 }, (_, i) => `cm-${i}`), "taken"];
+      const outcomes = await Promise.allSettled(
+        names.map((n) =>
+          store.create(sampleConfigMap("ns1", n)).then((created) => {
+            // Another connection sees the row the moment the write resolves: it was committed first.
+            assert.equal(String((onDisk.get(n) as { rv: number } | undefined)?.rv), created.metadata.resourceVersion, `${n} resolved before its commit`);
+            return created;
+          }),
+        ),
+      );
+      const failed = outcomes.flatMap((o, i) => (o.status === "rejected" ? [[names[i], (o.reason as { reason?: string }).reason]] : []));
+      assert.deepEqual(failed, [["taken", "AlreadyExists"]]);
+      const revisions = outcomes.flatMap((o) => (o.status === "fulfilled" ? [Number(o.value.metadata.resourceVersion)] : []));
+      assert.equal(new Set(revisions).size, 40, "every write has its own revision");
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
   test("a database from before the labels column is upgraded on open: label selectors see its objects", async () => {
     const path = join(tempDir(), "store.db");
     const old = new DatabaseSync(path);

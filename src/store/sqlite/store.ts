@@ -11,6 +11,7 @@ import { objectCodec } from "./codec.ts";
 import { type ObjectRow, StoreDatabase } from "./database.ts";
 import { planCreate, planDelete, planStatusUpdate, planUpdate, requireIdentity, timestamp, type WritePlan } from "./object-rules.ts";
 import { normalizeSecret, secretSealer } from "./secret-at-rest.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { Wakeups } from "./wakeups.ts";
 import { watchKind } from "./watch.ts";
 
@@ -59,10 +60,17 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     return codec.decode(row.body);
   };
 
-  /** Reads the current object, plans the write with `plan`, and commits it with its event in one transaction. */
-  const write = (kind: string, namespace: string, name: string, plan: (current: KubeObject | undefined) => WritePlan): KubeObject => {
+  // Writes of one event-loop turn share a transaction; watchers of every kind written wake after its commit.
+  const commits = new GroupCommit<KubeObject>((planners) => {
+    const outcomes = db.transactAll(planners);
+    for (const kind of new Set(outcomes.flatMap((o) => (o.ok && o.written ? [o.written.kind] : [])))) wakeups.notify(kind);
+    return outcomes;
+  });
+
+  /** Reads the current object, plans the write with `plan`, and commits it with its event (durably) before resolving. */
+  const write = (kind: string, namespace: string, name: string, plan: (current: KubeObject | undefined) => WritePlan): Promise<KubeObject> => {
     ensureOpen();
-    const { revision, result } = db.transact((rev) => {
+    return commits.submit((rev) => {
       const row = db.get(kind, namespace, name);
       const current = row ? codec.decode(row.body) : undefined;
       const decided = plan(current);
@@ -72,8 +80,6 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       const body = codec.encode(object);
       return { result: object, record: { kind, namespace, name, type, body, labels: labelsOf(object), prevLabels: labelsJson(current) } };
     });
-    if (revision !== undefined) wakeups.notify(kind);
-    return result;
   };
 
   /**
@@ -131,27 +137,27 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     async create<T extends KubeObject>(obj: T): Promise<T> {
       const { kind, namespace, name } = requireIdentity(obj);
       const stored = planCreate(prepare(obj), { uid: randomUUID(), now: timestamp(new Date()) });
-      return write(kind, namespace, name, (current) => {
+      return (await write(kind, namespace, name, (current) => {
         if (current) throw alreadyExistsError(kind, namespace, name);
         return { action: "write", object: stored };
-      }) as T;
+      })) as T;
     },
 
     async update<T extends KubeObject>(obj: T): Promise<T> {
       const { kind, namespace, name } = requireIdentity(obj);
       const incoming = prepare(obj);
-      return write(kind, namespace, name, (current) => planUpdate(existing(current, kind, namespace, name), incoming)) as T;
+      return (await write(kind, namespace, name, (current) => planUpdate(existing(current, kind, namespace, name), incoming))) as T;
     },
 
     async updateStatus<T extends KubeObject>(obj: T): Promise<T> {
       const { kind, namespace, name } = requireIdentity(obj);
-      return write(kind, namespace, name, (current) => planStatusUpdate(existing(current, kind, namespace, name), obj, hasStatus(kind))) as T;
+      return (await write(kind, namespace, name, (current) => planStatusUpdate(existing(current, kind, namespace, name), obj, hasStatus(kind)))) as T;
     },
 
     async delete<T extends KubeObject = KubeObject>(kind: string, namespace: string, name: string, opts: DeleteOptions = {}): Promise<T> {
       const ns = namespace || DEFAULT_NAMESPACE;
       const now = timestamp(new Date());
-      return write(kind, ns, name, (current) => planDelete(existing(current, kind, ns, name), now, opts.resourceVersion)) as T;
+      return (await write(kind, ns, name, (current) => planDelete(existing(current, kind, ns, name), now, opts.resourceVersion))) as T;
     },
 
     watch<T extends KubeObject = KubeObject>(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent<T>> {
@@ -170,6 +176,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
 
     async close(): Promise<void> {
+      if (!wakeups.closed) commits.flush();
       wakeups.close();
       db.close();
     },
