@@ -33,23 +33,31 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 async function populate(dataDir: string): Promise<void> {
   const store = await openSqliteStore({ path: join(dataDir, "landfall.db"), secretKey: await loadSecretKey(dataDir) });
+  const vm = (i: number) => ({
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VirtualMachine",
+    metadata: { name: `vm-${String(i).padStart(5, "0")}`, namespace: NS, labels: { app: `app-${i % 100}` } },
+    spec: { providerRef: { name: "kvm" }, cpus: 2, memoryMiB: 2048, importedDisk: { diskID: `vm-${i}-disk0`, path: `/pool/vm-${i}.qcow2`, format: "qcow2", sizeGiB: 20 } },
+  });
+  const migration = (i: number) => ({
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "VMMigration",
+    metadata: { name: `mig-${String(i).padStart(4, "0")}`, namespace: NS },
+    spec: { source: { providerRef: { name: "vcenter" }, vmName: `src-${i}` }, target: { providerRef: { name: "kvm" } } },
+  });
   try {
-    for (let i = 0; i < VMS; i++) {
-      await store.create({
-        apiVersion: "landfall.dev/v1beta1",
-        kind: "VirtualMachine",
-        metadata: { name: `vm-${String(i).padStart(5, "0")}`, namespace: NS, labels: { app: `app-${i % 100}` } },
-        spec: { providerRef: { name: "kvm" }, cpus: 2, memoryMiB: 2048, importedDisk: { diskID: `vm-${i}-disk0`, path: `/pool/vm-${i}.qcow2`, format: "qcow2", sizeGiB: 20 } },
-      });
-    }
-    for (let i = 0; i < MIGRATIONS; i++) {
-      await store.create({
-        apiVersion: "landfall.dev/v1beta1",
-        kind: "VMMigration",
-        metadata: { name: `mig-${String(i).padStart(4, "0")}`, namespace: NS },
-        spec: { source: { providerRef: { name: "vcenter" }, vmName: `src-${i}` }, target: { providerRef: { name: "kvm" } } },
-      });
-    }
+    // Concurrent creates share the store's commits (group commit): set-up time, not a figure.
+    const objects = [...Array.from({ length: VMS }, (_, i) => vm(i)), ...Array.from({ length: MIGRATIONS }, (_, i) => migration(i))];
+    for (let i = 0; i < objects.length; i += 500) await Promise.all(objects.slice(i, i + 500).map((o) => store.create(o)));
+  } finally {
+    await store.close();
+  }
+}
+
+async function storeRevision(dataDir: string): Promise<string> {
+  const store = await openSqliteStore({ path: join(dataDir, "landfall.db"), secretKey: await loadSecretKey(dataDir) });
+  try {
+    return await store.revision();
   } finally {
     await store.close();
   }
@@ -117,6 +125,7 @@ async function fanOut(srv: ServeProcess): Promise<void> {
 }
 
 async function reconcileAll(dataDir: string, env: Record<string, string>): Promise<void> {
+  const revisionBefore = await storeRevision(dataDir);
   const t0 = performance.now();
   // The server prints its URL once its controllers have started (each lists its kind first): allow minutes.
   const srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_LEVEL: "warn", ...env }, timeoutMs: 300_000 });
@@ -135,7 +144,9 @@ async function reconcileAll(dataDir: string, env: Record<string, string>): Promi
       if (performance.now() - t0 > 600_000) throw new Error(`${pending} objects still without status after 10 min`);
       await new Promise((r) => setTimeout(r, 1000));
     }
-    console.log(`FIGURE one reconcile of everything, ${VMS} VirtualMachines + ${MIGRATIONS} VMMigrations (goal < 60 s): ${((performance.now() - t0) / 1000).toFixed(1)} s from server start`);
+    const took = (performance.now() - t0) / 1000;
+    const writes = Number((await get(srv, `${G}/virtualmachines?limit=1`)).body.metadata.resourceVersion) - Number(revisionBefore);
+    console.log(`FIGURE one reconcile of everything, ${VMS} VirtualMachines + ${MIGRATIONS} VMMigrations (goal < 60 s): ${took.toFixed(1)} s from server start (${writes} store writes)`);
     console.log(`FIGURE peak RSS of landfall serve reconciling them (goal < 300 MiB): ${(await vmHWM(srv.child.pid!)).toFixed(0)} MiB`);
   } catch (err) {
     console.error(`server exit ${srv.child.exitCode ?? srv.child.signalCode ?? "(running)"}; output:\n${srv.output().slice(-6000)}`);
