@@ -18,7 +18,6 @@ import { Controller as RuntimeController } from "../runtime/controller.ts";
 import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { SharedInformers } from "../runtime/shared-informers.ts";
-import { virtualMachinesUsing } from "../controllers/virtualmachine/provider-watch.ts";
 import { Slots } from "../runtime/slots.ts";
 import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
 import { storagePathAdmission, tenancyAdmission } from "./admission.ts";
@@ -78,7 +77,6 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
       ...common,
       name: "virtualmachine",
       kind: "VirtualMachine",
-      watches: [{ kind: "Provider", map: virtualMachinesUsing(() => informers.informerFor("VirtualMachine").list()) }],
       reconcile: virtualMachineReconciler({
         store,
         clients,

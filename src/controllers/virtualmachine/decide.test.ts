@@ -104,18 +104,6 @@ describe("decideVM: deletion", () => {
   });
 });
 
-describe("decideVM: waiting for the Provider", () => {
-  it("polls a Provider that exists but is not ready", () => {
-    const [wait] = decideVM(observe({ providerReady: false, providerMessage: "unreachable" }));
-    assert.deepEqual(wait, { type: "wait", reason: "ProviderNotReady", message: "unreachable", requeueAfterMs: 10_000 });
-  });
-
-  it("does not poll for a Provider that does not exist (its creation wakes the VM)", () => {
-    const [wait] = decideVM(observe({ providerReady: false, providerMissing: true, providerMessage: 'Provider "kvm" not found' }));
-    assert.deepEqual(wait, { type: "wait", reason: "ProviderNotReady", message: 'Provider "kvm" not found' });
-  });
-});
-
 describe("decideVM: creating the domain", () => {
   it("adds the finalizer before touching anything", () => {
     assert.deepEqual(decideVM(observe({ vm: vm({ finalizers: [] }) })), [{ type: "addFinalizer" }]);

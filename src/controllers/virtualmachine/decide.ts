@@ -36,11 +36,6 @@ export interface VMObservation {
   now: number;
   providerReady: boolean;
   providerMessage?: string;
-  /**
-   * The referenced Provider does not exist: there is nothing to poll, and its creation wakes the VM (the
-   * VirtualMachine controller watches Providers), so a fleet waiting for one costs no reconciles meanwhile.
-   */
-  providerMissing?: boolean;
   /** Why the VM may not use its Provider (tenancy); the VM is then left alone and nothing is observed. */
   tenancyRefusal?: string;
   /** Problems found resolving disks (missing image, path outside storage); each fails the VM. */
@@ -71,7 +66,7 @@ export type VMAction =
   | { type: "acknowledgeRestart"; request: string }
   | { type: "deleteDomain"; uuid: string; keepDisks: boolean }
   | { type: "fail"; reason: string; message: string }
-  | { type: "wait"; reason: string; message: string; requeueAfterMs?: number };
+  | { type: "wait"; reason: string; message: string; requeueAfterMs: number };
 
 const carriesDeletion = (vm: VirtualMachine) => Boolean(vm.metadata.deletionTimestamp);
 const carriesFinalizer = (vm: VirtualMachine) => (vm.metadata.finalizers ?? []).includes(VM_FINALIZER);
@@ -142,8 +137,7 @@ export function decideVM(o: VMObservation): VMAction[] {
   if (!carriesFinalizer(vm)) return [{ type: "addFinalizer" }];
   if (o.tenancyRefusal) return [{ type: "fail", reason: "ProviderNotAllowed", message: o.tenancyRefusal }];
   if (!o.providerReady) {
-    const wait = { type: "wait", reason: "ProviderNotReady", message: o.providerMessage ?? "target provider is not ready" } as const;
-    return [o.providerMissing ? wait : { ...wait, requeueAfterMs: 10_000 }];
+    return [{ type: "wait", reason: "ProviderNotReady", message: o.providerMessage ?? "target provider is not ready", requeueAfterMs: 10_000 }];
   }
   if (o.diskProblems.length > 0) return [{ type: "fail", reason: "InvalidDisk", message: o.diskProblems.join("; ") }];
 

@@ -159,7 +159,8 @@ export class StoreDatabase {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       const now = Date.now();
-      let rev = this.revision();
+      const start = this.revision();
+      let rev = start;
       const outcomes = planners.map((plan): PlannedWrite<T> => {
         let planned: { record?: WriteRecord; result: T };
         try {
@@ -175,8 +176,11 @@ export class StoreDatabase {
         this.#stmt.addEvent.run(rev, record.kind, record.namespace, record.type, record.body, record.prevLabels, now);
         return { ok: true, result, written: { revision: rev, kind: record.kind } };
       });
-      this.#stmt.setCounter.run(rev, "revision");
-      this.#compact(rev, now);
+      // A batch that changed nothing writes nothing, so its commit syncs nothing (a no-op reconcile costs no fsync).
+      if (rev !== start) {
+        this.#stmt.setCounter.run(rev, "revision");
+        this.#compact(rev, now);
+      }
       this.#db.exec("COMMIT");
       return outcomes;
     } catch (err) {

@@ -58,6 +58,28 @@ describe("sqlite store", () => {
     }
   });
 
+  test("writes that change nothing commit nothing (a no-op reconcile costs no write and no fsync)", async () => {
+    const path = join(tempDir(), "store.db");
+    const store = await openSqliteStore({ path });
+    const reader = new DatabaseSync(path, { readOnly: true });
+    try {
+      const created = await store.create(sampleVM("ns1", "same"));
+      const withStatus = await store.updateStatus({ ...created, status: { phase: "Running" } });
+      // data_version, read on another connection, changes whenever some other connection commits a change.
+      const dataVersion = () => (reader.prepare("PRAGMA data_version").get() as { data_version: number }).data_version;
+      const [revision, version] = [await store.revision(), dataVersion()];
+      await Promise.all(Array.from({ length: 20 }, () => store.updateStatus({ ...withStatus, status: { phase: "Running" } })));
+      await store.update(withStatus);
+      assert.equal(await store.revision(), revision);
+      assert.equal(dataVersion(), version, "nothing was committed");
+      await store.updateStatus({ ...withStatus, status: { phase: "Stopped" } });
+      assert.notEqual(dataVersion(), version, "a real change is seen by the other connection");
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
   test("a database from before the labels column is upgraded on open: label selectors see its objects", async () => {
     const path = join(tempDir(), "store.db");
     const old = new DatabaseSync(path);
