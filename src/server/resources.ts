@@ -13,7 +13,7 @@ import { checkDeletePreconditions, deletePreconditions } from "./delete-precondi
 import { bodyAsObject, checkIdentityKept, patchMentionsResourceVersion, prepareCreate, type Target, withStoredStatus } from "./object-rules.ts";
 import { CORE_PREFIX, checkPathSegment, GROUP_PREFIX, kindForPath } from "./paths.ts";
 import { listBodyText } from "./list-body.ts";
-import { redactFor, withoutSecretCopies } from "./redact.ts";
+import { hasRedactedValues, redactFor, withoutSecretCopies } from "./redact.ts";
 import type { Principal } from "./tokens.ts";
 import type { DeleteRequest, PropagationPolicy, ServerOptions } from "./types.ts";
 import { parseIncludeObject, tableFor, wantsTable } from "./table.ts";
@@ -75,7 +75,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const labelSelector = q.labelSelector || undefined;
       // The stored JSON goes out as it is unless something must read the objects: a Table's cells, a name
       // filter, a Secret's redaction. Parsing and re-serializing 10,000 objects was most of a list's time.
-      const passthrough = !table && name === undefined && info.kind !== "Secret";
+      const passthrough = !table && name === undefined && !hasRedactedValues(info.kind);
       if (namespace === undefined && scope !== undefined) {
         if (passthrough) return sendJsonList(reply, info, await collectJson(info, scope, labelSelector));
         return listScoped(req, info, scope, byName);
