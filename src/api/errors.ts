@@ -15,6 +15,7 @@ export type StatusReason =
   | "AlreadyExists"
   | "Conflict"
   | "Gone"
+  | "Expired"
   | "Invalid"
   | "MethodNotAllowed"
   | "NotAcceptable"
@@ -44,6 +45,7 @@ const CODES: Record<StatusReason, number> = {
   AlreadyExists: 409,
   Conflict: 409,
   Gone: 410,
+  Expired: 410,
   RequestEntityTooLarge: 413,
   UnsupportedMediaType: 415,
   Invalid: 422,
@@ -52,7 +54,7 @@ const CODES: Record<StatusReason, number> = {
   Timeout: 504,
 };
 
-/** The reasons the API uses, and the reason an HTTP code stands for (409 as Conflict; AlreadyExists says more). */
+/** The reasons the API uses, and the reason an HTTP code stands for (409 as Conflict, 410 as Gone: AlreadyExists and Expired say more). */
 export const STATUS_REASONS = Object.keys(CODES) as StatusReason[];
 const REASON_BY_CODE = new Map<number, StatusReason>();
 for (const reason of STATUS_REASONS) if (!REASON_BY_CODE.has(CODES[reason])) REASON_BY_CODE.set(CODES[reason], reason === "AlreadyExists" ? "Conflict" : reason);

@@ -18,6 +18,8 @@ import { type ControllerMetrics, controllerMetrics } from "./metrics.ts";
 import type { SharedInformers } from "./shared-informers.ts";
 import { WorkQueue } from "./workqueue.ts";
 
+const DEFAULT_WORKERS = 8;
+
 export interface ReconcileResult {
   /** Reconcile this key again after this long (polling the world, e.g. a power state change). */
   requeueAfterMs?: number;
@@ -68,7 +70,10 @@ export interface ControllerOptions<T extends KubeObject = KubeObject> {
   kind: string;
   store: ResourceStore;
   reconcile: Reconcile<T>;
-  /** Concurrent reconciles (of different keys). Default 2. */
+  /**
+   * Concurrent reconciles (of different keys). Default 8: the writes of concurrent reconciles share the store's
+   * commits (sqlite group commit), so a fleet's worth of status writes costs a fraction of the fsyncs.
+   */
   workers?: number;
   /** Informer resync. Default 5 min. Ignored for shared informers (they have their own). */
   resyncMs?: number;
@@ -137,7 +142,7 @@ export class Controller<T extends KubeObject = KubeObject> {
     const timeout = this.#opts.syncTimeoutMs ?? 60_000;
     await Promise.all([...this.#caches.values()].map((i) => i.waitForSync(timeout)));
     this.#untrackQueue = this.#metrics?.trackQueue(this.name, () => this.#queue.length);
-    const workers = Math.max(1, this.#opts.workers ?? 2);
+    const workers = Math.max(1, this.#opts.workers ?? DEFAULT_WORKERS);
     for (let i = 0; i < workers; i++) this.#workers.push(this.#worker());
     this.#log.info("controller started", { kind, workers });
   }

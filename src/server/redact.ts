@@ -11,8 +11,11 @@ export type Exposure = "single" | "collection";
 const maskValues = (m: unknown): Record<string, string> | undefined =>
   m && typeof m === "object" ? Object.fromEntries(Object.keys(m).map((k) => [k, REDACTED])) : undefined;
 
+/** Whether objects of `kind` have values to hide in collections (a list may skip parsing the others). */
+export const hasRedactedValues = (kind: string): boolean => kind === "Secret";
+
 export function redactSecret<T extends KubeObject>(obj: T): T {
-  if (obj.kind !== "Secret") return obj;
+  if (!hasRedactedValues(obj.kind)) return obj;
   const out: KubeObject = { ...obj };
   if (obj.data !== undefined) out.data = maskValues(obj.data);
   if (obj.stringData !== undefined) out.stringData = maskValues(obj.stringData);

@@ -56,6 +56,8 @@ export interface ServerOptions {
   https?: { cert: Buffer | string; key: Buffer | string };
   /** How often watches that allow bookmarks get one (default one minute). */
   bookmarkIntervalMs?: number;
+  /** How long a watch client may leave sent events unread before it is dropped with 410 Expired (default 10 s). */
+  slowWatchClientTimeoutMs?: number;
   /** Fastify logger; off by default. */
   logger?: boolean;
 }

@@ -5,6 +5,7 @@ import { ApiError, isApiError } from "../api/errors.ts";
 import type { KindInfo } from "../api/kinds.ts";
 import { API_VERSION, type KubeObject } from "../api/meta.ts";
 import type { ResourceStore, WatchEvent } from "../store/types.ts";
+import { drained } from "./drain.ts";
 import { redactSecret } from "./redact.ts";
 import { toApiError } from "./status.ts";
 
@@ -14,6 +15,8 @@ export type WatchRegistry = Set<AbortController>;
 /** How long to wait for the store to reject a too-old resourceVersion before the stream starts (then 410 is a Status). */
 const EARLY_ERROR_WINDOW_MS = 50;
 const SSE_HEARTBEAT_MS = 15_000;
+/** How long an ended watch's unread tail (at most a socket buffer and the final Status) is kept for its client. */
+const UNREAD_CLOSE_GRACE_MS = 10_000;
 
 export const wantsEventStream = (accept: string | undefined): boolean => (accept ?? "").toLowerCase().includes("text/event-stream");
 
@@ -43,9 +46,16 @@ export interface WatchOptions {
   render?: (obj: KubeObject, first: boolean) => unknown;
   /** How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK (default one minute, as Kubernetes). */
   bookmarkIntervalMs?: number;
+  /** How long a client may leave sent events unread before its watch is dropped with 410 Expired (default 10 s). */
+  slowClientTimeoutMs?: number;
 }
 
 export const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
+export const DEFAULT_SLOW_CLIENT_TIMEOUT_MS = 10_000;
+
+/** The Status a watch ends with when its client stopped reading: list again, then watch from the list. */
+export const slowClientError = (info: KindInfo, timeoutMs: number): ApiError =>
+  new ApiError("Expired", `watch of ${info.plural} dropped: the client left sent events unread for ${timeoutMs} ms; list again and watch from the list's resourceVersion`, { kind: info.kind });
 
 /** A BOOKMARK event's object: only the kind and the revision the client may resume from. */
 export const bookmarkObject = (info: KindInfo, apiVersion: string, resourceVersion: string) => ({ kind: info.kind, apiVersion, metadata: { resourceVersion } });
@@ -108,6 +118,7 @@ export async function serveWatch(
     timers.push(setInterval(() => write("BOOKMARK", bookmarkObject(info, apiVersion, delivered)), opts.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS));
   }
   const write = (type: string, object: unknown, id?: string) => res.write(sse ? formatSse(type, object, id) : formatNdjson(type, object));
+  const slowAfter = opts.slowClientTimeoutMs ?? DEFAULT_SLOW_CLIENT_TIMEOUT_MS;
   try {
     for (;;) {
       const step = await pending;
@@ -117,8 +128,11 @@ export async function serveWatch(
       const inScope = namespaces === undefined || namespaces.includes(event.object.metadata.namespace ?? "");
       if (inScope && (!name || event.object.metadata.name === name)) {
         const safe = redactSecret(event.object);
-        write(event.type, render ? render(safe, sent === 0) : safe, event.object.metadata.resourceVersion);
+        const taken = write(event.type, render ? render(safe, sent === 0) : safe, event.object.metadata.resourceVersion);
         sent++;
+        // The next event is read from the store only once the client has taken this one: a slow reader costs
+        // one socket buffer. One that reads nothing for too long is dropped, as Kubernetes drops slow watchers.
+        if (!taken && !(await drained(res, slowAfter))) throw slowClientError(info, slowAfter);
       }
       if (event.object.metadata.resourceVersion) delivered = event.object.metadata.resourceVersion;
       pending = settle(iterator.next());
@@ -133,6 +147,8 @@ export async function serveWatch(
     // Not awaited: a generator still parked in next() settles once the aborted signal wakes it.
     iterator.return?.().catch(() => undefined);
     res.end();
+    // A client that reads nothing would hold what is still buffered for as long as its connection lives.
+    if (res.writableLength > 0) setTimeout(() => res.destroy(), UNREAD_CLOSE_GRACE_MS).unref();
   }
 }
 

@@ -238,6 +238,46 @@ export function runStoreContract<S extends ResourceStore>(name: string, open: ()
       assert.deepEqual((await pages("even=true")).seen, ["obj-0", "obj-2", "obj-4", "obj-6"]);
     });
 
+    test("listJson lists what list lists, each item the object's JSON (selectors, pages, relabelled objects, Secrets)", async () => {
+      const ns = await namespace();
+      for (const n of ["e", "a", "d", "b", "c"]) await store.create(sampleConfigMap(ns, n, { tier: n < "c" ? "web" : "db" }));
+      const relabelled = await store.get(CM, ns, "d");
+      await store.update({ ...relabelled, metadata: { ...relabelled.metadata, labels: { tier: "web" } } });
+      const unlabelled = await store.get(CM, ns, "e");
+      await store.update({ ...unlabelled, metadata: { ...unlabelled.metadata, labels: {} } });
+      await store.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: ns, labels: { tier: "web" } }, stringData: { password: "pw" } });
+      for (const [kind, options] of [
+        [CM, {}],
+        [CM, { labelSelector: "tier=web" }],
+        [CM, { labelSelector: "!tier" }],
+        [CM, { limit: 2 }],
+        [CM, { limit: 2, labelSelector: "tier in (web,db)" }],
+        ["Secret", { labelSelector: "tier=web" }],
+      ] as const) {
+        let token: string | undefined;
+        let pages = 0;
+        do {
+          const opts = { namespace: ns, ...options, continue: token };
+          const [objects, texts] = [await store.list(kind, opts), await store.listJson(kind, opts)];
+          assert.deepEqual(
+            texts.items.map((t) => JSON.parse(t)),
+            objects.items,
+            `${kind} ${JSON.stringify(opts)}`,
+          );
+          assert.equal(texts.continue === undefined, objects.continue === undefined, "both end on the same page");
+          assert.ok(Number(texts.resourceVersion) >= Number(objects.resourceVersion) && texts.resourceVersion !== "");
+          token = texts.continue;
+          assert.ok(++pages < 10, "pagination ends");
+        } while (token);
+      }
+      const names = async (labelSelector: string) => (await store.listJson(CM, { namespace: ns, labelSelector })).items.map((t) => JSON.parse(t).metadata.name);
+      assert.deepEqual(await names("tier=web"), ["a", "b", "d"], "a label changed by update moves the object into the selection");
+      assert.deepEqual(await names("tier=db"), ["c"], "and out of the old one");
+      assert.deepEqual(await names("!tier"), ["e"], "removed labels select as absent");
+      const secret = JSON.parse((await store.listJson("Secret", { namespace: ns })).items[0]);
+      assert.deepEqual(secret.data, { password: Buffer.from("pw").toString("base64") }, "a Secret lists readable, as get returns it");
+    });
+
     test("namespaces isolate objects of the same name", async () => {
       const [ns1, ns2] = [await namespace(), await namespace()];
       await store.create(sampleConfigMap(ns1, "same", { where: "one" }));

@@ -20,6 +20,13 @@ export interface ListResult<T extends KubeObject = KubeObject> {
   continue?: string;
 }
 
+/** A list whose items are the objects' JSON text, exactly as `get` would return each one serialized. */
+export interface JsonListResult {
+  items: string[];
+  resourceVersion: string;
+  continue?: string;
+}
+
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 
 export interface WatchEvent<T extends KubeObject = KubeObject> {
@@ -43,6 +50,11 @@ export interface DeleteOptions {
 export interface ResourceStore {
   get<T extends KubeObject = KubeObject>(kind: string, namespace: string, name: string): Promise<T>;
   list<T extends KubeObject = KubeObject>(kind: string, options?: ListOptions): Promise<ListResult<T>>;
+  /**
+   * `list` with each item as JSON text: the same selection, order, pages and resourceVersion. A server answers
+   * lists from it without parsing and re-serializing every object (a store that keeps JSON passes it through).
+   */
+  listJson(kind: string, options?: ListOptions): Promise<JsonListResult>;
   /** Sets uid, resourceVersion, generation 1, creationTimestamp; namespace defaults to "default". */
   create<T extends KubeObject>(obj: T): Promise<T>;
   /**

@@ -337,9 +337,10 @@ function planAdmits(plans: AdoptionPlan[], claim: PlanClaim, live: TargetVM, pro
     const where = candidates.map((p) => `${p.namespace}/${p.name} → ${p.targetProvider?.namespace}/${p.targetProvider?.name}`).join(", ");
     return { reason: `claims ${named} (${where}), which does not target Provider "${here.namespace}/${here.name}": a plan label is a claim anyone can write` };
   }
-  const listing = local.filter((p) =>
-    p.vms.some((v) => (claim.vmID && v.id === claim.vmID) || (claim.vmName && v.name === claim.vmName) || (p.kind === "VMImport" && v.name === adoptedLocation(live, p.targetNamespace).name)),
-  );
+  const listing = local.filter((p) => {
+    const { ids, names } = listedVMs(p);
+    return (claim.vmID && ids.has(claim.vmID)) || (claim.vmName && names.has(claim.vmName)) || (p.kind === "VMImport" && names.has(adoptedLocation(live, p.targetNamespace).name));
+  });
   const [listed] = listing;
   if (!listed) return { reason: `claims ${named}, which does not list it (vmID ${claim.vmID ?? "-"}, name ${claim.vmName ?? live.name})` };
   // Plan names repeat across namespaces: a claim by name that several plans could satisfy decides no namespace.
@@ -351,6 +352,44 @@ function planAdmits(plans: AdoptionPlan[], claim: PlanClaim, live: TargetVM, pro
   if (refused) return { reason: refused, forbidden: true };
   const at = adoptedLocation(live, listed.targetNamespace);
   return { plan: listed, at, reason: `listed in ${listed.kind} ${listed.namespace}/${listed.name}; adopted into its target namespace ${at.namespace}` };
+}
+
+const locationKey = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/** The first of `items` at each namespace/name (what a linear find would return), for lookups in a fleet. */
+function byLocation<T extends { metadata: { namespace?: string; name: string } }>(items: readonly T[]): Map<string, T> {
+  const at = new Map<string, T>();
+  for (const item of items) {
+    const key = locationKey(item.metadata.namespace ?? "default", item.metadata.name);
+    if (!at.has(key)) at.set(key, item);
+  }
+  return at;
+}
+
+interface AdoptionIndex {
+  managedAt: Map<string, VirtualMachine>;
+  configMapsAt: Map<string, ConfigMap>;
+}
+
+// Lookups per live VM over every managed VM and record made deciding a fleet of 10,000 quadratic: index once.
+const indexes = new WeakMap<AdoptionInput, AdoptionIndex>();
+function indexOf(input: AdoptionInput): AdoptionIndex {
+  let index = indexes.get(input);
+  if (!index) {
+    index = { managedAt: byLocation(input.managed), configMapsAt: byLocation(input.configMaps) };
+    indexes.set(input, index);
+  }
+  return index;
+}
+
+const planListings = new WeakMap<AdoptionPlan, { ids: Set<string>; names: Set<string> }>();
+function listedVMs(plan: AdoptionPlan): { ids: Set<string>; names: Set<string> } {
+  let listed = planListings.get(plan);
+  if (!listed) {
+    listed = { ids: new Set(plan.vms.flatMap((v) => (v.id ? [v.id] : []))), names: new Set(plan.vms.flatMap((v) => (v.name ? [v.name] : []))) };
+    planListings.set(plan, listed);
+  }
+  return listed;
 }
 
 /** Decides, for every live VM, whether to adopt it, whether it is adopted already, or why it is left alone. */
@@ -419,7 +458,7 @@ function decideForeign(input: AdoptionInput, plans: AdoptionPlan[], live: Target
     sourceType = sourceTypeOf(input, verdict.plan.sourceProvider);
     reason = verdict.reason;
   }
-  const clash = input.managed.find((vm) => (vm.metadata.namespace ?? "default") === at.namespace && vm.metadata.name === at.name);
+  const clash = indexOf(input).managedAt.get(locationKey(at.namespace, at.name));
   if (clash) {
     return {
       ...base,
@@ -458,8 +497,7 @@ function missingRecords(input: AdoptionInput, live: TargetVM, at: LiveLocation, 
 }
 
 function configMapFor(input: AdoptionInput, namespace: string, vmName: string): ConfigMap | undefined {
-  const name = adoptionConfigMapName(vmName);
-  return input.configMaps.find((cm) => cm.metadata.name === name && (cm.metadata.namespace ?? "default") === namespace);
+  return indexOf(input).configMapsAt.get(locationKey(namespace, adoptionConfigMapName(vmName)));
 }
 
 function requestFor(input: AdoptionInput, live: TargetVM): AdoptionRequest | { ambiguous: string } | undefined {

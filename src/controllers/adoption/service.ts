@@ -18,6 +18,9 @@ import { providerStorageRoots, resolveConfined } from "../../disk/confinement.ts
 import { withDiskSizes } from "./sizes.ts";
 import { virtualMachineDiskPaths, storageRefusal } from "./storage.ts";
 
+/** VMs a scan adopts at once. */
+const SCAN_WAVE = 32;
+
 export interface AdoptionDeps {
   store: ResourceStore;
   clients: ProviderClients;
@@ -146,16 +149,27 @@ export class AdoptionService {
 
   async #scan(namespace: string, providerName: string): Promise<AdoptionDecision[]> {
     const { provider, target, decisions } = await this.#survey(namespace, providerName, []);
-    const adopted: AdoptionDecision[] = [];
-    for (const d of decisions.filter((x) => x.decision === "adopt")) {
+    const adoptOne = async (d: AdoptionDecision): Promise<boolean> => {
       const refusal = await this.#storageRefusal(provider, target, d);
       if (refusal) {
         this.#d.log(`scan of ${providerName}: ${refusal}`);
-        continue;
+        return false;
       }
-      adopted.push(d);
       await executeAdoption(this.#d.store, target, (await this.#sized(provider, d)).actions);
       this.#d.log(`adopted ${providerName}/${d.name} (${d.uuid}): ${d.reason}`);
+      return true;
+    };
+    // VMs are adopted a wave at a time: each VM's steps stay in order (its VirtualMachine first), while the store
+    // commits the writes of a whole wave together instead of one fsync per write.
+    const candidates = decisions.filter((x) => x.decision === "adopt");
+    const adopted: AdoptionDecision[] = [];
+    for (let i = 0; i < candidates.length; i += SCAN_WAVE) {
+      const wave = candidates.slice(i, i + SCAN_WAVE);
+      // Settled, not raced: a failure ends the scan only once the rest of its wave has finished.
+      const done = await Promise.allSettled(wave.map(adoptOne));
+      const failed = done.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+      adopted.push(...wave.filter((_, j) => done[j].status === "fulfilled" && done[j].value));
     }
     return adopted;
   }

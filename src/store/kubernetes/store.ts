@@ -5,7 +5,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1DeleteOptions } fr
 import { ApiError } from "../../api/errors.ts";
 import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/meta.ts";
-import type { DeleteOptions, ListOptions, ListResult, ResourceStore, WatchEvent, WatchOptions } from "../types.ts";
+import type { DeleteOptions, JsonListResult, ListOptions, ListResult, ResourceStore, WatchEvent, WatchOptions } from "../types.ts";
 import { type CoreKindApi, coreKindApi, type Page } from "./core-api.ts";
 import { toApiError } from "../../api/kube-wire.ts";
 import { fromWire, GROUP, kindInfo, listToken, toWire, VERSION, type WireList } from "./objects.ts";
@@ -92,6 +92,11 @@ export function createKubernetesStore(opts: KubernetesStoreOptions): ResourceSto
   return {
     get,
     list,
+    // The client library hands back parsed objects (and fromWire reshapes them), so there is no text to pass through.
+    async listJson(kind: string, options?: ListOptions): Promise<JsonListResult> {
+      const page = await list(kind, options);
+      return { ...page, items: page.items.map((o) => JSON.stringify(o)) };
+    },
     revision,
     create: (obj) => write("create", obj),
     update: (obj) => write("update", obj),

@@ -8,6 +8,8 @@ export interface ObjectRow {
   name: string;
   rv: number;
   body: string;
+  /** The object's metadata.labels as JSON, null without labels: a label selector reads this, not the body. */
+  labels: string | null;
 }
 
 export interface EventRow {
@@ -28,6 +30,7 @@ export interface HistoryPolicy {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS objects (
   kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, rv INTEGER NOT NULL, body TEXT NOT NULL,
+  labels TEXT,
   PRIMARY KEY (kind, namespace, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -46,8 +49,13 @@ export interface WriteRecord {
   name: string;
   type: WatchEventType;
   body: string;
+  /** The object's labels as JSON (null: none), kept beside the body for label-selector lists. */
+  labels: string | null;
   prevLabels: string | null;
 }
+
+/** What one planner of a transaction came to: its result (and revision, when it wrote), or its own error. */
+export type PlannedWrite<T> = { ok: true; result: T; written?: { revision: number; kind: string } } | { ok: false; error: unknown };
 
 export class StoreDatabase {
   readonly #db: DatabaseSync;
@@ -60,19 +68,20 @@ export class StoreDatabase {
     // WAL lets readers (a CLI, a backup) run beside the server; FULL sync keeps a committed write on power loss.
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
     this.#db.exec(SCHEMA);
+    this.#addLabelsColumn();
     const p = (sql: string) => this.#db.prepare(sql);
     this.#stmt = {
       counter: p("SELECT value FROM counters WHERE key = ?"),
       setCounter: p("UPDATE counters SET value = ? WHERE key = ?"),
-      get: p("SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
+      get: p("SELECT namespace, name, rv, body, labels FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
       listAll: p(
-        "SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?",
+        "SELECT namespace, name, rv, body, labels FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?",
       ),
       listNs: p(
-        "SELECT namespace, name, rv, body FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?",
+        "SELECT namespace, name, rv, body, labels FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?",
       ),
       upsert: p(
-        "INSERT INTO objects (kind, namespace, name, rv, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET rv = excluded.rv, body = excluded.body",
+        "INSERT INTO objects (kind, namespace, name, rv, body, labels) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET rv = excluded.rv, body = excluded.body, labels = excluded.labels",
       ),
       remove: p("DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?"),
       addEvent: p("INSERT INTO events (rv, kind, namespace, type, body, prev_labels, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
@@ -88,6 +97,21 @@ export class StoreDatabase {
       ),
       compactedFor: p("SELECT rv FROM compacted WHERE kind = ?"),
     };
+  }
+
+  /** Databases written before the labels column existed get it, filled from the bodies, on open. */
+  #addLabelsColumn(): void {
+    const columns = this.#db.prepare("PRAGMA table_info(objects)").all() as Array<{ name: string }>;
+    if (columns.some((c) => c.name === "labels")) return;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#db.exec("ALTER TABLE objects ADD COLUMN labels TEXT");
+      this.#db.exec("UPDATE objects SET labels = json_extract(body, '$.metadata.labels')");
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
   }
 
   revision(): number {
@@ -126,26 +150,39 @@ export class StoreDatabase {
   }
 
   /**
-   * Runs `fn` in one short immediate transaction. `fn` reads what it needs and returns the record to write
-   * (stamped with the next revision it is given) or undefined for nothing to write. Returns the revision used.
+   * Runs every planner in order in one immediate transaction: one commit (one fsync) for all of them. A planner
+   * reads what it needs (seeing the writes of the planners before it) and returns the record to write, stamped
+   * with the next revision it is given, or no record for nothing to write. A planner that throws fails alone
+   * (it has written nothing); a failing database write or commit fails them all and rolls everything back.
    */
-  transact<T>(fn: (nextRevision: number) => { record?: WriteRecord; result: T }): { revision?: number; result: T } {
+  transactAll<T>(planners: ReadonlyArray<(nextRevision: number) => { record?: WriteRecord; result: T }>): Array<PlannedWrite<T>> {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      const rev = this.revision() + 1;
-      const { record, result } = fn(rev);
-      if (record === undefined) {
-        this.#db.exec("COMMIT");
-        return { result };
-      }
-      if (record.type === "DELETED") this.#stmt.remove.run(record.kind, record.namespace, record.name);
-      else this.#stmt.upsert.run(record.kind, record.namespace, record.name, rev, record.body);
       const now = Date.now();
-      this.#stmt.addEvent.run(rev, record.kind, record.namespace, record.type, record.body, record.prevLabels, now);
-      this.#stmt.setCounter.run(rev, "revision");
-      this.#compact(rev, now);
+      const start = this.revision();
+      let rev = start;
+      const outcomes = planners.map((plan): PlannedWrite<T> => {
+        let planned: { record?: WriteRecord; result: T };
+        try {
+          planned = plan(rev + 1);
+        } catch (error) {
+          return { ok: false, error };
+        }
+        const { record, result } = planned;
+        if (record === undefined) return { ok: true, result };
+        rev++;
+        if (record.type === "DELETED") this.#stmt.remove.run(record.kind, record.namespace, record.name);
+        else this.#stmt.upsert.run(record.kind, record.namespace, record.name, rev, record.body, record.labels);
+        this.#stmt.addEvent.run(rev, record.kind, record.namespace, record.type, record.body, record.prevLabels, now);
+        return { ok: true, result, written: { revision: rev, kind: record.kind } };
+      });
+      // A batch that changed nothing writes nothing, so its commit syncs nothing (a no-op reconcile costs no fsync).
+      if (rev !== start) {
+        this.#stmt.setCounter.run(rev, "revision");
+        this.#compact(rev, now);
+      }
       this.#db.exec("COMMIT");
-      return { revision: rev, result };
+      return outcomes;
     } catch (err) {
       this.#db.exec("ROLLBACK");
       throw err;

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, describe, test } from "node:test";
 import { apiError, drainWatch, recordWatch, sampleConfigMap, sampleVM } from "../contract-helpers.ts";
 import { runStoreContract } from "../contract.ts";
@@ -30,6 +31,74 @@ function rawBytes(dir: string): string {
 }
 
 describe("sqlite store", () => {
+  test("concurrent writes share commits, and each is on disk when it resolves; a failing one fails alone", async () => {
+    const path = join(tempDir(), "store.db");
+    const store = await openSqliteStore({ path });
+    const reader = new DatabaseSync(path, { readOnly: true });
+    try {
+      await store.create(sampleConfigMap("ns1", "taken"));
+      const onDisk = reader.prepare("SELECT rv FROM objects WHERE kind = 'ConfigMap' AND namespace = 'ns1' AND name = ?");
+      const names = [...Array.from({ length: 40 }, (_, i) => `cm-${i}`), "taken"];
+      const outcomes = await Promise.allSettled(
+        names.map((n) =>
+          store.create(sampleConfigMap("ns1", n)).then((created) => {
+            // Another connection sees the row the moment the write resolves: it was committed first.
+            assert.equal(String((onDisk.get(n) as { rv: number } | undefined)?.rv), created.metadata.resourceVersion, `${n} resolved before its commit`);
+            return created;
+          }),
+        ),
+      );
+      const failed = outcomes.flatMap((o, i) => (o.status === "rejected" ? [[names[i], (o.reason as { reason?: string }).reason]] : []));
+      assert.deepEqual(failed, [["taken", "AlreadyExists"]]);
+      const revisions = outcomes.flatMap((o) => (o.status === "fulfilled" ? [Number(o.value.metadata.resourceVersion)] : []));
+      assert.equal(new Set(revisions).size, 40, "every write has its own revision");
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
+  test("writes that change nothing commit nothing (a no-op reconcile costs no write and no fsync)", async () => {
+    const path = join(tempDir(), "store.db");
+    const store = await openSqliteStore({ path });
+    const reader = new DatabaseSync(path, { readOnly: true });
+    try {
+      const created = await store.create(sampleVM("ns1", "same"));
+      const withStatus = await store.updateStatus({ ...created, status: { phase: "Running" } });
+      // data_version, read on another connection, changes whenever some other connection commits a change.
+      const dataVersion = () => (reader.prepare("PRAGMA data_version").get() as { data_version: number }).data_version;
+      const [revision, version] = [await store.revision(), dataVersion()];
+      await Promise.all(Array.from({ length: 20 }, () => store.updateStatus({ ...withStatus, status: { phase: "Running" } })));
+      await store.update(withStatus);
+      assert.equal(await store.revision(), revision);
+      assert.equal(dataVersion(), version, "nothing was committed");
+      await store.updateStatus({ ...withStatus, status: { phase: "Stopped" } });
+      assert.notEqual(dataVersion(), version, "a real change is seen by the other connection");
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
+  test("a database from before the labels column is upgraded on open: label selectors see its objects", async () => {
+    const path = join(tempDir(), "store.db");
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE objects (kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, rv INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, namespace, name)) WITHOUT ROWID;
+      CREATE TABLE counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID; INSERT INTO counters VALUES ('revision', 2);`);
+    const insert = old.prepare("INSERT INTO objects VALUES ('ConfigMap', 'ns1', ?, ?, ?)");
+    for (const [rv, cm] of [sampleConfigMap("ns1", "old-web", { tier: "web" }), sampleConfigMap("ns1", "old-bare")].entries()) {
+      insert.run(cm.metadata.name, rv + 1, JSON.stringify({ ...cm, metadata: { ...cm.metadata, resourceVersion: String(rv + 1) } }));
+    }
+    old.close();
+    const store = await openSqliteStore({ path });
+    try {
+      assert.deepEqual((await store.list("ConfigMap", { labelSelector: "tier=web" })).items.map((o) => o.metadata.name), ["old-web"]);
+      assert.deepEqual((await store.listJson("ConfigMap", { labelSelector: "tier!=web" })).items.map((t) => JSON.parse(t).metadata.name), ["old-bare"]);
+    } finally {
+      await store.close();
+    }
+  });
+
   test("data and the revision counter survive a reopen", async () => {
     const path = join(tempDir(), "store.db");
     const first = await openSqliteStore({ path });

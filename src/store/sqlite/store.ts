@@ -5,12 +5,13 @@ import { ApiError } from "../../api/errors.ts";
 import { KINDS } from "../../api/kinds.ts";
 import { DEFAULT_NAMESPACE, type KubeObject } from "../../api/meta.ts";
 import { decodeContinue, encodeContinue, type ListPosition } from "../continue-token.ts";
-import { labelSelectorMatcher } from "../selector.ts";
-import type { DeleteOptions, ListOptions, ListResult, ResourceStore, WatchEvent, WatchEventType, WatchOptions } from "../types.ts";
+import { labelSelectorMatcher, type Labels } from "../selector.ts";
+import type { DeleteOptions, JsonListResult, ListOptions, ListResult, ResourceStore, WatchEvent, WatchEventType, WatchOptions } from "../types.ts";
 import { objectCodec } from "./codec.ts";
-import { StoreDatabase } from "./database.ts";
+import { type ObjectRow, StoreDatabase } from "./database.ts";
 import { planCreate, planDelete, planStatusUpdate, planUpdate, requireIdentity, timestamp, type WritePlan } from "./object-rules.ts";
 import { normalizeSecret, secretSealer } from "./secret-at-rest.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { Wakeups } from "./wakeups.ts";
 import { watchKind } from "./watch.ts";
 
@@ -39,6 +40,8 @@ function labelsJson(obj: KubeObject | undefined): string | null {
   return obj === undefined ? null : JSON.stringify(obj.metadata.labels ?? {});
 }
 
+const labelsOf = (obj: KubeObject): string | null => (obj.metadata.labels === undefined ? null : JSON.stringify(obj.metadata.labels));
+
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   const db = new StoreDatabase(options.path, {
     minEvents: options.historyLimit ?? 10_000,
@@ -57,10 +60,17 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     return codec.decode(row.body);
   };
 
-  /** Reads the current object, plans the write with `plan`, and commits it with its event in one transaction. */
-  const write = (kind: string, namespace: string, name: string, plan: (current: KubeObject | undefined) => WritePlan): KubeObject => {
+  // Writes of one event-loop turn share a transaction; watchers of every kind written wake after its commit.
+  const commits = new GroupCommit<KubeObject>((planners) => {
+    const outcomes = db.transactAll(planners);
+    for (const kind of new Set(outcomes.flatMap((o) => (o.ok && o.written ? [o.written.kind] : [])))) wakeups.notify(kind);
+    return outcomes;
+  });
+
+  /** Reads the current object, plans the write with `plan`, and commits it with its event (durably) before resolving. */
+  const write = (kind: string, namespace: string, name: string, plan: (current: KubeObject | undefined) => WritePlan): Promise<KubeObject> => {
     ensureOpen();
-    const { revision, result } = db.transact((rev) => {
+    return commits.submit((rev) => {
       const row = db.get(kind, namespace, name);
       const current = row ? codec.decode(row.body) : undefined;
       const decided = plan(current);
@@ -68,10 +78,38 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       const object: KubeObject = { ...decided.object, metadata: { ...decided.object.metadata, resourceVersion: String(rev) } };
       const type: WatchEventType = decided.action === "remove" ? "DELETED" : current ? "MODIFIED" : "ADDED";
       const body = codec.encode(object);
-      return { result: object, record: { kind, namespace, name, type, body, prevLabels: labelsJson(current) } };
+      return { result: object, record: { kind, namespace, name, type, body, labels: labelsOf(object), prevLabels: labelsJson(current) } };
     });
-    if (revision !== undefined) wakeups.notify(kind);
-    return result;
+  };
+
+  /**
+   * One page of `kind` in (namespace, name) order, each selected row turned into an item by `item`. The selector
+   * reads the labels column, so rows it rejects are never decoded. One synchronous pass: no write can
+   * interleave, so the page is consistent with resourceVersion.
+   */
+  const scan = <R>(kind: string, opts: ListOptions, item: (row: ObjectRow) => R): { items: R[]; resourceVersion: string; continue?: string } => {
+    ensureOpen();
+    const matches = opts.labelSelector ? labelSelectorMatcher(opts.labelSelector) : undefined;
+    const limit = opts.limit ?? 0;
+    if (!Number.isInteger(limit) || limit < 0) throw new ApiError("BadRequest", `limit ${limit} must be a non-negative integer (0: no limit)`);
+    let after: ListPosition | undefined = opts.continue ? decodeContinue(opts.continue) : undefined;
+    const resourceVersion = String(db.revision());
+    const items: R[] = [];
+    let last: ObjectRow | undefined;
+    for (;;) {
+      const rows = db.list(kind, opts.namespace || undefined, after, LIST_PAGE);
+      for (const row of rows) {
+        if (matches && !matches(row.labels === null ? undefined : (JSON.parse(row.labels) as Labels))) continue;
+        if (limit > 0 && items.length === limit && last) {
+          return { items, resourceVersion, continue: encodeContinue({ namespace: last.namespace, name: last.name }) };
+        }
+        items.push(item(row));
+        last = row;
+      }
+      if (rows.length < LIST_PAGE) return { items, resourceVersion };
+      const end = rows[rows.length - 1];
+      after = { namespace: end.namespace, name: end.name };
+    }
   };
 
   const existing = (current: KubeObject | undefined, kind: string, namespace: string, name: string): KubeObject => {
@@ -88,55 +126,38 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
 
     async list<T extends KubeObject = KubeObject>(kind: string, opts: ListOptions = {}): Promise<ListResult<T>> {
-      ensureOpen();
-      const matches = labelSelectorMatcher(opts.labelSelector);
-      const limit = opts.limit ?? 0;
-      if (!Number.isInteger(limit) || limit < 0) throw new ApiError("BadRequest", `limit ${limit} must be a non-negative integer (0: no limit)`);
-      let after: ListPosition | undefined = opts.continue ? decodeContinue(opts.continue) : undefined;
-      const resourceVersion = String(db.revision());
-      const items: T[] = [];
-      // One synchronous pass: no write can interleave, so the page is consistent with resourceVersion.
-      for (;;) {
-        const rows = db.list(kind, opts.namespace || undefined, after, LIST_PAGE);
-        for (const row of rows) {
-          const obj = codec.decode(row.body);
-          if (!matches(obj.metadata.labels)) continue;
-          if (limit > 0 && items.length === limit) {
-            const last = items[items.length - 1].metadata;
-            return { items, resourceVersion, continue: encodeContinue({ namespace: last.namespace ?? "", name: last.name }) };
-          }
-          items.push(obj as T);
-        }
-        if (rows.length < LIST_PAGE) return { items, resourceVersion };
-        const last = rows[rows.length - 1];
-        after = { namespace: last.namespace, name: last.name };
-      }
+      return scan(kind, opts, (row) => codec.decode(row.body) as T);
+    },
+
+    async listJson(kind: string, opts: ListOptions = {}): Promise<JsonListResult> {
+      // Only sealed Secrets need decoding; every other body is already the object's JSON.
+      return scan(kind, opts, kind === "Secret" ? (row) => JSON.stringify(codec.decode(row.body)) : (row) => row.body);
     },
 
     async create<T extends KubeObject>(obj: T): Promise<T> {
       const { kind, namespace, name } = requireIdentity(obj);
       const stored = planCreate(prepare(obj), { uid: randomUUID(), now: timestamp(new Date()) });
-      return write(kind, namespace, name, (current) => {
+      return (await write(kind, namespace, name, (current) => {
         if (current) throw alreadyExistsError(kind, namespace, name);
         return { action: "write", object: stored };
-      }) as T;
+      })) as T;
     },
 
     async update<T extends KubeObject>(obj: T): Promise<T> {
       const { kind, namespace, name } = requireIdentity(obj);
       const incoming = prepare(obj);
-      return write(kind, namespace, name, (current) => planUpdate(existing(current, kind, namespace, name), incoming)) as T;
+      return (await write(kind, namespace, name, (current) => planUpdate(existing(current, kind, namespace, name), incoming))) as T;
     },
 
     async updateStatus<T extends KubeObject>(obj: T): Promise<T> {
       const { kind, namespace, name } = requireIdentity(obj);
-      return write(kind, namespace, name, (current) => planStatusUpdate(existing(current, kind, namespace, name), obj, hasStatus(kind))) as T;
+      return (await write(kind, namespace, name, (current) => planStatusUpdate(existing(current, kind, namespace, name), obj, hasStatus(kind)))) as T;
     },
 
     async delete<T extends KubeObject = KubeObject>(kind: string, namespace: string, name: string, opts: DeleteOptions = {}): Promise<T> {
       const ns = namespace || DEFAULT_NAMESPACE;
       const now = timestamp(new Date());
-      return write(kind, ns, name, (current) => planDelete(existing(current, kind, ns, name), now, opts.resourceVersion)) as T;
+      return (await write(kind, ns, name, (current) => planDelete(existing(current, kind, ns, name), now, opts.resourceVersion))) as T;
     },
 
     watch<T extends KubeObject = KubeObject>(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent<T>> {
@@ -155,6 +176,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
 
     async close(): Promise<void> {
+      if (!wakeups.closed) commits.flush();
       wakeups.close();
       db.close();
     },
