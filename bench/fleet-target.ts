@@ -43,6 +43,7 @@ export function fleetTarget(count: number, poolPath: string, planNamespace: stri
     check: async () => ({ ok: true, message: "fleet target" }) as never,
     ensureStorage: async () => ({ pool: "fleet", path: poolPath, availableBytes: 2 ** 40 }),
     importDisk: unsupported("importDisk"),
+    verifyVolume: unsupported("verifyVolume"),
     createOverlay: unsupported("createOverlay"),
     growDisk: unsupported("growDisk"),
     deleteDisk: unsupported("deleteDisk"),
