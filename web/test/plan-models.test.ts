@@ -9,7 +9,8 @@ import { filterInventory } from "../src/model/inventory-view.ts";
 import { type MigrationPlanValues, planProblems, plannedObject, prefillNetworkMap, prefillStorageMap, retryOf, suggestName } from "../src/model/migration-plan.ts";
 import { phaseSpans } from "../src/model/migrations.ts";
 import { applyWatchEventToPages, compareObjects, flattenPages } from "../src/model/paged-list.ts";
-import { emptyProviderForm, PROVIDER_FORM_FIELDS, providerObjects, trustThumbprintPatch } from "../src/model/provider-form.ts";
+import { emptyProviderForm, PROVIDER_FORM_FIELDS, providerEdit, providerFormFromProvider, providerObjects, trustThumbprintPatch } from "../src/model/provider-form.ts";
+import type { Provider } from "../src/api/generated.ts";
 import { type AdoptedFilter, type AdoptedRow, filterAdoptedRows } from "../src/model/virtual-machines.ts";
 import { needsMore, rowWindow } from "../src/model/windowing.ts";
 import { toYaml } from "../src/model/yaml.ts";
@@ -41,6 +42,32 @@ test("the Provider form writes a Secret with the credentials and a Provider refe
   assert.equal(lv.secret, undefined);
   assert.deepEqual(lv.provider.spec, { type: "libvirt", uri: "qemu:///system", storagePool: "p", storagePoolPath: "/var/p" });
   assert.deepEqual(trustThumbprintPatch("CC:DD"), { spec: { tls: { thumbprint: "CC:DD", insecureSkipVerify: null } } });
+});
+
+test("editing a Provider: blank credentials keep the Secret, a new password patches just it, cleared fields become null", () => {
+  const vc = {
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "Provider",
+    metadata: { name: "vc", namespace: "ops", resourceVersion: "7" },
+    spec: { type: "vsphere", endpoint: "https://vc/sdk", credentialsRef: { name: "vc-creds" }, tls: { thumbprint: "AA:BB" }, transport: "nfc", allowedStoragePaths: ["/x"] },
+  } as Provider;
+  const form = providerFormFromProvider(vc);
+  assert.equal(form.endpoint, "https://vc/sdk");
+  assert.equal(form.thumbprint, "AA:BB");
+  assert.equal(form.username, "");
+  assert.equal(form.password, "", "credentials are never read back");
+  const unchanged = providerEdit(vc, form);
+  assert.equal(unchanged.secret, undefined, "blank credentials keep the stored ones");
+  assert.deepEqual(unchanged.providerPatch.spec, { endpoint: "https://vc/sdk", tls: { thumbprint: "AA:BB", insecureSkipVerify: null }, transport: "nfc", tenants: null });
+  const edited = providerEdit(vc, { ...form, endpoint: " https://vc2/sdk ", thumbprint: "", transport: "", password: "new pw", tenants: "team-a, team-b  team-c" });
+  assert.deepEqual(edited.secret, { patch: { name: "vc-creds", stringData: { password: "new pw" } } });
+  assert.deepEqual(edited.providerPatch.spec, { endpoint: "https://vc2/sdk", tls: null, transport: null, tenants: ["team-a", "team-b", "team-c"] });
+  // A libvirt Provider without credentials gets a new Secret and a credentialsRef when a username is set.
+  const kvm = { apiVersion: "landfall.dev/v1beta1", kind: "Provider", metadata: { name: "kvm", namespace: "ops" }, spec: { type: "libvirt", uri: "qemu:///system", storagePool: "p" } } as Provider;
+  const withUser = providerEdit(kvm, { ...providerFormFromProvider(kvm), username: "root", storagePool: "" });
+  assert.deepEqual(withUser.secret, { create: { apiVersion: "landfall.dev/v1beta1", kind: "Secret", metadata: { name: "kvm-credentials", namespace: "ops" }, stringData: { username: "root" } } });
+  assert.deepEqual(withUser.providerPatch.spec, { uri: "qemu:///system", storagePool: null, storagePoolPath: null, tenants: null, credentialsRef: { name: "kvm-credentials" } });
+  assert.deepEqual(sortFieldErrors(new ApiRequestError(422, "m", "Invalid", [{ field: "spec.tenants[0]", message: "not a name" }]), PROVIDER_FORM_FIELDS).byField, { tenants: ["not a name"] });
 });
 
 const vm = (name: string, networks: string[], datastores: string[], power = "poweredOn"): SourceInventoryVM => ({
