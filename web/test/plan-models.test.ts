@@ -6,14 +6,15 @@ import { ApiRequestError } from "../src/api/client.ts";
 import type { SourceInventoryVM } from "../src/api/inventory.ts";
 import { sortFieldErrors } from "../src/model/field-errors.ts";
 import { filterInventory } from "../src/model/inventory-view.ts";
-import { type MigrationPlanValues, planProblems, plannedObject, prefillNetworkMap, prefillStorageMap, retryOf, suggestName } from "../src/model/migration-plan.ts";
+import { type MigrationPlanValues, PLAN_FIELDS, planProblems, plannedObject, prefillNetworkMap, prefillStorageMap, retryOf, suggestName } from "../src/model/migration-plan.ts";
 import { phaseSpans } from "../src/model/migrations.ts";
 import { applyWatchEventToPages, compareObjects, flattenPages } from "../src/model/paged-list.ts";
 import { emptyProviderForm, PROVIDER_FORM_FIELDS, providerEdit, providerFormFromProvider, providerObjects, trustThumbprintPatch } from "../src/model/provider-form.ts";
-import type { Provider } from "../src/api/generated.ts";
+import type { Provider, VMMigration } from "../src/api/generated.ts";
 import { type AdoptedFilter, type AdoptedRow, filterAdoptedRows } from "../src/model/virtual-machines.ts";
 import { needsMore, rowWindow } from "../src/model/windowing.ts";
 import { toYaml } from "../src/model/yaml.ts";
+import { canCutOver, cutoverPatch, supportsWarm } from "../src/model/warm.ts";
 
 test("field errors go to the field whose path they name (or lie under); the rest are general", () => {
   const err = new ApiRequestError(422, "Provider \"x\" is invalid", "Invalid", [
@@ -90,6 +91,8 @@ const plan = (over: Partial<MigrationPlanValues> = {}): MigrationPlanValues => (
   networkMap: [{ source: "VM Network", target: "user" }],
   storageMap: [{ source: "ds1", target: "pool" }],
   mode: "cold",
+  precopyInterval: "",
+  cutoverAt: "",
   diskFormat: "qcow2",
   powerOn: true,
   verifyChecksums: true,
@@ -130,6 +133,35 @@ test("one VM becomes a VMMigration with its options; several become a VMImport",
   assert.deepEqual(many.object.spec.vms, [{ name: "a", targetName: "a1" }, { name: "b", targetName: "b1" }]);
   const failed = { metadata: { name: "web01", namespace: "ops", uid: "u1", resourceVersion: "9" }, spec: { source: { vmName: "x" } }, status: { phase: "Failed" } };
   assert.deepEqual(retryOf(failed, "web01-2"), { apiVersion: "landfall.dev/v1beta1", kind: "VMMigration", metadata: { name: "web01-2", namespace: "ops" }, spec: { source: { vmName: "x" } } });
+});
+
+test("warm: precopy interval and cutover time are checked and reach the VMMigration; several VMs cannot go warm", () => {
+  const one = [vm("web01", ["VM Network"], ["ds1"])];
+  const warm = plan({ mode: "warm", precopyInterval: "30s", cutoverAt: "2026-12-01T10:00:00Z" });
+  assert.deepEqual(planProblems(warm, one), {});
+  const spec = plannedObject(warm, one).object.spec as { cutover?: string; options: Record<string, unknown> };
+  assert.equal(spec.cutover, "2026-12-01T10:00:00.000Z");
+  assert.equal(spec.options.mode, "warm");
+  assert.equal(spec.options.precopyInterval, "30s");
+  // Cold ignores the warm fields even if they were typed before switching mode.
+  const cold = plannedObject({ ...warm, mode: "cold" }, one).object.spec as { cutover?: string; options: Record<string, unknown> };
+  assert.equal(cold.cutover, undefined);
+  assert.equal(cold.options.precopyInterval, undefined);
+  const bad = planProblems(plan({ mode: "warm", precopyInterval: "10 minutes", cutoverAt: "tomorrow", targetNames: { a: "a", b: "b" } }), [vm("a", [], []), vm("b", [], [])]);
+  assert.deepEqual(Object.keys(bad).sort(), ["cutoverAt", "mode", "precopyInterval"]);
+  assert.deepEqual(sortFieldErrors(new ApiRequestError(422, "m", "Invalid", [{ field: "spec.options.precopyInterval", message: "pattern" }]), PLAN_FIELDS).byField, { precopyInterval: ["pattern"] });
+});
+
+test("cutover: only a running warm migration whose cutover has not started; the patch is spec.cutover in UTC seconds", () => {
+  const m = (over: Record<string, unknown>, status: Record<string, unknown> = { phase: "Precopying" }) =>
+    ({ metadata: { name: "w" }, spec: { source: { providerRef: { name: "vc" } }, target: { providerRef: { name: "kvm" } }, options: { mode: "warm" }, ...over }, status }) as unknown as VMMigration;
+  assert.equal(canCutOver(m({})), true);
+  assert.equal(canCutOver(m({ options: { mode: "cold" } })), false);
+  assert.equal(canCutOver(m({}, { phase: "CuttingOver", cutover: { startedAt: "2026-01-01T00:00:00Z" } })), false);
+  assert.equal(canCutOver(m({}, { phase: "Succeeded" })), false);
+  assert.deepEqual(cutoverPatch(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678))), { spec: { cutover: "2026-01-02T03:04:05Z" } });
+  assert.equal(supportsWarm("vsphere"), true);
+  assert.equal(supportsWarm("libvirt"), false);
 });
 
 test("the review YAML quotes what YAML would misread (keys too) and nests lists of objects", () => {

@@ -17,7 +17,9 @@ import { PhaseLabel } from "../components/PhaseLabel.tsx";
 import { formatBytes, formatTime, shortChecksum } from "../model/format.ts";
 import { etaText, formatSeconds, isFinished, phaseSpans, progressPercent, progressVariant, sourceVMOf } from "../model/migrations.ts";
 import { objectKey } from "../model/objects.ts";
+import { isWarm } from "../model/warm.ts";
 import { navigate } from "../router.ts";
+import { WarmPanel } from "./WarmPanel.tsx";
 
 function CancelDialog({ m, onClose }: { m: VMMigration; onClose: () => void }) {
   const api = useApi();
@@ -119,6 +121,7 @@ function MigrationDetails({ m }: { m: VMMigration }) {
           </Button>
         </p>
       )}
+      {isWarm(m) && <WarmPanel m={m} />}
       <Title headingLevel="h4" size="md">
         Disks{rate ? ` · ${formatBytes(rate)}/s` : ""}
         {etaText(m) ? ` · ${etaText(m)}` : ""}
