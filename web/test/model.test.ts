@@ -10,7 +10,7 @@ import { describeIdentity, type Identity, mayWrite } from "../src/model/identity
 import { progressPercent } from "../src/model/migrations.ts";
 import { summarize } from "../src/model/overview.ts";
 import { adoptedRows, diskSource, guestSummary, isAdopted } from "../src/model/virtual-machines.ts";
-import { applyWatchEvent } from "../src/model/watch-events.ts";
+import { applyWatchEvent, mergeListSnapshot } from "../src/model/watch-events.ts";
 
 const vm = (name: string, extra: { labels?: Record<string, string>; phase?: string; spec?: Partial<VirtualMachine["spec"]>; rv?: string } = {}) =>
   ({
@@ -65,6 +65,20 @@ test("watch events: add, modify, delete; a stale event never overwrites newer st
   assert.equal(stale.items[0].status?.phase, "Running");
   list = applyWatchEvent(list, "DELETED", vm("b", { rv: "8" }));
   assert.deepEqual(list.items.map((o) => o.metadata.name), ["a"]);
+});
+
+test("a re-read list that answers after a watch event does not put the older object back (the stale Ready reason after an edit)", () => {
+  // The watch brought a at rv 9 (Unreachable); the refetch had read the list at rv 8 (a still Connected).
+  const cached = { metadata: { resourceVersion: "9" }, items: [vm("a", { rv: "9", phase: "Unreachable" }), vm("b", { rv: "3" }), vm("new", { rv: "9" })] };
+  const fresh = { metadata: { resourceVersion: "8" }, items: [vm("a", { rv: "8", phase: "Connected" }), vm("b", { rv: "3" }), vm("gone", { rv: "2" })] };
+  const merged = mergeListSnapshot(cached, fresh);
+  assert.equal(merged.items.find((o) => o.metadata.name === "a")?.status?.phase, "Unreachable");
+  assert.deepEqual(merged.items.map((o) => o.metadata.name), ["a", "b", "gone", "new"], "added since the snapshot stays; what the snapshot has is kept");
+  assert.equal(merged.metadata.resourceVersion, "9");
+  // A newer re-read wins, and drops what it no longer lists (deleted).
+  const newer = mergeListSnapshot(cached, { metadata: { resourceVersion: "12" }, items: [vm("a", { rv: "11", phase: "Connected" })] });
+  assert.deepEqual(newer.items.map((o) => `${o.metadata.name}:${o.status?.phase}`), ["a:Connected"]);
+  assert.equal(mergeListSnapshot(undefined, fresh), fresh);
 });
 
 test("adoptable: VMs without <prefix>/owner-uid", () => {
