@@ -245,7 +245,7 @@ test("warm: the wizard plans it, the page lists precopies and the next one; a vi
   await wizard.locator("#wizard-precopy-interval").fill("3s");
   await wizard.getByRole("button", { name: "Next" }).click();
   const yaml = await text(wizard.getByTestId("review-yaml"));
-  for (const want of ["mode: warm", "precopyInterval: 3s"]) assert.ok(yaml.includes(want), `review YAML lacks ${want}:\n${yaml}`);
+  for (const want of ["mode: warm", `precopyInterval: "3s"`]) assert.ok(yaml.includes(want), `review YAML lacks ${want}:\n${yaml}`);
   assert.ok(!yaml.includes("cutover:"), "no cutover time was chosen");
   await shot(page, "wizard-warm-review");
   await wizard.getByRole("button", { name: "Create" }).click();
