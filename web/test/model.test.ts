@@ -67,17 +67,19 @@ test("watch events: add, modify, delete; a stale event never overwrites newer st
   assert.deepEqual(list.items.map((o) => o.metadata.name), ["a"]);
 });
 
-test("a re-read list that answers after a watch event does not put the older object back (the stale Ready reason after an edit)", () => {
-  // The watch brought a at rv 9 (Unreachable); the refetch had read the list at rv 8 (a still Connected).
-  const cached = { metadata: { resourceVersion: "9" }, items: [vm("a", { rv: "9", phase: "Unreachable" }), vm("b", { rv: "3" }), vm("new", { rv: "9" })] };
-  const fresh = { metadata: { resourceVersion: "8" }, items: [vm("a", { rv: "8", phase: "Connected" }), vm("b", { rv: "3" }), vm("gone", { rv: "2" })] };
+test("a re-read list that answers after a watch event does not put older state back (a stale Ready reason, an unadopted VM)", () => {
+  // The list at rv 5; the watch then brought a at rv 9 (Unreachable) and b's deletion at rv 10.
+  let cached = { metadata: { resourceVersion: "5" }, items: [vm("a", { rv: "5", phase: "Connected" }), vm("b", { rv: "4" })] };
+  cached = applyWatchEvent(cached, "MODIFIED", vm("a", { rv: "9", phase: "Unreachable" }));
+  cached = applyWatchEvent(cached, "DELETED", vm("b", { rv: "10" }));
+  // A refetch sent before those events answers after them, with the state at rv 8.
+  const fresh = { metadata: { resourceVersion: "8" }, items: [vm("a", { rv: "8", phase: "Connected" }), vm("b", { rv: "4" })] };
   const merged = mergeListSnapshot(cached, fresh);
-  assert.equal(merged.items.find((o) => o.metadata.name === "a")?.status?.phase, "Unreachable");
-  assert.deepEqual(merged.items.map((o) => o.metadata.name), ["a", "b", "gone", "new"], "added since the snapshot stays; what the snapshot has is kept");
-  assert.equal(merged.metadata.resourceVersion, "9");
-  // A newer re-read wins, and drops what it no longer lists (deleted).
-  const newer = mergeListSnapshot(cached, { metadata: { resourceVersion: "12" }, items: [vm("a", { rv: "11", phase: "Connected" })] });
-  assert.deepEqual(newer.items.map((o) => `${o.metadata.name}:${o.status?.phase}`), ["a:Connected"]);
+  assert.deepEqual(merged.items.map((o) => `${o.metadata.name}:${o.status?.phase}`), ["a:Unreachable"]);
+  assert.equal(merged.metadata.resourceVersion, "10");
+  // A newer re-read wins, with what it lists and nothing else.
+  const newer = mergeListSnapshot(cached, { metadata: { resourceVersion: "12" }, items: [vm("a", { rv: "11", phase: "Connected" }), vm("c", { rv: "12" })] });
+  assert.deepEqual(newer.items.map((o) => `${o.metadata.name}:${o.status?.phase}`), ["a:Connected", "c:undefined"]);
   assert.equal(mergeListSnapshot(undefined, fresh), fresh);
 });
 

@@ -35,21 +35,12 @@ export function applyWatchEvent<T extends Named>(list: CachedList<T>, type: Watc
 }
 
 /**
- * A list read again (the fallback refetch, or a refresh after a write) merged with what the watch already
- * brought: a re-read that started before a watch event and answered after it must not put the older object
- * back. An object newer in the cache stays; one only the cache has stays if it changed after the re-read's
- * snapshot (it was added since), and goes otherwise (it was deleted).
+ * A list read again (the fallback refetch, or a refresh after a write) against what the watch already brought:
+ * a re-read that started before a watch event and answered after it must not put the older state back (an
+ * older Ready reason, a deleted object). The watch delivers events in revision order, so a cache whose
+ * resourceVersion is newer than the re-read's holds everything the re-read does, and more: it stays.
  */
 export function mergeListSnapshot<T extends Named>(cached: CachedList<T> | undefined, fresh: CachedList<T>): CachedList<T> {
   if (!cached) return fresh;
-  const inCache = new Map(cached.items.map((o) => [objectKey(o), o]));
-  const items = fresh.items.map((o) => {
-    const c = inCache.get(objectKey(o));
-    return c && isOlder(o.metadata.resourceVersion, c.metadata.resourceVersion) ? c : o;
-  });
-  const inFresh = new Set(fresh.items.map(objectKey));
-  const added = cached.items.filter((c) => !inFresh.has(objectKey(c)) && isOlder(fresh.metadata.resourceVersion, c.metadata.resourceVersion));
-  const merged = added.length > 0 ? [...items, ...added].sort((a, b) => objectKey(a).localeCompare(objectKey(b))) : items;
-  const resourceVersion = isOlder(fresh.metadata.resourceVersion, cached.metadata.resourceVersion) ? cached.metadata.resourceVersion : fresh.metadata.resourceVersion;
-  return { ...fresh, metadata: { ...fresh.metadata, resourceVersion }, items: merged };
+  return isOlder(fresh.metadata.resourceVersion, cached.metadata.resourceVersion) ? cached : fresh;
 }
