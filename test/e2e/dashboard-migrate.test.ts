@@ -280,7 +280,11 @@ test("adopt a domain defined by hand from Imported VMs, then unadopt it: the pag
   await page.getByRole("button", { name: "Unadopt handmade" }).click();
   const dialog = page.getByTestId("unadopt-dialog");
   await dialog.getByRole("button", { name: "Unadopt" }).click();
-  await row.waitFor({ state: "detached" });
+  // Unadopting rewrites the domain's labels through libvirt and the VM controller then releases the resource: slow under load.
+  await row.waitFor({ state: "detached", timeout: 45_000 }).catch(async (err: Error) => {
+    const vm = await api<KubeObject>(srv, resourcePath(ns, "virtualmachines", "handmade"));
+    throw new Error(`${err.message}\nthe VirtualMachine is now ${vm.status}: ${JSON.stringify(vm.body.metadata)}; dialog: ${await text(dialog).catch(() => "closed")}`);
+  });
   assert.equal((await api<KubeObject>(srv, resourcePath(ns, "virtualmachines", "handmade"))).status, 404);
   // The domain stays, without landfall's adoption labels.
   assert.match(await virsh(["dominfo", hand.name]), new RegExp(hand.uuid));
