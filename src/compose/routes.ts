@@ -1,7 +1,8 @@
 // Endpoints beyond CRUD, shortcuts for clients of the embedded server: inventory, adopt, unadopt, clone and
 // restart. Each runs the same function a resource drives where no custom routes exist (operator mode, kubectl,
 // GitOps): VMAction (src/controllers/vmaction/) for inventory, adopt, unadopt and clone — the route runs it now
-// and answers with its result — and the restart-requested-at annotation for restart.
+// and answers with its result — and the restart-requested-at annotation for restart. `adopt?dryRun=All` decides and
+// checks as adopt does and answers the adoption preview (controllers/adoption/preview.ts) without writing.
 import type { Conventions } from "../api/conventions.ts";
 import { ApiError, invalid } from "../api/errors.ts";
 import { kindByPlural } from "../api/kinds.ts";
