@@ -1,12 +1,14 @@
 // Endpoints beyond CRUD, shortcuts for clients of the embedded server: inventory, adopt, unadopt, clone and
 // restart. Each runs the same function a resource drives where no custom routes exist (operator mode, kubectl,
 // GitOps): VMAction (src/controllers/vmaction/) for inventory, adopt, unadopt and clone — the route runs it now
-// and answers with its result — and the restart-requested-at annotation for restart.
+// and answers with its result — and the restart-requested-at annotation for restart. `adopt?dryRun=All` decides and
+// checks as adopt does and answers the adoption preview (controllers/adoption/preview.ts) without writing.
 import type { Conventions } from "../api/conventions.ts";
 import { ApiError, invalid } from "../api/errors.ts";
 import { kindByPlural } from "../api/kinds.ts";
 import { DNS1123_LABEL } from "../api/meta.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
+import { adoptionPreview } from "../controllers/adoption/preview.ts";
 import type { AdoptionService } from "../controllers/adoption/service.ts";
 import type { ProviderClients } from "../controllers/provider/clients.ts";
 import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
@@ -15,6 +17,7 @@ import { cloneVirtualMachine } from "../controllers/virtualmachine/clone.ts";
 import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION, RESTART_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import { patchObject } from "../runtime/status.ts";
+import { parseDryRun } from "../server/dry-run.ts";
 import type { DeleteHook, RouteHelpers } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 
@@ -63,10 +66,15 @@ export function registerVMActionRoutes(helpers: RouteHelpers, deps: { store: Res
   helpers.jsonRoute({
     method: "POST",
     url: `${BASE}/providers/:name/adopt`,
-    handler: async ({ params, body }) => {
+    handler: async ({ params, query, body }) => {
       const req = (body ?? {}) as { vm?: unknown; plan?: unknown };
       if (typeof req.vm !== "string" || req.vm === "") throw invalid("Adoption", params.name, [{ field: "vm", message: "name or UUID of the VM to adopt is required" }]);
       if (req.plan !== undefined && typeof req.plan !== "string") throw invalid("Adoption", params.name, [{ field: "plan", message: "must be a string" }]);
+      // ?dryRun=All: decided and checked as an adoption is, nothing written; answered with what would be.
+      if (parseDryRun(query.dryRun)) {
+        const { decision, live, providerType } = await deps.adoption.preview(params.ns, params.name, req.vm, req.plan as string | undefined);
+        return adoptionPreview(decision, live, providerType);
+      }
       return deps.adoption.adopt(params.ns, params.name, req.vm, req.plan as string | undefined);
     },
   });

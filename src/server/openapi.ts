@@ -72,6 +72,7 @@ function patchPaths(gv: GroupVersion): Record<string, unknown> {
             query("fieldValidation", "Strict, Warn or Ignore; this server always rejects unknown and invalid fields"),
             query("fieldManager", "name of the actor making the change; required for apply patches"),
             query("force", "apply: take over fields other managers own"),
+            query("dryRun", "All: validate and admit, write nothing, answer the object that would be stored"),
           ],
           requestBody: { content: Object.fromEntries(patchContent(gv).map((t) => [t, { schema: { $ref: `#/components/schemas/${gv.prefix}.${info.kind}` } }])), required: true },
           responses: { "200": { description: "OK", content: { "application/json": { schema: { $ref: `#/components/schemas/${gv.prefix}.${info.kind}` } } } } },

@@ -10,6 +10,7 @@ import { checkManager, conflictError, planApply, recordUpdate, updateManager } f
 import { applyJsonPatch, applyMergePatch } from "./patch.ts";
 import type { RouteAccess } from "./access.ts";
 import { checkDeletePreconditions, deletePreconditions } from "./delete-preconditions.ts";
+import { dryRunWriter, type ObjectWriter, parseDryRun } from "./dry-run.ts";
 import { bodyAsObject, checkIdentityKept, patchMentionsResourceVersion, prepareCreate, type Target, withStoredStatus } from "./object-rules.ts";
 import { CORE_PREFIX, checkPathSegment, GROUP_PREFIX, kindForPath } from "./paths.ts";
 import { listBodyText } from "./list-body.ts";
@@ -28,6 +29,9 @@ const PATCH_ATTEMPTS = 5;
 export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions, watches: WatchRegistry): void {
   const { store } = opts;
   const admission = opts.admission ?? [];
+  const dryRun = dryRunWriter(store);
+  /** Where a write goes: the store, or (`?dryRun=All`) the judgement of what it would store. */
+  const writerFor = (req: FastifyRequest): ObjectWriter => (parseDryRun((req.query as Query).dryRun, req.method === "DELETE" ? req.body : undefined) ? dryRun : store);
 
   const admit = async (req: FastifyRequest, op: "CREATE" | "UPDATE", obj: KubeObject, old: KubeObject | undefined) => {
     const caller = callerOf(req);
@@ -121,7 +125,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       obj.metadata.managedFields = recordUpdate(undefined, obj, managerOf(req), nowSeconds());
       validateObject(obj);
       await admit(req, "CREATE", obj, undefined);
-      const created = await store.create(obj);
+      const created = await writerFor(req).create(obj);
       reply.code(201);
       return redactFor(req.principal, created, "single");
     });
@@ -146,7 +150,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       obj.metadata.managedFields = recordUpdate(stored, obj, managerOf(req), nowSeconds());
       validateObject(obj);
       await admit(req, "UPDATE", obj, stored);
-      return redactFor(req.principal, await store.update(obj), "single");
+      return redactFor(req.principal, await writerFor(req).update(obj), "single");
     });
 
     app.put(`${base}/namespaces/:ns/:plural/:name/status`, writes, async (req) => {
@@ -156,7 +160,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const next: KubeObject = { ...stored, status: body.status, metadata: { ...stored.metadata, resourceVersion: body.metadata.resourceVersion } };
       if (next.metadata.resourceVersion === undefined) delete next.metadata.resourceVersion;
       validateObject(next);
-      return redactFor(req.principal, await store.updateStatus(next), "single");
+      return redactFor(req.principal, await writerFor(req).updateStatus(next), "single");
     });
 
     const apply = async (req: FastifyRequest, reply: FastifyReply, t: Target) => {
@@ -179,7 +183,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
             prepareCreate(obj);
             validateObject(obj);
             await admit(req, "CREATE", obj, undefined);
-            const created = await store.create(obj);
+            const created = await writerFor(req).create(obj);
             reply.code(201);
             return redactFor(req.principal, created, "single");
           }
@@ -187,7 +191,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
           withStoredStatus(obj, live, t.info);
           validateObject(obj);
           await admit(req, "UPDATE", obj, live);
-          return redactFor(req.principal, await store.update(obj), "single");
+          return redactFor(req.principal, await writerFor(req).update(obj), "single");
         } catch (err) {
           if (!(isApiError(err, "Conflict") || isApiError(err, "AlreadyExists")) || attempt >= PATCH_ATTEMPTS) throw err;
         }
@@ -215,13 +219,13 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
           if (statusOnly) {
             const next: KubeObject = { ...stored, status: patched.status, metadata: { ...stored.metadata, resourceVersion: patched.metadata.resourceVersion } };
             validateObject(next);
-            return redactFor(req.principal, await store.updateStatus(next), "single");
+            return redactFor(req.principal, await writerFor(req).updateStatus(next), "single");
           }
           withStoredStatus(patched, stored, t.info);
           patched.metadata.managedFields = recordUpdate(stored, patched, managerOf(req), nowSeconds());
           validateObject(patched);
           await admit(req, "UPDATE", patched, stored);
-          return redactFor(req.principal, await store.update(patched), "single");
+          return redactFor(req.principal, await writerFor(req).update(patched), "single");
         } catch (err) {
           if (pinned || !isApiError(err, "Conflict") || attempt >= PATCH_ATTEMPTS) throw err;
         }
@@ -235,8 +239,9 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       const q = req.query as Query;
       const request: DeleteRequest = { propagationPolicy: parsePropagation(q.propagationPolicy), deleteDisks: parseBool("deleteDisks", q.deleteDisks), principal: callerOf(req) };
       const preconditions = deletePreconditions(q, req.body);
-      // Preconditions are checked before the hook writes anything: a refused delete changes nothing.
-      const hook = opts.deleteHooks?.[t.info.kind];
+      const writer = writerFor(req);
+      // Preconditions are checked before the hook writes anything: a refused delete changes nothing. A dry run runs no hook.
+      const hook = writer === store ? opts.deleteHooks?.[t.info.kind] : undefined;
       let stored: KubeObject;
       let written: KubeObject | undefined;
       for (let attempt = 1; ; attempt++) {
@@ -254,7 +259,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       // The hook wrote at the checked revision, so the preconditions held when it wrote; otherwise the store
       // checks the revision atomically (a uid precondition pins the revision that carried that uid).
       const pin = written ? undefined : (preconditions.resourceVersion ?? (preconditions.uid ? stored.metadata.resourceVersion : undefined));
-      const deleted = await store.delete(t.info.kind, t.namespace, t.name!, pin ? { resourceVersion: pin } : undefined);
+      const deleted = await writer.delete(t.info.kind, t.namespace, t.name!, pin ? { resourceVersion: pin } : undefined);
       return redactFor(req.principal, deleted, "single");
     });
   }

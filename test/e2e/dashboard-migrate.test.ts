@@ -2,7 +2,8 @@
 // vCenter (govmomi's simulator) and libvirt Providers through the form, trusts the vCenter's certificate after
 // a ThumbprintMismatch, picks a VM in the inventory, runs the Migrate wizard, watches the real migration's
 // progress (throttled by options.bandwidthMiBps) reach Succeeded, opens the VM (same sha256 as the API),
-// stops and starts it (checked in libvirt), and adopts then unadopts a domain defined by hand.
+// stops and starts it (checked in libvirt), and adopts (after the server's dry-run preview) then unadopts a domain
+// defined by hand.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -239,7 +240,22 @@ test("adopt a domain defined by hand from Imported VMs, then unadopt it: the pag
   const candidate = form.getByRole("row").filter({ hasText: hand.name });
   await candidate.waitFor();
   assert.equal(await form.getByRole("row").filter({ hasText: `${ns}--web01` }).count(), 0, "a domain landfall manages is not offered");
-  await candidate.getByRole("button", { name: "Adopt" }).click();
+  await candidate.getByRole("button", { name: `Adopt ${hand.name}` }).click();
+  // The preview is the server's dry run: what adoption would write, and nothing written yet.
+  const preview = page.getByTestId("adopt-preview");
+  await preview.waitFor({ timeout: 45_000 });
+  assert.match(await text(preview.getByTestId("preview-labels")), /landfall\.dev\/adopted: "true"[\s\S]*landfall\.dev\/original-plan: hand-wave/);
+  assert.match(await text(preview.getByTestId("preview-configmap")), /name: vm-adopted-handmade[\s\S]*sourcePlan: hand-wave/);
+  assert.match(await text(preview.getByTestId("preview-vm")), new RegExp(`kind: VirtualMachine[\\s\\S]*name: handmade[\\s\\S]*${hand.uuid}`));
+  const cozy = await text(preview.getByTestId("preview-cozystack"));
+  assert.match(cozy, /kind: VMInstance[\s\S]*cozystack\.io\/adopted/);
+  assert.match(cozy, /kind: VMDisk/);
+  await shot("imported-adopt-preview");
+  assert.equal((await api<KubeObject>(srv, resourcePath(ns, "virtualmachines", "handmade"))).status, 404, "the preview created the VirtualMachine");
+  assert.equal((await api<KubeObject>(srv, resourcePath(ns, "configmaps", "vm-adopted-handmade"))).status, 404, "the preview created the tracking record");
+  assert.doesNotMatch(await domainLabels(hand.name), /landfall.dev\/adopted/, "the preview labelled the domain");
+  await preview.getByRole("button", { name: "Adopt", exact: true }).click();
+  await preview.waitFor({ state: "detached", timeout: 45_000 });
   const row = page.getByTestId(`imported-row-${ns}-handmade`);
   // Adoption inspects the domain and its disk through libvirt: slow on a loaded machine.
   await row.waitFor({ timeout: 45_000 });
@@ -258,7 +274,11 @@ test("adopt a domain defined by hand from Imported VMs, then unadopt it: the pag
   await page.getByRole("button", { name: "Unadopt handmade" }).click();
   const dialog = page.getByTestId("unadopt-dialog");
   await dialog.getByRole("button", { name: "Unadopt" }).click();
-  await row.waitFor({ state: "detached" });
+  // Unadopting rewrites the domain's labels through libvirt and the VM controller then releases the resource: slow under load.
+  await row.waitFor({ state: "detached", timeout: 45_000 }).catch(async (err: Error) => {
+    const vm = await api<KubeObject>(srv, resourcePath(ns, "virtualmachines", "handmade"));
+    throw new Error(`${err.message}\nthe VirtualMachine is now ${vm.status}: ${JSON.stringify(vm.body.metadata)}; dialog: ${await text(dialog).catch(() => "closed")}`);
+  });
   assert.equal((await api<KubeObject>(srv, resourcePath(ns, "virtualmachines", "handmade"))).status, 404);
   // The domain stays, without landfall's adoption labels.
   assert.match(await virsh(["dominfo", hand.name]), new RegExp(hand.uuid));
@@ -300,6 +320,7 @@ test("a viewer sees every page (screenshots) but no write action: no Add provide
   await nav("Providers");
   await page.getByTestId("provider-row-vcenter").waitFor();
   assert.equal(await page.getByRole("button", { name: "Add provider" }).count(), 0);
+  assert.equal(await page.getByRole("button", { name: /^Edit/ }).count(), 0);
   assert.equal(await page.getByRole("button", { name: /^Trust/ }).count(), 0);
   await shot("viewer-providers");
   await nav("Inventory");
@@ -317,6 +338,7 @@ test("a viewer sees every page (screenshots) but no write action: no Add provide
   await shot("viewer-virtual-machines");
   for (const title of ["Overview", "Imported VMs", "Imports"]) {
     await nav(title);
+    if (title === "Imported VMs") assert.equal(await page.getByTestId("adopt-form").count(), 0, "a viewer is offered adoption");
     await shot(`viewer-${title.toLowerCase().replace(/ /g, "-")}`);
   }
 });

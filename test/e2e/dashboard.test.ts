@@ -197,7 +197,9 @@ test("Imported VMs lists exactly the adopted VMs, with plan and source type from
   await waitFor("two rows", 10_000, async () => ((await rows.count()) === 2 ? true : undefined));
   const names = (await rows.locator("td:first-child").allTextContents()).map((t) => t.trim()).sort();
   assert.deepEqual(names, ["db01", "web01"]);
-  assert.match(await text(page.getByTestId("imported-row-default-web01")), /wave-1[\s\S]*vmware/);
+  // Plan and type come from the ConfigMaps, a second list that may answer after the VMs'.
+  const web01 = page.getByTestId("imported-row-default-web01");
+  await waitFor("web01's source type from its ConfigMap", 10_000, async () => (/wave-1[\s\S]*vmware/.test(await text(web01)) ? true : undefined));
   await page.getByRole("button", { name: "Unadopt web01" }).click();
   const dialog = page.getByTestId("unadopt-dialog");
   assert.match(await text(dialog), /keeps running/);

@@ -1,7 +1,7 @@
 // The real kubectl (1.32) against a real `bin/landfall serve`, through nothing but the kubeconfig the server
 // wrote: TLS with the local CA, discovery and short names, client-side apply validated by the server,
 // server-side apply with a conflict and --force-conflicts, Table printer columns (also -o wide), explain,
-// patch, wait --for=jsonpath, get -w, delete, Secrets without the last-applied copy, and a restart of a
+// --dry-run=server, patch, wait --for=jsonpath, get -w, delete, Secrets without the last-applied copy, and a restart of a
 // running libvirt domain asked for by kubectl as a resource change.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -105,6 +105,23 @@ describe("kubectl against landfall serve", { concurrency: false }, () => {
     assert.match(bad.stderr, /spec\.importedDisk\.bogus/);
     assert.doesNotMatch(bad.stderr, /failed to download openapi/);
     assert.match(await ok(["apply", "-f", "-"], manifest("web1", { providerRef: { name: "kvm" }, importedDisk: { diskID: "d1", source: "manual" }, cpus: 2, powerState: "Off" })), /virtualmachine\.landfall\.dev\/web1 created/);
+  });
+
+  it("--dry-run=server: creates, changes and deletes are judged by the server and change nothing", async () => {
+    const created = await ok(["apply", "--dry-run=server", "-f", "-"], manifest("planned", { providerRef: { name: "kvm" }, importedDisk: { diskID: "p1", source: "manual" }, powerState: "Off" }));
+    assert.match(created, /virtualmachine\.landfall\.dev\/planned created \(server dry run\)/);
+    const missing = await kubectl(["get", "lfvm", "planned", "-n", ns]);
+    assert.notEqual(missing.code, 0, "a dry-run create stores nothing");
+    assert.match(missing.stderr, /NotFound/);
+    // The server validates a dry run as it would the write: an unknown field is refused.
+    const bad = await kubectl(["apply", "--dry-run=server", "-f", "-"], manifest("planned", { providerRef: { name: "kvm" }, importedDisk: { diskID: "p1", bogus: 1 } }));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /spec\.importedDisk\.bogus/);
+    const changed = await ok(["apply", "--dry-run=server", "-o", "jsonpath={.spec.cpus}", "-f", "-"], manifest("web1", { providerRef: { name: "kvm" }, importedDisk: { diskID: "d1", source: "manual" }, cpus: 5, powerState: "Off" }));
+    assert.equal(changed, "5", "the answer is the object that would be stored");
+    assert.equal(await ok(["get", "lfvm", "web1", "-n", ns, "-o", "jsonpath={.spec.cpus}"]), "2");
+    assert.match(await ok(["delete", "lfvm", "web1", "-n", ns, "--dry-run=server"]), /deleted \(server dry run\)/);
+    assert.equal(await ok(["get", "lfvm", "web1", "-n", ns, "-o", "jsonpath={.metadata.deletionTimestamp}"]), "");
   });
 
   it("prints the CRDs' printer columns (Table), more with -o wide", async () => {

@@ -10,7 +10,7 @@ import { describeIdentity, type Identity, mayWrite } from "../src/model/identity
 import { progressPercent } from "../src/model/migrations.ts";
 import { summarize } from "../src/model/overview.ts";
 import { adoptedRows, diskSource, guestSummary, isAdopted } from "../src/model/virtual-machines.ts";
-import { applyWatchEvent } from "../src/model/watch-events.ts";
+import { applyWatchEvent, mergeListSnapshot } from "../src/model/watch-events.ts";
 
 const vm = (name: string, extra: { labels?: Record<string, string>; phase?: string; spec?: Partial<VirtualMachine["spec"]>; rv?: string } = {}) =>
   ({
@@ -65,6 +65,22 @@ test("watch events: add, modify, delete; a stale event never overwrites newer st
   assert.equal(stale.items[0].status?.phase, "Running");
   list = applyWatchEvent(list, "DELETED", vm("b", { rv: "8" }));
   assert.deepEqual(list.items.map((o) => o.metadata.name), ["a"]);
+});
+
+test("a re-read list that answers after a watch event does not put older state back (a stale Ready reason, an unadopted VM)", () => {
+  // The list at rv 5; the watch then brought a at rv 9 (Unreachable) and b's deletion at rv 10.
+  let cached = { metadata: { resourceVersion: "5" }, items: [vm("a", { rv: "5", phase: "Connected" }), vm("b", { rv: "4" })] };
+  cached = applyWatchEvent(cached, "MODIFIED", vm("a", { rv: "9", phase: "Unreachable" }));
+  cached = applyWatchEvent(cached, "DELETED", vm("b", { rv: "10" }));
+  // A refetch sent before those events answers after them, with the state at rv 8.
+  const fresh = { metadata: { resourceVersion: "8" }, items: [vm("a", { rv: "8", phase: "Connected" }), vm("b", { rv: "4" })] };
+  const merged = mergeListSnapshot(cached, fresh);
+  assert.deepEqual(merged.items.map((o) => `${o.metadata.name}:${o.status?.phase}`), ["a:Unreachable"]);
+  assert.equal(merged.metadata.resourceVersion, "10");
+  // A newer re-read wins, with what it lists and nothing else.
+  const newer = mergeListSnapshot(cached, { metadata: { resourceVersion: "12" }, items: [vm("a", { rv: "11", phase: "Connected" }), vm("c", { rv: "12" })] });
+  assert.deepEqual(newer.items.map((o) => `${o.metadata.name}:${o.status?.phase}`), ["a:Connected", "c:undefined"]);
+  assert.equal(mergeListSnapshot(undefined, fresh), fresh);
 });
 
 test("adoptable: VMs without <prefix>/owner-uid", () => {

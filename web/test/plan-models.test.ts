@@ -6,13 +6,15 @@ import { ApiRequestError } from "../src/api/client.ts";
 import type { SourceInventoryVM } from "../src/api/inventory.ts";
 import { sortFieldErrors } from "../src/model/field-errors.ts";
 import { filterInventory } from "../src/model/inventory-view.ts";
-import { type MigrationPlanValues, planProblems, plannedObject, prefillNetworkMap, prefillStorageMap, retryOf, suggestName } from "../src/model/migration-plan.ts";
+import { type MigrationPlanValues, PLAN_FIELDS, planProblems, plannedObject, prefillNetworkMap, prefillStorageMap, retryOf, suggestName } from "../src/model/migration-plan.ts";
 import { phaseSpans } from "../src/model/migrations.ts";
 import { applyWatchEventToPages, compareObjects, flattenPages } from "../src/model/paged-list.ts";
-import { emptyProviderForm, PROVIDER_FORM_FIELDS, providerObjects, trustThumbprintPatch } from "../src/model/provider-form.ts";
+import { emptyProviderForm, PROVIDER_FORM_FIELDS, providerEdit, providerFormFromProvider, providerObjects, trustThumbprintPatch } from "../src/model/provider-form.ts";
+import type { Provider, VMMigration } from "../src/api/generated.ts";
 import { type AdoptedFilter, type AdoptedRow, filterAdoptedRows } from "../src/model/virtual-machines.ts";
 import { needsMore, rowWindow } from "../src/model/windowing.ts";
 import { toYaml } from "../src/model/yaml.ts";
+import { canCutOver, cutoverPatch, supportsWarm } from "../src/model/warm.ts";
 
 test("field errors go to the field whose path they name (or lie under); the rest are general", () => {
   const err = new ApiRequestError(422, "Provider \"x\" is invalid", "Invalid", [
@@ -43,6 +45,32 @@ test("the Provider form writes a Secret with the credentials and a Provider refe
   assert.deepEqual(trustThumbprintPatch("CC:DD"), { spec: { tls: { thumbprint: "CC:DD", insecureSkipVerify: null } } });
 });
 
+test("editing a Provider: blank credentials keep the Secret, a new password patches just it, cleared fields become null", () => {
+  const vc = {
+    apiVersion: "landfall.dev/v1beta1",
+    kind: "Provider",
+    metadata: { name: "vc", namespace: "ops", resourceVersion: "7" },
+    spec: { type: "vsphere", endpoint: "https://vc/sdk", credentialsRef: { name: "vc-creds" }, tls: { thumbprint: "AA:BB" }, transport: "nfc", allowedStoragePaths: ["/x"] },
+  } as Provider;
+  const form = providerFormFromProvider(vc);
+  assert.equal(form.endpoint, "https://vc/sdk");
+  assert.equal(form.thumbprint, "AA:BB");
+  assert.equal(form.username, "");
+  assert.equal(form.password, "", "credentials are never read back");
+  const unchanged = providerEdit(vc, form);
+  assert.equal(unchanged.secret, undefined, "blank credentials keep the stored ones");
+  assert.deepEqual(unchanged.providerPatch.spec, { endpoint: "https://vc/sdk", tls: { thumbprint: "AA:BB", insecureSkipVerify: null }, transport: "nfc", tenants: null });
+  const edited = providerEdit(vc, { ...form, endpoint: " https://vc2/sdk ", thumbprint: "", transport: "", password: "new pw", tenants: "team-a, team-b  team-c" });
+  assert.deepEqual(edited.secret, { patch: { name: "vc-creds", stringData: { password: "new pw" } } });
+  assert.deepEqual(edited.providerPatch.spec, { endpoint: "https://vc2/sdk", tls: null, transport: null, tenants: ["team-a", "team-b", "team-c"] });
+  // A libvirt Provider without credentials gets a new Secret and a credentialsRef when a username is set.
+  const kvm = { apiVersion: "landfall.dev/v1beta1", kind: "Provider", metadata: { name: "kvm", namespace: "ops" }, spec: { type: "libvirt", uri: "qemu:///system", storagePool: "p" } } as Provider;
+  const withUser = providerEdit(kvm, { ...providerFormFromProvider(kvm), username: "root", storagePool: "" });
+  assert.deepEqual(withUser.secret, { create: { apiVersion: "landfall.dev/v1beta1", kind: "Secret", metadata: { name: "kvm-credentials", namespace: "ops" }, stringData: { username: "root" } } });
+  assert.deepEqual(withUser.providerPatch.spec, { uri: "qemu:///system", storagePool: null, storagePoolPath: null, tenants: null, credentialsRef: { name: "kvm-credentials" } });
+  assert.deepEqual(sortFieldErrors(new ApiRequestError(422, "m", "Invalid", [{ field: "spec.tenants[0]", message: "not a name" }]), PROVIDER_FORM_FIELDS).byField, { tenants: ["not a name"] });
+});
+
 const vm = (name: string, networks: string[], datastores: string[], power = "poweredOn"): SourceInventoryVM => ({
   name,
   id: `vm-${name}`,
@@ -63,6 +91,8 @@ const plan = (over: Partial<MigrationPlanValues> = {}): MigrationPlanValues => (
   networkMap: [{ source: "VM Network", target: "user" }],
   storageMap: [{ source: "ds1", target: "pool" }],
   mode: "cold",
+  precopyInterval: "",
+  cutoverAt: "",
   diskFormat: "qcow2",
   powerOn: true,
   verifyChecksums: true,
@@ -103,6 +133,35 @@ test("one VM becomes a VMMigration with its options; several become a VMImport",
   assert.deepEqual(many.object.spec.vms, [{ name: "a", targetName: "a1" }, { name: "b", targetName: "b1" }]);
   const failed = { metadata: { name: "web01", namespace: "ops", uid: "u1", resourceVersion: "9" }, spec: { source: { vmName: "x" } }, status: { phase: "Failed" } };
   assert.deepEqual(retryOf(failed, "web01-2"), { apiVersion: "landfall.dev/v1beta1", kind: "VMMigration", metadata: { name: "web01-2", namespace: "ops" }, spec: { source: { vmName: "x" } } });
+});
+
+test("warm: precopy interval and cutover time are checked and reach the VMMigration; several VMs cannot go warm", () => {
+  const one = [vm("web01", ["VM Network"], ["ds1"])];
+  const warm = plan({ mode: "warm", precopyInterval: "30s", cutoverAt: "2026-12-01T10:00:00Z" });
+  assert.deepEqual(planProblems(warm, one), {});
+  const spec = plannedObject(warm, one).object.spec as { cutover?: string; options: Record<string, unknown> };
+  assert.equal(spec.cutover, "2026-12-01T10:00:00.000Z");
+  assert.equal(spec.options.mode, "warm");
+  assert.equal(spec.options.precopyInterval, "30s");
+  // Cold ignores the warm fields even if they were typed before switching mode.
+  const cold = plannedObject({ ...warm, mode: "cold" }, one).object.spec as { cutover?: string; options: Record<string, unknown> };
+  assert.equal(cold.cutover, undefined);
+  assert.equal(cold.options.precopyInterval, undefined);
+  const bad = planProblems(plan({ mode: "warm", precopyInterval: "10 minutes", cutoverAt: "tomorrow", targetNames: { a: "a", b: "b" } }), [vm("a", [], []), vm("b", [], [])]);
+  assert.deepEqual(Object.keys(bad).sort(), ["cutoverAt", "mode", "precopyInterval"]);
+  assert.deepEqual(sortFieldErrors(new ApiRequestError(422, "m", "Invalid", [{ field: "spec.options.precopyInterval", message: "pattern" }]), PLAN_FIELDS).byField, { precopyInterval: ["pattern"] });
+});
+
+test("cutover: only a running warm migration whose cutover has not started; the patch is spec.cutover in UTC seconds", () => {
+  const m = (over: Record<string, unknown>, status: Record<string, unknown> = { phase: "Precopying" }) =>
+    ({ metadata: { name: "w" }, spec: { source: { providerRef: { name: "vc" } }, target: { providerRef: { name: "kvm" } }, options: { mode: "warm" }, ...over }, status }) as unknown as VMMigration;
+  assert.equal(canCutOver(m({})), true);
+  assert.equal(canCutOver(m({ options: { mode: "cold" } })), false);
+  assert.equal(canCutOver(m({}, { phase: "CuttingOver", cutover: { startedAt: "2026-01-01T00:00:00Z" } })), false);
+  assert.equal(canCutOver(m({}, { phase: "Succeeded" })), false);
+  assert.deepEqual(cutoverPatch(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678))), { spec: { cutover: "2026-01-02T03:04:05Z" } });
+  assert.equal(supportsWarm("vsphere"), true);
+  assert.equal(supportsWarm("libvirt"), false);
 });
 
 test("the review YAML quotes what YAML would misread (keys too) and nests lists of objects", () => {

@@ -187,6 +187,21 @@ describe("decideAdoption", () => {
     assert.deepEqual(second[0].actions, []);
   });
 
+  it("does not repair the records of a VirtualMachine being deleted (an unadopt in progress): the labels stay off", () => {
+    const vm = live({ uuid: "u-7", name: "hand", labels: {} });
+    const adopted = managedVM("hand", "default", "u-7", adoptionLabels(coz, "wave"));
+    // Without a deletionTimestamp the missing labels and ConfigMap are repaired…
+    const repaired = decideAdoption(input({ liveVMs: [vm], managed: [adopted] }));
+    assert.equal(repaired[0].decision, "adopt", repaired[0].reason);
+    assert.ok(repaired[0].actions.some((a) => a.type === "set-labels"));
+    // …but not while the unadopt's orphaned VirtualMachine waits for its finalizer.
+    const deleting = { ...adopted, metadata: { ...adopted.metadata, deletionTimestamp: NOW, annotations: { "landfall.dev/orphan": "true" } } };
+    const [d] = decideAdoption(input({ liveVMs: [vm], managed: [deleting] }));
+    assert.equal(d.decision, "ignore");
+    assert.match(d.reason, /being deleted/);
+    assert.deepEqual(d.actions, []);
+  });
+
   it("never takes a namespace from a domain's name: a claimed VM lands in its plan's target namespace", () => {
     const imp = vmImport("imp", "tenant-a", { vms: [{ name: "web01" }] });
     // The domain's name says tenant-b; only the plan decides where it goes.

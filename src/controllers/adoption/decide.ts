@@ -414,6 +414,11 @@ function decideManaged(input: AdoptionInput, plans: AdoptionPlan[], live: Target
   const k = keys(input.conventions);
   const base = { uuid: live.uuid, name: live.name };
   const ns = vm.metadata.namespace ?? "default";
+  // Being deleted (an unadopt orphans it, then its finalizer is released): its records were removed on purpose.
+  // "Repairing" them in between put the adoption labels back on a domain just unadopted.
+  if (vm.metadata.deletionTimestamp) {
+    return { ...base, decision: "ignore", reason: `VirtualMachine ${ns}/${vm.metadata.name} is being deleted; its adoption records are not repaired`, actions: [] };
+  }
   const createdBy = plans.find((p) => p.kind === "VMImport" && p.created.some((c) => c.namespace === ns && c.name === vm.metadata.name));
   // An earlier adoption (a mirror) carries its plan in its own labels, which landfall wrote.
   const plan = createdBy?.name ?? (vm.metadata.labels?.[k.adopted] === "true" ? vm.metadata.labels?.[k.originalPlan] : undefined);

@@ -122,10 +122,29 @@ export class AdoptionService {
 
   /** `landfall adopt PROVIDER/VM`: by UUID or unique name. A second call is a no-op ("already-adopted"). */
   adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
-    return this.#serially(() => this.#adopt(namespace, providerName, vm, plan));
+    return this.#serially(async () => {
+      const { target, decision } = await this.#judge(namespace, providerName, vm, plan);
+      if (decision.actions.length > 0) {
+        await executeAdoption(this.#d.store, target, decision.actions);
+        this.#d.log(`adopted ${providerName}/${decision.name} (${decision.uuid}): ${decision.reason}`);
+      }
+      return decision;
+    });
   }
 
-  async #adopt(namespace: string, providerName: string, vm: string, plan?: string): Promise<AdoptionDecision> {
+  /**
+   * What `adopt` would do, decided and checked exactly as `adopt` does (same survey, same refusals), with
+   * nothing executed: the server's `?dryRun=All` answer, and the dashboard's adoption preview.
+   */
+  preview(namespace: string, providerName: string, vm: string, plan?: string): Promise<{ decision: AdoptionDecision; live: TargetVM; providerType: string }> {
+    return this.#serially(async () => {
+      const { provider, decision, live } = await this.#judge(namespace, providerName, vm, plan);
+      return { decision, live, providerType: provider.spec.type };
+    });
+  }
+
+  /** The decision for one VM, refused (Forbidden/Conflict/NotFound) when it may not be adopted; mirror disks sized. */
+  async #judge(namespace: string, providerName: string, vm: string, plan?: string): Promise<{ provider: Provider; target: TargetProvider; decision: AdoptionDecision; live: TargetVM }> {
     const isUUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(vm);
     const request: AdoptionRequest = isUUID ? { uuid: vm.toLowerCase(), plan } : { name: vm, plan };
     const { provider, target, decisions, live } = await this.#survey(namespace, providerName, [request]);
@@ -135,11 +154,7 @@ export class AdoptionService {
     if (decision.decision === "ignore") throw new ApiError(decision.forbidden ? "Forbidden" : "Conflict", `VM "${vm}" was not adopted: ${decision.reason}`);
     const refusal = await this.#storageRefusal(provider, target, decision);
     if (refusal) throw new ApiError("Forbidden", refusal);
-    if (decision.actions.length > 0) {
-      await executeAdoption(this.#d.store, target, (await this.#sized(provider, decision)).actions);
-      this.#d.log(`adopted ${providerName}/${decision.name} (${decision.uuid}): ${decision.reason}`);
-    }
-    return decision;
+    return { provider, target, decision: decision.actions.length > 0 ? await this.#sized(provider, decision) : decision, live: match[0] };
   }
 
   /** Adopts what a scan finds claimed by an adoption-enabled plan (Forklift labels, VMImport claims). */

@@ -2,7 +2,7 @@
 // fallback refetch, and mutations that surface the server's error message.
 import { type UseQueryResult, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { applyWatchEvent, type CachedList, type WatchEventType } from "../model/watch-events.ts";
+import { applyWatchEvent, type CachedList, mergeListSnapshot, type WatchEventType } from "../model/watch-events.ts";
 import type { Named } from "../model/objects.ts";
 import { collectionPath, isUnauthorized } from "./client.ts";
 import { useApi, useSession } from "./session.tsx";
@@ -30,6 +30,8 @@ export function useResourceList<T extends Named>(plural: string, opts: { live?: 
     queryKey: listKey(plural),
     queryFn: () => api.get<CachedList<T>>(collectionPath(plural)),
     refetchInterval: FALLBACK_REFETCH_MS,
+    // A re-read never puts back an object older than one the watch already applied.
+    structuralSharing: (old, fresh) => mergeListSnapshot(old as CachedList<T> | undefined, fresh as CachedList<T>),
   });
   useUnauthorizedLogout(query.error);
 

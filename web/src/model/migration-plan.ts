@@ -18,7 +18,11 @@ export interface MigrationPlanValues {
   targetNames: Record<string, string>;
   networkMap: MapEntry[];
   storageMap: MapEntry[];
-  mode: "cold" | "snapshot";
+  mode: "cold" | "snapshot" | "warm";
+  /** Warm: time between precopies (e.g. 10m, 30s); empty: the server's default (10m). */
+  precopyInterval: string;
+  /** Warm: when to cut over, as a datetime-local input gives it (the browser's time zone); empty: cut over by hand later. */
+  cutoverAt: string;
   diskFormat: "qcow2" | "raw";
   powerOn: boolean;
   verifyChecksums: boolean;
@@ -62,6 +66,11 @@ export function planProblems(v: MigrationPlanValues, vms: readonly SourceInvento
   if (unmapped.length) out.networkMap = `map every source network: ${unmapped.map((e) => e.source).join(", ")}`;
   const unmappedDs = prefillStorageMap(vms, "").filter((e) => !v.storageMap.some((m) => m.source === e.source && m.target.trim() !== ""));
   if (unmappedDs.length) out.storageMap = `map every datastore: ${unmappedDs.map((e) => e.source).join(", ")}`;
+  if (v.mode === "warm") {
+    if (vms.length > 1) out.mode = "warm migration moves one VM at a time: select a single VM, or choose cold or snapshot";
+    if (v.precopyInterval.trim() !== "" && !/^[0-9]+(ms|s|m|h)$/.test(v.precopyInterval.trim())) out.precopyInterval = `"${v.precopyInterval}" is not a duration: write e.g. 10m, 30s or 1h`;
+    if (v.cutoverAt.trim() !== "" && Number.isNaN(Date.parse(v.cutoverAt))) out.cutoverAt = `"${v.cutoverAt}" is not a date and time`;
+  }
   if (v.bandwidthMiBps.trim() !== "" && !/^[1-9][0-9]*$/.test(v.bandwidthMiBps.trim())) out.bandwidthMiBps = `"${v.bandwidthMiBps}" is not a whole number of MiB/s`;
   return out;
 }
@@ -75,6 +84,8 @@ export const PLAN_FIELDS = {
   storageMap: ["spec.target.storageMap", "spec.storageMap"],
   bandwidthMiBps: ["spec.options.bandwidthMiBps"],
   mode: ["spec.options.mode"],
+  precopyInterval: ["spec.options.precopyInterval"],
+  cutoverAt: ["spec.cutover"],
 } as const;
 
 export interface PlannedObject {
@@ -89,6 +100,9 @@ export function plannedObject(v: MigrationPlanValues, vms: readonly SourceInvent
   const networkMap = v.networkMap.length ? v.networkMap : undefined;
   const storageMap = v.storageMap.length ? v.storageMap : undefined;
   if (vms.length === 1) {
+    const warm = v.mode === "warm";
+    const precopyInterval = warm && v.precopyInterval.trim() ? v.precopyInterval.trim() : undefined;
+    const cutover = warm && v.cutoverAt.trim() ? new Date(v.cutoverAt).toISOString() : undefined;
     return {
       plural: "vmmigrations",
       object: {
@@ -98,7 +112,8 @@ export function plannedObject(v: MigrationPlanValues, vms: readonly SourceInvent
         spec: {
           source: { providerRef: { name: v.sourceProvider }, vmName: vms[0].name },
           target: { providerRef: { name: v.targetProvider }, vmName: v.name, powerOn: v.powerOn, networkMap, storageMap },
-          options: { mode: v.mode, diskFormat: v.diskFormat, verifyChecksums: v.verifyChecksums, bandwidthMiBps: bandwidth },
+          cutover,
+          options: { mode: v.mode, precopyInterval, diskFormat: v.diskFormat, verifyChecksums: v.verifyChecksums, bandwidthMiBps: bandwidth },
         },
       },
     };

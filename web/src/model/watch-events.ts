@@ -33,3 +33,14 @@ export function applyWatchEvent<T extends Named>(list: CachedList<T>, type: Watc
   else items = [...list.items, object].sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
   return { ...list, metadata: { ...list.metadata, resourceVersion: rv }, items };
 }
+
+/**
+ * A list read again (the fallback refetch, or a refresh after a write) against what the watch already brought:
+ * a re-read that started before a watch event and answered after it must not put the older state back (an
+ * older Ready reason, a deleted object). The watch delivers events in revision order, so a cache whose
+ * resourceVersion is newer than the re-read's holds everything the re-read does, and more: it stays.
+ */
+export function mergeListSnapshot<T extends Named>(cached: CachedList<T> | undefined, fresh: CachedList<T>): CachedList<T> {
+  if (!cached) return fresh;
+  return isOlder(fresh.metadata.resourceVersion, cached.metadata.resourceVersion) ? cached : fresh;
+}

@@ -1,9 +1,10 @@
 // Imported VMs (the Cozystack design's section): adopted VMs with their source plan, source type and
-// adoption time from the tracking ConfigMap; Start/Stop; Unadopt (the VM keeps running); and a form to adopt
-// a VM that another tool created.
+// adoption time from the tracking ConfigMap, rendered as a windowed table (only the rows in view are in the DOM);
+// Start/Stop; Unadopt (the VM keeps running); and a form to adopt a VM that another tool created.
 import { Button, FormSelect, FormSelectOption, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { useState } from "react";
+import { Spacer, useRowWindow } from "../components/VirtualRows.tsx";
 import { objectPath } from "../api/client.ts";
 import type { ConfigMap, VirtualMachine } from "../api/generated.ts";
 import { useAction, useResourceList } from "../api/hooks.ts";
@@ -15,6 +16,13 @@ import { PowerActions } from "../components/PowerActions.tsx";
 import { formatTime } from "../model/format.ts";
 import { type AdoptedFilter, adoptedRows, filterAdoptedRows } from "../model/virtual-machines.ts";
 import { AdoptForm } from "./AdoptForm.tsx";
+
+/** Every row has this height (cells do not wrap), which is what makes windowing exact. */
+const ROW_HEIGHT = 45;
+const COLUMNS = 7;
+const cell = { whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis" } as const;
+/** The VMs are one list read: there is no next page to ask for. */
+const NO_MORE = () => undefined;
 
 function UnadoptDialog({ vm, onClose }: { vm: VirtualMachine; onClose: () => void }) {
   const api = useApi();
@@ -50,6 +58,8 @@ export function ImportedVMsPage() {
   const [filter, setFilter] = useState<AdoptedFilter>({ label: "", plan: "", sourceType: "" });
   const all = adoptedRows(vms.data?.items ?? [], configMaps.data?.items ?? []);
   const sourceTypes = [...new Set(all.map((r) => r.sourceType).filter((t): t is string => t !== undefined))].sort();
+  const rows = filterAdoptedRows(all, filter);
+  const rowWindow = useRowWindow(rows.length, ROW_HEIGHT, NO_MORE);
   return (
     <PageSection>
       <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
@@ -75,52 +85,63 @@ export function ImportedVMsPage() {
       </Toolbar>
       {configMaps.error ? <ErrorAlert error={configMaps.error} title="Could not load adoption records (ConfigMaps)" /> : null}
       <QueryState query={vms} what="virtual machines">
-        {() => {
-          const rows = filterAdoptedRows(all, filter);
-          return rows.length === 0 ? (
+        {() =>
+          rows.length === 0 ? (
             <p>{all.length === 0 ? "No adopted VMs yet." : "No adopted VMs match the filter."}</p>
           ) : (
-            <Table aria-label="Imported VMs" variant="compact" data-testid="imported-table">
-              <Thead>
-                <Tr>
-                  <Th>Name</Th>
-                  <Th>Namespace</Th>
-                  <Th>Phase</Th>
-                  <Th>Source plan</Th>
-                  <Th>Source type</Th>
-                  <Th>Adopted at</Th>
-                  <Th screenReaderText="Actions" />
-                </Tr>
-              </Thead>
-              <Tbody>
-                {rows.map((r) => (
-                  <Tr key={r.key} data-testid={`imported-row-${r.vm.metadata.namespace ?? "default"}-${r.vm.metadata.name}`}>
-                    <Td dataLabel="Name">
-                      <strong>{r.vm.metadata.name}</strong>
-                    </Td>
-                    <Td dataLabel="Namespace">{r.vm.metadata.namespace ?? "default"}</Td>
-                    <Td dataLabel="Phase">
-                      <PhaseLabel phase={r.vm.status?.phase} />
-                    </Td>
-                    <Td dataLabel="Source plan">{r.sourcePlan ?? "—"}</Td>
-                    <Td dataLabel="Source type">{r.sourceType ?? "—"}</Td>
-                    <Td dataLabel="Adopted at">{formatTime(r.adoptedAt)}</Td>
-                    <Td isActionCell>
-                      <div style={{ display: "flex", gap: "var(--pf-t--global--spacer--sm)" }}>
-                        <PowerActions vm={r.vm} withRestart={false} />
-                        {canWrite(r.vm.metadata.namespace ?? "default") && (
-                          <Button variant="link" size="sm" isDanger onClick={() => setUnadopting(r.vm)} aria-label={`Unadopt ${r.vm.metadata.name}`}>
-                            Unadopt
-                          </Button>
-                        )}
-                      </div>
-                    </Td>
+            <div ref={rowWindow.ref} onScroll={rowWindow.onScroll} style={{ maxHeight: "calc(100vh - 260px)", overflow: "auto" }} data-testid="imported-scroll">
+              <Table aria-label="Imported VMs" variant="compact" data-testid="imported-table" isStickyHeader>
+                <Thead>
+                  <Tr>
+                    <Th>Name</Th>
+                    <Th>Namespace</Th>
+                    <Th>Phase</Th>
+                    <Th>Source plan</Th>
+                    <Th>Source type</Th>
+                    <Th>Adopted at</Th>
+                    <Th screenReaderText="Actions" />
                   </Tr>
-                ))}
-              </Tbody>
-            </Table>
-          );
-        }}
+                </Thead>
+                <Tbody>
+                  <Spacer height={rowWindow.window.padTop} colSpan={COLUMNS} />
+                  {rows.slice(rowWindow.window.start, rowWindow.window.end).map((r) => (
+                    <Tr key={r.key} style={{ height: ROW_HEIGHT }} data-testid={`imported-row-${r.vm.metadata.namespace ?? "default"}-${r.vm.metadata.name}`}>
+                      <Td dataLabel="Name" style={cell}>
+                        <strong>{r.vm.metadata.name}</strong>
+                      </Td>
+                      <Td dataLabel="Namespace" style={cell}>
+                        {r.vm.metadata.namespace ?? "default"}
+                      </Td>
+                      <Td dataLabel="Phase" style={cell}>
+                        <PhaseLabel phase={r.vm.status?.phase} />
+                      </Td>
+                      <Td dataLabel="Source plan" style={cell}>
+                        {r.sourcePlan ?? "—"}
+                      </Td>
+                      <Td dataLabel="Source type" style={cell}>
+                        {r.sourceType ?? "—"}
+                      </Td>
+                      <Td dataLabel="Adopted at" style={cell}>
+                        {formatTime(r.adoptedAt)}
+                      </Td>
+                      <Td isActionCell style={cell}>
+                        <div style={{ display: "flex", gap: "var(--pf-t--global--spacer--sm)" }}>
+                          <PowerActions vm={r.vm} withRestart={false} />
+                          {canWrite(r.vm.metadata.namespace ?? "default") && (
+                            <Button variant="link" size="sm" isDanger onClick={() => setUnadopting(r.vm)} aria-label={`Unadopt ${r.vm.metadata.name}`}>
+                              Unadopt
+                            </Button>
+                          )}
+                        </div>
+                      </Td>
+                    </Tr>
+                  ))}
+                  <Spacer height={rowWindow.window.padBottom} colSpan={COLUMNS} />
+                </Tbody>
+              </Table>
+            </div>
+          )
+        }
       </QueryState>
       {unadopting && <UnadoptDialog vm={unadopting} onClose={() => setUnadopting(null)} />}
       {identity && identity.role !== "viewer" && <AdoptForm />}

@@ -25,6 +25,7 @@ import { useApi } from "../api/session.tsx";
 import { FormField, validated } from "../components/FormField.tsx";
 import { sortFieldErrors } from "../model/field-errors.ts";
 import { type MapEntry, type MigrationPlanValues, PLAN_FIELDS, planProblems, plannedObject, prefillNetworkMap, prefillStorageMap, suggestName } from "../model/migration-plan.ts";
+import { supportsWarm } from "../model/warm.ts";
 import { toYaml } from "../model/yaml.ts";
 import { navigate } from "../router.ts";
 
@@ -66,6 +67,8 @@ export function MigrateWizard({ source, vms, onClose }: { source: Provider; vms:
     // The target's storage pool, as the first target Provider names it.
     storageMap: prefillStorageMap(vms, targets[0]?.spec.storagePool ?? "default"),
     mode: "cold",
+    precopyInterval: "",
+    cutoverAt: "",
     diskFormat: "qcow2",
     powerOn: true,
     verifyChecksums: true,
@@ -84,6 +87,7 @@ export function MigrateWizard({ source, vms, onClose }: { source: Provider; vms:
   };
   const stepStatus = (ids: (keyof typeof PLAN_FIELDS)[]) => (ids.some((id) => errorsOf(id)) ? "error" : "default");
   const invalid = Object.keys(problems).length > 0;
+  const warmAvailable = supportsWarm(source.spec.type) && vms.length === 1;
   return (
     <Modal isOpen onEscapePress={onClose} variant="large" aria-label="Migrate" data-testid="migrate-wizard">
       <Wizard
@@ -123,12 +127,31 @@ export function MigrateWizard({ source, vms, onClose }: { source: Provider; vms:
             <MapEditor id="wizard-storage-map" label="Storage map" entries={v.storageMap} onChange={(x) => set("storageMap", x)} errors={errorsOf("storageMap")} />
           </Form>
         </WizardStep>
-        <WizardStep name="Options" id="step-options" status={stepStatus(["bandwidthMiBps", "mode"])}>
+        <WizardStep name="Options" id="step-options" status={stepStatus(["bandwidthMiBps", "mode", "precopyInterval", "cutoverAt"])}>
           <Form onSubmit={(e) => e.preventDefault()}>
             <FormField id="wizard-mode" label="Mode" errors={errorsOf("mode")}>
               <Radio id="wizard-mode-cold" name="mode" label="Cold: power the source off, copy, create" isChecked={v.mode === "cold"} onChange={() => set("mode", "cold")} />
               <Radio id="wizard-mode-snapshot" name="mode" label="Snapshot: copy from a snapshot while the source runs" isChecked={v.mode === "snapshot"} onChange={() => set("mode", "snapshot")} />
+              <Radio
+                id="wizard-mode-warm"
+                name="mode"
+                label="Warm: copy while the source runs, then only the changes; short downtime at cutover"
+                description={warmAvailable ? undefined : `needs changed-block tracking at the source (vSphere)${vms.length > 1 ? " and a single VM" : ""}`}
+                isDisabled={!warmAvailable}
+                isChecked={v.mode === "warm"}
+                onChange={() => set("mode", "warm")}
+              />
             </FormField>
+            {v.mode === "warm" && (
+              <>
+                <FormField id="wizard-precopy-interval" label="Precopy interval (e.g. 10m, 30s; empty: 10m)" errors={errorsOf("precopyInterval")}>
+                  <TextInput id="wizard-precopy-interval" value={v.precopyInterval} placeholder="10m" validated={validated(errorsOf("precopyInterval"))} onChange={(_e, x) => set("precopyInterval", x)} />
+                </FormField>
+                <FormField id="wizard-cutover" label="Cutover at (empty: cut over by hand from the migration's page)" errors={errorsOf("cutoverAt")}>
+                  <TextInput id="wizard-cutover" type="datetime-local" value={v.cutoverAt} validated={validated(errorsOf("cutoverAt"))} onChange={(_e, x) => set("cutoverAt", x)} />
+                </FormField>
+              </>
+            )}
             <FormField id="wizard-format" label="Disk format">
               <FormSelect id="wizard-format" value={v.diskFormat} onChange={(_e, x) => set("diskFormat", x as MigrationPlanValues["diskFormat"])}>
                 <FormSelectOption value="qcow2" label="qcow2" />

@@ -1,23 +1,49 @@
-// Migrations: phase and progress per VMMigration, live through the SSE watch; expand a row for its disks
-// (size, bytes done, sha256 at source and target) and its phase history.
-import { Alert, Button, Form, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Progress, TextInput, Title } from "@patternfly/react-core";
-import { ExpandableRowContent, Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
-import { useState } from "react";
+// Migrations: phase and progress per VMMigration, read page by page (limit/continue), rendered as a windowed
+// table (only the rows in view are in the DOM) and kept live by one watch; a row's details (disks with sha256 at
+// source and target, phase timeline, events, warm precopies and cutover) open in a drawer.
+import {
+  Alert,
+  Bullseye,
+  Button,
+  Drawer,
+  DrawerActions,
+  DrawerCloseButton,
+  DrawerContent,
+  DrawerContentBody,
+  DrawerHead,
+  DrawerPanelBody,
+  DrawerPanelContent,
+  Form,
+  Modal,
+  ModalBody,
+  ModalFooter,
+  ModalHeader,
+  PageSection,
+  Progress,
+  Spinner,
+  TextInput,
+  Title,
+} from "@patternfly/react-core";
+import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
+import { memo, useCallback, useState } from "react";
 import type { VMMigration } from "../api/generated.ts";
 import { collectionPath, objectPath } from "../api/client.ts";
-import { useAction, useGet, useResourceList } from "../api/hooks.ts";
+import { useAction, useGet } from "../api/hooks.ts";
+import { usePagedList } from "../api/paged.ts";
 import type { RecordedEvent } from "../api/inventory.ts";
 import { useApi, useSession } from "../api/session.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { FormField, validated } from "../components/FormField.tsx";
 import { sortFieldErrors } from "../model/field-errors.ts";
 import { retryOf } from "../model/migration-plan.ts";
-import { QueryState } from "../components/Loading.tsx";
+import { Spacer, useRowWindow } from "../components/VirtualRows.tsx";
 import { PhaseLabel } from "../components/PhaseLabel.tsx";
 import { formatBytes, formatTime, shortChecksum } from "../model/format.ts";
 import { etaText, formatSeconds, isFinished, phaseSpans, progressPercent, progressVariant, sourceVMOf } from "../model/migrations.ts";
 import { objectKey } from "../model/objects.ts";
+import { isWarm } from "../model/warm.ts";
 import { navigate } from "../router.ts";
+import { WarmPanel } from "./WarmPanel.tsx";
 
 function CancelDialog({ m, onClose }: { m: VMMigration; onClose: () => void }) {
   const api = useApi();
@@ -119,6 +145,7 @@ function MigrationDetails({ m }: { m: VMMigration }) {
           </Button>
         </p>
       )}
+      {isWarm(m) && <WarmPanel m={m} />}
       <Title headingLevel="h4" size="md">
         Disks{rate ? ` · ${formatBytes(rate)}/s` : ""}
         {etaText(m) ? ` · ${etaText(m)}` : ""}
@@ -189,100 +216,138 @@ function MigrationDetails({ m }: { m: VMMigration }) {
   );
 }
 
+const PAGE_SIZE = 500;
+/** Every row has this height (cells do not wrap; details open in a drawer), which is what makes windowing exact. */
+const ROW_HEIGHT = 45;
+const COLUMNS = 8;
+const cell = { whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis" } as const;
+
+/** One row; memoised so scrolling renders only the rows that enter the window (a watch event replaces the object). */
+const MigrationRow = memo(function MigrationRow({ m, isSelected, onSelect, onCancel, onRetry }: { m: VMMigration; isSelected: boolean; onSelect: (key: string) => void; onCancel: (m: VMMigration) => void; onRetry: (m: VMMigration) => void }) {
+  const { canWrite } = useSession();
+  const writable = canWrite(m.metadata.namespace ?? "default");
+  const p = m.status?.progress;
+  return (
+    <Tr style={{ height: ROW_HEIGHT }} data-testid={`migration-row-${m.metadata.name}`} isRowSelected={isSelected}>
+      <Td dataLabel="Name" style={cell}>
+        <strong>{m.metadata.name}</strong>
+      </Td>
+      <Td dataLabel="Namespace" style={cell}>
+        {m.metadata.namespace ?? "default"}
+      </Td>
+      <Td dataLabel="Source" style={cell}>{`${m.spec.source.providerRef.name}/${sourceVMOf(m)}`}</Td>
+      <Td dataLabel="Target" style={cell}>{`${m.spec.target.providerRef.name}/${m.status?.targetVMRef?.name ?? m.spec.target.vmName ?? "—"}`}</Td>
+      <Td dataLabel="Phase" style={cell}>
+        <PhaseLabel phase={m.status?.phase} />
+      </Td>
+      <Td dataLabel="Progress" style={cell} title={p ? `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}${etaText(m) ? ` · ${etaText(m)}` : ""}` : undefined}>
+        <Progress
+          value={progressPercent(m)}
+          size="sm"
+          measureLocation="outside"
+          variant={progressVariant(m)}
+          aria-label={`Progress of ${m.metadata.name}`}
+          data-testid={`migration-progress-${m.metadata.name}`}
+        />
+      </Td>
+      <Td dataLabel="Started" style={cell}>
+        {formatTime(m.status?.startedAt)}
+      </Td>
+      <Td isActionCell style={cell}>
+        <Button variant="link" size="sm" onClick={() => onSelect(objectKey(m))} aria-label="Details">
+          Details
+        </Button>
+        {writable && !isFinished(m) && !m.metadata.deletionTimestamp && (
+          <Button variant="link" size="sm" isDanger onClick={() => onCancel(m)} aria-label={`Cancel ${m.metadata.name}`}>
+            Cancel
+          </Button>
+        )}
+        {writable && m.status?.phase === "Failed" && (
+          <Button variant="link" size="sm" onClick={() => onRetry(m)} aria-label={`Retry ${m.metadata.name}`}>
+            Retry
+          </Button>
+        )}
+      </Td>
+    </Tr>
+  );
+});
+
+const NO_FILTER = { namespace: "", labelSelector: "" };
+
 export function MigrationsPage() {
-  const migrations = useResourceList<VMMigration>("vmmigrations", { live: true });
-  const [expanded, setExpanded] = useState<Set<string>>(new Set());
+  const { query, items } = usePagedList<VMMigration>("vmmigrations", NO_FILTER, PAGE_SIZE);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const rows = useRowWindow(items.length, ROW_HEIGHT, loadMore);
+  // ?migration=namespace/name opens that migration's details.
+  const [selected, setSelected] = useState<string | null>(() => new URLSearchParams(window.location.search).get("migration"));
   const [cancelling, setCancelling] = useState<VMMigration | null>(null);
   const [retrying, setRetrying] = useState<VMMigration | null>(null);
-  const { canWrite } = useSession();
-  const toggle = (key: string) =>
-    setExpanded((old) => {
-      const next = new Set(old);
-      if (next.has(key)) next.delete(key);
-      else next.add(key);
-      return next;
-    });
+  const selectedMigration = items.find((m) => objectKey(m) === selected);
+  const panel = selectedMigration ? (
+    <DrawerPanelContent widths={{ default: "width_50" }}>
+      <DrawerHead>
+        <Title headingLevel="h2" size="lg">
+          {selectedMigration.metadata.name}
+        </Title>
+        <DrawerActions>
+          <DrawerCloseButton onClick={() => setSelected(null)} />
+        </DrawerActions>
+      </DrawerHead>
+      <DrawerPanelBody>
+        <MigrationDetails m={selectedMigration} />
+      </DrawerPanelBody>
+    </DrawerPanelContent>
+  ) : undefined;
+  const visible = items.slice(rows.window.start, rows.window.end);
   return (
-    <PageSection>
-      <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
-        Migrations
-      </Title>
-      <QueryState query={migrations} what="migrations">
-        {(list) =>
-          list.items.length === 0 ? (
-            <p>No migrations yet.</p>
-          ) : (
-            <Table aria-label="Migrations" variant="compact" data-testid="migration-table">
-              <Thead>
-                <Tr>
-                  <Th screenReaderText="Expand" />
-                  <Th>Name</Th>
-                  <Th>Namespace</Th>
-                  <Th>Source</Th>
-                  <Th>Target</Th>
-                  <Th>Phase</Th>
-                  <Th width={30}>Progress</Th>
-                  <Th>Started</Th>
-                  <Th screenReaderText="Actions" />
-                </Tr>
-              </Thead>
-              {list.items.map((m, rowIndex) => {
-                const key = objectKey(m);
-                const isExpanded = expanded.has(key);
-                const percent = progressPercent(m);
-                const p = m.status?.progress;
-                return (
-                  <Tbody key={key} isExpanded={isExpanded}>
-                    <Tr data-testid={`migration-row-${m.metadata.name}`}>
-                      <Td expand={{ rowIndex, isExpanded, onToggle: () => toggle(key), expandId: `migration-${m.metadata.name}` }} />
-                      <Td dataLabel="Name">
-                        <strong>{m.metadata.name}</strong>
-                      </Td>
-                      <Td dataLabel="Namespace">{m.metadata.namespace ?? "default"}</Td>
-                      <Td dataLabel="Source">{`${m.spec.source.providerRef.name}/${sourceVMOf(m)}`}</Td>
-                      <Td dataLabel="Target">{`${m.spec.target.providerRef.name}/${m.status?.targetVMRef?.name ?? m.spec.target.vmName ?? "—"}`}</Td>
-                      <Td dataLabel="Phase">
-                        <PhaseLabel phase={m.status?.phase} />
-                      </Td>
-                      <Td dataLabel="Progress">
-                        <Progress
-                          value={percent}
-                          title={p ? `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}${etaText(m) ? ` · ${etaText(m)}` : ""}` : ""}
-                          size="sm"
-                          measureLocation="outside"
-                          variant={progressVariant(m)}
-                          aria-label={`Progress of ${m.metadata.name}`}
-                          data-testid={`migration-progress-${m.metadata.name}`}
-                        />
-                      </Td>
-                      <Td dataLabel="Started">{formatTime(m.status?.startedAt)}</Td>
-                      <Td isActionCell>
-                        {canWrite(m.metadata.namespace ?? "default") && !isFinished(m) && !m.metadata.deletionTimestamp && (
-                          <Button variant="link" size="sm" isDanger onClick={() => setCancelling(m)} aria-label={`Cancel ${m.metadata.name}`}>
-                            Cancel
-                          </Button>
-                        )}
-                        {canWrite(m.metadata.namespace ?? "default") && m.status?.phase === "Failed" && (
-                          <Button variant="link" size="sm" onClick={() => setRetrying(m)} aria-label={`Retry ${m.metadata.name}`}>
-                            Retry
-                          </Button>
-                        )}
-                      </Td>
+    <Drawer isExpanded={selectedMigration !== undefined} isInline position="end">
+      <DrawerContent panelContent={panel}>
+        <DrawerContentBody>
+          <PageSection>
+            <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
+              Migrations
+            </Title>
+            <p data-testid="migration-count">{`${items.length}${hasNextPage ? "+" : ""} ${items.length === 1 && !hasNextPage ? "migration" : "migrations"}`}</p>
+            {query.error ? <ErrorAlert error={query.error} title="Could not load migrations" /> : null}
+            {query.isPending ? (
+              <Bullseye>
+                <Spinner aria-label="Loading migrations" />
+              </Bullseye>
+            ) : items.length === 0 ? (
+              <p>No migrations yet.</p>
+            ) : (
+              <div ref={rows.ref} onScroll={rows.onScroll} style={{ height: "calc(100vh - 260px)", minHeight: 300, overflow: "auto" }} data-testid="migration-scroll">
+                <Table aria-label="Migrations" variant="compact" data-testid="migration-table" isStickyHeader>
+                  <Thead>
+                    <Tr>
+                      <Th>Name</Th>
+                      <Th>Namespace</Th>
+                      <Th>Source</Th>
+                      <Th>Target</Th>
+                      <Th>Phase</Th>
+                      <Th width={25}>Progress</Th>
+                      <Th>Started</Th>
+                      <Th screenReaderText="Actions" />
                     </Tr>
-                    <Tr isExpanded={isExpanded}>
-                      <Td colSpan={9}>
-                        <ExpandableRowContent>{isExpanded && <MigrationDetails m={m} />}</ExpandableRowContent>
-                      </Td>
-                    </Tr>
+                  </Thead>
+                  <Tbody>
+                    <Spacer height={rows.window.padTop} colSpan={COLUMNS} />
+                    {visible.map((m) => (
+                      <MigrationRow key={objectKey(m)} m={m} isSelected={objectKey(m) === selected} onSelect={setSelected} onCancel={setCancelling} onRetry={setRetrying} />
+                    ))}
+                    <Spacer height={rows.window.padBottom} colSpan={COLUMNS} />
                   </Tbody>
-                );
-              })}
-            </Table>
-          )
-        }
-      </QueryState>
+                </Table>
+              </div>
+            )}
+          </PageSection>
+        </DrawerContentBody>
+      </DrawerContent>
       {cancelling && <CancelDialog m={cancelling} onClose={() => setCancelling(null)} />}
       {retrying && <RetryDialog m={retrying} onClose={() => setRetrying(null)} />}
-    </PageSection>
+    </Drawer>
   );
 }

@@ -1,4 +1,4 @@
-// Providers: add one (with its credentials), test its connection, trust a vCenter's certificate, and see the
+// Providers: add or edit one (with its credentials), test its connection, trust a vCenter's certificate, and see the
 // Ready condition's reason and message and how many VMs the inventory saw.
 import { Alert, Button, PageSection, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
@@ -65,6 +65,9 @@ export function ProvidersPage() {
   const providers = useResourceList<Provider>("providers", { live: true });
   const { identity, canWrite } = useSession();
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<Provider | undefined>();
+  // Only admins write Providers (they hold credentials for every tenant).
+  const isAdmin = identity?.role === "admin";
   return (
     <PageSection>
       <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
@@ -123,7 +126,12 @@ export function ProvidersPage() {
                       </Td>
                       <Td>{inv ? <span title={`refreshed ${formatTime(inv.lastRefreshed)}`}>{`${inv.vms} VMs${inv.poweredOn !== undefined ? ` (${inv.poweredOn} on)` : ""}`}</span> : "—"}</Td>
                       <Td isActionCell>
-                        <ConnectionTest p={p} />
+                        <ConnectionTest p={p} />{" "}
+                        {isAdmin && (
+                          <Button variant="secondary" size="sm" onClick={() => setEditing(p)} aria-label={`Edit ${p.metadata.name}`}>
+                            Edit
+                          </Button>
+                        )}
                       </Td>
                     </Tr>
                   );
@@ -134,6 +142,7 @@ export function ProvidersPage() {
         }
       </QueryState>
       {adding && <ProviderForm onClose={() => setAdding(false)} />}
+      {editing && <ProviderForm key={objectKey(editing)} existing={editing} onClose={() => setEditing(undefined)} />}
     </PageSection>
   );
 }
