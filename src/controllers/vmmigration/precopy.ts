@@ -6,11 +6,12 @@
 // recorded; a disk's changed areas are read again only when that disk's copy was not recorded as done.
 import type { MigrationDisk, Precopy, VMMigration, VMMigrationStatus } from "../../api/vmmigration.ts";
 import { ensureConfinedDir } from "../../disk/confinement.ts";
-import type { DiskReader, ExportSession, SourceDisk, SourceProvider, TargetStorage } from "../../providers/contract.ts";
+import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetStorage } from "../../providers/contract.ts";
+import { forgetVerified } from "../../disk/chunk-verified.ts";
 import { copyWholeDisk } from "./copy-disk.ts";
 import { exportDiskRecord, exportSessionOf, sourceDiskFor } from "./decide.ts";
 import { precopyIntervalMs, precopySnapshotName, sinceChangeId, staleSnapshots } from "./decide-warm.ts";
-import { stagingDir, stagingFile } from "./plan.ts";
+import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
 import { outOfSpaceFailure } from "./space.ts";
 import { sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
 import { MigrationFailure } from "./steps.ts";
@@ -90,10 +91,8 @@ export async function runPrecopy(ctx: StepContext, m: VMMigration, index: number
       let bytes: number;
       try {
         const since = sinceChangeId(current, index, disk.diskID);
-        bytes =
-          since === undefined
-            ? await copyFull(ctx, opened, disk, dir, storage, current)
-            : await copyChanged(ctx, { source, session, sourceDisk, opened, disk, stagingPath: stagingFile(dir, disk), storage, since });
+        const copy = { source, session, sourceDisk, opened, disk, stagingPath: stagingFile(dir, disk), targetImage: targetImageFile(dir, disk), storage };
+        bytes = since === undefined ? await copyFull(ctx, copy, current) : await copyChanged(ctx, { ...copy, since });
       } finally {
         await opened.close();
       }
@@ -122,37 +121,92 @@ export async function runPrecopy(ctx: StepContext, m: VMMigration, index: number
   });
 }
 
-async function copyFull(ctx: StepContext, opened: DiskReader, disk: MigrationDisk, dir: string, storage: TargetStorage, m: VMMigration): Promise<number> {
-  const result = await copyWholeDisk(ctx, opened, disk, stagingFile(dir, disk), storage, m.spec.options?.bandwidthMiBps);
-  await ctx.patchDisk(
-    disk.diskID,
-    (d) => {
-      d.bytesDone = d.sizeBytes;
-      if (opened.origin) d.transport = opened.origin.transport;
-      delete d.checkpoint;
-    },
-    result.lastRate,
-  );
-  return disk.sizeBytes;
+/** Where a disk's image in its target format is kept up to date during precopies: the staging file itself when raw. */
+export function targetImageFile(dir: string, disk: MigrationDisk): string {
+  return (disk.targetFormat ?? "qcow2") === "raw" ? stagingFile(dir, disk) : convertedFile(dir, disk);
 }
 
-interface ChangedCopy {
+export interface DiskCopy {
   source: SourceProvider;
   session: ExportSession;
   sourceDisk: SourceDisk;
   opened: DiskReader;
   disk: MigrationDisk;
   stagingPath: string;
+  /** The image in the target format, next to the staging file (Importing moves it into the pool by a rename). */
+  targetImage: string;
   storage: TargetStorage;
-  since: string;
 }
 
-/** Reads the areas changed since `since` into the staging file; returns the bytes read from the source. */
-async function copyChanged(ctx: StepContext, c: ChangedCopy): Promise<number> {
+/**
+ * Precopy 0: the whole disk into the staging file (resuming from its checkpoint), every chunk read back against
+ * its source digest, then converted to the target format while the VM still runs — so the cutover only applies
+ * the last changes to an image already in its final format.
+ */
+async function copyFull(ctx: StepContext, c: DiskCopy, m: VMMigration): Promise<number> {
+  if (!c.disk.checkpoint) await forgetVerified(c.stagingPath);
+  const result = await copyWholeDisk(ctx, c.opened, c.disk, c.stagingPath, c.storage, m.spec.options?.bandwidthMiBps);
+  await ctx.patchDisk(
+    c.disk.diskID,
+    (d) => {
+      d.bytesDone = d.sizeBytes;
+      if (c.opened.origin) d.transport = c.opened.origin.transport;
+      delete d.checkpoint;
+    },
+    result.lastRate,
+  );
+  await verifyWritten(ctx, c);
+  const fmt = c.disk.targetFormat ?? "qcow2";
+  if (c.targetImage !== c.stagingPath) {
+    await ctx.deps.disk.convert({ src: c.stagingPath, srcFormat: "raw", dest: c.targetImage, destFormat: fmt, signal: ctx.signal }).catch((err: unknown) => {
+      throw outOfSpaceFailure(err, c.storage, c.disk);
+    });
+  }
+  return c.disk.sizeBytes;
+}
+
+/** Reads the areas changed since `since` into the staging file and the target image; returns the bytes read from the source. */
+async function copyChanged(ctx: StepContext, c: DiskCopy & { since: string }): Promise<number> {
   if (!c.source.queryChangedAreas) throw new MigrationFailure("NotSupported", `the source provider cannot list changed blocks; use mode cold or snapshot`);
   const areas = await c.source.queryChangedAreas(c.session, c.sourceDisk, c.since);
+  return refreshFromSource(ctx, c, areas);
+}
+
+/**
+ * Reads `areas` from the snapshot into the staging file (new chunk digests), verifies the chunks so written, and
+ * writes the same areas into the target image; returns the bytes read from the source. Idempotent for a frozen
+ * snapshot, so a resumed precopy or cutover simply runs it again.
+ */
+export async function refreshFromSource(ctx: StepContext, c: DiskCopy, areas: ChangedArea[]): Promise<number> {
   const applied = await ctx.deps.disk.applyChangedAreas({ reader: c.opened, stagingPath: c.stagingPath, areas, signal: ctx.signal }).catch((err: unknown) => {
     throw outOfSpaceFailure(err, c.storage, c.disk);
   });
+  const repaired = await verifyWritten(ctx, c);
+  if (c.targetImage !== c.stagingPath) {
+    const fmt = c.disk.targetFormat ?? "qcow2";
+    await ctx.deps.disk.writeAreas({ src: c.stagingPath, dest: c.targetImage, destFormat: fmt, areas: [...areas, ...repaired], signal: ctx.signal }).catch((err: unknown) => {
+      throw outOfSpaceFailure(err, c.storage, c.disk);
+    });
+  }
   return applied.bytes;
+}
+
+/**
+ * Reads back the staging file's chunks written since their last verification; a chunk that does not match its
+ * source digest is read again from this precopy's frozen snapshot once, and must then match. Returns the
+ * chunks so repaired (the target image needs them too).
+ */
+async function verifyWritten(ctx: StepContext, c: DiskCopy): Promise<ChangedArea[]> {
+  const checked = await ctx.deps.disk.verifyUnverified(c.stagingPath, ctx.signal);
+  if (checked.mismatched.length === 0) return [];
+  ctx.log(`${c.disk.diskID}: ${checked.mismatched.length} of ${checked.checked} chunks written since their last verification differ from their source digests; reading them again from snapshot ${c.session.snapshotName}`);
+  await ctx.deps.disk.applyChangedAreas({ reader: c.opened, stagingPath: c.stagingPath, areas: checked.mismatched, signal: ctx.signal });
+  const again = await ctx.deps.disk.verifyUnverified(c.stagingPath, ctx.signal);
+  if (again.mismatched.length > 0) {
+    throw new MigrationFailure(
+      "ChecksumMismatch",
+      `disk ${c.disk.label ?? c.disk.diskID}: ${again.mismatched.length} chunks of ${c.stagingPath} (first at byte ${again.mismatched[0]?.start}) still differ from their source digests after being read again; the staging storage is unreliable — check it and start a new migration`,
+    );
+  }
+  return checked.mismatched;
 }
