@@ -5,7 +5,7 @@
 // Measured here (1 GiB half-zero sparse raw → qcow2, page cache): plain `qemu-img convert` ≈ 0.23 s; `-W`,
 // `-m 4` and `-o cluster_size=1M` made no measurable difference, so the defaults stay (64 KiB clusters,
 // compat 1.1). A raw target is the staging file itself: renamed, never copied.
-import { mkdtemp, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNoFollow } from "./confinement.ts";
@@ -101,6 +101,15 @@ export function mergeAreas(areas: ReadonlyArray<{ start: number; length: number 
   return out;
 }
 
+const SECTOR = 512;
+
+/** An area widened to whole 512-byte sectors, within `sizeBytes`. Pure. */
+export function sectorAligned(a: { start: number; length: number }, sizeBytes: number): { start: number; length: number } {
+  const start = Math.floor(a.start / SECTOR) * SECTOR;
+  const end = Math.min(Math.ceil((a.start + a.length) / SECTOR) * SECTOR, sizeBytes);
+  return { start, length: Math.max(0, end - start) };
+}
+
 /**
  * Copies the byte ranges `areas` of the raw image `src` into the same ranges of the existing image `dest`
  * (any format, written in place): one `qemu-img convert -n` per merged range, both sides opened as raw windows
@@ -109,7 +118,9 @@ export function mergeAreas(areas: ReadonlyArray<{ start: number; length: number 
  */
 export async function writeAreasInto(src: string, dest: string, destFormat: string, areas: ReadonlyArray<{ start: number; length: number }>, options: { signal?: AbortSignal } = {}): Promise<number> {
   checkFormat("destFormat", destFormat);
-  const merged = mergeAreas(areas);
+  // qemu's raw windows take whole 512-byte sectors; the widened bytes come from the same (authoritative) src.
+  const size = (await stat(src)).size;
+  const merged = mergeAreas(areas.map((a) => sectorAligned(a, size)));
   for (const a of merged) {
     options.signal?.throwIfAborted();
     const window = (file: object) => `json:${JSON.stringify({ driver: "raw", offset: a.start, size: a.length, file })}`;
