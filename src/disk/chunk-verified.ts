@@ -48,7 +48,7 @@ async function openMarks(stagingPath: string, layout: ChunkLayout): Promise<File
   const path = verifiedMarksPath(stagingPath);
   const existing = await readVerifiedMarks(stagingPath);
   const file = await open(path, existing ? "r+" : "w");
-  if (!existing || !existing.subarray(0, HEADER_BYTES).equals(header(layout))) {
+  if (!existing?.subarray(0, HEADER_BYTES).equals(header(layout))) {
     // Another layout's marks (or none): start with nothing verified.
     await file.truncate(0);
     await file.write(header(layout), 0, HEADER_BYTES, 0);

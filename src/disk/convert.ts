@@ -8,6 +8,7 @@
 import { mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mergeAreas, sectorAligned } from "./areas.ts";
 import { createNoFollow } from "./confinement.ts";
 import { runTool, timeoutForBytes } from "./run-tool.ts";
 
@@ -88,26 +89,6 @@ export async function convertFile(src: string, srcFormat: string, dest: string, 
   checkFormat("srcFormat", srcFormat);
   checkFormat("destFormat", destFormat);
   await runTool("qemu-img", ["convert", "-f", srcFormat, "-O", destFormat, src, dest], options);
-}
-
-/** Areas sorted, with overlapping and adjacent ones joined. Pure. */
-export function mergeAreas(areas: ReadonlyArray<{ start: number; length: number }>): Array<{ start: number; length: number }> {
-  const out: Array<{ start: number; length: number }> = [];
-  for (const a of [...areas].filter((x) => x.length > 0).sort((x, y) => x.start - y.start)) {
-    const last = out.at(-1);
-    if (last && a.start <= last.start + last.length) last.length = Math.max(last.length, a.start + a.length - last.start);
-    else out.push({ start: a.start, length: a.length });
-  }
-  return out;
-}
-
-const SECTOR = 512;
-
-/** An area widened to whole 512-byte sectors, within `sizeBytes`. Pure. */
-export function sectorAligned(a: { start: number; length: number }, sizeBytes: number): { start: number; length: number } {
-  const start = Math.floor(a.start / SECTOR) * SECTOR;
-  const end = Math.min(Math.ceil((a.start + a.length) / SECTOR) * SECTOR, sizeBytes);
-  return { start, length: Math.max(0, end - start) };
 }
 
 /**

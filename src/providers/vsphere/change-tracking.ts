@@ -2,6 +2,7 @@
 // changeTrackingEnabled) and asking which areas of a snapshot's disk changed since an earlier changeId
 // (QueryChangedDiskAreas, paged by startOffset as vSphere answers in pieces).
 import type { ChangedArea, ExportSession, SourceDisk } from "../contract.ts";
+import { mergeAreas } from "../../disk/areas.ts";
 import { SourceProviderError } from "./errors.ts";
 import { retrieveOne } from "./property-collector.ts";
 import type { VsphereClient } from "./soap-client.ts";
@@ -12,18 +13,6 @@ export async function setChangeTracking(client: VsphereClient, vmID: string, ena
   const props = await retrieveOne(client, moRef("VirtualMachine", vmID), ["config.changeTrackingEnabled"]);
   if (bool(props["config.changeTrackingEnabled"]) === enabled) return;
   await runTask(client, "ReconfigVM_Task", moRef("VirtualMachine", vmID), { spec: typed("VirtualMachineConfigSpec", { changeTrackingEnabled: enabled }) });
-}
-
-/** Merges sorted-or-not areas into sorted, disjoint ones. Pure. */
-export function mergeAreas(areas: ChangedArea[]): ChangedArea[] {
-  const sorted = [...areas].filter((a) => a.length > 0).sort((a, b) => a.start - b.start);
-  const out: ChangedArea[] = [];
-  for (const a of sorted) {
-    const last = out.at(-1);
-    if (last && a.start <= last.start + last.length) last.length = Math.max(last.length, a.start + a.length - last.start);
-    else out.push({ ...a });
-  }
-  return out;
 }
 
 export async function queryChangedAreas(client: VsphereClient, session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]> {

@@ -1,4 +1,4 @@
-// writeAreasInto against the real qemu-img: the changed ranges of a raw file written into a qcow2 in place.
+// Area arithmetic, and writeAreasInto against the real qemu-img: the changed ranges of a raw file written into a qcow2 in place.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { imageSha256 } from "./checksum.ts";
-import { convertImage, mergeAreas, sectorAligned, writeAreasInto } from "./convert.ts";
+import { mergeAreas, sectorAligned } from "./areas.ts";
+import { convertImage, writeAreasInto } from "./convert.ts";
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
