@@ -92,7 +92,7 @@ export async function runPrecopy(ctx: StepContext, m: VMMigration, index: number
       try {
         const since = sinceChangeId(current, index, disk.diskID);
         const copy = { source, session, sourceDisk, opened, disk, stagingPath: stagingFile(dir, disk), targetImage: targetImageFile(dir, disk), storage };
-        bytes = since === undefined ? await copyFull(ctx, copy, current) : await copyChanged(ctx, { ...copy, since });
+        bytes = since === undefined ? await copyFull(ctx, copy, current) : await copyChanged(ctx, { ...copy, since }).catch((err: unknown) => recopyWhenChangeIdLost(ctx, err, copy, current, index));
       } finally {
         await opened.close();
       }
@@ -189,6 +189,20 @@ export async function refreshFromSource(ctx: StepContext, c: DiskCopy, areas: Ch
     });
   }
   return applied.bytes;
+}
+
+/**
+ * The source no longer knows the previous precopy's changeId (tracking was reset): what changed since is unknown,
+ * so the disk is copied in full from this precopy's snapshot — with a Warning event — never patched from a guess.
+ * Any other error is rethrown.
+ */
+async function recopyWhenChangeIdLost(ctx: StepContext, err: unknown, c: DiskCopy, m: VMMigration, index: number): Promise<number> {
+  if ((err as { code?: unknown }).code !== "ChangeIdInvalid") throw err;
+  const message = `precopy ${index}: disk ${c.disk.label ?? c.disk.diskID}: the source no longer knows the previous changeId (${(err as Error).message}); copying the whole disk from snapshot ${c.session.snapshotName}`;
+  ctx.log(message);
+  ctx.deps.events?.record(m, "Warning", "ChangeIdLost", message);
+  // A checkpoint here can only be this fallback's own, from this same snapshot (precopy 0 clears its own): resumed.
+  return copyFull(ctx, c, m);
 }
 
 /**

@@ -3,7 +3,7 @@
 // (QueryChangedDiskAreas, paged by startOffset as vSphere answers in pieces).
 import type { ChangedArea, ExportSession, SourceDisk } from "../contract.ts";
 import { mergeAreas } from "../../disk/areas.ts";
-import { SourceProviderError } from "./errors.ts";
+import { isFault, SourceProviderError } from "./errors.ts";
 import { retrieveOne } from "./property-collector.ts";
 import type { VsphereClient } from "./soap-client.ts";
 import { asArray, bool, moRef, num, typed } from "./soap-xml.ts";
@@ -15,18 +15,36 @@ export async function setChangeTracking(client: VsphereClient, vmID: string, ena
   await runTask(client, "ReconfigVM_Task", moRef("VirtualMachine", vmID), { spec: typed("VirtualMachineConfigSpec", { changeTrackingEnabled: enabled }) });
 }
 
+/**
+ * ESXi refuses a changeId it no longer knows (CBT was reset: someone consolidated the snapshot chain, moved the
+ * disk, or switched tracking off and on) with a FileFault or InvalidArgument; that is a lost changeId, not a
+ * failed source: code ChangeIdInvalid, so the caller copies the disk in full instead.
+ */
+function changeIdRefused(err: unknown, session: ExportSession, disk: SourceDisk, sinceChangeId: string): unknown {
+  if (sinceChangeId === "*" || !isFault(err, "FileFault", "InvalidArgument")) return err;
+  return new SourceProviderError(
+    "ChangeIdInvalid",
+    `QueryChangedDiskAreas of VM ${session.vmID} disk ${disk.key}: changeId "${sinceChangeId}" is no longer valid (${err.message}); changed block tracking was reset, so the disk must be copied in full`,
+    { cause: err },
+  );
+}
+
 export async function queryChangedAreas(client: VsphereClient, session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]> {
   if (!session.snapshotID) {
     throw new SourceProviderError("SourceError", `QueryChangedDiskAreas of VM ${session.vmID} disk ${disk.key}: the export session has no snapshot; changes of a running VM are read against one`);
   }
   const areas: ChangedArea[] = [];
   for (let startOffset = 0; startOffset < disk.capacityBytes; ) {
-    const info = await client.call("QueryChangedDiskAreas", moRef("VirtualMachine", session.vmID), {
-      snapshot: moRef("VirtualMachineSnapshot", session.snapshotID),
-      deviceKey: disk.key,
-      startOffset,
-      changeId: sinceChangeId,
-    });
+    const info = await client
+      .call("QueryChangedDiskAreas", moRef("VirtualMachine", session.vmID), {
+        snapshot: moRef("VirtualMachineSnapshot", session.snapshotID),
+        deviceKey: disk.key,
+        startOffset,
+        changeId: sinceChangeId,
+      })
+      .catch((err: unknown) => {
+        throw changeIdRefused(err, session, disk, sinceChangeId);
+      });
     for (const a of asArray(info?.changedArea)) areas.push({ start: num(a.start), length: num(a.length) });
     const covered = num(info?.startOffset) + num(info?.length);
     // A server that answers no progress would loop forever: fail naming what it said.
