@@ -90,7 +90,9 @@ async function verifyDisks(ctx: StepContext, m: VMMigration): Promise<VMMigratio
         }
       }
       current = await ctx.patchDisk(disk.diskID, (d) => {
+        // The image itself was read back: it is the target before any guest conversion (targetSha256).
         d.sha256 = checked.sha256;
+        d.targetSha256 = checked.sha256;
         d.bytesDone = d.sizeBytes;
         d.state = "Transferred";
         delete d.checkpoint;
