@@ -1,10 +1,12 @@
 // CuttingOver (warm mode): the source is shut down (ACPI, then power off after the provider's grace), the last
-// changes are copied from a final snapshot of the powered-off VM, every chunk of every staging file is checked
-// against its recorded source digest (a chunk that fails is read again from the final snapshot, then must
-// pass), `verifySource: reread` also rereads the frozen final state in full, the snapshots are removed, change
-// tracking is put back as it was, and the disks go on to Converting as a cold migration's would. Intent is
-// recorded before each effect (cutover start and that the migration powers the VM off, then when it was off),
-// so a crash resumes the cutover from the first step not recorded.
+// changes are copied from a final snapshot of the powered-off VM into the staging file and the target-format
+// image (precopy.ts: only the chunks written since their last verification are read back), each finished image
+// is read back once in full — its sha256, each chunk against its source digest (a chunk that fails is read again
+// from the final snapshot, then must pass) —, `verifySource: reread` also rereads the frozen final state in full,
+// the snapshots are removed, change tracking is put back as it was, and the disks go on to Converting (nothing
+// left to convert) and Importing (a rename). Intent is recorded before each effect (cutover start and that the
+// migration powers the VM off, then when it was off), so a crash resumes the cutover from the first step not
+// recorded.
 import type { VMMigration } from "../../api/vmmigration.ts";
 import { sourceDiskFor } from "./decide.ts";
 import { stagingDir, stagingFile } from "./plan.ts";

@@ -1,9 +1,11 @@
 // One warm-mode precopy, as idempotent steps with identities from the migration's UID and the precopy's index:
 // record the precopy (its snapshot's name) → take or find the snapshot, record its id and every disk's changeId
-// → per disk not yet done: precopy 0 copies the whole disk (resuming from its checkpoint), a later precopy asks
-// which areas changed since the previous precopy's changeId and reads only those from the snapshot's frozen
-// disks → remove the older snapshots → record completion. A crash anywhere reruns from the first step not
-// recorded; a disk's changed areas are read again only when that disk's copy was not recorded as done.
+// → per disk not yet done: precopy 0 copies the whole disk (resuming from its checkpoint), verifies every chunk
+// and converts it to the target format; a later precopy asks which areas changed since the previous precopy's
+// changeId (all of the disk when the source lost that changeId), reads only those from the snapshot's frozen
+// disks into the staging file, verifies the chunks it wrote, and writes the same areas into the target-format
+// image in place → remove the older snapshots → record completion. A crash anywhere reruns from the first step
+// not recorded; a disk's changed areas are read again only when that disk's copy was not recorded as done.
 import type { MigrationDisk, Precopy, VMMigration, VMMigrationStatus } from "../../api/vmmigration.ts";
 import { ensureConfinedDir } from "../../disk/confinement.ts";
 import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetStorage } from "../../providers/contract.ts";
