@@ -10,7 +10,7 @@
 import type { VMMigration } from "../../api/vmmigration.ts";
 import { sourceDiskFor } from "./decide.ts";
 import { stagingDir, stagingFile } from "./plan.ts";
-import { precopySession, refreshFromSource, removeStaleSnapshots, runPrecopy, targetImageFile } from "./precopy.ts";
+import { lazyReader, precopySession, refreshFromSource, removeStaleSnapshots, runPrecopy, targetImageFile } from "./precopy.ts";
 import { sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -71,24 +71,24 @@ async function verifyDisks(ctx: StepContext, m: VMMigration): Promise<VMMigratio
       const needsSource = checked.mismatched.length > 0 || m.spec.options?.verifySource === "reread";
       if (needsSource) {
         const sourceDisk = sourceDiskFor(session, disk);
-        const opened = await source.openDisk(session, sourceDisk, { scratchDir: dir, signal: ctx.signal });
+        const reader = lazyReader(() => source.openDisk(session, sourceDisk, { scratchDir: dir, signal: ctx.signal }));
         try {
           if (checked.mismatched.length > 0) {
             ctx.log(`${disk.diskID}: ${checked.mismatched.length} chunks of ${targetImage} differ from their source digests; reading them again from the final snapshot`);
-            await refreshFromSource(ctx, { source, session, sourceDisk, opened, disk, stagingPath, targetImage, storage }, checked.mismatched);
+            await refreshFromSource(ctx, { source, session, sourceDisk, reader, disk, stagingPath, targetImage, storage }, checked.mismatched);
             checked = await check();
             if (checked.mismatched.length > 0) {
               throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: ${checked.mismatched.length} chunks of ${targetImage} (first at byte ${checked.mismatched[0]?.start}) still differ from their source digests after being read again; the target storage is unreliable — check it and start a new migration`);
             }
           }
           if (m.spec.options?.verifySource === "reread") {
-            const reread = await ctx.deps.disk.readerSha256(opened, ctx.signal);
+            const reread = await ctx.deps.disk.readerSha256(await reader.get(), ctx.signal);
             if (reread !== checked.sha256) {
               throw new MigrationFailure("SourceChanged", `disk ${disk.label ?? disk.diskID}: the final source state rereads as ${reread}, the copy built from precopies is ${checked.sha256}; changed block tracking missed a change — use mode cold for this VM`);
             }
           }
         } finally {
-          await opened.close();
+          await reader.close();
         }
       }
       current = await ctx.patchDisk(disk.diskID, (d) => {

@@ -89,14 +89,15 @@ export async function runPrecopy(ctx: StepContext, m: VMMigration, index: number
         throw new MigrationFailure("ChangeTrackingOff", `precopy ${index}: snapshot ${session.snapshotID} of VM ${vm.name} carries no changeId for disk ${disk.label ?? disk.diskID}; changed block tracking is off — turn it on (warm mode does) or use mode cold`);
       }
       const sourceDisk = sourceDiskFor(session, disk);
-      const opened = await source.openDisk(session, sourceDisk, { scratchDir: dir, signal: ctx.signal });
+      // Opened only when something is to be read: a precopy with no changes never opens (downloads) the snapshot's disk.
+      const reader = lazyReader(() => source.openDisk(session, sourceDisk, { scratchDir: dir, signal: ctx.signal }));
       let bytes: number;
       try {
         const since = sinceChangeId(current, index, disk.diskID);
-        const copy = { source, session, sourceDisk, opened, disk, stagingPath: stagingFile(dir, disk), targetImage: targetImageFile(dir, disk), storage };
+        const copy = { source, session, sourceDisk, reader, disk, stagingPath: stagingFile(dir, disk), targetImage: targetImageFile(dir, disk), storage };
         bytes = since === undefined ? await copyFull(ctx, copy, current) : await copyChanged(ctx, { ...copy, since }).catch((err: unknown) => recopyWhenChangeIdLost(ctx, err, copy, current, index));
       } finally {
-        await opened.close();
+        await reader.close();
       }
       current = await ctx.patch((s) => {
         const p = precopyIn(s, index);
@@ -128,11 +129,30 @@ export function targetImageFile(dir: string, disk: MigrationDisk): string {
   return (disk.targetFormat ?? "qcow2") === "raw" ? stagingFile(dir, disk) : convertedFile(dir, disk);
 }
 
+/** A source disk opened on first use (and closed only if it was). */
+export interface LazyReader {
+  get(): Promise<DiskReader>;
+  close(): Promise<void>;
+}
+
+export function lazyReader(open: () => Promise<DiskReader>): LazyReader {
+  let opened: Promise<DiskReader> | undefined;
+  return {
+    get: () => {
+      opened ??= open();
+      return opened;
+    },
+    close: async () => {
+      if (opened) await (await opened).close();
+    },
+  };
+}
+
 export interface DiskCopy {
   source: SourceProvider;
   session: ExportSession;
   sourceDisk: SourceDisk;
-  opened: DiskReader;
+  reader: LazyReader;
   disk: MigrationDisk;
   stagingPath: string;
   /** The image in the target format, next to the staging file (Importing moves it into the pool by a rename). */
@@ -147,12 +167,13 @@ export interface DiskCopy {
  */
 async function copyFull(ctx: StepContext, c: DiskCopy, m: VMMigration): Promise<number> {
   if (!c.disk.checkpoint) await forgetVerified(c.stagingPath);
-  const result = await copyWholeDisk(ctx, c.opened, c.disk, c.stagingPath, c.storage, m.spec.options?.bandwidthMiBps);
+  const opened = await c.reader.get();
+  const result = await copyWholeDisk(ctx, opened, c.disk, c.stagingPath, c.storage, m.spec.options?.bandwidthMiBps);
   await ctx.patchDisk(
     c.disk.diskID,
     (d) => {
       d.bytesDone = d.sizeBytes;
-      if (c.opened.origin) d.transport = c.opened.origin.transport;
+      if (opened.origin) d.transport = opened.origin.transport;
       delete d.checkpoint;
     },
     result.lastRate,
@@ -180,9 +201,12 @@ async function copyChanged(ctx: StepContext, c: DiskCopy & { since: string }): P
  * snapshot, so a resumed precopy or cutover simply runs it again.
  */
 export async function refreshFromSource(ctx: StepContext, c: DiskCopy, areas: ChangedArea[]): Promise<number> {
-  const applied = await ctx.deps.disk.applyChangedAreas({ reader: c.opened, stagingPath: c.stagingPath, areas, signal: ctx.signal }).catch((err: unknown) => {
-    throw outOfSpaceFailure(err, c.storage, c.disk);
-  });
+  const applied =
+    areas.length === 0
+      ? { bytes: 0 }
+      : await ctx.deps.disk.applyChangedAreas({ reader: await c.reader.get(), stagingPath: c.stagingPath, areas, signal: ctx.signal }).catch((err: unknown) => {
+          throw outOfSpaceFailure(err, c.storage, c.disk);
+        });
   const repaired = await verifyWritten(ctx, c);
   if (c.targetImage !== c.stagingPath) {
     const fmt = c.disk.targetFormat ?? "qcow2";
@@ -216,7 +240,7 @@ async function verifyWritten(ctx: StepContext, c: DiskCopy): Promise<ChangedArea
   const checked = await ctx.deps.disk.verifyUnverified(c.stagingPath, ctx.signal);
   if (checked.mismatched.length === 0) return [];
   ctx.log(`${c.disk.diskID}: ${checked.mismatched.length} of ${checked.checked} chunks written since their last verification differ from their source digests; reading them again from snapshot ${c.session.snapshotName}`);
-  await ctx.deps.disk.applyChangedAreas({ reader: c.opened, stagingPath: c.stagingPath, areas: checked.mismatched, signal: ctx.signal });
+  await ctx.deps.disk.applyChangedAreas({ reader: await c.reader.get(), stagingPath: c.stagingPath, areas: checked.mismatched, signal: ctx.signal });
   const again = await ctx.deps.disk.verifyUnverified(c.stagingPath, ctx.signal);
   if (again.mismatched.length > 0) {
     throw new MigrationFailure(
