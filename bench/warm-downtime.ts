@@ -114,6 +114,10 @@ spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoo
   console.log(`  cold convert                                   ${((at(cold, "Importing") - at(cold, "Converting")) / 1000).toFixed(1).padStart(6)} s`);
   console.log(`  cold import + read-back                        ${((at(cold, "Creating") - at(cold, "Importing")) / 1000).toFixed(1).padStart(6)} s`);
   console.log(`  cold creating                                  ${((Date.parse(cold.status?.completedAt as string) - at(cold, "Creating")) / 1000).toFixed(1).padStart(6)} s`);
+  // The server's own timestamps for the warm cutover's steps (where the downtime goes).
+  const cutoverLog = srv.output().split("\n").filter((l) => l.includes("warm01") || l.includes("-disk0-"));
+  const from = cutoverLog.findIndex((l) => l.includes("CuttingOver"));
+  for (const line of cutoverLog.slice(Math.max(0, from))) console.log(`  log: ${line.slice(0, 220)}`);
 } finally {
   await srv.stop();
   await vc.stop();
