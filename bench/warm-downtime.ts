@@ -78,9 +78,24 @@ try {
   console.log(`  warm precopy 0 (VM running)                    ${warm.status?.precopies?.[0].durationSeconds?.toFixed(1).padStart(6)} s  ${(warm.status?.precopies?.[0].bytes ?? 0) / MiB} MiB`);
   console.log(`  warm final precopy                             ${final?.durationSeconds?.toFixed(1).padStart(6)} s  ${((final?.bytes ?? 0) / MiB).toFixed(0)} MiB (${changed} MiB written)`);
   console.log(`  warm cutover (shutdown, final copy, verify)    ${((at(warm, "Converting") - at(warm, "CuttingOver")) / 1000).toFixed(1).padStart(6)} s`);
-  console.log(`  warm convert + import + create                 ${((Date.parse(warm.status?.completedAt as string) - at(warm, "Converting")) / 1000).toFixed(1).padStart(6)} s`);
+  const offAt = Date.parse(warm.status?.cutover?.sourceOffAt as string);
+  const finalStart = Date.parse(final?.startedAt as string);
+  const finalDone = Date.parse(final?.completedAt as string);
+  console.log(`    guest shutdown (not downtime)                ${((offAt - Date.parse(warm.status?.cutover?.startedAt as string)) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`    source off → final precopy starts            ${((finalStart - offAt) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`    final precopy (snapshot, changes, verify)    ${((finalDone - finalStart) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`    read-back of the image, snapshots removed    ${((at(warm, "Converting") - finalDone) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`  warm converting (nothing to convert)           ${((at(warm, "Importing") - at(warm, "Converting")) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`  warm importing (rename)                        ${((at(warm, "Creating") - at(warm, "Importing")) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`  warm creating                                  ${((Date.parse(warm.status?.completedAt as string) - at(warm, "Creating")) / 1000).toFixed(1).padStart(6)} s`);
   console.log(`  cold transfer                                  ${((at(cold, "Converting") - at(cold, "Transferring")) / 1000).toFixed(1).padStart(6)} s`);
-  console.log(`  cold convert + import + create                 ${((Date.parse(cold.status?.completedAt as string) - at(cold, "Converting")) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`  cold convert                                   ${((at(cold, "Importing") - at(cold, "Converting")) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`  cold import + read-back                        ${((at(cold, "Creating") - at(cold, "Importing")) / 1000).toFixed(1).padStart(6)} s`);
+  console.log(`  cold creating                                  ${((Date.parse(cold.status?.completedAt as string) - at(cold, "Creating")) / 1000).toFixed(1).padStart(6)} s`);
+  // The server's own timestamps for the warm cutover's steps (where the downtime goes).
+  const cutoverLog = srv.output().split("\n").filter((l) => l.includes("warm01") || l.includes("-disk0-"));
+  const from = cutoverLog.findIndex((l) => l.includes("CuttingOver"));
+  for (const line of cutoverLog.slice(Math.max(0, from))) console.log(`  log: ${line.slice(0, 220)}`);
 } finally {
   await srv.stop();
   await vc.stop();

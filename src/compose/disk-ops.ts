@@ -2,9 +2,9 @@
 // independent read-back hashes.
 import type { DiskOps } from "../controllers/vmmigration/disk-ops.ts";
 import { imageSha256, readerSha256 } from "../disk/checksum.ts";
-import { convertImage, imageInfo } from "../disk/convert.ts";
+import { convertImage, imageInfo, writeAreasInto } from "../disk/convert.ts";
 import { transferDisk } from "../disk/transfer.ts";
-import { applyChangedAreas, verifyChunks } from "../disk/changed-areas.ts";
+import { applyChangedAreas, checkImageChunks, verifyUnverified } from "../disk/changed-areas.ts";
 
 export const diskOps: DiskOps = {
   transfer: (a) => transferDisk(a),
@@ -18,5 +18,9 @@ export const diskOps: DiskOps = {
   imageSha256: (path, format, signal) => imageSha256(path, format, { signal }),
   readerSha256: (reader, signal) => readerSha256(reader, signal),
   applyChangedAreas: (a) => applyChangedAreas(a),
-  verifyChunks: (path, signal) => verifyChunks(path, signal),
+  verifyUnverified: (path, signal) => verifyUnverified(path, signal),
+  writeAreas: async (a) => {
+    await writeAreasInto(a.src, a.dest, a.destFormat, a.areas, { signal: a.signal });
+  },
+  checkImageChunks: (a) => checkImageChunks(a.image, a.format, a.stagingPath, a.signal),
 };

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { DiskReader } from "../providers/contract.ts";
-import { applyChangedAreas, touchedChunks, verifyChunks } from "./changed-areas.ts";
+import { applyChangedAreas, areasInChunk, checkImageChunks, touchedChunks, verifyUnverified } from "./changed-areas.ts";
+import { chunkLayoutOf, chunkDigestsPath } from "./chunk-digests.ts";
+import { readVerifiedMarks, unverifiedChunks } from "./chunk-verified.ts";
 import { transferDisk } from "./transfer.ts";
 
 const KiB = 1024;
@@ -33,13 +35,36 @@ test("touchedChunks lists each chunk an area overlaps once", () => {
   assert.deepEqual(touchedChunks([{ start: 200, length: 100 }], layout), [2]);
 });
 
-test("changed areas are read alone, chunk digests follow, and verification proves the result", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "landfall-areas-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const source = randomBytes(8 * CHUNK + 4 * KiB);
+test("areasInChunk clips the areas to one chunk", () => {
+  const layout = { chunkBytes: 100, sizeBytes: 250 };
+  assert.deepEqual(areasInChunk([{ start: 50, length: 100 }, { start: 240, length: 50 }], layout, 1), [{ start: 100, length: 50 }]);
+  assert.deepEqual(areasInChunk([{ start: 50, length: 100 }, { start: 240, length: 50 }], layout, 2), [{ start: 240, length: 10 }]);
+});
+
+/** A full copy of `source` verified chunk by chunk, as precopy 0 leaves it. */
+async function precopy0(dir: string, source: Buffer) {
   const disk = bufferDisk(source);
   const staging = join(dir, "d.raw");
   await transferDisk({ reader: disk, stagingPath: staging, chunkBytes: CHUNK });
+  const first = await verifyUnverified(staging);
+  assert.equal(first.checked, Math.ceil(source.length / CHUNK), "precopy 0 verifies every chunk once");
+  assert.deepEqual(first.mismatched, []);
+  return { disk, staging };
+}
+
+async function flip(path: string, at: number): Promise<void> {
+  const fh = await open(path, "r+");
+  const b = Buffer.alloc(1);
+  await fh.read(b, 0, 1, at);
+  await fh.write(Buffer.from([b[0] ^ 0xff]), 0, 1, at);
+  await fh.close();
+}
+
+test("changed areas are read alone, only the chunks they touch are verified again, and the read-back proves the image", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "landfall-areas-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const source = randomBytes(8 * CHUNK + 4 * KiB);
+  const { disk, staging } = await precopy0(dir, source);
 
   // The guest writes 3 areas; one spans two chunks.
   const areas = [
@@ -54,21 +79,59 @@ test("changed areas are read alone, chunk digests follow, and verification prove
   assert.equal(disk.served, 13 * KiB, "only the changed areas are read from the source");
   assert.equal(applied.chunks, 4);
 
-  const clean = await verifyChunks(staging);
-  assert.deepEqual(clean.mismatched, []);
-  assert.equal(clean.sha256, sha(source));
+  const pending = await verifyUnverified(staging);
+  assert.equal(pending.checked, 4, "only the 4 chunks written since their verification are read back");
+  assert.deepEqual(pending.mismatched, []);
+  assert.equal((await verifyUnverified(staging)).checked, 0, "and then none");
+  const image = await checkImageChunks(staging, "raw", staging);
+  assert.deepEqual(image.mismatched, []);
+  assert.equal(image.sha256, sha(source));
   assert.deepEqual(await readFile(staging), source);
+});
 
-  // A byte of the staging file damaged after the copy: its chunk, and only it, fails verification.
-  const fh = await open(staging, "r+");
-  await fh.write(Buffer.from([source[3 * CHUNK + 7] ^ 0xff]), 0, 1, 3 * CHUNK + 7);
-  await fh.close();
-  assert.deepEqual((await verifyChunks(staging)).mismatched, [{ start: 3 * CHUNK, length: CHUNK }]);
-  // Re-reading that chunk from the source repairs it.
-  await applyChangedAreas({ reader: disk, stagingPath: staging, areas: [{ start: 3 * CHUNK, length: CHUNK }], signal: new AbortController().signal });
-  const repaired = await verifyChunks(staging);
-  assert.deepEqual(repaired.mismatched, []);
-  assert.equal(repaired.sha256, sha(source));
+test("damage to a chunk written after its last verification is caught; damage at rest in a verified chunk only by the full read-back", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "landfall-areas-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const source = randomBytes(8 * CHUNK);
+  const { disk, staging } = await precopy0(dir, source);
+
+  // Chunk 2 was verified in precopy 0 and is rewritten by precopy 1; the write lands damaged.
+  randomBytes(KiB).copy(source, 2 * CHUNK + 100);
+  await applyChangedAreas({ reader: disk, stagingPath: staging, areas: [{ start: 2 * CHUNK + 100, length: KiB }], signal: new AbortController().signal });
+  await flip(staging, 2 * CHUNK + 150);
+  // Chunk 6 was verified in precopy 0 and never rewritten; it rots at rest.
+  await flip(staging, 6 * CHUNK + 7);
+
+  const pending = await verifyUnverified(staging);
+  assert.deepEqual(pending.mismatched, [{ start: 2 * CHUNK, length: CHUNK }], "the rewritten chunk is checked again and fails");
+  assert.equal(pending.checked, 1, "the chunk not written since its verification is not read again");
+  const image = await checkImageChunks(staging, "raw", staging);
+  assert.deepEqual(image.mismatched, [2, 6].map((i) => ({ start: i * CHUNK, length: CHUNK })), "the full read-back checks every chunk");
+
+  // Re-reading the failed chunks from the source repairs them (the digest of a whole chunk comes from the source).
+  await applyChangedAreas({ reader: disk, stagingPath: staging, areas: image.mismatched, signal: new AbortController().signal });
+  assert.deepEqual((await verifyUnverified(staging)).mismatched, []);
+  assert.equal((await checkImageChunks(staging, "raw", staging)).sha256, sha(source));
+});
+
+test("a chunk verified and then rewritten is unverified before any byte of it is written (a copy that dies mid-way)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "landfall-areas-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const source = randomBytes(8 * CHUNK);
+  const { staging } = await precopy0(dir, source);
+  const dying: DiskReader = {
+    sizeBytes: source.length,
+    async *readRange(offset: number) {
+      if (offset >= 4 * CHUNK) throw new Error("source connection lost");
+      yield randomBytes(KiB);
+    },
+    close: async () => {},
+  };
+  const areas = [1, 4, 7].map((i) => ({ start: i * CHUNK, length: KiB }));
+  await assert.rejects(applyChangedAreas({ reader: dying, stagingPath: staging, areas, signal: new AbortController().signal, retries: 0 }), /connection lost/);
+  const layout = chunkLayoutOf(await readFile(chunkDigestsPath(staging)));
+  assert.ok(layout);
+  assert.deepEqual(unverifiedChunks(await readVerifiedMarks(staging), layout, 8), [1, 4, 7], "every chunk the copy was to touch is unverified, written or not");
 });
 
 test("a staging file without its chunk digests is refused with what to do", async (t) => {

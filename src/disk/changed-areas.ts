@@ -1,15 +1,18 @@
 // Warm migration's disk side: copying only the changed areas of a source disk into a staging file a full
-// transfer (transfer.ts) wrote earlier, keeping its per-chunk source digests true, and checking every chunk of
-// the finished staging file against them.
+// transfer (transfer.ts) wrote earlier, keeping its per-chunk source digests true, checking only the chunks
+// written since their last verification, and checking the finished target image chunk by chunk.
 //
-// A chunk's digest is the sha256 of the source's bytes of that chunk. After the changed areas are written, a
-// touched chunk's digest is recomputed from the staging file: its changed bytes were just read from the source,
-// its other bytes are those the source had when they were last read and that changed-block tracking says have
-// not changed since. verifyChunks then proves the staging file still holds exactly those bytes.
+// A chunk's digest is the sha256 of the source's bytes of that chunk. A touched chunk's new digest is computed in
+// memory, before anything is written: its old bytes (those the source had when they were last read and that
+// changed-block tracking says have not changed since) with the changed bytes just read from the source laid over
+// them. Reading the chunk back from the staging file and matching that digest (verifyUnverified) then proves the
+// write. chunk-verified.ts records which chunks passed since they were last written.
 import { createHash } from "node:crypto";
 import { type FileHandle, open, readFile } from "node:fs/promises";
 import type { ChangedArea, DiskReader } from "../providers/contract.ts";
+import { streamImage } from "./checksum.ts";
 import { ChunkDigestFile, type ChunkLayout, chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests } from "./chunk-digests.ts";
+import { markUnverified, markVerified, readVerifiedMarks, unverifiedChunks } from "./chunk-verified.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 
 const PIECE_BYTES = 4 * 1024 * 1024;
@@ -43,9 +46,23 @@ export interface ApplyChangedAreasOptions {
   stallTimeoutMs?: number;
 }
 
+/** The parts of `areas` inside chunk `index`, as offsets within the disk. Pure. */
+export function areasInChunk(areas: ChangedArea[], layout: ChunkLayout, index: number): ChangedArea[] {
+  const from = index * layout.chunkBytes;
+  const to = Math.min(from + layout.chunkBytes, layout.sizeBytes);
+  const out: ChangedArea[] = [];
+  for (const a of areas) {
+    const start = Math.max(a.start, from);
+    const end = Math.min(a.start + a.length, to);
+    if (end > start) out.push({ start, length: end - start });
+  }
+  return out;
+}
+
 /**
  * Reads `areas` from the source into the staging file and records the new digests of the chunks they touch;
- * both are fdatasync'ed before it returns. Idempotent: running it again for the same frozen source state
+ * the touched chunks are marked unverified (durably) before any of their bytes is written, and the data and
+ * digests are fdatasync'ed before it returns. Idempotent: running it again for the same frozen source state
  * writes the same bytes and digests (what a resumed precopy does).
  */
 export async function applyChangedAreas(options: ApplyChangedAreasOptions): Promise<{ bytes: number; chunks: number }> {
@@ -57,26 +74,29 @@ export async function applyChangedAreas(options: ApplyChangedAreasOptions): Prom
   const signal = options.signal ?? new AbortController().signal;
   const readOptions = { retries: options.retries ?? 2, stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, retryBaseMs: 200, signal };
   const chunkCount = Math.ceil(layout.sizeBytes / layout.chunkBytes);
+  const touched = touchedChunks(areas, layout);
+  await markUnverified(stagingPath, layout, touched);
   const file = await open(stagingPath, "r+");
   let sidecar: ChunkDigestFile | undefined;
   try {
     sidecar = (await ChunkDigestFile.open(chunkDigestsPath(stagingPath), layout, chunkCount)).sidecar;
-    const buffer = Buffer.allocUnsafe(Math.max(PIECE_BYTES, layout.chunkBytes));
+    const buffer = Buffer.allocUnsafe(layout.chunkBytes);
     let bytes = 0;
-    for (const a of areas) {
-      const end = Math.min(a.start + a.length, layout.sizeBytes);
-      for (let at = a.start; at < end; at += PIECE_BYTES) {
-        signal.throwIfAborted();
-        const piece = buffer.subarray(0, Math.min(PIECE_BYTES, end - at));
-        await readChunkFromSource(reader, at, piece, readOptions);
-        await writeFully(file, piece, at);
-        bytes += piece.length;
-      }
-    }
-    const touched = touchedChunks(areas, layout);
     for (const index of touched) {
-      const chunk = await readFully(file, buffer.subarray(0, Math.min(layout.chunkBytes, layout.sizeBytes - index * layout.chunkBytes)), index * layout.chunkBytes);
-      await sidecar.record(index, chunkDigest(chunk));
+      const from = index * layout.chunkBytes;
+      const chunk = await readFully(file, buffer.subarray(0, Math.min(layout.chunkBytes, layout.sizeBytes - from)), from);
+      const parts = areasInChunk(areas, layout, index);
+      for (const part of parts) {
+        for (let at = part.start; at < part.start + part.length; at += PIECE_BYTES) {
+          signal.throwIfAborted();
+          const piece = chunk.subarray(at - from, Math.min(at - from + PIECE_BYTES, part.start + part.length - from));
+          await readChunkFromSource(reader, at, piece, readOptions);
+          bytes += piece.length;
+        }
+      }
+      const digest = chunkDigest(chunk);
+      for (const part of parts) await writeFully(file, chunk.subarray(part.start - from, part.start - from + part.length), part.start);
+      await sidecar.record(index, digest);
     }
     await file.datasync();
     await sidecar.sync();
@@ -87,35 +107,81 @@ export async function applyChangedAreas(options: ApplyChangedAreasOptions): Prom
   }
 }
 
+/**
+ * Reads back every chunk of the staging file not marked verified and compares it with its digest; the ones that
+ * match are marked verified. With the source frozen, this is the cutover's check: proportional to what was
+ * written since the last verification, not to the disk.
+ */
+export async function verifyUnverified(stagingPath: string, signal?: AbortSignal): Promise<{ checked: number; mismatched: ChangedArea[] }> {
+  const { layout, sidecar } = await layoutOf(stagingPath);
+  const chunkCount = Math.ceil(layout.sizeBytes / layout.chunkBytes);
+  const digests = parseChunkDigests(sidecar, layout, chunkCount);
+  const pending = unverifiedChunks(await readVerifiedMarks(stagingPath), layout, chunkCount);
+  const passed: number[] = [];
+  const mismatched: ChangedArea[] = [];
+  const file = await open(stagingPath, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(layout.chunkBytes);
+    for (const i of pending) {
+      signal?.throwIfAborted();
+      const start = i * layout.chunkBytes;
+      const chunk = await readFully(file, buffer.subarray(0, Math.min(layout.chunkBytes, layout.sizeBytes - start)), start);
+      const want = digests[i];
+      if (want && chunkDigest(chunk).equals(want)) passed.push(i);
+      else mismatched.push({ start, length: chunk.length });
+    }
+  } finally {
+    await file.close();
+  }
+  await markVerified(stagingPath, layout, passed);
+  return { checked: pending.length, mismatched };
+}
+
 export interface ChunkVerification {
-  /** sha256 of the whole staging file: "sha256:<hex>". */
+  /** sha256 of the whole image: "sha256:<hex>". */
   sha256: string;
   chunks: number;
   /** Chunks whose bytes do not match their recorded digest (or that have none), as byte ranges. */
   mismatched: ChangedArea[];
 }
 
-/** Checks every chunk of the staging file against its recorded source digest, hashing the file on the way. */
-export async function verifyChunks(stagingPath: string, signal?: AbortSignal): Promise<ChunkVerification> {
+/**
+ * Reads the finished target image back in full (guest-visible bytes, whatever its format), hashing it and
+ * checking each of its chunks against the staging file's recorded source digests.
+ */
+export async function checkImageChunks(imagePath: string, format: string, stagingPath: string, signal?: AbortSignal): Promise<ChunkVerification> {
   const { layout, sidecar } = await layoutOf(stagingPath);
   const chunkCount = Math.ceil(layout.sizeBytes / layout.chunkBytes);
   const digests = parseChunkDigests(sidecar, layout, chunkCount);
   const hash = createHash("sha256");
   const mismatched: ChangedArea[] = [];
-  const file = await open(stagingPath, "r");
-  try {
-    const buffer = Buffer.allocUnsafe(layout.chunkBytes);
-    for (let i = 0; i < chunkCount; i++) {
-      signal?.throwIfAborted();
-      const start = i * layout.chunkBytes;
-      const chunk = await readFully(file, buffer.subarray(0, Math.min(layout.chunkBytes, layout.sizeBytes - start)), start);
-      hash.update(chunk);
-      const want = digests[i];
-      if (!want || !chunkDigest(chunk).equals(want)) mismatched.push({ start, length: chunk.length });
-    }
-  } finally {
-    await file.close();
-  }
+  let index = 0;
+  let chunkHash = createHash("sha256");
+  let inChunk = 0;
+  const endChunk = () => {
+    const want = digests[index];
+    if (!want || !chunkHash.digest().equals(want)) mismatched.push({ start: index * layout.chunkBytes, length: inChunk });
+    index++;
+    inChunk = 0;
+    chunkHash = createHash("sha256");
+  };
+  const bytes = await streamImage(
+    imagePath,
+    format,
+    (piece) => {
+      hash.update(piece);
+      for (let at = 0; at < piece.length; ) {
+        const take = Math.min(piece.length - at, layout.chunkBytes - inChunk);
+        chunkHash.update(piece.subarray(at, at + take));
+        inChunk += take;
+        at += take;
+        if (inChunk === layout.chunkBytes) endChunk();
+      }
+    },
+    signal,
+  );
+  if (inChunk > 0) endChunk();
+  if (bytes !== layout.sizeBytes) throw new Error(`target image ${imagePath} holds ${bytes} bytes, the source disk ${layout.sizeBytes}; the copy must be done again`);
   return { sha256: `sha256:${hash.digest("hex")}`, chunks: chunkCount, mismatched };
 }
 

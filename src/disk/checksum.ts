@@ -17,25 +17,34 @@ const READ_BYTES = 4 * 1024 * 1024;
 
 /** "sha256:<hex>" of the image's guest-visible bytes. Safe on the image of a running VM (no lock taken). */
 export async function imageSha256(path: string, format: string, options: { signal?: AbortSignal } = {}): Promise<string> {
-  const info = await imageInfo(path, { format, signal: options.signal });
   const hash = createHash("sha256");
-  const bytes = format === "raw" ? await hashFile(path, hash, options.signal) : await hashDecoded(path, format, info.virtualSizeBytes, hash, options.signal);
-  if (bytes !== info.virtualSizeBytes) {
-    throw new Error(`read ${bytes} bytes from ${path} but its virtual size is ${info.virtualSizeBytes}; was it modified while hashing?`);
-  }
+  await streamImage(path, format, (piece) => hash.update(piece), options.signal);
   return `sha256:${hash.digest("hex")}`;
 }
 
-async function hashFile(path: string, hash: ReturnType<typeof createHash>, signal?: AbortSignal): Promise<number> {
+/**
+ * Hands every guest-visible byte of the image to `onPiece`, in order (raw read directly, other formats decoded
+ * by qemu-nbd through nbdcopy); fails when the bytes read are not the image's virtual size.
+ */
+export async function streamImage(path: string, format: string, onPiece: (piece: Buffer) => void, signal?: AbortSignal): Promise<number> {
+  const info = await imageInfo(path, { format, signal });
+  const bytes = format === "raw" ? await readFileInPieces(path, onPiece, signal) : await readDecoded(path, format, info.virtualSizeBytes, onPiece, signal);
+  if (bytes !== info.virtualSizeBytes) {
+    throw new Error(`read ${bytes} bytes from ${path} but its virtual size is ${info.virtualSizeBytes}; was it modified while hashing?`);
+  }
+  return bytes;
+}
+
+async function readFileInPieces(path: string, onPiece: (piece: Buffer) => void, signal?: AbortSignal): Promise<number> {
   let bytes = 0;
   for await (const piece of createReadStream(path, { highWaterMark: READ_BYTES, signal })) {
-    hash.update(piece as Buffer);
+    onPiece(piece as Buffer);
     bytes += (piece as Buffer).length;
   }
   return bytes;
 }
 
-async function hashDecoded(path: string, format: string, sizeBytes: number, hash: ReturnType<typeof createHash>, signal?: AbortSignal): Promise<number> {
+async function readDecoded(path: string, format: string, sizeBytes: number, onPiece: (piece: Buffer) => void, signal?: AbortSignal): Promise<number> {
   // json: names the file without any option-string escaping; locking off = qemu-img's -U (shared read).
   const image = `json:${JSON.stringify({ driver: format, file: { driver: "file", filename: path, locking: "off" } })}`;
   const args = ["--", "[", "qemu-nbd", "--read-only", image, "]", "-"];
@@ -57,7 +66,7 @@ async function hashDecoded(path: string, format: string, sizeBytes: number, hash
   let bytes = 0;
   try {
     for await (const piece of child.stdout) {
-      hash.update(piece as Buffer);
+      onPiece(piece as Buffer);
       bytes += (piece as Buffer).length;
     }
   } catch (error) {

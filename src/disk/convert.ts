@@ -5,9 +5,10 @@
 // Measured here (1 GiB half-zero sparse raw → qcow2, page cache): plain `qemu-img convert` ≈ 0.23 s; `-W`,
 // `-m 4` and `-o cluster_size=1M` made no measurable difference, so the defaults stay (64 KiB clusters,
 // compat 1.1). A raw target is the staging file itself: renamed, never copied.
-import { mkdtemp, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mergeAreas, sectorAligned } from "./areas.ts";
 import { createNoFollow } from "./confinement.ts";
 import { runTool, timeoutForBytes } from "./run-tool.ts";
 
@@ -88,6 +89,27 @@ export async function convertFile(src: string, srcFormat: string, dest: string, 
   checkFormat("srcFormat", srcFormat);
   checkFormat("destFormat", destFormat);
   await runTool("qemu-img", ["convert", "-f", srcFormat, "-O", destFormat, src, dest], options);
+}
+
+/**
+ * Copies the byte ranges `areas` of the raw image `src` into the same ranges of the existing image `dest`
+ * (any format, written in place): one `qemu-img convert -n` per merged range, both sides opened as raw windows
+ * (`offset`/`size`) through json: filenames, so no other byte of `dest` is touched. Measured here: ≈ 35 ms per
+ * range on an idle host.
+ */
+export async function writeAreasInto(src: string, dest: string, destFormat: string, areas: ReadonlyArray<{ start: number; length: number }>, options: { signal?: AbortSignal } = {}): Promise<number> {
+  checkFormat("destFormat", destFormat);
+  // qemu's raw windows take whole 512-byte sectors; the widened bytes come from the same (authoritative) src.
+  const size = (await stat(src)).size;
+  const merged = mergeAreas(areas.map((a) => sectorAligned(a, size)));
+  for (const a of merged) {
+    options.signal?.throwIfAborted();
+    const window = (file: object) => `json:${JSON.stringify({ driver: "raw", offset: a.start, size: a.length, file })}`;
+    const from = window({ driver: "file", filename: src });
+    const into = window({ driver: destFormat, file: { driver: "file", filename: dest } });
+    await runTool("qemu-img", ["convert", "-n", "-f", "raw", "-O", "raw", from, into], { timeoutMs: timeoutForBytes(a.length), signal: options.signal });
+  }
+  return merged.length;
 }
 
 /** The first `bytes` guest-visible bytes of an image, whatever its format (`qemu-img dd` into a scratch file). */

@@ -168,7 +168,8 @@ export interface SourceProvider {
   /**
    * Optional (warm migration): the areas of `disk` (as the snapshot session froze it) written after
    * `sinceChangeId` — a changeId an earlier snapshot's disk carried — sorted and disjoint; "*" lists every
-   * allocated area. Throws when the changeId belongs to another tracking session.
+   * allocated area. Throws an error with code "ChangeIdInvalid" when the source no longer knows the
+   * changeId (tracking was reset, e.g. someone else consolidated the snapshot chain): copy the disk in full then.
    */
   queryChangedAreas?(session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 // Warm migration under kill -9: the test-only composition (test/harness/faulty-serve.ts) SIGKILLs the server
 // mid-precopy (disk 0's changed blocks written into staging, not yet recorded), after the guest was shut down
-// for the cutover, and after the cutover's final snapshot exists; a normal `bin/landfall serve` on the same
+// for the cutover, after the cutover's final snapshot exists, and after the final delta was written into the
+// target image (source off) but before that was recorded; a normal `bin/landfall serve` on the same
 // data dir must converge to Succeeded with every disk equal to the source's final bytes (computed by the test
 // from what it wrote), no snapshot left, change tracking put back, the source off, and no precopy having read
 // more than the blocks that changed (≤ 2 × the bytes written in its interval).
@@ -37,6 +38,7 @@ const ROWS: Row[] = [
   { fault: "warm: crash mid-precopy", at: "midPrecopy", vm: "w-midpre", during: "precopy" },
   { fault: "warm: crash after the guest is shut down for the cutover", at: "afterShutdown", vm: "w-shut", during: "cutover" },
   { fault: "warm: crash after the final snapshot (mid-cutover)", at: "afterFinalSnapshot", vm: "w-final", during: "cutover" },
+  { fault: "warm: crash after the final delta is in the target image, before it is recorded", at: "afterFinalDelta", vm: "w-delta", during: "cutover" },
 ];
 
 let vc: Vcsim;

@@ -25,6 +25,7 @@ export type FaultPoint =
   | "beforeSucceeded"
   | "midPrecopy"
   | "afterFinalSnapshot"
+  | "afterFinalDelta"
   | "corrupt"
   | "resetMidDisk"
   | "fillPool"
@@ -84,10 +85,12 @@ export function faultyParts(parts: LandfallParts, fault: FaultConfig): LandfallP
           return parts.providers({ ...opts, imageServer: async () => flippingImageServer(await real(), (path) => diskOf(fault.vm, path)) });
         }
       : parts.providers;
-  return { disk: faultyDisk(parts.disk, fault, once), guest: parts.guest, providers: (opts) => faultyProviders(providers(opts), fault, once) };
+  // Set by the source when the warm cutover's final snapshot of the fault's VM exists (the source is off).
+  const cutover = { finalSnapshot: false };
+  return { disk: faultyDisk(parts.disk, fault, once, cutover), guest: parts.guest, providers: (opts) => faultyProviders(providers(opts), fault, once, cutover) };
 }
 
-function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => boolean): DiskOps {
+function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => boolean, cutover: { finalSnapshot: boolean }): DiskOps {
   return {
     ...disk,
     transfer: async (args) => {
@@ -110,6 +113,11 @@ function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => b
       if (fault.at === "midPrecopy" && once(diskOf(fault.vm, args.stagingPath, 0))) crash("midPrecopy");
       return result;
     },
+    writeAreas: async (args) => {
+      await disk.writeAreas(args);
+      // Warm cutover: the final delta is in disk 0's target image, its precopy entry not yet recorded done.
+      if (fault.at === "afterFinalDelta" && cutover.finalSnapshot && once(diskOf(fault.vm, args.dest, 0))) crash("afterFinalDelta");
+    },
     convert: async (args) => {
       const mine = diskOf(fault.vm, args.src);
       if (fault.at === "midConvert" && once(mine)) {
@@ -126,10 +134,10 @@ function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => b
   };
 }
 
-function faultyProviders(factories: ProviderFactories, fault: FaultConfig, once: (hit: boolean) => boolean): ProviderFactories {
+function faultyProviders(factories: ProviderFactories, fault: FaultConfig, once: (hit: boolean) => boolean, cutover: { finalSnapshot: boolean }): ProviderFactories {
   const source: ProviderFactories["source"] = {};
   for (const [type, make] of Object.entries(factories.source)) {
-    if (make) source[type] = (cfg) => faultySource(make(cfg), fault, once);
+    if (make) source[type] = (cfg) => faultySource(make(cfg), fault, once, cutover);
   }
   const target: ProviderFactories["target"] = {};
   for (const [type, make] of Object.entries(factories.target)) {
@@ -138,7 +146,7 @@ function faultyProviders(factories: ProviderFactories, fault: FaultConfig, once:
   return { source, target };
 }
 
-function faultySource(inner: SourceProvider, fault: FaultConfig, once: (hit: boolean) => boolean): SourceProvider {
+function faultySource(inner: SourceProvider, fault: FaultConfig, once: (hit: boolean) => boolean, cutover: { finalSnapshot: boolean }): SourceProvider {
   const names = new Map<string, string>();
   return override<SourceProvider>(inner, {
   prepareExport: async (vm, options) => {
@@ -150,6 +158,7 @@ function faultySource(inner: SourceProvider, fault: FaultConfig, once: (hit: boo
     // Warm cutover: the source is off and the final precopy's snapshot exists, nothing copied from it yet.
     const finalSnapshot = options.mode === "snapshot" && vm.powerState === "poweredOff" && options.snapshotName?.startsWith("landfall-precopy-");
     if (fault.at === "afterFinalSnapshot" && finalSnapshot && once(mine)) crash("afterFinalSnapshot");
+    if (finalSnapshot && mine) cutover.finalSnapshot = true;
     if (fault.at === "fillPool" && once(mine)) await fill(fault.poolPath as string, fault.leaveBytes ?? 0);
     return session;
   },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Precopy, VMMigration } from "../../api/vmmigration.ts";
-import { downtimeSeconds, durationMs, idleMs, precopySnapshotName, sinceChangeId, staleSnapshots, warmStep } from "./decide-warm.ts";
+import type { MigrationDisk, Precopy, VMMigration } from "../../api/vmmigration.ts";
+import { cutoverReadBackCovers, downtimeSeconds, durationMs, idleMs, precopySnapshotName, sinceChangeId, staleSnapshots, warmStep } from "./decide-warm.ts";
 
 const T0 = Date.parse("2026-01-01T10:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -97,4 +97,19 @@ test("downtime runs from the source powered off to the target ready", () => {
   assert.equal(downtimeSeconds(m, T0), undefined);
   (m.status as { cutover?: unknown }).cutover = { startedAt: iso(T0), sourceOffAt: iso(T0 + 2000) };
   assert.equal(downtimeSeconds(m, T0 + 9500), 7.5);
+});
+
+test("Importing skips the read-back only of the very file the cutover read back, renamed and unmodified", () => {
+  const m = warm([done(0, T0)]);
+  (m.status as { cutover?: unknown }).cutover = { startedAt: iso(T0), sourceOffAt: iso(T0 + 2000) };
+  const disk: MigrationDisk = { diskID: "d0", sourcePath: "[ds] a.vmdk", sizeBytes: 8, bytesDone: 8, sha256: "sha256:aa", targetSha256: "sha256:aa" };
+  const file = { dev: 1, ino: 42, size: 4096, mtimeMs: 1000 };
+  assert.equal(cutoverReadBackCovers(m, disk, file, { ...file }), true);
+  assert.equal(cutoverReadBackCovers(m, disk, file, { ...file, ino: 43 }), false, "copied by the target, not renamed");
+  assert.equal(cutoverReadBackCovers(m, disk, file, { ...file, mtimeMs: 1001 }), false, "written since");
+  assert.equal(cutoverReadBackCovers(m, disk, file, { ...file, size: 8192 }), false, "resized");
+  assert.equal(cutoverReadBackCovers(m, disk, undefined, file), false, "an adopted volume: identity before unknown");
+  assert.equal(cutoverReadBackCovers(m, { ...disk, convertedSha256: "sha256:bb" }, file, file), false, "a converted guest");
+  assert.equal(cutoverReadBackCovers(m, { ...disk, targetSha256: "sha256:cc" }, file, file), false, "the image read back is not the source's");
+  assert.equal(cutoverReadBackCovers({ ...m, spec: { ...m.spec, options: { mode: "cold" } } }, disk, file, file), false, "cold: always read back");
 });

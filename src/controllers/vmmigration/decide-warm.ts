@@ -4,7 +4,8 @@
 // Naming: a precopy is "open" (started, not completed) or "completed"; the cutover is "due" once spec.cutover
 // has passed.
 import { notADuration, parseDurationMs } from "../../api/duration.ts";
-import type { Precopy, VMMigration } from "../../api/vmmigration.ts";
+import type { MigrationDisk, Precopy, VMMigration } from "../../api/vmmigration.ts";
+import type { FileIdentity } from "./files.ts";
 
 export const DEFAULT_PRECOPY_INTERVAL = "10m";
 
@@ -76,4 +77,17 @@ export const staleSnapshots = (m: VMMigration, keep?: number): Precopy[] => prec
 export function downtimeSeconds(m: VMMigration, readyAt: number): number | undefined {
   const off = m.status?.cutover?.sourceOffAt;
   return off ? Math.max(0, (readyAt - Date.parse(off)) / 1000) : undefined;
+}
+
+/**
+ * Whether Importing may skip reading a warm disk's volume back: the cutover already read this very image back in
+ * full and recorded its sha256 as targetSha256 (equal to the disk's sha256), and the import moved it by a rename
+ * (the same file, not written since: same device, inode, size and mtime before and after). A converted guest
+ * (convertedSha256), a volume the target copied or converted, or an adopted one (identity before unknown) is
+ * read back as in a cold migration. Pure.
+ */
+export function cutoverReadBackCovers(m: VMMigration, disk: MigrationDisk, before: FileIdentity | undefined, after: FileIdentity | undefined): boolean {
+  if (m.spec.options?.mode !== "warm" || !m.status?.cutover || disk.convertedSha256) return false;
+  if (!disk.targetSha256 || disk.targetSha256 !== disk.sha256 || !before || !after) return false;
+  return before.dev === after.dev && before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs;
 }

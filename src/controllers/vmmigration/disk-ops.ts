@@ -28,8 +28,12 @@ export interface DiskOps {
   imageSha256(path: string, format: string, signal?: AbortSignal): Promise<string>;
   /** sha256 of a source disk re-read range by range (options.verifySource: reread). */
   readerSha256(reader: DiskReader, signal?: AbortSignal): Promise<string>;
-  /** Warm precopy: reads only `areas` into a staging file transfer() wrote, updating the digests of the chunks they touch. */
+  /** Warm precopy: reads only `areas` into a staging file transfer() wrote, updating the digests of the chunks they touch (marked unverified first). */
   applyChangedAreas(args: { reader: DiskReader; stagingPath: string; areas: ChangedArea[]; signal: AbortSignal }): Promise<{ bytes: number; chunks: number }>;
-  /** Warm cutover: every chunk of a staging file against its recorded source digest, and the file's sha256. */
-  verifyChunks(stagingPath: string, signal?: AbortSignal): Promise<{ sha256: string; chunks: number; mismatched: ChangedArea[] }>;
+  /** Warm: reads back the staging file's chunks not verified since they were last written, against their digests; marks the ones that match. */
+  verifyUnverified(stagingPath: string, signal?: AbortSignal): Promise<{ checked: number; mismatched: ChangedArea[] }>;
+  /** Warm: writes `areas` of the raw staging file into the same ranges of the target-format image, in place. */
+  writeAreas(args: { src: string; dest: string; destFormat: string; areas: ChangedArea[]; signal?: AbortSignal }): Promise<void>;
+  /** Warm cutover: reads the finished image back in full — its sha256, and each chunk against the staging file's source digests. */
+  checkImageChunks(args: { image: string; format: string; stagingPath: string; signal?: AbortSignal }): Promise<{ sha256: string; chunks: number; mismatched: ChangedArea[] }>;
 }

@@ -7,7 +7,8 @@ import { rm } from "node:fs/promises";
 import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import type { ImportedVolume, SourceProvider, TargetProvider } from "../../providers/contract.ts";
 import { exportSessionOf, importAction, sourceDiskFor } from "./decide.ts";
-import { exists } from "./files.ts";
+import { cutoverReadBackCovers } from "./decide-warm.ts";
+import { exists, fileIdentity } from "./files.ts";
 import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
 import { convertedFile, stagingDir, stagingFile, targetVMName } from "./plan.ts";
 import { outOfSpaceFailure } from "./space.ts";
@@ -36,6 +37,7 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
         throw new MigrationFailure("TargetExists", `target volume ${volumePath} exists but is not disk ${disk.label ?? disk.diskID} of this migration (format ${found?.format}, ${found?.virtualSizeBytes} bytes; expected ${fmt}, ${disk.sizeBytes} bytes); remove it or choose another target name`);
       }
       let vol: ImportedVolume;
+      const staged0 = action === "import" ? await fileIdentity(staged) : undefined;
       if (action === "adopt") {
         ctx.log(`adopting ${volumePath}, imported by an earlier attempt`);
         vol = { diskID: disk.diskID, path: volumePath, format: fmt, virtualSizeBytes: disk.sizeBytes };
@@ -49,7 +51,8 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
       await ctx.patchDisk(disk.diskID, (d) => {
         d.targetPath = vol.path;
       });
-      const targetSha256 = await verify(ctx, m, disk, vol, source, target, dir);
+      // Warm: the cutover read this very file back (decide-warm.ts cutoverReadBackCovers); else read it back now.
+      const targetSha256 = cutoverReadBackCovers(m, disk, staged0, await fileIdentity(vol.path)) ? disk.targetSha256 : await verify(ctx, m, disk, vol, source, target, dir);
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Verified";
         // A converted guest keeps targetSha256 = the image before conversion (Converting verified it); the volume

@@ -1,16 +1,19 @@
 // One warm-mode precopy, as idempotent steps with identities from the migration's UID and the precopy's index:
 // record the precopy (its snapshot's name) → take or find the snapshot, record its id and every disk's changeId
-// → per disk not yet done: precopy 0 copies the whole disk (resuming from its checkpoint), a later precopy asks
-// which areas changed since the previous precopy's changeId and reads only those from the snapshot's frozen
-// disks → remove the older snapshots → record completion. A crash anywhere reruns from the first step not
-// recorded; a disk's changed areas are read again only when that disk's copy was not recorded as done.
+// → per disk not yet done: precopy 0 copies the whole disk (resuming from its checkpoint), verifies every chunk
+// and converts it to the target format; a later precopy asks which areas changed since the previous precopy's
+// changeId (all of the disk when the source lost that changeId), reads only those from the snapshot's frozen
+// disks into the staging file, verifies the chunks it wrote, and writes the same areas into the target-format
+// image in place → remove the older snapshots → record completion. A crash anywhere reruns from the first step
+// not recorded; a disk's changed areas are read again only when that disk's copy was not recorded as done.
 import type { MigrationDisk, Precopy, VMMigration, VMMigrationStatus } from "../../api/vmmigration.ts";
 import { ensureConfinedDir } from "../../disk/confinement.ts";
-import type { DiskReader, ExportSession, SourceDisk, SourceProvider, TargetStorage } from "../../providers/contract.ts";
+import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetStorage } from "../../providers/contract.ts";
+import { forgetVerified } from "../../disk/chunk-verified.ts";
 import { copyWholeDisk } from "./copy-disk.ts";
 import { exportDiskRecord, exportSessionOf, sourceDiskFor } from "./decide.ts";
 import { precopyIntervalMs, precopySnapshotName, sinceChangeId, staleSnapshots } from "./decide-warm.ts";
-import { stagingDir, stagingFile } from "./plan.ts";
+import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
 import { outOfSpaceFailure } from "./space.ts";
 import { sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
 import { MigrationFailure } from "./steps.ts";
@@ -86,16 +89,15 @@ export async function runPrecopy(ctx: StepContext, m: VMMigration, index: number
         throw new MigrationFailure("ChangeTrackingOff", `precopy ${index}: snapshot ${session.snapshotID} of VM ${vm.name} carries no changeId for disk ${disk.label ?? disk.diskID}; changed block tracking is off — turn it on (warm mode does) or use mode cold`);
       }
       const sourceDisk = sourceDiskFor(session, disk);
-      const opened = await source.openDisk(session, sourceDisk, { scratchDir: dir, signal: ctx.signal });
+      // Opened only when something is to be read: a precopy with no changes never opens (downloads) the snapshot's disk.
+      const reader = lazyReader(() => source.openDisk(session, sourceDisk, { scratchDir: dir, signal: ctx.signal }));
       let bytes: number;
       try {
         const since = sinceChangeId(current, index, disk.diskID);
-        bytes =
-          since === undefined
-            ? await copyFull(ctx, opened, disk, dir, storage, current)
-            : await copyChanged(ctx, { source, session, sourceDisk, opened, disk, stagingPath: stagingFile(dir, disk), storage, since });
+        const copy = { source, session, sourceDisk, reader, disk, stagingPath: stagingFile(dir, disk), targetImage: targetImageFile(dir, disk), storage };
+        bytes = since === undefined ? await copyFull(ctx, copy, current) : await copyChanged(ctx, { ...copy, since }).catch((err: unknown) => recopyWhenChangeIdLost(ctx, err, copy, current, index));
       } finally {
-        await opened.close();
+        await reader.close();
       }
       current = await ctx.patch((s) => {
         const p = precopyIn(s, index);
@@ -122,10 +124,53 @@ export async function runPrecopy(ctx: StepContext, m: VMMigration, index: number
   });
 }
 
-async function copyFull(ctx: StepContext, opened: DiskReader, disk: MigrationDisk, dir: string, storage: TargetStorage, m: VMMigration): Promise<number> {
-  const result = await copyWholeDisk(ctx, opened, disk, stagingFile(dir, disk), storage, m.spec.options?.bandwidthMiBps);
+/** Where a disk's image in its target format is kept up to date during precopies: the staging file itself when raw. */
+export function targetImageFile(dir: string, disk: MigrationDisk): string {
+  return (disk.targetFormat ?? "qcow2") === "raw" ? stagingFile(dir, disk) : convertedFile(dir, disk);
+}
+
+/** A source disk opened on first use (and closed only if it was). */
+export interface LazyReader {
+  get(): Promise<DiskReader>;
+  close(): Promise<void>;
+}
+
+export function lazyReader(open: () => Promise<DiskReader>): LazyReader {
+  let opened: Promise<DiskReader> | undefined;
+  return {
+    get: () => {
+      opened ??= open();
+      return opened;
+    },
+    close: async () => {
+      if (opened) await (await opened).close();
+    },
+  };
+}
+
+export interface DiskCopy {
+  source: SourceProvider;
+  session: ExportSession;
+  sourceDisk: SourceDisk;
+  reader: LazyReader;
+  disk: MigrationDisk;
+  stagingPath: string;
+  /** The image in the target format, next to the staging file (Importing moves it into the pool by a rename). */
+  targetImage: string;
+  storage: TargetStorage;
+}
+
+/**
+ * Precopy 0: the whole disk into the staging file (resuming from its checkpoint), every chunk read back against
+ * its source digest, then converted to the target format while the VM still runs — so the cutover only applies
+ * the last changes to an image already in its final format.
+ */
+async function copyFull(ctx: StepContext, c: DiskCopy, m: VMMigration): Promise<number> {
+  if (!c.disk.checkpoint) await forgetVerified(c.stagingPath);
+  const opened = await c.reader.get();
+  const result = await copyWholeDisk(ctx, opened, c.disk, c.stagingPath, c.storage, m.spec.options?.bandwidthMiBps);
   await ctx.patchDisk(
-    disk.diskID,
+    c.disk.diskID,
     (d) => {
       d.bytesDone = d.sizeBytes;
       if (opened.origin) d.transport = opened.origin.transport;
@@ -133,26 +178,75 @@ async function copyFull(ctx: StepContext, opened: DiskReader, disk: MigrationDis
     },
     result.lastRate,
   );
-  return disk.sizeBytes;
+  await verifyWritten(ctx, c);
+  const fmt = c.disk.targetFormat ?? "qcow2";
+  if (c.targetImage !== c.stagingPath) {
+    await ctx.deps.disk.convert({ src: c.stagingPath, srcFormat: "raw", dest: c.targetImage, destFormat: fmt, signal: ctx.signal }).catch((err: unknown) => {
+      throw outOfSpaceFailure(err, c.storage, c.disk);
+    });
+  }
+  return c.disk.sizeBytes;
 }
 
-interface ChangedCopy {
-  source: SourceProvider;
-  session: ExportSession;
-  sourceDisk: SourceDisk;
-  opened: DiskReader;
-  disk: MigrationDisk;
-  stagingPath: string;
-  storage: TargetStorage;
-  since: string;
-}
-
-/** Reads the areas changed since `since` into the staging file; returns the bytes read from the source. */
-async function copyChanged(ctx: StepContext, c: ChangedCopy): Promise<number> {
+/** Reads the areas changed since `since` into the staging file and the target image; returns the bytes read from the source. */
+async function copyChanged(ctx: StepContext, c: DiskCopy & { since: string }): Promise<number> {
   if (!c.source.queryChangedAreas) throw new MigrationFailure("NotSupported", `the source provider cannot list changed blocks; use mode cold or snapshot`);
   const areas = await c.source.queryChangedAreas(c.session, c.sourceDisk, c.since);
-  const applied = await ctx.deps.disk.applyChangedAreas({ reader: c.opened, stagingPath: c.stagingPath, areas, signal: ctx.signal }).catch((err: unknown) => {
-    throw outOfSpaceFailure(err, c.storage, c.disk);
-  });
+  return refreshFromSource(ctx, c, areas);
+}
+
+/**
+ * Reads `areas` from the snapshot into the staging file (new chunk digests), verifies the chunks so written, and
+ * writes the same areas into the target image; returns the bytes read from the source. Idempotent for a frozen
+ * snapshot, so a resumed precopy or cutover simply runs it again.
+ */
+export async function refreshFromSource(ctx: StepContext, c: DiskCopy, areas: ChangedArea[]): Promise<number> {
+  const applied =
+    areas.length === 0
+      ? { bytes: 0 }
+      : await ctx.deps.disk.applyChangedAreas({ reader: await c.reader.get(), stagingPath: c.stagingPath, areas, signal: ctx.signal }).catch((err: unknown) => {
+          throw outOfSpaceFailure(err, c.storage, c.disk);
+        });
+  const repaired = await verifyWritten(ctx, c);
+  if (c.targetImage !== c.stagingPath) {
+    const fmt = c.disk.targetFormat ?? "qcow2";
+    await ctx.deps.disk.writeAreas({ src: c.stagingPath, dest: c.targetImage, destFormat: fmt, areas: [...areas, ...repaired], signal: ctx.signal }).catch((err: unknown) => {
+      throw outOfSpaceFailure(err, c.storage, c.disk);
+    });
+  }
   return applied.bytes;
+}
+
+/**
+ * The source no longer knows the previous precopy's changeId (tracking was reset): what changed since is unknown,
+ * so the disk is copied in full from this precopy's snapshot — with a Warning event — never patched from a guess.
+ * Any other error is rethrown.
+ */
+async function recopyWhenChangeIdLost(ctx: StepContext, err: unknown, c: DiskCopy, m: VMMigration, index: number): Promise<number> {
+  if ((err as { code?: unknown }).code !== "ChangeIdInvalid") throw err;
+  const message = `precopy ${index}: disk ${c.disk.label ?? c.disk.diskID}: the source no longer knows the previous changeId (${(err as Error).message}); copying the whole disk from snapshot ${c.session.snapshotName}`;
+  ctx.log(message);
+  ctx.deps.events?.record(m, "Warning", "ChangeIdLost", message);
+  // A checkpoint here can only be this fallback's own, from this same snapshot (precopy 0 clears its own): resumed.
+  return copyFull(ctx, c, m);
+}
+
+/**
+ * Reads back the staging file's chunks written since their last verification; a chunk that does not match its
+ * source digest is read again from this precopy's frozen snapshot once, and must then match. Returns the
+ * chunks so repaired (the target image needs them too).
+ */
+async function verifyWritten(ctx: StepContext, c: DiskCopy): Promise<ChangedArea[]> {
+  const checked = await ctx.deps.disk.verifyUnverified(c.stagingPath, ctx.signal);
+  if (checked.mismatched.length === 0) return [];
+  ctx.log(`${c.disk.diskID}: ${checked.mismatched.length} of ${checked.checked} chunks written since their last verification differ from their source digests; reading them again from snapshot ${c.session.snapshotName}`);
+  await ctx.deps.disk.applyChangedAreas({ reader: await c.reader.get(), stagingPath: c.stagingPath, areas: checked.mismatched, signal: ctx.signal });
+  const again = await ctx.deps.disk.verifyUnverified(c.stagingPath, ctx.signal);
+  if (again.mismatched.length > 0) {
+    throw new MigrationFailure(
+      "ChecksumMismatch",
+      `disk ${c.disk.label ?? c.disk.diskID}: ${again.mismatched.length} chunks of ${c.stagingPath} (first at byte ${again.mismatched[0]?.start}) still differ from their source digests after being read again; the staging storage is unreliable — check it and start a new migration`,
+    );
+  }
+  return checked.mismatched;
 }

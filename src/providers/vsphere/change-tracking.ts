@@ -2,7 +2,8 @@
 // changeTrackingEnabled) and asking which areas of a snapshot's disk changed since an earlier changeId
 // (QueryChangedDiskAreas, paged by startOffset as vSphere answers in pieces).
 import type { ChangedArea, ExportSession, SourceDisk } from "../contract.ts";
-import { SourceProviderError } from "./errors.ts";
+import { mergeAreas } from "../../disk/areas.ts";
+import { isFault, SourceProviderError } from "./errors.ts";
 import { retrieveOne } from "./property-collector.ts";
 import type { VsphereClient } from "./soap-client.ts";
 import { asArray, bool, moRef, num, typed } from "./soap-xml.ts";
@@ -14,16 +15,18 @@ export async function setChangeTracking(client: VsphereClient, vmID: string, ena
   await runTask(client, "ReconfigVM_Task", moRef("VirtualMachine", vmID), { spec: typed("VirtualMachineConfigSpec", { changeTrackingEnabled: enabled }) });
 }
 
-/** Merges sorted-or-not areas into sorted, disjoint ones. Pure. */
-export function mergeAreas(areas: ChangedArea[]): ChangedArea[] {
-  const sorted = [...areas].filter((a) => a.length > 0).sort((a, b) => a.start - b.start);
-  const out: ChangedArea[] = [];
-  for (const a of sorted) {
-    const last = out.at(-1);
-    if (last && a.start <= last.start + last.length) last.length = Math.max(last.length, a.start + a.length - last.start);
-    else out.push({ ...a });
-  }
-  return out;
+/**
+ * ESXi refuses a changeId it no longer knows (CBT was reset: someone consolidated the snapshot chain, moved the
+ * disk, or switched tracking off and on) with a FileFault or InvalidArgument; that is a lost changeId, not a
+ * failed source: code ChangeIdInvalid, so the caller copies the disk in full instead.
+ */
+function changeIdRefused(err: unknown, session: ExportSession, disk: SourceDisk, sinceChangeId: string): unknown {
+  if (sinceChangeId === "*" || !isFault(err, "FileFault", "InvalidArgument")) return err;
+  return new SourceProviderError(
+    "ChangeIdInvalid",
+    `QueryChangedDiskAreas of VM ${session.vmID} disk ${disk.key}: changeId "${sinceChangeId}" is no longer valid (${err.message}); changed block tracking was reset, so the disk must be copied in full`,
+    { cause: err },
+  );
 }
 
 export async function queryChangedAreas(client: VsphereClient, session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]> {
@@ -32,12 +35,16 @@ export async function queryChangedAreas(client: VsphereClient, session: ExportSe
   }
   const areas: ChangedArea[] = [];
   for (let startOffset = 0; startOffset < disk.capacityBytes; ) {
-    const info = await client.call("QueryChangedDiskAreas", moRef("VirtualMachine", session.vmID), {
-      snapshot: moRef("VirtualMachineSnapshot", session.snapshotID),
-      deviceKey: disk.key,
-      startOffset,
-      changeId: sinceChangeId,
-    });
+    const info = await client
+      .call("QueryChangedDiskAreas", moRef("VirtualMachine", session.vmID), {
+        snapshot: moRef("VirtualMachineSnapshot", session.snapshotID),
+        deviceKey: disk.key,
+        startOffset,
+        changeId: sinceChangeId,
+      })
+      .catch((err: unknown) => {
+        throw changeIdRefused(err, session, disk, sinceChangeId);
+      });
     for (const a of asArray(info?.changedArea)) areas.push({ start: num(a.start), length: num(a.length) });
     const covered = num(info?.startOffset) + num(info?.length);
     // A server that answers no progress would loop forever: fail naming what it said.

@@ -4,6 +4,7 @@
 /** Provider-level error codes (`code` property), shared with other providers by convention. */
 export type SourceErrorCode =
   | "NotFound"
+  | "ChangeIdInvalid"
   | "NotSupported"
   | "InvalidCredentials"
   | "TLSVerificationFailed"

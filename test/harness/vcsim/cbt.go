@@ -59,15 +59,33 @@ func (c *cbtState) sync(vm *simulator.VirtualMachine) {
 	_, tracked := c.vms[vm.Self.Value]
 	switch {
 	case on && !tracked:
-		c.next++
-		c.vms[vm.Self.Value] = &vmTracking{
-			id:        fmt.Sprintf("52 1f 00 00 00 00 00 %02x-%s", c.next%256, vm.Self.Value),
-			written:   map[int32]map[int][]extent{},
-			snapshots: map[string]int{},
-		}
+		c.vms[vm.Self.Value] = c.newTracking(vm)
 	case !on && tracked:
 		delete(c.vms, vm.Self.Value)
 	}
+}
+
+// newTracking starts a tracking session with its own id (callers hold c.mu).
+func (c *cbtState) newTracking(vm *simulator.VirtualMachine) *vmTracking {
+	c.next++
+	return &vmTracking{
+		id:        fmt.Sprintf("52 1f 00 00 00 00 00 %02x-%s", c.next%256, vm.Self.Value),
+		written:   map[int32]map[int][]extent{},
+		snapshots: map[string]int{},
+	}
+}
+
+// reset starts a new tracking session for a tracked VM, as ESXi resets CBT when someone else consolidates the
+// VM's snapshot chain, moves its disks, or switches tracking off and on: every changeId issued before is refused
+// from then on (QueryChangedDiskAreas answers a FileFault), and only "*" or a later snapshot's changeId work.
+func (c *cbtState) reset(vm *simulator.VirtualMachine) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.vms[vm.Self.Value] == nil {
+		return fmt.Errorf("changed block tracking is not enabled on VM %s; nothing to reset", vm.Name)
+	}
+	c.vms[vm.Self.Value] = c.newTracking(vm)
+	return nil
 }
 
 // recordWrite marks the blocks [offset, offset+length) touches as changed in the current epoch.

@@ -181,6 +181,7 @@ func writeFault(w http.ResponseWriter, msg, faultType string) {
 var (
 	writeRe    = regexp.MustCompile(`^/harness/vms/([^/]+)/disks/(\d+)/write$`)
 	snapshotRe = regexp.MustCompile(`^/harness/vms/([^/]+)/snapshots$`)
+	cbtResetRe = regexp.MustCompile(`^/harness/vms/([^/]+)/cbt-reset$`)
 	nfcFaultRe = regexp.MustCompile(`^/harness/vms/([^/]+)/nfc-fault$`)
 )
 
@@ -215,6 +216,11 @@ func (b *builder) control(w http.ResponseWriter, r *http.Request) {
 		var snap string
 		snap, err = b.takeSnapshot(r.Context(), snapshotRe.FindStringSubmatch(p)[1], r.URL.Query().Get("name"))
 		answer = map[string]string{"snapshot": snap}
+	case cbtResetRe.MatchString(p):
+		var vm *simulator.VirtualMachine
+		if vm, err = vmByName(cbtResetRe.FindStringSubmatch(p)[1]); err == nil {
+			err = b.cbt.reset(vm)
+		}
 	case nfcFaultRe.MatchString(p):
 		var f nfcFault
 		for name, dst := range map[string]*int64{"abortAfterBytes": &f.AbortAfter, "bytesPerSecond": &f.BytesPerSecond, "initDelayMs": &f.InitDelayMs} {

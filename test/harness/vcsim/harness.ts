@@ -200,6 +200,14 @@ export async function takeSnapshot(vcsim: Vcsim, vmName: string, name: string): 
 }
 
 /**
+ * Resets the VM's changed-block tracking, as ESXi does when someone else consolidates its snapshot chain: every
+ * changeId issued before is refused by QueryChangedDiskAreas from then on.
+ */
+export async function resetChangeTracking(vcsim: Vcsim, vmName: string): Promise<void> {
+  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/cbt-reset`);
+}
+
+/**
  * Faults for every later NFC export of the VM's disks: downloads cut after `abortAfterBytes` (failing the lease)
  * and/or throttled to `bytesPerSecond`, and disks read `initDelayMs` after the export call; 0 or absent: off.
  */

@@ -1,0 +1,61 @@
+// Area arithmetic, and writeAreasInto against the real qemu-img: the changed ranges of a raw file written into a qcow2 in place.
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { imageSha256 } from "./checksum.ts";
+import { mergeAreas, sectorAligned } from "./areas.ts";
+import { convertImage, writeAreasInto } from "./convert.ts";
+
+const MiB = 1024 * 1024;
+const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+test("mergeAreas sorts and joins overlapping and adjacent areas", () => {
+  assert.deepEqual(
+    mergeAreas([
+      { start: 10, length: 5 },
+      { start: 0, length: 4 },
+      { start: 4, length: 2 },
+      { start: 12, length: 10 },
+      { start: 30, length: 0 },
+    ]),
+    [
+      { start: 0, length: 6 },
+      { start: 10, length: 12 },
+    ],
+  );
+});
+
+test("sectorAligned widens an area to whole sectors within the disk", () => {
+  assert.deepEqual(sectorAligned({ start: 1000, length: 30 }, 4096), { start: 512, length: 1024 });
+  assert.deepEqual(sectorAligned({ start: 4000, length: 200 }, 4100), { start: 3584, length: 516 });
+});
+
+test("writeAreasInto writes exactly the given ranges of the raw file into the qcow2, nothing else", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "landfall-areas-into-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const bytes = randomBytes(8 * MiB);
+  const raw = join(dir, "d, with comma.raw");
+  const image = join(dir, "d.qcow2");
+  await writeFile(raw, bytes);
+  await convertImage({ src: raw, srcFormat: "raw", dest: image, destFormat: "qcow2" });
+
+  // The raw file changes in three places (one of them zeroes); only two are handed over.
+  const areas = [
+    { start: MiB + 512, length: 3000 },
+    { start: 5 * MiB, length: MiB },
+  ];
+  randomBytes(3000).copy(bytes, MiB + 512);
+  bytes.fill(0, 5 * MiB, 6 * MiB);
+  const expected = Buffer.from(bytes);
+  randomBytes(100).copy(bytes, 7 * MiB);
+  const fh = await open(raw, "r+");
+  await fh.write(bytes, 0, bytes.length, 0);
+  await fh.close();
+
+  assert.equal(await writeAreasInto(raw, image, "qcow2", areas), 2);
+  assert.equal(await imageSha256(image, "qcow2"), sha(expected), "the two ranges changed, the third did not");
+  await assert.rejects(writeAreasInto(raw, image, "qcow3", areas), /destFormat "qcow3" is not a supported image format/);
+});

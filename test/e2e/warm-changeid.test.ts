@@ -1,0 +1,122 @@
+// Warm migration when the cutover comes during a precopy and the source forgets the changeId it issued: a
+// throttled precopy 0 is running when the test (1) writes to the guest, (2) resets the VM's changed-block
+// tracking on the vcsim harness (as ESXi does when someone else consolidates the snapshot chain) and (3) asks
+// for the cutover. Precopy 0 must finish whole before the cutover starts (no race); the catch-up precopy's
+// QueryChangedDiskAreas is refused, so that disk is copied in full with a ChangeIdLost Warning — never patched
+// from a guess — and the target holds the source's final bytes, computed by the test.
+import assert from "node:assert/strict";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { VMMigration } from "../../src/api/vmmigration.ts";
+import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
+import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
+import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
+import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
+import { guestWrite, resetChangeTracking, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
+
+const MiB = 1 << 20;
+const VM = "wcid01";
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+let vc: Vcsim;
+let lv: TempLibvirt;
+let srv: ServeProcess;
+let dataDir: string;
+let ns: string;
+let content: Buffer;
+
+before(async () => {
+  lv = await createTempLibvirt("wcid");
+  ns = lv.prefix;
+  const path = join(lv.scratchDir, "d0.raw");
+  await writeRandomContent(path, 8 * MiB);
+  content = await readFile(path);
+  vc = await startVcsim({ vms: [{ name: VM, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: path }] }] });
+  dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-wcid-"));
+  srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_FORMAT: "text" } });
+  await applyYaml(
+    srv,
+    `apiVersion: landfall.dev/v1beta1
+kind: Secret
+metadata: {name: vcenter-creds, namespace: ${ns}}
+stringData: {username: ${vc.username}, password: ${vc.password}}
+---
+apiVersion: landfall.dev/v1beta1
+kind: Provider
+metadata: {name: vcenter, namespace: ${ns}}
+spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}}
+---
+apiVersion: landfall.dev/v1beta1
+kind: Provider
+metadata: {name: kvm, namespace: ${ns}}
+spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
+`,
+  );
+});
+
+after(async () => {
+  await srv?.stop();
+  await vc?.stop();
+  await lv?.cleanup();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+const migration = async () => (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", VM))).body;
+
+test("warm: a cutover asked for mid-precopy waits for it; a changeId the source lost means a full recopy of that disk, with an event", async () => {
+  const direct = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { thumbprint: vc.thumbprint } });
+  const key = (await direct.getVM({ name: VM })).disks[0].key;
+  await direct.close();
+  // 8 MiB at 2 MiB/s: precopy 0 runs for about 4 s.
+  await applyYaml(
+    srv,
+    `apiVersion: landfall.dev/v1beta1
+kind: VMMigration
+metadata: {name: ${VM}, namespace: ${ns}}
+spec:
+  source: {providerRef: {name: vcenter}, vmName: ${VM}}
+  target: {providerRef: {name: kvm}, vmName: ${VM}, powerOn: false}
+  options: {mode: warm, precopyInterval: 1h, diskFormat: qcow2, bandwidthMiBps: 2}
+`,
+  );
+  await waitFor("precopy 0 to have its snapshot", 60_000, async () => {
+    const m = await migration();
+    if (m.status?.phase === "Failed") throw new Error(`migration failed: ${m.status.message}`);
+    return m.status?.precopies?.[0]?.snapshotID ? m : undefined;
+  });
+  const bytes = randomBytes(256 * 1024);
+  await guestWrite(vc, VM, key, 3 * MiB + 4096, bytes);
+  bytes.copy(content, 3 * MiB + 4096);
+  await resetChangeTracking(vc, VM);
+  const asked = await api(srv, resourcePath(ns, "vmmigrations", VM), {
+    method: "PATCH",
+    headers: { "content-type": "application/merge-patch+json" },
+    body: JSON.stringify({ spec: { cutover: new Date().toISOString() } }),
+  });
+  assert.equal(asked.status, 200);
+  const during = await migration();
+  assert.equal(during.status?.precopies?.[0]?.completedAt, undefined, "the cutover was asked for while precopy 0 ran (else lower bandwidthMiBps)");
+
+  const done = await waitFor("the migration to finish", 180_000, async () => {
+    const m = await migration();
+    return m.status?.phase === "Succeeded" || m.status?.phase === "Failed" ? m : undefined;
+  });
+  assert.equal(done.status?.phase, "Succeeded", done.status?.message);
+  const [p0, p1, ...rest] = done.status?.precopies ?? [];
+  assert.equal(p0.bytes, content.length, "precopy 0 copied the whole disk");
+  assert.ok(Date.parse(p0.completedAt as string) <= Date.parse(done.status?.cutover?.startedAt as string), "the cutover started only after precopy 0 finished");
+  assert.equal(p1.final, undefined, "a catch-up precopy ran with the VM up");
+  assert.equal(p1.bytes, content.length, "the lost changeId made the catch-up precopy copy the disk in full");
+  assert.equal(rest.at(-1)?.final, true);
+  assert.equal(rest.at(-1)?.bytes, 0, "nothing changed after the catch-up");
+  const events = await api<{ items?: Array<{ reason: string; type: string; message: string }> }>(srv, `${resourcePath(ns, "vmmigrations", VM)}/events`);
+  const lost = (events.body.items ?? []).filter((e) => e.reason === "ChangeIdLost");
+  assert.equal(lost.length, 1, JSON.stringify(events.body.items?.map((e) => e.reason)));
+  assert.equal(lost[0].type, "Warning");
+  assert.match(lost[0].message, /no longer knows the previous changeId .*copying the whole disk/);
+  const disk = done.status?.disks?.[0];
+  assert.equal(disk?.sha256, `sha256:${sha(content)}`, "verified as the source's final bytes");
+  assert.equal(await guestBytesSha256(disk?.targetPath as string, "qcow2"), sha(content), "target bytes");
+});
