@@ -2,7 +2,8 @@
 // vCenter simulator and real libvirtd/qemu-img, compared in the same run with `curl -k` of the same bytes and with
 // doing it by hand (curl + qemu-img convert -O qcow2 + sha256sum). Also: the server's peak RSS (VmHWM) per disk
 // size, the sparse ratio (a mostly-zero disk vs a dense 1 GiB one) and the extra space the pipeline used.
-//   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR]
+//   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR] [--node-options "..."]
+// (--node-options: NODE_OPTIONS for the server, for memory experiments such as --max-semi-space-size.)
 // Sizes beyond the first are mostly-zero sparse files (10 % random); one is skipped, saying so, when free disk is
 // short. Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
@@ -19,7 +20,13 @@ import { startVcsim, type Vcsim } from "../test/harness/vcsim/harness.ts";
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { "sizes-gib": { type: "string", default: "1,4,10" }, "max-transfers": { type: "string", default: "2" }, "cpu-prof": { type: "string" } } });
+const { values } = parseArgs({ options: {
+    "sizes-gib": { type: "string", default: "1,4,10" },
+    "max-transfers": { type: "string", default: "2" },
+    "cpu-prof": { type: "string" },
+    "node-options": { type: "string" },
+  },
+});
 const sizes = values["sizes-gib"].split(",").map(Number);
 
 /** A disk image whose `randomFraction` of each 2 MiB stripe is random and the rest a hole. */
@@ -53,19 +60,30 @@ async function vmHWM(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+async function vmRSS(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
 interface Measured {
   seconds: number;
   peakRssMiB: number;
   peakExtraBytes: number;
   phases: string;
+  /** Highest VmRSS sampled in each phase, MiB. */
+  rss: string;
+  /** VmRSS once the providers are Ready, before the migration is applied. */
+  idleRssMiB: number;
 }
 
 async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string): Promise<Measured> {
   const env: Record<string, string> = { LANDFALL_LOG_FORMAT: "text" };
+  const nodeOptions = values["node-options"] ? [values["node-options"]] : [];
   if (values["cpu-prof"]) {
     await mkdir(values["cpu-prof"], { recursive: true });
-    env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]} --cpu-prof-name=serve-${label}.cpuprofile`;
+    nodeOptions.push(`--cpu-prof --cpu-prof-dir=${values["cpu-prof"]} --cpu-prof-name=serve-${label}.cpuprofile`);
   }
+  if (nodeOptions.length > 0) env.NODE_OPTIONS = nodeOptions.join(" ");
   const srv: ServeProcess = await startServeProcess({ args: ["--max-transfers", values["max-transfers"]], env });
   try {
     const ns = "bench";
@@ -95,6 +113,7 @@ spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoo
       await new Promise((r) => setTimeout(r, 100));
     }
     const name = `${lv.prefix}-${label}`;
+    const idleRssMiB = (await vmRSS(srv.child.pid!)) / MiB;
     const t0 = performance.now();
     await applyYaml(
       srv,
@@ -108,9 +127,12 @@ spec:
 `,
     );
     let peakExtra = 0;
+    const rssByPhase = new Map<string, number>();
     for (;;) {
       peakExtra = Math.max(peakExtra, await allocatedBytes(join(lv.poolPath, ".landfall-staging")));
       const m = (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", name))).body;
+      const phase = m.status?.phase ?? "Pending";
+      rssByPhase.set(phase, Math.max(rssByPhase.get(phase) ?? 0, await vmRSS(srv.child.pid!)));
       if (m.status?.phase === "Failed") throw new Error(`migration ${name} failed: ${m.status.message}`);
       if (m.status?.phase === "Succeeded") {
         const seconds = (performance.now() - t0) / 1000;
@@ -119,7 +141,8 @@ spec:
           .slice(0, -1)
           .map((p, i) => `${p.phase} ${((Date.parse(hist[i + 1]!.enteredAt) - Date.parse(p.enteredAt)) / 1000).toFixed(1)}s`)
           .join(", ");
-        return { seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: peakExtra, phases };
+        const rss = [...rssByPhase].map(([p, bytes]) => `${p} ${(bytes / MiB).toFixed(0)}`).join(", ");
+        return { seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: peakExtra, phases, rss, idleRssMiB };
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -171,6 +194,7 @@ async function main(): Promise<void> {
       const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`);
       results.push({ gib: v.sizeBytes / GiB, allocated: v.allocated, m });
       console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
+      console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);
       if (v === head) {
         console.log(`FIGURE whole migration ÷ curl, throughput (goal ≥ 0.70): ${(curl / m.seconds).toFixed(2)}  (${m.seconds.toFixed(2)} s vs ${curl.toFixed(2)} s)`);
         console.log(`FIGURE by hand ÷ whole migration, time (goal ≥ 1.3): ${(byHand / m.seconds).toFixed(2)}  (${byHand.toFixed(2)} s vs ${m.seconds.toFixed(2)} s)`);

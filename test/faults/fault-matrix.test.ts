@@ -42,7 +42,7 @@ interface CrashRow {
 const CRASH_ROWS: CrashRow[] = [
   { fault: "crash after the guest is shut down", at: "afterShutdown", vm: "f-shutdown", disks: [6 * MiB], restoreSourcePower: true },
   { fault: "crash after the snapshot exists", at: "afterSnapshot", vm: "f-snapshot", disks: [6 * MiB], mode: "snapshot" },
-  // Transfers read 8 MiB chunks, 4 at a time, and checkpoint after whole chunks: a checkpoint mid-disk needs > 32 MiB.
+  // Transfers read 4 MiB chunks, 4 at a time, and checkpoint after whole chunks: a checkpoint mid-disk needs > 16 MiB.
   { fault: "crash mid-transfer", at: "midTransfer", vm: "f-midxfer", disks: [40 * MiB, 4 * MiB], bandwidthMiBps: 16 },
   { fault: "crash after the last chunk, before Transferred", at: "afterLastChunk", vm: "f-lastchunk", disks: [6 * MiB] },
   { fault: "crash mid-convert", at: "midConvert", vm: "f-midconv", disks: [32 * MiB] },
@@ -316,7 +316,7 @@ test("editing the Provider and its Secret mid-transfer neither cuts the transfer
   srv = await startServeProcess({ dataDir, env });
   const s = srv;
   try {
-    // 12 chunks of 8 MiB, 4 in flight, ~12 s: most start after the edit, so a client closed by it would fail them.
+    // 24 chunks of 4 MiB, 4 in flight, ~12 s: most start after the edit, so a client closed by it would fail them.
     await applyYaml(s, migrationYaml(EDIT_VM, { bandwidthMiBps: 8 }));
     await waitFor("the transfer to be under way", 60_000, async () => {
       const m = await migration(s, EDIT_VM);
