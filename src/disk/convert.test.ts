@@ -10,6 +10,23 @@ import { ChecksumMismatchError, imageSha256, verifyMatch } from "./checksum.ts";
 import { convertImage, imageInfo, parseImageInfo } from "./convert.ts";
 import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
 import { transferDisk } from "./transfer.ts";
+import type { DiskReader } from "../providers/contract.ts";
+
+/** The reader's bytes where the offset is in the first 64 KiB of each MiB, zeros elsewhere. */
+async function* onlyFirstRegionPerMiB(reader: DiskReader, offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  let at = offset;
+  for await (const piece of reader.readRange(offset, length, signal)) {
+    const out = Buffer.from(piece);
+    for (let i = 0; i < out.length; ) {
+      const inMiB = (at + i) % MiB;
+      const runEnd = Math.min(out.length, i + (inMiB < 64 * 1024 ? 64 * 1024 : MiB) - inMiB);
+      if (inMiB >= 64 * 1024) out.fill(0, i, runEnd);
+      i = runEnd;
+    }
+    at += out.length;
+    yield out;
+  }
+}
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -63,6 +80,27 @@ describe("convertImage + imageSha256", () => {
     assert.equal((await stat(dest)).ino, ino, "dest should be the same inode (renamed)");
     await assert.rejects(access(src));
     assert.ok((await readFile(dest)).equals(content));
+  });
+
+  test("a mostly-zero disk stays sparse from the staging file to the qcow2: each costs what the data holds", async () => {
+    // 64 KiB of data (one qcow2 cluster) every 1 MiB of a 32 MiB disk: 2 MiB of data.
+    const sizeBytes = 32 * MiB;
+    const reader = syntheticDisk({ sizeBytes, regionBytes: 64 * 1024, seed: 11 });
+    const sparse: DiskReader = { sizeBytes, readRange: (offset, length, signal) => onlyFirstRegionPerMiB(reader, offset, length, signal), close: async () => {} };
+    const src = join(dir, "sparse.raw");
+    const result = await transferDisk({ reader: sparse, stagingPath: src, chunkBytes: MiB });
+    const dataBytes = 2 * MiB;
+    assert.equal(result.zeroBytes, sizeBytes - dataBytes);
+    const dest = join(dir, "sparse.qcow2");
+    await convertImage({ src, srcFormat: "raw", dest, destFormat: "qcow2" });
+    for (const [path, slack] of [
+      [src, 64 * 1024], // the filesystem's own extent blocks
+      [dest, MiB], // qcow2 metadata: header, L1/L2 tables, refcounts
+    ] as const) {
+      const allocated = (await stat(path)).blocks * 512;
+      assert.ok(allocated <= dataBytes + slack, `${path}: ${allocated} bytes allocated for ${dataBytes} bytes of data: the image became dense`);
+    }
+    assert.equal(await imageSha256(dest, "qcow2"), result.sha256);
   });
 
   test("sizeBytes grows the disk; the hash covers the grown zeros", async () => {
