@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { access, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -122,6 +122,23 @@ describe("convertImage + imageSha256", () => {
     const lockedOut = await spawnStatus("qemu-img", ["info", "-f", "qcow2", image]);
     assert.notEqual(lockedOut, 0, "without -U the image must be reported as locked, else this test proves nothing");
     assert.equal(await imageSha256(image, "qcow2"), sourceHash);
+  });
+
+  test("a decoder that fails part-way gives an error naming it, never the digest of what it wrote", async () => {
+    const image = join(dir, "fail.qcow2");
+    await convertImage({ src: await staged("fail.raw"), srcFormat: "raw", dest: image, destFormat: "qcow2" });
+    // Fault injection: an nbdcopy earlier on PATH writes part of an image and fails.
+    const fakeBin = join(dir, "fake-bin");
+    await mkdir(fakeBin);
+    await writeFile(join(fakeBin, "nbdcopy"), "#!/bin/sh\nprintf 'half an image'\necho 'nbdcopy: read error' >&2\nexit 3\n", { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${fakeBin}:${path}`;
+    try {
+      await assert.rejects(imageSha256(image, "qcow2"), (error: Error) => /nbdcopy .* exited with code 3: nbdcopy: read error/.test(error.message));
+    } finally {
+      process.env.PATH = path;
+    }
+    assert.equal(await imageSha256(image, "qcow2"), sourceHash, "the real decoder still hashes the image");
   });
 
   test("errors name the command and carry qemu-img's stderr", async () => {
