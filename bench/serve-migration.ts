@@ -2,7 +2,8 @@
 // vCenter simulator and real libvirtd/qemu-img, compared in the same run with `curl -k` of the same bytes and with
 // doing it by hand (curl + qemu-img convert -O qcow2 + sha256sum). Also: the server's peak RSS (VmHWM) per disk
 // size, the sparse ratio (a mostly-zero disk vs a dense 1 GiB one) and the extra space the pipeline used.
-//   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR]
+//   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR] [--node-options "..."]
+// (--node-options: NODE_OPTIONS for the server, for memory experiments such as --max-semi-space-size.)
 // Sizes beyond the first are mostly-zero sparse files (10 % random); one is skipped, saying so, when free disk is
 // short. Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
@@ -21,7 +22,13 @@ import { stripedDisk } from "./striped-disk.ts";
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { "sizes-gib": { type: "string", default: "1,4,10" }, "max-transfers": { type: "string", default: "2" }, "cpu-prof": { type: "string" } } });
+const { values } = parseArgs({ options: {
+    "sizes-gib": { type: "string", default: "1,4,10" },
+    "max-transfers": { type: "string", default: "2" },
+    "cpu-prof": { type: "string" },
+    "node-options": { type: "string" },
+  },
+});
 const sizes = values["sizes-gib"].split(",").map(Number);
 
 /** Allocated bytes under dir (recursively), as the filesystem counts them. */
@@ -38,19 +45,34 @@ async function vmHWM(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+async function vmRSS(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
 interface Measured {
   seconds: number;
   peakRssMiB: number;
+  /** Peak bytes under the pool beyond the migration's final volume. */
   peakExtraBytes: number;
+  peakStagingBytes: number;
+  /** Allocated bytes of the imported volume. */
+  volumeBytes: number;
   phases: string;
+  /** Highest VmRSS sampled in each phase, MiB. */
+  rss: string;
+  /** VmRSS once the providers are Ready, before the migration is applied. */
+  idleRssMiB: number;
 }
 
 async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string): Promise<Measured> {
   const env: Record<string, string> = { LANDFALL_LOG_FORMAT: "text" };
+  const nodeOptions = values["node-options"] ? [values["node-options"]] : [];
   if (values["cpu-prof"]) {
     await mkdir(values["cpu-prof"], { recursive: true });
-    env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]} --cpu-prof-name=serve-${label}.cpuprofile`;
+    nodeOptions.push(`--cpu-prof --cpu-prof-dir=${values["cpu-prof"]} --cpu-prof-name=serve-${label}.cpuprofile`);
   }
+  if (nodeOptions.length > 0) env.NODE_OPTIONS = nodeOptions.join(" ");
   const srv: ServeProcess = await startServeProcess({ args: ["--max-transfers", values["max-transfers"]], env });
   try {
     const ns = "bench";
@@ -63,6 +85,7 @@ async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string
       await new Promise((r) => setTimeout(r, 100));
     }
     const name = `${lv.prefix}-${label}`;
+    const idleRssMiB = (await vmRSS(srv.child.pid!)) / MiB;
     const t0 = performance.now();
     await applyYaml(
       srv,
@@ -75,10 +98,18 @@ spec:
   options: {diskFormat: qcow2, verifyChecksums: true}
 `,
     );
-    let peakExtra = 0;
+    // Space: everything under the pool (staging directory and volumes) over what it held before; the extra space
+    // is the peak of that beyond what the migration leaves (its volume), so the target itself is not counted.
+    const poolBefore = await allocatedBytes(lv.poolPath);
+    let peakPool = 0;
+    let peakStaging = 0;
+    const rssByPhase = new Map<string, number>();
     for (;;) {
-      peakExtra = Math.max(peakExtra, await allocatedBytes(join(lv.poolPath, ".landfall-staging")));
+      peakPool = Math.max(peakPool, (await allocatedBytes(lv.poolPath)) - poolBefore);
+      peakStaging = Math.max(peakStaging, await allocatedBytes(join(lv.poolPath, ".landfall-staging")));
       const m = (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", name))).body;
+      const phase = m.status?.phase ?? "Pending";
+      rssByPhase.set(phase, Math.max(rssByPhase.get(phase) ?? 0, await vmRSS(srv.child.pid!)));
       if (m.status?.phase === "Failed") throw new Error(`migration ${name} failed: ${m.status.message}`);
       if (m.status?.phase === "Succeeded") {
         const seconds = (performance.now() - t0) / 1000;
@@ -87,7 +118,9 @@ spec:
           .slice(0, -1)
           .map((p, i) => `${p.phase} ${((Date.parse(hist[i + 1]!.enteredAt) - Date.parse(p.enteredAt)) / 1000).toFixed(1)}s`)
           .join(", ");
-        return { seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: peakExtra, phases };
+        const rss = [...rssByPhase].map(([p, bytes]) => `${p} ${(bytes / MiB).toFixed(0)}`).join(", ");
+        const volumeBytes = (await allocatedBytes(lv.poolPath)) - poolBefore;
+        return { seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: Math.max(0, peakPool - volumeBytes), peakStagingBytes: peakStaging, volumeBytes, phases, rss, idleRssMiB };
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -138,7 +171,9 @@ async function main(): Promise<void> {
     for (const v of vms) {
       const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`);
       results.push({ gib: v.sizeBytes / GiB, allocated: v.allocated, m });
-      console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
+      console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
+      console.log(`FIGURE imported volume ÷ allocated bytes, ${v.sizeBytes / GiB} GiB (the target stays sparse): ${(m.volumeBytes / v.allocated).toFixed(2)}`);
+      console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);
       if (v === head) {
         console.log(`FIGURE whole migration ÷ curl, throughput (goal ≥ 0.70): ${(curl / m.seconds).toFixed(2)}  (${m.seconds.toFixed(2)} s vs ${curl.toFixed(2)} s)`);
         console.log(`FIGURE by hand ÷ whole migration, time (goal ≥ 1.3): ${(byHand / m.seconds).toFixed(2)}  (${byHand.toFixed(2)} s vs ${m.seconds.toFixed(2)} s)`);
@@ -149,9 +184,9 @@ async function main(): Promise<void> {
     const sparse = results.find((r) => r.gib === 10 && r !== dense);
     if (sparse) {
       console.log(`FIGURE sparse ratio, 10 GiB 90 % zeros ÷ ${dense.gib} GiB half random (goal ≤ 1.5): ${(sparse.m.seconds / dense.m.seconds).toFixed(2)}`);
-      console.log(`FIGURE extra space ÷ allocated bytes, 10 GiB 90 % zeros (goal ≤ 1.0): ${(sparse.m.peakExtraBytes / sparse.allocated).toFixed(2)}`);
+      console.log(`FIGURE extra space beyond the imported volume ÷ allocated bytes, 10 GiB 90 % zeros (goal ≤ 1.0): ${(sparse.m.peakExtraBytes / sparse.allocated).toFixed(2)}`);
     }
-    console.log(`FIGURE extra space ÷ allocated bytes, ${dense.gib} GiB half random (goal ≤ 1.0): ${(dense.m.peakExtraBytes / dense.allocated).toFixed(2)}`);
+    console.log(`FIGURE extra space beyond the imported volume ÷ allocated bytes, ${dense.gib} GiB half random (goal ≤ 1.0): ${(dense.m.peakExtraBytes / dense.allocated).toFixed(2)}`);
     for (const s of skipped) console.log(`SKIPPED ${s}`);
     const [load2] = (await readFile("/proc/loadavg", "utf8")).split(" ");
     console.log(`load average at end ${load2}`);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { access, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -10,6 +10,23 @@ import { ChecksumMismatchError, imageSha256, verifyMatch } from "./checksum.ts";
 import { convertImage, imageInfo, parseImageInfo } from "./convert.ts";
 import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
 import { transferDisk } from "./transfer.ts";
+import type { DiskReader } from "../providers/contract.ts";
+
+/** The reader's bytes where the offset is in the first 64 KiB of each MiB, zeros elsewhere. */
+async function* onlyFirstRegionPerMiB(reader: DiskReader, offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  let at = offset;
+  for await (const piece of reader.readRange(offset, length, signal)) {
+    const out = Buffer.from(piece);
+    for (let i = 0; i < out.length; ) {
+      const inMiB = (at + i) % MiB;
+      const runEnd = Math.min(out.length, i + (inMiB < 64 * 1024 ? 64 * 1024 : MiB) - inMiB);
+      if (inMiB >= 64 * 1024) out.fill(0, i, runEnd);
+      i = runEnd;
+    }
+    at += out.length;
+    yield out;
+  }
+}
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -65,6 +82,27 @@ describe("convertImage + imageSha256", () => {
     assert.ok((await readFile(dest)).equals(content));
   });
 
+  test("a mostly-zero disk stays sparse from the staging file to the qcow2: each costs what the data holds", async () => {
+    // 64 KiB of data (one qcow2 cluster) every 1 MiB of a 32 MiB disk: 2 MiB of data.
+    const sizeBytes = 32 * MiB;
+    const reader = syntheticDisk({ sizeBytes, regionBytes: 64 * 1024, seed: 11 });
+    const sparse: DiskReader = { sizeBytes, readRange: (offset, length, signal) => onlyFirstRegionPerMiB(reader, offset, length, signal), close: async () => {} };
+    const src = join(dir, "sparse.raw");
+    const result = await transferDisk({ reader: sparse, stagingPath: src, chunkBytes: MiB });
+    const dataBytes = 2 * MiB;
+    assert.equal(result.zeroBytes, sizeBytes - dataBytes);
+    const dest = join(dir, "sparse.qcow2");
+    await convertImage({ src, srcFormat: "raw", dest, destFormat: "qcow2" });
+    for (const [path, slack] of [
+      [src, 64 * 1024], // the filesystem's own extent blocks
+      [dest, MiB], // qcow2 metadata: header, L1/L2 tables, refcounts
+    ] as const) {
+      const allocated = (await stat(path)).blocks * 512;
+      assert.ok(allocated <= dataBytes + slack, `${path}: ${allocated} bytes allocated for ${dataBytes} bytes of data: the image became dense`);
+    }
+    assert.equal(await imageSha256(dest, "qcow2"), result.sha256);
+  });
+
   test("sizeBytes grows the disk; the hash covers the grown zeros", async () => {
     const dest = join(dir, "grown.qcow2");
     const sizeBytes = content.length + 2 * MiB;
@@ -84,6 +122,23 @@ describe("convertImage + imageSha256", () => {
     const lockedOut = await spawnStatus("qemu-img", ["info", "-f", "qcow2", image]);
     assert.notEqual(lockedOut, 0, "without -U the image must be reported as locked, else this test proves nothing");
     assert.equal(await imageSha256(image, "qcow2"), sourceHash);
+  });
+
+  test("a decoder that fails part-way gives an error naming it, never the digest of what it wrote", async () => {
+    const image = join(dir, "fail.qcow2");
+    await convertImage({ src: await staged("fail.raw"), srcFormat: "raw", dest: image, destFormat: "qcow2" });
+    // Fault injection: an nbdcopy earlier on PATH writes part of an image and fails.
+    const fakeBin = join(dir, "fake-bin");
+    await mkdir(fakeBin);
+    await writeFile(join(fakeBin, "nbdcopy"), "#!/bin/sh\nprintf 'half an image'\necho 'nbdcopy: read error' >&2\nexit 3\n", { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${fakeBin}:${path}`;
+    try {
+      await assert.rejects(imageSha256(image, "qcow2"), (error: Error) => /nbdcopy .* exited with code 3: nbdcopy: read error/.test(error.message));
+    } finally {
+      process.env.PATH = path;
+    }
+    assert.equal(await imageSha256(image, "qcow2"), sourceHash, "the real decoder still hashes the image");
   });
 
   test("errors name the command and carry qemu-img's stderr", async () => {

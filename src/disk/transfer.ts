@@ -19,7 +19,11 @@ import { progressOf, ThroughputWindow, type TransferProgress } from "./progress.
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 import { dataExtents, type Extent, ZERO_BLOCK_BYTES } from "./zero-blocks.ts";
 
-export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+/**
+ * 4 MiB × 4 reads in flight: a 16 MiB window. 8 MiB × 4 measured no faster over loopback HTTPS (bench/transfer.ts,
+ * bench/RESULTS.md) and cost 16 MiB more of the server's RSS per transfer.
+ */
+export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 4;
 
 export interface TransferCheckpoint extends TransferProgress {

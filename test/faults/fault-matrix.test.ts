@@ -43,7 +43,7 @@ interface CrashRow {
 const CRASH_ROWS: CrashRow[] = [
   { fault: "crash after the guest is shut down", at: "afterShutdown", vm: "f-shutdown", disks: [6 * MiB], restoreSourcePower: true },
   { fault: "crash after the snapshot exists", at: "afterSnapshot", vm: "f-snapshot", disks: [6 * MiB], mode: "snapshot" },
-  // Transfers read 8 MiB chunks, 4 at a time, and checkpoint after whole chunks: a checkpoint mid-disk needs > 32 MiB.
+  // Transfers read 4 MiB chunks, 4 at a time, and checkpoint after whole chunks: a checkpoint mid-disk needs > 16 MiB.
   { fault: "crash mid-transfer", at: "midTransfer", vm: "f-midxfer", disks: [40 * MiB, 4 * MiB], bandwidthMiBps: 16 },
   { fault: "crash after the last chunk, before Transferred", at: "afterLastChunk", vm: "f-lastchunk", disks: [6 * MiB] },
   { fault: "crash mid-convert", at: "midConvert", vm: "f-midconv", disks: [32 * MiB] },
@@ -251,7 +251,8 @@ test("a source that keeps returning a short read: Failed naming the offset, part
     await applyYaml(srv, migrationYaml(SHORT_VM, { restoreSourcePower: true }));
     const m = await finished(srv, SHORT_VM, 180_000);
     assert.equal(m.status?.phase, "Failed", "a source that never returns the bytes asked for fails the migration");
-    assert.match(m.status?.message ?? "", /offset 0 ended after 6291456 of 8388608 bytes \(truncated read\)/, m.status?.message);
+    // The 4 MiB chunk at 4 MiB reaches past the middle (6 MiB) of the 12 MiB disk: it is cut there.
+    assert.match(m.status?.message ?? "", /offset 4194304 ended after 2097152 of 4194304 bytes \(truncated read\)/, m.status?.message);
     const left = (await readdir(lv.poolPath)).filter((f) => f.includes(`${SHORT_VM}-disk`));
     assert.deepEqual(left, [], "no partial volume");
     assert.equal(await sourcePower(srv, SHORT_VM), "poweredOn", "the source is powered on again");
@@ -295,7 +296,7 @@ test("editing the Provider and its Secret mid-transfer neither cuts the transfer
   srv = await startServeProcess({ dataDir, env });
   const s = srv;
   try {
-    // 12 chunks of 8 MiB, 4 in flight, ~12 s: most start after the edit, so a client closed by it would fail them.
+    // 24 chunks of 4 MiB, 4 in flight, ~12 s: most start after the edit, so a client closed by it would fail them.
     await applyYaml(s, migrationYaml(EDIT_VM, { bandwidthMiBps: 8 }));
     await waitFor("the transfer to be under way", 60_000, async () => {
       const m = await migration(s, EDIT_VM);

@@ -1,4 +1,5 @@
 // `serve`: the embedded control plane in this process until SIGTERM/SIGINT.
+import { flushCompileCache } from "node:module";
 import { type Embedded, type EmbeddedOptions, startEmbedded } from "../../compose/embedded.ts";
 import { createLogger } from "../../runtime/logger.ts";
 import { UsageError } from "../args.ts";
@@ -31,6 +32,9 @@ export async function serveCommand(opts: ServeOptions, out: (line: string) => vo
   out(`Kubernetes API (kubectl) at ${embedded.kubeUrl}; KUBECONFIG=${embedded.kubeconfigPath}`);
   out(`data directory: ${opts.dataDir}`);
   out(`admin token: ${embedded.adminTokenPath}`);
+  // Every module serve needs is loaded now: write their compiled code to the compile cache (bin/landfall sets
+  // NODE_COMPILE_CACHE) so the next start skips the TypeScript stripper, even if this one is killed.
+  flushCompileCache();
 }
 
 function close(embedded: Embedded, signal: string, out: (line: string) => void): void {
