@@ -16,7 +16,8 @@ import type { Provider } from "../../src/api/provider.ts";
 import type { VMMigration } from "../../src/api/vmmigration.ts";
 import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
 import { CHROMIUM, launchChromium } from "../harness/chromium.ts";
-import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
+import { applySourceAndTarget } from "../harness/providers.ts";
+import { api, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 import { startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
@@ -77,24 +78,7 @@ before(async () => {
   });
   srv = await startServeProcess();
   await mkdir(lv.poolPath, { recursive: true });
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: Secret
-metadata: {name: vcenter-creds, namespace: ${ns}}
-stringData: {username: ${vc.username}, password: ${vc.password}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: vcenter, namespace: ${ns}}
-spec: {type: vsphere, endpoint: "${vc.url}", credentialsRef: {name: vcenter-creds}, tls: {thumbprint: "${vc.thumbprint}"}}
----
-apiVersion: landfall.dev/v1beta1
-kind: Provider
-metadata: {name: kvm, namespace: ${ns}}
-spec: {type: libvirt, uri: "qemu:///system", storagePool: ${lv.pool}, storagePoolPath: ${lv.poolPath}}
-`,
-  );
+  await applySourceAndTarget(srv, ns, vc, lv, { tls: "thumbprint" });
   page = await browserAs(srv.adminToken, "/providers");
 });
 
