@@ -63,9 +63,9 @@ export const ProviderSpec = Type.Object(
     namespace: Type.Optional(Type.String({ description: "kubevirt: namespace VMs and DataVolumes are created in (default: the Provider's)" })),
     storageClass: Type.Optional(Type.String({ minLength: 1, description: "kubevirt: StorageClass of the DataVolumes (default: the cluster's)" })),
     diskTransfer: Type.Optional(
-      Type.Union([Type.Literal("import"), Type.Literal("upload")], {
+      Type.Literal("import", {
         default: "import",
-        description: "kubevirt: import = CDI downloads each disk from landfall's HTTPS image server and verifies its sha256; upload = through the CDI upload proxy (not implemented yet)",
+        description: "kubevirt: import = CDI downloads each disk from landfall's HTTPS image server and verifies its sha256 (the only transfer: CDI's upload proxy checks no checksum)",
       }),
     ),
     tenants: Type.Optional(

@@ -61,8 +61,11 @@ function causeFor(err: ErrorObject, data: unknown): StatusCause | undefined {
       const allowed = (err.params as { allowedValues: unknown[] }).allowedValues;
       return { field, reason: "FieldValueNotSupported", message: `unsupported value ${JSON.stringify(valueAt(data, err.instancePath))}; use one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}` };
     }
-    case "const":
-      return undefined; // reported through the enclosing union as an enum-style message
+    case "const": {
+      // A lone literal (a union's literals are folded by literalUnionCause and their branches skipped).
+      const allowed = (err.params as { allowedValue: unknown }).allowedValue;
+      return { field, reason: "FieldValueNotSupported", message: `unsupported value ${JSON.stringify(valueAt(data, err.instancePath))}; use ${JSON.stringify(allowed)}` };
+    }
     case "pattern": {
       const value = JSON.stringify(valueAt(data, err.instancePath));
       if (/\.(name|namespace)$|^metadata\.name$/.test(field) || field.endsWith("Ref.name") || field.endsWith("vmName") || field.endsWith("targetName")) {

@@ -69,11 +69,10 @@ describe("Provider type kubevirt: built from its Secret, Ready from the cluster'
     assert.deepEqual([c?.status, c?.reason], ["False", "Unreachable"], c?.message);
   });
 
-  test("a missing Secret, a Secret without the kubeconfig key and diskTransfer upload are named with what to do", async () => {
+  test("a missing Secret and a Secret without the kubeconfig key are named with what to do", async () => {
     assert.match((await ready("no-secret", { kubeconfigRef: { name: "absent" } }))?.message ?? "", /spec\.kubeconfigRef: Secret "absent" not found in namespace "team-a"; create it with stringData\.kubeconfig/);
     await secret("empty", { other: "x" });
     assert.match((await ready("no-key", { kubeconfigRef: { name: "empty" } }))?.message ?? "", /Secret "empty" in namespace "team-a" has no key kubeconfig/);
-    assert.match((await ready("upload", { kubeconfigRef: { name: "good" }, diskTransfer: "upload" }))?.message ?? "", /spec\.diskTransfer "upload" .* not implemented yet; use "import"/);
   });
 
   test("without kubeconfigRef only a pod in a cluster has a configuration", () => {

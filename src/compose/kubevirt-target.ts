@@ -57,9 +57,6 @@ export function kubeConfigOf(cfg: ProviderConfig, env: NodeJS.ProcessEnv = proce
 }
 
 export function kubeVirtTargetFor(cfg: ProviderConfig, opts: { dataDir: string; prefix: string; imageServer: ImageServerStarter }): TargetProvider {
-  if (cfg.spec.diskTransfer === "upload") {
-    throw new Error(`Provider "${cfg.name}": spec.diskTransfer "upload" (the CDI upload proxy) is not implemented yet; use "import" (CDI downloads each disk from landfall's image server)`);
-  }
   return createKubeVirtTarget({
     kubeConfig: kubeConfigOf(cfg),
     conventions: { prefix: opts.prefix },

@@ -157,8 +157,8 @@ export type Provider = {
     namespace?: string;
     /** kubevirt: StorageClass of the DataVolumes (default: the cluster's) */
     storageClass?: string;
-    /** kubevirt: import = CDI downloads each disk from landfall's HTTPS image server and verifies its sha256; upload = through the CDI upload proxy (not implemented yet) */
-    diskTransfer?: "import" | "upload";
+    /** kubevirt: import = CDI downloads each disk from landfall's HTTPS image server and verifies its sha256 (the only transfer: CDI's upload proxy checks no checksum) */
+    diskTransfer?: "import";
     /** namespaces whose objects may use this Provider (empty or absent: every namespace) */
     tenants?: Array<string>;
   };
