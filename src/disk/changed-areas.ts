@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { type FileHandle, open, readFile } from "node:fs/promises";
 import type { ChangedArea, DiskReader } from "../providers/contract.ts";
-import { streamImage } from "./checksum.ts";
+import { imageSha256, streamImage } from "./checksum.ts";
 import { ChunkDigestFile, type ChunkLayout, chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests } from "./chunk-digests.ts";
 import { markUnverified, markVerified, readVerifiedMarks, unverifiedChunks } from "./chunk-verified.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
@@ -146,14 +146,17 @@ export interface ChunkVerification {
 }
 
 /**
- * Reads the finished target image back in full (guest-visible bytes, whatever its format), hashing it and
- * checking each of its chunks against the staging file's recorded source digests.
+ * Reads the finished target image back in full (guest-visible bytes, whatever its format), checking each of its
+ * chunks against the staging file's recorded source digests, while imageSha256 (openssl: another process, so the
+ * other core) hashes the whole image from its own read of the same file, which nothing writes any more. On the
+ * 1 GiB bench disk this cut the cutover's read-back step from 3.5–4.0 s to 3.3–3.5 s on a quiet machine.
  */
 export async function checkImageChunks(imagePath: string, format: string, stagingPath: string, signal?: AbortSignal): Promise<ChunkVerification> {
   const { layout, sidecar } = await layoutOf(stagingPath);
   const chunkCount = Math.ceil(layout.sizeBytes / layout.chunkBytes);
   const digests = parseChunkDigests(sidecar, layout, chunkCount);
-  const hash = createHash("sha256");
+  const whole = imageSha256(imagePath, format, { signal });
+  whole.catch(() => {}); // awaited below, after the chunks
   const mismatched: ChangedArea[] = [];
   let index = 0;
   let chunkHash = createHash("sha256");
@@ -169,7 +172,6 @@ export async function checkImageChunks(imagePath: string, format: string, stagin
     imagePath,
     format,
     (piece) => {
-      hash.update(piece);
       for (let at = 0; at < piece.length; ) {
         const take = Math.min(piece.length - at, layout.chunkBytes - inChunk);
         chunkHash.update(piece.subarray(at, at + take));
@@ -182,7 +184,7 @@ export async function checkImageChunks(imagePath: string, format: string, stagin
   );
   if (inChunk > 0) endChunk();
   if (bytes !== layout.sizeBytes) throw new Error(`target image ${imagePath} holds ${bytes} bytes, the source disk ${layout.sizeBytes}; the copy must be done again`);
-  return { sha256: `sha256:${hash.digest("hex")}`, chunks: chunkCount, mismatched };
+  return { sha256: await whole, chunks: chunkCount, mismatched };
 }
 
 async function writeFully(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
