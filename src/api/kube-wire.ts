@@ -45,6 +45,15 @@ export function toApiError(err: unknown, what: string): ApiError {
   return new ApiError("ServiceUnavailable", `${what}: cannot reach the Kubernetes API server (${message}${cause}); check the server URL and that it is running`);
 }
 
+/** Runs one client-library call, mapping its failure to an ApiError named after what was attempted (toApiError). */
+export async function kubeCall<R>(what: string, fn: () => Promise<R>): Promise<R> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toApiError(err, what);
+  }
+}
+
 /**
  * The typed client turns timestamps into Date and objects into model instances; back to plain JSON.
  * Kubernetes timestamps have whole seconds (RFC 3339 "…Z"), so whole-second Dates print without ".000".

@@ -3,7 +3,7 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { isApiError } from "../api/errors.ts";
 import type { Lease, LeaseClient } from "./leader.ts";
-import { plainJson, toApiError } from "../api/kube-wire.ts";
+import { kubeCall, plainJson } from "../api/kube-wire.ts";
 
 /** A server Lease as the elector's Lease: plain JSON, times as strings. */
 export function leaseFromWire(raw: unknown): Lease {
@@ -13,17 +13,10 @@ export function leaseFromWire(raw: unknown): Lease {
 
 export function kubernetesLeaseClient(kubeConfig: KubeConfig): LeaseClient {
   const api = kubeConfig.makeApiClient(CoordinationV1Api);
-  const call = async <R>(what: string, fn: () => Promise<R>): Promise<R> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toApiError(err, what);
-    }
-  };
   return {
     async get(namespace, name) {
       try {
-        return leaseFromWire(await call(`get Lease ${namespace}/${name}`, () => api.readNamespacedLease({ namespace, name })));
+        return leaseFromWire(await kubeCall(`get Lease ${namespace}/${name}`, () => api.readNamespacedLease({ namespace, name })));
       } catch (err) {
         if (isApiError(err, "NotFound")) return undefined;
         throw err;
@@ -31,11 +24,11 @@ export function kubernetesLeaseClient(kubeConfig: KubeConfig): LeaseClient {
     },
     async create(lease) {
       const { namespace, name } = lease.metadata;
-      return leaseFromWire(await call(`create Lease ${namespace}/${name}`, () => api.createNamespacedLease({ namespace, body: lease as unknown as V1Lease })));
+      return leaseFromWire(await kubeCall(`create Lease ${namespace}/${name}`, () => api.createNamespacedLease({ namespace, body: lease as unknown as V1Lease })));
     },
     async update(lease) {
       const { namespace, name } = lease.metadata;
-      return leaseFromWire(await call(`update Lease ${namespace}/${name}`, () => api.replaceNamespacedLease({ namespace, name, body: lease as unknown as V1Lease })));
+      return leaseFromWire(await kubeCall(`update Lease ${namespace}/${name}`, () => api.replaceNamespacedLease({ namespace, name, body: lease as unknown as V1Lease })));
     },
   };
 }

@@ -3,7 +3,7 @@
 // HelmRelease created or updated.
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { isApiError } from "../../api/errors.ts";
-import { plainJson, toApiError } from "../../api/kube-wire.ts";
+import { kubeCall, plainJson } from "../../api/kube-wire.ts";
 
 /** Labels and annotations to merge onto an existing object (nothing else of it changes). */
 export interface MetadataPatch {
@@ -43,20 +43,13 @@ type Obj = { metadata: { name: string; resourceVersion?: string; labels?: Record
 
 export function clusterObjects(kubeConfig: KubeConfig): ClusterObjects {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const call = async <R>(what: string, fn: () => Promise<R>): Promise<R> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toApiError(err, what);
-    }
-  };
   return {
     async mergeMetadata(patch) {
       const t = targetOf(patch.apiVersion, patch.kind);
       const { name, namespace } = patch.metadata;
       const what = `${patch.kind} ${namespace}/${name}`;
       for (let attempt = 1; ; attempt++) {
-        const current = plainJson(await call(`get ${what}`, () => api.getNamespacedCustomObject({ ...t, namespace, name }))) as Obj;
+        const current = plainJson(await kubeCall(`get ${what}`, () => api.getNamespacedCustomObject({ ...t, namespace, name }))) as Obj;
         const body = {
           ...current,
           metadata: {
@@ -66,7 +59,7 @@ export function clusterObjects(kubeConfig: KubeConfig): ClusterObjects {
           },
         };
         try {
-          await call(`update ${what}`, () => api.replaceNamespacedCustomObject({ ...t, namespace, name, body }));
+          await kubeCall(`update ${what}`, () => api.replaceNamespacedCustomObject({ ...t, namespace, name, body }));
           return;
         } catch (err) {
           if (!isApiError(err, "Conflict") || attempt >= 3) throw err;
@@ -80,13 +73,13 @@ export function clusterObjects(kubeConfig: KubeConfig): ClusterObjects {
       const name = object.metadata.name;
       const what = `${object.kind} ${namespace}/${name}`;
       try {
-        await call(`create ${what}`, () => api.createNamespacedCustomObject({ ...t, namespace, body: object }));
+        await kubeCall(`create ${what}`, () => api.createNamespacedCustomObject({ ...t, namespace, body: object }));
         return "created";
       } catch (err) {
         if (!isApiError(err, "AlreadyExists")) throw err;
       }
-      const current = plainJson(await call(`get ${what}`, () => api.getNamespacedCustomObject({ ...t, namespace, name }))) as Obj;
-      await call(`update ${what}`, () =>
+      const current = plainJson(await kubeCall(`get ${what}`, () => api.getNamespacedCustomObject({ ...t, namespace, name }))) as Obj;
+      await kubeCall(`update ${what}`, () =>
         api.replaceNamespacedCustomObject({ ...t, namespace, name, body: { ...object, metadata: { ...object.metadata, resourceVersion: current.metadata.resourceVersion } } }),
       );
       return "updated";

@@ -8,7 +8,7 @@ import { mkdir, statfs } from "node:fs/promises";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { type Conventions, keys } from "../../api/conventions.ts";
 import { isApiError } from "../../api/errors.ts";
-import { plainJson, toApiError } from "../../api/kube-wire.ts";
+import { kubeCall, plainJson } from "../../api/kube-wire.ts";
 import type { ForkliftPlan, ImportDiskRequest, ImportedVolume, ProviderHealth, TargetProvider, TargetStorage, TargetVM, TargetVMSpec } from "../contract.ts";
 import { sleepUnlessAborted } from "../../runtime/sleep.ts";
 import { type DataVolume, quantityBytes, volumeVerdict } from "./data-volume.ts";
@@ -75,15 +75,8 @@ export function dataVolumeName(diskID: string): string {
 export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvider {
   const api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
   const namespace = opts.namespace;
-  const call = async <R>(what: string, fn: () => Promise<R>): Promise<R> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toApiError(err, what);
-    }
-  };
   const listVMs = async (): Promise<KubeVirtVM[]> => {
-    const list = (await call(`list VirtualMachines in ${namespace}`, () => api.listNamespacedCustomObject({ ...VMS, namespace }))) as { items?: unknown[] };
+    const list = (await kubeCall(`list VirtualMachines in ${namespace}`, () => api.listNamespacedCustomObject({ ...VMS, namespace }))) as { items?: unknown[] };
     return (list.items ?? []).map((i) => plainJson(i) as KubeVirtVM);
   };
   // Identity is the object's uid; a VM landfall created also answers to the SMBIOS UUID it was asked for, so a
@@ -94,7 +87,7 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
     );
   const core = opts.kubeConfig.makeApiClient(CoreV1Api);
   const getDV = async (name: string): Promise<DataVolume | undefined> =>
-    call(`get DataVolume ${namespace}/${name}`, () => api.getNamespacedCustomObject({ ...DVS, namespace, name })).then(
+    kubeCall(`get DataVolume ${namespace}/${name}`, () => api.getNamespacedCustomObject({ ...DVS, namespace, name })).then(
       (o) => plainJson(o) as DataVolume,
       (err: unknown) => {
         if (isApiError(err, "NotFound")) return undefined;
@@ -108,9 +101,9 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
   const ensureCertConfigMap = async (name: string | undefined, ca: string | undefined): Promise<void> => {
     if (caWritten || !ca || !name) return;
     const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data: { "ca.pem": ca } };
-    await call(`create ConfigMap ${namespace}/${name}`, () => core.createNamespacedConfigMap({ namespace, body })).catch(async (err: unknown) => {
+    await kubeCall(`create ConfigMap ${namespace}/${name}`, () => core.createNamespacedConfigMap({ namespace, body })).catch(async (err: unknown) => {
       if (!isApiError(err, "AlreadyExists")) throw err;
-      await call(`replace ConfigMap ${namespace}/${name}`, () => core.replaceNamespacedConfigMap({ name, namespace, body }));
+      await kubeCall(`replace ConfigMap ${namespace}/${name}`, () => core.replaceNamespacedConfigMap({ name, namespace, body }));
     });
     caWritten = true;
   };
@@ -125,7 +118,7 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
     for (let attempt = 1; ; attempt++) {
       const vm = await mustFind(uuid);
       try {
-        await call(`update VirtualMachine ${namespace}/${vm.metadata.name}`, () =>
+        await kubeCall(`update VirtualMachine ${namespace}/${vm.metadata.name}`, () =>
           api.replaceNamespacedCustomObject({ ...VMS, namespace, name: vm.metadata.name, body: change(structuredClone(vm)) }),
         );
         return;
@@ -188,7 +181,7 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
         ...(opts.storageClass ? { storageClass: opts.storageClass } : {}),
         annotations: { [diskIDKey]: request.diskID, [checksumKey]: guestSha256 },
       });
-      await call(`create DataVolume ${namespace}/${name}`, () => api.createNamespacedCustomObject({ ...DVS, namespace, body: dv })).catch((err: unknown) => {
+      await kubeCall(`create DataVolume ${namespace}/${name}`, () => api.createNamespacedCustomObject({ ...DVS, namespace, body: dv })).catch((err: unknown) => {
         if (isApiError(err, "AlreadyExists")) throw new KubeVirtError("AlreadyExists", `DataVolume ${namespace}/${name} already exists; delete it or import under another disk ID`);
         throw err;
       });
@@ -232,7 +225,7 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
     },
 
     async deleteDisk(path: string): Promise<void> {
-      await call(`delete DataVolume ${namespace}/${path}`, () => api.deleteNamespacedCustomObject({ ...DVS, namespace, name: path })).catch((err: unknown) => {
+      await kubeCall(`delete DataVolume ${namespace}/${path}`, () => api.deleteNamespacedCustomObject({ ...DVS, namespace, name: path })).catch((err: unknown) => {
         if (!isApiError(err, "NotFound")) throw err;
       });
     },
@@ -241,7 +234,7 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
       // Created halted, as libvirt defines a domain without starting it; setPower("start") runs it.
       const annotations = { ...(spec.annotations ?? {}), ...(spec.description ? { [`${opts.conventions.prefix}/description`]: spec.description } : {}) };
       const body = virtualMachineManifest({ spec, namespace, dataVolumes: spec.disks.map((d) => d.path), runStrategy: "Halted", annotations });
-      const created = await call(`create VirtualMachine ${namespace}/${spec.name}`, () => api.createNamespacedCustomObject({ ...VMS, namespace, body })).catch((err: unknown) => {
+      const created = await kubeCall(`create VirtualMachine ${namespace}/${spec.name}`, () => api.createNamespacedCustomObject({ ...VMS, namespace, body })).catch((err: unknown) => {
         if (isApiError(err, "AlreadyExists")) throw new KubeVirtError("AlreadyExists", `VirtualMachine ${namespace}/${spec.name} already exists`);
         throw err;
       });
@@ -259,7 +252,7 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
 
     async listForkliftPlans(): Promise<ForkliftPlan[]> {
       // Plans live in their own namespaces and send VMs to this one; a cluster without Forklift has none.
-      const list = await call("list Forklift Plans", () => api.listClusterCustomObject({ group: "forklift.konveyor.io", version: "v1beta1", plural: "plans" })).catch((err: unknown) => {
+      const list = await kubeCall("list Forklift Plans", () => api.listClusterCustomObject({ group: "forklift.konveyor.io", version: "v1beta1", plural: "plans" })).catch((err: unknown) => {
         if (isApiError(err, "NotFound")) return { items: [] };
         throw err;
       });
@@ -295,10 +288,10 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
     async deleteVM(uuid, options) {
       const vm = await mustFind(uuid);
       const volumes = targetVMOf(vm).disks.filter((d) => !d.readonly).map((d) => d.path);
-      await call(`delete VirtualMachine ${namespace}/${vm.metadata.name}`, () => api.deleteNamespacedCustomObject({ ...VMS, namespace, name: vm.metadata.name }));
+      await kubeCall(`delete VirtualMachine ${namespace}/${vm.metadata.name}`, () => api.deleteNamespacedCustomObject({ ...VMS, namespace, name: vm.metadata.name }));
       if (options.keepDisks) return;
       for (const dv of volumes) {
-        await call(`delete DataVolume ${namespace}/${dv}`, () => api.deleteNamespacedCustomObject({ ...DVS, namespace, name: dv })).catch((err: unknown) => {
+        await kubeCall(`delete DataVolume ${namespace}/${dv}`, () => api.deleteNamespacedCustomObject({ ...DVS, namespace, name: dv })).catch((err: unknown) => {
           if (!isApiError(err, "NotFound")) throw err;
         });
       }

@@ -7,7 +7,7 @@ import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import type { DeleteOptions, JsonListResult, ListOptions, ListResult, ResourceStore, WatchEvent, WatchOptions } from "../types.ts";
 import { type CoreKindApi, coreKindApi, type Page } from "./core-api.ts";
-import { toApiError } from "../../api/kube-wire.ts";
+import { kubeCall } from "../../api/kube-wire.ts";
 import { fromWire, GROUP, kindInfo, listToken, toWire, VERSION, type WireList } from "./objects.ts";
 import { watchStream } from "./watch-stream.ts";
 
@@ -30,11 +30,7 @@ export function createKubernetesStore(opts: KubernetesStoreOptions): ResourceSto
   /** Runs one API call, mapping failures to ApiError named after what was attempted. */
   const call = async <R>(what: string, fn: () => Promise<R>): Promise<R> => {
     if (closed) throw new ApiError("ServiceUnavailable", `${what}: the store is closed`);
-    try {
-      return await fn();
-    } catch (err) {
-      throw toApiError(err, what);
-    }
+    return kubeCall(what, fn);
   };
 
   const get = async <T extends KubeObject>(kind: string, namespace: string, name: string): Promise<T> => {
