@@ -80,11 +80,14 @@ export class StoreDatabase {
       listNs: p(
         "SELECT namespace, name, rv, body, labels FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?",
       ),
+      // group_concat without its own ORDER BY: with one, SQLite sorts all the bodies again in a temporary
+      // b-tree (3-4× the time); the ordered, limited subquery cannot be flattened and feeds the aggregate in its
+      // order — sqlite.test.ts ("in (namespace, name) order") fails should a SQLite version ever do otherwise.
       bodiesAll: p(
-        "SELECT CAST(group_concat(body, ',' ORDER BY namespace, name) AS BLOB) AS bodies, count(*) AS n FROM (SELECT namespace, name, body FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?)",
+        "SELECT CAST(group_concat(body, ',') AS BLOB) AS bodies, count(*) AS n FROM (SELECT namespace, name, body FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?)",
       ),
       bodiesNs: p(
-        "SELECT CAST(group_concat(body, ',' ORDER BY name) AS BLOB) AS bodies, count(*) AS n FROM (SELECT name, body FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?)",
+        "SELECT CAST(group_concat(body, ',') AS BLOB) AS bodies, count(*) AS n FROM (SELECT name, body FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?)",
       ),
       keyAtAll: p("SELECT namespace, name FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT 1 OFFSET ?"),
       keyAtNs: p("SELECT namespace, name FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT 1 OFFSET ?"),
