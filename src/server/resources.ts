@@ -13,6 +13,7 @@ import { checkDeletePreconditions, deletePreconditions } from "./delete-precondi
 import { dryRunWriter, type ObjectWriter, parseDryRun } from "./dry-run.ts";
 import { bodyAsObject, checkIdentityKept, patchMentionsResourceVersion, prepareCreate, type Target, withStoredStatus } from "./object-rules.ts";
 import { CORE_PREFIX, checkPathSegment, GROUP_PREFIX, kindForPath } from "./paths.ts";
+import { EncodedEvents } from "./encoded-events.ts";
 import { listBody } from "./list-body.ts";
 import type { JsonListResult } from "../store/types.ts";
 import { hasRedactedValues, redactFor, withoutSecretCopies } from "./redact.ts";
@@ -31,6 +32,8 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
   const { store } = opts;
   const admission = opts.admission ?? [];
   const dryRun = dryRunWriter(store);
+  // One encoding of each watch event for all of this server's watchers.
+  const encodedEvents = new EncodedEvents();
   /** Where a write goes: the store, or (`?dryRun=All`) the judgement of what it would store. */
   const writerFor = (req: FastifyRequest): ObjectWriter => (parseDryRun((req.query as Query).dryRun, req.method === "DELETE" ? req.body : undefined) ? dryRun : store);
 
@@ -70,6 +73,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
           render: render && ((obj, first) => render([obj], { withColumns: first })),
           bookmarkIntervalMs: opts.bookmarkIntervalMs,
           slowClientTimeoutMs: opts.slowWatchClientTimeoutMs,
+          encoded: encodedEvents,
         });
       }
       const limit = parseLimit(q.limit);
