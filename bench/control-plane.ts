@@ -6,6 +6,9 @@
 //   - one reconcile of everything: a server with all controllers started on that store, until every object
 //     carries the status its controller writes (their providers do not exist, so each reconcile is landfall's
 //     own work: read, decide, write status, never libvirt's);
+//   - idle churn after that pass: VirtualMachine reconciles per second over --idle-seconds, starting
+//     --idle-after seconds after the pass, while nothing changes
+//     (their Provider is missing: each is woken by the Provider's creation, so its poll backs off);
 //   - the server's peak RSS (VmHWM) in both runs.
 //   node bench/control-plane.ts [--vms 10000] [--migrations 1000] [--watchers 50] [--parts api,reconcile,adopt] [--cpu-prof DIR]
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -20,7 +23,7 @@ import { ProviderClients } from "../src/controllers/provider/clients.ts";
 import { openSqliteStore } from "../src/store/sqlite/index.ts";
 import { fleetTarget } from "./fleet-target.ts";
 
-const { values } = parseArgs({ options: { vms: { type: "string", default: "10000" }, migrations: { type: "string", default: "1000" }, watchers: { type: "string", default: "50" }, "cpu-prof": { type: "string" }, parts: { type: "string", default: "api,reconcile,adopt" } } });
+const { values } = parseArgs({ options: { vms: { type: "string", default: "10000" }, migrations: { type: "string", default: "1000" }, watchers: { type: "string", default: "50" }, "cpu-prof": { type: "string" }, parts: { type: "string", default: "api,reconcile,adopt" }, "idle-seconds": { type: "string", default: "60" }, "idle-after": { type: "string", default: "60" } } });
 const VMS = Number(values.vms);
 const MIGRATIONS = Number(values.migrations);
 const WATCHERS = Number(values.watchers);
@@ -63,9 +66,9 @@ async function storeRevision(dataDir: string): Promise<string> {
   }
 }
 
-async function get(srv: ServeProcess, path: string): Promise<{ ms: number; body: { items: Array<{ status?: Record<string, unknown> }>; metadata: { continue?: string; resourceVersion?: string } } }> {
+async function get(srv: ServeProcess, path: string, accept?: string): Promise<{ ms: number; body: { items: Array<{ status?: Record<string, unknown> }>; metadata: { continue?: string; resourceVersion?: string } } }> {
   const t0 = performance.now();
-  const res = await fetch(`${srv.url}${path}`, { headers: { authorization: `Bearer ${srv.adminToken}` } });
+  const res = await fetch(`${srv.url}${path}`, { headers: { authorization: `Bearer ${srv.adminToken}`, ...(accept ? { accept } : {}) } });
   const text = await res.text();
   // The latency is the API's: request sent → last byte received; the client's own parsing comes after.
   const ms = performance.now() - t0;
@@ -85,7 +88,11 @@ async function latencies(srv: ServeProcess): Promise<void> {
       cont = r.body.metadata.continue;
     } while (cont);
   }
+  // What `kubectl get` asks for: a Table of the printer columns, built from parsed objects.
+  const tables: number[] = [];
+  for (let i = 0; i < 10; i++) tables.push((await get(srv, `${G}/virtualmachines`, "application/json;as=Table;v=v1;g=meta.k8s.io")).ms);
   console.log(`FIGURE get virtualmachines, whole list of ${VMS} (goal p99 < 200 ms): p50 ${pct(full, 50).toFixed(0)} ms, p99 ${pct(full, 99).toFixed(0)} ms (${full.length} requests)`);
+  console.log(`FIGURE get virtualmachines as a Table (kubectl get), whole list of ${VMS}: p50 ${pct(tables, 50).toFixed(0)} ms, p99 ${pct(tables, 99).toFixed(0)} ms (${tables.length} requests)`);
   console.log(`FIGURE get virtualmachines, pages of 500 (goal p99 < 200 ms): p50 ${pct(pages, 50).toFixed(0)} ms, p99 ${pct(pages, 99).toFixed(0)} ms (${pages.length} requests)`);
 }
 
@@ -124,6 +131,14 @@ async function fanOut(srv: ServeProcess): Promise<void> {
   console.log(`FIGURE watch fan-out, ${WATCHERS} watchers × ${CHANGES} changes: writes took ${(writes / 1000).toFixed(1)} s, the slowest watcher had every event ${((all - writes) / 1000).toFixed(2)} s after the last write`);
 }
 
+/** The VirtualMachine controller's reconciles so far, from the server's /metrics. */
+async function vmReconciles(srv: ServeProcess): Promise<number> {
+  const text = await (await fetch(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${srv.adminToken}` } })).text();
+  let total = 0;
+  for (const m of text.matchAll(/^landfall_reconcile_total\{[^}]*controller="virtualmachine"[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  return total;
+}
+
 async function reconcileAll(dataDir: string, env: Record<string, string>): Promise<void> {
   const revisionBefore = await storeRevision(dataDir);
   const t0 = performance.now();
@@ -148,6 +163,13 @@ async function reconcileAll(dataDir: string, env: Record<string, string>): Promi
     const writes = Number((await get(srv, `${G}/virtualmachines?limit=1`)).body.metadata.resourceVersion) - Number(revisionBefore);
     console.log(`FIGURE one reconcile of everything, ${VMS} VirtualMachines + ${MIGRATIONS} VMMigrations (goal < 60 s): ${took.toFixed(1)} s from server start (${writes} store writes)`);
     console.log(`FIGURE peak RSS of landfall serve reconciling them (goal < 300 MiB): ${(await vmHWM(srv.child.pid!)).toFixed(0)} MiB`);
+    const idleSeconds = Number(values["idle-seconds"]);
+    const idleAfter = Number(values["idle-after"]);
+    await new Promise((r) => setTimeout(r, idleAfter * 1000));
+    const before = await vmReconciles(srv);
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const idle = (await vmReconciles(srv)) - before;
+    console.log(`FIGURE idle churn after the pass, ${VMS} VirtualMachines whose Provider is missing: ${(idle / idleSeconds).toFixed(1)} reconciles/s over ${idleSeconds} s from ${idleAfter} s after the pass (${idle} reconciles)`);
   } catch (err) {
     console.error(`server exit ${srv.child.exitCode ?? srv.child.signalCode ?? "(running)"}; output:\n${srv.output().slice(-6000)}`);
     throw err;

@@ -19,7 +19,11 @@ import { EventRecorder } from "../runtime/events.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { SharedInformers } from "../runtime/shared-informers.ts";
 import { Slots } from "../runtime/slots.ts";
-import { enqueueByAnnotation, enqueueOwners } from "../runtime/mappers.ts";
+import { enqueueByAnnotation, enqueueOwners, enqueueReferrers } from "../runtime/mappers.ts";
+import { importRefersTo, migrationRefersTo, PROVIDER_INDEX, providerChangeMatters, providerRefersTo, SECRET_INDEX, secretChangeMatters, vmRefersTo } from "../controllers/provider/dependents.ts";
+import type { Provider } from "../api/provider.ts";
+import type { VirtualMachine } from "../api/virtualmachine.ts";
+import type { VMImport } from "../api/vmimport.ts";
 import { storageMapAdmission, storagePathAdmission, tenancyAdmission } from "./admission.ts";
 import { diskOps } from "./disk-ops.ts";
 import { guestOps, virtioWinLocation } from "./guest-ops.ts";
@@ -71,13 +75,25 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   // VirtualMachines): at 10,000 objects a second copy is tens of MiB and a second full list at start.
   const informers = new SharedInformers({ store, logger });
   const common = { store, logger, events, metrics: metricsRegistry, informers };
+  // What refers to a Provider is reconciled when it appears, changes spec, goes away or flips Ready.
+  const providerWatch = { kind: "Provider", map: enqueueReferrers(PROVIDER_INDEX), changed: providerChangeMatters };
 
   const runtime: Array<{ name: string; start(): Promise<void>; stop(): Promise<boolean> }> = [
-    new RuntimeController({ ...common, name: "provider", kind: "Provider", reconcile: providerReconciler({ store, clients, log }) }),
-    new RuntimeController({
+    new RuntimeController<Provider>({
+      ...common,
+      name: "provider",
+      kind: "Provider",
+      // A fixed or rotated credentials Secret is checked at once, not at the next periodic check.
+      indexes: { [SECRET_INDEX]: providerRefersTo },
+      watches: [{ kind: "Secret", map: enqueueReferrers(SECRET_INDEX), changed: secretChangeMatters }],
+      reconcile: providerReconciler({ store, clients, log }),
+    }),
+    new RuntimeController<VirtualMachine>({
       ...common,
       name: "virtualmachine",
       kind: "VirtualMachine",
+      indexes: { [PROVIDER_INDEX]: vmRefersTo },
+      watches: [providerWatch],
       reconcile: virtualMachineReconciler({
         store,
         clients,
@@ -100,15 +116,17 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
       name: "vmmigration",
       kind: "VMMigration",
       maxConcurrentJobs: transferSlots.max,
-      watches: [{ kind: "VirtualMachine", map: enqueueByAnnotation(keys(conventions).migration) }],
+      indexes: { [PROVIDER_INDEX]: migrationRefersTo },
+      watches: [{ kind: "VirtualMachine", map: enqueueByAnnotation(keys(conventions).migration) }, providerWatch],
       reconcile: vmMigrationReconciler({ store, runner }),
     }),
-    new RuntimeController({
+    new RuntimeController<VMImport>({
       ...common,
       name: "vmimport",
       kind: "VMImport",
       workers: 1,
-      watches: [{ kind: "VMMigration", map: enqueueOwners("VMImport") }],
+      indexes: { [PROVIDER_INDEX]: importRefersTo },
+      watches: [{ kind: "VMMigration", map: enqueueOwners("VMImport") }, providerWatch],
       reconcile: vmImportReconciler({ store, clients, adoption, conventions, log }),
     }),
     new RuntimeController({ ...common, name: "vmaction", kind: "VMAction", workers: 1, reconcile: vmActionReconciler({ store, clients, adoption, conventions, log }) }),

@@ -6,7 +6,7 @@ import type { KubeObject } from "../api/meta.ts";
 import { openSqliteStore, type SqliteStore } from "../store/sqlite/index.ts";
 import { Controller, type Reconcile } from "./controller.ts";
 import { EventRecorder } from "./events.ts";
-import { enqueueOwners } from "./mappers.ts";
+import { enqueueOwners, enqueueReferrers } from "./mappers.ts";
 import { ownerReferenceFor } from "./owners.ts";
 import { SharedInformers } from "./shared-informers.ts";
 import { patchStatus } from "./status.ts";
@@ -156,6 +156,36 @@ describe("Controller (sqlite store)", () => {
     await store.delete("ConfigMap", ns, "owned");
     await eventually(() => seen.filter((s) => s === "owner").length >= 2, 5000, "owner reconciled after delete");
     assert.ok(!seen.includes("bystander"), "unrelated object not reconciled");
+  });
+
+  it("enqueues the objects that refer to a watched object (by index), and only for the changes that matter", async () => {
+    const ns = "ctl-referrers";
+    const seen: string[] = [];
+    const c = controller(ns, async (key) => {
+      seen.push(key.name);
+    }, {
+      // A VM refers to the ConfigMap named by its spec.cpus, for the test's sake: "cm-<cpus>".
+      indexes: { config: (o: Toy) => [`${o.metadata.namespace}/cm-${o.spec.cpus}`] },
+      watches: [{ kind: "ConfigMap", map: enqueueReferrers("config"), changed: (a, b) => JSON.stringify(a.data) !== JSON.stringify(b.data) }],
+    });
+    await store.create(vm(ns, "one", 1));
+    await store.create(vm(ns, "two", 2));
+    await c.start();
+    await eventually(() => seen.includes("one") && seen.includes("two"), 5000, "initial reconciles");
+    seen.length = 0;
+    const cm = await store.create(configMap(ns, "cm-2", { v: "1" }));
+    await eventually(() => seen.includes("two"), 5000, "the referrer reconciled when its ConfigMap appeared");
+    assert.deepEqual(seen, ["two"]);
+    seen.length = 0;
+    const relabelled = await store.update({ ...cm, metadata: { ...cm.metadata, labels: { x: "y" } } });
+    await sleep(300);
+    assert.equal(seen.length, 0, "a change that does not matter wakes no one");
+    await store.update({ ...relabelled, data: { v: "2" } });
+    await eventually(() => seen.includes("two"), 5000, "the referrer reconciled when its ConfigMap's data changed");
+    seen.length = 0;
+    await store.delete("ConfigMap", ns, "cm-2");
+    await eventually(() => seen.includes("two"), 5000, "the referrer reconciled when its ConfigMap went away");
+    assert.ok(!seen.includes("one"), "an object referring to something else is not reconciled");
   });
 
   it("honours requeueAfterMs and records events for describe", async () => {

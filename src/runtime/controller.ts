@@ -9,7 +9,7 @@ import type { ResourceStore } from "../store/types.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 import type { EventRecorder, EventSink } from "./events.ts";
-import { Informer, type InformerHandlers } from "./informer.ts";
+import { type IndexFunc, Informer, type InformerHandlers } from "./informer.ts";
 import { type JobState, JobTracker, type JobWork } from "./jobs.ts";
 import { keyOf, keyString, type ObjectKey, parseKey } from "./keys.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -61,8 +61,16 @@ export type Reconcile<T extends KubeObject = KubeObject> = (
 
 export interface WatchSpec {
   kind: string;
-  /** Primary keys to reconcile when an object of this kind is added, changed (old and new) or deleted. */
+  /**
+   * Primary keys to reconcile when an object of this kind is added, changed (old and new) or deleted; the
+   * second argument looks dependents up in the primary kind's indexes (ControllerOptions.indexes).
+   */
   map: MapToKeys;
+  /**
+   * Which updates matter (default: all, resyncs included). Adds and deletes always do. E.g. a Provider's
+   * generation or Ready status, not every status write: a fleet's VMs must not all wake for an inventory count.
+   */
+  changed?: (oldObj: KubeObject, newObj: KubeObject) => boolean;
 }
 
 export interface ControllerOptions<T extends KubeObject = KubeObject> {
@@ -78,6 +86,8 @@ export interface ControllerOptions<T extends KubeObject = KubeObject> {
   /** Informer resync. Default 5 min. Ignored for shared informers (they have their own). */
   resyncMs?: number;
   watches?: WatchSpec[];
+  /** Indexes kept on the primary kind's cache, for watches' map functions to find dependents by lookup. */
+  indexes?: Record<string, IndexFunc<T>>;
   /** Registers reconcile duration/errors and queue depth on this registry. */
   metrics?: Registry;
   logger?: Logger;
@@ -132,7 +142,8 @@ export class Controller<T extends KubeObject = KubeObject> {
     if (this.#state !== "new") throw new Error(`controller ${this.name} was already started; create a new one`);
     this.#state = "started";
     const { kind, watches = [] } = this.#opts;
-    this.#primary = this.#informer(kind, true) as Informer<T>;
+    this.#primary = this.#informer(kind, true) as unknown as Informer<T>;
+    for (const [name, fn] of Object.entries(this.#opts.indexes ?? {})) this.#primary.addIndex(name, fn);
     this.#primary.addEventHandler(this.#primaryHandlers());
     for (const w of watches) {
       const informer = w.kind === kind ? this.#primary : this.#informer(w.kind, false);
@@ -205,18 +216,22 @@ export class Controller<T extends KubeObject = KubeObject> {
   }
 
   #watchHandlers(w: WatchSpec): InformerHandlers {
+    const primary = { byIndex: (name: string, value: string) => this.#primary?.byIndex(name, value) ?? [] };
     const enqueue = (...objs: KubeObject[]) => {
       const keys = new Set<string>();
       for (const obj of objs) {
         try {
-          for (const k of w.map(obj)) keys.add(keyString(k));
+          for (const k of w.map(obj, primary)) keys.add(keyString(k));
         } catch (err) {
           this.#log.error("watch map threw", { watchKind: w.kind, object: keyOf(obj), error: err });
         }
       }
       for (const k of keys) this.#queue.add(k);
     };
-    return { onAdd: (o) => enqueue(o), onUpdate: (a, b) => enqueue(a, b), onDelete: (o) => enqueue(o) };
+    const update = (a: KubeObject, b: KubeObject) => {
+      if (!w.changed || w.changed(a, b)) enqueue(a, b);
+    };
+    return { onAdd: (o) => enqueue(o), onUpdate: update, onDelete: (o) => enqueue(o) };
   }
 
   async #worker(): Promise<void> {

@@ -143,6 +143,30 @@ describe("Informer (sqlite store)", () => {
     const informer = new Informer({ store: hung, kind: "ConfigMap", resyncMs: 0 });
     await assert.rejects(informer.waitForSync(30), /informer for ConfigMap did not sync within 30 ms/);
   });
+
+  it("keeps an index in step with the cache: adds, changes, deletes, and objects cached before it was added", async () => {
+    const ns = "inf-index";
+    const byApp = (o: KubeObject) => [String((o.data as Record<string, string>).app)];
+    await store.create(configMap(ns, "early", { app: "a" }));
+    const informer = new Informer({ store, kind: "ConfigMap", namespace: ns, resyncMs: 0 });
+    informer.start();
+    try {
+      await informer.waitForSync(5000);
+      informer.addIndex("app", byApp);
+      assert.deepEqual(informer.byIndex("app", "a"), [`${ns}/early`]);
+      const late = await store.create(configMap(ns, "late", { app: "a" }));
+      await eventually(() => informer.byIndex("app", "a").length === 2, 5000, "late filed under a");
+      await store.update({ ...late, data: { app: "b" } });
+      await eventually(() => informer.byIndex("app", "b").length === 1, 5000, "late moved to b");
+      assert.deepEqual(informer.byIndex("app", "a"), [`${ns}/early`]);
+      await store.delete("ConfigMap", ns, "early");
+      await eventually(() => informer.byIndex("app", "a").length === 0, 5000, "early gone from a");
+      assert.deepEqual(informer.byIndex("app", "b"), [`${ns}/late`]);
+      assert.throws(() => informer.byIndex("nope", "a"), /no index "nope"/);
+    } finally {
+      await informer.stop();
+    }
+  });
 });
 
 /** Holds new watches of kind open-but-idle until release(), so writes made meanwhile reach only the relist. */

@@ -32,6 +32,9 @@ export interface InformerOptions {
 
 export const DEFAULT_RESYNC_MS = 5 * 60_000;
 
+/** The values an object is filed under in one index (client-go's IndexFunc), e.g. the Provider keys it references. */
+export type IndexFunc<T extends KubeObject = KubeObject> = (obj: T) => string[];
+
 export class Informer<T extends KubeObject = KubeObject> {
   readonly kind: string;
   readonly #opts: InformerOptions;
@@ -39,6 +42,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly #clock: Clock;
   readonly #cache = new Map<string, T>();
   readonly #handlers: InformerHandlers<T>[] = [];
+  /** index name → (its function, value → cache keys filed under it), kept in step with the cache. */
+  readonly #indexes = new Map<string, { fn: IndexFunc<T>; byValue: Map<string, Set<string>> }>();
   #synced = false;
   #syncWaiters: Array<() => void> = [];
   #abort: AbortController | undefined;
@@ -61,6 +66,25 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#handlers.push(handlers);
     // A handler added late still learns about what is cached already.
     if (this.#synced) for (const obj of this.#cache.values()) this.#dispatch("onAdd", handlers, obj);
+  }
+
+  /**
+   * Files every cached object (now and as it changes) under the values fn returns, so dependents are found by
+   * lookup (`byIndex`) instead of a scan of the cache. An index of the same name added again is kept as it is:
+   * controllers sharing this informer register the one function of that name.
+   */
+  addIndex(name: string, fn: IndexFunc<T>): void {
+    if (this.#indexes.has(name)) return;
+    const index = { fn, byValue: new Map<string, Set<string>>() };
+    this.#indexes.set(name, index);
+    for (const [key, obj] of this.#cache) this.#file(index, key, obj);
+  }
+
+  /** Keys (`namespace/name`) of the cached objects filed under value in the named index. */
+  byIndex(name: string, value: string): string[] {
+    const index = this.#indexes.get(name);
+    if (!index) throw new Error(`informer for ${this.kind} has no index "${name}"; add it with addIndex before looking up`);
+    return [...(index.byValue.get(value) ?? [])];
   }
 
   /** Starts list+watch in the background. Idempotent. */
@@ -161,13 +185,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.#abort?.signal.aborted) return rv;
     for (const [key, old] of this.#cache) {
       if (!fresh.has(key)) {
-        this.#cache.delete(key);
+        this.#forget(key, old);
         this.#emit("onDelete", old);
       }
     }
     for (const [key, obj] of fresh) {
       const old = this.#cache.get(key);
-      this.#cache.set(key, obj);
+      this.#store(key, obj, old);
       if (!old) this.#emit("onAdd", obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emit("onUpdate", old, obj);
     }
@@ -190,13 +214,40 @@ export class Informer<T extends KubeObject = KubeObject> {
     const key = keyOf(obj);
     const old = this.#cache.get(key);
     if (event.type === "DELETED") {
-      this.#cache.delete(key);
+      if (old) this.#forget(key, old);
       this.#emit("onDelete", old ?? obj);
       return;
     }
-    this.#cache.set(key, obj);
+    this.#store(key, obj, old);
     if (old) this.#emit("onUpdate", old, obj);
     else this.#emit("onAdd", obj);
+  }
+
+  #store(key: string, obj: T, old: T | undefined): void {
+    if (old) for (const index of this.#indexes.values()) this.#unfile(index, key, old);
+    this.#cache.set(key, obj);
+    for (const index of this.#indexes.values()) this.#file(index, key, obj);
+  }
+
+  #forget(key: string, old: T): void {
+    this.#cache.delete(key);
+    for (const index of this.#indexes.values()) this.#unfile(index, key, old);
+  }
+
+  #file(index: { fn: IndexFunc<T>; byValue: Map<string, Set<string>> }, key: string, obj: T): void {
+    for (const value of index.fn(obj)) {
+      const keys = index.byValue.get(value);
+      if (keys) keys.add(key);
+      else index.byValue.set(value, new Set([key]));
+    }
+  }
+
+  #unfile(index: { fn: IndexFunc<T>; byValue: Map<string, Set<string>> }, key: string, obj: T): void {
+    for (const value of index.fn(obj)) {
+      const keys = index.byValue.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) index.byValue.delete(value);
+    }
   }
 
   #markSynced(): void {

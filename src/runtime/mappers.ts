@@ -1,8 +1,21 @@
 // Ready-made `watches` map functions: which primary keys to reconcile when a watched object changes.
 import type { KubeObject } from "../api/meta.ts";
-import type { ObjectKey } from "./keys.ts";
+import { keyOf, type ObjectKey, parseKey } from "./keys.ts";
 
-export type MapToKeys = (obj: KubeObject) => ObjectKey[];
+/** Looks up the primary kind's cache by one of its indexes: the `namespace/name` keys filed under value. */
+export interface PrimaryIndex {
+  byIndex(name: string, value: string): string[];
+}
+
+export type MapToKeys = (obj: KubeObject, primary: PrimaryIndex) => ObjectKey[];
+
+/**
+ * The primary objects filed under obj's own key (`namespace/name`) in the named index: the objects that refer
+ * to obj, e.g. the VirtualMachines whose providerRef names a Provider (controller-runtime's Watches + an index).
+ */
+export function enqueueReferrers(index: string): MapToKeys {
+  return (obj, primary) => primary.byIndex(index, keyOf(obj)).map(parseKey);
+}
 
 /**
  * Keys of the owners of kind `ownerKind` named in obj's ownerReferences (same namespace: owners are

@@ -4,6 +4,9 @@ import type { KubeObject } from "../api/meta.ts";
 import { enqueueByAnnotation, enqueueOwners } from "./mappers.ts";
 import { controllerOf, isOwnedBy, ownerReferenceFor, removeOwnerReference, setOwnerReference } from "./owners.ts";
 
+/** The owner and annotation mappers look nothing up: an index that holds nothing. */
+const noIndex = { byIndex: () => [] };
+
 const importObj: KubeObject = { apiVersion: "landfall.dev/v1beta1", kind: "VMImport", metadata: { name: "plan", namespace: "t1", uid: "uid-1" } };
 const child = (extra: Partial<KubeObject["metadata"]> = {}): KubeObject => ({
   apiVersion: "landfall.dev/v1beta1",
@@ -48,19 +51,19 @@ describe("watch mappers", () => {
         { apiVersion: "v1", kind: "ConfigMap", name: "cm", uid: "u3" },
       ],
     });
-    assert.deepEqual(enqueueOwners("VMImport")(obj), [
+    assert.deepEqual(enqueueOwners("VMImport")(obj, noIndex), [
       { namespace: "t1", name: "plan" },
       { namespace: "t1", name: "shadow" },
     ]);
-    assert.deepEqual(enqueueOwners("VMImport", { controllerOnly: true })(obj), [{ namespace: "t1", name: "plan" }]);
-    assert.deepEqual(enqueueOwners("VMImport")(child()), []);
+    assert.deepEqual(enqueueOwners("VMImport", { controllerOnly: true })(obj, noIndex), [{ namespace: "t1", name: "plan" }]);
+    assert.deepEqual(enqueueOwners("VMImport")(child(), noIndex), []);
   });
 
   it("enqueueByAnnotation follows a name or namespace/name annotation", () => {
     const map = enqueueByAnnotation("landfall.dev/migration");
-    assert.deepEqual(map(child({ annotations: { "landfall.dev/migration": "web01" } })), [{ namespace: "t1", name: "web01" }]);
-    assert.deepEqual(map(child({ annotations: { "landfall.dev/migration": "ops/web01" } })), [{ namespace: "ops", name: "web01" }]);
-    assert.deepEqual(map(child()), []);
-    assert.deepEqual(enqueueByAnnotation("app", "labels")(child({ labels: { app: "x" } })), [{ namespace: "t1", name: "x" }]);
+    assert.deepEqual(map(child({ annotations: { "landfall.dev/migration": "web01" } }), noIndex), [{ namespace: "t1", name: "web01" }]);
+    assert.deepEqual(map(child({ annotations: { "landfall.dev/migration": "ops/web01" } }), noIndex), [{ namespace: "ops", name: "web01" }]);
+    assert.deepEqual(map(child(), noIndex), []);
+    assert.deepEqual(enqueueByAnnotation("app", "labels")(child({ labels: { app: "x" } }), noIndex), [{ namespace: "t1", name: "x" }]);
   });
 });

@@ -2,20 +2,18 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
-import { ApiError } from "../api/errors.ts";
-import type { KubeObject } from "../api/meta.ts";
-import { openSqliteStore } from "../store/sqlite/index.ts";
-import type { ResourceStore } from "../store/types.ts";
+import type { SqliteStore } from "../store/sqlite/index.ts";
 import { memoryAuth } from "./auth.ts";
 import { buildServer } from "./build.ts";
-import type { AdmissionOperation, DeleteRequest } from "./types.ts";
+import { ADMIN, P, poolPathAdmission, type TestServer, testServer, VIEWER } from "./server.fixture.ts";
+import type { AdmissionCheck, DeleteRequest } from "./types.ts";
 
-const P = "/apis/landfall.dev/v1beta1/namespaces/default";
-const admin = { authorization: "Bearer admin-token" };
-const viewer = { authorization: "Bearer viewer-token" };
+const admin = ADMIN;
+const viewer = VIEWER;
+let server: TestServer;
 let app: FastifyInstance;
-let store: ResourceStore;
-const admitted: Array<[AdmissionOperation, string, string | undefined, string]> = [];
+let store: SqliteStore;
+const admitted: Parameters<AdmissionCheck>[] = [];
 const deletes: Array<[string, DeleteRequest["propagationPolicy"], boolean]> = [];
 
 const vm = (name: string, path = "/var/lib/landfall/images/d.qcow2") => ({
@@ -26,23 +24,8 @@ const vm = (name: string, path = "/var/lib/landfall/images/d.qcow2") => ({
 });
 
 before(async () => {
-  store = await openSqliteStore({ path: ":memory:" });
-  app = buildServer({
-    store,
-    auth: memoryAuth([
-      { token: "admin-token", role: "admin" },
-      { token: "viewer-token", role: "viewer" },
-    ]),
-    version: "test",
-    admission: [
-      async (op, obj: KubeObject, old: KubeObject | undefined, caller) => {
-        admitted.push([op, obj.metadata.name, old?.metadata.resourceVersion, caller.name]);
-        const path = (obj.spec as { importedDisk?: { path?: string } }).importedDisk?.path ?? "";
-        if (!path.startsWith("/var/lib/landfall/")) {
-          throw new ApiError("Invalid", `spec.importedDisk.path "${path}" is outside the storage pool`, { causes: [{ field: "spec.importedDisk.path", message: "outside" }] });
-        }
-      },
-    ],
+  server = await testServer({
+    admission: [poolPathAdmission(admitted)],
     deleteHooks: {
       VirtualMachine: async (obj, req) => {
         deletes.push([obj.metadata.name, req.propagationPolicy, req.deleteDisks]);
@@ -55,12 +38,9 @@ before(async () => {
       server.get("/open", { config: { access: { level: "anyone", resource: "" } } }, async () => ({ ok: true }));
     },
   });
-  await app.ready();
+  ({ app, store } = server);
 });
-after(async () => {
-  await app.close();
-  await store.close();
-});
+after(() => server.close());
 
 describe("server extension points", () => {
   it("runs admission on create and update and turns its error into a 422 Status", async () => {
@@ -71,7 +51,7 @@ describe("server extension points", () => {
     const put = await app.inject({ method: "PUT", url: `${P}/virtualmachines/ok`, headers: admin, payload: vm("ok", "/etc/passwd") });
     assert.equal(put.statusCode, 422);
     assert.deepEqual(
-      admitted.map(([op, name, oldRv, caller]) => [op, name, oldRv !== undefined, caller]),
+      admitted.map(([op, obj, old, caller]) => [op, obj.metadata.name, old?.metadata.resourceVersion !== undefined, caller.name]),
       [
         ["CREATE", "ok", false, "admin"],
         ["CREATE", "evil", false, "admin"],

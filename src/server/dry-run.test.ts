@@ -3,20 +3,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
-import { ApiError } from "../api/errors.ts";
-import type { KubeObject } from "../api/meta.ts";
-import { openSqliteStore } from "../store/sqlite/index.ts";
-import type { ResourceStore } from "../store/types.ts";
-import { memoryAuth } from "./auth.ts";
-import { buildServer } from "./build.ts";
+import type { SqliteStore } from "../store/sqlite/index.ts";
 import { parseDryRun } from "./dry-run.ts";
+import { ADMIN, P, poolPathAdmission, type TestServer, testServer, VIEWER } from "./server.fixture.ts";
+import type { AdmissionCheck } from "./types.ts";
 
-const P = "/apis/landfall.dev/v1beta1/namespaces/default";
-const admin = { authorization: "Bearer admin-token" };
-const viewer = { authorization: "Bearer viewer-token" };
+const admin = ADMIN;
+const viewer = VIEWER;
+let server: TestServer;
 let app: FastifyInstance;
-let store: ResourceStore;
-const admitted: string[] = [];
+let store: SqliteStore;
+const admitted: Parameters<AdmissionCheck>[] = [];
 const hooked: string[] = [];
 
 const vm = (name: string, cpus = 1, path = "/var/lib/landfall/images/d.qcow2") => ({
@@ -27,21 +24,8 @@ const vm = (name: string, cpus = 1, path = "/var/lib/landfall/images/d.qcow2") =
 });
 
 before(async () => {
-  store = await openSqliteStore({ path: ":memory:" });
-  app = buildServer({
-    store,
-    auth: memoryAuth([
-      { token: "admin-token", role: "admin" },
-      { token: "viewer-token", role: "viewer" },
-    ]),
-    version: "test",
-    admission: [
-      async (op, obj: KubeObject) => {
-        admitted.push(`${op} ${obj.metadata.name}`);
-        const path = (obj.spec as { importedDisk?: { path?: string } }).importedDisk?.path ?? "";
-        if (!path.startsWith("/var/lib/landfall/")) throw new ApiError("Invalid", `spec.importedDisk.path "${path}" is outside the storage pool`, { causes: [{ field: "spec.importedDisk.path", message: "outside" }] });
-      },
-    ],
+  server = await testServer({
+    admission: [poolPathAdmission(admitted)],
     deleteHooks: {
       VirtualMachine: async (obj) => {
         hooked.push(obj.metadata.name);
@@ -49,13 +33,10 @@ before(async () => {
       },
     },
   });
-  await app.ready();
+  ({ app, store } = server);
   assert.equal((await app.inject({ method: "POST", url: `${P}/virtualmachines`, headers: admin, payload: vm("live") })).statusCode, 201);
 });
-after(async () => {
-  await app.close();
-  await store.close();
-});
+after(() => server.close());
 
 /** Runs a request and asserts that it wrote nothing: the store's global revision is where it was. */
 type Request = { method: "POST" | "PUT" | "PATCH" | "DELETE"; url: string; headers: Record<string, string>; payload?: unknown };
@@ -76,7 +57,7 @@ describe("server-side dry run", () => {
     assert.equal(obj.metadata.generation, 1);
     assert.match(obj.metadata.uid, /^[0-9a-f-]{36}$/);
     assert.equal(obj.spec.cpus, 2);
-    assert.deepEqual(admitted, ["CREATE planned"]);
+    assert.deepEqual(admitted.map(([op, obj]) => `${op} ${obj.metadata.name}`), ["CREATE planned"]);
     assert.equal((await app.inject({ method: "GET", url: `${P}/virtualmachines/planned`, headers: admin })).statusCode, 404);
   });
 

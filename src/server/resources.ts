@@ -13,7 +13,9 @@ import { checkDeletePreconditions, deletePreconditions } from "./delete-precondi
 import { dryRunWriter, type ObjectWriter, parseDryRun } from "./dry-run.ts";
 import { bodyAsObject, checkIdentityKept, patchMentionsResourceVersion, prepareCreate, type Target, withStoredStatus } from "./object-rules.ts";
 import { CORE_PREFIX, checkPathSegment, GROUP_PREFIX, kindForPath } from "./paths.ts";
-import { listBodyText } from "./list-body.ts";
+import { EncodedEvents } from "./encoded-events.ts";
+import { listBody } from "./list-body.ts";
+import type { JsonListResult } from "../store/types.ts";
 import { hasRedactedValues, redactFor, withoutSecretCopies } from "./redact.ts";
 import type { Principal } from "./tokens.ts";
 import type { DeleteRequest, PropagationPolicy, ServerOptions } from "./types.ts";
@@ -30,6 +32,8 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
   const { store } = opts;
   const admission = opts.admission ?? [];
   const dryRun = dryRunWriter(store);
+  // One encoding of each watch event for all of this server's watchers.
+  const encodedEvents = new EncodedEvents();
   /** Where a write goes: the store, or (`?dryRun=All`) the judgement of what it would store. */
   const writerFor = (req: FastifyRequest): ObjectWriter => (parseDryRun((req.query as Query).dryRun, req.method === "DELETE" ? req.body : undefined) ? dryRun : store);
 
@@ -69,6 +73,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
           render: render && ((obj, first) => render([obj], { withColumns: first })),
           bookmarkIntervalMs: opts.bookmarkIntervalMs,
           slowClientTimeoutMs: opts.slowWatchClientTimeoutMs,
+          encoded: encodedEvents,
         });
       }
       const limit = parseLimit(q.limit);
@@ -97,12 +102,17 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       };
     };
 
-    const sendJsonList = (reply: FastifyReply, info: KindInfo, page: Page<string>) =>
-      reply.type("application/json; charset=utf-8").send(listBodyText(listKind, `${info.kind}List`, page, page.items));
+    const sendJsonList = (reply: FastifyReply, info: KindInfo, page: JsonListResult) =>
+      reply.type("application/json; charset=utf-8").send(listBody(listKind, `${info.kind}List`, page, page.chunks));
 
     // A token limited to namespaces sees, across namespaces, the objects of its namespaces (one page).
-    const collectJson = (info: KindInfo, namespaces: string[], labelSelector: string | undefined) =>
-      collectNamespaces(namespaces, (namespace, cont) => store.listJson(info.kind, { namespace, labelSelector, continue: cont }));
+    const collectJson = async (info: KindInfo, namespaces: string[], labelSelector: string | undefined): Promise<JsonListResult> => {
+      const all = await collectNamespaces(namespaces, async (namespace, cont) => {
+        const page = await store.listJson(info.kind, { namespace, labelSelector, continue: cont });
+        return { items: page.chunks, resourceVersion: page.resourceVersion, continue: page.continue };
+      });
+      return { chunks: all.items, resourceVersion: all.resourceVersion };
+    };
 
     const listScoped = async (req: FastifyRequest, info: KindInfo, namespaces: string[], byName: (o: KubeObject) => boolean) => {
       const labelSelector = (req.query as Query).labelSelector || undefined;

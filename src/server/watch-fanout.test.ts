@@ -3,43 +3,31 @@
 import assert from "node:assert/strict";
 import { type IncomingMessage, request } from "node:http";
 import { after, before, describe, it } from "node:test";
-import type { FastifyInstance } from "fastify";
 import type { KubeObject } from "../api/meta.ts";
-import { openSqliteStore, type SqliteStore } from "../store/sqlite/index.ts";
-import type { ResourceStore } from "../store/types.ts";
-import { memoryAuth } from "./auth.ts";
-import { buildServer } from "./build.ts";
+import type { SqliteStore } from "../store/sqlite/index.ts";
+import { ADMIN, type TestServer, testServer } from "./server.fixture.ts";
 
 const CM = "/api/v1/namespaces/default/configmaps";
 const SLOW_AFTER_MS = 500;
+let server: TestServer;
 let real: SqliteStore;
-let app: FastifyInstance;
 let url: string;
 /** The signal of every store watch the server opened. */
-const signals: AbortSignal[] = [];
+let signals: AbortSignal[];
 
 before(async () => {
-  real = await openSqliteStore({ path: ":memory:" });
-  const store: ResourceStore = {
-    ...real,
-    watch: (kind, opts = {}) => {
-      if (opts.signal) signals.push(opts.signal);
-      return real.watch(kind, opts);
-    },
-  };
-  app = buildServer({ store, auth: memoryAuth([{ token: "t", role: "admin" }]), version: "test", slowWatchClientTimeoutMs: SLOW_AFTER_MS });
-  url = await app.listen({ port: 0, host: "127.0.0.1" });
+  server = await testServer({ listen: true, slowWatchClientTimeoutMs: SLOW_AFTER_MS });
+  real = server.store;
+  url = server.url as string;
+  signals = server.watchSignals;
 });
-after(async () => {
-  await app.close();
-  await real.close();
-});
+after(() => server.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function openWatch(resourceVersion: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${CM}?watch=true&resourceVersion=${resourceVersion}`, { headers: { authorization: "Bearer t" }, agent: false }, resolve);
+    const req = request(`${url}${CM}?watch=true&resourceVersion=${resourceVersion}`, { headers: { authorization: ADMIN.authorization }, agent: false }, resolve);
     req.on("error", reject);
     req.end();
   });

@@ -2,42 +2,27 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
-import type { FastifyInstance } from "fastify";
-import { openSqliteStore, type SqliteStore } from "../store/sqlite/index.ts";
-import type { ResourceStore } from "../store/types.ts";
-import { memoryAuth } from "./auth.ts";
-import { buildServer } from "./build.ts";
+import { ADMIN, type TestServer, testServer } from "./server.fixture.ts";
 
 const WATCH = "/apis/landfall.dev/v1beta1/namespaces/default/virtualmachines?watch=true";
-let real: SqliteStore;
-let app: FastifyInstance;
+let server: TestServer;
 let url: string;
 /** The signal of every store watch the server opened. */
-const signals: AbortSignal[] = [];
+let signals: AbortSignal[];
 
 before(async () => {
-  real = await openSqliteStore({ path: ":memory:" });
-  const store: ResourceStore = {
-    ...real,
-    watch: (kind, opts = {}) => {
-      if (opts.signal) signals.push(opts.signal);
-      return real.watch(kind, opts);
-    },
-  };
-  app = buildServer({ store, auth: memoryAuth([{ token: "t", role: "admin" }]), version: "test" });
-  url = await app.listen({ port: 0, host: "127.0.0.1" });
+  server = await testServer({ listen: true });
+  url = server.url as string;
+  signals = server.watchSignals;
 });
-after(async () => {
-  await app.close();
-  await real.close();
-});
+after(() => server.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens a watch and drops the connection after `ms`; resolves once the drop has had time to reach the server. */
 async function watchThenDisconnect(ms: number): Promise<AbortSignal> {
   const before = signals.length;
-  const req = request(`${url}${WATCH}`, { headers: { authorization: "Bearer t" } });
+  const req = request(`${url}${WATCH}`, { headers: { authorization: ADMIN.authorization } });
   req.on("error", () => {});
   req.end();
   while (signals.length === before) await sleep(1);

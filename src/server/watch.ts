@@ -6,6 +6,7 @@ import type { KindInfo } from "../api/kinds.ts";
 import { API_VERSION, type KubeObject } from "../api/meta.ts";
 import type { ResourceStore, WatchEvent } from "../store/types.ts";
 import { drained } from "./drain.ts";
+import { type EncodedEvents, eventKey } from "./encoded-events.ts";
 import { redactSecret } from "./redact.ts";
 import { toApiError } from "./status.ts";
 
@@ -48,6 +49,8 @@ export interface WatchOptions {
   bookmarkIntervalMs?: number;
   /** How long a client may leave sent events unread before its watch is dropped with 410 Expired (default 10 s). */
   slowClientTimeoutMs?: number;
+  /** Events encoded once for all watchers (not used for rendered events: a Table is per request). */
+  encoded?: EncodedEvents;
 }
 
 export const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000;
@@ -128,7 +131,11 @@ export async function serveWatch(
       const inScope = namespaces === undefined || namespaces.includes(event.object.metadata.namespace ?? "");
       if (inScope && (!name || event.object.metadata.name === name)) {
         const safe = redactSecret(event.object);
-        const taken = write(event.type, render ? render(safe, sent === 0) : safe, event.object.metadata.resourceVersion);
+        const rv = event.object.metadata.resourceVersion;
+        const taken =
+          opts.encoded && !render && rv
+            ? res.write(opts.encoded.get(eventKey(info.kind, rv, event.type, sse ? "sse" : "ndjson"), () => (sse ? formatSse(event.type, safe, rv) : formatNdjson(event.type, safe))))
+            : write(event.type, render ? render(safe, sent === 0) : safe, rv);
         sent++;
         // The next event is read from the store only once the client has taken this one: a slow reader costs
         // one socket buffer. One that reads nothing for too long is dropped, as Kubernetes drops slow watchers.

@@ -2,7 +2,12 @@
 import { randomBytes } from "node:crypto";
 import { type ApiError, isApiError, type StatusReason } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
-import type { ResourceStore, WatchEvent, WatchOptions } from "./types.ts";
+import type { JsonListResult, ResourceStore, WatchEvent, WatchOptions } from "./types.ts";
+
+/** The items of a listJson result, parsed: its chunks joined by "," inside brackets must be a JSON array. */
+export function jsonListItems<T = KubeObject>(result: JsonListResult): T[] {
+  return JSON.parse(`[${result.chunks.map((c) => Buffer.from(c).toString("utf8")).join(",")}]`) as T[];
+}
 
 /** A namespace no other test uses, so tests sharing one store (or one cluster) cannot see each other. */
 export function freshNamespace(): string {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { isApiError } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
-import { apiError, drainWatch, freshNamespace, recordWatch, sampleConfigMap, sampleVM } from "./contract-helpers.ts";
+import { apiError, drainWatch, freshNamespace, jsonListItems, recordWatch, sampleConfigMap, sampleVM } from "./contract-helpers.ts";
 import type { ResourceStore } from "./types.ts";
 
 export interface StoreContractOptions<S extends ResourceStore> {
@@ -260,7 +260,7 @@ export function runStoreContract<S extends ResourceStore>(name: string, open: ()
           const opts = { namespace: ns, ...options, continue: token };
           const [objects, texts] = [await store.list(kind, opts), await store.listJson(kind, opts)];
           assert.deepEqual(
-            texts.items.map((t) => JSON.parse(t)),
+            jsonListItems(texts),
             objects.items,
             `${kind} ${JSON.stringify(opts)}`,
           );
@@ -270,11 +270,11 @@ export function runStoreContract<S extends ResourceStore>(name: string, open: ()
           assert.ok(++pages < 10, "pagination ends");
         } while (token);
       }
-      const names = async (labelSelector: string) => (await store.listJson(CM, { namespace: ns, labelSelector })).items.map((t) => JSON.parse(t).metadata.name);
+      const names = async (labelSelector: string) => jsonListItems(await store.listJson(CM, { namespace: ns, labelSelector })).map((o) => o.metadata.name);
       assert.deepEqual(await names("tier=web"), ["a", "b", "d"], "a label changed by update moves the object into the selection");
       assert.deepEqual(await names("tier=db"), ["c"], "and out of the old one");
       assert.deepEqual(await names("!tier"), ["e"], "removed labels select as absent");
-      const secret = JSON.parse((await store.listJson("Secret", { namespace: ns })).items[0]);
+      const [secret] = jsonListItems<KubeObject & { data?: Record<string, string> }>(await store.listJson("Secret", { namespace: ns }));
       assert.deepEqual(secret.data, { password: Buffer.from("pw").toString("base64") }, "a Secret lists readable, as get returns it");
     });
 

@@ -20,9 +20,13 @@ export interface ListResult<T extends KubeObject = KubeObject> {
   continue?: string;
 }
 
-/** A list whose items are the objects' JSON text, exactly as `get` would return each one serialized. */
+/**
+ * A list whose items are the objects' JSON as UTF-8, exactly as `get` would return each one serialized: the
+ * chunks, in order and joined by ",", are the inside of the list's JSON array. A chunk holds one or more whole
+ * items (a store that keeps JSON hands over what it read, without a string per item).
+ */
 export interface JsonListResult {
-  items: string[];
+  chunks: Uint8Array[];
   resourceVersion: string;
   continue?: string;
 }

@@ -6,6 +6,8 @@ import type { TargetVM } from "../../providers/contract.ts";
 import {
   decideVM,
   domainNameFor,
+  MISSING_PROVIDER_RECHECK_MS,
+  missingProviderRecheckMs,
   domainUUIDFor,
   OWNER_UID_LABEL,
   ORPHAN_ANNOTATION,
@@ -285,5 +287,33 @@ describe("decideVM: restart requested through the annotation (kubectl, GitOps)",
       { type: "acknowledgeRestart", request: asked },
     ]);
     assert.deepEqual(types(decideVM(observe({ vm: requested() }))), ["defineDomain", "acknowledgeRestart"]);
+  });
+});
+
+describe("decideVM: a Provider that does not exist", () => {
+  const waitingSince = (ms: number, reason = "ProviderNotFound") =>
+    vm({ status: { conditions: [{ type: "Ready", status: "False", reason, lastTransitionTime: new Date(NOW - ms).toISOString() }] } });
+
+  it("waits with reason ProviderNotFound, not ProviderNotReady", () => {
+    const [action] = decideVM(observe({ vm: vm(), providerReady: false, providerMissing: true, providerMessage: 'spec.providerRef: Provider "kvm" not found' }));
+    assert.deepEqual(action, { type: "wait", reason: "ProviderNotFound", message: 'spec.providerRef: Provider "kvm" not found', requeueAfterMs: MISSING_PROVIDER_RECHECK_MS.min });
+  });
+
+  it("backs off: each poll waits as long as the VM has waited so far, from 10 s up to 5 min", () => {
+    assert.equal(missingProviderRecheckMs(vm(), NOW), 10_000);
+    assert.equal(missingProviderRecheckMs(waitingSince(10_000), NOW), 10_000);
+    assert.equal(missingProviderRecheckMs(waitingSince(20_000), NOW), 20_000);
+    assert.equal(missingProviderRecheckMs(waitingSince(80_000), NOW), 80_000);
+    assert.equal(missingProviderRecheckMs(waitingSince(3_600_000), NOW), 300_000);
+  });
+
+  it("starts again from 10 s when the VM was waiting for something else", () => {
+    assert.equal(missingProviderRecheckMs(waitingSince(3_600_000, "ProviderNotReady"), NOW), 10_000);
+    assert.equal(missingProviderRecheckMs(vm({ status: { conditions: [{ type: "Ready", status: "True", reason: "Running", lastTransitionTime: new Date(NOW - 3_600_000).toISOString() }] } }), NOW), 10_000);
+  });
+
+  it("a Provider that exists but is not ready is still polled every 10 s", () => {
+    const [action] = decideVM(observe({ vm: waitingSince(3_600_000), providerReady: false, providerMessage: "unreachable" }));
+    assert.equal(action?.type === "wait" && action.requeueAfterMs, 10_000);
   });
 });

@@ -36,6 +36,8 @@ export interface VMObservation {
   now: number;
   providerReady: boolean;
   providerMessage?: string;
+  /** The Provider named by spec.providerRef does not exist (its creation wakes the VM: runtime watch). */
+  providerMissing?: boolean;
   /** Why the VM may not use its Provider (tenancy); the VM is then left alone and nothing is observed. */
   tenancyRefusal?: string;
   /** Problems found resolving disks (missing image, path outside storage); each fails the VM. */
@@ -73,6 +75,20 @@ const carriesFinalizer = (vm: VirtualMachine) => (vm.metadata.finalizers ?? []).
 export const wantsRunning = (vm: VirtualMachine) => (vm.spec.powerState ?? "On") === "On";
 const domainRuns = (d: TargetVM) => d.state === "running" || d.state === "paused";
 const domainOwnedBy = (d: TargetVM, vm: VirtualMachine) => d.labels[OWNER_UID_LABEL] === vm.metadata.uid;
+
+export const MISSING_PROVIDER_RECHECK_MS = { min: 10_000, max: 300_000 };
+
+/**
+ * When to look again for a Provider that does not exist. Its creation enqueues the VM (the Provider watch), so
+ * this poll is only a safety net and backs off: as long as the VM has waited so far (its Ready condition has
+ * been False with reason ProviderNotFound since then), between 10 s and 5 min — each wait doubles the next.
+ */
+export function missingProviderRecheckMs(vm: VirtualMachine, now: number): number {
+  const ready = vm.status?.conditions?.find((c) => c.type === "Ready");
+  const since = ready?.status === "False" && ready.reason === "ProviderNotFound" && ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : now;
+  const waited = Number.isFinite(since) ? now - since : 0;
+  return Math.min(MISSING_PROVIDER_RECHECK_MS.max, Math.max(MISSING_PROVIDER_RECHECK_MS.min, waited));
+}
 
 /** libvirt domain names are unique per host, across namespaces. */
 export function domainNameFor(vm: VirtualMachine): string {
@@ -136,6 +152,9 @@ export function decideVM(o: VMObservation): VMAction[] {
   }
   if (!carriesFinalizer(vm)) return [{ type: "addFinalizer" }];
   if (o.tenancyRefusal) return [{ type: "fail", reason: "ProviderNotAllowed", message: o.tenancyRefusal }];
+  if (o.providerMissing) {
+    return [{ type: "wait", reason: "ProviderNotFound", message: o.providerMessage ?? "target provider not found", requeueAfterMs: missingProviderRecheckMs(vm, o.now) }];
+  }
   if (!o.providerReady) {
     return [{ type: "wait", reason: "ProviderNotReady", message: o.providerMessage ?? "target provider is not ready", requeueAfterMs: 10_000 }];
   }

@@ -71,7 +71,7 @@ async function observe(deps: VMReconcilerDeps, vm: VirtualMachine): Promise<VMOb
     provider = await deps.store.get<Provider>("Provider", ref.namespace, ref.name);
   } catch (err) {
     if (err instanceof ApiError && err.reason === "NotFound") {
-      return { ...base, providerMessage: `spec.providerRef: Provider "${ref.name}" not found in namespace "${ref.namespace}"` };
+      return { ...base, providerMissing: true, providerMessage: `spec.providerRef: Provider "${ref.name}" not found in namespace "${ref.namespace}"; create it and this VirtualMachine is reconciled at once` };
     }
     throw err;
   }

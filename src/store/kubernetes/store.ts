@@ -91,7 +91,7 @@ export function createKubernetesStore(opts: KubernetesStoreOptions): ResourceSto
     // The client library hands back parsed objects (and fromWire reshapes them), so there is no text to pass through.
     async listJson(kind: string, options?: ListOptions): Promise<JsonListResult> {
       const page = await list(kind, options);
-      return { ...page, items: page.items.map((o) => JSON.stringify(o)) };
+      return { chunks: page.items.length > 0 ? [Buffer.from(page.items.map((o) => JSON.stringify(o)).join(","))] : [], resourceVersion: page.resourceVersion, continue: page.continue };
     },
     revision,
     create: (obj) => write("create", obj),

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, test } from "node:test";
-import { apiError, drainWatch, recordWatch, sampleConfigMap, sampleVM } from "../contract-helpers.ts";
+import { apiError, drainWatch, jsonListItems, recordWatch, sampleConfigMap, sampleVM } from "../contract-helpers.ts";
 import { runStoreContract } from "../contract.ts";
 import { openSqliteStore } from "./store.ts";
 
@@ -93,7 +93,32 @@ describe("sqlite store", () => {
     const store = await openSqliteStore({ path });
     try {
       assert.deepEqual((await store.list("ConfigMap", { labelSelector: "tier=web" })).items.map((o) => o.metadata.name), ["old-web"]);
-      assert.deepEqual((await store.listJson("ConfigMap", { labelSelector: "tier!=web" })).items.map((t) => JSON.parse(t).metadata.name), ["old-bare"]);
+      assert.deepEqual(jsonListItems(await store.listJson("ConfigMap", { labelSelector: "tier!=web" })).map((o) => o.metadata.name), ["old-bare"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("listJson without a selector (bodies joined by SQLite) pages across namespaces exactly as list does", async () => {
+    const store = await openSqliteStore({ path: ":memory:" });
+    try {
+      for (const ns of ["b", "a", "c"]) for (const n of ["z", "x", "y"]) await store.create(sampleConfigMap(`ns-${ns}`, `cm-${n}`));
+      for (const opts of [{}, { limit: 2 }, { limit: 3 }, { limit: 4 }, { limit: 9 }, { limit: 10 }, { namespace: "ns-b", limit: 2 }, { namespace: "ns-none" }]) {
+        let token: string | undefined;
+        const [viaList, viaJson]: string[][] = [[], []];
+        do {
+          const [objects, texts] = [await store.list("ConfigMap", { ...opts, continue: token }), await store.listJson("ConfigMap", { ...opts, continue: token })];
+          assert.deepEqual(jsonListItems(texts), objects.items, JSON.stringify(opts));
+          assert.equal(texts.continue, objects.continue, `${JSON.stringify(opts)}: the same continue token`);
+          viaList.push(...objects.items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+          viaJson.push(...jsonListItems(texts).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+          token = texts.continue;
+        } while (token);
+        assert.deepEqual(viaJson, viaList);
+      }
+      const all = jsonListItems(await store.listJson("ConfigMap")).map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+      assert.deepEqual(all, ["ns-a/cm-x", "ns-a/cm-y", "ns-a/cm-z", "ns-b/cm-x", "ns-b/cm-y", "ns-b/cm-z", "ns-c/cm-x", "ns-c/cm-y", "ns-c/cm-z"], "in (namespace, name) order");
+      assert.deepEqual((await store.listJson("ConfigMap", { namespace: "ns-none" })).chunks, [], "nothing to list: no chunk");
     } finally {
       await store.close();
     }

@@ -112,6 +112,22 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     }
   };
 
+  /** listJson without a selector: one synchronous read, so the page is consistent with resourceVersion. */
+  const bodies = (kind: string, opts: ListOptions): JsonListResult => {
+    ensureOpen();
+    const limit = opts.limit ?? 0;
+    if (!Number.isInteger(limit) || limit < 0) throw new ApiError("BadRequest", `limit ${limit} must be a non-negative integer (0: no limit)`);
+    const after: ListPosition | undefined = opts.continue ? decodeContinue(opts.continue) : undefined;
+    const namespace = opts.namespace || undefined;
+    const resourceVersion = String(db.revision());
+    const page = db.listBodies(kind, namespace, after, limit);
+    const chunks = page.bodies && page.count > 0 ? [page.bodies] : [];
+    if (limit === 0 || page.count < limit) return { chunks, resourceVersion };
+    const last = db.keyAt(kind, namespace, after, limit - 1);
+    const more = last !== undefined && db.list(kind, namespace, last, 1).length > 0;
+    return more ? { chunks, resourceVersion, continue: encodeContinue(last) } : { chunks, resourceVersion };
+  };
+
   const existing = (current: KubeObject | undefined, kind: string, namespace: string, name: string): KubeObject => {
     if (current === undefined) throw notFoundError(kind, namespace, name);
     return current;
@@ -130,8 +146,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
 
     async listJson(kind: string, opts: ListOptions = {}): Promise<JsonListResult> {
-      // Only sealed Secrets need decoding; every other body is already the object's JSON.
-      return scan(kind, opts, kind === "Secret" ? (row) => JSON.stringify(codec.decode(row.body)) : (row) => row.body);
+      // Only sealed Secrets need decoding, and only a label selector needs each row's labels; every other list
+      // is the stored bodies as SQLite joins them.
+      if (opts.labelSelector || kind === "Secret") {
+        const page = scan(kind, opts, kind === "Secret" ? (row) => JSON.stringify(codec.decode(row.body)) : (row) => row.body);
+        return { chunks: page.items.length > 0 ? [Buffer.from(page.items.join(","))] : [], resourceVersion: page.resourceVersion, continue: page.continue };
+      }
+      return bodies(kind, opts);
     },
 
     async create<T extends KubeObject>(obj: T): Promise<T> {
