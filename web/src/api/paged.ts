@@ -46,7 +46,9 @@ export function usePaged<T extends Named, P extends CachedList<T>>(source: Paged
   const [generation, setGeneration] = useState(0);
   const since = query.data?.pages[0]?.metadata.resourceVersion;
   const urls = since === undefined ? [] : source.watchUrls(since);
-  const watchKey = urls.join(" ");
+  // The query key too: two filters can watch the same URLs from the same revision, and events must reach the
+  // pages (and the filter) shown now.
+  const watchKey = JSON.stringify([queryKey, urls]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: watchKey stands for urls and the query key; generation reopens an ended watch
   useEffect(() => {
     if (urls.length === 0) return;

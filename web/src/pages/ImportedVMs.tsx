@@ -24,6 +24,7 @@ const ROW_HEIGHT = 45;
 const COLUMNS = 7;
 const cell = oneLine;
 const PAGE_SIZE = 500;
+const countLabel = (n: number, filtered: boolean): string => (n === 1 ? `1 adopted VM${filtered ? " matches" : ""}` : `${n} adopted VMs${filtered ? " match" : ""}`);
 const FILTER_DELAY_MS = 300;
 
 function ImportedRow({ row, mayUnadopt, onUnadopt }: { row: AdoptedRow; mayUnadopt: boolean; onUnadopt: (vm: VirtualMachine) => void }) {
@@ -124,7 +125,7 @@ export function ImportedVMsPage() {
             </FormSelect>
           </ToolbarItem>
           <ToolbarItem alignSelf="center">
-            <span data-testid="imported-count">{`${items.length + remaining} adopted VM${items.length + remaining === 1 ? "" : "s"}${filtered ? " match" : ""}`}</span>
+            <span data-testid="imported-count">{countLabel(items.length + remaining, filtered)}</span>
           </ToolbarItem>
         </ToolbarContent>
       </Toolbar>
