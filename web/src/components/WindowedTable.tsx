@@ -30,7 +30,8 @@ export interface WindowedTableProps<T> {
 export function WindowedTable<T>({ label, testId, scrollTestId, rows, rowHeight, header, columns, renderRow, onNeedMore }: WindowedTableProps<T>) {
   const { ref, onScroll, window: w } = useRowWindow(rows.length, rowHeight, onNeedMore ?? NO_MORE);
   return (
-    <div ref={ref} onScroll={onScroll} style={{ height: "calc(100vh - 260px)", minHeight: 300, overflow: "auto" }} data-testid={scrollTestId}>
+    // data-rows: how many rows are loaded (benches wait for it after a fling to the end).
+    <div ref={ref} onScroll={onScroll} style={{ height: "calc(100vh - 260px)", minHeight: 300, overflow: "auto" }} data-testid={scrollTestId} data-rows={rows.length}>
       <Table aria-label={label} variant="compact" data-testid={testId} isStickyHeader>
         <Thead>{header}</Thead>
         <Tbody>
