@@ -144,6 +144,9 @@ try {
       console.log(`${name}: ${COUNT} created in ${createSeconds[name].toFixed(1)} s`);
       if (name === "inventory" && inventoryColdMs !== undefined) console.log(`  first rows on screen, cold (the server reads the vCenter first): ${inventoryColdMs.toFixed(0)} ms after navigation`);
       console.log(`  first rows on screen: ${r.firstRowsMs.toFixed(0)} ms after navigation (first contentful paint ${r.firstContentfulPaintMs === null ? "n/a" : `${r.firstContentfulPaintMs.toFixed(0)} ms`})`);
+      const tl = r.timeline;
+      const at = (x: number[] | null) => (x ? `${x[0]}–${x[1]}` : "n/a");
+      console.log(`  timeline (ms from navigation): html ${at(tl.html)}, script ${at(tl.script)}, css ${at(tl.css)}, DOMContentLoaded ${tl.domContentLoaded}, whoami ${at(tl.whoami)}, first page ${at(tl.firstList)}`);
       const st = r.scroll.steady;
       console.log(`  steady scroll (${st.frames} frames at 100 px): frame p50 ${st.p50.toFixed(1)} ms, p95 ${st.p95.toFixed(1)} ms, max ${st.max.toFixed(0)} ms (same page idle: p50 ${r.scroll.idle.p50.toFixed(1)} ms, p95 ${r.scroll.idle.p95.toFixed(1)} ms)`);
       console.log(`  fling to the end, fetching pages of 500 as it goes (${r.scroll.loaded} loaded): ${(r.scroll.flingToEndMs / 1000).toFixed(1)} s; at most ${r.scroll.maxRowsInDom} rows in the DOM`);
@@ -167,6 +170,20 @@ async function firstRows(page: Page, table: TableSpec): Promise<number> {
 async function measure(page: Page, table: TableSpec) {
   const firstRowsMs = await firstRows(page, table);
   const fcp = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
+  // Where the time to the first rows went: the page's own clock, from navigation start (ms).
+  const timeline = await page.evaluate(() => {
+    const span = (e: PerformanceEntry | undefined) => (e ? [Math.round(e.startTime), Math.round((e as PerformanceResourceTiming).responseEnd)] : null);
+    const resources = performance.getEntriesByType("resource") as PerformanceResourceTiming[];
+    const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+    return {
+      html: [0, Math.round(nav.responseEnd)],
+      script: span(resources.find((r) => r.name.endsWith(".js"))),
+      css: span(resources.find((r) => r.name.endsWith(".css"))),
+      whoami: span(resources.find((r) => r.name.includes("/auth/whoami"))),
+      firstList: span(resources.find((r) => r.name.includes("limit="))),
+      domContentLoaded: Math.round(nav.domContentLoadedEventEnd),
+    };
+  });
 
   // Scroll, in the page: (1) a steady scroll of 300 frames at 100 px per frame (6,000 px/s, a fast wheel),
   // recording every frame's duration; (2) a fling of 4,000 px per frame to the end, until all rows are loaded.
@@ -211,6 +228,6 @@ async function measure(page: Page, table: TableSpec) {
       loaded: Number(box.dataset.rows),
     };
   }, { rowPrefix: table.rowPrefix, scrollTestId: table.scrollTestId, count: COUNT });
-  return { firstRowsMs, firstContentfulPaintMs: fcp, scroll };
+  return { firstRowsMs, firstContentfulPaintMs: fcp, timeline, scroll };
 }
 

@@ -131,6 +131,10 @@ const nav = async (title: string) => {
 test("a wrong token is refused with the server's 401 message; the right one logs in", async () => {
   const res = await page.goto(`${srv.url}/virtualmachines`);
   assert.equal(res?.status(), 200, "the SPA fallback serves index.html for app routes");
+  // The page reads its first list beside whoami: their 401s lead to the login form, with no error shown.
+  await page.getByLabel("API token").waitFor();
+  await page.waitForLoadState("networkidle");
+  assert.equal(await page.getByTestId("api-error").count(), 0, "a first visit shows an error");
   await page.getByLabel("API token").fill("lf_not-a-real-token");
   await page.getByRole("button", { name: "Log in" }).click();
   const alert = page.getByTestId("api-error");
