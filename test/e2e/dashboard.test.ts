@@ -207,6 +207,7 @@ test("Imported VMs lists exactly the adopted VMs, with plan and source type from
   // The source type filter is the server's: only web01 has a record saying vmware.
   await page.getByLabel("Filter by source type").selectOption("vmware");
   await page.getByTestId("imported-row-prod-db01").waitFor({ state: "detached" });
+  await web01.waitFor();
   assert.match(await text(page.getByTestId("imported-count")), /^1 adopted VM matches/);
   await page.getByLabel("Filter by source type").selectOption("");
   await page.getByTestId("imported-row-prod-db01").waitFor();

@@ -51,11 +51,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
   const logout = useCallback(
     (reason?: string) => {
-      // Ends the session server-side; the cookie alone would otherwise stay valid until it expires.
-      void api.delete("/auth/session").catch(() => undefined);
-      queryClient.clear();
-      setEndedBecause(known.current ? (reason ?? null) : null);
-      setIdentity(null);
+      const ended = known.current ? (reason ?? null) : null;
+      // Ends the session server-side (the cookie alone would otherwise stay valid until it expires), and only
+      // then shows the login form: a page that says "logged out" while the cookie still works would be lying.
+      void api
+        .delete("/auth/session")
+        .catch(() => undefined)
+        .then(() => {
+          queryClient.clear();
+          setEndedBecause(ended);
+          setIdentity(null);
+        });
     },
     [queryClient],
   );
