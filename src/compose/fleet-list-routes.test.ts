@@ -69,7 +69,7 @@ after(async () => {
   await store.close();
 });
 
-async function get<T = { kind: string; items: KubeObject[]; metadata: { continue?: string; remainingItemCount?: number; resourceVersion?: string; readAt?: string }; records?: Record<string, { sourcePlan?: string; sourceType?: string }>; sourceTypes?: string[] }>(url: string, token = "admin") {
+async function get<T = { kind: string; items: KubeObject[]; metadata: { continue?: string; remainingItemCount?: number; resourceVersion?: string; readAt?: string }; records?: Record<string, { sourcePlan?: string; sourceType?: string }> }>(url: string, token = "admin") {
   const res = await app.inject({ method: "GET", url, headers: { authorization: `Bearer ${token}` } });
   return { status: res.statusCode, body: JSON.parse(res.body) as T };
 }
@@ -100,9 +100,8 @@ test("Imported VMs: pages of 25 add up to every VM adopted under either prefix, 
   assert.ok(items.some((o) => o.metadata.labels?.["cozystack.io/adopted"] === "true") && items.some((o) => o.metadata.labels?.["landfall.dev/adopted"] === "true"));
   const first = await get(`${G}/importedvms?limit=5`);
   assert.equal(first.body.kind, "ImportedVMList");
-  assert.equal(first.body.metadata.remainingItemCount, items.length - 5);
   assert.deepEqual(first.body.records?.["team-a/vm-000"], { sourcePlan: "wave-0", sourceType: "forklift" });
-  assert.deepEqual(first.body.sourceTypes, ["forklift", "vmware"]);
+  assert.equal(first.body.metadata.resourceVersion, await store.revision());
 });
 
 test("Imported VMs: label selector, plan and source type filter on the server", async () => {

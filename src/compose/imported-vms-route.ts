@@ -1,13 +1,15 @@
 // GET …/importedvms (every namespace the caller may read) and …/namespaces/NS/importedvms: the Imported VMs list
 // in pages (limit/continue), with a label selector, a plan and a source type filter. The VMs are read by one
-// selector per adoption prefix (controllers/adoption/imported-list.ts decides and orders); each page carries the
-// tracking records of its VMs and the store revision to watch VirtualMachines from.
+// store list per adoption prefix (and namespace), merged as far as the page needs (server/merged-pages.ts);
+// each page carries the tracking records of its VMs (one ConfigMap read per VM considered) and the store
+// revision to watch VirtualMachines from.
 import type { FastifyInstance } from "fastify";
-import { ApiError } from "../api/errors.ts";
+import { ApiError, isApiError } from "../api/errors.ts";
 import type { ConfigMap } from "../api/configmap.ts";
 import type { KubeObject } from "../api/meta.ts";
-import { adoptedSelectors, adoptionRecordSelectors, type ImportedRecord, importedKey, selectImported } from "../controllers/adoption/imported-list.ts";
-import { pageAfterKey, parseLimit } from "../server/key-pages.ts";
+import { adoptedSelectors, type ImportedRecord, importedKey, importedRecord, matchesImported, recordName } from "../controllers/adoption/imported-list.ts";
+import { parseLimit } from "../server/key-pages.ts";
+import { mergedPage } from "../server/merged-pages.ts";
 import type { RouteHelpers } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 
@@ -16,43 +18,37 @@ const GROUP = "/apis/landfall.dev/v1beta1";
 export interface ImportedVMList {
   apiVersion: "landfall.dev/v1beta1";
   kind: "ImportedVMList";
-  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
+  metadata: { resourceVersion: string; continue?: string };
   /** The VirtualMachines of this page, as stored. */
   items: KubeObject[];
   /** Tracking record of each item, keyed "namespace/name". */
   records: Record<string, ImportedRecord>;
-  /** Source types of every adopted VM the caller sees, before the filters. */
-  sourceTypes: string[];
-}
-
-async function readAll<T extends KubeObject>(store: ResourceStore, kind: string, namespaces: readonly (string | undefined)[], selectors: readonly string[]) {
-  const items: T[] = [];
-  let resourceVersion: string | undefined;
-  for (const namespace of namespaces) {
-    for (const labelSelector of selectors) {
-      const page = await store.list<T>(kind, { namespace, labelSelector });
-      items.push(...page.items);
-      // The oldest revision read: a watch from there misses nothing any read did not see.
-      if (resourceVersion === undefined || Number(page.resourceVersion) < Number(resourceVersion)) resourceVersion = page.resourceVersion;
-    }
-  }
-  return { items, resourceVersion: resourceVersion ?? "0" };
 }
 
 export async function listImportedVMs(store: ResourceStore, namespaces: readonly (string | undefined)[], query: Record<string, string | undefined>): Promise<ImportedVMList> {
   const limit = parseLimit(query.limit);
-  const vms = await readAll(store, "VirtualMachine", namespaces, adoptedSelectors(query.labelSelector ?? ""));
-  const configMaps = await readAll<ConfigMap>(store, "ConfigMap", namespaces, adoptionRecordSelectors());
-  const { rows, sourceTypes } = selectImported(vms.items, configMaps.items, { plan: query.plan ?? "", sourceType: query.sourceType ?? "" });
-  const page = pageAfterKey(rows, (r) => importedKey(r.vm), limit, query.continue || undefined);
-  const metadata = { resourceVersion: vms.resourceVersion, ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
+  const filter = { plan: query.plan ?? "", sourceType: query.sourceType ?? "" };
+  // One store list per namespace and adoption prefix, merged in (namespace, name) order.
+  const lists = namespaces.flatMap((namespace) => adoptedSelectors(query.labelSelector ?? "").map((labelSelector) => ({ namespace, labelSelector })));
+  const records = new Map<string, ImportedRecord>();
+  const keep = async (vm: KubeObject): Promise<boolean> => {
+    const namespace = vm.metadata.namespace ?? "";
+    const configMap = await store.get<ConfigMap>("ConfigMap", namespace, recordName(vm)).catch((err: unknown) => {
+      if (isApiError(err, "NotFound")) return undefined;
+      throw err;
+    });
+    const record = importedRecord(vm, configMap);
+    if (!matchesImported(record, filter)) return false;
+    records.set(`${namespace}/${vm.metadata.name}`, record);
+    return true;
+  };
+  const page = await mergedPage(lists.length, (i, from, chunk) => store.list("VirtualMachine", { ...lists[i], limit: chunk, continue: from || undefined }), importedKey, keep, limit, query.continue || undefined, limit === undefined ? 500 : Math.min(limit + 1, 500));
   return {
     apiVersion: "landfall.dev/v1beta1",
     kind: "ImportedVMList",
-    metadata,
-    items: page.items.map((r) => r.vm),
-    records: Object.fromEntries(page.items.map((r) => [`${r.vm.metadata.namespace ?? ""}/${r.vm.metadata.name}`, r.record])),
-    sourceTypes,
+    metadata: { resourceVersion: page.resourceVersion, ...(page.continue ? { continue: page.continue } : {}) },
+    items: page.items,
+    records: Object.fromEntries(page.items.map((vm) => [`${vm.metadata.namespace ?? ""}/${vm.metadata.name}`, records.get(`${vm.metadata.namespace ?? ""}/${vm.metadata.name}`) ?? {}])),
   };
 }
 

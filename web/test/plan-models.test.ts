@@ -220,7 +220,7 @@ test("Imported VMs: a row's plan is its label, else its record's; an event keeps
   const vm = (name: string, labels: Record<string, string>, rv: string) => ({ metadata: { name, namespace: "ns", labels, resourceVersion: rv }, spec: { providerRef: { name: "kvm" } } }) as VirtualMachine;
   const a = vm("a", { "landfall.dev/adopted": "true" }, "1");
   const b = vm("b", { "cozystack.io/adopted": "true", "cozystack.io/original-plan": "wave-2" }, "2");
-  const page: ImportedVMList = { kind: "ImportedVMList", metadata: { resourceVersion: "2" }, items: [a, b], records: { "ns/a": { sourcePlan: "wave-1", sourceType: "vmware" }, "ns/b": { sourcePlan: "old", sourceType: "forklift" } }, sourceTypes: ["forklift", "vmware"] };
+  const page: ImportedVMList = { kind: "ImportedVMList", metadata: { resourceVersion: "2" }, items: [a, b], records: { "ns/a": { sourcePlan: "wave-1", sourceType: "vmware" }, "ns/b": { sourcePlan: "old", sourceType: "forklift" } } };
   assert.deepEqual(
     [a, b].map((x) => adoptedRow(x, recordOf([page], x)).sourcePlan),
     ["wave-1", "wave-2"],

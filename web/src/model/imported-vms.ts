@@ -1,5 +1,5 @@
-// The Imported VMs list as the server pages it (GET …/importedvms: the VMs, the tracking record of each, the
-// source types to filter by) and how a VirtualMachine watch event changes the loaded pages under a filter.
+// The Imported VMs list as the server pages it (GET …/importedvms: the VMs and the tracking record of each)
+// and how a VirtualMachine watch event changes the loaded pages under a filter.
 import type { VirtualMachine } from "../api/generated.ts";
 import { labelValue, PREFIXES } from "./objects.ts";
 import { applyWatchEventToPages } from "./paged-list.ts";
@@ -14,11 +14,10 @@ export interface AdoptionRecord {
 
 export interface ImportedVMList {
   kind: "ImportedVMList";
-  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
+  metadata: { resourceVersion: string; continue?: string };
   items: VirtualMachine[];
   /** Keyed "namespace/name". */
   records: Record<string, AdoptionRecord>;
-  sourceTypes: string[];
 }
 
 export interface ImportedFilter {

@@ -2,7 +2,7 @@
 // adoption time from the tracking ConfigMap, read page by page from the server with its filters (label
 // selector, plan, source type), kept live by the VirtualMachine watches and rendered as a windowed table;
 // Start/Stop; Unadopt (the VM keeps running); and a form to adopt a VM that another tool created.
-import { Bullseye, Button, FormSelect, FormSelectOption, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Spinner, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
+import { Bullseye, Button, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Spinner, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
 import { Td, Th, Tr } from "@patternfly/react-table";
 import { useCallback, useState } from "react";
 import { objectPath } from "../api/client.ts";
@@ -24,7 +24,8 @@ const ROW_HEIGHT = 45;
 const COLUMNS = 7;
 const cell = oneLine;
 const PAGE_SIZE = 500;
-const countLabel = (n: number, filtered: boolean): string => (n === 1 ? `1 adopted VM${filtered ? " matches" : ""}` : `${n} adopted VMs${filtered ? " match" : ""}`);
+/** "1 adopted VM", "500+ adopted VMs match" (+: more pages to read). */
+const countLabel = (n: number, more: boolean, filtered: boolean): string => (n === 1 && !more ? `1 adopted VM${filtered ? " matches" : ""}` : `${n}${more ? "+" : ""} adopted VMs${filtered ? " match" : ""}`);
 const FILTER_DELAY_MS = 300;
 
 function ImportedRow({ row, mayUnadopt, onUnadopt }: { row: AdoptedRow; mayUnadopt: boolean; onUnadopt: (vm: VirtualMachine) => void }) {
@@ -100,8 +101,6 @@ export function ImportedVMsPage() {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   const pages = query.data?.pages ?? [];
-  const sourceTypes = pages[0]?.sourceTypes ?? [];
-  const remaining = pages[pages.length - 1]?.metadata.remainingItemCount ?? 0;
   const filtered = filter.labelSelector !== "" || filter.plan !== "" || filter.sourceType !== "";
   return (
     <PageSection>
@@ -117,15 +116,10 @@ export function ImportedVMsPage() {
             <TextInput aria-label="Filter by plan" placeholder="Source plan" value={typed.plan} onChange={(_e, plan) => setTyped((f) => ({ ...f, plan }))} />
           </ToolbarItem>
           <ToolbarItem>
-            <FormSelect aria-label="Filter by source type" value={typed.sourceType} onChange={(_e, sourceType) => setTyped((f) => ({ ...f, sourceType }))}>
-              <FormSelectOption value="" label="Any source type" />
-              {sourceTypes.map((t) => (
-                <FormSelectOption key={t} value={t} label={t} />
-              ))}
-            </FormSelect>
+            <TextInput aria-label="Filter by source type" placeholder="Source type, e.g. vmware" value={typed.sourceType} onChange={(_e, sourceType) => setTyped((f) => ({ ...f, sourceType: sourceType.trim() }))} />
           </ToolbarItem>
           <ToolbarItem alignSelf="center">
-            <span data-testid="imported-count">{countLabel(items.length + remaining, filtered)}</span>
+            <span data-testid="imported-count">{countLabel(items.length, hasNextPage, filtered)}</span>
           </ToolbarItem>
         </ToolbarContent>
       </Toolbar>
