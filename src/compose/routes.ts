@@ -61,7 +61,7 @@ export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceSt
       if (!PAGED_INVENTORY.some((p) => query[p] !== undefined)) return { apiVersion: "landfall.dev/v1beta1", ...(await providerInventory(clients, params.ns, params.name)) };
       const limit = parseLimit(query.limit);
       const refresh = parseRefresh(query.refresh);
-      const { inventory, readAt } = await cache.get(await clients.provider(params.ns, params.name), refresh);
+      const { inventory, readAt } = await cache.get(await clients.provider(params.ns, params.name), { refresh, continuing: Boolean(query.continue) });
       const { kind, items, continue: cont, remainingItemCount } = inventoryPage(inventory, { search: query.search ?? "", power: query.power ?? "" }, limit, query.continue || undefined);
       return { apiVersion: "landfall.dev/v1beta1", kind, metadata: { readAt: new Date(readAt).toISOString(), ...(cont ? { continue: cont, remainingItemCount } : {}) }, items };
     },

@@ -26,12 +26,13 @@ function counting() {
   };
 }
 
-test("inventoryReusable: same version, young enough, no refresh", () => {
-  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/1", 999, 1000, false), true);
-  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/1", 1000, 1000, false), false, "expired");
-  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/2", 1, 1000, false), false, "Provider changed");
-  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/1", 1, 1000, true), false, "refresh asked");
-  assert.equal(inventoryReusable(undefined, "u/1", 1, 1000, false), false);
+test("inventoryReusable: same version, young enough (or a later page), no refresh", () => {
+  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/1", 999, 1000, {}), true);
+  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/1", 1000, 1000, {}), false, "expired");
+  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/1", 60_000, 1000, { continuing: true }), true, "a later page continues its read");
+  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/2", 1, 1000, { continuing: true }), false, "Provider changed");
+  assert.equal(inventoryReusable({ version: "u/1", readAt: 0 }, "u/1", 1, 1000, { refresh: true }), false, "refresh asked");
+  assert.equal(inventoryReusable(undefined, "u/1", 1, 1000, { continuing: true }), false);
 });
 
 test("pages reuse one read until it expires, the Provider changes or a refresh is asked", async () => {
@@ -43,9 +44,11 @@ test("pages reuse one read until it expires, the Provider changes or a refresh i
   assert.equal((await cache.get(provider(1))).readAt, 0);
   assert.equal(src.reads, 1);
   now = 1000;
+  assert.equal((await cache.get(provider(1), { continuing: true })).readAt, 0, "a later page keeps the old read");
+  assert.equal(src.reads, 1);
   assert.equal((await cache.get(provider(1))).inventory.items[0].name, "vm-2", "expired");
   assert.equal((await cache.get(provider(2))).inventory.items[0].name, "vm-3", "new generation");
-  assert.equal((await cache.get(provider(2), true)).inventory.items[0].name, "vm-4", "refresh");
+  assert.equal((await cache.get(provider(2), { refresh: true })).inventory.items[0].name, "vm-4", "refresh");
   assert.equal(src.reads, 4);
 });
 
@@ -56,7 +59,7 @@ test("concurrent readers share one read, and a failed read is not kept", async (
   assert.equal(a, b);
   assert.equal(src.reads, 1);
   src.failNext(true);
-  await assert.rejects(cache.get(provider(1), true), /unreachable/);
+  await assert.rejects(cache.get(provider(1), { refresh: true }), /unreachable/);
   src.failNext(false);
   assert.equal((await cache.get(provider(1))).inventory.items[0].name, "vm-3", "read again after the failure");
 });
