@@ -294,7 +294,7 @@ test("warm: Cutover at… a time a few seconds ahead sets spec.cutover to it, an
 
   await warm.getByRole("button", { name: "Cutover at…" }).click();
   // Whole seconds: spec.cutover is RFC 3339 to the second.
-  const at = new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000);
+  const at = new Date(Math.ceil((Date.now() + 10_000) / 1000) * 1000);
   await warm.getByLabel("Cutover time", { exact: true }).fill(await localInputValue(page, at));
   await warm.getByRole("button", { name: "Set cutover time" }).click();
   const cutover = await waitFor("spec.cutover set", 10_000, async () => (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", "timed01"))).body.spec.cutover);

@@ -25,6 +25,7 @@ const SEARCH_DELAY_MS = 300;
 /** Every row has this height (cells do not wrap), which is what makes windowing exact. */
 const ROW_HEIGHT = 45;
 const cell = oneLine;
+const countLabel = (n: number, filtered: boolean): string => (n === 1 ? `1 VM${filtered ? " matches" : ""}` : `${n} VMs${filtered ? " match" : ""}`);
 
 function VMFacts({ vm }: { vm: SourceInventoryVM }) {
   return (
@@ -149,7 +150,7 @@ export function InventoryPage() {
             )}
             {pages[0] && (
               <ToolbarItem alignSelf="center">
-                <span data-testid="inventory-count">{`${total} VM${total === 1 ? "" : "s"}${filter.search || filter.power ? " match" : ""} · read ${formatTime(pages[0].metadata.readAt)}`}</span>
+                <span data-testid="inventory-count">{`${countLabel(total, Boolean(filter.search || filter.power))} · read ${formatTime(pages[0].metadata.readAt)}`}</span>
               </ToolbarItem>
             )}
           </ToolbarContent>
