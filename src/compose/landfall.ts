@@ -4,6 +4,8 @@ import { imageInfo } from "../disk/convert.ts";
 import { imageSha256 } from "../disk/checksum.ts";
 import { AdoptionService } from "../controllers/adoption/service.ts";
 import { ProviderClients, type ProviderFactories } from "../controllers/provider/clients.ts";
+import { inventoryOf } from "../controllers/provider/inventory.ts";
+import { InventoryCache } from "../controllers/provider/inventory-cache.ts";
 import { providerReconciler } from "../controllers/provider/reconcile.ts";
 import { virtualMachineReconciler } from "../controllers/virtualmachine/reconcile.ts";
 import { vmActionReconciler } from "../controllers/vmaction/reconcile.ts";
@@ -31,10 +33,13 @@ import type { GuestConversionIO } from "../controllers/vmmigration/guest-convers
 import { registerDomainMetrics } from "./metrics.ts";
 import { libvirtStorage } from "../api/libvirt-pools.ts";
 import { type ProviderFactoryOptions, providerFactories } from "./providers.ts";
+import { registerImportedVMRoutes } from "./imported-vms-route.ts";
 import { registerInventoryRoutes, registerVMActionRoutes, virtualMachineDeleteHook } from "./routes.ts";
 import type { Controller, Wire } from "./wiring.ts";
 
 const ADOPTION_SCAN_MS = 30_000;
+/** How long a paged inventory reuses one read of the hypervisor (refresh=true reads it again at once). */
+const INVENTORY_MAX_AGE_MS = 30_000;
 export const DEFAULT_MAX_TRANSFERS = 2;
 
 /** What the control plane is built from that a test composition may replace (test/harness/faulty-wiring.ts). */
@@ -164,8 +169,9 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
     controllers,
     admission: [tenancyAdmission(store), storagePathAdmission(store), storageMapAdmission(store)],
     deleteHooks: { VirtualMachine: virtualMachineDeleteHook(store) },
-    routes: (_app, helpers) => {
-      registerInventoryRoutes(helpers, store, clients);
+    routes: (app, helpers) => {
+      registerInventoryRoutes(helpers, store, clients, new InventoryCache((p) => inventoryOf(clients, p), { maxAgeMs: INVENTORY_MAX_AGE_MS }));
+      registerImportedVMRoutes(app, helpers, store);
       registerVMActionRoutes(helpers, { store, clients, adoption, conventions, events });
     },
   };

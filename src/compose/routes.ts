@@ -13,15 +13,24 @@ import type { AdoptionService } from "../controllers/adoption/service.ts";
 import type { ProviderClients } from "../controllers/provider/clients.ts";
 import { providerTenancyRefusal } from "../controllers/provider/tenancy-lookup.ts";
 import { providerInventory } from "../controllers/provider/inventory.ts";
+import type { InventoryCache } from "../controllers/provider/inventory-cache.ts";
+import { inventoryPage } from "../controllers/provider/inventory-page.ts";
 import { cloneVirtualMachine } from "../controllers/virtualmachine/clone.ts";
 import { DELETE_DISKS_ANNOTATION, ORPHAN_ANNOTATION, RESTART_ANNOTATION } from "../controllers/virtualmachine/decide.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import { patchObject } from "../runtime/status.ts";
 import { parseDryRun } from "../server/dry-run.ts";
+import { parseLimit } from "../server/key-pages.ts";
 import type { DeleteHook, RouteHelpers } from "../server/types.ts";
 import type { ResourceStore } from "../store/types.ts";
 
 const BASE = "/apis/landfall.dev/v1beta1/namespaces/:ns";
+
+function parseRefresh(value: string | undefined): boolean {
+  if (value === undefined || value === "" || value === "false") return false;
+  if (value === "true") return true;
+  throw new ApiError("BadRequest", `refresh "${value}" must be true or false`);
+}
 
 /**
  * `delete vm --cascade=orphan` forgets the resource and leaves the domain; `--delete-disks` removes disks too.
@@ -38,12 +47,24 @@ export function virtualMachineDeleteHook(store: ResourceStore): DeleteHook {
   };
 }
 
-export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceStore, clients: ProviderClients): void {
-  // The same function VMAction "inventory" runs (src/controllers/provider/inventory.ts).
+/** Query parameters that ask for a page of the cached inventory rather than the whole list read now. */
+const PAGED_INVENTORY = ["limit", "continue", "search", "power", "refresh"];
+
+export function registerInventoryRoutes(helpers: RouteHelpers, store: ResourceStore, clients: ProviderClients, cache: InventoryCache): void {
+  // The same function VMAction "inventory" runs (src/controllers/provider/inventory.ts). With paging or filter
+  // parameters it answers from the server's inventory cache (controllers/provider/inventory-cache.ts): a page,
+  // when the hypervisor was read (readAt), and a continue token; refresh=true reads the hypervisor again.
   helpers.jsonRoute({
     method: "GET",
     url: `${BASE}/providers/:name/vms`,
-    handler: async ({ params }) => ({ apiVersion: "landfall.dev/v1beta1", ...(await providerInventory(clients, params.ns, params.name)) }),
+    handler: async ({ params, query }) => {
+      if (!PAGED_INVENTORY.some((p) => query[p] !== undefined)) return { apiVersion: "landfall.dev/v1beta1", ...(await providerInventory(clients, params.ns, params.name)) };
+      const limit = parseLimit(query.limit);
+      const refresh = parseRefresh(query.refresh);
+      const { inventory, readAt } = await cache.get(await clients.provider(params.ns, params.name), { refresh, continuing: Boolean(query.continue) });
+      const { kind, items, continue: cont, remainingItemCount } = inventoryPage(inventory, { search: query.search ?? "", power: query.power ?? "" }, limit, query.continue || undefined);
+      return { apiVersion: "landfall.dev/v1beta1", kind, metadata: { readAt: new Date(readAt).toISOString(), ...(cont ? { continue: cont, remainingItemCount } : {}) }, items };
+    },
   });
 
   // A shortcut to the resource mechanism kubectl and GitOps use: the route only sets RESTART_ANNOTATION and

@@ -3,7 +3,7 @@
 // connection, a refused field beside its field changing nothing, then Connected again), cancelling a running
 // migration from its page (the confirmation says what is and is not deleted; libvirt keeps nothing of it), and
 // a warm migration planned in the wizard whose page lists its precopies and cuts over with "Cutover now" — which
-// a viewer, looking at the same page, is not offered.
+// a viewer, looking at the same page, is not offered — and one cut over at a time set with "Cutover at…".
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
@@ -70,10 +70,13 @@ before(async () => {
   for (const d of slow) await writeRandomContent(d, 8 * MiB);
   const warm = join(lv.scratchDir, "warm-0.raw");
   await writeRandomContent(warm, 4 * MiB);
+  const timed = join(lv.scratchDir, "timed-0.raw");
+  await writeRandomContent(timed, 4 * MiB);
   vc = await startVcsim({
     vms: [
       { name: "slow01", cpus: 1, memoryMiB: 64, powerOn: true, disks: slow.map((contentPath) => ({ contentPath, capacityBytes: 8 * MiB })) },
       { name: "warm01", cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: warm, capacityBytes: 4 * MiB }] },
+      { name: "timed01", cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: timed, capacityBytes: 4 * MiB }] },
     ],
   });
   srv = await startServeProcess();
@@ -262,4 +265,47 @@ test("warm: the wizard plans it, the page lists precopies and the next one; a vi
   assert.match(await text(page.getByTestId("precopies-warm01")), /final \(source off\)/);
   assert.equal(await warm.getByRole("button", { name: /^Cutover/ }).count(), 0, "a finished migration offers no cutover");
   await shot(page, "warm-succeeded");
+});
+
+/** `d` as an <input type="datetime-local"> value, in the browser's time zone (the page turns it back into a Date). */
+const localInputValue = (p: Page, d: Date): Promise<string> =>
+  p.evaluate((ms) => {
+    const t = new Date(ms);
+    const two = (n: number) => String(n).padStart(2, "0");
+    return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())}T${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
+  }, d.getTime());
+
+test("warm: Cutover at… a time a few seconds ahead sets spec.cutover to it, and the migration cuts over then and Succeeds", async () => {
+  const created = await api<VMMigration>(srv, resourcePath(ns, "vmmigrations"), {
+    method: "POST",
+    body: JSON.stringify({
+      apiVersion: "landfall.dev/v1beta1",
+      kind: "VMMigration",
+      metadata: { name: "timed01", namespace: ns },
+      spec: { source: { providerRef: { name: "vcenter" }, vmName: "timed01" }, target: { providerRef: { name: "kvm" }, vmName: "timed01" }, options: { mode: "warm", precopyInterval: "3s" } },
+    }),
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await nav(page, "Migrations");
+  const mrow = page.getByTestId("migration-row-timed01");
+  await mrow.getByRole("button", { name: "Details" }).click();
+  const warm = page.getByTestId("warm-timed01");
+  await waitFor("timed01's first precopy done", 90_000, async () => ((await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", "timed01"))).body.status?.precopies?.some((p) => p.completedAt) ? true : undefined));
+
+  await warm.getByRole("button", { name: "Cutover at…" }).click();
+  // Whole seconds: spec.cutover is RFC 3339 to the second.
+  const at = new Date(Math.ceil((Date.now() + 10_000) / 1000) * 1000);
+  await warm.getByLabel("Cutover time", { exact: true }).fill(await localInputValue(page, at));
+  await warm.getByRole("button", { name: "Set cutover time" }).click();
+  const cutover = await waitFor("spec.cutover set", 10_000, async () => (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", "timed01"))).body.spec.cutover);
+  assert.equal(Date.parse(cutover), at.getTime(), `spec.cutover ${cutover} is not the time chosen (${at.toISOString()})`);
+  await waitFor("the requested cutover on the page", 10_000, async () => (/not set/.test(await text(page.getByTestId("warm-cutover-timed01"))) ? undefined : true));
+  await shot(page, "warm-cutover-at");
+
+  await waitFor("timed01 Succeeded on the page", 150_000, async () => ((await text(mrow)).includes("Succeeded") ? true : undefined));
+  const m = (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", "timed01"))).body;
+  const started = Date.parse(m.status?.cutover?.startedAt ?? "");
+  assert.ok(started >= at.getTime(), `the cutover started at ${m.status?.cutover?.startedAt}, before the time set (${at.toISOString()})`);
+  assert.ok(m.status?.precopies?.some((p) => p.final), `no final precopy: ${JSON.stringify(m.status?.precopies)}`);
+  await shot(page, "warm-cutover-at-succeeded");
 });

@@ -131,6 +131,10 @@ const nav = async (title: string) => {
 test("a wrong token is refused with the server's 401 message; the right one logs in", async () => {
   const res = await page.goto(`${srv.url}/virtualmachines`);
   assert.equal(res?.status(), 200, "the SPA fallback serves index.html for app routes");
+  // The page reads its first list beside whoami: their 401s lead to the login form, with no error shown.
+  await page.getByLabel("API token").waitFor();
+  await page.waitForLoadState("networkidle");
+  assert.equal(await page.getByTestId("api-error").count(), 0, "a first visit shows an error");
   await page.getByLabel("API token").fill("lf_not-a-real-token");
   await page.getByRole("button", { name: "Log in" }).click();
   const alert = page.getByTestId("api-error");
@@ -200,6 +204,29 @@ test("Imported VMs lists exactly the adopted VMs, with plan and source type from
   // Plan and type come from the ConfigMaps, a second list that may answer after the VMs'.
   const web01 = page.getByTestId("imported-row-default-web01");
   await waitFor("web01's source type from its ConfigMap", 10_000, async () => (/wave-1[\s\S]*vmware/.test(await text(web01)) ? true : undefined));
+  // The source type filter is the server's: only web01 has a record saying vmware.
+  await page.getByLabel("Filter by source type").fill("vmware");
+  await page.getByTestId("imported-row-prod-db01").waitFor({ state: "detached" });
+  await web01.waitFor();
+  assert.match(await text(page.getByTestId("imported-count")), /^1 adopted VM matches/);
+  await page.getByLabel("Filter by source type").fill("");
+  await page.getByTestId("imported-row-prod-db01").waitFor();
+  // Live: a VM adopted while the page is open arrives through the watch, without a re-read of the list.
+  const lists: string[] = [];
+  const onRequest = (r: { url(): string }) => {
+    if (r.url().includes("/importedvms")) lists.push(r.url());
+  };
+  page.on("request", onRequest);
+  await createObject("staging", "virtualmachines", {
+    kind: "VirtualMachine",
+    metadata: meta("cache01", "staging", { labels: { "cozystack.io/adopted": "true", "cozystack.io/original-plan": "wave-9" } }),
+    spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "cache01-disk0", source: "import" }, cpus: 1, memoryMiB: 512 },
+  });
+  const added = page.getByTestId("imported-row-staging-cache01");
+  await added.waitFor();
+  assert.match(await text(added), /wave-9/);
+  page.off("request", onRequest);
+  assert.deepEqual(lists, [], "the list was read again for a watch event");
   await page.getByRole("button", { name: "Unadopt web01" }).click();
   const dialog = page.getByTestId("unadopt-dialog");
   assert.match(await text(dialog), /keeps running/);
@@ -300,6 +327,11 @@ test("a tenant token (editor of namespace prod) sees only prod's objects and may
   await nav("Overview");
   await waitFor("prod's count", 10_000, async () => ((await text(page.getByTestId("count-vms-value"))) === "1" ? true : undefined));
   await shot("tenant-vms");
+  await nav("Imported VMs");
+  await page.getByTestId("imported-row-prod-db01").waitFor();
+  assert.equal(await page.getByTestId("imported-table").locator("tbody tr:not([data-spacer])").count(), 1, "only prod's adopted VM is listed");
+  assert.equal(await page.getByTestId("imported-row-default-web01").count(), 0, "default's adopted VMs stay hidden");
+  await shot("tenant-imported");
   // What the page does not show, the API refuses too.
   const other = await fetch(`${srv.url}${resourcePath("default", "virtualmachines", "web01")}`, { headers: { authorization: `Bearer ${created.body.token}` } });
   assert.equal(other.status, 403);

@@ -1,6 +1,5 @@
 // The shell: masthead, left navigation, and the page for the current path (or the login page).
 import {
-  Bullseye,
   Button,
   Masthead,
   MastheadBrand,
@@ -12,7 +11,6 @@ import {
   Page,
   PageSidebar,
   PageSidebarBody,
-  Spinner,
   Toolbar,
   ToolbarContent,
   ToolbarItem,
@@ -64,15 +62,6 @@ export function App() {
       </MastheadContent>
     </Masthead>
   );
-  if (identity === undefined) {
-    return (
-      <Page masthead={masthead}>
-        <Bullseye>
-          <Spinner aria-label="Checking the session" />
-        </Bullseye>
-      </Page>
-    );
-  }
   if (!client) {
     return (
       <Page masthead={masthead}>

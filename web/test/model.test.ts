@@ -2,14 +2,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createApiClient, errorFromResponse } from "../src/api/client.ts";
-import type { ConfigMap, Provider, VirtualMachine, VMMigration } from "../src/api/generated.ts";
+import type { Provider, VirtualMachine, VMMigration } from "../src/api/generated.ts";
 import type { TargetInventoryVM } from "../src/api/inventory.ts";
 import { adoptableVMs } from "../src/model/adoption.ts";
 import { formatBytes, shortChecksum } from "../src/model/format.ts";
 import { describeIdentity, type Identity, mayWrite } from "../src/model/identity.ts";
 import { progressPercent } from "../src/model/migrations.ts";
 import { summarize } from "../src/model/overview.ts";
-import { adoptedRows, diskSource, guestSummary, isAdopted } from "../src/model/virtual-machines.ts";
+import { diskSource, guestSummary, isAdopted } from "../src/model/virtual-machines.ts";
 import { applyWatchEvent, mergeListSnapshot } from "../src/model/watch-events.ts";
 
 const vm = (name: string, extra: { labels?: Record<string, string>; phase?: string; spec?: Partial<VirtualMachine["spec"]>; rv?: string } = {}) =>
@@ -29,12 +29,9 @@ test("disk source: importedDisk.source, else the image", () => {
   assert.equal(diskSource(vm("b", { spec: { importedDisk: undefined, imageRef: { name: "ubuntu-22" } } })), "image ubuntu-22");
 });
 
-test("adopted means <prefix>/adopted=true under either prefix; rows take plan and type from the ConfigMap", () => {
+test("adopted means <prefix>/adopted=true under either prefix", () => {
   const vms = [vm("a", { labels: { "landfall.dev/adopted": "true" } }), vm("b", { labels: { "cozystack.io/adopted": "true", "cozystack.io/original-plan": "p2" } }), vm("c", { labels: { "landfall.dev/adopted": "false" } })];
   assert.deepEqual(vms.map(isAdopted), [true, true, false]);
-  const cm = { kind: "ConfigMap", apiVersion: "v1", metadata: { name: "vm-adopted-a", namespace: "default" }, data: { sourcePlan: "wave-1", sourceType: "vmware", adoptedAt: "t" } } as ConfigMap;
-  const rows = adoptedRows(vms, [cm]);
-  assert.deepEqual(rows.map((r) => [r.vm.metadata.name, r.sourcePlan, r.sourceType]), [["a", "wave-1", "vmware"], ["b", "p2", undefined]]);
 });
 
 test("progress: percent when written, else bytes; Succeeded is 100", () => {

@@ -5,13 +5,12 @@ import { test } from "node:test";
 import { ApiRequestError } from "../src/api/client.ts";
 import type { SourceInventoryVM } from "../src/api/inventory.ts";
 import { sortFieldErrors } from "../src/model/field-errors.ts";
-import { filterInventory } from "../src/model/inventory-view.ts";
 import { type MigrationPlanValues, PLAN_FIELDS, planProblems, plannedObject, prefillNetworkMap, prefillStorageMap, retryOf, suggestName } from "../src/model/migration-plan.ts";
 import { phaseSpans } from "../src/model/migrations.ts";
 import { applyWatchEventToPages, compareObjects, flattenPages } from "../src/model/paged-list.ts";
 import { emptyProviderForm, PROVIDER_FORM_FIELDS, providerEdit, providerFormFromProvider, providerObjects, trustThumbprintPatch } from "../src/model/provider-form.ts";
-import type { Provider, VMMigration } from "../src/api/generated.ts";
-import { type AdoptedFilter, type AdoptedRow, filterAdoptedRows } from "../src/model/virtual-machines.ts";
+import type { Provider, VirtualMachine, VMMigration } from "../src/api/generated.ts";
+import { adoptedRow, adoptedSelectors, applyImportedEvent, type ImportedVMList, recordOf } from "../src/model/imported-vms.ts";
 import { needsMore, rowWindow } from "../src/model/windowing.ts";
 import { toYaml } from "../src/model/yaml.ts";
 import { canCutOver, cutoverPatch, supportsWarm } from "../src/model/warm.ts";
@@ -169,12 +168,6 @@ test("the review YAML quotes what YAML would misread (keys too) and nests lists 
   assert.equal(y, 'kind: VMMigration\nmetadata:\n  name: web01\nspec:\n  map:\n    - source: "VM Network"\n      target: user\n  "on": true\n  "n": 2\n  s: "true"\n  e: []\n');
 });
 
-test("inventory search matches name or guest OS; the power filter is exact", () => {
-  const vms = [vm("web01", [], []), vm("db01", [], [], "poweredOff")];
-  assert.deepEqual(filterInventory(vms, { search: "WEB", power: "" }).map((v) => v.name), ["web01"]);
-  assert.deepEqual(filterInventory(vms, { search: "debian", power: "poweredOff" }).map((v) => v.name), ["db01"]);
-});
-
 test("phase spans last until the next phase, the current one until now, a terminal one has none", () => {
   const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
   const spans = phaseSpans([{ phase: "Validating", enteredAt: t(0) }, { phase: "Transferring", enteredAt: t(2) }], Date.parse(t(12)));
@@ -223,14 +216,27 @@ test("watch events change the loaded page that holds the object, or the page its
   assert.ok(compareObjects(o("B", "1"), o("a", "1")) < 0);
 });
 
-test("Imported VMs filter by label (key or key=value), plan substring and exact source type", () => {
-  const row = (name: string, labels: Record<string, string>, sourcePlan?: string, sourceType?: string) =>
-    ({ key: `ns/${name}`, vm: { metadata: { name, namespace: "ns", labels }, spec: { providerRef: { name: "kvm" } } }, sourcePlan, sourceType }) as AdoptedRow;
-  const rows = [row("a", { team: "web" }, "wave-1", "vmware"), row("b", { team: "db" }, "wave-2", "libvirt"), row("c", {}, undefined, undefined)];
-  const names = (f: Partial<AdoptedFilter>) => filterAdoptedRows(rows, { label: "", plan: "", sourceType: "", ...f }).map((r) => r.vm.metadata.name);
-  assert.deepEqual(names({}), ["a", "b", "c"]);
-  assert.deepEqual(names({ label: "team=web" }), ["a"]);
-  assert.deepEqual(names({ label: "team" }), ["a", "b"]);
-  assert.deepEqual(names({ plan: "wave" }), ["a", "b"]);
-  assert.deepEqual(names({ plan: "wave", sourceType: "libvirt" }), ["b"]);
+test("Imported VMs: a row's plan is its label, else its record's; an event keeps a VM only while it matches plan and source type", () => {
+  const vm = (name: string, labels: Record<string, string>, rv: string) => ({ metadata: { name, namespace: "ns", labels, resourceVersion: rv }, spec: { providerRef: { name: "kvm" } } }) as VirtualMachine;
+  const a = vm("a", { "landfall.dev/adopted": "true" }, "1");
+  const b = vm("b", { "cozystack.io/adopted": "true", "cozystack.io/original-plan": "wave-2" }, "2");
+  const page: ImportedVMList = { kind: "ImportedVMList", metadata: { resourceVersion: "2" }, items: [a, b], records: { "ns/a": { sourcePlan: "wave-1", sourceType: "vmware" }, "ns/b": { sourcePlan: "old", sourceType: "forklift" } } };
+  assert.deepEqual(
+    [a, b].map((x) => adoptedRow(x, recordOf([page], x)).sourcePlan),
+    ["wave-1", "wave-2"],
+  );
+  const names = (pages: ImportedVMList[]) => pages.flatMap((p) => p.items.map((x) => x.metadata.name));
+  const wave1 = { labelSelector: "", plan: "wave-1", sourceType: "" };
+  // b's phase changes: it does not match plan wave-1, so it leaves; a's change stays, with its record.
+  const changed = applyImportedEvent([page], "MODIFIED", { ...b, metadata: { ...b.metadata, resourceVersion: "3" } }, wave1);
+  assert.deepEqual(names(changed), ["a"]);
+  const a2 = { ...a, metadata: { ...a.metadata, resourceVersion: "4" }, status: { phase: "Running" } } as VirtualMachine;
+  const kept = applyImportedEvent(changed, "MODIFIED", a2, wave1);
+  assert.equal(kept[0].items[0].status?.phase, "Running");
+  assert.deepEqual(kept[0].records["ns/a"], { sourcePlan: "wave-1", sourceType: "vmware" }, "the page keeps its records");
+  // A new adoption has no record yet: it shows under no source type filter, and not under one.
+  const c = vm("c", { "landfall.dev/adopted": "true", "landfall.dev/original-plan": "wave-1" }, "5");
+  assert.deepEqual(names(applyImportedEvent([page], "ADDED", c, { labelSelector: "", plan: "", sourceType: "" })), ["a", "b", "c"]);
+  assert.deepEqual(names(applyImportedEvent([page], "ADDED", c, { labelSelector: "", plan: "", sourceType: "vmware" })), ["a", "b"]);
+  assert.deepEqual(adoptedSelectors("team=web"), ["landfall.dev/adopted=true,team=web", "cozystack.io/adopted=true,team=web"]);
 });

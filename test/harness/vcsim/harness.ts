@@ -45,6 +45,8 @@ export interface VcsimSpec {
   vms?: VcsimVMSpec[];
   /** Seconds an NFC export lease lives without HttpNfcLeaseProgress (default 300). */
   nfcLeaseTimeoutSeconds?: number;
+  /** Stock VMs on the standalone host and in the cluster each (default 2): 5000 makes a 10,000-VM inventory. */
+  stockVMs?: number;
 }
 
 export interface Vcsim {

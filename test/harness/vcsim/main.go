@@ -77,6 +77,9 @@ type spec struct {
 	VMs      []vmSpec `json:"vms"`
 	// Seconds an NFC export lease lives without HttpNfcLeaseProgress (default 300, as ESXi).
 	NFCLeaseTimeoutSeconds int32 `json:"nfcLeaseTimeoutSeconds"`
+	// Stock VMs the model creates on the standalone host and in the cluster each (default 2: DC0_H0_VM0,
+	// DC0_H0_VM1, DC0_C0_RP0_VM0, DC0_C0_RP0_VM1); a fleet-size inventory for benches.
+	StockVMs int `json:"stockVMs"`
 }
 
 type ready struct {
@@ -140,6 +143,9 @@ func run() error {
 	model := simulator.VPX()
 	// Two datastores (LocalDS_0, LocalDS_1), each its own directory: a VM's disks can sit on both.
 	model.Datastore = 2
+	if sp.StockVMs > 0 {
+		model.Machine = sp.StockVMs
+	}
 	if err := model.Create(); err != nil {
 		return err
 	}

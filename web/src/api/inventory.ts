@@ -55,3 +55,10 @@ export interface RecordedEvent {
   lastTimestamp: string;
   source?: string;
 }
+
+/** A page of a Provider's inventory (…/vms?limit=&continue=&search=&power=), cut from the server's cached read. */
+export interface SourceInventoryPage {
+  kind: "SourceVMList";
+  metadata: { continue?: string; remainingItemCount?: number; readAt: string };
+  items: SourceInventoryVM[];
+}

@@ -1,5 +1,6 @@
-// A collection read page by page (limit/continue) with server-side filters (namespace, label selector), kept
-// live by one Server-Sent Events watch whose events are applied to the loaded pages: nothing is refetched.
+// Lists read page by page (limit/continue) with server-side filters, kept live by Server-Sent Events watches
+// whose events are applied to the loaded pages: nothing is refetched. usePagedList reads a collection
+// (namespace, label selector); useImportedVMs (imported.ts) reads the Imported VMs list with its own watches.
 import { type InfiniteData, useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { applyWatchEventToPages, flattenPages } from "../model/paged-list.ts";
@@ -10,7 +11,7 @@ import { useApi } from "./session.tsx";
 
 const REWATCH_DELAY_MS = 2_000;
 /** Rows in the first page: a screenful and a margin. */
-const FIRST_PAGE = 100;
+export const FIRST_PAGE = 100;
 
 export interface PagedFilter {
   /** "" for every namespace. */
@@ -19,57 +20,87 @@ export interface PagedFilter {
   labelSelector: string;
 }
 
-export function usePagedList<T extends Named>(plural: string, filter: PagedFilter, pageSize: number) {
-  const api = useApi();
+export interface PagedSource<T extends Named, P extends CachedList<T>> {
+  /** The query key; one starting with listKey(plural) is refetched whole after a write naming that plural. */
+  queryKey: readonly unknown[];
+  /** The page after `cont` ("" for the first), at most `limit` long. */
+  page: (cont: string, limit: number) => Promise<P>;
+  /** Watch URLs (EventSource) from the first page's resourceVersion on. */
+  watchUrls: (resourceVersion: string) => string[];
+  /** The pages after one watch event. */
+  apply: (pages: P[], type: WatchEventType, object: T) => P[];
+}
+
+export function usePaged<T extends Named, P extends CachedList<T>>(source: PagedSource<T, P>, pageSize: number) {
   const queryClient = useQueryClient();
-  const base = collectionPath(plural, filter.namespace || undefined);
-  const selector = filter.labelSelector.trim();
-  const queryKey = ["paged", plural, filter.namespace, selector, pageSize] as const;
+  const { queryKey } = source;
   const query = useInfiniteQuery({
     queryKey,
     initialPageParam: "",
-    queryFn: ({ pageParam }) => {
-      // A small first page paints sooner; later pages are full size.
-      const q = new URLSearchParams({ limit: String(pageParam ? pageSize : Math.min(pageSize, FIRST_PAGE)) });
-      if (selector) q.set("labelSelector", selector);
-      if (pageParam) q.set("continue", pageParam);
-      return api.get<CachedList<T>>(`${base}?${q}`);
-    },
+    // A small first page paints sooner; later pages are full size.
+    queryFn: ({ pageParam }) => source.page(pageParam, pageParam ? pageSize : Math.min(pageSize, FIRST_PAGE)),
     getNextPageParam: (last) => last.metadata.continue || undefined,
     // The watch keeps the pages current; a refetch would re-read every loaded page.
     staleTime: Number.POSITIVE_INFINITY,
   });
   const [generation, setGeneration] = useState(0);
   const since = query.data?.pages[0]?.metadata.resourceVersion;
-  const ready = since !== undefined;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: queryKey is rebuilt from base/selector each render; generation reopens an ended watch
+  const urls = since === undefined ? [] : source.watchUrls(since);
+  // The query key too: two filters can watch the same URLs from the same revision, and events must reach the
+  // pages (and the filter) shown now.
+  const watchKey = JSON.stringify([queryKey, urls]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: watchKey stands for urls and the query key; generation reopens an ended watch
   useEffect(() => {
-    if (!ready) return;
-    const q = new URLSearchParams({ watch: "true", resourceVersion: since as string });
-    if (selector) q.set("labelSelector", selector);
-    const source = new EventSource(`${base}?${q}`);
+    if (urls.length === 0) return;
+    const sources = urls.map((url) => new EventSource(url));
     const apply = (type: WatchEventType) => (e: MessageEvent<string>) => {
       const object = JSON.parse(e.data) as T;
-      queryClient.setQueryData<InfiniteData<CachedList<T>, string>>(queryKey, (old) => (old ? { ...old, pages: applyWatchEventToPages(old.pages, type, object) } : old));
+      queryClient.setQueryData<InfiniteData<P, string>>(queryKey, (old) => (old ? { ...old, pages: source.apply(old.pages, type, object) } : old));
     };
-    for (const type of ["ADDED", "MODIFIED", "DELETED"] as const) source.addEventListener(type, apply(type) as EventListener);
     let retry: ReturnType<typeof setTimeout> | undefined;
     const restart = () => {
-      source.close();
+      for (const s of sources) s.close();
       void queryClient.resetQueries({ queryKey });
       retry = setTimeout(() => setGeneration((g) => g + 1), REWATCH_DELAY_MS);
     };
-    source.addEventListener("ERROR", restart);
-    source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) restart();
-    };
+    for (const s of sources) {
+      for (const type of ["ADDED", "MODIFIED", "DELETED"] as const) s.addEventListener(type, apply(type) as EventListener);
+      s.addEventListener("ERROR", restart);
+      s.onerror = () => {
+        if (s.readyState === EventSource.CLOSED) restart();
+      };
+    }
     return () => {
       clearTimeout(retry);
-      source.close();
+      for (const s of sources) s.close();
     };
-  }, [base, selector, ready, queryClient, generation]);
+  }, [watchKey, queryClient, generation]);
   const data = query.data;
   // One flat array per change of the pages (not per render): scrolling re-renders without copying 10,000 rows.
   const items = useMemo(() => (data ? flattenPages(data.pages) : []), [data]);
   return { query, items };
+}
+
+export function usePagedList<T extends Named>(plural: string, filter: PagedFilter, pageSize: number) {
+  const api = useApi();
+  const base = collectionPath(plural, filter.namespace || undefined);
+  const selector = filter.labelSelector.trim();
+  const withSelector = (q: URLSearchParams) => {
+    if (selector) q.set("labelSelector", selector);
+    return q;
+  };
+  return usePaged<T, CachedList<T>>(
+    {
+      // Not under listKey(plural): the watch brings a write's result, a refetch would re-read every loaded page.
+      queryKey: ["paged", plural, filter.namespace, selector, pageSize],
+      page: (cont, limit) => {
+        const q = withSelector(new URLSearchParams({ limit: String(limit) }));
+        if (cont) q.set("continue", cont);
+        return api.get<CachedList<T>>(`${base}?${q}`);
+      },
+      watchUrls: (resourceVersion) => [`${base}?${withSelector(new URLSearchParams({ watch: "true", resourceVersion }))}`],
+      apply: applyWatchEventToPages,
+    },
+    pageSize,
+  );
 }

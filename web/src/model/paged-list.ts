@@ -13,9 +13,10 @@ export function compareObjects(a: Named, b: Named): number {
 
 const same = (a: Named, b: Named): boolean => compareObjects(a, b) === 0;
 
-export function applyWatchEventToPages<T extends Named>(pages: readonly CachedList<T>[], type: WatchEventType, object: T): CachedList<T>[] {
+/** Pages may carry more than items and metadata (e.g. the Imported VMs list's records): every field is kept. */
+export function applyWatchEventToPages<T extends Named, P extends CachedList<T> = CachedList<T>>(pages: readonly P[], type: WatchEventType, object: T): P[] {
   const holding = pages.findIndex((p) => p.items.some((o) => same(o, object)));
-  if (holding >= 0) return pages.map((p, i) => (i === holding ? applyWatchEvent(p, type, object) : p));
+  if (holding >= 0) return pages.map((p, i) => (i === holding ? applyWatchEvent<T, P>(p, type, object) : p));
   if (type === "DELETED" || pages.length === 0) return [...pages];
   // Not loaded: it belongs to the first page whose last object sorts after it, or to the last page when the list is complete.
   const last = pages.length - 1;

@@ -21,7 +21,7 @@ function isOlder(candidate: string | undefined, current: string | undefined): bo
  * The list after one event. An event older than the cached object is ignored: a fallback refetch may already
  * have brought newer state than a watch event still in flight.
  */
-export function applyWatchEvent<T extends Named>(list: CachedList<T>, type: WatchEventType, object: T): CachedList<T> {
+export function applyWatchEvent<T extends Named, L extends CachedList<T> = CachedList<T>>(list: L, type: WatchEventType, object: T): L {
   const key = objectKey(object);
   const index = list.items.findIndex((o) => objectKey(o) === key);
   const current = index >= 0 ? list.items[index] : undefined;

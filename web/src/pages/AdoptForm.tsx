@@ -8,6 +8,7 @@ import { objectPath } from "../api/client.ts";
 import type { AdoptionPreview } from "../api/adoption.ts";
 import type { Provider } from "../api/generated.ts";
 import { useAction, useGet, useResourceList } from "../api/hooks.ts";
+import { IMPORTED_PLURAL } from "../api/imported.ts";
 import type { InventoryList } from "../api/inventory.ts";
 import { useApi } from "../api/session.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
@@ -68,7 +69,7 @@ export function AdoptForm() {
   const adoptPath = `${inventoryPath?.replace(/\/vms$/, "")}/adopt`;
   const body = (vm: string) => (plan.trim() ? { vm, plan: plan.trim() } : { vm });
   const previewing = useAction((vm: string) => api.post<AdoptionPreview>(`${adoptPath}?dryRun=All`, body(vm)), []);
-  const adopt = useAction((vm: string) => api.post(adoptPath, body(vm)), ["virtualmachines", "configmaps"]);
+  const adopt = useAction((vm: string) => api.post(adoptPath, body(vm)), ["virtualmachines", "configmaps", IMPORTED_PLURAL]);
   // Adopted here: hidden at once (the domain's owner label arrives with the controller's next pass), and the inventory is read again.
   const [adopted, setAdopted] = useState<ReadonlySet<string>>(new Set());
   const candidates = inventory.data?.kind === "TargetVMList" ? adoptableVMs(inventory.data.items).filter((vm) => !adopted.has(vm.uuid)) : [];

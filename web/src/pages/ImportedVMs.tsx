@@ -1,32 +1,72 @@
 // Imported VMs (the Cozystack design's section): adopted VMs with their source plan, source type and
-// adoption time from the tracking ConfigMap, rendered as a windowed table (only the rows in view are in the DOM);
+// adoption time from the tracking ConfigMap, read page by page from the server with its filters (label
+// selector, plan, source type), kept live by the VirtualMachine watches and rendered as a windowed table;
 // Start/Stop; Unadopt (the VM keeps running); and a form to adopt a VM that another tool created.
-import { Button, FormSelect, FormSelectOption, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
-import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
-import { useState } from "react";
-import { Spacer, useRowWindow } from "../components/VirtualRows.tsx";
+import { Bullseye, Button, Modal, ModalBody, ModalFooter, ModalHeader, PageSection, Spinner, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
+import { Td, Th, Tr } from "@patternfly/react-table";
+import { useCallback, useState } from "react";
 import { objectPath } from "../api/client.ts";
-import type { ConfigMap, VirtualMachine } from "../api/generated.ts";
-import { useAction, useResourceList } from "../api/hooks.ts";
+import type { VirtualMachine } from "../api/generated.ts";
+import { useAction } from "../api/hooks.ts";
+import { IMPORTED_PLURAL, useImportedVMs } from "../api/imported.ts";
 import { useApi, useSession } from "../api/session.tsx";
+import { useDebouncedValue } from "../components/debounce.ts";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
-import { QueryState } from "../components/Loading.tsx";
 import { PhaseLabel } from "../components/PhaseLabel.tsx";
 import { PowerActions } from "../components/PowerActions.tsx";
+import { oneLine, WindowedTable } from "../components/WindowedTable.tsx";
 import { formatTime } from "../model/format.ts";
-import { type AdoptedFilter, adoptedRows, filterAdoptedRows } from "../model/virtual-machines.ts";
+import { type AdoptedRow, adoptedRow, type ImportedFilter, recordKey, recordOf } from "../model/imported-vms.ts";
 import { AdoptForm } from "./AdoptForm.tsx";
 
 /** Every row has this height (cells do not wrap), which is what makes windowing exact. */
 const ROW_HEIGHT = 45;
 const COLUMNS = 7;
-const cell = { whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis" } as const;
-/** The VMs are one list read: there is no next page to ask for. */
-const NO_MORE = () => undefined;
+const cell = oneLine;
+const PAGE_SIZE = 500;
+/** "1 adopted VM", "500+ adopted VMs match" (+: more pages to read). */
+const countLabel = (n: number, more: boolean, filtered: boolean): string => (n === 1 && !more ? `1 adopted VM${filtered ? " matches" : ""}` : `${n}${more ? "+" : ""} adopted VMs${filtered ? " match" : ""}`);
+const FILTER_DELAY_MS = 300;
+
+function ImportedRow({ row, mayUnadopt, onUnadopt }: { row: AdoptedRow; mayUnadopt: boolean; onUnadopt: (vm: VirtualMachine) => void }) {
+  const { vm } = row;
+  return (
+    <Tr style={{ height: ROW_HEIGHT }} data-testid={`imported-row-${vm.metadata.namespace ?? "default"}-${vm.metadata.name}`}>
+      <Td dataLabel="Name" style={cell}>
+        <strong>{vm.metadata.name}</strong>
+      </Td>
+      <Td dataLabel="Namespace" style={cell}>
+        {vm.metadata.namespace ?? "default"}
+      </Td>
+      <Td dataLabel="Phase" style={cell}>
+        <PhaseLabel phase={vm.status?.phase} />
+      </Td>
+      <Td dataLabel="Source plan" style={cell}>
+        {row.sourcePlan ?? "—"}
+      </Td>
+      <Td dataLabel="Source type" style={cell}>
+        {row.sourceType ?? "—"}
+      </Td>
+      <Td dataLabel="Adopted at" style={cell}>
+        {formatTime(row.adoptedAt)}
+      </Td>
+      <Td isActionCell style={cell}>
+        <div style={{ display: "flex", gap: "var(--pf-t--global--spacer--sm)" }}>
+          <PowerActions vm={vm} withRestart={false} />
+          {mayUnadopt && (
+            <Button variant="link" size="sm" isDanger onClick={() => onUnadopt(vm)} aria-label={`Unadopt ${vm.metadata.name}`}>
+              Unadopt
+            </Button>
+          )}
+        </div>
+      </Td>
+    </Tr>
+  );
+}
 
 function UnadoptDialog({ vm, onClose }: { vm: VirtualMachine; onClose: () => void }) {
   const api = useApi();
-  const unadopt = useAction(() => api.post(`${objectPath("virtualmachines", vm.metadata.namespace ?? "default", vm.metadata.name)}/unadopt`), ["virtualmachines", "configmaps"]);
+  const unadopt = useAction(() => api.post(`${objectPath("virtualmachines", vm.metadata.namespace ?? "default", vm.metadata.name)}/unadopt`), ["virtualmachines", "configmaps", IMPORTED_PLURAL]);
   return (
     <Modal variant="small" isOpen onClose={onClose} aria-labelledby="unadopt-title" data-testid="unadopt-dialog">
       <ModalHeader title={`Unadopt ${vm.metadata.name}?`} labelId="unadopt-title" titleIconVariant="warning" />
@@ -51,15 +91,17 @@ function UnadoptDialog({ vm, onClose }: { vm: VirtualMachine; onClose: () => voi
 }
 
 export function ImportedVMsPage() {
-  const vms = useResourceList<VirtualMachine>("virtualmachines", { live: true });
-  const configMaps = useResourceList<ConfigMap>("configmaps");
   const [unadopting, setUnadopting] = useState<VirtualMachine | null>(null);
   const { identity, canWrite } = useSession();
-  const [filter, setFilter] = useState<AdoptedFilter>({ label: "", plan: "", sourceType: "" });
-  const all = adoptedRows(vms.data?.items ?? [], configMaps.data?.items ?? []);
-  const sourceTypes = [...new Set(all.map((r) => r.sourceType).filter((t): t is string => t !== undefined))].sort();
-  const rows = filterAdoptedRows(all, filter);
-  const rowWindow = useRowWindow(rows.length, ROW_HEIGHT, NO_MORE);
+  const [typed, setTyped] = useState<ImportedFilter>({ labelSelector: "", plan: "", sourceType: "" });
+  const filter = useDebouncedValue(typed, FILTER_DELAY_MS);
+  const { query, items } = useImportedVMs(filter, PAGE_SIZE);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  const pages = query.data?.pages ?? [];
+  const filtered = filter.labelSelector !== "" || filter.plan !== "" || filter.sourceType !== "";
   return (
     <PageSection>
       <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
@@ -68,81 +110,49 @@ export function ImportedVMsPage() {
       <Toolbar>
         <ToolbarContent>
           <ToolbarItem>
-            <TextInput aria-label="Filter by label" placeholder="Label, e.g. team=web" value={filter.label} onChange={(_e, label) => setFilter((f) => ({ ...f, label }))} />
+            <TextInput aria-label="Filter by label" placeholder="Label selector, e.g. team=web" value={typed.labelSelector} onChange={(_e, labelSelector) => setTyped((f) => ({ ...f, labelSelector }))} />
           </ToolbarItem>
           <ToolbarItem>
-            <TextInput aria-label="Filter by plan" placeholder="Source plan" value={filter.plan} onChange={(_e, plan) => setFilter((f) => ({ ...f, plan }))} />
+            <TextInput aria-label="Filter by plan" placeholder="Source plan" value={typed.plan} onChange={(_e, plan) => setTyped((f) => ({ ...f, plan }))} />
           </ToolbarItem>
           <ToolbarItem>
-            <FormSelect aria-label="Filter by source type" value={filter.sourceType} onChange={(_e, sourceType) => setFilter((f) => ({ ...f, sourceType }))}>
-              <FormSelectOption value="" label="Any source type" />
-              {sourceTypes.map((t) => (
-                <FormSelectOption key={t} value={t} label={t} />
-              ))}
-            </FormSelect>
+            <TextInput aria-label="Filter by source type" placeholder="Source type, e.g. vmware" value={typed.sourceType} onChange={(_e, sourceType) => setTyped((f) => ({ ...f, sourceType: sourceType.trim() }))} />
+          </ToolbarItem>
+          <ToolbarItem alignSelf="center">
+            <span data-testid="imported-count">{countLabel(items.length, hasNextPage, filtered)}</span>
           </ToolbarItem>
         </ToolbarContent>
       </Toolbar>
-      {configMaps.error ? <ErrorAlert error={configMaps.error} title="Could not load adoption records (ConfigMaps)" /> : null}
-      <QueryState query={vms} what="virtual machines">
-        {() =>
-          rows.length === 0 ? (
-            <p>{all.length === 0 ? "No adopted VMs yet." : "No adopted VMs match the filter."}</p>
-          ) : (
-            <div ref={rowWindow.ref} onScroll={rowWindow.onScroll} style={{ maxHeight: "calc(100vh - 260px)", overflow: "auto" }} data-testid="imported-scroll">
-              <Table aria-label="Imported VMs" variant="compact" data-testid="imported-table" isStickyHeader>
-                <Thead>
-                  <Tr>
-                    <Th>Name</Th>
-                    <Th>Namespace</Th>
-                    <Th>Phase</Th>
-                    <Th>Source plan</Th>
-                    <Th>Source type</Th>
-                    <Th>Adopted at</Th>
-                    <Th screenReaderText="Actions" />
-                  </Tr>
-                </Thead>
-                <Tbody>
-                  <Spacer height={rowWindow.window.padTop} colSpan={COLUMNS} />
-                  {rows.slice(rowWindow.window.start, rowWindow.window.end).map((r) => (
-                    <Tr key={r.key} style={{ height: ROW_HEIGHT }} data-testid={`imported-row-${r.vm.metadata.namespace ?? "default"}-${r.vm.metadata.name}`}>
-                      <Td dataLabel="Name" style={cell}>
-                        <strong>{r.vm.metadata.name}</strong>
-                      </Td>
-                      <Td dataLabel="Namespace" style={cell}>
-                        {r.vm.metadata.namespace ?? "default"}
-                      </Td>
-                      <Td dataLabel="Phase" style={cell}>
-                        <PhaseLabel phase={r.vm.status?.phase} />
-                      </Td>
-                      <Td dataLabel="Source plan" style={cell}>
-                        {r.sourcePlan ?? "—"}
-                      </Td>
-                      <Td dataLabel="Source type" style={cell}>
-                        {r.sourceType ?? "—"}
-                      </Td>
-                      <Td dataLabel="Adopted at" style={cell}>
-                        {formatTime(r.adoptedAt)}
-                      </Td>
-                      <Td isActionCell style={cell}>
-                        <div style={{ display: "flex", gap: "var(--pf-t--global--spacer--sm)" }}>
-                          <PowerActions vm={r.vm} withRestart={false} />
-                          {canWrite(r.vm.metadata.namespace ?? "default") && (
-                            <Button variant="link" size="sm" isDanger onClick={() => setUnadopting(r.vm)} aria-label={`Unadopt ${r.vm.metadata.name}`}>
-                              Unadopt
-                            </Button>
-                          )}
-                        </div>
-                      </Td>
-                    </Tr>
-                  ))}
-                  <Spacer height={rowWindow.window.padBottom} colSpan={COLUMNS} />
-                </Tbody>
-              </Table>
-            </div>
-          )
-        }
-      </QueryState>
+      {query.error ? <ErrorAlert error={query.error} title="Could not load the imported VMs" /> : null}
+      {query.isPending ? (
+        <Bullseye>
+          <Spinner aria-label="Loading imported VMs" />
+        </Bullseye>
+      ) : items.length === 0 ? (
+        <p>{filtered ? "No adopted VMs match the filter." : "No adopted VMs yet."}</p>
+      ) : (
+        <WindowedTable
+          label="Imported VMs"
+          testId="imported-table"
+          scrollTestId="imported-scroll"
+          rows={items}
+          rowHeight={ROW_HEIGHT}
+          columns={COLUMNS}
+          onNeedMore={loadMore}
+          header={
+            <Tr>
+              <Th>Name</Th>
+              <Th>Namespace</Th>
+              <Th>Phase</Th>
+              <Th>Source plan</Th>
+              <Th>Source type</Th>
+              <Th>Adopted at</Th>
+              <Th screenReaderText="Actions" />
+            </Tr>
+          }
+          renderRow={(vm) => <ImportedRow key={recordKey(vm)} row={adoptedRow(vm, recordOf(pages, vm))} mayUnadopt={canWrite(vm.metadata.namespace ?? "default")} onUnadopt={setUnadopting} />}
+        />
+      )}
       {unadopting && <UnadoptDialog vm={unadopting} onClose={() => setUnadopting(null)} />}
       {identity && identity.role !== "viewer" && <AdoptForm />}
     </PageSection>

@@ -1,44 +1,31 @@
 // Inventory: a source Provider's VMs (power, guest OS, CPUs, memory, disks with size/format/transport,
-// snapshots, networks) with search and filters, rendered as a windowed table (only the rows in view are in the
-// DOM; a VM's disks open in a drawer); select one or many and open the Migrate wizard.
-import {
-  Button,
-  Drawer,
-  DrawerActions,
-  DrawerCloseButton,
-  DrawerContent,
-  DrawerContentBody,
-  DrawerHead,
-  DrawerPanelBody,
-  DrawerPanelContent,
-  FormSelect,
-  FormSelectOption,
-  PageSection,
-  SearchInput,
-  Title,
-  Toolbar,
-  ToolbarContent,
-  ToolbarItem,
-} from "@patternfly/react-core";
+// snapshots, networks) read page by page from the server's cached read of the hypervisor, with search and a
+// power filter applied on the server, rendered as a windowed table (a VM's disks open in a drawer); select one
+// or many and open the Migrate wizard.
+import { Bullseye, Button, FormSelect, FormSelectOption, PageSection, SearchInput, Spinner, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { objectPath } from "../api/client.ts";
 import type { Provider } from "../api/generated.ts";
-import { useGet, useResourceList } from "../api/hooks.ts";
-import type { InventoryList, SourceInventoryVM } from "../api/inventory.ts";
+import { useResourceList } from "../api/hooks.ts";
+import type { SourceInventoryVM } from "../api/inventory.ts";
+import { useInventoryPages } from "../api/inventory-pages.ts";
 import { useSession } from "../api/session.tsx";
+import { useDebouncedValue } from "../components/debounce.ts";
+import { DetailsDrawer, DetailsPanel } from "../components/DetailsDrawer.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
-import { Spacer, useRowWindow } from "../components/VirtualRows.tsx";
-import { formatBytes, formatMemory } from "../model/format.ts";
-import { diskFormatOf, filterInventory, totalDiskBytes } from "../model/inventory-view.ts";
+import { oneLine, WindowedTable } from "../components/WindowedTable.tsx";
+import { formatBytes, formatMemory, formatTime } from "../model/format.ts";
+import { diskFormatOf, totalDiskBytes } from "../model/inventory-view.ts";
 import { MigrateWizard } from "./MigrateWizard.tsx";
 
 const SOURCE_TYPES = new Set(["vsphere", "proxmox"]);
+const PAGE_SIZE = 500;
+const SEARCH_DELAY_MS = 300;
 /** Every row has this height (cells do not wrap), which is what makes windowing exact. */
 const ROW_HEIGHT = 45;
-const cell = { whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis" } as const;
-/** The inventory is one list read: there is no next page to ask for. */
-const NO_MORE = () => undefined;
+const cell = oneLine;
+const countLabel = (n: number, filtered: boolean): string => (n === 1 ? `1 VM${filtered ? " matches" : ""}` : `${n} VMs${filtered ? " match" : ""}`);
 
 function VMFacts({ vm }: { vm: SourceInventoryVM }) {
   return (
@@ -83,146 +70,153 @@ export function InventoryPage() {
   const [chosen, setChosen] = useState("");
   const provider = sources.find((p) => objectPath("providers", p.metadata.namespace ?? "default", p.metadata.name) === chosen) ?? (chosen === "" ? sources[0] : undefined);
   const path = provider ? objectPath("providers", provider.metadata.namespace ?? "default", provider.metadata.name) : null;
-  const inventory = useGet<InventoryList>(path ? `${path}/vms` : null);
   const [search, setSearch] = useState("");
   const [power, setPower] = useState("");
-  const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [detailsOf, setDetailsOf] = useState<string | null>(null);
+  const [refreshes, setRefreshes] = useState(0);
+  const filter = { search: useDebouncedValue(search, SEARCH_DELAY_MS), power };
+  const { query, items } = useInventoryPages(path, filter, PAGE_SIZE, refreshes);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
+  const loadMore = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  // Selected VMs by id, kept when a search hides them.
+  const [selected, setSelected] = useState<ReadonlyMap<string, SourceInventoryVM>>(new Map());
+  const [shown, setShown] = useState<SourceInventoryVM | null>(null);
   const [migrating, setMigrating] = useState<SourceInventoryVM[] | null>(null);
-  const all = inventory.data?.kind === "SourceVMList" ? inventory.data.items : [];
-  const rows = filterInventory(all, { search, power });
-  const toggle = (set: Set<string>, key: string) => {
-    const next = new Set(set);
-    if (next.has(key)) next.delete(key);
-    else next.add(key);
-    return next;
-  };
+  const toggle = (vm: SourceInventoryVM) =>
+    setSelected((s) => {
+      const next = new Map(s);
+      if (next.has(vm.id)) next.delete(vm.id);
+      else next.set(vm.id, vm);
+      return next;
+    });
   const mayMigrate = identity !== null && identity !== undefined && identity.role !== "viewer";
-  const rowWindow = useRowWindow(rows.length, ROW_HEIGHT, NO_MORE);
   const columns = mayMigrate ? 10 : 9;
-  const shown = all.find((vm) => vm.name === detailsOf);
+  const pages = query.data?.pages ?? [];
+  const last = pages[pages.length - 1];
+  const total = items.length + (last?.metadata.remainingItemCount ?? 0);
   const panel = shown ? (
-    <DrawerPanelContent widths={{ default: "width_50" }}>
-      <DrawerHead>
-        <Title headingLevel="h2" size="lg">
-          {shown.name}
-        </Title>
-        <DrawerActions>
-          <DrawerCloseButton onClick={() => setDetailsOf(null)} />
-        </DrawerActions>
-      </DrawerHead>
-      <DrawerPanelBody>
-        <VMFacts vm={shown} />
-      </DrawerPanelBody>
-    </DrawerPanelContent>
+    <DetailsPanel title={shown.name} onClose={() => setShown(null)}>
+      <VMFacts vm={shown} />
+    </DetailsPanel>
   ) : undefined;
   return (
-    <Drawer isExpanded={shown !== undefined} isInline position="end">
-      <DrawerContent panelContent={panel}>
-        <DrawerContentBody>
-          <PageSection>
-            <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
-              Inventory
-            </Title>
-            <Toolbar>
-              <ToolbarContent>
-                <ToolbarItem>
-                  <FormSelect
-                    aria-label="Source provider"
-                    value={path ?? ""}
-                    onChange={(_e, v) => {
-                      setChosen(v);
-                      setSelected(new Set());
-                    }}
-                  >
-                    {sources.length === 0 && <FormSelectOption value="" label="No source providers: add a vSphere provider" isDisabled />}
-                    {sources.map((p) => {
-                      const value = objectPath("providers", p.metadata.namespace ?? "default", p.metadata.name);
-                      return <FormSelectOption key={value} value={value} label={`${p.metadata.namespace ?? "default"}/${p.metadata.name}`} />;
-                    })}
-                  </FormSelect>
-                </ToolbarItem>
-                <ToolbarItem>
-                  <SearchInput aria-label="Search VMs" placeholder="Name or guest OS" value={search} onChange={(_e, v) => setSearch(v)} onClear={() => setSearch("")} />
-                </ToolbarItem>
-                <ToolbarItem>
-                  <FormSelect aria-label="Power state" value={power} onChange={(_e, v) => setPower(v)}>
-                    <FormSelectOption value="" label="Any power state" />
-                    <FormSelectOption value="poweredOn" label="Powered on" />
-                    <FormSelectOption value="poweredOff" label="Powered off" />
-                    <FormSelectOption value="suspended" label="Suspended" />
-                  </FormSelect>
-                </ToolbarItem>
-                {mayMigrate && (
-                  <ToolbarItem>
-                    <Button variant="primary" isDisabled={selected.size === 0} onClick={() => setMigrating(all.filter((vm) => selected.has(vm.name)))}>
-                      Migrate{selected.size ? ` (${selected.size})` : ""}
-                    </Button>
-                  </ToolbarItem>
-                )}
-              </ToolbarContent>
-            </Toolbar>
-            {providers.error ? <ErrorAlert error={providers.error} title="Could not load providers" /> : null}
-            {inventory.error ? <ErrorAlert error={inventory.error} title="Could not list the provider's VMs" /> : null}
-            {inventory.isFetching && !inventory.data ? <p>Reading the inventory…</p> : null}
-            {inventory.data && (
-              <div ref={rowWindow.ref} onScroll={rowWindow.onScroll} style={{ height: "calc(100vh - 260px)", minHeight: 300, overflow: "auto" }} data-testid="inventory-scroll">
-                <Table aria-label="Source VMs" variant="compact" data-testid="inventory-table" isStickyHeader>
-                  <Thead>
-                    <Tr>
-                      {mayMigrate && <Th screenReaderText="Select" />}
-                      <Th>Name</Th>
-                      <Th>Power</Th>
-                      <Th>Guest OS</Th>
-                      <Th>CPUs</Th>
-                      <Th>Memory</Th>
-                      <Th>Disks</Th>
-                      <Th>Snapshots</Th>
-                      <Th>Networks</Th>
-                      <Th screenReaderText="Details" />
-                    </Tr>
-                  </Thead>
-                  <Tbody>
-                    <Spacer height={rowWindow.window.padTop} colSpan={columns} />
-                    {rows.slice(rowWindow.window.start, rowWindow.window.end).map((vm, i) => (
-                      <Tr key={vm.id} style={{ height: ROW_HEIGHT }} data-testid={`inventory-row-${vm.name}`} isRowSelected={vm.name === detailsOf}>
-                        {mayMigrate && (
-                          <Td select={{ rowIndex: rowWindow.window.start + i, isSelected: selected.has(vm.name), onSelect: () => setSelected((s) => toggle(s, vm.name)) }} aria-label={`Select ${vm.name}`} />
-                        )}
-                        <Td dataLabel="Name" style={cell}>
-                          <strong>{vm.name}</strong>
-                        </Td>
-                        <Td dataLabel="Power" style={cell}>
-                          {vm.powerState}
-                        </Td>
-                        <Td dataLabel="Guest OS" style={cell}>
-                          {vm.guestOS ?? "—"}
-                        </Td>
-                        <Td dataLabel="CPUs">{vm.cpus}</Td>
-                        <Td dataLabel="Memory" style={cell}>
-                          {formatMemory(vm.memoryMiB)}
-                        </Td>
-                        <Td dataLabel="Disks" style={cell}>{`${vm.disks?.length ?? 0} · ${formatBytes(totalDiskBytes(vm))}`}</Td>
-                        <Td dataLabel="Snapshots">{vm.snapshotCount ?? 0}</Td>
-                        <Td dataLabel="Networks" style={cell}>
-                          {[...new Set((vm.nics ?? []).map((n) => n.network))].join(", ") || "—"}
-                        </Td>
-                        <Td isActionCell style={cell}>
-                          <Button variant="link" size="sm" onClick={() => setDetailsOf(vm.name)} aria-label="Details">
-                            Details
-                          </Button>
-                        </Td>
-                      </Tr>
-                    ))}
-                    <Spacer height={rowWindow.window.padBottom} colSpan={columns} />
-                  </Tbody>
-                </Table>
-              </div>
+    <DetailsDrawer panel={panel}>
+      <PageSection>
+        <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
+          Inventory
+        </Title>
+        <Toolbar>
+          <ToolbarContent>
+            <ToolbarItem>
+              <FormSelect
+                aria-label="Source provider"
+                value={path ?? ""}
+                onChange={(_e, v) => {
+                  setChosen(v);
+                  setSelected(new Map());
+                  setShown(null);
+                }}
+              >
+                {sources.length === 0 && <FormSelectOption value="" label="No source providers: add a vSphere provider" isDisabled />}
+                {sources.map((p) => {
+                  const value = objectPath("providers", p.metadata.namespace ?? "default", p.metadata.name);
+                  return <FormSelectOption key={value} value={value} label={`${p.metadata.namespace ?? "default"}/${p.metadata.name}`} />;
+                })}
+              </FormSelect>
+            </ToolbarItem>
+            <ToolbarItem>
+              <SearchInput aria-label="Search VMs" placeholder="Name or guest OS" value={search} onChange={(_e, v) => setSearch(v)} onClear={() => setSearch("")} />
+            </ToolbarItem>
+            <ToolbarItem>
+              <FormSelect aria-label="Power state" value={power} onChange={(_e, v) => setPower(v)}>
+                <FormSelectOption value="" label="Any power state" />
+                <FormSelectOption value="poweredOn" label="Powered on" />
+                <FormSelectOption value="poweredOff" label="Powered off" />
+                <FormSelectOption value="suspended" label="Suspended" />
+              </FormSelect>
+            </ToolbarItem>
+            <ToolbarItem>
+              <Button variant="secondary" isDisabled={!path || query.isFetching} onClick={() => setRefreshes((n) => n + 1)}>
+                Refresh
+              </Button>
+            </ToolbarItem>
+            {mayMigrate && (
+              <ToolbarItem>
+                <Button variant="primary" isDisabled={selected.size === 0} onClick={() => setMigrating([...selected.values()])}>
+                  Migrate{selected.size ? ` (${selected.size})` : ""}
+                </Button>
+              </ToolbarItem>
             )}
-            {migrating && provider && <MigrateWizard source={provider} vms={migrating} onClose={() => setMigrating(null)} />}
-          </PageSection>
-        </DrawerContentBody>
-      </DrawerContent>
-    </Drawer>
+            {pages[0] && (
+              <ToolbarItem alignSelf="center">
+                <span data-testid="inventory-count">{`${countLabel(total, Boolean(filter.search || filter.power))} · read ${formatTime(pages[0].metadata.readAt)}`}</span>
+              </ToolbarItem>
+            )}
+          </ToolbarContent>
+        </Toolbar>
+        {providers.error ? <ErrorAlert error={providers.error} title="Could not load providers" /> : null}
+        {query.error ? <ErrorAlert error={query.error} title="Could not list the provider's VMs" /> : null}
+        {path && query.isPending ? (
+          <Bullseye>
+            <Spinner aria-label="Reading the inventory" />
+          </Bullseye>
+        ) : null}
+        {query.data && (
+          <WindowedTable
+            label="Source VMs"
+            testId="inventory-table"
+            scrollTestId="inventory-scroll"
+            rows={items}
+            rowHeight={ROW_HEIGHT}
+            columns={columns}
+            onNeedMore={loadMore}
+            header={
+              <Tr>
+                {mayMigrate && <Th screenReaderText="Select" />}
+                <Th>Name</Th>
+                <Th>Power</Th>
+                <Th>Guest OS</Th>
+                <Th>CPUs</Th>
+                <Th>Memory</Th>
+                <Th>Disks</Th>
+                <Th>Snapshots</Th>
+                <Th>Networks</Th>
+                <Th screenReaderText="Details" />
+              </Tr>
+            }
+            renderRow={(vm, index) => (
+              <Tr key={vm.id} style={{ height: ROW_HEIGHT }} data-testid={`inventory-row-${vm.name}`} isRowSelected={vm.id === shown?.id}>
+                {mayMigrate && <Td select={{ rowIndex: index, isSelected: selected.has(vm.id), onSelect: () => toggle(vm) }} aria-label={`Select ${vm.name}`} />}
+                <Td dataLabel="Name" style={cell}>
+                  <strong>{vm.name}</strong>
+                </Td>
+                <Td dataLabel="Power" style={cell}>
+                  {vm.powerState}
+                </Td>
+                <Td dataLabel="Guest OS" style={cell}>
+                  {vm.guestOS ?? "—"}
+                </Td>
+                <Td dataLabel="CPUs">{vm.cpus}</Td>
+                <Td dataLabel="Memory" style={cell}>
+                  {formatMemory(vm.memoryMiB)}
+                </Td>
+                <Td dataLabel="Disks" style={cell}>{`${vm.disks?.length ?? 0} · ${formatBytes(totalDiskBytes(vm))}`}</Td>
+                <Td dataLabel="Snapshots">{vm.snapshotCount ?? 0}</Td>
+                <Td dataLabel="Networks" style={cell}>
+                  {[...new Set((vm.nics ?? []).map((n) => n.network))].join(", ") || "—"}
+                </Td>
+                <Td isActionCell style={cell}>
+                  <Button variant="link" size="sm" onClick={() => setShown(vm)} aria-label="Details">
+                    Details
+                  </Button>
+                </Td>
+              </Tr>
+            )}
+          />
+        )}
+        {migrating && provider && <MigrateWizard source={provider} vms={migrating} onClose={() => setMigrating(null)} />}
+      </PageSection>
+    </DetailsDrawer>
   );
 }

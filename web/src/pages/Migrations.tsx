@@ -5,14 +5,6 @@ import {
   Alert,
   Bullseye,
   Button,
-  Drawer,
-  DrawerActions,
-  DrawerCloseButton,
-  DrawerContent,
-  DrawerContentBody,
-  DrawerHead,
-  DrawerPanelBody,
-  DrawerPanelContent,
   Form,
   Modal,
   ModalBody,
@@ -36,7 +28,8 @@ import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { FormField, validated } from "../components/FormField.tsx";
 import { sortFieldErrors } from "../model/field-errors.ts";
 import { retryOf } from "../model/migration-plan.ts";
-import { Spacer, useRowWindow } from "../components/VirtualRows.tsx";
+import { DetailsDrawer, DetailsPanel } from "../components/DetailsDrawer.tsx";
+import { oneLine, WindowedTable } from "../components/WindowedTable.tsx";
 import { PhaseLabel } from "../components/PhaseLabel.tsx";
 import { formatBytes, formatTime, shortChecksum } from "../model/format.ts";
 import { etaText, formatSeconds, isFinished, phaseSpans, progressPercent, progressVariant, sourceVMOf } from "../model/migrations.ts";
@@ -220,7 +213,7 @@ const PAGE_SIZE = 500;
 /** Every row has this height (cells do not wrap; details open in a drawer), which is what makes windowing exact. */
 const ROW_HEIGHT = 45;
 const COLUMNS = 8;
-const cell = { whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis" } as const;
+const cell = oneLine;
 
 /** One row; memoised so scrolling renders only the rows that enter the window (a watch event replaces the object). */
 const MigrationRow = memo(function MigrationRow({ m, isSelected, onSelect, onCancel, onRetry }: { m: VMMigration; isSelected: boolean; onSelect: (key: string) => void; onCancel: (m: VMMigration) => void; onRetry: (m: VMMigration) => void }) {
@@ -280,33 +273,19 @@ export function MigrationsPage() {
   const loadMore = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
-  const rows = useRowWindow(items.length, ROW_HEIGHT, loadMore);
   // ?migration=namespace/name opens that migration's details.
   const [selected, setSelected] = useState<string | null>(() => new URLSearchParams(window.location.search).get("migration"));
   const [cancelling, setCancelling] = useState<VMMigration | null>(null);
   const [retrying, setRetrying] = useState<VMMigration | null>(null);
   const selectedMigration = items.find((m) => objectKey(m) === selected);
   const panel = selectedMigration ? (
-    <DrawerPanelContent widths={{ default: "width_50" }}>
-      <DrawerHead>
-        <Title headingLevel="h2" size="lg">
-          {selectedMigration.metadata.name}
-        </Title>
-        <DrawerActions>
-          <DrawerCloseButton onClick={() => setSelected(null)} />
-        </DrawerActions>
-      </DrawerHead>
-      <DrawerPanelBody>
-        <MigrationDetails m={selectedMigration} />
-      </DrawerPanelBody>
-    </DrawerPanelContent>
+    <DetailsPanel title={selectedMigration.metadata.name} onClose={() => setSelected(null)}>
+      <MigrationDetails m={selectedMigration} />
+    </DetailsPanel>
   ) : undefined;
-  const visible = items.slice(rows.window.start, rows.window.end);
   return (
-    <Drawer isExpanded={selectedMigration !== undefined} isInline position="end">
-      <DrawerContent panelContent={panel}>
-        <DrawerContentBody>
-          <PageSection>
+    <DetailsDrawer panel={panel}>
+      <PageSection>
             <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
               Migrations
             </Title>
@@ -319,35 +298,32 @@ export function MigrationsPage() {
             ) : items.length === 0 ? (
               <p>No migrations yet.</p>
             ) : (
-              <div ref={rows.ref} onScroll={rows.onScroll} style={{ height: "calc(100vh - 260px)", minHeight: 300, overflow: "auto" }} data-testid="migration-scroll">
-                <Table aria-label="Migrations" variant="compact" data-testid="migration-table" isStickyHeader>
-                  <Thead>
-                    <Tr>
-                      <Th>Name</Th>
-                      <Th>Namespace</Th>
-                      <Th>Source</Th>
-                      <Th>Target</Th>
-                      <Th>Phase</Th>
-                      <Th width={25}>Progress</Th>
-                      <Th>Started</Th>
-                      <Th screenReaderText="Actions" />
-                    </Tr>
-                  </Thead>
-                  <Tbody>
-                    <Spacer height={rows.window.padTop} colSpan={COLUMNS} />
-                    {visible.map((m) => (
-                      <MigrationRow key={objectKey(m)} m={m} isSelected={objectKey(m) === selected} onSelect={setSelected} onCancel={setCancelling} onRetry={setRetrying} />
-                    ))}
-                    <Spacer height={rows.window.padBottom} colSpan={COLUMNS} />
-                  </Tbody>
-                </Table>
-              </div>
+              <WindowedTable
+                label="Migrations"
+                testId="migration-table"
+                scrollTestId="migration-scroll"
+                rows={items}
+                rowHeight={ROW_HEIGHT}
+                columns={COLUMNS}
+                onNeedMore={loadMore}
+                header={
+                  <Tr>
+                    <Th>Name</Th>
+                    <Th>Namespace</Th>
+                    <Th>Source</Th>
+                    <Th>Target</Th>
+                    <Th>Phase</Th>
+                    <Th width={25}>Progress</Th>
+                    <Th>Started</Th>
+                    <Th screenReaderText="Actions" />
+                  </Tr>
+                }
+                renderRow={(m) => <MigrationRow key={objectKey(m)} m={m} isSelected={objectKey(m) === selected} onSelect={setSelected} onCancel={setCancelling} onRetry={setRetrying} />}
+              />
             )}
-          </PageSection>
-        </DrawerContentBody>
-      </DrawerContent>
+      </PageSection>
       {cancelling && <CancelDialog m={cancelling} onClose={() => setCancelling(null)} />}
       {retrying && <RetryDialog m={retrying} onClose={() => setRetrying(null)} />}
-    </Drawer>
+    </DetailsDrawer>
   );
 }

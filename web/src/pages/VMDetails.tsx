@@ -4,11 +4,6 @@ import {
   DescriptionListDescription,
   DescriptionListGroup,
   DescriptionListTerm,
-  DrawerActions,
-  DrawerCloseButton,
-  DrawerHead,
-  DrawerPanelBody,
-  DrawerPanelContent,
   Title,
 } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
@@ -18,6 +13,7 @@ import type { VirtualMachine } from "../api/generated.ts";
 import { useGet } from "../api/hooks.ts";
 import type { RecordedEvent } from "../api/inventory.ts";
 import { Conditions } from "../components/Conditions.tsx";
+import { DetailsPanel } from "../components/DetailsDrawer.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { PowerActions } from "../components/PowerActions.tsx";
 import { formatBytes, formatTime } from "../model/format.ts";
@@ -45,14 +41,7 @@ export function VMDetails({ vm, onClose }: { vm: VirtualMachine; onClose: () => 
   const guest = guestSummary(vm);
   const s = vm.status;
   return (
-    <DrawerPanelContent widths={{ default: "width_50" }} data-testid="vm-details">
-      <DrawerHead>
-        <Title headingLevel="h2">{vm.metadata.name}</Title>
-        <DrawerActions>
-          <DrawerCloseButton onClick={onClose} />
-        </DrawerActions>
-      </DrawerHead>
-      <DrawerPanelBody>
+    <DetailsPanel title={vm.metadata.name} onClose={onClose} testId="vm-details">
         <PowerActions vm={vm} />
         <Section>Provenance</Section>
         <DescriptionList isCompact isHorizontal>
@@ -107,7 +96,6 @@ export function VMDetails({ vm, onClose }: { vm: VirtualMachine; onClose: () => 
             </Tbody>
           </Table>
         )}
-      </DrawerPanelBody>
-    </DrawerPanelContent>
+    </DetailsPanel>
   );
 }

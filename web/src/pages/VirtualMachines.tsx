@@ -1,15 +1,16 @@
 // Virtual machines: every VirtualMachine, read page by page from the server (limit/continue) with server-side
 // namespace and label filters, rendered as a windowed table (only the rows in view are in the DOM) and kept
 // live by the watch; power actions and a details drawer.
-import { Drawer, DrawerContent, DrawerContentBody, PageSection, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
-import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
+import { PageSection, TextInput, Title, Toolbar, ToolbarContent, ToolbarItem } from "@patternfly/react-core";
+import { Td, Th, Tr } from "@patternfly/react-table";
 import { memo, useCallback, useState } from "react";
 import type { VirtualMachine } from "../api/generated.ts";
 import { usePagedList } from "../api/paged.ts";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { PhaseLabel } from "../components/PhaseLabel.tsx";
 import { PowerActions } from "../components/PowerActions.tsx";
-import { Spacer, useRowWindow } from "../components/VirtualRows.tsx";
+import { DetailsDrawer } from "../components/DetailsDrawer.tsx";
+import { oneLine, WindowedTable } from "../components/WindowedTable.tsx";
 import { formatMemory } from "../model/format.ts";
 import { objectKey } from "../model/objects.ts";
 import { diskSource, provenanceOf } from "../model/virtual-machines.ts";
@@ -19,7 +20,7 @@ const PAGE_SIZE = 500;
 /** Every row has this height (cells do not wrap), which is what makes windowing exact. */
 const ROW_HEIGHT = 45;
 const COLUMNS = 9;
-const cell = { whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis" } as const;
+const cell = oneLine;
 
 /** One row; memoised so scrolling renders only the rows that enter the window (a watch event replaces the object, so its row re-renders). */
 const VMRow = memo(function VMRow({ vm, isSelected, onSelect }: { vm: VirtualMachine; isSelected: boolean; onSelect: (key: string) => void }) {
@@ -64,18 +65,14 @@ export function VirtualMachinesPage() {
   const loadMore = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
-  const rows = useRowWindow(items.length, ROW_HEIGHT, loadMore);
   // ?vm=namespace/name (the link from a migration) opens that VM's details.
   const [selected, setSelected] = useState<string | null>(() => new URLSearchParams(window.location.search).get("vm"));
   const selectedVM = items.find((vm) => objectKey(vm) === selected);
   const panel = selectedVM ? <VMDetails vm={selectedVM} onClose={() => setSelected(null)} /> : undefined;
   const apply = () => setApplied({ namespace: namespace.trim(), labelSelector: labelSelector.trim() });
-  const visible = items.slice(rows.window.start, rows.window.end);
   return (
-    <Drawer isExpanded={selectedVM !== undefined} isInline position="end">
-      <DrawerContent panelContent={panel}>
-        <DrawerContentBody>
-          <PageSection>
+    <DetailsDrawer panel={panel}>
+      <PageSection>
             <Title headingLevel="h1" style={{ marginBottom: "var(--pf-t--global--spacer--md)" }}>
               Virtual machines
             </Title>
@@ -96,34 +93,31 @@ export function VirtualMachinesPage() {
             {query.data && items.length === 0 ? (
               <p>No virtual machines{applied.namespace || applied.labelSelector ? " match the filter" : " yet. Migrate one from the Inventory, or adopt one under Imported VMs"}.</p>
             ) : (
-              <div ref={rows.ref} onScroll={rows.onScroll} style={{ height: "calc(100vh - 260px)", minHeight: 300, overflow: "auto" }} data-testid="vm-scroll">
-                <Table aria-label="Virtual machines" variant="compact" data-testid="vm-table" isStickyHeader>
-                  <Thead>
-                    <Tr>
-                      <Th>Name</Th>
-                      <Th>Namespace</Th>
-                      <Th>Phase</Th>
-                      <Th>Disk source</Th>
-                      <Th>Provider</Th>
-                      <Th>CPUs</Th>
-                      <Th>Memory</Th>
-                      <Th>Migrated from</Th>
-                      <Th screenReaderText="Actions" />
-                    </Tr>
-                  </Thead>
-                  <Tbody>
-                    <Spacer height={rows.window.padTop} colSpan={COLUMNS} />
-                    {visible.map((vm) => (
-                      <VMRow key={objectKey(vm)} vm={vm} isSelected={objectKey(vm) === selected} onSelect={setSelected} />
-                    ))}
-                    <Spacer height={rows.window.padBottom} colSpan={COLUMNS} />
-                  </Tbody>
-                </Table>
-              </div>
+              <WindowedTable
+                label="Virtual machines"
+                testId="vm-table"
+                scrollTestId="vm-scroll"
+                rows={items}
+                rowHeight={ROW_HEIGHT}
+                columns={COLUMNS}
+                onNeedMore={loadMore}
+                header={
+                  <Tr>
+                    <Th>Name</Th>
+                    <Th>Namespace</Th>
+                    <Th>Phase</Th>
+                    <Th>Disk source</Th>
+                    <Th>Provider</Th>
+                    <Th>CPUs</Th>
+                    <Th>Memory</Th>
+                    <Th>Migrated from</Th>
+                    <Th screenReaderText="Actions" />
+                  </Tr>
+                }
+                renderRow={(vm) => <VMRow key={objectKey(vm)} vm={vm} isSelected={objectKey(vm) === selected} onSelect={setSelected} />}
+              />
             )}
-          </PageSection>
-        </DrawerContentBody>
-      </DrawerContent>
-    </Drawer>
+      </PageSection>
+    </DetailsDrawer>
   );
 }

@@ -25,7 +25,7 @@ function CutoverButtons({ m }: { m: VMMigration }) {
       </Button>
       {choosing ? (
         <>
-          <TextInput type="datetime-local" aria-label="Cutover time" value={at} onChange={(_e, x) => setAt(x)} style={{ maxWidth: "16rem" }} />
+          <TextInput type="datetime-local" step={1} aria-label="Cutover time" value={at} onChange={(_e, x) => setAt(x)} style={{ maxWidth: "16rem" }} />
           <Button variant="secondary" size="sm" isDisabled={!chosen || Number.isNaN(chosen.getTime())} onClick={() => chosen && set.mutate(chosen, { onSuccess: () => setChoosing(false) })}>
             Set cutover time
           </Button>
