@@ -10,7 +10,7 @@
 // Intent is recorded before each effect (cutover start and that the migration powers the VM off, then when it
 // was off), so a crash resumes the cutover from the first step not recorded.
 import type { VMMigration } from "../../api/vmmigration.ts";
-import type { SourceProvider, TargetStorage } from "../../providers/contract.ts";
+import type { SourceProvider, TargetProvider } from "../../providers/contract.ts";
 import { sourceDiskFor } from "./decide.ts";
 import { hashesAfterStart } from "./decide-warm.ts";
 import { convertsGuestOn } from "./guest-plan.ts";
@@ -42,7 +42,7 @@ export async function cutover(ctx: StepContext, m: VMMigration): Promise<VMMigra
     const last = current.status?.precopies?.at(-1);
     if (!last?.final) current = await runPrecopyWith(ctx, current, (last?.index ?? -1) + 1, true, providers);
     else if (!last.completedAt) current = await runPrecopyWith(ctx, current, last.index, true, providers);
-    current = await verifyDisks(ctx, current, source, await target.ensureStorage());
+    current = await verifyDisks(ctx, current, source, target);
     current = await removeStaleSnapshots(ctx, source, current);
     if (current.status?.source?.changeTrackingBefore === false && current.status.source.vmID) await source.setChangeTracking?.(current.status.source.vmID, false);
     return current;
@@ -57,10 +57,11 @@ export async function cutover(ctx: StepContext, m: VMMigration): Promise<VMMigra
  * sha256 (recorded as the disk's) and each chunk. A chunk that fails either check is read again from the final
  * snapshot (staging file, verified, then the image) and checked again; it must then pass.
  */
-async function verifyDisks(ctx: StepContext, m: VMMigration, source: SourceProvider, storage: TargetStorage): Promise<VMMigration> {
+async function verifyDisks(ctx: StepContext, m: VMMigration, source: SourceProvider, target: TargetProvider): Promise<VMMigration> {
   const final = m.status?.precopies?.at(-1);
   if (!final?.final) throw new Error("cutover: the final precopy is not recorded");
   let current = m;
+  const storage = await target.ensureStorage();
   const dir = stagingDir(storage.path, m);
   const session = precopySession(m, final);
   for (const [index, disk] of (m.status?.disks ?? []).entries()) {
@@ -73,7 +74,8 @@ async function verifyDisks(ctx: StepContext, m: VMMigration, source: SourceProvi
     const copy: DiskCopy = { source, session, sourceDisk, reader, disk, stagingPath, targetImage, storage };
     try {
       const guestPossible = convertsGuestOn(m, index) && (await ctx.deps.guest.mayHoldGuest({ path: targetImage, format }, ctx.signal));
-      if (hashesAfterStart(m, format, guestPossible)) {
+      // A target that keeps its volumes as files leaves describeVolume out (contract.ts).
+      if (hashesAfterStart(m, { targetFormat: format, guestConversionPossible: guestPossible, fileTarget: target.describeVolume === undefined })) {
         const checked = await ctx.deps.disk.verifyImageUnverified({ image: targetImage, format, stagingPath, signal: ctx.signal });
         if (checked.mismatched.length > 0) {
           ctx.log(`${disk.diskID}: ${checked.mismatched.length} chunks of ${targetImage} are not verified against their source digests; reading them again from the final snapshot`);
