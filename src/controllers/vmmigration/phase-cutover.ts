@@ -1,9 +1,9 @@
 // CuttingOver (warm mode), with one lease of the source and target providers for all of it: the source is shut
 // down (ACPI, then power off after the provider's grace), the last changes are copied from a final snapshot of
 // the powered-off VM into the staging file and the target-format image (precopy.ts: each chunk written is read
-// back from both against its source digest; everything else was verified by the earlier precopies), the
-// snapshots are removed, change tracking is put back as it was, and the disks go on to Converting (nothing left
-// to convert) and Importing (a rename). A disk's whole-image sha256 is then taken after the target VM runs, from
+// back from both against its source digest; everything else was verified by the earlier precopies), and the
+// disks go on to Converting (nothing left to convert) and Importing (a rename); the snapshots are removed and
+// change tracking put back as it was once the target VM runs (phase-create.ts), outside the downtime. A disk's whole-image sha256 is then taken after the target VM runs, from
 // the raw staging file (staging-sha256.ts, ADR 0018) — except when the target image is raw, `verifySource:
 // reread` is asked, or the guest may be converted: then the image is read back in full here (its sha256, each
 // chunk against its source digest; a chunk that fails is read again from the final snapshot, then must pass).
@@ -15,7 +15,7 @@ import { sourceDiskFor } from "./decide.ts";
 import { hashesAfterStart } from "./decide-warm.ts";
 import { convertsGuestOn } from "./guest-plan.ts";
 import { stagingDir, stagingFile } from "./plan.ts";
-import { type DiskCopy, lazyReader, precopySession, refreshFromSource, removeStaleSnapshots, runPrecopyWith, targetImageFile } from "./precopy.ts";
+import { type DiskCopy, lazyReader, precopySession, refreshFromSource, runPrecopyWith, targetImageFile } from "./precopy.ts";
 import { sourceVMOf, type StepContext, withProviders } from "./step-context.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -42,10 +42,7 @@ export async function cutover(ctx: StepContext, m: VMMigration): Promise<VMMigra
     const last = current.status?.precopies?.at(-1);
     if (!last?.final) current = await runPrecopyWith(ctx, current, (last?.index ?? -1) + 1, true, providers);
     else if (!last.completedAt) current = await runPrecopyWith(ctx, current, last.index, true, providers);
-    current = await verifyDisks(ctx, current, source, target);
-    current = await removeStaleSnapshots(ctx, source, current);
-    if (current.status?.source?.changeTrackingBefore === false && current.status.source.vmID) await source.setChangeTracking?.(current.status.source.vmID, false);
-    return current;
+    return verifyDisks(ctx, current, source, target);
   });
   return ctx.enter("Converting", `source off since ${current.status?.cutover?.sourceOffAt}; converting disks to ${m.spec.options?.diskFormat ?? "qcow2"}`);
 }

@@ -34,6 +34,18 @@ export function precopySession(m: VMMigration, p: Precopy): ExportSession {
   return { ...base, mode: "snapshot", poweredOffByExport: false, snapshotName: p.snapshotName, ...(p.snapshotID ? { snapshotID: p.snapshotID } : {}) };
 }
 
+/**
+ * Puts a warm migration's source back once the target VM runs: every precopy snapshot removed (each removal
+ * recorded) and change tracking switched back off when it was off before. Idempotent.
+ */
+export async function restoreWarmSource(ctx: StepContext, source: SourceProvider, m: VMMigration): Promise<VMMigration> {
+  if (m.spec.options?.mode !== "warm") return m;
+  const current = await removeStaleSnapshots(ctx, source, m);
+  const before = current.status?.source;
+  if (before?.changeTrackingBefore === false && before.vmID) await source.setChangeTracking?.(before.vmID, false);
+  return current;
+}
+
 /** Removes the snapshots of every precopy but `keep`, recording each removal. */
 export async function removeStaleSnapshots(ctx: StepContext, source: SourceProvider, m: VMMigration, keep?: number): Promise<VMMigration> {
   let current = m;
@@ -99,7 +111,8 @@ export async function runPrecopyWith(ctx: StepContext, m: VMMigration, index: nu
         .map((disk) => (signal: AbortSignal) => ctx.deps.transferSlots.run(signal, () => precopyDisk({ ...ctx, signal }, current, index, disk, at))),
     );
     current = await ctx.deps.store.get<VMMigration>("VMMigration", ctx.ns, ctx.name);
-    current = await removeStaleSnapshots(ctx, source, current, index);
+    // The final precopy's (source off) leaves them to the end of the migration, outside the downtime (phase-create.ts).
+    if (!final) current = await removeStaleSnapshots(ctx, source, current, index);
     const completedAt = Date.now();
     current = await ctx.patch((s) => {
       const p = precopyIn(s, index);
