@@ -257,7 +257,6 @@ export async function refreshFromSource(ctx: StepContext, c: DiskCopy, areas: Ch
 
 /** Writes `areas` of the (verified) staging file into the target image, its chunks there marked unverified first. */
 async function writeIntoTarget(ctx: StepContext, c: DiskCopy, areas: ChangedArea[]): Promise<void> {
-  if (areas.length === 0) return;
   await ctx.deps.disk.markImageAreasWritten({ image: c.targetImage, stagingPath: c.stagingPath, areas });
   await ctx.deps.disk.writeAreas({ src: c.stagingPath, dest: c.targetImage, destFormat: c.disk.targetFormat ?? "qcow2", areas, signal: ctx.signal }).catch((err: unknown) => {
     throw outOfSpaceFailure(err, c.storage, c.disk);
