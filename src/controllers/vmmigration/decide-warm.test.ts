@@ -114,13 +114,14 @@ test("Importing skips the read-back only of the very file the cutover read back,
   assert.equal(cutoverReadBackCovers({ ...m, spec: { ...m.spec, options: { mode: "cold" } } }, disk, file, file), false, "cold: always read back");
 });
 
-test("the sha256 waits for the VM to run only for a file target, a non-raw image, no reread and no guest to convert", () => {
+test("the sha256 waits for the VM to run only for a file target's staging pool, a non-raw image, no reread and no guest to convert", () => {
   const m = warm([]);
-  const at = { targetFormat: "qcow2", guestConversionPossible: false, fileTarget: true };
+  const at = { targetFormat: "qcow2", guestConversionPossible: false, fileTarget: true, stagingPool: true };
   assert.equal(hashesAfterStart(m, at), true);
   assert.equal(hashesAfterStart(m, { ...at, targetFormat: "raw" }), false, "raw: the staging file is the image the guest boots");
   assert.equal(hashesAfterStart(m, { ...at, guestConversionPossible: true }), false, "guest conversion hashes the image first");
   assert.equal(hashesAfterStart(m, { ...at, fileTarget: false }), false, "a KubeVirt target checks its copy against the sha256");
+  assert.equal(hashesAfterStart(m, { ...at, stagingPool: false }), false, "another pool may be another filesystem: a copy, checked against the sha256");
   assert.equal(hashesAfterStart({ ...m, spec: { ...m.spec, options: { mode: "warm", verifySource: "reread" } } }, at), false, "reread compares the hash at cutover");
   assert.equal(hashesAfterStart({ ...m, spec: { ...m.spec, options: { mode: "cold" } } }, at), false);
 });

@@ -81,14 +81,16 @@ export function downtimeSeconds(m: VMMigration, readyAt: number): number | undef
 
 /**
  * Whether the cutover takes a disk's whole-image sha256 only after the target VM runs, from the raw staging file
- * (ADR 0018): the target keeps its volumes as files (Importing renames the very image the cutover verified; a
- * KubeVirt target copies it and checks the copy against the sha256), the target image is another file than the
+ * (ADR 0018): the target keeps its volumes as files and the disk goes into the pool that holds the staging
+ * directory (Importing then renames the very image the cutover verified; a KubeVirt target, or another pool on
+ * another filesystem, copies it and checks the copy against the sha256), the target image is another file than the
  * staging file (not raw), `verifySource: reread` does not ask to compare the frozen source with that hash before
  * the cutover ends, and guest conversion will not need the hash (it hashes the image it converts first).
  * Otherwise the cutover reads the image back in full, as before. Pure.
  */
-export function hashesAfterStart(m: VMMigration, at: { targetFormat: string; guestConversionPossible: boolean; fileTarget: boolean }): boolean {
-  return m.spec.options?.mode === "warm" && at.fileTarget && at.targetFormat !== "raw" && m.spec.options?.verifySource !== "reread" && !at.guestConversionPossible;
+export function hashesAfterStart(m: VMMigration, at: { targetFormat: string; guestConversionPossible: boolean; fileTarget: boolean; stagingPool: boolean }): boolean {
+  if (m.spec.options?.mode !== "warm" || !at.fileTarget || !at.stagingPool) return false;
+  return at.targetFormat !== "raw" && m.spec.options?.verifySource !== "reread" && !at.guestConversionPossible;
 }
 
 /** The condition a warm migration records once the whole-disk sha256 of its disks is settled (after the VM runs). */

@@ -72,7 +72,8 @@ async function verifyDisks(ctx: StepContext, m: VMMigration, source: SourceProvi
     try {
       const guestPossible = convertsGuestOn(m, index) && (await ctx.deps.guest.mayHoldGuest({ path: targetImage, format }, ctx.signal));
       // A target that keeps its volumes as files leaves describeVolume out (contract.ts).
-      if (hashesAfterStart(m, { targetFormat: format, guestConversionPossible: guestPossible, fileTarget: target.describeVolume === undefined })) {
+      const at = { targetFormat: format, guestConversionPossible: guestPossible, fileTarget: target.describeVolume === undefined, stagingPool: !disk.pool || disk.pool === storage.pool };
+      if (hashesAfterStart(m, at)) {
         const checked = await ctx.deps.disk.verifyImageUnverified({ image: targetImage, format, stagingPath, signal: ctx.signal });
         if (checked.mismatched.length > 0) {
           ctx.log(`${disk.diskID}: ${checked.mismatched.length} chunks of ${targetImage} are not verified against their source digests; reading them again from the final snapshot`);
