@@ -64,6 +64,8 @@ describe("parallel precopy disks", () => {
         wake();
         try {
           while (!release(seen.started)) await new Promise<void>((resolve) => waiters.push(resolve));
+          // A copy takes a while: any other copy free to start meanwhile does.
+          await new Promise((resolve) => setTimeout(resolve, 20));
           return { bytes: 512, chunks: 1 };
         } finally {
           seen.running--;
