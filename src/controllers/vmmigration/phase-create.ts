@@ -31,10 +31,14 @@ export async function create(ctx: StepContext, m: VMMigration): Promise<VMMigrat
   });
   const ready = await waitReady(ctx, ns, name, vm);
   const downtime = downtimeSeconds(m, Date.now());
-  // Warm: the downtime ends here (recorded before anything else, so a rerun keeps it); then each disk's sha256 from its staging file.
-  const current = downtime === undefined ? m : await ctx.patch((s) => {
-    s.downtimeSeconds ??= downtime;
-  });
+  // Warm: the downtime ends here (recorded first, so a rerun keeps it); then the source is put back and each
+  // disk's sha256 taken from its staging file.
+  const current =
+    downtime === undefined
+      ? m
+      : await ctx.patch((s) => {
+          s.downtimeSeconds ??= downtime;
+        });
   await withProviders(deps, current, async ({ source, target }) => {
     const restored = await restoreWarmSource(ctx, source, current);
     await recordStagingSha256(ctx, restored, target);

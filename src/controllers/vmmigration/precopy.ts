@@ -6,7 +6,8 @@
 // disks into the staging file, verifies the chunks it wrote, and writes the same areas into the target-format
 // image in place (each chunk written there read back against its source digest and marked verified) → remove the
 // older snapshots → record completion. The disks of a precopy run at once within the server's transfer slots.
-// A crash anywhere reruns from the first step not recorded; a disk's changed areas are read again only when that disk's copy was not recorded as done.
+// A crash anywhere reruns from the first step not recorded; a disk's changed areas are read again only when that
+// disk's copy was not recorded as done.
 import type { MigrationDisk, Precopy, VMMigration, VMMigrationStatus } from "../../api/vmmigration.ts";
 import { ensureConfinedDir } from "../../disk/confinement.ts";
 import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetProvider, TargetStorage } from "../../providers/contract.ts";
@@ -82,48 +83,48 @@ export async function runPrecopyWith(ctx: StepContext, m: VMMigration, index: nu
     });
   }
   const { source, target } = providers;
-    const vm = await sourceVMOf(source, current);
-    const record = precopyIn(current.status as VMMigrationStatus, index);
-    const session = await source.prepareExport(vm, { mode: "snapshot", snapshotName: record.snapshotName });
-    if (!record.snapshotID) {
-      current = await ctx.patch((s) => {
-        const p = precopyIn(s, index);
-        p.snapshotID = session.snapshotID;
-        for (const d of p.disks) {
-          const disk = s.disks?.find((x) => x.diskID === d.diskID);
-          const frozen = session.disks.find((x) => x.key === disk?.key);
-          if (frozen?.changeId) d.changeId = frozen.changeId;
-        }
-        s.source = { ...(s.source ?? {}), exportDisks: session.disks.map(exportDiskRecord) };
-      });
-    }
-    const storage = await target.ensureStorage();
-    const dir = stagingDir(storage.path, current);
-    await ensureConfinedDir(dir, storage.path);
-    const started = Date.parse(precopyIn(current.status as VMMigrationStatus, index).startedAt);
-    const open = precopyIn(current.status as VMMigrationStatus, index).disks.filter((d) => !d.done);
-    const at = { source, session, storage, dir, vmName: vm.name };
-    // The disks of one precopy run at once, each in one of the server's transfer slots; the first to fail stops the others.
-    await runTogether(
-      ctx.signal,
-      (current.status?.disks ?? [])
-        .filter((disk) => open.some((d) => d.diskID === disk.diskID))
-        .map((disk) => (signal: AbortSignal) => ctx.deps.transferSlots.run(signal, () => precopyDisk({ ...ctx, signal }, current, index, disk, at))),
-    );
-    current = await ctx.deps.store.get<VMMigration>("VMMigration", ctx.ns, ctx.name);
-    // The final precopy's (source off) leaves them to the end of the migration, outside the downtime (phase-create.ts).
-    if (!final) current = await removeStaleSnapshots(ctx, source, current, index);
-    const completedAt = Date.now();
+  const vm = await sourceVMOf(source, current);
+  const record = precopyIn(current.status as VMMigrationStatus, index);
+  const session = await source.prepareExport(vm, { mode: "snapshot", snapshotName: record.snapshotName });
+  if (!record.snapshotID) {
     current = await ctx.patch((s) => {
       const p = precopyIn(s, index);
-      p.completedAt = new Date(completedAt).toISOString();
-      p.durationSeconds = (completedAt - started) / 1000;
-      if (final) delete s.nextPrecopyAt;
-      else s.nextPrecopyAt = new Date(completedAt + precopyIntervalMs(current)).toISOString();
-      s.message = `precopy ${index} done: ${p.bytes} bytes in ${p.durationSeconds.toFixed(1)} s`;
+      p.snapshotID = session.snapshotID;
+      for (const d of p.disks) {
+        const disk = s.disks?.find((x) => x.diskID === d.diskID);
+        const frozen = session.disks.find((x) => x.key === disk?.key);
+        if (frozen?.changeId) d.changeId = frozen.changeId;
+      }
+      s.source = { ...(s.source ?? {}), exportDisks: session.disks.map(exportDiskRecord) };
     });
-    ctx.log(`precopy ${index}${final ? " (final)" : ""}: ${precopyIn(current.status as VMMigrationStatus, index).bytes} bytes`);
-    return current;
+  }
+  const storage = await target.ensureStorage();
+  const dir = stagingDir(storage.path, current);
+  await ensureConfinedDir(dir, storage.path);
+  const started = Date.parse(precopyIn(current.status as VMMigrationStatus, index).startedAt);
+  const open = precopyIn(current.status as VMMigrationStatus, index).disks.filter((d) => !d.done);
+  const at = { source, session, storage, dir, vmName: vm.name };
+  // The disks of one precopy run at once, each in one of the server's transfer slots; the first to fail stops the others.
+  await runTogether(
+    ctx.signal,
+    (current.status?.disks ?? [])
+      .filter((disk) => open.some((d) => d.diskID === disk.diskID))
+      .map((disk) => (signal: AbortSignal) => ctx.deps.transferSlots.run(signal, () => precopyDisk({ ...ctx, signal }, current, index, disk, at))),
+  );
+  current = await ctx.deps.store.get<VMMigration>("VMMigration", ctx.ns, ctx.name);
+  // The final precopy (source off) leaves the snapshots to the end of the migration, outside the downtime (phase-create.ts).
+  if (!final) current = await removeStaleSnapshots(ctx, source, current, index);
+  const completedAt = Date.now();
+  current = await ctx.patch((s) => {
+    const p = precopyIn(s, index);
+    p.completedAt = new Date(completedAt).toISOString();
+    p.durationSeconds = (completedAt - started) / 1000;
+    if (final) delete s.nextPrecopyAt;
+    else s.nextPrecopyAt = new Date(completedAt + precopyIntervalMs(current)).toISOString();
+    s.message = `precopy ${index} done: ${p.bytes} bytes in ${p.durationSeconds.toFixed(1)} s`;
+  });
+  ctx.log(`precopy ${index}${final ? " (final)" : ""}: ${precopyIn(current.status as VMMigrationStatus, index).bytes} bytes`);
+  return current;
 }
 
 /** One disk of precopy `index`: its changed areas (or all of it) from the snapshot, then its entry recorded done. */
