@@ -91,7 +91,7 @@ try {
   const readyAt = offAt + warmDowntime * 1000;
   console.log(`  warm creating (VirtualMachine → Ready)         ${((readyAt - at(warm, "Creating")) / 1000).toFixed(1).padStart(6)} s`);
   const checksummed = warm.status?.conditions?.find((c) => c.type === "Checksummed");
-  console.log(`  after Ready (not downtime): snapshots, CBT, staging sha256 ${((Date.parse(warm.status?.completedAt as string) - readyAt) / 1000).toFixed(1).padStart(6)} s  ${checksummed?.reason}: ${warm.status?.disks?.[0]?.sha256}`);
+  console.log(`  after Ready, not downtime: source, sha256      ${((Date.parse(warm.status?.completedAt as string) - readyAt) / 1000).toFixed(1).padStart(6)} s  ${checksummed?.reason}: ${warm.status?.disks?.[0]?.sha256}`);
   console.log(`  cold transfer                                  ${((at(cold, "Converting") - at(cold, "Transferring")) / 1000).toFixed(1).padStart(6)} s`);
   console.log(`  cold convert                                   ${((at(cold, "Importing") - at(cold, "Converting")) / 1000).toFixed(1).padStart(6)} s`);
   console.log(`  cold import + read-back                        ${((at(cold, "Creating") - at(cold, "Importing")) / 1000).toFixed(1).padStart(6)} s`);
