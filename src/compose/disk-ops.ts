@@ -5,6 +5,7 @@ import { imageSha256, readerSha256 } from "../disk/checksum.ts";
 import { convertImage, imageInfo, writeAreasInto } from "../disk/convert.ts";
 import { transferDisk } from "../disk/transfer.ts";
 import { applyChangedAreas, checkImageChunks, verifyUnverified } from "../disk/changed-areas.ts";
+import { markImageAreasWritten, verifyImageUnverified } from "../disk/target-chunks.ts";
 
 export const diskOps: DiskOps = {
   transfer: (a) => transferDisk(a),
@@ -22,5 +23,7 @@ export const diskOps: DiskOps = {
   writeAreas: async (a) => {
     await writeAreasInto(a.src, a.dest, a.destFormat, a.areas, { signal: a.signal });
   },
+  markImageAreasWritten: (a) => markImageAreasWritten(a.image, a.stagingPath, a.areas),
+  verifyImageUnverified: (a) => verifyImageUnverified(a.image, a.format, a.stagingPath, a.signal),
   checkImageChunks: (a) => checkImageChunks(a.image, a.format, a.stagingPath, a.signal),
 };

@@ -17,7 +17,8 @@ import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts"
 
 const PIECE_BYTES = 4 * 1024 * 1024;
 
-async function layoutOf(stagingPath: string): Promise<{ layout: ChunkLayout; sidecar: Buffer }> {
+/** The chunk layout of a staging file's digests sidecar, and the sidecar; fails naming it when missing or damaged. */
+export async function layoutOf(stagingPath: string): Promise<{ layout: ChunkLayout; sidecar: Buffer }> {
   const path = chunkDigestsPath(stagingPath);
   const sidecar = await readFile(path).catch((err: NodeJS.ErrnoException) => {
     throw new Error(`chunk digests ${path} of staging file ${stagingPath} are missing (${err.code}); the full copy (precopy 0) must be done again`);

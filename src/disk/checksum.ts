@@ -72,11 +72,15 @@ async function hashDecoded(path: string, format: string, timeoutMs: number, sign
   return hasher.hex;
 }
 
-/** nbdcopy's arguments to decode the image with qemu-nbd (read-only, no lock) and write its guest bytes to stdout. */
-function nbdcopyToStdout(path: string, format: string): string[] {
+/**
+ * nbdcopy's arguments to decode the image with qemu-nbd (read-only, no lock) and write its guest bytes to stdout;
+ * with `window`, only those guest bytes (a raw window over the decoded image, as writeAreasInto writes them).
+ */
+function nbdcopyToStdout(path: string, format: string, window?: { start: number; length: number }): string[] {
   // json: names the file without any option-string escaping; locking off = qemu-img's -U (shared read).
-  const image = `json:${JSON.stringify({ driver: format, file: { driver: "file", filename: path, locking: "off" } })}`;
-  return ["--", "[", "qemu-nbd", "--read-only", image, "]", "-"];
+  const decoded = { driver: format, file: { driver: "file", filename: path, locking: "off" } };
+  const node = window ? { driver: "raw", offset: window.start, size: window.length, file: decoded } : decoded;
+  return ["--", "[", "qemu-nbd", "--read-only", `json:${JSON.stringify(node)}`, "]", "-"];
 }
 
 /**
@@ -94,17 +98,31 @@ export async function streamImage(path: string, format: string, onPiece: (piece:
   return bytes;
 }
 
-async function readFileInPieces(path: string, onPiece: (piece: Buffer) => void, signal?: AbortSignal): Promise<number> {
+/**
+ * Hands the guest-visible bytes [start, start + length) of the image to `onPiece`, in order (raw read directly,
+ * other formats through a raw window that qemu-nbd decodes): the warm precopy's read-back of the target image
+ * ranges it wrote. Fails when fewer or more bytes arrive.
+ */
+export async function streamImageRange(path: string, format: string, area: { start: number; length: number }, onPiece: (piece: Buffer) => void, signal?: AbortSignal): Promise<void> {
+  const timeoutMs = timeoutForBytes(area.length);
+  const bytes =
+    format === "raw"
+      ? await readFileInPieces(path, onPiece, signal, { start: area.start, end: area.start + area.length - 1 })
+      : await readDecoded(path, format, timeoutMs, onPiece, signal, area);
+  if (bytes !== area.length) throw new Error(`read ${bytes} bytes of ${path} at ${area.start}, expected ${area.length}; is the image shorter than the disk?`);
+}
+
+async function readFileInPieces(path: string, onPiece: (piece: Buffer) => void, signal?: AbortSignal, range?: { start: number; end: number }): Promise<number> {
   let bytes = 0;
-  for await (const piece of createReadStream(path, { highWaterMark: READ_BYTES, signal })) {
+  for await (const piece of createReadStream(path, { highWaterMark: READ_BYTES, signal, ...range })) {
     onPiece(piece as Buffer);
     bytes += (piece as Buffer).length;
   }
   return bytes;
 }
 
-async function readDecoded(path: string, format: string, timeoutMs: number, onPiece: (piece: Buffer) => void, signal?: AbortSignal): Promise<number> {
-  const args = nbdcopyToStdout(path, format);
+async function readDecoded(path: string, format: string, timeoutMs: number, onPiece: (piece: Buffer) => void, signal?: AbortSignal, window?: { start: number; length: number }): Promise<number> {
+  const args = nbdcopyToStdout(path, format, window);
   const decoder = spawn("nbdcopy", args, { stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, signal });
   const exited = exitOf(decoder, `nbdcopy ${args.join(" ")}`, timeoutMs);
   exited.catch(() => {}); // awaited below, after stdout drains

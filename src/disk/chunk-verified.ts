@@ -1,6 +1,6 @@
-// Which chunks of a warm migration's staging file were verified against their source digest since they were last
-// written: a second sidecar beside the digests (`<staging>.verified`), so that the cutover, with the source off,
-// checks only the chunks written after their last verification instead of the whole disk.
+// Which chunks of a warm migration's staging file — or of its target-format image — were verified against their
+// source digest since they were last written: a sidecar beside the file (`<file>.verified`), so that the cutover,
+// with the source off, checks only the chunks written after their last verification instead of the whole disk.
 //
 // Format: a 32-byte header (magic "LFVERIF1", chunkBytes u64, sizeBytes u64, 8 zero bytes), then one byte per
 // chunk: 1 = verified, anything else (or no byte, or no file, or a header for another layout) = not verified.
@@ -15,9 +15,9 @@ const MAGIC = Buffer.from("LFVERIF1", "latin1");
 const HEADER_BYTES = 32;
 const VERIFIED = 1;
 
-/** The marks' path for a staging file; it lives and dies with the staging file's directory. */
-export function verifiedMarksPath(stagingPath: string): string {
-  return `${stagingPath}.verified`;
+/** The marks' path for a staging file or target image; it lives and dies with the staging directory. */
+export function verifiedMarksPath(file: string): string {
+  return `${file}.verified`;
 }
 
 function header(layout: ChunkLayout): Buffer {
@@ -37,47 +37,47 @@ export function unverifiedChunks(marks: Buffer | undefined, layout: ChunkLayout,
 }
 
 /** Reads the marks; a missing file means nothing is verified. */
-export async function readVerifiedMarks(stagingPath: string): Promise<Buffer | undefined> {
-  return readFile(verifiedMarksPath(stagingPath)).catch((err: NodeJS.ErrnoException) => {
+export async function readVerifiedMarks(file: string): Promise<Buffer | undefined> {
+  return readFile(verifiedMarksPath(file)).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") return undefined;
     throw err;
   });
 }
 
-async function openMarks(stagingPath: string, layout: ChunkLayout): Promise<FileHandle> {
-  const path = verifiedMarksPath(stagingPath);
-  const existing = await readVerifiedMarks(stagingPath);
-  const file = await open(path, existing ? "r+" : "w");
+async function openMarks(file: string, layout: ChunkLayout): Promise<FileHandle> {
+  const path = verifiedMarksPath(file);
+  const existing = await readVerifiedMarks(file);
+  const marks = await open(path, existing ? "r+" : "w");
   if (!existing?.subarray(0, HEADER_BYTES).equals(header(layout))) {
     // Another layout's marks (or none): start with nothing verified.
-    await file.truncate(0);
-    await file.write(header(layout), 0, HEADER_BYTES, 0);
+    await marks.truncate(0);
+    await marks.write(header(layout), 0, HEADER_BYTES, 0);
   }
-  return file;
+  return marks;
 }
 
-async function setMarks(stagingPath: string, layout: ChunkLayout, chunks: number[], value: number): Promise<void> {
+async function setMarks(file: string, layout: ChunkLayout, chunks: number[], value: number): Promise<void> {
   if (chunks.length === 0) return;
-  const file = await openMarks(stagingPath, layout);
+  const marks = await openMarks(file, layout);
   try {
     const one = Buffer.from([value]);
-    for (const i of chunks) await file.write(one, 0, 1, HEADER_BYTES + i);
-    await file.datasync();
+    for (const i of chunks) await marks.write(one, 0, 1, HEADER_BYTES + i);
+    await marks.datasync();
   } finally {
-    await file.close();
+    await marks.close();
   }
 }
 
 /** Durably records that `chunks` are about to be written: call before writing any of their bytes. */
-export const markUnverified = (stagingPath: string, layout: ChunkLayout, chunks: number[]) => setMarks(stagingPath, layout, chunks, 0);
+export const markUnverified = (file: string, layout: ChunkLayout, chunks: number[]) => setMarks(file, layout, chunks, 0);
 
 /** Durably records that `chunks` were read back and matched their digests. */
-export const markVerified = (stagingPath: string, layout: ChunkLayout, chunks: number[]) => setMarks(stagingPath, layout, chunks, VERIFIED);
+export const markVerified = (file: string, layout: ChunkLayout, chunks: number[]) => setMarks(file, layout, chunks, VERIFIED);
 
-/** Durably forgets every verification: call before a full copy rewrites the staging file. */
-export async function forgetVerified(stagingPath: string): Promise<void> {
-  await rm(verifiedMarksPath(stagingPath), { force: true });
-  const dir = await open(dirname(stagingPath), "r");
+/** Durably forgets every verification: call before a full copy (or conversion) rewrites the file. */
+export async function forgetVerified(file: string): Promise<void> {
+  await rm(verifiedMarksPath(file), { force: true });
+  const dir = await open(dirname(file), "r");
   try {
     await dir.sync();
   } finally {

@@ -6,51 +6,35 @@
 // from a guess — and the target holds the source's final bytes, computed by the test.
 import assert from "node:assert/strict";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { VMMigration } from "../../src/api/vmmigration.ts";
-import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
-import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
-import { applySourceAndTarget } from "../harness/providers.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
-import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
-import { guestWrite, resetChangeTracking, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
+import { guestBytesSha256 } from "../harness/libvirt.ts";
+import { guestWrite, resetChangeTracking, writeRandomContent } from "../harness/vcsim/harness.ts";
+import { startWarmSuite, type WarmSuite } from "../harness/warm-suite.ts";
 
 const MiB = 1 << 20;
 const VM = "wcid01";
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-let vc: Vcsim;
-let lv: TempLibvirt;
-let srv: ServeProcess;
-let dataDir: string;
-let ns: string;
+let suite: WarmSuite;
 let content: Buffer;
 
 before(async () => {
-  lv = await createTempLibvirt("wcid");
-  ns = lv.prefix;
-  const path = join(lv.scratchDir, "d0.raw");
-  await writeRandomContent(path, 8 * MiB);
-  content = await readFile(path);
-  vc = await startVcsim({ vms: [{ name: VM, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: path }] }] });
-  dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-wcid-"));
-  srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_FORMAT: "text" } });
-  await applySourceAndTarget(srv, ns, vc, lv, { tls: "thumbprint" });
+  suite = await startWarmSuite("wcid", async (scratch) => {
+    const path = join(scratch, "d0.raw");
+    await writeRandomContent(path, 8 * MiB);
+    content = await readFile(path);
+    return [{ name: VM, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: path }] }];
+  });
 });
 
-after(async () => {
-  await srv?.stop();
-  await vc?.stop();
-  await lv?.cleanup();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
-
-const migration = async () => (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", VM))).body;
+after(() => suite?.close());
 
 test("warm: a cutover asked for mid-precopy waits for it; a changeId the source lost means a full recopy of that disk, with an event", async () => {
-  const direct = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { thumbprint: vc.thumbprint } });
+  const { srv, ns, vc } = suite;
+  const migration = () => suite.migration(VM);
+  const direct = suite.directSource();
   const key = (await direct.getVM({ name: VM })).disks[0].key;
   await direct.close();
   // 8 MiB at 2 MiB/s: precopy 0 runs for about 4 s.
@@ -74,12 +58,7 @@ spec:
   await guestWrite(vc, VM, key, 3 * MiB + 4096, bytes);
   bytes.copy(content, 3 * MiB + 4096);
   await resetChangeTracking(vc, VM);
-  const asked = await api(srv, resourcePath(ns, "vmmigrations", VM), {
-    method: "PATCH",
-    headers: { "content-type": "application/merge-patch+json" },
-    body: JSON.stringify({ spec: { cutover: new Date().toISOString() } }),
-  });
-  assert.equal(asked.status, 200);
+  assert.equal(await suite.cutoverNow(VM), 200);
   const during = await migration();
   assert.equal(during.status?.precopies?.[0]?.completedAt, undefined, "the cutover was asked for while precopy 0 ran (else lower bandwidthMiBps)");
 

@@ -5,54 +5,38 @@
 // migration finishes as a cold one. Expected disk contents are computed by the test from the bytes it wrote.
 import assert from "node:assert/strict";
 import { createHash, randomBytes, randomInt, randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
-import type { VMMigration } from "../../src/api/vmmigration.ts";
-import { type ServeProcess, startServeProcess } from "../../src/compose/serve-process.ts";
-import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
 import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/landfall.ts";
-import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
-import { applySourceAndTarget } from "../harness/providers.ts";
-import { guestWrite, sha256File, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
+import { guestBytesSha256 } from "../harness/libvirt.ts";
+import { guestWrite, sha256File, writeRandomContent } from "../harness/vcsim/harness.ts";
 import { snapshotNames } from "../harness/vcsim/snapshots.ts";
+import { startWarmSuite, type WarmSuite } from "../harness/warm-suite.ts";
 
 const MiB = 1 << 20;
 const VM = "warm01";
 const MARKER = "landfall warm01 booted";
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-let vc: Vcsim;
-let lv: TempLibvirt;
-let srv: ServeProcess;
-let dataDir: string;
-let ns: string;
+let suite: WarmSuite;
 const disks: Buffer[] = [];
 
 before(async () => {
-  lv = await createTempLibvirt("warm");
-  ns = lv.prefix;
-  const boot = join(lv.scratchDir, "d0.raw");
-  await writeBootDisk(boot, { sizeBytes: 8 * MiB, marker: MARKER, fill: "random" });
-  const data = join(lv.scratchDir, "d1.raw");
-  await writeRandomContent(data, 4 * MiB);
-  disks.push(await readFile(boot), await readFile(data));
-  vc = await startVcsim({ vms: [{ name: VM, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: boot }, { contentPath: data }] }] });
-  dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-warm-"));
-  srv = await startServeProcess({ dataDir, env: { LANDFALL_LOG_FORMAT: "text" } });
-  await applySourceAndTarget(srv, ns, vc, lv, { tls: "thumbprint" });
+  suite = await startWarmSuite("warm", async (scratch) => {
+    const boot = join(scratch, "d0.raw");
+    await writeBootDisk(boot, { sizeBytes: 8 * MiB, marker: MARKER, fill: "random" });
+    const data = join(scratch, "d1.raw");
+    await writeRandomContent(data, 4 * MiB);
+    disks.push(await readFile(boot), await readFile(data));
+    return [{ name: VM, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [{ contentPath: boot }, { contentPath: data }] }];
+  });
 });
 
-after(async () => {
-  await srv?.stop();
-  await vc?.stop();
-  await lv?.cleanup();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+after(() => suite?.close());
 
-const migration = async () => (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", VM))).body;
+const migration = () => suite.migration(VM);
 
 /** Random writes (whole sectors, 64-256 KiB, at random sector offsets past the boot sector) to both disks, applied to the test's own copy too. */
 async function writeRandomly(keys: number[], count: number): Promise<number> {
@@ -62,7 +46,7 @@ async function writeRandomly(keys: number[], count: number): Promise<number> {
     const length = randomInt(128, 513) * 512;
     const offset = randomInt(1, (disks[i].length - length) / 512) * 512;
     const bytes = randomBytes(length);
-    await guestWrite(vc, VM, keys[i], offset, bytes);
+    await guestWrite(suite.vc, VM, keys[i], offset, bytes);
     bytes.copy(disks[i], offset);
     written += length;
   }
@@ -70,7 +54,8 @@ async function writeRandomly(keys: number[], count: number): Promise<number> {
 }
 
 test("warm: precopy 0 while the VM runs, precopy 1 reads only the changed blocks, cutover copies the rest; the target holds the final bytes and boots", async () => {
-  const direct = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { thumbprint: vc.thumbprint } });
+  const { srv, ns, vc } = suite;
+  const direct = suite.directSource();
   const vm = await direct.getVM({ name: VM });
   assert.equal(vm.changeTrackingEnabled, false, "the VM starts without change tracking");
   const keys = vm.disks.map((d) => d.key);
@@ -142,6 +127,10 @@ spec:
     // And the simulator, after consolidating every precopy snapshot, holds the same in its base disk.
     assert.equal(await sha256File(join(vc.datastoreDir, VM, `${VM}_${i}-flat.vmdk`), disks[i].length), want, `disk ${i}: source base after consolidation`);
   }
+  // Neither disk holds a guest to convert: each sha256 compared above was taken from its staging file after the
+  // VM was Ready (ADR 0018), and the boot disk's went onto the VirtualMachine as its disk-checksum.
+  for (const i of [0, 1]) assert.match(suite.srv.output(), new RegExp(`warm01-disk${i}-\\S+: staging file read back, \\d+ chunks match their source digests`));
+  assert.equal(done.status?.conditions?.find((c) => c.type === "Checksummed")?.status, "True");
   assert.deepEqual(await snapshotNames(vc, vm.id), [], "no snapshot left on the source");
   const after = await direct.getVM({ id: vm.id });
   assert.equal(after.powerState, "poweredOff", "the source stays off after the cutover");
@@ -149,6 +138,7 @@ spec:
   await direct.close();
 
   const target = (await api<VirtualMachine>(srv, resourcePath(ns, "virtualmachines", VM))).body;
+  assert.equal(target.metadata.annotations?.["landfall.dev/disk-checksum"], `sha256:${sha(disks[0])}`, "the VM carries its boot disk's checksum");
   assert.ok(target.status?.consoleLog, "the target VM has a console log");
   await waitForConsole(target.status.consoleLog as string, MARKER, 30_000);
 });

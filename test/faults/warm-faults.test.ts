@@ -1,10 +1,14 @@
 // Warm migration under kill -9: the test-only composition (test/harness/faulty-serve.ts) SIGKILLs the server
 // mid-precopy (disk 0's changed blocks written into staging, not yet recorded), after the guest was shut down
 // for the cutover, after the cutover's final snapshot exists, and after the final delta was written into the
-// target image (source off) but before that was recorded; a normal `bin/landfall serve` on the same
-// data dir must converge to Succeeded with every disk equal to the source's final bytes (computed by the test
-// from what it wrote), no snapshot left, change tracking put back, the source off, and no precopy having read
-// more than the blocks that changed (≤ 2 × the bytes written in its interval).
+// target image (source off) but before that was recorded, and after the target VM is Ready but before the
+// sha256 taken from the staging file is recorded; a normal `bin/landfall serve` on the same data dir must
+// converge to Succeeded with every disk equal to the source's final bytes (computed by the test from what it
+// wrote), no snapshot left, change tracking put back, the source off, the staging directory gone, and no
+// precopy having read more than the blocks that changed (≤ 2 × the bytes written in its interval). Two damage
+// rows run on the test composition to the end: a byte of the target image damaged right after a later precopy
+// rewrote a chunk precopy 0 had verified (caught by the read-back and written again), and a byte of the staging
+// file damaged before the sha256 is taken from it (no sha256 recorded, condition ChecksumUnavailable).
 import assert from "node:assert/strict";
 import { createHash, randomBytes, randomInt, randomUUID } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -39,6 +43,12 @@ const ROWS: Row[] = [
   { fault: "warm: crash after the guest is shut down for the cutover", at: "afterShutdown", vm: "w-shut", during: "cutover" },
   { fault: "warm: crash after the final snapshot (mid-cutover)", at: "afterFinalSnapshot", vm: "w-final", during: "cutover" },
   { fault: "warm: crash after the final delta is in the target image, before it is recorded", at: "afterFinalDelta", vm: "w-delta", during: "cutover" },
+  { fault: "warm: crash after the target VM is Ready, before the sha256 from the staging file is recorded", at: "beforeStagingSha256", vm: "w-hash", during: "cutover" },
+];
+
+const DAMAGE_ROWS: Array<{ fault: string; at: FaultPoint; vm: string }> = [
+  { fault: "warm: a byte of a target-image chunk verified in precopy 0 is damaged after a later precopy rewrote it: caught, written again", at: "corruptTargetDelta", vm: "w-dmgimg" },
+  { fault: "warm: a staging byte is damaged before the sha256 is taken from it: no sha256, ChecksumUnavailable", at: "corruptStagingBeforeSha256", vm: "w-dmgstg" },
 ];
 
 let vc: Vcsim;
@@ -51,7 +61,7 @@ before(async () => {
   lv = await createTempLibvirt("wfault");
   ns = lv.prefix;
   const vms = [];
-  for (const row of ROWS) {
+  for (const row of [...ROWS, ...DAMAGE_ROWS]) {
     const disks = [];
     const bytes: Buffer[] = [];
     for (const [i, size] of [6 * MiB, 3 * MiB].entries()) {
@@ -167,6 +177,12 @@ spec:
         assert.equal(d.sha256, `sha256:${sha(disks[i])}`, `disk ${i} verified as the source's final bytes`);
         assert.equal(await guestBytesSha256(d.targetPath as string, "qcow2"), sha(disks[i]), `disk ${i} target bytes`);
       }
+      assert.equal(m.status?.conditions?.find((c) => c.type === "Checksummed")?.status, "True", "every sha256 recorded");
+      await assertStagingRemoved(m);
+      if (row.at === "beforeStagingSha256") {
+        const offToDone = (Date.parse(m.status?.completedAt as string) - Date.parse(m.status?.cutover?.sourceOffAt as string)) / 1000;
+        assert.ok((m.status?.downtimeSeconds ?? 0) < offToDone, `the downtime recorded before the crash (${m.status?.downtimeSeconds} s) is kept, not measured again after the restart (${offToDone} s)`);
+      }
       const volumes = (await readdir(lv.poolPath)).filter((f) => f.includes(`${row.vm}-disk`));
       assert.equal(volumes.length, disks.length, "one volume per disk");
       const vmID = m.status?.source?.vmID as string;
@@ -176,6 +192,59 @@ spec:
       await p.close();
       assert.equal(source.powerState, "poweredOff");
       assert.equal(source.changeTrackingEnabled, false, "change tracking put back as it was");
+    } finally {
+      await srv.stop();
+    }
+  });
+}
+
+async function assertStagingRemoved(m: VMMigration): Promise<void> {
+  const staging = await readdir(join(lv.poolPath, ".landfall-staging")).catch((): string[] => []);
+  assert.ok(!staging.includes(m.metadata.uid as string), "the staging directory is removed once every sha256 is recorded");
+}
+
+for (const row of DAMAGE_ROWS) {
+  test(row.fault, async () => {
+    const srv = await startFaultyServer(dataDir, { at: row.at, vm: row.vm }, env);
+    try {
+      await applyYaml(
+        srv,
+        `apiVersion: landfall.dev/v1beta1
+kind: VMMigration
+metadata: {name: ${row.vm}, namespace: ${ns}}
+spec:
+  source: {providerRef: {name: vcenter}, vmName: ${row.vm}}
+  target: {providerRef: {name: kvm}, vmName: ${row.vm}, powerOn: false}
+  options: {mode: warm, precopyInterval: 3s, diskFormat: qcow2}
+`,
+      );
+      await precopyDone(srv, row.vm, 0);
+      await writeRandomly(row.vm, 4);
+      await precopyDone(srv, row.vm, 1);
+      await writeRandomly(row.vm, 4);
+      await setCutover(srv, row.vm);
+      const m = await waitFor(`${row.vm} to finish`, 120_000, async () => {
+        const x = await migration(srv, row.vm);
+        return x.status?.phase === "Succeeded" || x.status?.phase === "Failed" ? x : undefined;
+      });
+      assert.equal(m.status?.phase, "Succeeded", m.status?.message);
+      const disks = contents.get(row.vm) as Buffer[];
+      const [d0, d1] = m.status?.disks ?? [];
+      for (const [i, d] of [d0, d1].entries()) assert.equal(await guestBytesSha256(d.targetPath as string, "qcow2"), sha(disks[i]), `disk ${i}: target bytes are the source's final bytes`);
+      assert.equal(d1.sha256, `sha256:${sha(disks[1])}`, "the undamaged disk's sha256 is recorded");
+      const checksummed = m.status?.conditions?.find((c) => c.type === "Checksummed");
+      if (row.at === "corruptTargetDelta") {
+        assert.match(srv.output(), /faulty-serve: damaged .*disk0.* at guest byte/);
+        assert.match(srv.output(), /chunks of \S+ written since their last verification differ from their source digests; writing them again from the staging file/);
+        assert.equal(d0.sha256, `sha256:${sha(disks[0])}`, "disk 0 verified as the source's final bytes after the repair");
+        assert.equal(checksummed?.status, "True");
+      } else {
+        assert.equal(d0.sha256, undefined, "no sha256 is recorded from a staging file that no longer matches its digests");
+        assert.equal(checksummed?.status, "False");
+        assert.equal(checksummed?.reason, "ChecksumUnavailable");
+        assert.match(checksummed?.message ?? "", /chunks of the staging file .* no longer match their source digests, so no sha256 is recorded/);
+      }
+      await assertStagingRemoved(m);
     } finally {
       await srv.stop();
     }

@@ -1,7 +1,8 @@
 // TEST-ONLY composition: landfall's production parts (disk pipeline, provider factories) wrapped so that a test
 // can inject one fault — crash the server with SIGKILL at a step boundary, damage bytes between the source hash
-// and the target, reset the source connection mid-disk, or fill the target filesystem after Validating. It is
+// and the target (or in a warm migration's target image or staging file), reset the source connection mid-disk, or fill the target filesystem after Validating. It is
 // reachable only through test/harness/faulty-serve.ts; the production composition has no fault hooks.
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { access, open, readFile, stat, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -26,6 +27,9 @@ export type FaultPoint =
   | "midPrecopy"
   | "afterFinalSnapshot"
   | "afterFinalDelta"
+  | "corruptTargetDelta"
+  | "beforeStagingSha256"
+  | "corruptStagingBeforeSha256"
   | "corrupt"
   | "resetMidDisk"
   | "fillPool"
@@ -115,8 +119,18 @@ function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => b
     },
     writeAreas: async (args) => {
       await disk.writeAreas(args);
+      // Warm precopy after precopy 0 (which verified every chunk of the image): damage disk 0's target image
+      // inside the first range just written, where a read-back must catch it.
+      if (fault.at === "corruptTargetDelta" && args.areas.length > 0 && once(diskOf(fault.vm, args.dest, 0))) await damageImage(args.dest, args.destFormat, args.areas[0].start);
       // Warm cutover: the final delta is in disk 0's target image, its precopy entry not yet recorded done.
       if (fault.at === "afterFinalDelta" && cutover.finalSnapshot && once(diskOf(fault.vm, args.dest, 0))) crash("afterFinalDelta");
+    },
+    checkImageChunks: async (args) => {
+      // Warm, after the target VM is Ready: disk 0's sha256 is about to be taken from its staging file.
+      const stagingHash = args.format === "raw" && args.image === args.stagingPath && diskOf(fault.vm, args.image, 0);
+      if (fault.at === "beforeStagingSha256" && once(stagingHash)) crash("beforeStagingSha256");
+      if (fault.at === "corruptStagingBeforeSha256" && once(stagingHash)) await flipByte(args.image, 600);
+      return disk.checkImageChunks(args);
     },
     convert: async (args) => {
       const mine = diskOf(fault.vm, args.src);
@@ -267,6 +281,13 @@ async function flipByte(path: string, offset: number): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** Overwrites the 512 guest bytes at `offset` (rounded down to a sector) of an image of any format with 0x5a. */
+async function damageImage(path: string, format: string, offset: number): Promise<void> {
+  const sector = Math.floor(offset / 512) * 512;
+  execFileSync("qemu-io", ["-f", format, "-c", `write -P 0x5a ${sector} 512`, path], { stdio: "ignore" });
+  process.stderr.write(`faulty-serve: damaged ${path} at guest byte ${sector}\n`);
 }
 
 /** Fills the filesystem holding dir until at most leaveBytes are free (a filler file the test removes). */

@@ -323,8 +323,11 @@ function provenanceOf(vm: VirtualMachine, conventions: Conventions): Record<stri
 
 /** The guest-visible checksum of the boot disk as it arrived, taken once before first boot. */
 async function recordChecksum(deps: VMReconcilerDeps, vm: VirtualMachine, boot: PlannedDisk | undefined): Promise<string | undefined> {
-  const fromMigration = vm.metadata.annotations?.[keys(deps.conventions).diskChecksum];
+  const k = keys(deps.conventions);
+  const fromMigration = vm.metadata.annotations?.[k.diskChecksum];
   if (fromMigration) return fromMigration;
+  // A warm migration annotates the checksum itself once the VM runs (from its staging file, ADR 0018): not read here.
+  if (vm.metadata.annotations?.[k.migration]) return undefined;
   if (!vm.spec.importedDisk || !boot?.exists) return undefined;
   return deps.imageSha256(boot.path, boot.format).catch(() => undefined);
 }

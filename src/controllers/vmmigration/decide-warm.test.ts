@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { MigrationDisk, Precopy, VMMigration } from "../../api/vmmigration.ts";
-import { cutoverReadBackCovers, downtimeSeconds, durationMs, idleMs, precopySnapshotName, sinceChangeId, staleSnapshots, warmStep } from "./decide-warm.ts";
+import { cutoverReadBackCovers, downtimeSeconds, hashesAfterStart, sha256Pending, durationMs, idleMs, precopySnapshotName, sinceChangeId, staleSnapshots, warmStep } from "./decide-warm.ts";
 
 const T0 = Date.parse("2026-01-01T10:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -112,4 +112,32 @@ test("Importing skips the read-back only of the very file the cutover read back,
   assert.equal(cutoverReadBackCovers(m, { ...disk, convertedSha256: "sha256:bb" }, file, file), false, "a converted guest");
   assert.equal(cutoverReadBackCovers(m, { ...disk, targetSha256: "sha256:cc" }, file, file), false, "the image read back is not the source's");
   assert.equal(cutoverReadBackCovers({ ...m, spec: { ...m.spec, options: { mode: "cold" } } }, disk, file, file), false, "cold: always read back");
+});
+
+test("the sha256 waits for the VM to run only for a file target's staging pool, a non-raw image, no reread and no guest to convert", () => {
+  const m = warm([]);
+  const at = { targetFormat: "qcow2", guestConversionPossible: false, fileTarget: true, stagingPool: true };
+  assert.equal(hashesAfterStart(m, at), true);
+  assert.equal(hashesAfterStart(m, { ...at, targetFormat: "raw" }), false, "raw: the staging file is the image the guest boots");
+  assert.equal(hashesAfterStart(m, { ...at, guestConversionPossible: true }), false, "guest conversion hashes the image first");
+  assert.equal(hashesAfterStart(m, { ...at, fileTarget: false }), false, "a KubeVirt target checks its copy against the sha256");
+  assert.equal(hashesAfterStart(m, { ...at, stagingPool: false }), false, "another pool may be another filesystem: a copy, checked against the sha256");
+  assert.equal(hashesAfterStart({ ...m, spec: { ...m.spec, options: { mode: "warm", verifySource: "reread" } } }, at), false, "reread compares the hash at cutover");
+  assert.equal(hashesAfterStart({ ...m, spec: { ...m.spec, options: { mode: "cold" } } }, at), false);
+});
+
+test("a warm disk verified at cutover without a sha256 is pending until hashed or recorded unavailable; Importing trusts its rename", () => {
+  const m = warm([done(0, T0)]);
+  const disk: MigrationDisk = { diskID: "d0", sourcePath: "[ds] a.vmdk", sizeBytes: 8, bytesDone: 8, state: "Transferred" };
+  assert.equal(sha256Pending(m, disk), false, "no cutover yet");
+  (m.status as { cutover?: unknown }).cutover = { startedAt: iso(T0), sourceOffAt: iso(T0 + 2000) };
+  assert.equal(sha256Pending(m, disk), true);
+  assert.equal(sha256Pending(m, { ...disk, state: "Verified" }), true);
+  assert.equal(sha256Pending(m, { ...disk, state: "Transferring" }), false, "not verified by the cutover yet");
+  assert.equal(sha256Pending(m, { ...disk, sha256: "sha256:aa" }), false, "hashed");
+  const file = { dev: 1, ino: 42, size: 4096, mtimeMs: 1000 };
+  assert.equal(cutoverReadBackCovers(m, { ...disk, state: "Converted" }, file, { ...file }), true, "the renamed image the cutover verified chunk by chunk");
+  assert.equal(cutoverReadBackCovers(m, { ...disk, state: "Converted" }, file, { ...file, mtimeMs: 1001 }), false, "written since");
+  const gaveUp = { ...m, status: { ...m.status, conditions: [{ type: "Checksummed", status: "False", reason: "ChecksumUnavailable", message: "x", lastTransitionTime: iso(T0) }] } } as VMMigration;
+  assert.equal(sha256Pending(gaveUp, disk), false, "recorded unavailable: not hashed again");
 });

@@ -80,14 +80,44 @@ export function downtimeSeconds(m: VMMigration, readyAt: number): number | undef
 }
 
 /**
- * Whether Importing may skip reading a warm disk's volume back: the cutover already read this very image back in
- * full and recorded its sha256 as targetSha256 (equal to the disk's sha256), and the import moved it by a rename
- * (the same file, not written since: same device, inode, size and mtime before and after). A converted guest
- * (convertedSha256), a volume the target copied or converted, or an adopted one (identity before unknown) is
- * read back as in a cold migration. Pure.
+ * Whether the cutover takes a disk's whole-image sha256 only after the target VM runs, from the raw staging file
+ * (ADR 0018): the target keeps its volumes as files and the disk goes into the pool that holds the staging
+ * directory (Importing then renames the very image the cutover verified; a KubeVirt target, or another pool on
+ * another filesystem, copies it and checks the copy against the sha256), the target image is another file than the
+ * staging file (not raw), `verifySource: reread` does not ask to compare the frozen source with that hash before
+ * the cutover ends, and guest conversion will not need the hash (it hashes the image it converts first).
+ * Otherwise the cutover reads the image back in full, as before. Pure.
+ */
+export function hashesAfterStart(m: VMMigration, at: { targetFormat: string; guestConversionPossible: boolean; fileTarget: boolean; stagingPool: boolean }): boolean {
+  if (m.spec.options?.mode !== "warm" || !at.fileTarget || !at.stagingPool) return false;
+  return at.targetFormat !== "raw" && m.spec.options?.verifySource !== "reread" && !at.guestConversionPossible;
+}
+
+/** The condition a warm migration records once the whole-disk sha256 of its disks is settled (after the VM runs). */
+export const CHECKSUM_CONDITION = "Checksummed";
+
+/**
+ * Whether the disk's sha256 is still to be taken from its staging file: a warm disk the cutover verified chunk by
+ * chunk (Transferred or later) without a sha256, unless the migration recorded that the staging file could not
+ * give it (condition Checksummed, reason ChecksumUnavailable). Pure.
+ */
+export function sha256Pending(m: VMMigration, disk: MigrationDisk): boolean {
+  if (m.spec.options?.mode !== "warm" || !m.status?.cutover || disk.sha256) return false;
+  if (disk.state !== "Transferred" && disk.state !== "Converted" && disk.state !== "Verified") return false;
+  return !m.status.conditions?.some((c) => c.type === CHECKSUM_CONDITION && c.reason === "ChecksumUnavailable");
+}
+
+/**
+ * Whether Importing may skip reading a warm disk's volume back: the cutover already read this very image back —
+ * in full, recording its sha256 as targetSha256 (equal to the disk's sha256), or chunk by chunk against the
+ * source digests with the hash still to come from the staging file (sha256Pending) — and the import moved it by
+ * a rename (the same file, not written since: same device, inode, size and mtime before and after). A converted
+ * guest (convertedSha256), a volume the target copied or converted, or an adopted one (identity before unknown)
+ * is read back as in a cold migration. Pure.
  */
 export function cutoverReadBackCovers(m: VMMigration, disk: MigrationDisk, before: FileIdentity | undefined, after: FileIdentity | undefined): boolean {
   if (m.spec.options?.mode !== "warm" || !m.status?.cutover || disk.convertedSha256) return false;
-  if (!disk.targetSha256 || disk.targetSha256 !== disk.sha256 || !before || !after) return false;
+  const readBack = (disk.targetSha256 !== undefined && disk.targetSha256 === disk.sha256) || sha256Pending(m, disk);
+  if (!readBack || !before || !after) return false;
   return before.dev === after.dev && before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs;
 }

@@ -34,6 +34,10 @@ export interface DiskOps {
   verifyUnverified(stagingPath: string, signal?: AbortSignal): Promise<{ checked: number; mismatched: ChangedArea[] }>;
   /** Warm: writes `areas` of the raw staging file into the same ranges of the target-format image, in place. */
   writeAreas(args: { src: string; dest: string; destFormat: string; areas: ChangedArea[]; signal?: AbortSignal }): Promise<void>;
-  /** Warm cutover: reads the finished image back in full — its sha256, and each chunk against the staging file's source digests. */
+  /** Warm: durably marks the target image's chunks that `areas` touch unverified; call before writeAreas writes them. */
+  markImageAreasWritten(args: { image: string; stagingPath: string; areas: ChangedArea[] }): Promise<void>;
+  /** Warm: reads back the target image's chunks not verified since they were last written, against the staging file's source digests; marks the ones that match. */
+  verifyImageUnverified(args: { image: string; format: string; stagingPath: string; signal?: AbortSignal }): Promise<{ checked: number; mismatched: ChangedArea[] }>;
+  /** Warm: reads an image back in full (the finished target image at cutover, or the raw staging file after the VM runs) — its sha256, and each chunk against the staging file's source digests. */
   checkImageChunks(args: { image: string; format: string; stagingPath: string; signal?: AbortSignal }): Promise<{ sha256: string; chunks: number; mismatched: ChangedArea[] }>;
 }

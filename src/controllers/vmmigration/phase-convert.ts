@@ -6,6 +6,7 @@
 import { rm } from "node:fs/promises";
 import type { VMMigration } from "../../api/vmmigration.ts";
 import { convertAction } from "./decide.ts";
+import { sha256Pending } from "./decide-warm.ts";
 import { exists } from "./files.ts";
 import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
 import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
@@ -63,7 +64,8 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Converted";
       });
-      if (fmt !== "raw") {
+      // A warm disk whose sha256 is still to come from its staging file keeps it (staging-sha256.ts removes it).
+      if (fmt !== "raw" && !sha256Pending(m, disk)) {
         await rm(staging, { force: true });
         await rm(chunkDigestsPath(staging), { force: true });
       }

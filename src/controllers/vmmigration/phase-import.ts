@@ -7,7 +7,7 @@ import { rm } from "node:fs/promises";
 import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import type { ImportedVolume, SourceProvider, TargetProvider } from "../../providers/contract.ts";
 import { exportSessionOf, importAction, sourceDiskFor } from "./decide.ts";
-import { cutoverReadBackCovers } from "./decide-warm.ts";
+import { cutoverReadBackCovers, sha256Pending } from "./decide-warm.ts";
 import { exists, fileIdentity } from "./files.ts";
 import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
 import { convertedFile, stagingDir, stagingFile, targetVMName } from "./plan.ts";
@@ -63,8 +63,10 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
       await rm(staged, { force: true });
       await rm(chunkDigestsPath(staged), { force: true });
     }
-    // Leftovers go last, once every disk's Verified is recorded: nothing later needs the staging directory.
-    if (lostDisks.length === 0) await rm(dir, { recursive: true, force: true });
+    // Leftovers go last, once every disk's Verified is recorded, unless a warm disk's sha256 is still to be taken
+    // from its staging file (staging-sha256.ts removes the directory then).
+    const pending = (m.status?.disks ?? []).some((d) => sha256Pending(m, d));
+    if (lostDisks.length === 0 && !pending) await rm(dir, { recursive: true, force: true });
     return lostDisks;
   });
   if (lost.length > 0) return transferAgain(ctx, lost, "staged image");

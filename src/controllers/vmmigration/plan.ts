@@ -116,19 +116,27 @@ export interface CreatedVMInput {
   conventions: Conventions;
 }
 
+/**
+ * The created VM's checksum annotations for its boot disk: disk-checksum is the image it boots from (the
+ * converted guest when there is one, else the verified copy of the source), source-checksum the source's. None
+ * while a warm migration has yet to take the sha256 from its staging file (it annotates the VM then).
+ */
+export function bootChecksumAnnotations(boot: MigrationDisk, conventions: Conventions): Record<string, string> {
+  const k = keys(conventions);
+  const bootChecksum = boot.convertedSha256 ?? boot.targetSha256 ?? boot.sha256;
+  return { ...(bootChecksum ? { [k.diskChecksum]: bootChecksum } : {}), ...(boot.sha256 ? { [k.sourceChecksum]: boot.sha256 } : {}) };
+}
+
 export function virtualMachineFor(input: CreatedVMInput): VirtualMachine {
   const { migration: m, sourceVM: vm, disks, conventions } = input;
   const k = keys(conventions);
   const [boot, ...data] = disks;
-  // The image the VM boots from: the converted guest when there is one, else the verified copy of the source.
-  const bootChecksum = boot.convertedSha256 ?? boot.targetSha256 ?? boot.sha256;
   const annotations: Record<string, string> = {
     [k.migratedFrom]: `${input.sourceProviderType}/${m.spec.source.providerRef.name}/${vm.name}`,
     [k.migration]: m.metadata.name,
     [k.importedDiskID]: boot.diskID,
+    ...bootChecksumAnnotations(boot, conventions),
   };
-  if (bootChecksum) annotations[k.diskChecksum] = bootChecksum;
-  if (boot.sha256) annotations[k.sourceChecksum] = boot.sha256;
   const guest = m.status?.guest;
   if (guest) annotations[k.guest] = guestAnnotation(guest);
   const machineType = machineTypeForGuest(guest);
