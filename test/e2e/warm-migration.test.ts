@@ -128,7 +128,7 @@ spec:
     assert.equal(await sha256File(join(vc.datastoreDir, VM, `${VM}_${i}-flat.vmdk`), disks[i].length), want, `disk ${i}: source base after consolidation`);
   }
   // Neither disk holds a guest to convert: each sha256 compared above was taken from its staging file after the
-  // VM was Ready (ADR 0018), and the boot disk's went onto the VirtualMachine as its disk-checksum.
+  // VM was Ready (ADR 0019), and the boot disk's went onto the VirtualMachine as its disk-checksum.
   for (const i of [0, 1]) assert.match(suite.srv.output(), new RegExp(`warm01-disk${i}-\\S+: staging file read back, \\d+ chunks match their source digests`));
   assert.equal(done.status?.conditions?.find((c) => c.type === "Checksummed")?.status, "True");
   assert.deepEqual(await snapshotNames(vc, vm.id), [], "no snapshot left on the source");

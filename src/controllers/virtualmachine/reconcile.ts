@@ -326,7 +326,7 @@ async function recordChecksum(deps: VMReconcilerDeps, vm: VirtualMachine, boot: 
   const k = keys(deps.conventions);
   const fromMigration = vm.metadata.annotations?.[k.diskChecksum];
   if (fromMigration) return fromMigration;
-  // A warm migration annotates the checksum itself once the VM runs (from its staging file, ADR 0018): not read here.
+  // A warm migration annotates the checksum itself once the VM runs (from its staging file, ADR 0019): not read here.
   if (vm.metadata.annotations?.[k.migration]) return undefined;
   if (!vm.spec.importedDisk || !boot?.exists) return undefined;
   return deps.imageSha256(boot.path, boot.format).catch(() => undefined);

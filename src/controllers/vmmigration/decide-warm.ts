@@ -81,7 +81,7 @@ export function downtimeSeconds(m: VMMigration, readyAt: number): number | undef
 
 /**
  * Whether the cutover takes a disk's whole-image sha256 only after the target VM runs, from the raw staging file
- * (ADR 0018): the target keeps its volumes as files and the disk goes into the pool that holds the staging
+ * (ADR 0019): the target keeps its volumes as files and the disk goes into the pool that holds the staging
  * directory (Importing then renames the very image the cutover verified; a KubeVirt target, or another pool on
  * another filesystem, copies it and checks the copy against the sha256), the target image is another file than the
  * staging file (not raw), `verifySource: reread` does not ask to compare the frozen source with that hash before

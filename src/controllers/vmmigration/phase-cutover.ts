@@ -4,7 +4,7 @@
 // back from both against its source digest; everything else was verified by the earlier precopies), and the
 // disks go on to Converting (nothing left to convert) and Importing (a rename); the snapshots are removed and
 // change tracking put back as it was once the target VM runs (phase-create.ts), outside the downtime. A disk's whole-image sha256 is then taken after the target VM runs, from
-// the raw staging file (staging-sha256.ts, ADR 0018) — except when the target image is raw, `verifySource:
+// the raw staging file (staging-sha256.ts, ADR 0019) — except when the target image is raw, `verifySource:
 // reread` is asked, or the guest may be converted: then the image is read back in full here (its sha256, each
 // chunk against its source digest; a chunk that fails is read again from the final snapshot, then must pass).
 // Intent is recorded before each effect (cutover start and that the migration powers the VM off, then when it

@@ -3,7 +3,7 @@
 // migration writes, and which holds, chunk for chunk, the bytes the target image held before its first boot (both
 // matched the same source digests), and the boot disk's goes onto the VirtualMachine (disk-checksum and
 // source-checksum annotations, which it was created without). Each staging chunk is checked against those digests again in the same pass,
-// so the hash recorded is of bytes equal to the verified image (ADR 0018); a staging chunk that no longer matches
+// so the hash recorded is of bytes equal to the verified image (ADR 0019); a staging chunk that no longer matches
 // gives no sha256 at all: a Warning event and condition Checksummed=False (ChecksumUnavailable) say so. Recorded
 // before the staging directory is removed; a crash in between hashes again (the staging file is still there).
 import { rm } from "node:fs/promises";
