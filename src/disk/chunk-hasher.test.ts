@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { describe, test } from "node:test";
+import { chunkDigest } from "./chunk-digests.ts";
+import { ChunkHasher, sharedChunkBuffer } from "./chunk-hasher.ts";
+
+function shared(bytes: Buffer): Buffer {
+  const buffer = sharedChunkBuffer(bytes.length);
+  bytes.copy(buffer);
+  return buffer;
+}
+
+describe("ChunkHasher (the transfer's sha256 worker)", () => {
+  test("the running hash is of the chunks in the order handed over; each reply is that chunk's own digest", async () => {
+    const chunks = [randomBytes(100_000), randomBytes(4096), randomBytes(1)];
+    const hasher = new ChunkHasher();
+    try {
+      const digests = await Promise.all(chunks.map((chunk) => hasher.add(shared(chunk))));
+      assert.deepEqual(digests, chunks.map(chunkDigest));
+      assert.equal(await hasher.finish(), `sha256:${createHash("sha256").update(Buffer.concat(chunks)).digest("hex")}`);
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test("check adds a chunk to the running hash only when its digest matches", async () => {
+    const [a, b] = [randomBytes(8192), randomBytes(8192)];
+    const hasher = new ChunkHasher();
+    try {
+      assert.equal(await hasher.check(shared(a), chunkDigest(b)), false);
+      assert.equal(await hasher.check(shared(a), chunkDigest(a)), true);
+      await hasher.add(shared(b));
+      assert.equal(await hasher.finish(), `sha256:${createHash("sha256").update(a).update(b).digest("hex")}`);
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test("a chunk not in shared memory is refused (the worker would need a copy of it)", async () => {
+    const hasher = new ChunkHasher();
+    try {
+      await assert.rejects(hasher.add(Buffer.alloc(4096)), /must be backed by a SharedArrayBuffer/);
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  test("a worker that stops rejects the requests it has not answered and every later one, instead of hanging", async () => {
+    const hasher = new ChunkHasher();
+    const big = sharedChunkBuffer(64 * 1024 * 1024);
+    const pending = [hasher.add(big), hasher.add(big), hasher.finish()];
+    await hasher.close();
+    for (const request of pending) await assert.rejects(request, /sha256 worker exited/);
+    await assert.rejects(hasher.add(sharedChunkBuffer(16)), /sha256 worker exited/);
+  });
+});

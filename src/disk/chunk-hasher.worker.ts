@@ -1,0 +1,34 @@
+// The worker side of chunk-hasher.ts: one running sha256 of the whole disk, and each chunk's own digest (the
+// resume sidecar's, chunkDigest — the same function the rest of the pipeline uses). Answers every request in order.
+import { createHash } from "node:crypto";
+import { parentPort } from "node:worker_threads";
+import type { HashReply, HashRequest } from "./chunk-hasher.ts";
+import { chunkDigest } from "./chunk-digests.ts";
+
+const port = parentPort;
+if (!port) throw new Error("chunk-hasher.worker.ts runs only as a worker thread (new ChunkHasher())");
+const running = createHash("sha256");
+
+function answer(request: HashRequest): HashReply {
+  switch (request.kind) {
+    case "add": {
+      running.update(request.view);
+      return { kind: "add", digest: chunkDigest(request.view) };
+    }
+    case "check": {
+      const matches = chunkDigest(request.view).equals(request.expected);
+      if (matches) running.update(request.view);
+      return { kind: "check", matches };
+    }
+    case "finish":
+      return { kind: "finish", hex: running.digest("hex") };
+  }
+}
+
+port.on("message", (request: HashRequest) => {
+  try {
+    port.postMessage(answer(request));
+  } catch (error) {
+    port.postMessage({ kind: "error", message: error instanceof Error ? error.message : String(error) } satisfies HashReply);
+  }
+});
