@@ -23,6 +23,19 @@ describe("ChunkHasher (the transfer's sha256 worker)", () => {
     }
   });
 
+  test("an all-zero chunk gets the zero chunk's digest for its own length, and its zeros are in the running hash", async () => {
+    const hasher = new ChunkHasher();
+    try {
+      const [full, short] = [sharedChunkBuffer(65_536), sharedChunkBuffer(4096)];
+      assert.deepEqual(await hasher.add(full, true), chunkDigest(Buffer.alloc(65_536)));
+      assert.deepEqual(await hasher.add(short, true), chunkDigest(Buffer.alloc(4096)));
+      assert.deepEqual(await hasher.add(full, true), chunkDigest(Buffer.alloc(65_536)));
+      assert.equal(await hasher.finish(), `sha256:${createHash("sha256").update(Buffer.alloc(65_536 * 2 + 4096)).digest("hex")}`);
+    } finally {
+      await hasher.close();
+    }
+  });
+
   test("check adds a chunk to the running hash only when its digest matches", async () => {
     const [a, b] = [randomBytes(8192), randomBytes(8192)];
     const hasher = new ChunkHasher();

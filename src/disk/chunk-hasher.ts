@@ -10,8 +10,11 @@ import { Worker } from "node:worker_threads";
 
 /** One request to the worker; `view` is a Uint8Array over a SharedArrayBuffer (shared, not copied). */
 export type HashRequest =
-  /** Add the chunk to the running hash and reply with its own digest. */
-  | { kind: "add"; view: Uint8Array }
+  /**
+   * Add the chunk to the running hash and reply with its own digest. `allZero` (the caller found no non-zero
+   * byte in it) lets the worker answer with the zero chunk's digest, a constant, instead of hashing it twice.
+   */
+  | { kind: "add"; view: Uint8Array; allZero: boolean }
   /** Reply whether the chunk's digest is `expected`; add it to the running hash only when it is. */
   | { kind: "check"; view: Uint8Array; expected: Uint8Array }
   /** Reply with the running hash's hex digest; the worker then accepts nothing more. */
@@ -41,9 +44,12 @@ export class ChunkHasher {
     this.#worker.on("exit", (code) => this.#fail(new Error(`sha256 worker exited (code ${code}) with ${this.#waiting.length} requests unanswered`)));
   }
 
-  /** Adds `chunk` to the running hash; resolves with the chunk's own sha256 (32 bytes). */
-  async add(chunk: Buffer): Promise<Buffer> {
-    const reply = await this.#ask({ kind: "add", view: sharedView(chunk) });
+  /**
+   * Adds `chunk` to the running hash; resolves with the chunk's own sha256 (32 bytes). Pass `allZero` only for a
+   * chunk known to hold nothing but zeros (dataExtents found none): its digest is then not computed again.
+   */
+  async add(chunk: Buffer, allZero = false): Promise<Buffer> {
+    const reply = await this.#ask({ kind: "add", view: sharedView(chunk), allZero });
     if (reply.kind !== "add") throw new Error(`sha256 worker answered ${reply.kind} to add`);
     return Buffer.from(reply.digest);
   }

@@ -1,5 +1,6 @@
 // The worker side of chunk-hasher.ts: one running sha256 of the whole disk, and each chunk's own digest (the
-// resume sidecar's, chunkDigest — the same function the rest of the pipeline uses). Answers every request in order.
+// resume sidecar's, chunkDigest — the same function the rest of the pipeline uses; a constant for an all-zero
+// chunk, so a mostly-empty disk is hashed once, not twice). Answers every request in order.
 import { createHash } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import type { HashReply, HashRequest } from "./chunk-hasher.ts";
@@ -8,12 +9,23 @@ import { chunkDigest } from "./chunk-digests.ts";
 const port = parentPort;
 if (!port) throw new Error("chunk-hasher.worker.ts runs only as a worker thread (new ChunkHasher())");
 const running = createHash("sha256");
+// The digest of an all-zero chunk depends only on its length: one per length (the last chunk may be shorter).
+const zeroDigests = new Map<number, Buffer>();
+
+function zeroChunkDigest(length: number): Buffer {
+  let digest = zeroDigests.get(length);
+  if (!digest) {
+    digest = chunkDigest(new Uint8Array(length));
+    zeroDigests.set(length, digest);
+  }
+  return digest;
+}
 
 function answer(request: HashRequest): HashReply {
   switch (request.kind) {
     case "add": {
       running.update(request.view);
-      return { kind: "add", digest: chunkDigest(request.view) };
+      return { kind: "add", digest: request.allZero ? zeroChunkDigest(request.view.length) : chunkDigest(request.view) };
     }
     case "check": {
       const matches = chunkDigest(request.view).equals(request.expected);

@@ -173,7 +173,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
         signal?.throwIfAborted();
         const extents = dataExtents(chunk);
         zeroBytes += chunk.length - extentBytes(extents);
-        const recorded = hasher.add(chunk).then((digest) => sidecar.record(index, digest));
+        const recorded = hasher.add(chunk, extents.length === 0).then((digest) => sidecar.record(index, digest));
         const written = local ? writeChanged(file, chunk, local, offset) : writeExtents(file, chunk, extents, offset);
         if (local) rereadChunks++;
         const done = Promise.all([recorded, written]).then(() => {
