@@ -49,6 +49,22 @@ describe("ChunkHasher (the transfer's sha256 worker)", () => {
     }
   });
 
+  test("concurrent transfers share the worker, each with its own running hash; one closing leaves the other working", async () => {
+    const [a1, a2, b1, b2] = [randomBytes(70_000), randomBytes(5000), randomBytes(4096), randomBytes(123)];
+    const a = new ChunkHasher();
+    const b = new ChunkHasher();
+    const c = new ChunkHasher();
+    try {
+      await Promise.all([a.add(shared(a1)), b.add(shared(b1)), c.add(shared(b2)), a.add(shared(a2)), b.add(shared(b2))]);
+      await c.close();
+      assert.equal(await a.finish(), `sha256:${createHash("sha256").update(a1).update(a2).digest("hex")}`);
+      assert.equal(await b.finish(), `sha256:${createHash("sha256").update(b1).update(b2).digest("hex")}`);
+      await assert.rejects(c.add(shared(b2)), /stream \d+ is closed/);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
   test("a chunk not in shared memory is refused (the worker would need a copy of it)", async () => {
     const hasher = new ChunkHasher();
     try {
@@ -58,12 +74,12 @@ describe("ChunkHasher (the transfer's sha256 worker)", () => {
     }
   });
 
-  test("a worker that stops rejects the requests it has not answered and every later one, instead of hanging", async () => {
+  test("the last transfer closing stops the worker: its unanswered requests and every later one reject instead of hanging", async () => {
     const hasher = new ChunkHasher();
     const big = sharedChunkBuffer(64 * 1024 * 1024);
     const pending = [hasher.add(big), hasher.add(big), hasher.finish()];
     await hasher.close();
     for (const request of pending) await assert.rejects(request, /sha256 worker exited/);
-    await assert.rejects(hasher.add(sharedChunkBuffer(16)), /sha256 worker exited/);
+    await assert.rejects(hasher.add(sharedChunkBuffer(16)), /sha256 stream \d+ is closed/);
   });
 });
