@@ -3,9 +3,11 @@
 // Shape: up to `concurrency` ranged reads of `chunkBytes` run at once (a network source is latency-bound
 // per stream); chunks are handed strictly in disk order to one hasher (a worker thread, chunk-hasher.ts, so both
 // sha256 passes run beside the event loop), so the hash is the sha256 of the guest-visible byte stream however the
-// reads complete. While the worker hashes a chunk, the event loop writes it and receives the next ones. Memory is
-// bounded by (concurrency + 1) × chunkBytes (a chunk is only requested when its buffer will fit in that window,
-// and a buffer is reused only once its write and its hash are done), whatever the disk size. All-zero blocks are
+// reads complete. While the worker hashes chunks, the event loop writes them and receives the next ones. Memory is
+// bounded by (concurrency + 1) × chunkBytes whatever the disk size: chunks being read and chunks being hashed and
+// written share that window (a chunk is only requested when its buffer fits in it, and a buffer is reused only
+// once its write and its hash are done), so a hasher that falls behind slows the reads instead of growing memory
+// — and a hasher thread descheduled for a moment on a loaded machine does not stop the event loop. All-zero blocks are
 // not written: the file was truncated to the disk size, so they read back as zeros (holes).
 //
 // Source-true across crashes: each chunk's sha256 is recorded in a sidecar (chunk-digests.ts) as it is read,
@@ -125,8 +127,13 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   signal?.addEventListener("abort", onAbort, { once: true });
   const readOptions = { retries: options.retries ?? 2, stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, retryBaseMs, signal: stopReads.signal };
   const checkpointRetry = { retries: options.checkpointRetries ?? 5, baseMs: retryBaseMs, signal };
-  // The previous chunk's write, hash and digest record, still running while the next chunk is handled.
-  let previous: Promise<void> = Promise.resolve();
+  // Chunks handed to the hasher, in disk order, with their write, hash and digest record; `busy` of them unfinished.
+  const handedOver: Promise<void>[] = [];
+  let busy = 0;
+  const windowChunks = concurrency + 1;
+  const settleHandedOver = async () => {
+    while (handedOver.length > 0) await handedOver.shift();
+  };
 
   const fetchChunk = async (index: number): Promise<Buffer> => {
     const chunk = takeBuffer().subarray(0, lengthOf(index));
@@ -140,7 +147,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   };
   const checkpoint = async (offset: number, bytesPerSecond: number) => {
     // A checkpoint is only worth reporting once it, and the digests it covers, survive a crash.
-    await previous;
+    await settleHandedOver();
     await file.datasync();
     await sidecar.sync();
     if (onProgress) await reportCheckpoint(onProgress, { ...progressOf(offset, size, bytesPerSecond), checkpointOffset: offset }, checkpointRetry);
@@ -158,7 +165,9 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     throughput.record(lastReportMs, startOffset);
     let nextRead = 0;
     for (let index = 0; index < chunkCount; index++) {
-      for (; nextRead < chunkCount && nextRead < index + concurrency; nextRead++) {
+      // This chunk's read must be in flight: while the window is full of chunks still being hashed, wait for the oldest.
+      while (nextRead <= index && reads.size + busy >= windowChunks) await handedOver.shift();
+      for (; nextRead < chunkCount && nextRead < index + concurrency && reads.size + busy < windowChunks; nextRead++) {
         if (!checkedLocally(nextRead)) startRead(nextRead);
       }
       const offset = index * chunkBytes;
@@ -176,14 +185,17 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
         const recorded = hasher.add(chunk, extents.length === 0).then((digest) => sidecar.record(index, digest));
         const written = local ? writeChanged(file, chunk, local, offset) : writeExtents(file, chunk, extents, offset);
         if (local) rereadChunks++;
+        busy++;
         const done = Promise.all([recorded, written]).then(() => {
+          busy--;
           buffers.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunkBytes));
         });
-        done.catch(() => {}); // awaited below or by the next checkpoint; this only keeps it from going unhandled
-        await previous;
-        previous = done;
+        done.catch(() => {}); // awaited in order later; this only keeps an early failure from going unhandled
+        handedOver.push(done);
+        // Settled ones are dropped as they go (a failed one is thrown here, not only at the next checkpoint).
+        while (handedOver.length > windowChunks) await handedOver.shift();
         // The local buffer is read again for the next prefix chunk: its repair must be finished first.
-        if (local) await done;
+        if (local) await settleHandedOver();
       }
 
       const end = offset + lengthOf(index);
@@ -207,7 +219,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     };
   } catch (error) {
     stopReads.abort(error);
-    await Promise.allSettled([...reads.values(), previous]);
+    await Promise.allSettled([...reads.values(), ...handedOver]);
     throw signal?.aborted ? signal.reason : error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
