@@ -98,6 +98,16 @@ describe("transferDisk", () => {
     assert.ok((await readFile(staging)).equals(await readerBytes(disk)));
   });
 
+  test("a chunk's buffer is not read into again before the worker has hashed it (many small chunks, instant reads)", async () => {
+    // Instant reads and 4 KiB chunks keep every buffer of the window busy: a buffer released before its hash or
+    // its write finished would be overwritten by a later chunk, and the hash or the file would differ.
+    const disk = syntheticDisk({ sizeBytes: 4 * MiB + 4096, seed: 17, regionBytes: 12 * 1024 });
+    const staging = join(dir, "reuse.raw");
+    const result = await transferDisk({ reader: disk, stagingPath: staging, chunkBytes: 4096, concurrency: 4 });
+    assert.equal(result.sha256, await readerSha256(disk));
+    assert.ok((await readFile(staging)).equals(await readerBytes(disk)));
+  });
+
   test("never has more than `concurrency` ranges open", async () => {
     const disk = syntheticDisk({ sizeBytes: 12 * MiB });
     let reading = 0;

@@ -1,20 +1,24 @@
 // The disk transfer pipeline: source DiskReader → sha256 → sparse raw staging file.
 //
 // Shape: up to `concurrency` ranged reads of `chunkBytes` run at once (a network source is latency-bound
-// per stream); chunks are consumed strictly in disk order by one hasher, so the hash is the sha256 of the
-// guest-visible byte stream however the reads complete. Memory is bounded by concurrency × chunkBytes
-// (a chunk is only requested when its buffer will fit in that window), whatever the disk size. All-zero
-// blocks are not written: the file was truncated to the disk size, so they read back as zeros (holes).
+// per stream); chunks are handed strictly in disk order to one hasher (a worker thread, chunk-hasher.ts, so both
+// sha256 passes run beside the event loop), so the hash is the sha256 of the guest-visible byte stream however the
+// reads complete. While the worker hashes chunks, the event loop writes them and receives the next ones. Memory is
+// bounded by (concurrency + 1) × chunkBytes whatever the disk size: chunks being read and chunks being hashed and
+// written share that window (a chunk is only requested when its buffer fits in it, and a buffer is reused only
+// once its write and its hash are done), so a hasher that falls behind slows the reads instead of growing memory
+// — and a hasher thread descheduled for a moment on a loaded machine does not stop the event loop. All-zero blocks are
+// not written: the file was truncated to the disk size, so they read back as zeros (holes).
 //
 // Source-true across crashes: each chunk's sha256 is recorded in a sidecar (chunk-digests.ts) as it is read,
 // and made durable with the staging file before a checkpoint is reported. A resume checks the local prefix
 // against those digests chunk by chunk and reads from the source again every chunk that does not match or has
 // no digest, so every byte the final sha256 covers came from the source.
-import { createHash } from "node:crypto";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import type { DiskReader } from "../providers/contract.ts";
 import { reportCheckpoint } from "./checkpoint-report.ts";
-import { ChunkDigestFile, chunkDigest, chunkDigestsPath } from "./chunk-digests.ts";
+import { ChunkDigestFile, chunkDigestsPath } from "./chunk-digests.ts";
+import { ChunkHasher, sharedChunkBuffer } from "./chunk-hasher.ts";
 import { progressOf, ThroughputWindow, type TransferProgress } from "./progress.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 import { dataExtents, type Extent, ZERO_BLOCK_BYTES } from "./zero-blocks.ts";
@@ -109,10 +113,10 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   // A prefix chunk with a recorded digest is checked locally; every other chunk is read from the source.
   const checkedLocally = (index: number) => index < prefixChunks && digests[index] !== undefined;
 
-  const hash = createHash("sha256");
+  const hasher = new ChunkHasher();
   const buffers: Buffer[] = [];
-  const takeBuffer = () => buffers.pop() ?? Buffer.allocUnsafe(chunkBytes);
-  const localBuffer = prefixChunks > 0 ? Buffer.allocUnsafe(chunkBytes) : undefined;
+  const takeBuffer = () => buffers.pop() ?? sharedChunkBuffer(chunkBytes);
+  const localBuffer = prefixChunks > 0 ? sharedChunkBuffer(chunkBytes) : undefined;
   let zeroBytes = 0;
   let verifiedChunks = 0;
   let rereadChunks = 0;
@@ -123,6 +127,13 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   signal?.addEventListener("abort", onAbort, { once: true });
   const readOptions = { retries: options.retries ?? 2, stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, retryBaseMs, signal: stopReads.signal };
   const checkpointRetry = { retries: options.checkpointRetries ?? 5, baseMs: retryBaseMs, signal };
+  // Chunks handed to the hasher, in disk order, with their write, hash and digest record; `busy` of them unfinished.
+  const handedOver: Promise<void>[] = [];
+  let busy = 0;
+  const windowChunks = concurrency + 1;
+  const settleHandedOver = async () => {
+    while (handedOver.length > 0) await handedOver.shift();
+  };
 
   const fetchChunk = async (index: number): Promise<Buffer> => {
     const chunk = takeBuffer().subarray(0, lengthOf(index));
@@ -136,6 +147,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   };
   const checkpoint = async (offset: number, bytesPerSecond: number) => {
     // A checkpoint is only worth reporting once it, and the digests it covers, survive a crash.
+    await settleHandedOver();
     await file.datasync();
     await sidecar.sync();
     if (onProgress) await reportCheckpoint(onProgress, { ...progressOf(offset, size, bytesPerSecond), checkpointOffset: offset }, checkpointRetry);
@@ -153,33 +165,40 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     throughput.record(lastReportMs, startOffset);
     let nextRead = 0;
     for (let index = 0; index < chunkCount; index++) {
-      for (; nextRead < chunkCount && nextRead < index + concurrency; nextRead++) {
+      // This chunk's read must be in flight: while the window is full of chunks still being hashed, wait for the oldest.
+      while (nextRead <= index && reads.size + busy >= windowChunks) await handedOver.shift();
+      for (; nextRead < chunkCount && nextRead < index + concurrency && reads.size + busy < windowChunks; nextRead++) {
         if (!checkedLocally(nextRead)) startRead(nextRead);
       }
       const offset = index * chunkBytes;
       const local = index < prefixChunks && localBuffer ? await readLocal(file, offset, localBuffer.subarray(0, lengthOf(index))) : undefined;
-      let chunk: Buffer;
-      if (local && checkedLocally(index) && chunkDigest(local).equals(digests[index] as Buffer)) {
-        chunk = local;
+      if (local && checkedLocally(index) && (await hasher.check(local, digests[index] as Buffer))) {
         verifiedChunks++;
+        zeroBytes += local.length - extentBytes(dataExtents(local));
       } else {
         const pending = reads.get(index);
         reads.delete(index);
-        chunk = await (pending ?? fetchChunk(index));
+        const chunk = await (pending ?? fetchChunk(index));
         signal?.throwIfAborted();
-        await sidecar.record(index, chunkDigest(chunk));
-        if (local) {
-          await writeChanged(file, chunk, local, offset);
-          rereadChunks++;
-        }
+        const extents = dataExtents(chunk);
+        zeroBytes += chunk.length - extentBytes(extents);
+        const recorded = hasher.add(chunk, extents.length === 0).then((digest) => sidecar.record(index, digest));
+        const written = local ? writeChanged(file, chunk, local, offset) : writeExtents(file, chunk, extents, offset);
+        if (local) rereadChunks++;
+        busy++;
+        const done = Promise.all([recorded, written]).then(() => {
+          busy--;
+          buffers.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunkBytes));
+        });
+        done.catch(() => {}); // awaited in order later; this only keeps an early failure from going unhandled
+        handedOver.push(done);
+        // Settled ones are dropped as they go (a failed one is thrown here, not only at the next checkpoint).
+        while (handedOver.length > windowChunks) await handedOver.shift();
+        // The local buffer is read again for the next prefix chunk: its repair must be finished first.
+        if (local) await settleHandedOver();
       }
-      const extents = dataExtents(chunk);
-      if (!local) await writeExtents(file, chunk, extents, offset);
-      hash.update(chunk);
-      zeroBytes += chunk.length - extentBytes(extents);
-      if (chunk !== local) buffers.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunkBytes));
 
-      const end = offset + chunk.length;
+      const end = offset + lengthOf(index);
       if (end <= startOffset) continue;
       const nowMs = performance.now();
       throughput.record(nowMs, end);
@@ -189,8 +208,9 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
       }
     }
     await checkpoint(size, throughput.bytesPerSecond());
+    const sha256 = await hasher.finish();
     return {
-      sha256: `sha256:${hash.digest("hex")}`,
+      sha256,
       bytes: size,
       zeroBytes,
       zeroFilledTailBytes: reader.zeroFilledTailBytes ?? 0,
@@ -199,10 +219,11 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     };
   } catch (error) {
     stopReads.abort(error);
-    await Promise.allSettled(reads.values());
+    await Promise.allSettled([...reads.values(), ...handedOver]);
     throw signal?.aborted ? signal.reason : error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    await hasher.close();
     await sidecar.close();
     await file.close();
   }
