@@ -4,6 +4,7 @@ import { ApiError } from "../api/errors.ts";
 import { PRINTER_COLUMNS, type PrinterColumn } from "../api/crds.ts";
 import type { KindInfo } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
+import { outermostFields } from "../store/fields.ts";
 
 export interface TableColumnDefinition {
   name: string;
@@ -59,6 +60,17 @@ export function columnDefinitions(info: KindInfo): TableColumnDefinition[] {
     NAME_COLUMN,
     ...columnsFor(info).map((c) => ({ name: c.name, type: c.type === "date" ? "string" : c.type, format: c.type === "date" ? "date" : "", description: c.description ?? "", priority: c.priority ?? 0 })),
   ];
+}
+
+/**
+ * The stored fields a Table of `info` reads (store listFields): metadata (the name, and each row's
+ * PartialObjectMetadata) and, per printer column, its JSONPath up to the first `[` — its filters and indexes
+ * are then evaluated by `cell` over those fields as over the whole object. Not for includeObject=Object.
+ */
+export function tableFields(info: KindInfo): string[] {
+  const rooted = columnsFor(info).map((c) => (c.jsonPath.match(/^(?:\.[A-Za-z0-9_-]+)+/)?.[0] ?? "").slice(1));
+  if (rooted.some((f) => f === "")) throw new Error(`a printer column of ${info.kind} does not start with a .field; it cannot be read from stored fields`);
+  return outermostFields(["metadata", ...rooted]);
 }
 
 export function tableFor(info: KindInfo, objects: KubeObject[], opts: { includeObject: IncludeObject; resourceVersion?: string; continue?: string; now: Date; withColumns?: boolean }): Table {
