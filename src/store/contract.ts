@@ -309,8 +309,9 @@ export function runStoreContract<S extends ResourceStore>(name: string, open: ()
         } while (token);
       }
       const [a, b] = (await store.listFields(CM, fields, { namespace: ns })).items;
-      assert.deepEqual(a, { data: { a: "a-a", "b-c": "bc-a" }, metadata: { labels: { tier: "web" }, namespace: ns } }, "only the fields present, nested as in the object");
-      assert.deepEqual(b, { metadata: { labels: { tier: "web" }, namespace: ns } }, "an object without data has none of its fields");
+      const absent = { inner: null };
+      assert.deepEqual(a, { data: { a: "a-a", "b-c": "bc-a", missing: null }, metadata: { labels: { tier: "web" }, name: absent, namespace: ns }, binaryData: null }, "the fields, nested as in the object");
+      assert.deepEqual(b, { data: { a: null, "b-c": null, missing: null }, metadata: { labels: { tier: "web" }, name: absent, namespace: ns }, binaryData: null }, "fields an object lacks are null");
     });
 
     test("namespaces isolate objects of the same name", async () => {

@@ -171,13 +171,13 @@ export class StoreDatabase {
   }
 
   /**
-   * listBodies reduced to fields: per object, a JSON array holding for each SQLite JSON path (`$."a"."b"`) `0`
-   * when the path is absent, else `[value]`, joined by "," — SQLite reads the paths, so no object is parsed in JS.
+   * listBodies reduced to fields: per object, a JSON array of the values at SQLite JSON paths (`$."a"."b"`), null
+   * where there is none, joined by "," — SQLite reads the paths, so no whole object is parsed in JS.
    */
   listFieldValues(kind: string, namespace: string | undefined, after: { namespace: string; name: string } | undefined, limit: number, paths: readonly string[]): { values: Uint8Array | null; count: number } {
     const max = limit > 0 ? limit : -1;
     const stmt = this.#fieldsStatement(namespace !== undefined, paths.length);
-    const args = paths.flatMap((p) => [p, p]);
+    const args = [...paths];
     let row: { values: Uint8Array | null; n: number };
     if (namespace !== undefined) {
       if (after && after.namespace > namespace) return { values: null, count: 0 };
@@ -196,7 +196,7 @@ export class StoreDatabase {
     const key = `${namespaced ? "ns" : "all"}/${count}`;
     let stmt = this.#fieldStatements.get(key);
     if (!stmt) {
-      const cells = Array.from({ length: count }, () => "iif(json_type(body, ?) IS NULL, 0, json_array(body -> ?))").join(", ");
+      const cells = Array.from({ length: count }, () => "body -> ?").join(", ");
       const rows = namespaced
         ? "SELECT name, body FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?"
         : "SELECT namespace, name, body FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?";

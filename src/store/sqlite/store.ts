@@ -5,7 +5,7 @@ import { ApiError } from "../../api/errors.ts";
 import { KINDS } from "../../api/kinds.ts";
 import { DEFAULT_NAMESPACE, type KubeObject } from "../../api/meta.ts";
 import { decodeContinue, encodeContinue, type ListPosition } from "../continue-token.ts";
-import { fieldKeys, objectFromFields, pickFields } from "../fields.ts";
+import { fieldKeys, fieldsBuilder, pickFields } from "../fields.ts";
 import { labelSelectorMatcher, type Labels } from "../selector.ts";
 import type { DeleteOptions, JsonListResult, ListOptions, ListResult, ResourceStore, WatchEvent, WatchEventType, WatchOptions } from "../types.ts";
 import { objectCodec } from "./codec.ts";
@@ -177,8 +177,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
         const read = db.listFieldValues(kind, namespace, after, limit, paths);
         return { text: read.values, count: read.count };
       });
-      const rows = page.chunks.length > 0 ? (JSON.parse(`[${Buffer.from(page.chunks[0]).toString("utf8")}]`) as Array<Array<0 | [unknown]>>) : [];
-      const items = rows.map((cells) => objectFromFields(fields, cells.map((c) => (c === 0 ? undefined : c[0]))));
+      const rows = page.chunks.length > 0 ? (JSON.parse(`[${Buffer.from(page.chunks[0]).toString("utf8")}]`) as unknown[][]) : [];
+      const build = fieldsBuilder(fields);
+      const items = rows.map(build);
       return { items, resourceVersion: page.resourceVersion, ...(page.continue ? { continue: page.continue } : {}) };
     },
 
