@@ -22,7 +22,7 @@ import { createLogger } from "../runtime/logger.ts";
 import { SharedInformers } from "../runtime/shared-informers.ts";
 import { Slots } from "../runtime/slots.ts";
 import { enqueueByAnnotation, enqueueOwners, enqueueReferrers } from "../runtime/mappers.ts";
-import { importRefersTo, migrationRefersTo, PROVIDER_INDEX, providerChangeMatters, providerRefersTo, SECRET_INDEX, secretChangeMatters, vmRefersTo } from "../controllers/provider/dependents.ts";
+import { importRefersTo, migrationRefersTo, PROVIDER_INDEX, providerChangeMatters, providerRefersTo, SECRET_INDEX, secretWatch, vmRefersTo } from "../controllers/provider/dependents.ts";
 import type { Provider } from "../api/provider.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { VMImport } from "../api/vmimport.ts";
@@ -88,9 +88,10 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
       ...common,
       name: "provider",
       kind: "Provider",
-      // A fixed or rotated credentials Secret is checked at once, not at the next periodic check.
+      // A fixed or rotated credentials Secret is checked at once, not at the next periodic check; the watch
+      // caches Secrets' metadata only (values are read when a Provider is reconciled, never kept).
       indexes: { [SECRET_INDEX]: providerRefersTo },
-      watches: [{ kind: "Secret", map: enqueueReferrers(SECRET_INDEX), changed: secretChangeMatters }],
+      watches: [secretWatch],
       reconcile: providerReconciler({ store, clients, log }),
     }),
     new RuntimeController<VirtualMachine>({

@@ -71,6 +71,11 @@ export interface WatchSpec {
    * generation or Ready status, not every status write: a fleet's VMs must not all wake for an inventory count.
    */
   changed?: (oldObj: KubeObject, newObj: KubeObject) => boolean;
+  /**
+   * Watch through a metadata-only cache (name, namespace, uid, versions): map and changed see no more. For kinds
+   * whose contents must not be cached, e.g. Secrets; the reconciler reads what it needs from the store.
+   */
+  metadataOnly?: boolean;
 }
 
 export interface ControllerOptions<T extends KubeObject = KubeObject> {
@@ -146,7 +151,7 @@ export class Controller<T extends KubeObject = KubeObject> {
     for (const [name, fn] of Object.entries(this.#opts.indexes ?? {})) this.#primary.addIndex(name, fn);
     this.#primary.addEventHandler(this.#primaryHandlers());
     for (const w of watches) {
-      const informer = w.kind === kind ? this.#primary : this.#informer(w.kind, false);
+      const informer = w.kind === kind && !w.metadataOnly ? this.#primary : this.#informer(w.kind, false, w.metadataOnly === true);
       informer.addEventHandler(this.#watchHandlers(w));
     }
     for (const informer of this.#caches.values()) informer.start();
@@ -191,18 +196,19 @@ export class Controller<T extends KubeObject = KubeObject> {
     return this.#queue.length;
   }
 
-  #informer(kind: string, primary: boolean): Informer {
-    const existing = this.#caches.get(kind);
+  #informer(kind: string, primary: boolean, metadataOnly = false): Informer {
+    const name = metadataOnly ? `${kind} (metadata)` : kind;
+    const existing = this.#caches.get(name);
     if (existing) return existing;
     const { informers, store, resyncMs, clock } = this.#opts;
     let informer: Informer;
-    if (informers) informer = informers.informerFor(kind);
+    if (informers) informer = informers.informerFor(kind, { metadataOnly });
     else {
       const scope = primary ? { namespace: this.#opts.namespace, labelSelector: this.#opts.labelSelector } : {};
-      informer = new Informer({ store, kind, resyncMs, clock, logger: this.#log, ...scope });
+      informer = new Informer({ store, kind, resyncMs, clock, logger: this.#log, metadataOnly, ...scope });
       this.#owned.push(informer);
     }
-    this.#caches.set(kind, informer);
+    this.#caches.set(name, informer);
     return informer;
   }
 

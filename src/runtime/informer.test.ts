@@ -167,6 +167,31 @@ describe("Informer (sqlite store)", () => {
       await informer.stop();
     }
   });
+
+  it("metadata only: caches and delivers names and versions, never the data, from the list and from the watch", async () => {
+    const ns = "inf-meta";
+    await store.create(configMap(ns, "listed", { v: "listed-value" }, { app: "x" }));
+    const informer = new Informer({ store, kind: "ConfigMap", namespace: ns, resyncMs: 0, metadataOnly: true });
+    const delivered: KubeObject[] = [];
+    informer.addEventHandler({ onAdd: (o) => delivered.push(o), onUpdate: (_a, b) => delivered.push(b) });
+    informer.start();
+    try {
+      await informer.waitForSync(5000);
+      const watched = await store.create(configMap(ns, "watched", { v: "watched-value" }));
+      const updated = await store.update({ ...watched, data: { v: "updated-value" } });
+      await eventually(() => informer.get(`${ns}/watched`)?.metadata.resourceVersion === updated.metadata.resourceVersion, 5000, "the update's version");
+      assert.deepEqual(informer.keys().sort(), [`${ns}/listed`, `${ns}/watched`]);
+      const text = JSON.stringify([...informer.list(), ...delivered]);
+      for (const value of ["listed-value", "watched-value", "updated-value", '"app"']) assert.equal(text.includes(value), false, `${value} is not cached or delivered`);
+      assert.deepEqual(informer.get(`${ns}/watched`), {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "watched", namespace: ns, uid: updated.metadata.uid, resourceVersion: updated.metadata.resourceVersion, ...(updated.metadata.generation === undefined ? {} : { generation: updated.metadata.generation }) },
+      });
+    } finally {
+      await informer.stop();
+    }
+  });
 });
 
 /** Holds new watches of kind open-but-idle until release(), so writes made meanwhile reach only the relist. */

@@ -9,6 +9,7 @@ import { backoffDelay } from "./backoff.ts";
 import { type Clock, realClock, type TimerHandle } from "./clock.ts";
 import { keyOf } from "./keys.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { partialMetadata } from "./partial-metadata.ts";
 
 export interface InformerHandlers<T extends KubeObject = KubeObject> {
   onAdd?(obj: T): void;
@@ -28,6 +29,11 @@ export interface InformerOptions {
   clock?: Clock;
   /** Relist backoff after a failure: base and cap. Default 100 ms .. 30 s. */
   relistBackoff?: { baseMs: number; maxMs: number };
+  /**
+   * Cache and deliver only each object's identity and versions (partial-metadata.ts), e.g. for Secrets, whose
+   * values must not sit decrypted in a long-lived cache; whoever needs the values reads them on demand.
+   */
+  metadataOnly?: boolean;
 }
 
 export const DEFAULT_RESYNC_MS = 5 * 60_000;
@@ -177,7 +183,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     let rv = "";
     do {
       const page = await store.list<T>(kind, { namespace, labelSelector, continue: cont });
-      for (const obj of page.items) fresh.set(keyOf(obj), obj);
+      for (const obj of page.items) fresh.set(keyOf(obj), this.#kept(obj));
       // The first page's revision is the snapshot the continue tokens read from.
       if (!rv) rv = page.resourceVersion;
       cont = page.continue;
@@ -209,8 +215,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  /** What the cache keeps of obj: all of it, or its metadata only. */
+  #kept(obj: T): T {
+    return this.#opts.metadataOnly ? (partialMetadata(obj) as T) : obj;
+  }
+
   #apply(event: WatchEvent<T>): void {
-    const obj = event.object;
+    const obj = this.#kept(event.object);
     const key = keyOf(obj);
     const old = this.#cache.get(key);
     if (event.type === "DELETED") {

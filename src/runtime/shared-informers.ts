@@ -21,12 +21,17 @@ export class SharedInformers {
     this.#opts = opts;
   }
 
-  /** The process-wide informer of kind (all namespaces), created on first use. */
-  informerFor(kind: string): Informer {
-    let informer = this.#informers.get(kind);
+  /**
+   * The process-wide informer of kind (all namespaces), created on first use. A metadata-only informer is a
+   * cache of its own: it is never handed to a caller that wants whole objects, nor the other way round.
+   */
+  informerFor(kind: string, opts: { metadataOnly?: boolean } = {}): Informer {
+    const metadataOnly = opts.metadataOnly === true;
+    const name = metadataOnly ? `${kind} (metadata)` : kind;
+    let informer = this.#informers.get(name);
     if (!informer) {
-      informer = new Informer({ ...this.#opts, kind });
-      this.#informers.set(kind, informer);
+      informer = new Informer({ ...this.#opts, kind, metadataOnly });
+      this.#informers.set(name, informer);
     }
     return informer;
   }

@@ -37,6 +37,7 @@ export function withWatchFaults(store: ResourceStore): FaultyStore {
     get: (k, ns, n) => store.get(k, ns, n),
     list: (k, o) => store.list(k, o),
     listJson: (k, o) => store.listJson(k, o),
+    listFields: (k, f, o) => store.listFields(k, f, o),
     create: (o) => store.create(o),
     update: (o) => store.update(o),
     updateStatus: (o) => store.updateStatus(o),

@@ -19,7 +19,7 @@ import type { JsonListResult } from "../store/types.ts";
 import { hasRedactedValues, redactFor, withoutSecretCopies } from "./redact.ts";
 import type { Principal } from "./tokens.ts";
 import type { DeleteRequest, PropagationPolicy, ServerOptions } from "./types.ts";
-import { parseIncludeObject, tableFor, wantsTable } from "./table.ts";
+import { parseIncludeObject, tableFields, tableFor, wantsTable } from "./table.ts";
 import { parseFieldSelector, type WatchRegistry, serveWatch } from "./watch.ts";
 
 type Params = { ns?: string; plural: string; name?: string };
@@ -91,6 +91,12 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ServerOptions
       }
       const options = { namespace, labelSelector, limit, continue: q.continue || undefined };
       if (passthrough) return sendJsonList(reply, info, await store.listJson(info.kind, options));
+      // A Table's rows need metadata and the columns' fields only: the store reads just those (no Secret here:
+      // its values are redacted from whole objects; includeObject=Object sends whole objects).
+      if (table && name === undefined && !hasRedactedValues(info.kind) && parseIncludeObject(q.includeObject) !== "Object") {
+        const page = await store.listFields(info.kind, tableFields(info), options);
+        return table(page.items, { resourceVersion: page.resourceVersion, continue: page.continue });
+      }
       const result = await store.list(info.kind, options);
       result.items = result.items.filter(byName);
       if (table) return table(result.items.map((o) => redactFor(req.principal, o, "collection")), { resourceVersion: result.resourceVersion, continue: result.continue });

@@ -4,6 +4,7 @@ import { ApiError } from "../api/errors.ts";
 import { PRINTER_COLUMNS, type PrinterColumn } from "../api/crds.ts";
 import type { KindInfo } from "../api/kinds.ts";
 import type { KubeObject } from "../api/meta.ts";
+import { outermostFields } from "../store/fields.ts";
 
 export interface TableColumnDefinition {
   name: string;
@@ -61,13 +62,25 @@ export function columnDefinitions(info: KindInfo): TableColumnDefinition[] {
   ];
 }
 
+/**
+ * The stored fields a Table of `info` reads (store listFields): metadata (the name, and each row's
+ * PartialObjectMetadata) and, per printer column, its JSONPath up to the first `[` — its filters and indexes
+ * are then evaluated by `cell` over those fields as over the whole object. Not for includeObject=Object.
+ */
+export function tableFields(info: KindInfo): string[] {
+  const rooted = columnsFor(info).map((c) => (c.jsonPath.match(/^(?:\.[A-Za-z0-9_-]+)+/)?.[0] ?? "").slice(1));
+  if (rooted.some((f) => f === "")) throw new Error(`a printer column of ${info.kind} does not start with a .field; it cannot be read from stored fields`);
+  return outermostFields(["metadata", ...rooted]);
+}
+
 export function tableFor(info: KindInfo, objects: KubeObject[], opts: { includeObject: IncludeObject; resourceVersion?: string; continue?: string; now: Date; withColumns?: boolean }): Table {
+  const readers = columnsFor(info).map(cellReader);
   return {
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",
     metadata: { ...(opts.resourceVersion ? { resourceVersion: opts.resourceVersion } : {}), ...(opts.continue ? { continue: opts.continue } : {}) },
     columnDefinitions: opts.withColumns === false ? [] : columnDefinitions(info),
-    rows: objects.map((obj) => ({ cells: [obj.metadata.name, ...columnsFor(info).map((c) => cell(obj, c, opts.now))], ...rowObject(obj, opts.includeObject) })),
+    rows: objects.map((obj) => ({ cells: [obj.metadata.name, ...readers.map((read) => read(obj, opts.now))], ...rowObject(obj, opts.includeObject) })),
   };
 }
 
@@ -79,13 +92,21 @@ function rowObject(obj: KubeObject, include: IncludeObject): { object?: unknown 
 
 /** One cell: the column's JSONPath over the object; dates print as an age, like kube-apiserver's CRD tables. */
 export function cell(obj: unknown, column: PrinterColumn, now: Date): unknown {
-  const values = jsonPathValues(obj, column.jsonPath);
-  if (values.length === 0 || values[0] === undefined || values[0] === null) return null;
-  const value = values[0];
-  if (column.type === "date") return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? humanAge(now.getTime() - Date.parse(value)) : String(value);
-  if (column.type === "integer" || column.type === "number") return typeof value === "number" ? value : null;
-  if (column.type === "boolean") return typeof value === "boolean" ? value : null;
-  return typeof value === "string" ? value : JSON.stringify(value);
+  return cellReader(column)(obj, now);
+}
+
+/** The column's cell function, its JSONPath parsed once (a Table reads it on every row). */
+function cellReader(column: PrinterColumn): (obj: unknown, now: Date) => unknown {
+  const read = compileJsonPath(column.jsonPath);
+  return (obj, now) => {
+    const values = read(obj);
+    if (values.length === 0 || values[0] === undefined || values[0] === null) return null;
+    const value = values[0];
+    if (column.type === "date") return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? humanAge(now.getTime() - Date.parse(value)) : String(value);
+    if (column.type === "integer" || column.type === "number") return typeof value === "number" ? value : null;
+    if (column.type === "boolean") return typeof value === "boolean" ? value : null;
+    return typeof value === "string" ? value : JSON.stringify(value);
+  };
 }
 
 /** Kubernetes' HumanDuration, simplified: 45s, 12m, 3h, 5d, 2y. */
@@ -103,27 +124,50 @@ export function humanAge(ms: number): string {
  * `.status.conditions[?(@.type=="Ready")].status`. Anything else is an error naming the path.
  */
 export function jsonPathValues(root: unknown, path: string): unknown[] {
-  const steps = /^(?:\.[A-Za-z0-9_-]+|\[(?:\d+|\*|\?\(@\.[A-Za-z0-9_-]+\s*(?:==|!=)\s*"[^"]*"\))\])+$/.test(path) ? path.match(/\.[A-Za-z0-9_-]+|\[[^\]]+\]/g) : null;
-  if (!steps) throw new Error(`printer column JSONPath ${JSON.stringify(path)} uses syntax beyond .field, [N], [*] and [?(@.field=="value")]`);
-  let current: unknown[] = [root];
-  for (const step of steps) {
-    const next: unknown[] = [];
-    for (const value of current) {
-      if (step.startsWith(".")) {
-        if (value && typeof value === "object" && !Array.isArray(value)) next.push((value as Record<string, unknown>)[step.slice(1)]);
-        continue;
-      }
-      if (!Array.isArray(value)) continue;
-      const inner = step.slice(1, -1);
-      if (inner === "*") next.push(...value);
-      else if (/^\d+$/.test(inner)) next.push(value[Number(inner)]);
-      else {
-        const m = /^\?\(@\.([A-Za-z0-9_-]+)\s*(==|!=)\s*"([^"]*)"\)$/.exec(inner);
-        if (!m) continue;
-        next.push(...value.filter((item) => item && typeof item === "object" && ((item as Record<string, unknown>)[m[1]] === m[3]) === (m[2] === "==")));
-      }
+  return compileJsonPath(path)(root);
+}
+
+type Step = (value: unknown, next: unknown[]) => void;
+
+/** A JSONPath of the subset parsed once, for a column read on every row of a list. */
+export function compileJsonPath(path: string): (root: unknown) => unknown[] {
+  const tokens = /^(?:\.[A-Za-z0-9_-]+|\[(?:\d+|\*|\?\(@\.[A-Za-z0-9_-]+\s*(?:==|!=)\s*"[^"]*"\))\])+$/.test(path) ? path.match(/\.[A-Za-z0-9_-]+|\[[^\]]+\]/g) : null;
+  if (!tokens) throw new Error(`printer column JSONPath ${JSON.stringify(path)} uses syntax beyond .field, [N], [*] and [?(@.field=="value")]`);
+  const steps = tokens.map(stepOf);
+  return (root) => {
+    let current: unknown[] = [root];
+    for (const step of steps) {
+      const next: unknown[] = [];
+      for (const value of current) step(value, next);
+      current = next.filter((v) => v !== undefined);
     }
-    current = next.filter((v) => v !== undefined);
+    return current;
+  };
+}
+
+function stepOf(token: string): Step {
+  if (token.startsWith(".")) {
+    const key = token.slice(1);
+    return (value, next) => {
+      if (value && typeof value === "object" && !Array.isArray(value)) next.push((value as Record<string, unknown>)[key]);
+    };
   }
-  return current;
+  const inner = token.slice(1, -1);
+  if (inner === "*") {
+    return (value, next) => {
+      if (Array.isArray(value)) next.push(...value);
+    };
+  }
+  if (/^\d+$/.test(inner)) {
+    const index = Number(inner);
+    return (value, next) => {
+      if (Array.isArray(value)) next.push(value[index]);
+    };
+  }
+  const m = /^\?\(@\.([A-Za-z0-9_-]+)\s*(==|!=)\s*"([^"]*)"\)$/.exec(inner);
+  if (!m) return () => {};
+  const [, key, op, wanted] = m;
+  return (value, next) => {
+    if (Array.isArray(value)) next.push(...value.filter((item) => item && typeof item === "object" && ((item as Record<string, unknown>)[key] === wanted) === (op === "==")));
+  };
 }

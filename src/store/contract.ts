@@ -5,6 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { isApiError } from "../api/errors.ts";
 import type { KubeObject } from "../api/meta.ts";
 import { apiError, drainWatch, freshNamespace, jsonListItems, recordWatch, sampleConfigMap, sampleVM } from "./contract-helpers.ts";
+import { pickFields } from "./fields.ts";
 import type { ResourceStore } from "./types.ts";
 
 export interface StoreContractOptions<S extends ResourceStore> {
@@ -276,6 +277,41 @@ export function runStoreContract<S extends ResourceStore>(name: string, open: ()
       assert.deepEqual(await names("!tier"), ["e"], "removed labels select as absent");
       const [secret] = jsonListItems<KubeObject & { data?: Record<string, string> }>(await store.listJson("Secret", { namespace: ns }));
       assert.deepEqual(secret.data, { password: Buffer.from("pw").toString("base64") }, "a Secret lists readable, as get returns it");
+    });
+
+    test("listFields lists what list lists, each item reduced to the fields (absent ones, non-objects on the way, pages, selectors, Secrets)", async () => {
+      const ns = await namespace();
+      for (const n of ["c", "a", "b", "d"]) {
+        const cm = sampleConfigMap(ns, n, { tier: n < "c" ? "web" : "db" });
+        cm.data = n === "d" ? {} : { a: `a-${n}`, "b-c": `bc-${n}` };
+        if (n === "b") delete cm.data;
+        await store.create(cm);
+      }
+      await store.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: ns, labels: { tier: "web" } }, stringData: { password: "pw" } });
+      const fields = ["data.a", "data.b-c", "data.missing", "metadata.labels", "metadata.name.inner", "metadata.namespace", "binaryData"];
+      for (const [kind, options, picked] of [
+        [CM, {}, fields],
+        [CM, { limit: 3 }, fields],
+        [CM, { labelSelector: "tier=web", limit: 1 }, fields],
+        [CM, {}, ["metadata"]],
+        ["Secret", {}, ["metadata.name", "data"]],
+      ] as const) {
+        let token: string | undefined;
+        let pages = 0;
+        do {
+          const opts = { namespace: ns, ...options, continue: token };
+          const [objects, reduced] = [await store.list(kind, opts), await store.listFields(kind, picked, opts)];
+          assert.deepEqual(reduced.items, objects.items.map((o) => pickFields(o, picked)), `${kind} ${JSON.stringify(opts)} ${picked.join(",")}`);
+          assert.equal(reduced.continue === undefined, objects.continue === undefined, "both end on the same page");
+          assert.ok(reduced.resourceVersion !== "");
+          token = reduced.continue;
+          assert.ok(++pages < 10, "pagination ends");
+        } while (token);
+      }
+      const [a, b] = (await store.listFields(CM, fields, { namespace: ns })).items;
+      const absent = { inner: null };
+      assert.deepEqual(a, { data: { a: "a-a", "b-c": "bc-a", missing: null }, metadata: { labels: { tier: "web" }, name: absent, namespace: ns }, binaryData: null }, "the fields, nested as in the object");
+      assert.deepEqual(b, { data: { a: null, "b-c": null, missing: null }, metadata: { labels: { tier: "web" }, name: absent, namespace: ns }, binaryData: null }, "fields an object lacks are null");
     });
 
     test("namespaces isolate objects of the same name", async () => {

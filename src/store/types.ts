@@ -59,6 +59,12 @@ export interface ResourceStore {
    * lists from it without parsing and re-serializing every object (a store that keeps JSON passes it through).
    */
   listJson(kind: string, options?: ListOptions): Promise<JsonListResult>;
+  /**
+   * `list` with each item reduced to `fields` (dotted paths from the root, not nested in one another, e.g.
+   * `metadata`, `status.conditions`: fields.ts; null where an object has none): the same selection, order, pages
+   * and resourceVersion, and each item exactly `pickFields(item, fields)`. A store that keeps JSON reads only those fields (a Table's columns).
+   */
+  listFields(kind: string, fields: readonly string[], options?: ListOptions): Promise<ListResult>;
   /** Sets uid, resourceVersion, generation 1, creationTimestamp; namespace defaults to "default". */
   create<T extends KubeObject>(obj: T): Promise<T>;
   /**

@@ -7,7 +7,9 @@ import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
+import type { WatchSpec } from "../../runtime/controller.ts";
 import { keyString } from "../../runtime/keys.ts";
+import { enqueueReferrers } from "../../runtime/mappers.ts";
 import { providerKey } from "./ref.ts";
 
 /** Index of VirtualMachines, VMMigrations and VMImports by the Provider keys they refer to. */
@@ -42,6 +44,12 @@ export function providerChangeMatters(oldP: KubeObject, newP: KubeObject): boole
 export function secretChangeMatters(oldS: KubeObject, newS: KubeObject): boolean {
   return oldS.metadata.resourceVersion !== newS.metadata.resourceVersion;
 }
+
+/**
+ * The Provider controller's watch of Secrets: a new version of a Secret a Provider refers to re-checks that
+ * Provider at once. Metadata only: the cache never holds a Secret's values; the reconcile reads them.
+ */
+export const secretWatch: WatchSpec = { kind: "Secret", map: enqueueReferrers(SECRET_INDEX), changed: secretChangeMatters, metadataOnly: true };
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];

@@ -6,6 +6,7 @@ import { ApiError } from "../../api/errors.ts";
 import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/meta.ts";
 import type { DeleteOptions, JsonListResult, ListOptions, ListResult, ResourceStore, WatchEvent, WatchOptions } from "../types.ts";
+import { pickFields } from "../fields.ts";
 import { type CoreKindApi, coreKindApi, type Page } from "./core-api.ts";
 import { kubeCall } from "../../api/kube-wire.ts";
 import { fromWire, GROUP, kindInfo, listToken, toWire, VERSION, type WireList } from "./objects.ts";
@@ -92,6 +93,10 @@ export function createKubernetesStore(opts: KubernetesStoreOptions): ResourceSto
     async listJson(kind: string, options?: ListOptions): Promise<JsonListResult> {
       const page = await list(kind, options);
       return { chunks: page.items.length > 0 ? [Buffer.from(page.items.map((o) => JSON.stringify(o)).join(","))] : [], resourceVersion: page.resourceVersion, continue: page.continue };
+    },
+    async listFields(kind: string, fields: readonly string[], options?: ListOptions): Promise<ListResult> {
+      const page = await list(kind, options);
+      return { ...page, items: page.items.map((o) => pickFields(o, fields)) };
     },
     revision,
     create: (obj) => write("create", obj),

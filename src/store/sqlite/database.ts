@@ -170,6 +170,43 @@ export class StoreDatabase {
     return { bodies: row.bodies, count: Number(row.n) };
   }
 
+  /**
+   * listBodies reduced to fields: per object, a JSON array of the values at SQLite JSON paths (`$."a"."b"`), null
+   * where there is none, joined by "," — SQLite reads the paths, so no whole object is parsed in JS.
+   */
+  listFieldValues(kind: string, namespace: string | undefined, after: { namespace: string; name: string } | undefined, limit: number, paths: readonly string[]): { values: Uint8Array | null; count: number } {
+    const max = limit > 0 ? limit : -1;
+    const stmt = this.#fieldsStatement(namespace !== undefined, paths.length);
+    const args = [...paths];
+    let row: { values: Uint8Array | null; n: number };
+    if (namespace !== undefined) {
+      if (after && after.namespace > namespace) return { values: null, count: 0 };
+      const from = after && after.namespace === namespace ? after.name : "";
+      row = stmt.get(...args, kind, namespace, from, max) as typeof row;
+    } else {
+      row = stmt.get(...args, kind, after?.namespace ?? "", after?.name ?? "", max) as typeof row;
+    }
+    return { values: row.values, count: Number(row.n) };
+  }
+
+  readonly #fieldStatements = new Map<string, StatementSync>();
+
+  /** One prepared statement per (scope, number of paths); the paths are bound, never spliced into the SQL. */
+  #fieldsStatement(namespaced: boolean, count: number): StatementSync {
+    const key = `${namespaced ? "ns" : "all"}/${count}`;
+    let stmt = this.#fieldStatements.get(key);
+    if (!stmt) {
+      const cells = Array.from({ length: count }, () => "body -> ?").join(", ");
+      const rows = namespaced
+        ? "SELECT name, body FROM objects WHERE kind = ? AND namespace = ? AND name > ? ORDER BY name LIMIT ?"
+        : "SELECT namespace, name, body FROM objects WHERE kind = ? AND (namespace, name) > (?, ?) ORDER BY namespace, name LIMIT ?";
+      // As bodiesAll: the ordered, limited subquery feeds group_concat in list order.
+      stmt = this.#db.prepare(`SELECT CAST(group_concat(json_array(${cells}), ',') AS BLOB) AS "values", count(*) AS n FROM (${rows})`);
+      this.#fieldStatements.set(key, stmt);
+    }
+    return stmt;
+  }
+
   /** The position of the object `offset` places after `after` in list order (listBodies' last, for a continue token). */
   keyAt(kind: string, namespace: string | undefined, after: { namespace: string; name: string } | undefined, offset: number): { namespace: string; name: string } | undefined {
     if (namespace !== undefined) {

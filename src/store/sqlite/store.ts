@@ -5,6 +5,7 @@ import { ApiError } from "../../api/errors.ts";
 import { KINDS } from "../../api/kinds.ts";
 import { DEFAULT_NAMESPACE, type KubeObject } from "../../api/meta.ts";
 import { decodeContinue, encodeContinue, type ListPosition } from "../continue-token.ts";
+import { fieldKeys, fieldsBuilder, pickFields } from "../fields.ts";
 import { labelSelectorMatcher, type Labels } from "../selector.ts";
 import type { DeleteOptions, JsonListResult, ListOptions, ListResult, ResourceStore, WatchEvent, WatchEventType, WatchOptions } from "../types.ts";
 import { objectCodec } from "./codec.ts";
@@ -112,21 +113,34 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     }
   };
 
-  /** listJson without a selector: one synchronous read, so the page is consistent with resourceVersion. */
-  const bodies = (kind: string, opts: ListOptions): JsonListResult => {
+  /**
+   * A page read by SQLite as one joined text (`read`: listBodies or listFieldValues) without a selector: one
+   * synchronous read, so the page is consistent with resourceVersion.
+   */
+  const joined = (
+    kind: string,
+    opts: ListOptions,
+    read: (namespace: string | undefined, after: ListPosition | undefined, limit: number) => { text: Uint8Array | null; count: number },
+  ): { chunks: Uint8Array[]; resourceVersion: string; continue?: string } => {
     ensureOpen();
     const limit = opts.limit ?? 0;
     if (!Number.isInteger(limit) || limit < 0) throw new ApiError("BadRequest", `limit ${limit} must be a non-negative integer (0: no limit)`);
     const after: ListPosition | undefined = opts.continue ? decodeContinue(opts.continue) : undefined;
     const namespace = opts.namespace || undefined;
     const resourceVersion = String(db.revision());
-    const page = db.listBodies(kind, namespace, after, limit);
-    const chunks = page.bodies && page.count > 0 ? [page.bodies] : [];
+    const page = read(namespace, after, limit);
+    const chunks = page.text && page.count > 0 ? [page.text] : [];
     if (limit === 0 || page.count < limit) return { chunks, resourceVersion };
     const last = db.keyAt(kind, namespace, after, limit - 1);
     const more = last !== undefined && db.list(kind, namespace, last, 1).length > 0;
     return more ? { chunks, resourceVersion, continue: encodeContinue(last) } : { chunks, resourceVersion };
   };
+
+  const bodies = (kind: string, opts: ListOptions): JsonListResult =>
+    joined(kind, opts, (namespace, after, limit) => {
+      const page = db.listBodies(kind, namespace, after, limit);
+      return { text: page.bodies, count: page.count };
+    });
 
   const existing = (current: KubeObject | undefined, kind: string, namespace: string, name: string): KubeObject => {
     if (current === undefined) throw notFoundError(kind, namespace, name);
@@ -153,6 +167,20 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
         return { chunks: page.items.length > 0 ? [Buffer.from(page.items.join(","))] : [], resourceVersion: page.resourceVersion, continue: page.continue };
       }
       return bodies(kind, opts);
+    },
+
+    async listFields(kind: string, fields: readonly string[], opts: ListOptions = {}): Promise<ListResult> {
+      // Sealed Secrets and label selectors take the decoding path; every other list has SQLite read the fields.
+      if (opts.labelSelector || kind === "Secret") return scan(kind, opts, (row) => pickFields(codec.decode(row.body), fields));
+      const paths = fields.map((f) => `$${fieldKeys(f).map((k) => `."${k}"`).join("")}`);
+      const page = joined(kind, opts, (namespace, after, limit) => {
+        const read = db.listFieldValues(kind, namespace, after, limit, paths);
+        return { text: read.values, count: read.count };
+      });
+      const rows = page.chunks.length > 0 ? (JSON.parse(`[${Buffer.from(page.chunks[0]).toString("utf8")}]`) as unknown[][]) : [];
+      const build = fieldsBuilder(fields);
+      const items = rows.map(build);
+      return { items, resourceVersion: page.resourceVersion, ...(page.continue ? { continue: page.continue } : {}) };
     },
 
     async create<T extends KubeObject>(obj: T): Promise<T> {
