@@ -15,6 +15,7 @@ import type {
   ImportedVolume,
   ProviderHealth,
   TargetProvider,
+  TargetPowerState,
   TargetStorage,
   TargetVM,
   TargetVMSpec,
@@ -38,7 +39,7 @@ import {
 } from "./domain-xml.ts";
 import { LibvirtError } from "./errors.ts";
 import { AGENT_COMMANDS, hostnameFrom, ipAddressesFrom, osInfoFrom } from "./guest-agent.ts";
-import { powerCommandFor, powerStateFromDomstate } from "./power.ts";
+import { LISTED_STATES, powerCommandFor, powerStateFromDomstate } from "./power.ts";
 import { isNotFound, poolTargetPath, Virsh } from "./virsh.ts";
 
 export interface LibvirtTargetOptions {
@@ -147,7 +148,7 @@ class LibvirtTarget implements TargetProvider {
     return this.#storageLock.run(async () => {
       const poolPath = this.#poolPathOf(pool);
       await mkdir(poolPath, { recursive: true });
-      let info = await this.#virsh.poolInfo(pool).catch(async (error: unknown) => {
+      const info = await this.#virsh.poolInfo(pool).catch(async (error: unknown) => {
         if (!isNotFound(error)) throw error;
         await this.#virsh.definePoolDir(pool, poolPath);
         await this.#virsh.poolCommand(pool, "pool-build");
@@ -163,14 +164,10 @@ class LibvirtTarget implements TargetProvider {
       }
       if (info.state !== "running") await this.#virsh.poolCommand(pool, "pool-start");
       if (!info.autostart) await this.#virsh.poolCommand(pool, "pool-autostart");
-      await this.#virsh.poolCommand(pool, "pool-refresh");
-      info = await this.#virsh.poolInfo(pool);
-      let availableBytes = info.availableBytes;
-      if (availableBytes === 0) {
-        const fs = await statfs(poolPath);
-        availableBytes = fs.bavail * fs.bsize;
-      }
-      return { pool, path: poolPath, availableBytes, capacityBytes: info.capacityBytes };
+      // A dir pool's capacity and available space are its filesystem's (libvirt computes them with statvfs too):
+      // read here, not through a pool-refresh and a second pool-info (two more virsh processes per call).
+      const fs = await statfs(poolPath);
+      return { pool, path: poolPath, availableBytes: fs.bavail * fs.bsize, capacityBytes: fs.blocks * fs.bsize };
     });
   }
 
@@ -279,7 +276,12 @@ class LibvirtTarget implements TargetProvider {
     return vm;
   }
 
-  async getVM(ref: { uuid?: string; name?: string }): Promise<TargetVM | undefined> {
+  getVM(ref: { uuid?: string; name?: string }): Promise<TargetVM | undefined> {
+    return this.#describeDomain(ref);
+  }
+
+  /** The domain's definition and state; `knownState` (from a state listing) spares the domstate process. */
+  async #describeDomain(ref: { uuid?: string; name?: string }, knownState?: TargetPowerState): Promise<TargetVM | undefined> {
     const id = ref.uuid ?? ref.name;
     if (!id) throw new LibvirtError("InvalidArgument", "getVM needs a uuid or a name");
     try {
@@ -291,7 +293,7 @@ class LibvirtTarget implements TargetProvider {
       for (const volume of parsed.volumes) {
         parsed.vm.disks[volume.diskIndex].path = await this.#virsh.volPath(volume.pool, volume.volume);
       }
-      const state = powerStateFromDomstate(await this.#virsh.domstate(parsed.vm.uuid));
+      const state = knownState ?? powerStateFromDomstate(await this.#virsh.domstate(parsed.vm.uuid));
       return { ...parsed.vm, state };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -300,9 +302,13 @@ class LibvirtTarget implements TargetProvider {
   }
 
   async listVMs(): Promise<TargetVM[]> {
-    const uuids = await this.#virsh.listUUIDs();
+    // Three state listings answer every domain's state (a domstate per domain would be N more processes); a domain
+    // in none of them (another state, or one that changed state between the listings) is asked on its own.
+    const [uuids, ...byState] = await Promise.all([this.#virsh.listUUIDs(), ...LISTED_STATES.map((s) => this.#virsh.listUUIDs(s))]);
+    const states = new Map<string, TargetPowerState>();
+    for (const [i, listed] of byState.entries()) for (const uuid of listed) states.set(uuid.toLowerCase(), LISTED_STATES[i]);
     // The runner bounds how many of these run at once.
-    const vms = await Promise.all(uuids.map((uuid) => this.getVM({ uuid })));
+    const vms = await Promise.all(uuids.map((uuid) => this.#describeDomain({ uuid }, states.get(uuid.toLowerCase()))));
     return vms.filter((vm): vm is TargetVM => vm !== undefined);
   }
 

@@ -73,8 +73,9 @@ export class Virsh {
     return this.run(["domstate", domain]);
   }
 
-  async listUUIDs(): Promise<string[]> {
-    const stdout = await this.run(["list", "--all", "--uuid"]);
+  /** Every domain's UUID, or (state) those libvirt lists in that state: one process answers for all domains. */
+  async listUUIDs(state?: "running" | "paused" | "shutoff"): Promise<string[]> {
+    const stdout = await this.run(state ? ["list", "--all", `--state-${state}`, "--uuid"] : ["list", "--all", "--uuid"]);
     return stdout
       .split("\n")
       .map((line) => line.trim())

@@ -1,0 +1,74 @@
+// How many virsh processes the libvirt target starts for the calls every migration and every Provider reconcile
+// make (each fork of the server costs milliseconds of event loop, more with a large heap). Counted by a virsh
+// shim first on PATH (test code only) that logs its arguments and runs the real virsh; real libvirtd.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import type { TargetProvider, TargetVM } from "../../src/providers/contract.ts";
+import { createLibvirtTarget } from "../../src/providers/libvirt/target.ts";
+import { createTempLibvirt, TEST_URI, type TempLibvirt } from "../harness/libvirt.ts";
+
+const run = promisify(execFile);
+
+describe("libvirt target: virsh processes per call", () => {
+  let env: TempLibvirt;
+  let shimDir: string;
+  let log: string;
+  let target: TargetProvider;
+  const savedPath = process.env.PATH;
+
+  /** The virsh commands (first argument after -c URI) that fn started. */
+  async function spawnsOf(fn: () => Promise<unknown>): Promise<string[]> {
+    await writeFile(log, "");
+    await fn();
+    return (await readFile(log, "utf8")).split("\n").filter(Boolean);
+  }
+
+  before(async () => {
+    env = await createTempLibvirt("spawns");
+    shimDir = await mkdtemp(join(tmpdir(), "landfall-virsh-shim-"));
+    log = join(shimDir, "calls.log");
+    const real = (await run("which", ["virsh"])).stdout.trim();
+    await writeFile(join(shimDir, "virsh"), `#!/bin/sh\necho "$3" >> "${log}"\nexec "${real}" "$@"\n`);
+    await chmod(join(shimDir, "virsh"), 0o755);
+    process.env.PATH = `${shimDir}:${savedPath}`;
+    target = createLibvirtTarget({ uri: TEST_URI, storagePool: env.pool, storagePoolPath: env.poolPath, consoleLogDir: env.consoleLogDir });
+    await target.ensureStorage(); // defines, builds, starts the pool: the first call's extra work
+  });
+  after(async () => {
+    process.env.PATH = savedPath;
+    await env.cleanup();
+    await rm(shimDir, { recursive: true, force: true });
+  });
+
+  it("ensureStorage of a running pool is two virsh processes, and reports the pool's filesystem space", async () => {
+    let storage: Awaited<ReturnType<TargetProvider["ensureStorage"]>> | undefined;
+    const calls = await spawnsOf(async () => {
+      storage = await target.ensureStorage();
+    });
+    assert.deepEqual(calls, ["pool-info", "pool-dumpxml"]);
+    const df = (await run("df", ["-B1", "--output=avail,size", env.poolPath])).stdout.trim().split("\n")[1].trim().split(/\s+/).map(Number);
+    assert.ok(storage && Math.abs(storage.availableBytes - df[0]) < 64 << 20, `available ${storage?.availableBytes} vs df ${df[0]}`);
+    assert.equal(storage?.capacityBytes, df[1]);
+  });
+
+  it("listVMs asks each domain's state through three state listings, not one domstate per domain", async () => {
+    const disk = join(env.poolPath, "spawns.qcow2");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", disk, "1M"]);
+    const defined = await target.createVM({ name: `${env.prefix}-a`, cpus: 1, memoryMiB: 64, firmware: "bios", disks: [{ path: disk, format: "qcow2", bus: "virtio" }], nics: [] });
+    let vms: TargetVM[] = [];
+    const calls = await spawnsOf(async () => {
+      vms = await target.listVMs();
+    });
+    const mine = vms.find((v) => v.uuid === defined.uuid);
+    assert.equal(mine?.state, "shutoff");
+    assert.equal(calls.filter((c) => c === "list").length, 4);
+    assert.equal(calls.filter((c) => c === "dumpxml").length, vms.length);
+    // Only a domain in another state (shutting down, crashed) or one that changed state mid-listing is asked alone.
+    assert.ok(calls.filter((c) => c === "domstate").length <= 2, `domstate per domain: ${calls.join(" ")}`);
+  });
+});
