@@ -82,6 +82,11 @@ class LibvirtTarget implements TargetProvider {
   readonly #pools: Map<string, string>;
   readonly #consoleLogDir: string;
   #virtType: Promise<VirtTypeChoice> | undefined;
+  /**
+   * listVMs describes domains through half of the process slots: an inventory of a host with many domains never
+   * makes a migration's or a VirtualMachine's virsh calls queue behind all of them.
+   */
+  readonly #listing: Semaphore;
   /** ensureStorage defines the pool at most once even when reconcilers call it concurrently. */
   readonly #storageLock = new Semaphore(1);
 
@@ -98,6 +103,7 @@ class LibvirtTarget implements TargetProvider {
     }
     this.#options = options;
     this.#runner = new ToolRunner(options.maxConcurrentProcesses ?? 4);
+    this.#listing = new Semaphore(Math.max(1, Math.floor((options.maxConcurrentProcesses ?? 4) / 2)));
     this.#virsh = new Virsh(options.uri, this.#runner);
     this.#poolPath = resolve(options.storagePoolPath);
     this.#pools = new Map([[options.storagePool, this.#poolPath]]);
@@ -307,8 +313,7 @@ class LibvirtTarget implements TargetProvider {
     const [uuids, ...byState] = await Promise.all([this.#virsh.listUUIDs(), ...LISTED_STATES.map((s) => this.#virsh.listUUIDs(s))]);
     const states = new Map<string, TargetPowerState>();
     for (const [i, listed] of byState.entries()) for (const uuid of listed) states.set(uuid.toLowerCase(), LISTED_STATES[i]);
-    // The runner bounds how many of these run at once.
-    const vms = await Promise.all(uuids.map((uuid) => this.#describeDomain({ uuid }, states.get(uuid.toLowerCase()))));
+    const vms = await Promise.all(uuids.map((uuid) => this.#listing.run(() => this.#describeDomain({ uuid }, states.get(uuid.toLowerCase())))));
     return vms.filter((vm): vm is TargetVM => vm !== undefined);
   }
 
