@@ -59,18 +59,36 @@ describe("libvirt target: virsh processes per call", () => {
   it("listVMs asks each domain's state through three state listings, not one domstate per domain", async () => {
     const disk = join(env.poolPath, "spawns.qcow2");
     await run("qemu-img", ["create", "-q", "-f", "qcow2", disk, "1M"]);
-    const defined = await target.createVM({ name: `${env.prefix}-a`, cpus: 1, memoryMiB: 64, firmware: "bios", disks: [{ path: disk, format: "qcow2", bus: "virtio" }], nics: [] });
+    let defined: TargetVM | undefined;
+    const defining = await spawnsOf(async () => {
+      defined = await target.createVM({ name: `${env.prefix}-a`, cpus: 1, memoryMiB: 64, firmware: "bios", disks: [{ path: disk, format: "qcow2", bus: "virtio" }], nics: [] });
+    });
+    assert.deepEqual(defining, ["list", "define", "dumpxml"], "createVM: one listing for name and UUID, define, one read back");
+    assert.equal(defined?.state, "shutoff");
     let vms: TargetVM[] = [];
     const calls = await spawnsOf(async () => {
       vms = await target.listVMs();
     });
-    const mine = vms.find((v) => v.uuid === defined.uuid);
+    const mine = vms.find((v) => v.uuid === defined?.uuid);
     assert.equal(mine?.state, "shutoff");
     assert.equal(calls.filter((c) => c === "list").length, 4);
     // At least one dumpxml per domain listed (others' domains on this shared libvirtd may vanish meanwhile).
     assert.ok(calls.filter((c) => c === "dumpxml").length >= vms.length);
     // Only a domain in another state (shutting down, crashed) or one that changed state mid-listing is asked alone.
     assert.ok(calls.filter((c) => c === "domstate").length <= 2, `domstate per domain: ${calls.join(" ")}`);
+  });
+
+  it("createVM still refuses a defined name and a defined UUID, leaving that domain as it was", async () => {
+    const disk = join(env.poolPath, "spawns.qcow2");
+    const [first] = (await target.listVMs()).filter((v) => v.name === `${env.prefix}-a`);
+    assert.ok(first);
+    const again = { cpus: 2, memoryMiB: 128, firmware: "bios" as const, disks: [{ path: disk, format: "qcow2", bus: "virtio" as const }], nics: [] };
+    await assert.rejects(target.createVM({ name: first.name, ...again }), (err: Error & { code?: string }) => err.code === "AlreadyExists" && /already exists/.test(err.message));
+    await assert.rejects(target.createVM({ name: `${env.prefix}-b`, uuid: first.uuid.toUpperCase(), ...again }), (err: Error & { code?: string }) => err.code === "AlreadyExists" && /uuid/.test(err.message));
+    const after = await target.getVM({ uuid: first.uuid });
+    assert.equal(after?.cpus, 1);
+    assert.equal(after?.name, first.name);
+    assert.equal(await target.getVM({ name: `${env.prefix}-b` }), undefined);
   });
 
   it("a listing of many domains leaves process slots free: a migration's call started beside it is not queued behind it", async () => {

@@ -264,10 +264,12 @@ class LibvirtTarget implements TargetProvider {
 
   async createVM(spec: TargetVMSpec): Promise<TargetVM> {
     validateSpec(spec);
-    if (await this.getVM({ name: spec.name })) {
+    // One listing answers both questions (a defined name or UUID is refused: `virsh define` would replace it).
+    const defined = await this.#virsh.listDomains();
+    if (defined.some((d) => d.name === spec.name)) {
       throw new LibvirtError("AlreadyExists", `domain "${spec.name}" already exists on ${this.#options.uri}`);
     }
-    if (spec.uuid && (await this.getVM({ uuid: spec.uuid }))) {
+    if (spec.uuid && defined.some((d) => d.uuid === spec.uuid?.toLowerCase())) {
       throw new LibvirtError("AlreadyExists", `a domain with uuid ${spec.uuid} already exists on ${this.#options.uri}`);
     }
     await mkdir(this.#consoleLogDir, { recursive: true });
@@ -277,7 +279,8 @@ class LibvirtTarget implements TargetProvider {
     await rm(consoleLogPath, { force: true });
     const { virtType } = await this.#accelerator();
     await this.#virsh.define(buildDomainXML(spec, { domainType: virtType, consoleLogPath }));
-    const vm = await this.getVM({ name: spec.name });
+    // virsh define leaves a new domain shut off: no domstate process to learn that.
+    const vm = await this.#describeDomain({ name: spec.name }, "shutoff");
     if (!vm) throw new LibvirtError("NotFound", `domain "${spec.name}" vanished right after virsh define`);
     return vm;
   }
