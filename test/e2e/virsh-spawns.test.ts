@@ -33,7 +33,9 @@ describe("libvirt target: virsh processes per call", () => {
     shimDir = await mkdtemp(join(tmpdir(), "landfall-virsh-shim-"));
     log = join(shimDir, "calls.log");
     const real = (await run("which", ["virsh"])).stdout.trim();
-    await writeFile(join(shimDir, "virsh"), `#!/bin/sh\necho "$3" >> "${log}"\nexec "${real}" "$@"\n`);
+    // With a file "down" beside it, the shim answers "version" as an unreachable libvirtd would.
+    const down = `if [ -e "${join(shimDir, "down")}" ] && [ "$3" = version ]; then echo "error: failed to connect to the hypervisor" >&2; exit 1; fi`;
+    await writeFile(join(shimDir, "virsh"), `#!/bin/sh\necho "$3" >> "${log}"\n${down}\nexec "${real}" "$@"\n`);
     await chmod(join(shimDir, "virsh"), 0o755);
     process.env.PATH = `${shimDir}:${savedPath}`;
     target = createLibvirtTarget({ uri: TEST_URI, storagePool: env.pool, storagePoolPath: env.poolPath, consoleLogDir: env.consoleLogDir });
@@ -43,6 +45,26 @@ describe("libvirt target: virsh processes per call", () => {
     process.env.PATH = savedPath;
     await env.cleanup();
     await rm(shimDir, { recursive: true, force: true });
+  });
+
+  it("check reuses a healthy answer for two seconds and never an unhealthy one", async () => {
+    await writeFile(join(shimDir, "down"), "");
+    const unhealthy = await spawnsOf(async () => {
+      assert.equal((await target.check()).ready, false);
+      assert.equal((await target.check()).ready, false);
+    });
+    assert.deepEqual(unhealthy, ["version", "version"], "libvirt is asked again after an unhealthy answer");
+    await rm(join(shimDir, "down"));
+    const healthy = await spawnsOf(async () => {
+      const [a, b] = await Promise.all([target.check(), target.check()]);
+      assert.equal(a.ready && b.ready, true);
+      assert.equal((await target.check()).ready, true);
+    });
+    assert.deepEqual(healthy, ["version"]);
+    await writeFile(join(shimDir, "down"), "");
+    await new Promise((r) => setTimeout(r, 2_100));
+    assert.equal((await target.check()).ready, false, "after the window libvirt is asked again");
+    await rm(join(shimDir, "down"));
   });
 
   it("ensureStorage of a running pool is two virsh processes, and reports the pool's filesystem space", async () => {

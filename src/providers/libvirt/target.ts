@@ -63,6 +63,8 @@ export interface LibvirtTargetOptions {
 
 export const DEFAULT_CONSOLE_LOG_DIR = "/var/log/landfall/console";
 const FORMAT_RE = /^[a-z0-9]+$/;
+/** How long a healthy check() answer is reused. */
+const HEALTHY_FOR_MS = 2_000;
 
 export function createLibvirtTarget(options: LibvirtTargetOptions): TargetProvider {
   return new LibvirtTarget(options);
@@ -82,6 +84,8 @@ class LibvirtTarget implements TargetProvider {
   readonly #pools: Map<string, string>;
   readonly #consoleLogDir: string;
   #virtType: Promise<VirtTypeChoice> | undefined;
+  /** The last health answer (check), while it may be reused. */
+  #health: { at: number; answer: Promise<ProviderHealth> } | undefined;
   /**
    * listVMs describes domains through half of the process slots: an inventory of a host with many domains never
    * makes a migration's or a VirtualMachine's virsh calls queue behind all of them.
@@ -131,7 +135,24 @@ class LibvirtTarget implements TargetProvider {
     return choice;
   }
 
-  async check(): Promise<ProviderHealth> {
+  /**
+   * Every VirtualMachine reconcile and every migration step asks; a healthy answer is reused for
+   * HEALTHY_FOR_MS and calls made while one is in flight share it, so a fleet's reconciles do not start a
+   * `virsh version` each. An unhealthy answer is never reused: the next call asks libvirt again. A daemon that
+   * fails within the window fails the call that uses it, which reports and retries as before.
+   */
+  check(): Promise<ProviderHealth> {
+    const now = Date.now();
+    if (this.#health && now - this.#health.at < HEALTHY_FOR_MS) return this.#health.answer;
+    const answer = this.#checkNow();
+    this.#health = { at: now, answer };
+    answer.then((h) => {
+      if (!h.ready && this.#health?.answer === answer) this.#health = undefined;
+    });
+    return answer;
+  }
+
+  async #checkNow(): Promise<ProviderHealth> {
     try {
       const out = await this.#virsh.version();
       const library = /Using library: (.+)/.exec(out)?.[1]?.trim();
