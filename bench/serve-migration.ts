@@ -8,7 +8,7 @@
 // short. Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, rm, stat, statfs } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import type { VMMigration } from "../src/api/vmmigration.ts";
@@ -63,6 +63,25 @@ interface Measured {
   rss: string;
   /** VmRSS once the providers are Ready, before the migration is applied. */
   idleRssMiB: number;
+  /** virsh processes the server started from apply to Succeeded (its controllers' too), by command. */
+  virsh: string;
+  /** Importing's read-back of each volume, as the server logs it. */
+  readBack: string;
+}
+
+/** A directory holding a `virsh` that appends its command to log and runs the real one. */
+async function virshShim(dir: string, log: string): Promise<string> {
+  const real = (await run("which", ["virsh"])).stdout.trim();
+  const bin = join(dir, "shim-bin");
+  await mkdir(bin, { recursive: true });
+  await writeFile(join(bin, "virsh"), `#!/bin/sh\necho "$3" >> "${log}"\nexec "${real}" "$@"\n`, { mode: 0o755 });
+  return bin;
+}
+
+function virshSummary(calls: string[]): string {
+  const by = new Map<string, number>();
+  for (const c of calls) by.set(c, (by.get(c) ?? 0) + 1);
+  return `${calls.length} (${[...by].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ")})`;
 }
 
 async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string): Promise<Measured> {
@@ -73,6 +92,9 @@ async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string
     nodeOptions.push(`--cpu-prof --cpu-prof-dir=${values["cpu-prof"]} --cpu-prof-name=serve-${label}.cpuprofile`);
   }
   if (nodeOptions.length > 0) env.NODE_OPTIONS = nodeOptions.join(" ");
+  // Every virsh process the server starts, counted by a shim first on its PATH (bench code only).
+  const virshLog = join(lv.scratchDir, `virsh-${label}.log`);
+  env.PATH = `${await virshShim(lv.scratchDir, virshLog)}:${process.env.PATH}`;
   const srv: ServeProcess = await startServeProcess({ args: ["--max-transfers", values["max-transfers"]], env });
   try {
     const ns = "bench";
@@ -86,6 +108,7 @@ async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string
     }
     const name = `${lv.prefix}-${label}`;
     const idleRssMiB = (await vmRSS(srv.child.pid!)) / MiB;
+    const virshBefore = (await readFile(virshLog, "utf8").catch(() => "")).split("\n").filter(Boolean).length;
     const t0 = performance.now();
     await applyYaml(
       srv,
@@ -120,7 +143,9 @@ spec:
           .join(", ");
         const rss = [...rssByPhase].map(([p, bytes]) => `${p} ${(bytes / MiB).toFixed(0)}`).join(", ");
         const volumeBytes = (await allocatedBytes(lv.poolPath)) - poolBefore;
-        return { seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: Math.max(0, peakPool - volumeBytes), peakStagingBytes: peakStaging, volumeBytes, phases, rss, idleRssMiB };
+        const virshCalls = (await readFile(virshLog, "utf8")).split("\n").filter(Boolean).slice(virshBefore);
+        const readBack = [...srv.output().matchAll(/target read back in ([\d.]+) s/g)].map((x) => `${x[1]} s`).join(", ");
+        return { virsh: virshSummary(virshCalls), readBack, seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: Math.max(0, peakPool - volumeBytes), peakStagingBytes: peakStaging, volumeBytes, phases, rss, idleRssMiB };
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -174,6 +199,7 @@ async function main(): Promise<void> {
       console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
       console.log(`FIGURE imported volume ÷ allocated bytes, ${v.sizeBytes / GiB} GiB (the target stays sparse): ${(m.volumeBytes / v.allocated).toFixed(2)}`);
       console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);
+      console.log(`  virsh processes, apply → Succeeded: ${m.virsh}; Importing's read-back: ${m.readBack || "not logged"}`);
       if (v === head) {
         console.log(`FIGURE whole migration ÷ curl, throughput (goal ≥ 0.70): ${(curl / m.seconds).toFixed(2)}  (${m.seconds.toFixed(2)} s vs ${curl.toFixed(2)} s)`);
         console.log(`FIGURE by hand ÷ whole migration, time (goal ≥ 1.3): ${(byHand / m.seconds).toFixed(2)}  (${byHand.toFixed(2)} s vs ${m.seconds.toFixed(2)} s)`);

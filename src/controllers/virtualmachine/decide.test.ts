@@ -5,6 +5,7 @@ import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { TargetVM } from "../../providers/contract.ts";
 import {
   decideVM,
+  needsFinalizer,
   domainNameFor,
   MISSING_PROVIDER_RECHECK_MS,
   missingProviderRecheckMs,
@@ -107,8 +108,10 @@ describe("decideVM: deletion", () => {
 });
 
 describe("decideVM: creating the domain", () => {
-  it("adds the finalizer before touching anything", () => {
-    assert.deepEqual(decideVM(observe({ vm: vm({ finalizers: [] }) })), [{ type: "addFinalizer" }]);
+  it("adds the finalizer before touching anything, and never to a VirtualMachine being deleted", () => {
+    assert.equal(needsFinalizer(vm({ finalizers: [] })), true);
+    assert.equal(needsFinalizer(vm({})), false);
+    assert.equal(needsFinalizer(vm({ deleting: true, finalizers: [] })), false);
   });
 
   it("fails with TargetExists when a foreign domain holds our name", () => {

@@ -53,7 +53,6 @@ export interface VMObservation {
 }
 
 export type VMAction =
-  | { type: "addFinalizer" }
   | { type: "removeFinalizer" }
   | { type: "createOverlay"; disk: PlannedDisk }
   | { type: "growDisk"; disk: PlannedDisk }
@@ -137,6 +136,15 @@ export function pendingRestart(vm: VirtualMachine): string | undefined {
   return asked !== undefined && asked !== "" && asked !== vm.status?.observedRestartRequest ? asked : undefined;
 }
 
+/**
+ * The finalizer goes on before anything is observed, created or changed (so a delete can never orphan what this
+ * controller made); deciding it needs no observation, so the reconciler adds it and goes on in the same pass.
+ */
+export function needsFinalizer(vm: VirtualMachine): boolean {
+  return !carriesDeletion(vm) && !carriesFinalizer(vm);
+}
+
+/** What to do about an observed VirtualMachine that carries its finalizer (needsFinalizer) or is being deleted. */
 export function decideVM(o: VMObservation): VMAction[] {
   const { vm } = o;
   if (carriesDeletion(vm)) {
@@ -150,7 +158,6 @@ export function decideVM(o: VMObservation): VMAction[] {
     if (o.domain && orphan && domainOwnedBy(o.domain, vm) && o.providerReady) return [{ type: "releaseDomain", uuid: o.domain.uuid }, { type: "removeFinalizer" }];
     return [{ type: "removeFinalizer" }];
   }
-  if (!carriesFinalizer(vm)) return [{ type: "addFinalizer" }];
   if (o.tenancyRefusal) return [{ type: "fail", reason: "ProviderNotAllowed", message: o.tenancyRefusal }];
   if (o.providerMissing) {
     return [{ type: "wait", reason: "ProviderNotFound", message: o.providerMessage ?? "target provider not found", requeueAfterMs: missingProviderRecheckMs(vm, o.now) }];

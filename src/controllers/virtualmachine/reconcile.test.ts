@@ -11,6 +11,7 @@ import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { TargetProvider, TargetVM, TargetVMSpec } from "../../providers/contract.ts";
 import { openSqliteStore, type SqliteStore } from "../../store/sqlite/index.ts";
 import type { ProviderClients } from "../provider/clients.ts";
+import { VM_FINALIZER } from "./decide.ts";
 import { virtualMachineReconciler } from "./reconcile.ts";
 
 const CHECKSUM = `sha256:${"ab".repeat(32)}`;
@@ -82,7 +83,6 @@ describe("virtualMachineReconciler after a crash between define and status", () 
       log: () => undefined,
     });
     const key = { namespace: "default", name: "web01" };
-    await reconcile(key); // finalizer
     await assert.rejects(reconcile(key), /process killed/);
     await reconcile(key); // a new process: finds the domain by UUID and starts it
     const vm = await store.get<VirtualMachine>("VirtualMachine", "default", "web01");
@@ -93,6 +93,40 @@ describe("virtualMachineReconciler after a crash between define and status", () 
     assert.equal(vm.status?.diskInfo?.targetChecksum, CHECKSUM);
     assert.equal(hashed, 1, "the disk is hashed once, before first boot");
     assert.deepEqual(order.slice(0, 2), ["hash", "grow"], "hashed as placed, before growing to sizeGiB");
+  });
+});
+
+describe("virtualMachineReconciler on a new VirtualMachine", () => {
+  let store: SqliteStore;
+  let dir: string;
+  before(async () => {
+    store = await openSqliteStore({ path: ":memory:" });
+    dir = await mkdtemp(join(tmpdir(), "landfall-vm-first-"));
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("adds its finalizer and defines the domain in one pass, the finalizer stored before the domain is defined", async () => {
+    const disk = join(dir, "web02.raw");
+    await writeFile(disk, Buffer.alloc(4096));
+    await store.create({ apiVersion: "landfall.dev/v1beta1", kind: "Provider", metadata: { name: "kvm", namespace: "default" }, spec: { type: "libvirt", storagePool: "test", storagePoolPath: dir } });
+    await store.create({ apiVersion: "landfall.dev/v1beta1", kind: "VirtualMachine", metadata: { name: "web02", namespace: "default" }, spec: { providerRef: { name: "kvm" }, importedDisk: { diskID: "web02", path: disk, format: "raw" } } });
+    const target = crashingTarget(dir, 0);
+    const define = target.createVM.bind(target);
+    const finalizersAtDefine: Array<string[] | undefined> = [];
+    target.createVM = async (spec) => {
+      finalizersAtDefine.push((await store.get<VirtualMachine>("VirtualMachine", "default", "web02")).metadata.finalizers);
+      return define(spec);
+    };
+    const reconcile = virtualMachineReconciler({ store, clients: { target: async () => target } as unknown as ProviderClients, conventions: DEFAULT_CONVENTIONS, imageSha256: async () => CHECKSUM, virtualSize: async () => 4096, log: () => undefined });
+    const result = await reconcile({ namespace: "default", name: "web02" });
+    assert.deepEqual(finalizersAtDefine, [[VM_FINALIZER]]);
+    const vm = await store.get<VirtualMachine>("VirtualMachine", "default", "web02");
+    assert.equal(vm.status?.providerID, [...target.domains.values()][0]?.uuid);
+    assert.equal(vm.status?.conditions?.find((c) => c.type === "Ready")?.status, "True");
+    assert.equal(result, undefined, "settled: nothing to requeue");
   });
 });
 
@@ -134,7 +168,6 @@ describe("virtualMachineReconciler when the Provider's tenants no longer include
       log: () => undefined,
     });
     const key = { namespace: "tenant-a", name: "web01" };
-    await reconcile(key); // finalizer
     await reconcile(key);
     const [domain] = target.domains.values();
     assert.equal(domain?.state, "running", "allowed: the domain is defined and started");

@@ -14,7 +14,7 @@ import { patchObject, patchStatus } from "../../runtime/status.ts";
 import type { ResourceStore } from "../../store/types.ts";
 import type { ProviderClients } from "../provider/clients.ts";
 import { providerTenancyRefusal } from "../provider/tenancy-lookup.ts";
-import { decideVM, OWNER_UID_LABEL, restartRequired, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
+import { decideVM, needsFinalizer, OWNER_UID_LABEL, restartRequired, domainNameFor, domainUUIDFor, type PlannedDisk, phaseFor, shutdownGraceFor, VM_FINALIZER, type VMAction, type VMObservation, wantsRunning } from "./decide.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { providerStorageRoots } from "../../disk/confinement.ts";
 import { AGENT_TIMEOUT_MS, agentCheckFor, agentRequeueMs, guestStatusFrom } from "./guest-agent.ts";
@@ -48,6 +48,7 @@ export function virtualMachineReconciler(deps: VMReconcilerDeps) {
       if (err instanceof ApiError && err.reason === "NotFound") return undefined;
       throw err;
     }
+    if (needsFinalizer(vm)) vm = await patchObject<VirtualMachine>(deps.store, "VirtualMachine", key.namespace, key.name, (o) => addFinalizer(o, VM_FINALIZER));
     const obs = await observe(deps, vm);
     const actions = decideVM(obs);
     const result = await act(deps, vm, obs, actions);
@@ -170,9 +171,6 @@ async function act(deps: VMReconcilerDeps, vm: VirtualMachine, obs: VMObservatio
 
   for (const a of actions) {
     switch (a.type) {
-      case "addFinalizer":
-        await patchObject<VirtualMachine>(deps.store, "VirtualMachine", ns, vm.metadata.name, (o) => addFinalizer(o, VM_FINALIZER));
-        return { requeueAfterMs: 0 };
       case "removeFinalizer":
         await patchObject<VirtualMachine>(deps.store, "VirtualMachine", ns, vm.metadata.name, (o) => removeFinalizer(o, VM_FINALIZER));
         return undefined;

@@ -77,11 +77,13 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
 async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider, target: TargetProvider, scratchDir: string): Promise<string | undefined> {
   let targetSha256: string | undefined;
   if (m.spec.options?.verifyChecksums ?? true) {
+    const started = performance.now();
     // The target proves what it holds (libvirt reads the volume back; KubeVirt reports what CDI's importer verified).
     targetSha256 = await target.verifyVolume(vol, ctx.signal).catch((err: Error & { code?: string }) => {
       if (err.code === "ChecksumMismatch") throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: ${err.message}`);
       throw err;
     });
+    ctx.log(`disk ${disk.label ?? disk.diskID}: target read back in ${((performance.now() - started) / 1000).toFixed(2)} s`);
     // A converted guest's volume must be the converted image Converting hashed; any other disk the source's bytes.
     const expected = disk.convertedSha256 ?? disk.sha256;
     if (targetSha256 !== expected) {

@@ -20,7 +20,10 @@ export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigr
     const [sh, th] = await Promise.all([source.check(), target.check()]);
     if (!sh.ready) throw new MigrationFailure("SourceUnavailable", `source provider "${m.spec.source.providerRef.name}" is not ready: ${sh.reason}: ${sh.message}`);
     if (!th.ready) throw new MigrationFailure("TargetUnavailable", `target provider "${m.spec.target.providerRef.name}" is not ready: ${th.reason}: ${th.message}`);
-    const vm = await sourceVMOf(source, m);
+    // The target's default pool is ensured while the source answers (both sides wait on other processes); its
+    // outcome is judged only after the source's, so a migration failing on both reports the source first.
+    const [found, ensured] = await Promise.allSettled([sourceVMOf(source, m), target.ensureStorage()]);
+    const vm = settled(found);
     const windows = windowsConversionProblem(m, vm.guestOS, await deps.virtioWin());
     if (windows) throw new MigrationFailure("WindowsDriversMissing", windows);
     if (vm.disks.length === 0) throw new MigrationFailure("NoDisks", `source VM "${vm.name}" has no disks to migrate`);
@@ -37,29 +40,35 @@ export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigr
     }
     const name = targetVMName(m);
     const tns = targetNamespace(m);
-    const existing = await deps.store.get<VirtualMachine>("VirtualMachine", tns, name).catch(() => undefined);
+    // Independent lookups, started together; their failures are reported in this order.
+    const [inStore, onTarget, pools] = await Promise.allSettled([
+      deps.store.get<VirtualMachine>("VirtualMachine", tns, name).catch(() => undefined),
+      vm.uuid ? target.getVM({ uuid: vm.uuid.toLowerCase() }) : undefined,
+      // Each pool the storageMap sends a disk to; a pool the Provider does not declare fails here, naming those it does.
+      Promise.all(
+        poolsNeeded(m, vm)
+          .filter((p): p is string => p !== undefined)
+          .map((p) =>
+            target.ensureStorage(p).catch((err: unknown) => {
+              if ((err as { code?: string }).code === "InvalidArgument") throw new MigrationFailure("InvalidStorageMap", `spec.target.storageMap: ${(err as Error).message}`);
+              throw err;
+            }),
+          ),
+      ),
+    ]);
+    const existing = settled(inStore);
     if (existing && existing.metadata.annotations?.[`${deps.conventions.prefix}/migration`] !== m.metadata.name) {
       throw new MigrationFailure("TargetExists", `VirtualMachine "${tns}/${name}" already exists; set spec.target.vmName to another name or delete it`);
     }
-    const sameMachine = vm.uuid ? await target.getVM({ uuid: vm.uuid.toLowerCase() }) : undefined;
+    const sameMachine = settled(onTarget);
     if (sameMachine && !existing) {
       throw new MigrationFailure(
         "TargetExists",
         `the target already has a domain with the source VM's UUID ${vm.uuid} ("${sameMachine.name}"): "${vm.name}" was migrated there before; delete that copy or its VirtualMachine first — two machines with one identity must not run`,
       );
     }
-    const storage = await target.ensureStorage();
-    // Each pool the storageMap sends a disk to; a pool the Provider does not declare fails here, naming those it does.
-    const mapped = await Promise.all(
-      poolsNeeded(m, vm)
-        .filter((p): p is string => p !== undefined)
-        .map((p) =>
-          target.ensureStorage(p).catch((err: unknown) => {
-            if ((err as { code?: string }).code === "InvalidArgument") throw new MigrationFailure("InvalidStorageMap", `spec.target.storageMap: ${(err as Error).message}`);
-            throw err;
-          }),
-        ),
-    );
+    const storage = settled(ensured);
+    const mapped = settled(pools);
     const storageOf = (p: string | undefined) => (p === undefined ? storage : (mapped.find((s) => s.pool === p) ?? storage));
     const disks = m.status?.disks?.length ? m.status.disks : planDisks(m, vm, storageOf);
     for (const d of disks) {
@@ -79,4 +88,10 @@ export async function validate(ctx: StepContext, m: VMMigration): Promise<VMMigr
     return vm;
   });
   return ctx.enter("Exporting", `preparing "${vm.name}" for export (${m.spec.options?.mode ?? "cold"})`);
+}
+
+/** The value of a settled promise, or its reason thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === "rejected") throw result.reason;
+  return result.value;
 }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_CONVENTIONS } from "../../api/conventions.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
@@ -44,14 +45,15 @@ describe("Validating places disks by datastore", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function runnerWith(pools: string[]): MigrationRunner {
+  function runnerWith(pools: string[], sourceVM: () => Promise<SourceVM> = async () => vm, ensured?: () => Promise<void>): MigrationRunner {
     const ready = { ready: true, reason: "Connected", message: "ok" };
-    const source = { type: "vsphere", check: async () => ready, getVM: async () => vm, prepareExport: async () => Promise.reject(new Error("stop after Validating")) };
+    const source = { type: "vsphere", check: async () => ready, getVM: sourceVM, prepareExport: async () => Promise.reject(new Error("stop after Validating")) };
     const target = {
       type: "libvirt",
       check: async () => ready,
       getVM: async () => undefined,
       ensureStorage: async (pool = pools[0]): Promise<TargetStorage> => {
+        await ensured?.();
         if (!pools.includes(pool)) throw Object.assign(new Error(`storage pool "${pool}" is not one of this Provider's pools (${pools.map((p) => `"${p}"`).join(", ")})`), { code: "InvalidArgument" });
         return { pool, path: join(dir, pool), availableBytes: 1 << 30 };
       },
@@ -89,6 +91,25 @@ describe("Validating places disks by datastore", () => {
     await assert.rejects(runnerWith(["main", "fast"]).run("default", "unknown", new AbortController().signal), (err: Error & { reason?: string }) => {
       assert.equal(err.reason, "InvalidStorageMap");
       assert.match(err.message, /spec\.target\.storageMap: storage pool "gold" is not one of this Provider's pools \("main", "fast"\)/);
+      return true;
+    });
+  });
+
+  it("ensures the target's pool while the source looks the VM up, and reports the source's failure first", async () => {
+    await create("overlap", []);
+    let ensuring!: () => void;
+    const ensureStarted = new Promise<void>((resolve) => {
+      ensuring = resolve;
+    });
+    // The source answers only once the target's pool is being ensured: run one after the other, this would hang.
+    const answered = runnerWith(["main"], async () => ensureStarted.then(() => vm), async () => ensuring());
+    const hung = sleep(5_000, undefined, { ref: false }).then(() => Promise.reject(new Error("Validating hung: the pool was not ensured beside the source lookup")));
+    await assert.rejects(Promise.race([answered.run("default", "overlap", new AbortController().signal), hung]), /stop after Validating/);
+    await create("both-fail", []);
+    const notFound = async (): Promise<SourceVM> => Promise.reject(Object.assign(new Error("no VM db01"), { code: "NotFound" }));
+    const broken = runnerWith(["main"], notFound, async () => Promise.reject(new Error("libvirtd unreachable")));
+    await assert.rejects(broken.run("default", "both-fail", new AbortController().signal), (err: Error & { reason?: string }) => {
+      assert.equal(err.reason, "SourceVMNotFound");
       return true;
     });
   });

@@ -5,6 +5,12 @@ import type { TargetPowerState } from "../contract.ts";
 export type PowerAction = "start" | "shutdown" | "stop" | "reboot";
 export type VirshPowerCommand = "start" | "resume" | "shutdown" | "destroy" | "reboot";
 
+/**
+ * The `virsh list --state-<name>` filters whose members are all in the power state of that same name (libvirt's
+ * "running", "paused" and "shutoff" are exactly domstate's running, paused and shut off); "other" mixes several.
+ */
+export const LISTED_STATES = ["running", "paused", "shutoff"] as const satisfies readonly TargetPowerState[];
+
 /** `virsh domstate` output → TargetPowerState. */
 export function powerStateFromDomstate(output: string): TargetPowerState {
   switch (output.trim().split("\n")[0]?.trim()) {

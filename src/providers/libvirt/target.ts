@@ -15,6 +15,7 @@ import type {
   ImportedVolume,
   ProviderHealth,
   TargetProvider,
+  TargetPowerState,
   TargetStorage,
   TargetVM,
   TargetVMSpec,
@@ -38,7 +39,7 @@ import {
 } from "./domain-xml.ts";
 import { LibvirtError } from "./errors.ts";
 import { AGENT_COMMANDS, hostnameFrom, ipAddressesFrom, osInfoFrom } from "./guest-agent.ts";
-import { powerCommandFor, powerStateFromDomstate } from "./power.ts";
+import { LISTED_STATES, powerCommandFor, powerStateFromDomstate } from "./power.ts";
 import { isNotFound, poolTargetPath, Virsh } from "./virsh.ts";
 
 export interface LibvirtTargetOptions {
@@ -62,6 +63,8 @@ export interface LibvirtTargetOptions {
 
 export const DEFAULT_CONSOLE_LOG_DIR = "/var/log/landfall/console";
 const FORMAT_RE = /^[a-z0-9]+$/;
+/** How long a healthy check() answer is reused. */
+const HEALTHY_FOR_MS = 2_000;
 
 export function createLibvirtTarget(options: LibvirtTargetOptions): TargetProvider {
   return new LibvirtTarget(options);
@@ -81,6 +84,13 @@ class LibvirtTarget implements TargetProvider {
   readonly #pools: Map<string, string>;
   readonly #consoleLogDir: string;
   #virtType: Promise<VirtTypeChoice> | undefined;
+  /** The last health answer (check), while it may be reused. */
+  #health: { at: number; answer: Promise<ProviderHealth> } | undefined;
+  /**
+   * listVMs describes domains through half of the process slots: an inventory of a host with many domains never
+   * makes a migration's or a VirtualMachine's virsh calls queue behind all of them.
+   */
+  readonly #listing: Semaphore;
   /** ensureStorage defines the pool at most once even when reconcilers call it concurrently. */
   readonly #storageLock = new Semaphore(1);
 
@@ -97,6 +107,7 @@ class LibvirtTarget implements TargetProvider {
     }
     this.#options = options;
     this.#runner = new ToolRunner(options.maxConcurrentProcesses ?? 4);
+    this.#listing = new Semaphore(Math.max(1, Math.floor((options.maxConcurrentProcesses ?? 4) / 2)));
     this.#virsh = new Virsh(options.uri, this.#runner);
     this.#poolPath = resolve(options.storagePoolPath);
     this.#pools = new Map([[options.storagePool, this.#poolPath]]);
@@ -124,7 +135,24 @@ class LibvirtTarget implements TargetProvider {
     return choice;
   }
 
-  async check(): Promise<ProviderHealth> {
+  /**
+   * Every VirtualMachine reconcile and every migration step asks; a healthy answer is reused for
+   * HEALTHY_FOR_MS and calls made while one is in flight share it, so a fleet's reconciles do not start a
+   * `virsh version` each. An unhealthy answer is never reused: the next call asks libvirt again. A daemon that
+   * fails within the window fails the call that uses it, which reports and retries as before.
+   */
+  check(): Promise<ProviderHealth> {
+    const now = Date.now();
+    if (this.#health && now - this.#health.at < HEALTHY_FOR_MS) return this.#health.answer;
+    const answer = this.#checkNow();
+    this.#health = { at: now, answer };
+    answer.then((h) => {
+      if (!h.ready && this.#health?.answer === answer) this.#health = undefined;
+    });
+    return answer;
+  }
+
+  async #checkNow(): Promise<ProviderHealth> {
     try {
       const out = await this.#virsh.version();
       const library = /Using library: (.+)/.exec(out)?.[1]?.trim();
@@ -147,7 +175,7 @@ class LibvirtTarget implements TargetProvider {
     return this.#storageLock.run(async () => {
       const poolPath = this.#poolPathOf(pool);
       await mkdir(poolPath, { recursive: true });
-      let info = await this.#virsh.poolInfo(pool).catch(async (error: unknown) => {
+      const info = await this.#virsh.poolInfo(pool).catch(async (error: unknown) => {
         if (!isNotFound(error)) throw error;
         await this.#virsh.definePoolDir(pool, poolPath);
         await this.#virsh.poolCommand(pool, "pool-build");
@@ -163,14 +191,10 @@ class LibvirtTarget implements TargetProvider {
       }
       if (info.state !== "running") await this.#virsh.poolCommand(pool, "pool-start");
       if (!info.autostart) await this.#virsh.poolCommand(pool, "pool-autostart");
-      await this.#virsh.poolCommand(pool, "pool-refresh");
-      info = await this.#virsh.poolInfo(pool);
-      let availableBytes = info.availableBytes;
-      if (availableBytes === 0) {
-        const fs = await statfs(poolPath);
-        availableBytes = fs.bavail * fs.bsize;
-      }
-      return { pool, path: poolPath, availableBytes, capacityBytes: info.capacityBytes };
+      // A dir pool's capacity and available space are its filesystem's (libvirt computes them with statvfs too):
+      // read here, not through a pool-refresh and a second pool-info (two more virsh processes per call).
+      const fs = await statfs(poolPath);
+      return { pool, path: poolPath, availableBytes: fs.bavail * fs.bsize, capacityBytes: fs.blocks * fs.bsize };
     });
   }
 
@@ -261,10 +285,12 @@ class LibvirtTarget implements TargetProvider {
 
   async createVM(spec: TargetVMSpec): Promise<TargetVM> {
     validateSpec(spec);
-    if (await this.getVM({ name: spec.name })) {
+    // One listing answers both questions (a defined name or UUID is refused: `virsh define` would replace it).
+    const defined = await this.#virsh.listDomains();
+    if (defined.some((d) => d.name === spec.name)) {
       throw new LibvirtError("AlreadyExists", `domain "${spec.name}" already exists on ${this.#options.uri}`);
     }
-    if (spec.uuid && (await this.getVM({ uuid: spec.uuid }))) {
+    if (spec.uuid && defined.some((d) => d.uuid === spec.uuid?.toLowerCase())) {
       throw new LibvirtError("AlreadyExists", `a domain with uuid ${spec.uuid} already exists on ${this.#options.uri}`);
     }
     await mkdir(this.#consoleLogDir, { recursive: true });
@@ -274,12 +300,18 @@ class LibvirtTarget implements TargetProvider {
     await rm(consoleLogPath, { force: true });
     const { virtType } = await this.#accelerator();
     await this.#virsh.define(buildDomainXML(spec, { domainType: virtType, consoleLogPath }));
-    const vm = await this.getVM({ name: spec.name });
+    // virsh define leaves a new domain shut off: no domstate process to learn that.
+    const vm = await this.#describeDomain({ name: spec.name }, "shutoff");
     if (!vm) throw new LibvirtError("NotFound", `domain "${spec.name}" vanished right after virsh define`);
     return vm;
   }
 
-  async getVM(ref: { uuid?: string; name?: string }): Promise<TargetVM | undefined> {
+  getVM(ref: { uuid?: string; name?: string }): Promise<TargetVM | undefined> {
+    return this.#describeDomain(ref);
+  }
+
+  /** The domain's definition and state; `knownState` (from a state listing) spares the domstate process. */
+  async #describeDomain(ref: { uuid?: string; name?: string }, knownState?: TargetPowerState): Promise<TargetVM | undefined> {
     const id = ref.uuid ?? ref.name;
     if (!id) throw new LibvirtError("InvalidArgument", "getVM needs a uuid or a name");
     try {
@@ -291,7 +323,7 @@ class LibvirtTarget implements TargetProvider {
       for (const volume of parsed.volumes) {
         parsed.vm.disks[volume.diskIndex].path = await this.#virsh.volPath(volume.pool, volume.volume);
       }
-      const state = powerStateFromDomstate(await this.#virsh.domstate(parsed.vm.uuid));
+      const state = knownState ?? powerStateFromDomstate(await this.#virsh.domstate(parsed.vm.uuid));
       return { ...parsed.vm, state };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -300,9 +332,12 @@ class LibvirtTarget implements TargetProvider {
   }
 
   async listVMs(): Promise<TargetVM[]> {
-    const uuids = await this.#virsh.listUUIDs();
-    // The runner bounds how many of these run at once.
-    const vms = await Promise.all(uuids.map((uuid) => this.getVM({ uuid })));
+    // Three state listings answer every domain's state (a domstate per domain would be N more processes); a domain
+    // in none of them (another state, or one that changed state between the listings) is asked on its own.
+    const [uuids, ...byState] = await Promise.all([this.#virsh.listUUIDs(), ...LISTED_STATES.map((s) => this.#virsh.listUUIDs(s))]);
+    const states = new Map<string, TargetPowerState>();
+    for (const [i, listed] of byState.entries()) for (const uuid of listed) states.set(uuid.toLowerCase(), LISTED_STATES[i]);
+    const vms = await Promise.all(uuids.map((uuid) => this.#listing.run(() => this.#describeDomain({ uuid }, states.get(uuid.toLowerCase())))));
     return vms.filter((vm): vm is TargetVM => vm !== undefined);
   }
 

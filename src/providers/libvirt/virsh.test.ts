@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LibvirtError } from "./errors.ts";
 import { ToolRunner } from "../../disk/run-tool.ts";
-import { isNotFound, parsePoolInfo, poolTargetPath, Virsh } from "./virsh.ts";
+import { isNotFound, parseDomainList, parsePoolInfo, poolTargetPath, Virsh } from "./virsh.ts";
 
 test("parsePoolInfo reads virsh pool-info --bytes", () => {
   const info = parsePoolInfo(
@@ -41,4 +41,12 @@ test("virsh failures become LibvirtErrors with virsh's stderr, so isNotFound can
     assert.equal(isNotFound(error), true, error.stderr);
     return true;
   });
+});
+
+test("parseDomainList reads virsh list --all --uuid --name, names with spaces included", () => {
+  const out = "74C6A270-d62d-49f5-9303-8606bd925714 web 01\n280172fd-0223-4fe0-8437-955ab8f76177 db\n\n";
+  assert.deepEqual(parseDomainList(out), [
+    { uuid: "74c6a270-d62d-49f5-9303-8606bd925714", name: "web 01" },
+    { uuid: "280172fd-0223-4fe0-8437-955ab8f76177", name: "db" },
+  ]);
 });

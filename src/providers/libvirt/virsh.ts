@@ -39,6 +39,15 @@ export function parsePoolInfo(output: string): PoolInfo {
   };
 }
 
+/** `virsh list --all --uuid --name` → each domain's UUID and name ("<uuid> <name>" a line; names hold no newline). */
+export function parseDomainList(output: string): Array<{ uuid: string; name: string }> {
+  return output
+    .split("\n")
+    .map((line) => /^\s*([0-9a-fA-F-]{36}) (.+)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ uuid: m[1].toLowerCase(), name: m[2] }));
+}
+
 export class Virsh {
   readonly uri: string;
   readonly #runner: ToolRunner;
@@ -73,12 +82,18 @@ export class Virsh {
     return this.run(["domstate", domain]);
   }
 
-  async listUUIDs(): Promise<string[]> {
-    const stdout = await this.run(["list", "--all", "--uuid"]);
+  /** Every domain's UUID, or (state) those libvirt lists in that state: one process answers for all domains. */
+  async listUUIDs(state?: "running" | "paused" | "shutoff"): Promise<string[]> {
+    const stdout = await this.run(state ? ["list", "--all", `--state-${state}`, "--uuid"] : ["list", "--all", "--uuid"]);
     return stdout
       .split("\n")
       .map((line) => line.trim())
       .filter(Boolean);
+  }
+
+  /** Every domain's UUID and name, from one process. */
+  async listDomains(): Promise<Array<{ uuid: string; name: string }>> {
+    return parseDomainList(await this.run(["list", "--all", "--uuid", "--name"]));
   }
 
   /**

@@ -1,0 +1,130 @@
+// How many virsh processes the libvirt target starts for the calls every migration and every Provider reconcile
+// make (each fork of the server costs milliseconds of event loop, more with a large heap). Counted by a virsh
+// shim first on PATH (test code only) that logs its arguments and runs the real virsh; real libvirtd.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import type { TargetProvider, TargetVM } from "../../src/providers/contract.ts";
+import { createLibvirtTarget } from "../../src/providers/libvirt/target.ts";
+import { createTempLibvirt, TEST_URI, type TempLibvirt } from "../harness/libvirt.ts";
+
+const run = promisify(execFile);
+
+describe("libvirt target: virsh processes per call", () => {
+  let env: TempLibvirt;
+  let shimDir: string;
+  let log: string;
+  let target: TargetProvider;
+  const savedPath = process.env.PATH;
+
+  /** The virsh commands (first argument after -c URI) that fn started. */
+  async function spawnsOf(fn: () => Promise<unknown>): Promise<string[]> {
+    await writeFile(log, "");
+    await fn();
+    return (await readFile(log, "utf8")).split("\n").filter(Boolean);
+  }
+
+  before(async () => {
+    env = await createTempLibvirt("spawns");
+    shimDir = await mkdtemp(join(tmpdir(), "landfall-virsh-shim-"));
+    log = join(shimDir, "calls.log");
+    const real = (await run("which", ["virsh"])).stdout.trim();
+    // With a file "down" beside it, the shim answers "version" as an unreachable libvirtd would.
+    const down = `if [ -e "${join(shimDir, "down")}" ] && [ "$3" = version ]; then echo "error: failed to connect to the hypervisor" >&2; exit 1; fi`;
+    await writeFile(join(shimDir, "virsh"), `#!/bin/sh\necho "$3" >> "${log}"\n${down}\nexec "${real}" "$@"\n`);
+    await chmod(join(shimDir, "virsh"), 0o755);
+    process.env.PATH = `${shimDir}:${savedPath}`;
+    target = createLibvirtTarget({ uri: TEST_URI, storagePool: env.pool, storagePoolPath: env.poolPath, consoleLogDir: env.consoleLogDir });
+    await target.ensureStorage(); // defines, builds, starts the pool: the first call's extra work
+  });
+  after(async () => {
+    process.env.PATH = savedPath;
+    await env.cleanup();
+    await rm(shimDir, { recursive: true, force: true });
+  });
+
+  it("check reuses a healthy answer for two seconds and never an unhealthy one", async () => {
+    await writeFile(join(shimDir, "down"), "");
+    const unhealthy = await spawnsOf(async () => {
+      assert.equal((await target.check()).ready, false);
+      assert.equal((await target.check()).ready, false);
+    });
+    assert.deepEqual(unhealthy, ["version", "version"], "libvirt is asked again after an unhealthy answer");
+    await rm(join(shimDir, "down"));
+    const healthy = await spawnsOf(async () => {
+      const [a, b] = await Promise.all([target.check(), target.check()]);
+      assert.equal(a.ready && b.ready, true);
+      assert.equal((await target.check()).ready, true);
+    });
+    assert.deepEqual(healthy, ["version"]);
+    await writeFile(join(shimDir, "down"), "");
+    await new Promise((r) => setTimeout(r, 2_100));
+    assert.equal((await target.check()).ready, false, "after the window libvirt is asked again");
+    await rm(join(shimDir, "down"));
+  });
+
+  it("ensureStorage of a running pool is two virsh processes, and reports the pool's filesystem space", async () => {
+    let storage: Awaited<ReturnType<TargetProvider["ensureStorage"]>> | undefined;
+    const calls = await spawnsOf(async () => {
+      storage = await target.ensureStorage();
+    });
+    assert.deepEqual(calls, ["pool-info", "pool-dumpxml"]);
+    const df = (await run("df", ["-B1", "--output=avail,size", env.poolPath])).stdout.trim().split("\n")[1].trim().split(/\s+/).map(Number);
+    assert.ok(storage && Math.abs(storage.availableBytes - df[0]) < 64 << 20, `available ${storage?.availableBytes} vs df ${df[0]}`);
+    assert.equal(storage?.capacityBytes, df[1]);
+  });
+
+  it("listVMs asks each domain's state through three state listings, not one domstate per domain", async () => {
+    const disk = join(env.poolPath, "spawns.qcow2");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", disk, "1M"]);
+    let defined: TargetVM | undefined;
+    const defining = await spawnsOf(async () => {
+      defined = await target.createVM({ name: `${env.prefix}-a`, cpus: 1, memoryMiB: 64, firmware: "bios", disks: [{ path: disk, format: "qcow2", bus: "virtio" }], nics: [] });
+    });
+    assert.deepEqual(defining, ["list", "define", "dumpxml"], "createVM: one listing for name and UUID, define, one read back");
+    assert.equal(defined?.state, "shutoff");
+    let vms: TargetVM[] = [];
+    const calls = await spawnsOf(async () => {
+      vms = await target.listVMs();
+    });
+    const mine = vms.find((v) => v.uuid === defined?.uuid);
+    assert.equal(mine?.state, "shutoff");
+    assert.equal(calls.filter((c) => c === "list").length, 4);
+    // At least one dumpxml per domain listed (others' domains on this shared libvirtd may vanish meanwhile).
+    assert.ok(calls.filter((c) => c === "dumpxml").length >= vms.length);
+    // Only a domain in another state (shutting down, crashed) or one that changed state mid-listing is asked alone.
+    assert.ok(calls.filter((c) => c === "domstate").length <= 2, `domstate per domain: ${calls.join(" ")}`);
+  });
+
+  it("createVM still refuses a defined name and a defined UUID, leaving that domain as it was", async () => {
+    const disk = join(env.poolPath, "spawns.qcow2");
+    const [first] = (await target.listVMs()).filter((v) => v.name === `${env.prefix}-a`);
+    assert.ok(first);
+    const again = { cpus: 2, memoryMiB: 128, firmware: "bios" as const, disks: [{ path: disk, format: "qcow2", bus: "virtio" as const }], nics: [] };
+    await assert.rejects(target.createVM({ name: first.name, ...again }), (err: Error & { code?: string }) => err.code === "AlreadyExists" && /already exists/.test(err.message));
+    await assert.rejects(target.createVM({ name: `${env.prefix}-b`, uuid: first.uuid.toUpperCase(), ...again }), (err: Error & { code?: string }) => err.code === "AlreadyExists" && /uuid/.test(err.message));
+    const after = await target.getVM({ uuid: first.uuid });
+    assert.equal(after?.cpus, 1);
+    assert.equal(after?.name, first.name);
+    assert.equal(await target.getVM({ name: `${env.prefix}-b` }), undefined);
+  });
+
+  it("a listing of many domains leaves process slots free: a migration's call started beside it is not queued behind it", async () => {
+    const disk = join(env.poolPath, "spawns.qcow2");
+    for (let i = 0; i < 8; i++) {
+      await target.createVM({ name: `${env.prefix}-many-${i}`, cpus: 1, memoryMiB: 64, firmware: "bios", disks: [{ path: disk, format: "qcow2", bus: "virtio" }], nics: [] });
+    }
+    const done: string[] = [];
+    await writeFile(log, "");
+    const listing = target.listVMs().then(() => done.push("listVMs"));
+    // Once the listing describes domains, every one of its dumpxml calls is already waiting for a slot.
+    while (!(await readFile(log, "utf8")).includes("dumpxml")) await new Promise((r) => setTimeout(r, 5));
+    await target.ensureStorage().then(() => done.push("ensureStorage"));
+    await listing;
+    assert.deepEqual(done, ["ensureStorage", "listVMs"]);
+  });
+});
