@@ -39,6 +39,14 @@ export function sharedChunkBuffer(bytes: number): Buffer {
 }
 
 /**
+ * The worker's heap is bounded: it allocates only digests and its loaded modules (heapUsed ~11 MiB measured), so a
+ * leak there fails the transfer with "reached memory limit" instead of growing the server. A small young generation,
+ * like the server's own (bin/landfall). The limits do not make the isolate cheaper: it costs ~21 MiB of RSS with or
+ * without them (bench/RESULTS.md); an old generation of 4 MiB is too small to load the module.
+ */
+const HASH_WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 };
+
+/**
  * One worker for every transfer of the process: a V8 isolate costs ~20 MiB of RSS, so concurrent transfers share it
  * (each with its own running hash; their chunks are hashed in arrival order), and it stops when the last one closes.
  */
@@ -50,8 +58,7 @@ class HashWorker {
   #streams = 0;
 
   constructor() {
-    // A small young generation, like the server's own (bin/landfall): the worker allocates only digests.
-    this.#worker = new Worker(new URL("./chunk-hasher.worker.ts", import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 1 } });
+    this.#worker = new Worker(new URL("./chunk-hasher.worker.ts", import.meta.url), { resourceLimits: HASH_WORKER_LIMITS });
     this.#worker.on("message", (reply: HashReply) => {
       const waiter = this.#waiting.shift();
       if (reply.kind === "error") waiter?.reject(new Error(`sha256 worker: ${reply.message}`));
