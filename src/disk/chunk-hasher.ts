@@ -33,11 +33,6 @@ export type HashReply =
   | { kind: "drop" }
   | { kind: "error"; message: string };
 
-/** A chunk buffer the hasher can read in place: backed by a SharedArrayBuffer. */
-export function sharedChunkBuffer(bytes: number): Buffer {
-  return Buffer.from(new SharedArrayBuffer(bytes));
-}
-
 /**
  * The worker's heap is bounded: it allocates only digests and its loaded modules (heapUsed ~11 MiB measured), so a
  * leak there fails the transfer with "reached memory limit" instead of growing the server. A small young generation,
@@ -149,7 +144,7 @@ export class ChunkHasher {
 
 function sharedView(chunk: Buffer): Uint8Array {
   if (!(chunk.buffer instanceof SharedArrayBuffer)) {
-    throw new Error("a chunk for the sha256 worker must be backed by a SharedArrayBuffer (sharedChunkBuffer); copying it would cost a third pass");
+    throw new Error("a chunk for the sha256 worker must be backed by a SharedArrayBuffer (chunkBuffers.take, chunk-buffer-pool.ts); copying it would cost a third pass");
   }
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
 }
