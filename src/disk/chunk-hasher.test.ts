@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 import { chunkDigest } from "./chunk-digests.ts";
-import { ChunkHasher, sharedChunkBuffer } from "./chunk-hasher.ts";
+import { ChunkHasher } from "./chunk-hasher.ts";
+
+function sharedChunkBuffer(bytes: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(bytes));
+}
 
 function shared(bytes: Buffer): Buffer {
   const buffer = sharedChunkBuffer(bytes.length);

@@ -33,10 +33,13 @@ export type HashReply =
   | { kind: "drop" }
   | { kind: "error"; message: string };
 
-/** A chunk buffer the hasher can read in place: backed by a SharedArrayBuffer. */
-export function sharedChunkBuffer(bytes: number): Buffer {
-  return Buffer.from(new SharedArrayBuffer(bytes));
-}
+/**
+ * The worker's heap is bounded: it allocates only digests and its loaded modules (heapUsed ~11 MiB measured), so a
+ * leak there fails the transfer with "reached memory limit" instead of growing the server. A small young generation,
+ * like the server's own (bin/landfall). The limits do not make the isolate cheaper: it costs ~21 MiB of RSS with or
+ * without them (bench/RESULTS.md); an old generation of 4 MiB is too small to load the module.
+ */
+const HASH_WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 };
 
 /**
  * One worker for every transfer of the process: a V8 isolate costs ~20 MiB of RSS, so concurrent transfers share it
@@ -50,8 +53,7 @@ class HashWorker {
   #streams = 0;
 
   constructor() {
-    // A small young generation, like the server's own (bin/landfall): the worker allocates only digests.
-    this.#worker = new Worker(new URL("./chunk-hasher.worker.ts", import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 1 } });
+    this.#worker = new Worker(new URL("./chunk-hasher.worker.ts", import.meta.url), { resourceLimits: HASH_WORKER_LIMITS });
     this.#worker.on("message", (reply: HashReply) => {
       const waiter = this.#waiting.shift();
       if (reply.kind === "error") waiter?.reject(new Error(`sha256 worker: ${reply.message}`));
@@ -142,7 +144,7 @@ export class ChunkHasher {
 
 function sharedView(chunk: Buffer): Uint8Array {
   if (!(chunk.buffer instanceof SharedArrayBuffer)) {
-    throw new Error("a chunk for the sha256 worker must be backed by a SharedArrayBuffer (sharedChunkBuffer); copying it would cost a third pass");
+    throw new Error("a chunk for the sha256 worker must be backed by a SharedArrayBuffer (chunkBuffers.take, chunk-buffer-pool.ts); copying it would cost a third pass");
   }
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
 }

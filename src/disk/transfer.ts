@@ -4,7 +4,8 @@
 // per stream); chunks are handed strictly in disk order to one hasher (a worker thread, chunk-hasher.ts, so both
 // sha256 passes run beside the event loop), so the hash is the sha256 of the guest-visible byte stream however the
 // reads complete. While the worker hashes chunks, the event loop writes them and receives the next ones. Memory is
-// bounded by (concurrency + 1) × chunkBytes whatever the disk size: chunks being read and chunks being hashed and
+// bounded by (concurrency + 1) × chunkBytes whatever the disk size — buffers taken from the process's pool and given
+// back when the transfer ends, so back-to-back transfers reuse them (chunk-buffer-pool.ts): chunks being read and chunks being hashed and
 // written share that window (a chunk is only requested when its buffer fits in it, and a buffer is reused only
 // once its write and its hash are done), so a hasher that falls behind slows the reads instead of growing memory
 // — and a hasher thread descheduled for a moment on a loaded machine does not stop the event loop. All-zero blocks are
@@ -18,7 +19,8 @@ import { type FileHandle, open, stat } from "node:fs/promises";
 import type { DiskReader } from "../providers/contract.ts";
 import { reportCheckpoint } from "./checkpoint-report.ts";
 import { ChunkDigestFile, chunkDigestsPath } from "./chunk-digests.ts";
-import { ChunkHasher, sharedChunkBuffer } from "./chunk-hasher.ts";
+import { chunkBuffers } from "./chunk-buffer-pool.ts";
+import { ChunkHasher } from "./chunk-hasher.ts";
 import { progressOf, ThroughputWindow, type TransferProgress } from "./progress.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 import { dataExtents, type Extent, ZERO_BLOCK_BYTES } from "./zero-blocks.ts";
@@ -114,9 +116,18 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   const checkedLocally = (index: number) => index < prefixChunks && digests[index] !== undefined;
 
   const hasher = new ChunkHasher();
+  // Every buffer this transfer took from the process's pool (chunk-buffer-pool.ts), given back when it ends — after
+  // every read, write and hash that may touch them has settled; `buffers` are those free for its next chunk.
+  const taken: Buffer[] = [];
   const buffers: Buffer[] = [];
-  const takeBuffer = () => buffers.pop() ?? sharedChunkBuffer(chunkBytes);
-  const localBuffer = prefixChunks > 0 ? sharedChunkBuffer(chunkBytes) : undefined;
+  const takeBuffer = () => {
+    const reused = buffers.pop();
+    if (reused) return reused;
+    const buffer = chunkBuffers.take(chunkBytes);
+    taken.push(buffer);
+    return buffer;
+  };
+  const localBuffer = prefixChunks > 0 ? takeBuffer() : undefined;
   let zeroBytes = 0;
   let verifiedChunks = 0;
   let rereadChunks = 0;
@@ -186,8 +197,10 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
         const written = local ? writeChanged(file, chunk, local, offset) : writeExtents(file, chunk, extents, offset);
         if (local) rereadChunks++;
         busy++;
-        const done = Promise.all([recorded, written]).then(() => {
+        // Both settled, not the first failure: the buffer goes back only when neither may still read it.
+        const done = Promise.allSettled([recorded, written]).then((outcomes) => {
           busy--;
+          for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
           buffers.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunkBytes));
         });
         done.catch(() => {}); // awaited in order later; this only keeps an early failure from going unhandled
@@ -223,6 +236,8 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     throw signal?.aborted ? signal.reason : error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    // Every read, write and hash has settled here (awaited above, or in the catch), so no buffer is still in use.
+    for (const buffer of taken) chunkBuffers.give(buffer);
     await hasher.close();
     await sidecar.close();
     await file.close();
