@@ -82,8 +82,10 @@ describe("ChunkHasher (the transfer's sha256 worker)", () => {
     const hasher = new ChunkHasher();
     const big = sharedChunkBuffer(64 * 1024 * 1024);
     const pending = [hasher.add(big), hasher.add(big), hasher.finish()];
+    // Observed before the worker stops, so no rejection goes unhandled while close() is awaited.
+    const rejected = Promise.all(pending.map((request) => assert.rejects(request, /sha256 worker exited/)));
     await hasher.close();
-    for (const request of pending) await assert.rejects(request, /sha256 worker exited/);
+    await rejected;
     await assert.rejects(hasher.add(sharedChunkBuffer(16)), /sha256 stream \d+ is closed/);
   });
 });

@@ -97,13 +97,15 @@ describe("parallel disk transfers", () => {
     const { disk, seen, wake } = countingDisk({ release: () => mayFinish });
     const slots = new Slots(2);
     const runners = ["left", "right"].map((name) => runner(disk, slots).run("default", name, AbortSignal.timeout(10_000)));
-    while (seen.started < 2) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 50));
+    // Both runners' outcomes are observed from the start: whichever ends first is never an unhandled rejection.
+    const ended = Promise.all(runners.map((r) => assert.rejects(r, new RegExp(STOP))));
+    const deadline = Date.now() + 5_000;
+    while ((seen.started < 2 || slots.waiting < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     assert.equal(seen.running, 2, "both slots are used");
     assert.equal(slots.waiting, 2, "the other two disks wait for a slot");
     mayFinish = true;
     wake();
-    for (const r of runners) await assert.rejects(r, new RegExp(STOP));
+    await ended;
     assert.equal(seen.peak, 2);
     assert.equal(seen.started, 4);
   });
