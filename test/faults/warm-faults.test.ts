@@ -118,6 +118,20 @@ async function writeRandomly(vm: string, count: number): Promise<number> {
   return written;
 }
 
+/** The warm VMMigration every row runs: precopies every 3 s into qcow2, the target left off. */
+const applyWarmMigration = (s: ServeProcess, vm: string) =>
+  applyYaml(
+    s,
+    `apiVersion: landfall.dev/v1beta1
+kind: VMMigration
+metadata: {name: ${vm}, namespace: ${ns}}
+spec:
+  source: {providerRef: {name: vcenter}, vmName: ${vm}}
+  target: {providerRef: {name: kvm}, vmName: ${vm}, powerOn: false}
+  options: {mode: warm, precopyInterval: 3s, diskFormat: qcow2}
+`,
+  );
+
 const setCutover = (s: ServeProcess, name: string) =>
   api(s, resourcePath(ns, "vmmigrations", name), {
     method: "PATCH",
@@ -130,17 +144,7 @@ for (const row of ROWS) {
     const faulty = await startFaultyServer(dataDir, { at: row.at, vm: row.vm }, env);
     let written = 0;
     try {
-      await applyYaml(
-        faulty,
-        `apiVersion: landfall.dev/v1beta1
-kind: VMMigration
-metadata: {name: ${row.vm}, namespace: ${ns}}
-spec:
-  source: {providerRef: {name: vcenter}, vmName: ${row.vm}}
-  target: {providerRef: {name: kvm}, vmName: ${row.vm}, powerOn: false}
-  options: {mode: warm, precopyInterval: 3s, diskFormat: qcow2}
-`,
-      );
+      await applyWarmMigration(faulty, row.vm);
       await precopyDone(faulty, row.vm, 0);
       written = await writeRandomly(row.vm, 4);
       if (row.during === "cutover") {
@@ -207,17 +211,7 @@ for (const row of DAMAGE_ROWS) {
   test(row.fault, async () => {
     const srv = await startFaultyServer(dataDir, { at: row.at, vm: row.vm }, env);
     try {
-      await applyYaml(
-        srv,
-        `apiVersion: landfall.dev/v1beta1
-kind: VMMigration
-metadata: {name: ${row.vm}, namespace: ${ns}}
-spec:
-  source: {providerRef: {name: vcenter}, vmName: ${row.vm}}
-  target: {providerRef: {name: kvm}, vmName: ${row.vm}, powerOn: false}
-  options: {mode: warm, precopyInterval: 3s, diskFormat: qcow2}
-`,
-      );
+      await applyWarmMigration(srv, row.vm);
       await precopyDone(srv, row.vm, 0);
       await writeRandomly(row.vm, 4);
       await precopyDone(srv, row.vm, 1);
