@@ -29,13 +29,16 @@ export function chunkDigest(chunk: Uint8Array): Buffer {
   return createHash("sha256").update(chunk).digest();
 }
 
-function encodeHeader(layout: ChunkLayout): Buffer {
+/** A chunk sidecar's 32-byte header: its 8-byte magic, then the layout it was written for (chunk and disk size). */
+export function sidecarHeader(magic: Buffer, layout: ChunkLayout): Buffer {
   const header = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(header, 0);
+  magic.copy(header, 0);
   header.writeBigUInt64LE(BigInt(layout.chunkBytes), 8);
   header.writeBigUInt64LE(BigInt(layout.sizeBytes), 16);
   return header;
 }
+
+const encodeHeader = (layout: ChunkLayout): Buffer => sidecarHeader(MAGIC, layout);
 
 const ALL_ZERO = Buffer.alloc(DIGEST_BYTES);
 

@@ -9,7 +9,7 @@
 // only be a lost "verified" — the chunk is then checked again, never skipped.
 import { type FileHandle, open, readFile, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { ChunkLayout } from "./chunk-digests.ts";
+import { type ChunkLayout, sidecarHeader } from "./chunk-digests.ts";
 
 const MAGIC = Buffer.from("LFVERIF1", "latin1");
 const HEADER_BYTES = 32;
@@ -20,13 +20,7 @@ export function verifiedMarksPath(file: string): string {
   return `${file}.verified`;
 }
 
-function header(layout: ChunkLayout): Buffer {
-  const h = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(h, 0);
-  h.writeBigUInt64LE(BigInt(layout.chunkBytes), 8);
-  h.writeBigUInt64LE(BigInt(layout.sizeBytes), 16);
-  return h;
-}
+const header = (layout: ChunkLayout): Buffer => sidecarHeader(MAGIC, layout);
 
 /** The chunks (ascending indexes below `chunkCount`) the marks do not record as verified. Pure. */
 export function unverifiedChunks(marks: Buffer | undefined, layout: ChunkLayout, chunkCount: number): number[] {
