@@ -50,6 +50,7 @@ export function fleetTarget(count: number, poolPath: string, planNamespace: stri
     createVM: unsupported("createVM"),
     getVM: async (ref) => vms.find((v) => v.uuid === ref.uuid || v.name === ref.name),
     listVMs: async () => vms.map((v) => ({ ...v, labels: { ...v.labels, ...labelled.get(v.uuid) } })),
+    countVMs: async () => ({ vms: vms.length, running: vms.filter((v) => v.state === "running").length }),
     setPower: unsupported("setPower"),
     setResources: unsupported("setResources"),
     async setLabels(uuid, labels) {

@@ -22,7 +22,7 @@ import { createLogger } from "../runtime/logger.ts";
 import { SharedInformers } from "../runtime/shared-informers.ts";
 import { Slots } from "../runtime/slots.ts";
 import { enqueueByAnnotation, enqueueOwners, enqueueReferrers } from "../runtime/mappers.ts";
-import { importRefersTo, migrationRefersTo, PROVIDER_INDEX, providerChangeMatters, providerRefersTo, SECRET_INDEX, secretWatch, vmRefersTo } from "../controllers/provider/dependents.ts";
+import { importRefersTo, migrationRefersTo, PROVIDER_INDEX, providerChangeMatters, providerRefersTo, providerSpecChanged, SECRET_INDEX, secretWatch, vmRefersTo } from "../controllers/provider/dependents.ts";
 import type { Provider } from "../api/provider.ts";
 import type { VirtualMachine } from "../api/virtualmachine.ts";
 import type { VMImport } from "../api/vmimport.ts";
@@ -88,6 +88,7 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
       ...common,
       name: "provider",
       kind: "Provider",
+      changed: providerSpecChanged,
       // A fixed or rotated credentials Secret is checked at once, not at the next periodic check; the watch
       // caches Secrets' metadata only (values are read when a Provider is reconciled, never kept).
       indexes: { [SECRET_INDEX]: providerRefersTo },
@@ -140,6 +141,9 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
       ...common,
       name: "adoption",
       kind: "Provider",
+      // A scan lists every domain on the target: on a new or changed Provider and when it turns Ready, then
+      // every ADOPTION_SCAN_MS — not on each inventory count the Provider controller writes.
+      changed: providerChangeMatters,
       workers: 1,
       reconcile: async (key) => {
         const p = await clients.provider(key.namespace, key.name).catch(() => undefined);

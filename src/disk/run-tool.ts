@@ -14,6 +14,8 @@ export interface RunToolOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives every line the tool prints, stdout and stderr, for tools whose verbose log is too long to keep. */
   onOutputLine?: (line: string) => void;
+  /** Receives the tool's whole stderr as it arrives, for tools that report per-item failures and still exit 0. */
+  onStderr?: (text: string) => void;
 }
 
 /** Splits a stream's chunks into lines for onOutputLine; flush() hands over an unterminated last line. */
@@ -73,6 +75,7 @@ export function runTool(command: string, args: readonly string[], options: RunTo
     child.stderr.on("data", (piece: Buffer) => {
       stderr = (stderr + piece.toString()).slice(-STDERR_TAIL_BYTES);
       errLines.push(piece);
+      options.onStderr?.(piece.toString());
     });
     child.stdin.on("error", () => {
       // The child may exit before reading its input; the exit code tells what went wrong.

@@ -307,6 +307,11 @@ export interface TargetProvider {
   createVM(spec: TargetVMSpec): Promise<TargetVM>;
   getVM(ref: { uuid?: string; name?: string }): Promise<TargetVM | undefined>;
   listVMs(): Promise<TargetVM[]>;
+  /**
+   * How many VMs the target holds and how many of them run: the Provider's inventory summary, without describing
+   * each VM as listVMs does (on libvirt, two listings instead of one process per domain).
+   */
+  countVMs(): Promise<{ vms: number; running: number }>;
   setPower(uuid: string, action: "start" | "shutdown" | "stop" | "reboot"): Promise<void>;
   /**
    * Sets CPUs and memory in the VM's persistent definition, leaving everything else as it is; a running VM gets

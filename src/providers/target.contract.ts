@@ -210,6 +210,21 @@ export function runTargetContract(name: string, setup: () => Promise<TargetContr
       assert.ok(vms.some((vm) => vm.name === `${f.namePrefix}-overlay`));
     });
 
+    test("countVMs counts what listVMs lists, and the running ones", async () => {
+      await p.setPower(vmA.uuid, "start");
+      // Others' VMs on a shared host may come and go between the two calls: both sides are read twice, each
+      // count must fall between the listings taken before and after it.
+      const before = await p.listVMs();
+      const counted = await p.countVMs();
+      const after = await p.listVMs();
+      const within = (n: number, a: number, b: number) => n >= Math.min(a, b) && n <= Math.max(a, b);
+      const running = (vms: TargetVM[]) => vms.filter((vm) => vm.state === "running").length;
+      assert.ok(within(counted.vms, before.length, after.length), `countVMs ${counted.vms}, listVMs ${before.length} then ${after.length}`);
+      assert.ok(within(counted.running, running(before), running(after)), `running ${counted.running}, listVMs ${running(before)} then ${running(after)}`);
+      assert.ok(counted.running >= 1, "the started VM is counted as running");
+      await p.setPower(vmA.uuid, "stop");
+    });
+
     // Defined, not booted: OVMF needs a guest that boots under UEFI (test/e2e/real-guest-uefi.test.ts boots
     // one). undefine still needs the NVRAM handled.
     test("uefi VMs are defined with UEFI firmware and deleted with their NVRAM", async () => {

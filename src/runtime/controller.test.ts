@@ -188,6 +188,26 @@ describe("Controller (sqlite store)", () => {
     assert.ok(!seen.includes("one"), "an object referring to something else is not reconciled");
   });
 
+  it("reconciles only the primary updates that `changed` accepts; adds and deletes always", async () => {
+    const ns = "ctl-primary-changed";
+    const seen: string[] = [];
+    const c = controller(ns, async (key) => {
+      seen.push(key.name);
+    }, { changed: (a, b) => a.metadata.generation !== b.metadata.generation });
+    await c.start();
+    const created = await store.create(vm(ns, "web"));
+    await eventually(() => seen.includes("web"), 5000, "the add is reconciled");
+    seen.length = 0;
+    const written = await store.updateStatus({ ...created, status: { observedGeneration: 1 } });
+    await sleep(300);
+    assert.equal(seen.length, 0, "a status write that `changed` refuses wakes nothing");
+    await store.update({ ...written, spec: { ...written.spec, cpus: 2 } });
+    await eventually(() => seen.includes("web"), 5000, "a spec change is reconciled");
+    seen.length = 0;
+    await store.delete("VirtualMachine", ns, "web");
+    await eventually(() => seen.includes("web"), 5000, "the delete is reconciled");
+  });
+
   it("honours requeueAfterMs and records events for describe", async () => {
     const ns = "ctl-requeue";
     const events = new EventRecorder();

@@ -84,6 +84,11 @@ export interface ControllerOptions<T extends KubeObject = KubeObject> {
   store: ResourceStore;
   reconcile: Reconcile<T>;
   /**
+   * Which updates of the primary kind are reconciled (default: all, resyncs included); adds and deletes always
+   * are. E.g. a Provider's spec, not the status its own reconcile writes. Periodic work is then requeueAfterMs's.
+   */
+  changed?: (oldObj: T, newObj: T) => boolean;
+  /**
    * Concurrent reconciles (of different keys). Default 8: the writes of concurrent reconciles share the store's
    * commits (sqlite group commit), so a fleet's worth of status writes costs a fraction of the fsyncs.
    */
@@ -218,7 +223,8 @@ export class Controller<T extends KubeObject = KubeObject> {
     const add = (obj: T) => {
       if (inScope(obj)) this.#queue.add(keyOf(obj));
     };
-    return { onAdd: add, onUpdate: (_old, obj) => add(obj), onDelete: add };
+    const { changed } = this.#opts;
+    return { onAdd: add, onUpdate: (old, obj) => (!changed || changed(old, obj) ? add(obj) : undefined), onDelete: add };
   }
 
   #watchHandlers(w: WatchSpec): InformerHandlers {

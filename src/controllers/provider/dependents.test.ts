@@ -5,7 +5,7 @@ import type { Provider } from "../../api/provider.ts";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMImport } from "../../api/vmimport.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
-import { importRefersTo, migrationRefersTo, providerChangeMatters, providerRefersTo, secretChangeMatters, vmRefersTo } from "./dependents.ts";
+import { importRefersTo, migrationRefersTo, providerChangeMatters, providerRefersTo, providerSpecChanged, secretChangeMatters, vmRefersTo } from "./dependents.ts";
 
 const meta = (namespace: string, name: string, extra: Partial<KubeObject["metadata"]> = {}) => ({ name, namespace, ...extra });
 
@@ -59,6 +59,13 @@ describe("which changes matter to dependents", () => {
     const a = p(1, "True", {}, "5");
     assert.equal(providerChangeMatters(a, p(1, "True", {}, "6")), false);
     assert.equal(providerChangeMatters(a, a), false);
+  });
+
+  it("the Provider controller itself reconciles a spec change or deletion, never its own status writes", () => {
+    assert.equal(providerSpecChanged(p(1), p(2)), true);
+    assert.equal(providerSpecChanged(p(1), p(1, undefined, { deletionTimestamp: "2026-01-01T00:00:00Z" })), true);
+    assert.equal(providerSpecChanged(p(1, "False"), p(1, "True")), false);
+    assert.equal(providerSpecChanged(p(1, "True", {}, "5"), p(1, "True", {}, "6")), false);
   });
 
   it("a Secret matters when it is a new version, not on a resync", () => {

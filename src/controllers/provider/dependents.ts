@@ -37,7 +37,16 @@ const readyOf = (p: KubeObject): Condition["status"] | undefined => (p.status as
  * creates), and not a resync (old === new).
  */
 export function providerChangeMatters(oldP: KubeObject, newP: KubeObject): boolean {
-  return oldP.metadata.generation !== newP.metadata.generation || Boolean(oldP.metadata.deletionTimestamp) !== Boolean(newP.metadata.deletionTimestamp) || readyOf(oldP) !== readyOf(newP);
+  return providerSpecChanged(oldP, newP) || readyOf(oldP) !== readyOf(newP);
+}
+
+/**
+ * A Provider change the Provider controller reconciles: its spec (generation) or its deletion. Not its status,
+ * which that reconcile writes itself (a health flip or a new inventory count would reconcile it again, listing the
+ * target's VMs once more); periodic checks are requeued.
+ */
+export function providerSpecChanged(oldP: KubeObject, newP: KubeObject): boolean {
+  return oldP.metadata.generation !== newP.metadata.generation || Boolean(oldP.metadata.deletionTimestamp) !== Boolean(newP.metadata.deletionTimestamp);
 }
 
 /** A Secret change matters when it is a new version of it (its data may differ); a resync is not. */

@@ -68,8 +68,8 @@ export function providerReconciler(deps: { store: ResourceStore; clients: Provid
         health = await target.check();
         if (health.ready) {
           await target.ensureStorage();
-          const vms = await target.listVMs();
-          inventory = { vms: vms.length, poweredOn: vms.filter((v) => v.state === "running").length };
+          const { vms, running } = await target.countVMs();
+          inventory = { vms, poweredOn: running };
         }
       }
     } catch (err) {

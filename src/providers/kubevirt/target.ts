@@ -250,6 +250,11 @@ export function createKubeVirtTarget(opts: KubeVirtTargetOptions): TargetProvide
       return (await listVMs()).map(targetVMOf);
     },
 
+    async countVMs() {
+      const vms = (await listVMs()).map(targetVMOf);
+      return { vms: vms.length, running: vms.filter((vm) => vm.state === "running").length };
+    },
+
     async listForkliftPlans(): Promise<ForkliftPlan[]> {
       // Plans live in their own namespaces and send VMs to this one; a cluster without Forklift has none.
       const list = await kubeCall("list Forklift Plans", () => api.listClusterCustomObject({ group: "forklift.konveyor.io", version: "v1beta1", plural: "plans" })).catch((err: unknown) => {

@@ -320,25 +320,48 @@ class LibvirtTarget implements TargetProvider {
       if (ref.uuid ? parsed.vm.uuid.toLowerCase() !== ref.uuid.toLowerCase() : parsed.vm.name !== ref.name) {
         return undefined;
       }
-      for (const volume of parsed.volumes) {
-        parsed.vm.disks[volume.diskIndex].path = await this.#virsh.volPath(volume.pool, volume.volume);
-      }
-      const state = knownState ?? powerStateFromDomstate(await this.#virsh.domstate(parsed.vm.uuid));
-      return { ...parsed.vm, state };
+      return await this.#completed(parsed, knownState);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
   }
 
+  /** A parsed domain with its pool volumes' paths and its state (asked only when no listing gave it). */
+  async #completed(parsed: ReturnType<typeof parseDomainXML>, knownState?: TargetPowerState): Promise<TargetVM> {
+    for (const volume of parsed.volumes) {
+      parsed.vm.disks[volume.diskIndex].path = await this.#virsh.volPath(volume.pool, volume.volume);
+    }
+    const state = knownState ?? powerStateFromDomstate(await this.#virsh.domstate(parsed.vm.uuid));
+    return { ...parsed.vm, state };
+  }
+
   async listVMs(): Promise<TargetVM[]> {
     // Three state listings answer every domain's state (a domstate per domain would be N more processes); a domain
-    // in none of them (another state, or one that changed state between the listings) is asked on its own.
+    // in none of them (another state, or one that changed state between the listings) is asked on its own. The
+    // definitions come from one virsh process per DUMPXML_BATCH domains, through half of the process slots.
     const [uuids, ...byState] = await Promise.all([this.#virsh.listUUIDs(), ...LISTED_STATES.map((s) => this.#virsh.listUUIDs(s))]);
     const states = new Map<string, TargetPowerState>();
     for (const [i, listed] of byState.entries()) for (const uuid of listed) states.set(uuid.toLowerCase(), LISTED_STATES[i]);
-    const vms = await Promise.all(uuids.map((uuid) => this.#listing.run(() => this.#describeDomain({ uuid }, states.get(uuid.toLowerCase())))));
+    const documents = await this.#listing.run(() => this.#virsh.dumpXMLs(uuids));
+    const vms = await Promise.all(
+      [...documents.values()].map((xml) =>
+        this.#listing.run(async () => {
+          const parsed = parseDomainXML(xml);
+          // A domain that went away since its definition was read is no longer listed.
+          return this.#completed(parsed, states.get(parsed.vm.uuid.toLowerCase())).catch((error: unknown) => {
+            if (isNotFound(error)) return undefined;
+            throw error;
+          });
+        }),
+      ),
+    );
     return vms.filter((vm): vm is TargetVM => vm !== undefined);
+  }
+
+  async countVMs(): Promise<{ vms: number; running: number }> {
+    const [all, running] = await Promise.all([this.#virsh.listUUIDs(), this.#virsh.listUUIDs("running")]);
+    return { vms: all.length, running: running.length };
   }
 
   async setPower(uuid: string, action: "start" | "shutdown" | "stop" | "reboot"): Promise<void> {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LibvirtError } from "./errors.ts";
 import { ToolRunner } from "../../disk/run-tool.ts";
-import { isNotFound, parseDomainList, parsePoolInfo, poolTargetPath, Virsh } from "./virsh.ts";
+import { isNotFound, parseDomainList, parsePoolInfo, poolTargetPath, splitDomainDocuments, Virsh } from "./virsh.ts";
 
 test("parsePoolInfo reads virsh pool-info --bytes", () => {
   const info = parsePoolInfo(
@@ -49,4 +49,11 @@ test("parseDomainList reads virsh list --all --uuid --name, names with spaces in
     { uuid: "74c6a270-d62d-49f5-9303-8606bd925714", name: "web 01" },
     { uuid: "280172fd-0223-4fe0-8437-955ab8f76177", name: "db" },
   ]);
+});
+
+test("splitDomainDocuments cuts concatenated dumpxml outputs into their <domain> documents", () => {
+  const a = "<domain type='kvm'>\n  <name>a</name>\n  <uuid>00000000-0000-4000-8000-00000000000a</uuid>\n</domain>";
+  const b = "<domain type='kvm'>\n  <name>b</name>\n  <description>x &lt;/domain&gt; y</description>\n</domain>";
+  assert.deepEqual(splitDomainDocuments(`${a}\n\n${b}\n`), [a, b]);
+  assert.deepEqual(splitDomainDocuments(""), []);
 });

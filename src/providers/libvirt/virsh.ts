@@ -7,11 +7,22 @@ import { LibvirtError } from "./errors.ts";
 import { ToolError, type ToolRunner } from "../../disk/run-tool.ts";
 
 /** libvirt reports a missing domain or pool with these phrases (VIR_ERR_NO_DOMAIN / VIR_ERR_NO_STORAGE_POOL). */
+const NOT_FOUND_PATTERN = /Domain not found|no domain with matching|failed to get domain|Storage pool not found|no storage pool with matching|failed to get pool/i;
+
 export function isNotFound(error: unknown): boolean {
-  return (
-    error instanceof LibvirtError &&
-    /Domain not found|no domain with matching|failed to get domain|Storage pool not found|no storage pool with matching|failed to get pool/i.test(error.stderr)
-  );
+  return error instanceof LibvirtError && NOT_FOUND_PATTERN.test(error.stderr);
+}
+
+const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Domains described per virsh process by dumpXMLs (the command line stays far below any argument limit). */
+export const DUMPXML_BATCH = 64;
+
+/** The `<domain>` documents of concatenated `virsh dumpxml` outputs. Pure. */
+export function splitDomainDocuments(output: string): string[] {
+  return output
+    .split(/(?<=<\/domain>)/)
+    .map((part) => part.trim())
+    .filter((part) => part.startsWith("<domain"));
 }
 
 export interface PoolInfo {
@@ -76,6 +87,37 @@ export class Virsh {
     const args = ["dumpxml", domain];
     if (options.inactive) args.push("--inactive");
     return this.run(args);
+  }
+
+  /**
+   * The XML of many domains from one virsh process (`dumpxml A; dumpxml B; …`): a host's inventory costs one
+   * process per DUMPXML_BATCH domains, not one per domain. Keyed by the UUID each document names; a domain that
+   * vanished before its turn is absent (virsh goes on after a failed command). Any other failure throws.
+   */
+  async dumpXMLs(uuids: string[]): Promise<Map<string, string>> {
+    const documents = new Map<string, string>();
+    for (let at = 0; at < uuids.length; at += DUMPXML_BATCH) {
+      const batch = uuids.slice(at, at + DUMPXML_BATCH);
+      for (const uuid of batch) {
+        if (!UUID_PATTERN.test(uuid)) throw new LibvirtError("InvalidArgument", `dumpXMLs: ${JSON.stringify(uuid)} is not a domain UUID`);
+      }
+      let stderr = "";
+      const stdout = await this.#runner.run("virsh", ["-c", this.uri, batch.map((uuid) => `dumpxml ${uuid}`).join(" ; ")], {
+        onStderr: (text: string) => {
+          stderr += text;
+        },
+      }).catch((error: unknown) => {
+        if (!(error instanceof ToolError)) throw error;
+        throw new LibvirtError(error.timedOut ? "Timeout" : "CommandFailed", error.message, { cause: error, stderr: error.stderr });
+      });
+      const unexpected = stderr.split("\n").filter((line) => line.trim() && !NOT_FOUND_PATTERN.test(line));
+      if (unexpected.length > 0) throw new LibvirtError("CommandFailed", `virsh dumpxml of ${batch.length} domains: ${unexpected.join("; ")}`, { stderr });
+      for (const document of splitDomainDocuments(stdout)) {
+        const uuid = /<uuid>\s*([0-9a-fA-F-]{36})\s*<\/uuid>/.exec(document)?.[1];
+        if (uuid) documents.set(uuid.toLowerCase(), document);
+      }
+    }
+    return documents;
   }
 
   async domstate(domain: string): Promise<string> {
