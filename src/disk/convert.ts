@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mergeAreas, sectorAligned } from "./areas.ts";
 import { createNoFollow } from "./confinement.ts";
-import { runTool, timeoutForBytes } from "./run-tool.ts";
+import { runTool, timeoutForBytes, ToolError } from "./run-tool.ts";
 
 export interface ImageInfo {
   format: string;
@@ -89,6 +89,26 @@ export async function convertFile(src: string, srcFormat: string, dest: string, 
   checkFormat("srcFormat", srcFormat);
   checkFormat("destFormat", destFormat);
   await runTool("qemu-img", ["convert", "-f", srcFormat, "-O", destFormat, src, dest], options);
+}
+
+/**
+ * `qemu-img compare` of two images' guest-visible bytes (formats explicit; regions both report as zero are skipped by
+ * block status, everything else compared): identical, or where the first difference is. Measured here: 0.18 s for
+ * a 1 GiB half-zero raw file against its qcow2 (page cache).
+ */
+export async function compareImages(a: string, aFormat: string, b: string, bFormat: string, options: { signal?: AbortSignal } = {}): Promise<{ identical: true } | { identical: false; difference: string }> {
+  checkFormat("format", aFormat);
+  checkFormat("format", bFormat);
+  const { size } = await stat(a);
+  const said: string[] = [];
+  try {
+    await runTool("qemu-img", ["compare", "-f", aFormat, "-F", bFormat, a, b], { timeoutMs: timeoutForBytes(size), signal: options.signal, onOutputLine: (line) => said.push(line) });
+    return { identical: true };
+  } catch (error) {
+    // Exit 1: the images differ ("Content mismatch at offset N!"); 2 and more: compare itself failed.
+    if (!(error instanceof ToolError) || error.exitCode !== 1) throw error;
+    return { identical: false, difference: said.join(" ").trim() || "the images differ" };
+  }
 }
 
 /**

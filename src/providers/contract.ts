@@ -274,6 +274,12 @@ export interface ForkliftPlan {
   spec: { targetNamespace?: string; vms?: Array<{ id?: string; name?: string }>; provider?: { source?: { name?: string } } };
 }
 
+/** What a volume was made from: the raw staging file the transfer wrote, and the sha256 of the source's bytes it read. */
+export interface SourceBytes {
+  sha256: string;
+  stagingPath: string;
+}
+
 export interface TargetProvider {
   readonly type: string;
   /** KubeVirt targets: the Forklift Plans in the cluster, whose adoption annotation decides adoption of their VMs. */
@@ -289,9 +295,12 @@ export interface TargetProvider {
    * How the target proves the bytes a volume holds: "sha256:<hex>" of its guest-visible bytes, as the target
    * itself established it once the volume is complete (libvirt: reads the volume back; KubeVirt: waits for CDI's
    * importer, which verified the checksum of what it downloaded). Rejects with `code: "ChecksumMismatch"` when
-   * the target itself found the bytes damaged; aborted by signal.
+   * the target itself found the bytes damaged; aborted by signal. With `source` (the raw staging file the volume
+   * was made from, and the source's sha256 the transfer computed), a target that reads its volumes may prove the
+   * volume's guest bytes identical to the staging file and the staging file's sha256 equal to the source's, both at
+   * once, instead of hashing the volume alone; without the staging file it hashes the volume.
    */
-  verifyVolume(volume: ImportedVolume, signal?: AbortSignal): Promise<string>;
+  verifyVolume(volume: ImportedVolume, signal?: AbortSignal, source?: SourceBytes): Promise<string>;
   /**
    * Targets whose volumes are not files landfall reads (KubeVirt DataVolumes): the volume a disk path names, as
    * the target sees it; undefined when there is none. File-based targets leave it out: their volumes are confined

@@ -1,12 +1,20 @@
 // The TargetProvider contract against real libvirtd (qemu:///system) and QEMU, in a throwaway pool under
 // /var/lib/landfall-test/<random>/. Two guest boots prove imported and overlay disks really boot. The verifyVolume
 // part of the contract runs in its own pool.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { open, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { transferDisk } from "../../src/disk/transfer.ts";
+import type { TargetProvider } from "../../src/providers/contract.ts";
 import { createLibvirtTarget } from "../../src/providers/libvirt/target.ts";
 import { runTargetContract } from "../../src/providers/target.contract.ts";
 import { runVolumeVerificationContract } from "../../src/providers/volume-verification.contract.ts";
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
-import { createTempLibvirt, guestBytesSha256, sha256File, TEST_URI } from "../harness/libvirt.ts";
+import { createTempLibvirt, guestBytesSha256, sha256File, TEST_URI, type TempLibvirt } from "../harness/libvirt.ts";
+
+const MiB = 2 ** 20;
 
 runTargetContract("libvirt", async () => {
   const env = await createTempLibvirt("target");
@@ -53,4 +61,66 @@ runVolumeVerificationContract("libvirt", async () => {
     },
     teardown: env.cleanup,
   };
+});
+
+describe("libvirt verifyVolume given the staging file the volume was made from", () => {
+  let env: TempLibvirt;
+  let provider: TargetProvider;
+  before(async () => {
+    env = await createTempLibvirt("verify-staging");
+    provider = createLibvirtTarget({ uri: TEST_URI, storagePool: env.pool, storagePoolPath: env.poolPath, consoleLogDir: env.consoleLogDir });
+  });
+  after(async () => {
+    await provider?.close();
+    await env?.cleanup();
+  });
+
+  /** A disk transferred into a raw staging file inside the pool, as a migration stages it, and its source sha256. */
+  async function staged(label: string) {
+    const storage = await provider.ensureStorage();
+    const bytes = Buffer.concat([randomBytes(3 * MiB), Buffer.alloc(5 * MiB), randomBytes(MiB + 512)]);
+    const stagingPath = join(storage.path, `${label}.raw`);
+    const reader = { sizeBytes: bytes.length, readRange: async function* (offset: number, length: number) { yield bytes.subarray(offset, offset + length); }, close: async () => {} };
+    const { sha256 } = await transferDisk({ reader, stagingPath, chunkBytes: MiB });
+    return { sha256, stagingPath };
+  }
+
+  const flip = async (path: string, at: number) => {
+    const fh = await open(path, "r+");
+    await fh.write(Buffer.from([0x5a]), 0, 1, at);
+    await fh.close();
+  };
+
+  it("proves an intact qcow2 import identical to its staging file and answers with the source's sha256", async () => {
+    const source = await staged("intact");
+    const volume = await provider.importDisk({ diskID: "staged-intact", sourcePath: source.stagingPath, sourceFormat: "raw", format: "qcow2" });
+    assert.equal(await provider.verifyVolume(volume, undefined, source), source.sha256);
+    assert.equal(await provider.verifyVolume(volume), source.sha256, "the whole-volume hash agrees");
+  });
+
+  it("a volume damaged after it was made: both hashes and where it differs from the staging file", async () => {
+    const source = await staged("damaged");
+    const volume = await provider.importDisk({ diskID: "staged-damaged", sourcePath: source.stagingPath, sourceFormat: "raw", format: "raw" });
+    await flip(volume.path, 4 * MiB + 7); // inside the zero region
+    await assert.rejects(provider.verifyVolume(volume, undefined, source), (err: Error & { code?: string }) => {
+      assert.equal(err.code, "ChecksumMismatch");
+      assert.match(err.message, /differs from the staging file .*offset 4194304/);
+      assert.equal(new Set(err.message.match(/sha256:[0-9a-f]{64}/g)).size, 2, err.message);
+      return true;
+    });
+  });
+
+  it("a staging file damaged before the volume was made: the staging file's own hash gives it away", async () => {
+    const source = await staged("bad-staging");
+    await flip(source.stagingPath, 600);
+    const volume = await provider.importDisk({ diskID: "staged-bad", sourcePath: source.stagingPath, sourceFormat: "raw", format: "qcow2" });
+    await assert.rejects(provider.verifyVolume(volume, undefined, source), (err: Error & { code?: string }) => err.code === "ChecksumMismatch" && /the staging file .* hashes to sha256:/.test(err.message));
+  });
+
+  it("without its staging file (a raw volume is the renamed staging file) the volume is hashed whole; a staging path outside the pool is refused", async () => {
+    const source = await staged("renamed");
+    const volume = await provider.importDisk({ diskID: "staged-renamed", sourcePath: source.stagingPath, sourceFormat: "raw", format: "raw", consumeSource: true });
+    assert.equal(await provider.verifyVolume(volume, undefined, source), source.sha256);
+    await assert.rejects(provider.verifyVolume(volume, undefined, { ...source, stagingPath: "/etc/passwd" }), (err: Error & { code?: string }) => err.code === "OutsideStorage");
+  });
 });

@@ -1,6 +1,7 @@
 // Importing: each converted disk is moved into its target pool (the one its datastore maps to) under its own name (from the migration's UID;
 // renamed, so no second copy of the disk is written — copied only when the pool is on another filesystem),
-// then read back and hashed. A volume already under that name with the right format and size is an earlier
+// then read back: compared with the raw staging file it was made from while that file's sha256 is checked against
+// the source's (or hashed whole: a raw volume is the renamed staging file; a converted guest). A volume already under that name with the right format and size is an earlier
 // attempt's import, killed before it was recorded: it is adopted and verified the same way, never imported
 // twice. The staged file is removed only after Verified is recorded; the staging directory goes last.
 import { rm } from "node:fs/promises";
@@ -52,7 +53,8 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
         d.targetPath = vol.path;
       });
       // Warm: the cutover read this very file back (decide-warm.ts cutoverReadBackCovers); else read it back now.
-      const targetSha256 = cutoverReadBackCovers(m, disk, staged0, await fileIdentity(vol.path)) ? disk.targetSha256 : await verify(ctx, m, disk, vol, source, target, dir);
+      const raw = stagingFile(dir, disk);
+      const targetSha256 = cutoverReadBackCovers(m, disk, staged0, await fileIdentity(vol.path)) ? disk.targetSha256 : await verify(ctx, m, disk, vol, source, target, dir, raw);
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Verified";
         // A converted guest keeps targetSha256 = the image before conversion (Converting verified it); the volume
@@ -61,7 +63,11 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
         d.targetFormat = vol.format;
       });
       await rm(staged, { force: true });
-      await rm(chunkDigestsPath(staged), { force: true });
+      // The raw staging file Converting left for this proof (a warm disk's stays for its sha256, staging-sha256.ts).
+      if (!sha256Pending(m, disk)) {
+        await rm(raw, { force: true });
+        await rm(chunkDigestsPath(raw), { force: true });
+      }
     }
     // Leftovers go last, once every disk's Verified is recorded, unless a warm disk's sha256 is still to be taken
     // from its staging file (staging-sha256.ts removes the directory then).
@@ -74,12 +80,15 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
 }
 
 /** The target image hashes to the source's sha256 (and, with verifySource: reread, so does the source again). */
-async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider, target: TargetProvider, scratchDir: string): Promise<string | undefined> {
+async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider, target: TargetProvider, scratchDir: string, stagingPath: string): Promise<string | undefined> {
   let targetSha256: string | undefined;
   if (m.spec.options?.verifyChecksums ?? true) {
     const started = performance.now();
-    // The target proves what it holds (libvirt reads the volume back; KubeVirt reports what CDI's importer verified).
-    targetSha256 = await target.verifyVolume(vol, ctx.signal).catch((err: Error & { code?: string }) => {
+    // The target proves what it holds (libvirt reads the volume back — compared with the raw staging file it was
+    // made from while that file is hashed, when it is still there; KubeVirt reports what CDI's importer verified).
+    // A converted guest's volume is no longer the staging file's bytes: it is hashed whole.
+    const sourceBytes = disk.convertedSha256 || !disk.sha256 ? undefined : { sha256: disk.sha256, stagingPath };
+    targetSha256 = await target.verifyVolume(vol, ctx.signal, sourceBytes).catch((err: Error & { code?: string }) => {
       if (err.code === "ChecksumMismatch") throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: ${err.message}`);
       throw err;
     });

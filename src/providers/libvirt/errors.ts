@@ -7,6 +7,7 @@ export type LibvirtErrorCode =
   | "OutsideStorage"
   | "InvalidArgument"
   | "CommandFailed"
+  | "ChecksumMismatch"
   | "Timeout";
 
 export class LibvirtError extends Error {
