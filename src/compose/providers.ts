@@ -4,7 +4,7 @@ import { libvirtStorage } from "../api/libvirt-pools.ts";
 import type { ProviderFactories } from "../controllers/provider/clients.ts";
 import { createLibvirtTarget } from "../providers/libvirt/target.ts";
 import { createVsphereSource } from "../providers/vsphere/index.ts";
-import { type ImageServerStarter, imageServerFromEnv, kubeVirtTargetFor } from "./kubevirt-target.ts";
+import type { ImageServerStarter } from "./kubevirt-target.ts";
 
 export interface ProviderFactoryOptions {
   dataDir: string;
@@ -15,7 +15,9 @@ export interface ProviderFactoryOptions {
 }
 
 export function providerFactories(opts: ProviderFactoryOptions): ProviderFactories {
-  const imageServer = opts.imageServer ?? imageServerFromEnv(opts.dataDir);
+  // The KubeVirt target and the Kubernetes client under it (~870 modules) load with the first kubevirt Provider:
+  // a server with none never pays their memory. One image server for all of them.
+  let imageServer = opts.imageServer;
   return {
     source: {
       vsphere: (cfg) => {
@@ -45,7 +47,11 @@ export function providerFactories(opts: ProviderFactoryOptions): ProviderFactori
           virtType: cfg.spec.virtType,
         });
       },
-      kubevirt: (cfg) => kubeVirtTargetFor(cfg, { dataDir: opts.dataDir, prefix: opts.prefix ?? "landfall.dev", imageServer }),
+      kubevirt: async (cfg) => {
+        const { imageServerFromEnv, kubeVirtTargetFor } = await import("./kubevirt-target.ts");
+        imageServer ??= imageServerFromEnv(opts.dataDir);
+        return kubeVirtTargetFor(cfg, { dataDir: opts.dataDir, prefix: opts.prefix ?? "landfall.dev", imageServer });
+      },
     },
   };
 }

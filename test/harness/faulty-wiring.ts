@@ -151,11 +151,11 @@ function faultyDisk(disk: DiskOps, fault: FaultConfig, once: (hit: boolean) => b
 function faultyProviders(factories: ProviderFactories, fault: FaultConfig, once: (hit: boolean) => boolean, cutover: { finalSnapshot: boolean }): ProviderFactories {
   const source: ProviderFactories["source"] = {};
   for (const [type, make] of Object.entries(factories.source)) {
-    if (make) source[type] = (cfg) => faultySource(make(cfg), fault, once, cutover);
+    if (make) source[type] = async (cfg) => faultySource(await make(cfg), fault, once, cutover);
   }
   const target: ProviderFactories["target"] = {};
   for (const [type, make] of Object.entries(factories.target)) {
-    if (make) target[type] = (cfg) => faultyTarget(make(cfg), fault, once);
+    if (make) target[type] = async (cfg) => faultyTarget(await make(cfg), fault, once);
   }
   return { source, target };
 }

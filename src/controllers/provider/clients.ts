@@ -19,15 +19,17 @@ export interface ProviderConfig {
   kubeconfig?: string;
 }
 
+/** Builds a provider client; async when its implementation is loaded on first use (KubeVirt's Kubernetes client). */
 export interface ProviderFactories {
-  source: Partial<Record<string, (cfg: ProviderConfig) => SourceProvider>>;
-  target: Partial<Record<string, (cfg: ProviderConfig) => TargetProvider>>;
+  source: Partial<Record<string, (cfg: ProviderConfig) => SourceProvider | Promise<SourceProvider>>>;
+  target: Partial<Record<string, (cfg: ProviderConfig) => TargetProvider | Promise<TargetProvider>>>;
 }
 
 interface Entry {
   version: string;
-  source?: SourceProvider;
-  target?: TargetProvider;
+  /** The client being built or built; a build that failed is forgotten, so the next call tries again. */
+  source?: Promise<SourceProvider>;
+  target?: Promise<TargetProvider>;
   /** Leases not yet released; a retired entry closes when this reaches 0. */
   users: number;
   /** Replaced by a newer version of its Provider/Secret (or forgotten): no new work gets it. */
@@ -119,17 +121,21 @@ export class ProviderClients {
     return { entry, cfg };
   }
 
-  #sourceOf(p: Provider, entry: Entry, cfg: ProviderConfig): SourceProvider {
+  #sourceOf(p: Provider, entry: Entry, cfg: ProviderConfig): Promise<SourceProvider> {
     const factory = this.#factories.source[p.spec.type];
-    if (!factory) throw new Error(`Provider "${p.metadata.name}" has type ${p.spec.type}, which landfall cannot migrate from yet`);
-    entry.source ??= factory(cfg);
+    if (!factory) return Promise.reject(new Error(`Provider "${p.metadata.name}" has type ${p.spec.type}, which landfall cannot migrate from yet`));
+    entry.source ??= built(() => factory(cfg), () => {
+      entry.source = undefined;
+    });
     return entry.source;
   }
 
-  #targetOf(p: Provider, entry: Entry, cfg: ProviderConfig): TargetProvider {
+  #targetOf(p: Provider, entry: Entry, cfg: ProviderConfig): Promise<TargetProvider> {
     const factory = this.#factories.target[p.spec.type];
-    if (!factory) throw new Error(`Provider "${p.metadata.name}" has type ${p.spec.type}, which landfall cannot migrate to yet`);
-    entry.target ??= factory(cfg);
+    if (!factory) return Promise.reject(new Error(`Provider "${p.metadata.name}" has type ${p.spec.type}, which landfall cannot migrate to yet`));
+    entry.target ??= built(() => factory(cfg), () => {
+      entry.target = undefined;
+    });
     return entry.target;
   }
 
@@ -148,13 +154,13 @@ export class ProviderClients {
   async leaseSource(ref: ProviderReference, referringNamespace: string): Promise<Lease<SourceProvider>> {
     const provider = await this.providerFor(ref, referringNamespace);
     const { entry, cfg } = await this.#entry(provider);
-    return lease(entry, provider, this.#sourceOf(provider, entry, cfg));
+    return lease(entry, provider, await this.#sourceOf(provider, entry, cfg));
   }
 
   async leaseTarget(ref: ProviderReference, referringNamespace: string): Promise<Lease<TargetProvider>> {
     const provider = await this.providerFor(ref, referringNamespace);
     const { entry, cfg } = await this.#entry(provider);
-    return lease(entry, provider, this.#targetOf(provider, entry, cfg));
+    return lease(entry, provider, await this.#targetOf(provider, entry, cfg));
   }
 
   async sourceByRef(ref: ProviderReference, referringNamespace: string): Promise<{ provider: Provider; client: SourceProvider }> {
@@ -202,5 +208,12 @@ async function retire(e: Entry): Promise<void> {
 }
 
 async function closeEntry(e: Entry): Promise<void> {
-  await Promise.allSettled([e.source?.close(), e.target?.close()]);
+  await Promise.allSettled([e.source?.then((c) => c.close()), e.target?.then((c) => c.close())]);
+}
+
+/** The client `make` builds, as a promise; `forget` runs when the build fails, so a later call builds again. */
+function built<C>(make: () => C | Promise<C>, forget: () => void): Promise<C> {
+  const client = Promise.resolve().then(make);
+  client.catch(forget);
+  return client;
 }
