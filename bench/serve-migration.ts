@@ -100,11 +100,15 @@ async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string
   try {
     const ns = "bench";
     await applySourceAndTarget(srv, ns, vc, lv);
-    // Providers Ready first, so the figure is the migration's, not the server's start.
-    for (;;) {
-      const p = await api<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(srv, resourcePath(ns, "providers", "kvm"));
-      const q = await api<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(srv, resourcePath(ns, "providers", "vcenter"));
-      if ([p, q].every((r) => r.body.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))) break;
+    // Providers Ready first, so the figure is the migration's, not the server's start; a Provider that stays not
+    // Ready (libvirtd not running: start it with scripts/libvirt-up.sh) ends the bench with its reason.
+    type Conditions = { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } };
+    for (const started = performance.now(); ; ) {
+      const p = await api<Conditions>(srv, resourcePath(ns, "providers", "kvm"));
+      const q = await api<Conditions>(srv, resourcePath(ns, "providers", "vcenter"));
+      const ready = [p, q].map((r) => r.body.status?.conditions?.find((c) => c.type === "Ready"));
+      if (ready.every((c) => c?.status === "True")) break;
+      if (performance.now() - started > 120_000) throw new Error(`Providers not Ready after 120 s: ${ready.map((c) => c?.message ?? "no status").join("; ")}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const name = `${lv.prefix}-${label}`;
