@@ -1,9 +1,10 @@
 // Importing: each converted disk is moved into its target pool (the one its datastore maps to) under its own name (from the migration's UID;
 // renamed, so no second copy of the disk is written — copied only when the pool is on another filesystem),
 // then read back: compared with the raw staging file it was made from while that file's sha256 is checked against
-// the source's (or hashed whole: a raw volume is the renamed staging file; a converted guest). A volume already under that name with the right format and size is an earlier
-// attempt's import, killed before it was recorded: it is adopted and verified the same way, never imported
-// twice. The staged file is removed only after Verified is recorded; the staging directory goes last.
+// the source's (or hashed whole: a raw volume is the renamed staging file; a converted guest). A volume already
+// under that name with the right format and size is an earlier attempt's import, killed before it was recorded:
+// it is adopted and verified the same way, never imported twice. The staged files are removed only after Verified
+// is recorded; the staging directory goes last.
 import { rm } from "node:fs/promises";
 import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import type { ImportedVolume, SourceProvider, TargetProvider } from "../../providers/contract.ts";
