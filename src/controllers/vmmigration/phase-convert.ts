@@ -1,11 +1,14 @@
 // Converting: the raw staging file becomes the requested format next to it, and the boot disk's guest is
 // converted for KVM (guest-conversion.ts: verified against the source's sha256 first, never modified in place). The converted file appears only
 // whole (qemu-img writes <file>.partial and renames it), so finding it means an earlier attempt finished
-// converting; the raw input stays for Importing's proof. A lost input sends the disk back to
-// Transferring instead of failing: the source still has the bytes.
+// converting; the raw input is removed only after Converted is recorded (the last disk's stays for Importing's
+// proof). A lost input sends the disk back to Transferring instead of failing: the source still has the bytes.
+import { rm } from "node:fs/promises";
 import type { VMMigration } from "../../api/vmmigration.ts";
 import { convertAction } from "./decide.ts";
+import { sha256Pending } from "./decide-warm.ts";
 import { exists } from "./files.ts";
+import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
 import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
 import { outOfSpaceFailure } from "./space.ts";
 import { transferAgain } from "./retransfer.ts";
@@ -20,7 +23,8 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
     const storage = await target.ensureStorage();
     const dir = stagingDir(storage.path, m);
     const lostDisks: string[] = [];
-    for (const disk of disksToConvert(m.status?.disks ?? [])) {
+    const toConvert = disksToConvert(m.status?.disks ?? []);
+    for (const [i, disk] of toConvert.entries()) {
       ctx.signal.throwIfAborted();
       const fmt = disk.targetFormat ?? "qcow2";
       const staging = stagingFile(dir, disk);
@@ -61,8 +65,14 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Converted";
       });
-      // The raw staging file stays for Importing, which proves the volume identical to it (phase-import.ts) and
-      // removes it: the space it holds is the peak of Converting already, so keeping it costs no more at any time.
+      // The last disk's raw staging file stays for Importing, which proves the volume identical to it while hashing
+      // it (phase-import.ts) and removes it: raw and converted file coexisted while it was converted, so keeping it
+      // never raises the space peak. Every other one goes now (kept, they would add up): its volume is hashed
+      // whole. A warm disk whose sha256 is still to come from its staging file keeps it (staging-sha256.ts).
+      if (fmt !== "raw" && !sha256Pending(m, disk) && i < toConvert.length - 1) {
+        await rm(staging, { force: true });
+        await rm(chunkDigestsPath(staging), { force: true });
+      }
     }
     return lostDisks;
   });

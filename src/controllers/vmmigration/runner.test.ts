@@ -2,7 +2,7 @@
 // VirtualMachine controller reports Ready, and those polls must not leave listeners on the migration's signal.
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
@@ -88,6 +88,33 @@ describe("MigrationRunner", () => {
     await assert.rejects(runner.run("default", "db01", stop.signal), /stop after the conversion started/);
     assert.equal(signals.length, 1);
     assert.equal(signals[0], stop.signal);
+  });
+
+  it("Converting keeps only the last disk's raw staging file for Importing's proof: the space peak never grows", async () => {
+    let atImport: string[] | undefined;
+    let staged = "";
+    const disk = {
+      convert: async (a: { dest: string }) => writeFile(a.dest, "converted"),
+      imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }),
+    };
+    const target = {
+      ...poolStorage(pool),
+      importDisk: async () => {
+        atImport = (await readdir(staged)).sort();
+        throw new Error("stop at the first import");
+      },
+    };
+    const runner = scriptedRunner(store, { target, disk });
+    const disks = [0, 1, 2].map((i) => ({ diskID: `kv01-disk${i}`, key: 2000 + i, sizeBytes: 4096, bytesDone: 4096, sha256: "sha256:aa", targetFormat: "qcow2", state: "Transferred" }));
+    const m = await migrationAt(store, "kv01", { phase: "Converting", disks }, { options: { guestConversion: "skip" } });
+    staged = stagingDir(pool, m);
+    await mkdir(staged, { recursive: true });
+    for (const d of disks) {
+      await writeFile(join(staged, `${d.diskID}.raw`), Buffer.alloc(4096));
+      await writeFile(join(staged, `${d.diskID}.raw.digests`), "digests");
+    }
+    await assert.rejects(runner.run("default", "kv01", new AbortController().signal), /stop at the first import/);
+    assert.deepEqual(atImport, ["kv01-disk0.qcow2", "kv01-disk1.qcow2", "kv01-disk2.qcow2", "kv01-disk2.raw", "kv01-disk2.raw.digests"]);
   });
 
   it("a volume already in the pool under the disk's name (an import killed before it was recorded) is adopted, verified and not imported again", async () => {
