@@ -4,7 +4,7 @@
 // only those blocks; more writes; `landfall cutover` shuts the source down, copies the last changes and the
 // migration finishes as a cold one. Expected disk contents are computed by the test from the bytes it wrote.
 import assert from "node:assert/strict";
-import { createHash, randomBytes, randomInt, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -12,7 +12,7 @@ import type { VirtualMachine } from "../../src/api/virtualmachine.ts";
 import { waitForConsole, writeBootDisk } from "../harness/bootdisk.ts";
 import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/landfall.ts";
 import { guestBytesSha256 } from "../harness/libvirt.ts";
-import { guestWrite, sha256File, writeRandomContent } from "../harness/vcsim/harness.ts";
+import { guestWriteRandomly, sha256File, writeRandomContent } from "../harness/vcsim/harness.ts";
 import { snapshotNames } from "../harness/vcsim/snapshots.ts";
 import { startWarmSuite, type WarmSuite } from "../harness/warm-suite.ts";
 
@@ -39,19 +39,8 @@ after(() => suite?.close());
 const migration = () => suite.migration(VM);
 
 /** Random writes (whole sectors, 64-256 KiB, at random sector offsets past the boot sector) to both disks, applied to the test's own copy too. */
-async function writeRandomly(keys: number[], count: number): Promise<number> {
-  let written = 0;
-  for (let n = 0; n < count; n++) {
-    const i = n % disks.length;
-    const length = randomInt(128, 513) * 512;
-    const offset = randomInt(1, (disks[i].length - length) / 512) * 512;
-    const bytes = randomBytes(length);
-    await guestWrite(suite.vc, VM, keys[i], offset, bytes);
-    bytes.copy(disks[i], offset);
-    written += length;
-  }
-  return written;
-}
+/** Random writes through the guest (not in sector 0, the boot sector); the bytes they cover. */
+const writeRandomly = (keys: number[], count: number): Promise<number> => guestWriteRandomly(suite.vc, VM, keys, disks, count, 1);
 
 test("warm: precopy 0 while the VM runs, precopy 1 reads only the changed blocks, cutover copies the rest; the target holds the final bytes and boots", async () => {
   const { srv, ns, vc } = suite;

@@ -10,7 +10,7 @@
 // rewrote a chunk precopy 0 had verified (caught by the read-back and written again), and a byte of the staging
 // file damaged before the sha256 is taken from it (no sha256 recorded, condition ChecksumUnavailable).
 import assert from "node:assert/strict";
-import { createHash, randomBytes, randomInt, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +23,7 @@ import type { FaultPoint } from "../harness/faulty-wiring.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harness/libvirt.ts";
 import { applySourceAndTarget } from "../harness/providers.ts";
-import { guestWrite, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
+import { guestWriteRandomly, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 import { snapshotNames } from "../harness/vcsim/snapshots.ts";
 
 const MiB = 1 << 20;
@@ -99,23 +99,12 @@ async function precopyDone(s: ServeProcess, name: string, index: number): Promis
   });
 }
 
-/** Random whole-sector writes to both disks of the VM (the test's copy follows); returns the bytes written. */
+/** Random whole-sector writes to both disks of the VM (the test's copy follows); returns the bytes they cover. */
 async function writeRandomly(vm: string, count: number): Promise<number> {
   const p = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { insecureSkipVerify: true } });
   const keys = (await p.getVM({ name: vm })).disks.map((d) => d.key);
   await p.close();
-  const disks = contents.get(vm) as Buffer[];
-  let written = 0;
-  for (let n = 0; n < count; n++) {
-    const i = n % disks.length;
-    const length = randomInt(128, 513) * 512;
-    const offset = randomInt(0, (disks[i].length - length) / 512) * 512;
-    const bytes = randomBytes(length);
-    await guestWrite(vc, vm, keys[i], offset, bytes);
-    bytes.copy(disks[i], offset);
-    written += length;
-  }
-  return written;
+  return guestWriteRandomly(vc, vm, keys, contents.get(vm) as Buffer[], count);
 }
 
 /** The warm VMMigration every row runs: precopies every 3 s into qcow2, the target left off. */

@@ -2,7 +2,7 @@
 // endpoint with enforced credentials, whose VMs' disks hold the bytes of the given content files.
 // Each instance gets its own $TMPDIR, so its datastore lives under `tmpDir` and stop() removes it all.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createHash, randomFillSync } from "node:crypto";
+import { createHash, randomBytes, randomFillSync, randomInt } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Agent, request } from "undici";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
@@ -194,6 +194,33 @@ async function control<T = Record<string, string>>(vcsim: Vcsim, path: string, b
 /** Writes bytes into the VM's current disk layer at `offset`, as its guest would (a delta after a snapshot). */
 export async function guestWrite(vcsim: Vcsim, vmName: string, diskKey: number, offset: number, data: Uint8Array): Promise<void> {
   await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/disks/${diskKey}/write?offset=${offset}`, data);
+}
+
+/**
+ * `count` random writes of 64–256 KiB of whole sectors through the guest, round robin over the VM's disks (`keys[i]`
+ * is disk i, `contents[i]` the test's copy of it, updated to follow), none before `firstSector`. Returns the bytes
+ * they cover: overlapping writes count once, as change tracking reports them.
+ */
+export async function guestWriteRandomly(vcsim: Vcsim, vmName: string, keys: number[], contents: Buffer[], count: number, firstSector = 0): Promise<number> {
+  const extents: Array<Array<[number, number]>> = contents.map(() => []);
+  for (let n = 0; n < count; n++) {
+    const i = n % contents.length;
+    const length = randomInt(128, 513) * 512;
+    const offset = randomInt(firstSector, (contents[i].length - length) / 512) * 512;
+    const bytes = randomBytes(length);
+    await guestWrite(vcsim, vmName, keys[i], offset, bytes);
+    bytes.copy(contents[i], offset);
+    extents[i].push([offset, offset + length]);
+  }
+  let covered = 0;
+  for (const list of extents) {
+    let end = 0;
+    for (const [start, stop] of list.sort((a, b) => a[0] - b[0])) {
+      covered += Math.max(0, stop - Math.max(start, end));
+      end = Math.max(end, stop);
+    }
+  }
+  return covered;
 }
 
 /** Takes a snapshot through the SOAP API (so the disks switch to deltas); returns its moref value. */
