@@ -69,7 +69,7 @@ export class Virsh {
   }
 
   /** virsh's stdout; its failures become LibvirtErrors carrying its stderr, which isNotFound and callers classify. */
-  async run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  async run(args: string[], options: { input?: string; timeoutMs?: number; onStderr?: (text: string) => void } = {}): Promise<string> {
     try {
       return await this.#runner.run("virsh", ["-c", this.uri, ...args], options);
     } catch (error) {
@@ -102,13 +102,10 @@ export class Virsh {
         if (!UUID_PATTERN.test(uuid)) throw new LibvirtError("InvalidArgument", `dumpXMLs: ${JSON.stringify(uuid)} is not a domain UUID`);
       }
       let stderr = "";
-      const stdout = await this.#runner.run("virsh", ["-c", this.uri, batch.map((uuid) => `dumpxml ${uuid}`).join(" ; ")], {
-        onStderr: (text: string) => {
+      const stdout = await this.run([batch.map((uuid) => `dumpxml ${uuid}`).join(" ; ")], {
+        onStderr: (text) => {
           stderr += text;
         },
-      }).catch((error: unknown) => {
-        if (!(error instanceof ToolError)) throw error;
-        throw new LibvirtError(error.timedOut ? "Timeout" : "CommandFailed", error.message, { cause: error, stderr: error.stderr });
       });
       const unexpected = stderr.split("\n").filter((line) => line.trim() && !NOT_FOUND_PATTERN.test(line));
       if (unexpected.length > 0) throw new LibvirtError("CommandFailed", `virsh dumpxml of ${batch.length} domains: ${unexpected.join("; ")}`, { stderr });
