@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
 import { guestBytesSha256 } from "../harness/libvirt.ts";
 import { guestWrite, resetChangeTracking, writeRandomContent } from "../harness/vcsim/harness.ts";
-import { startWarmSuite, type WarmSuite } from "../harness/warm-suite.ts";
+import { startWarmSuite, type WarmSuite, warmMigrationYaml } from "../harness/warm-suite.ts";
 
 const MiB = 1 << 20;
 const VM = "wcid01";
@@ -38,17 +38,7 @@ test("warm: a cutover asked for mid-precopy waits for it; a changeId the source 
   const key = (await direct.getVM({ name: VM })).disks[0].key;
   await direct.close();
   // 8 MiB at 2 MiB/s: precopy 0 runs for about 4 s.
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: VMMigration
-metadata: {name: ${VM}, namespace: ${ns}}
-spec:
-  source: {providerRef: {name: vcenter}, vmName: ${VM}}
-  target: {providerRef: {name: kvm}, vmName: ${VM}, powerOn: false}
-  options: {mode: warm, precopyInterval: 1h, diskFormat: qcow2, bandwidthMiBps: 2}
-`,
-  );
+  await applyYaml(srv, warmMigrationYaml(ns, VM, { powerOn: false, precopyInterval: "1h", extraOptions: "bandwidthMiBps: 2" }));
   await waitFor("precopy 0 to have its snapshot", 60_000, async () => {
     const m = await migration();
     if (m.status?.phase === "Failed") throw new Error(`migration failed: ${m.status.message}`);

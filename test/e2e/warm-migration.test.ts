@@ -14,7 +14,7 @@ import { api, applyYaml, landfall, resourcePath, waitFor } from "../harness/land
 import { guestBytesSha256 } from "../harness/libvirt.ts";
 import { guestWriteRandomly, sha256File, writeRandomContent } from "../harness/vcsim/harness.ts";
 import { snapshotNames } from "../harness/vcsim/snapshots.ts";
-import { startWarmSuite, type WarmSuite } from "../harness/warm-suite.ts";
+import { startWarmSuite, type WarmSuite, warmMigrationYaml } from "../harness/warm-suite.ts";
 
 const MiB = 1 << 20;
 const VM = "warm01";
@@ -50,17 +50,7 @@ test("warm: precopy 0 while the VM runs, precopy 1 reads only the changed blocks
   const keys = vm.disks.map((d) => d.key);
   const total = disks.reduce((a, d) => a + d.length, 0);
 
-  await applyYaml(
-    srv,
-    `apiVersion: landfall.dev/v1beta1
-kind: VMMigration
-metadata: {name: ${VM}, namespace: ${ns}}
-spec:
-  source: {providerRef: {name: vcenter}, vmName: ${VM}}
-  target: {providerRef: {name: kvm}, vmName: ${VM}, powerOn: true}
-  options: {mode: warm, precopyInterval: 4s, diskFormat: qcow2}
-`,
-  );
+  await applyYaml(srv, warmMigrationYaml(ns, VM, { powerOn: true, precopyInterval: "4s" }));
   const first = await waitFor("precopy 0", 60_000, async () => {
     const m = await migration();
     if (m.status?.phase === "Failed") throw new Error(`migration failed: ${m.status.message}`);

@@ -25,6 +25,7 @@ import { createTempLibvirt, guestBytesSha256, type TempLibvirt } from "../harnes
 import { applySourceAndTarget } from "../harness/providers.ts";
 import { guestWriteRandomly, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 import { snapshotNames } from "../harness/vcsim/snapshots.ts";
+import { warmMigrationYaml } from "../harness/warm-suite.ts";
 
 const MiB = 1 << 20;
 const env = { LANDFALL_LOG_FORMAT: "text" };
@@ -108,18 +109,7 @@ async function writeRandomly(vm: string, count: number): Promise<number> {
 }
 
 /** The warm VMMigration every row runs: precopies every 3 s into qcow2, the target left off. */
-const applyWarmMigration = (s: ServeProcess, vm: string) =>
-  applyYaml(
-    s,
-    `apiVersion: landfall.dev/v1beta1
-kind: VMMigration
-metadata: {name: ${vm}, namespace: ${ns}}
-spec:
-  source: {providerRef: {name: vcenter}, vmName: ${vm}}
-  target: {providerRef: {name: kvm}, vmName: ${vm}, powerOn: false}
-  options: {mode: warm, precopyInterval: 3s, diskFormat: qcow2}
-`,
-  );
+const applyWarmMigration = (s: ServeProcess, vm: string) => applyYaml(s, warmMigrationYaml(ns, vm, { powerOn: false, precopyInterval: "3s" }));
 
 const setCutover = (s: ServeProcess, name: string) =>
   api(s, resourcePath(ns, "vmmigrations", name), {

@@ -13,6 +13,19 @@ import { createTempLibvirt, type TempLibvirt } from "./libvirt.ts";
 import { applySourceAndTarget } from "./providers.ts";
 import { startVcsim, type Vcsim, type VcsimSpec } from "./vcsim/harness.ts";
 
+/** The warm VMMigration the warm suites apply: vcenter → kvm into qcow2; `extraOptions` ("bandwidthMiBps: 2") appended. */
+export function warmMigrationYaml(ns: string, vm: string, opts: { powerOn: boolean; precopyInterval: string; extraOptions?: string }): string {
+  const extra = opts.extraOptions ? `, ${opts.extraOptions}` : "";
+  return `apiVersion: landfall.dev/v1beta1
+kind: VMMigration
+metadata: {name: ${vm}, namespace: ${ns}}
+spec:
+  source: {providerRef: {name: vcenter}, vmName: ${vm}}
+  target: {providerRef: {name: kvm}, vmName: ${vm}, powerOn: ${opts.powerOn}}
+  options: {mode: warm, precopyInterval: ${opts.precopyInterval}, diskFormat: qcow2${extra}}
+`;
+}
+
 export interface WarmSuite {
   lv: TempLibvirt;
   vc: Vcsim;
