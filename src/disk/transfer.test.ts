@@ -7,7 +7,7 @@ import type { DiskReader } from "../providers/contract.ts";
 import { openFileDiskReader } from "./file-reader.ts";
 import { readerSha256 } from "./checksum.ts";
 import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
-import { type TransferCheckpoint, transferDisk } from "./transfer.ts";
+import { areasByChunk, type TransferCheckpoint, transferDisk } from "./transfer.ts";
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -19,11 +19,11 @@ after(async () => {
 });
 
 /** Wraps a reader to observe (and slow down) its range reads. */
-function observed(inner: DiskReader, hooks: { delayMs?: (offset: number) => number; onStart?: (offset: number) => void; onDone?: (offset: number) => void }): DiskReader {
+function observed(inner: DiskReader, hooks: { delayMs?: (offset: number) => number; onStart?: (offset: number, length: number) => void; onDone?: (offset: number) => void }): DiskReader {
   return {
     sizeBytes: inner.sizeBytes,
     async *readRange(offset, length, signal) {
-      hooks.onStart?.(offset);
+      hooks.onStart?.(offset, length);
       const delay = hooks.delayMs?.(offset) ?? 0;
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       yield* inner.readRange(offset, length, signal);
@@ -213,6 +213,49 @@ describe("transferDisk", () => {
 
   test("rejects a chunk size that is not a multiple of the zero block", async () => {
     await assert.rejects(transferDisk({ reader: syntheticDisk({ sizeBytes: MiB }), stagingPath: join(dir, "x.raw"), chunkBytes: 1000 }), /chunkBytes 1000/);
+  });
+
+  test("given the source's allocated areas, only they are read; the sha256 still covers every byte", async () => {
+    // Data at 1 MiB..1.5 MiB, 6 MiB + 4 KiB (crossing a chunk edge at 8 MiB: 7.5..8.5 MiB) and the last 100 bytes.
+    const size = 20 * MiB + 100;
+    const content = Buffer.alloc(size);
+    const areas = [
+      { start: MiB, length: MiB / 2 },
+      { start: 7.5 * MiB, length: MiB },
+      { start: size - 100, length: 100 },
+    ];
+    for (const a of areas) content.fill(0xa5, a.start, a.start + a.length);
+    const sourcePath = join(dir, "allocated-source.raw");
+    await writeFile(sourcePath, content);
+    const inner = await openFileDiskReader(sourcePath);
+    const reads: Array<[number, number]> = [];
+    const reader = observed(inner, { onStart: (offset, length) => reads.push([offset, length]) });
+    const staging = join(dir, "allocated.raw");
+    try {
+      const result = await transferDisk({ reader, stagingPath: staging, chunkBytes: 4 * MiB, allocated: areas });
+      assert.equal(result.sha256, await readerSha256(inner), "the sha256 is that of the whole disk");
+      assert.equal(result.bytesRead, MiB / 2 + MiB + 100);
+      assert.equal(result.zeroBytes, size - result.bytesRead);
+    } finally {
+      await inner.close();
+    }
+    // The area crossing the chunk edge is read as two pieces, one per chunk; nothing else is asked for.
+    assert.deepEqual(reads.sort((a, b) => a[0] - b[0]), [[MiB, MiB / 2], [7.5 * MiB, MiB / 2], [8 * MiB, MiB / 2], [size - 100, 100]]);
+    assert.ok((await readFile(staging)).equals(content), "staging file differs from the source");
+  });
+
+  test("a source that misreports its allocation is trusted: the bytes it left out arrive as zeros (verifySource: reread is the check)", async () => {
+    const disk = syntheticDisk({ sizeBytes: 8 * MiB, seed: 11 });
+    const staging = join(dir, "misreported.raw");
+    const result = await transferDisk({ reader: disk, stagingPath: staging, chunkBytes: 4 * MiB, allocated: [{ start: 0, length: 4 * MiB }] });
+    const expected = Buffer.concat([(await readerBytes(disk)).subarray(0, 4 * MiB), Buffer.alloc(4 * MiB)]);
+    assert.ok((await readFile(staging)).equals(expected));
+    assert.notEqual(result.sha256, await readerSha256(disk), "reading every byte again tells the difference");
+  });
+
+  test("areasByChunk clips to the disk, splits at chunk edges and joins what touches", () => {
+    const of = areasByChunk([{ start: 9, length: 3 }, { start: 0, length: 4 }, { start: 4, length: 2 }, { start: 14, length: 100 }], 8, 16);
+    assert.deepEqual([of(0), of(1), of(2)], [[{ start: 0, end: 6 }], [{ start: 1, end: 4 }, { start: 6, end: 8 }], []]);
   });
 
   test("an empty disk gives the sha256 of nothing", async () => {

@@ -15,8 +15,13 @@
 // and made durable with the staging file before a checkpoint is reported. A resume checks the local prefix
 // against those digests chunk by chunk and reads from the source again every chunk that does not match or has
 // no digest, so every byte the final sha256 covers came from the source.
+//
+// Allocation-aware: given the areas the source says hold data (vSphere's QueryChangedDiskAreas "*" on a snapshot),
+// only those bytes are read; the rest of each chunk is zeros, hashed as such — the sha256 is still that of every
+// byte of the disk, and `verifySource: reread` (which reads every byte again) catches a source that misreports.
 import { type FileHandle, open, stat } from "node:fs/promises";
-import type { DiskReader } from "../providers/contract.ts";
+import type { ChangedArea, DiskReader } from "../providers/contract.ts";
+import { mergeAreas } from "./areas.ts";
 import { reportCheckpoint } from "./checkpoint-report.ts";
 import { ChunkDigestFile, chunkDigestsPath } from "./chunk-digests.ts";
 import { chunkBuffers } from "./chunk-buffer-pool.ts";
@@ -49,6 +54,11 @@ export interface TransferDiskOptions {
   stagingPath: string;
   chunkBytes?: number;
   concurrency?: number;
+  /**
+   * The areas that may hold data, sorted and disjoint, as the source reports them; every byte outside them reads as
+   * zeros and is not read. Absent: every byte is read.
+   */
+  allocated?: ReadonlyArray<ChangedArea>;
   /** Continue an interrupted transfer into the same staging file from a reported checkpointOffset. */
   resumeFrom?: { offset: number };
   /**
@@ -74,6 +84,8 @@ export interface TransferResult {
   /** sha256 of the source's bytes as read: "sha256:<hex>". */
   sha256: string;
   bytes: number;
+  /** Bytes read from the source in this call (all of them unless `allocated` was given or a resumed prefix matched). */
+  bytesRead: number;
   /** Bytes in all-zero blocks (left as holes), over the whole disk including a resumed prefix. */
   zeroBytes: number;
   /** Bytes at the disk's end that the source does not store and that read as zeros (reader.zeroFilledTailBytes). */
@@ -129,6 +141,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   };
   const localBuffer = prefixChunks > 0 ? takeBuffer() : undefined;
   let zeroBytes = 0;
+  let bytesRead = 0;
   let verifiedChunks = 0;
   let rereadChunks = 0;
 
@@ -146,9 +159,20 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     while (handedOver.length > 0) await handedOver.shift();
   };
 
+  const areasOf = options.allocated ? areasByChunk(options.allocated, chunkBytes, size) : undefined;
   const fetchChunk = async (index: number): Promise<Buffer> => {
     const chunk = takeBuffer().subarray(0, lengthOf(index));
-    await readChunkFromSource(reader, index * chunkBytes, chunk, readOptions);
+    const areas = areasOf?.(index);
+    if (!areas) {
+      await readChunkFromSource(reader, index * chunkBytes, chunk, readOptions);
+      bytesRead += chunk.length;
+      return chunk;
+    }
+    chunk.fill(0);
+    for (const { start, end } of areas) {
+      await readChunkFromSource(reader, index * chunkBytes + start, chunk.subarray(start, end), readOptions);
+      bytesRead += end - start;
+    }
     return chunk;
   };
   const startRead = (index: number) => {
@@ -225,6 +249,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     return {
       sha256,
       bytes: size,
+      bytesRead,
       zeroBytes,
       zeroFilledTailBytes: reader.zeroFilledTailBytes ?? 0,
       verifiedChunks,
@@ -242,6 +267,29 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     await sidecar.close();
     await file.close();
   }
+}
+
+/**
+ * For each chunk, the parts of `allocated` within it (relative to the chunk): a function of the chunk index. Pure.
+ * Areas are clipped to the disk, so a source that reports one past its end never makes a read past it.
+ */
+export function areasByChunk(allocated: ReadonlyArray<ChangedArea>, chunkBytes: number, size: number): (index: number) => Extent[] {
+  const byChunk = new Map<number, Extent[]>();
+  for (const { start, length } of mergeAreas(allocated)) {
+    const end = Math.min(start + length, size);
+    for (let at = Math.max(0, start); at < end; ) {
+      const index = Math.floor(at / chunkBytes);
+      const chunkStart = index * chunkBytes;
+      const upTo = Math.min(end, chunkStart + chunkBytes);
+      const list = byChunk.get(index) ?? [];
+      const last = list.at(-1);
+      if (last && last.end >= at - chunkStart) last.end = Math.max(last.end, upTo - chunkStart);
+      else list.push({ start: at - chunkStart, end: upTo - chunkStart });
+      byChunk.set(index, list);
+      at = upTo;
+    }
+  }
+  return (index) => byChunk.get(index) ?? [];
 }
 
 async function openForResume(stagingPath: string, size: number): Promise<FileHandle> {

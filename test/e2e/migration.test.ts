@@ -3,8 +3,8 @@
 // disk, damage between source and target is caught, and a killed server resumes from its checkpoint.
 // The damage is injected by the test-only composition (test/harness/faulty-serve.ts), never by the product.
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, open, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -16,7 +16,8 @@ import { startFaultyServer } from "../harness/faulty-server.ts";
 import { api, applyYaml, resourcePath, waitFor } from "../harness/landfall.ts";
 import { createTempLibvirt, domainUUID, guestBytesSha256, sha256File, type TempLibvirt, virsh } from "../harness/libvirt.ts";
 import { applySourceAndTarget } from "../harness/providers.ts";
-import { startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
+import { createVsphereSource } from "../../src/providers/vsphere/source-provider.ts";
+import { datastoreBytesServed, misreportAllocation, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
 
 const MiB = 1 << 20;
 const MARKER = "landfall e2e: web01 booted";
@@ -35,6 +36,20 @@ async function content(name: string, i: number, sizeBytes: number, boot = false)
   sums[name] ??= [];
   sums[name][i] = await sha256File(path);
   return { contentPath: path, capacityBytes: sizeBytes };
+}
+
+/** A thin disk of `sizeBytes` holding random bytes in `areas` and holes elsewhere. */
+async function sparseContent(name: string, sizeBytes: number, areas: Array<{ start: number; length: number }>): Promise<{ contentPath: string; capacityBytes: number; thin: true }> {
+  const path = join(lv.scratchDir, `${name}-0.raw`);
+  const f = await open(path, "w");
+  try {
+    for (const a of areas) await f.write(randomBytes(a.length), 0, a.length, a.start);
+    await f.truncate(sizeBytes);
+  } finally {
+    await f.close();
+  }
+  sums[name] = [await sha256File(path)];
+  return { contentPath: path, capacityBytes: sizeBytes, thin: true };
 }
 
 const migration = async (name: string) => (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", name))).body;
@@ -68,8 +83,18 @@ before(async () => {
     { name: "app01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("app01", 0, 40 * MiB)] },
     { name: "cancel01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("cancel01", 0, 40 * MiB)] },
     { name: "xns01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("xns01", 0, 4 * MiB, true)] },
+    ...["thin01", "thin02"].map((name) => ({ name, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [] as Array<{ contentPath: string; capacityBytes: number; thin: true }> })),
   ];
+  // 3 MiB of data on a 32 MiB thin disk: 1 MiB at the start, 2 MiB at 20 MiB.
+  for (const vm of vms.slice(-2)) vm.disks.push(await sparseContent(vm.name, 32 * MiB, [{ start: 0, length: MiB }, { start: 20 * MiB, length: 2 * MiB }]));
   vc = await startVcsim({ vms });
+  // Changed block tracking on, as an operator (or a backup product) turned it on: the source can then say what a snapshot's disks hold.
+  const vsphere = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { insecureSkipVerify: true } });
+  try {
+    for (const name of ["thin01", "thin02"]) await vsphere.setChangeTracking?.((await vsphere.getVM({ name })).id, true);
+  } finally {
+    await vsphere.close();
+  }
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-mig-"));
   srv = await startFaultyServer(dataDir, { at: "corrupt", vm: "db01" });
   await applySourceAndTarget(srv, ns, vc, lv);
@@ -204,6 +229,30 @@ test("snapshot mode copies a running VM from a snapshot and leaves it running", 
   });
   assert.equal(vm.spec.powerState, "Off");
   assert.match(await virsh(["domstate", `${ns}--db01-snap`]), /shut off/);
+});
+
+test("from a snapshot of a VM that tracks changes, only the areas the source reports allocated are read; the sha256 still covers every byte", async () => {
+  const before = await datastoreBytesServed(vc, "/thin01/thin01_0-flat.vmdk");
+  await applyYaml(srv, migrationYaml("thin01", "thin01", ", mode: snapshot").replace("powerOn: true", "powerOn: false"));
+  const m = await finished("thin01");
+  assert.equal(m.status?.phase, "Succeeded", m.status?.message);
+  const d = m.status?.disks?.[0];
+  assert.equal(d?.sha256, `sha256:${sums.thin01[0]}`, "the sha256 of all 32 MiB, holes included");
+  assert.equal(d?.targetSha256, d?.sha256);
+  assert.equal(await guestBytesSha256(d?.targetPath as string, "qcow2"), sums.thin01[0]);
+  assert.match(srv.output(), /reports 3145728 of 33554432 bytes allocated; only those are read/);
+  const served = (await datastoreBytesServed(vc, "/thin01/thin01_0-flat.vmdk")) - before;
+  assert.equal(served, 3 * MiB, "the datastore sent the 3 MiB of data, not the 32 MiB disk");
+});
+
+test("a source that misreports what is allocated is caught by verifySource: reread (every byte read again)", async () => {
+  await misreportAllocation(vc, "thin02");
+  await applyYaml(srv, migrationYaml("thin02", "thin02", ", mode: snapshot, verifySource: reread").replace("powerOn: true", "powerOn: false"));
+  const m = await finished("thin02");
+  assert.equal(m.status?.phase, "Failed");
+  assert.equal(m.status?.conditions?.find((c) => c.type === "Ready")?.reason, "ChecksumMismatch");
+  assert.match(m.status?.message ?? "", new RegExp(`re-reading the source gave sha256:${sums.thin02[0]}, the transfer read sha256:`));
+  assert.equal((await api(srv, resourcePath(ns, "virtualmachines", "thin02"))).status, 404, "no VirtualMachine was created");
 });
 
 test("deleting a migration mid-transfer cancels it, removes its partial volumes and powers the source back on", async () => {

@@ -1,9 +1,10 @@
 // Copying one whole source disk into its staging file, resuming from the disk's checkpoint when the staging
 // file it wrote is still there; progress and checkpoints go to status as the transfer reports them. Used by
-// Transferring (cold and snapshot modes) and by a warm migration's precopy 0.
+// Transferring (cold and snapshot modes) and by a warm migration's precopy 0. From a snapshot the source can
+// describe (vSphere with changed block tracking on), only the areas it reports allocated are read.
 import type { MigrationDisk } from "../../api/vmmigration.ts";
 import { throttledReader } from "../../disk/throttle.ts";
-import type { DiskReader, TargetStorage } from "../../providers/contract.ts";
+import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetStorage } from "../../providers/contract.ts";
 import { transferStart } from "./decide.ts";
 import { exists } from "./files.ts";
 import { outOfSpaceFailure } from "./space.ts";
@@ -11,19 +12,44 @@ import type { StepContext } from "./step-context.ts";
 
 export interface CopiedDisk {
   sha256: string;
+  /** Bytes read from the source (less than the disk's size when it reported what is allocated). */
+  bytesRead: number;
   lastRate?: number;
 }
 
-export async function copyWholeDisk(
-  ctx: StepContext,
-  opened: DiskReader,
-  disk: MigrationDisk,
-  path: string,
-  storage: TargetStorage,
-  bandwidthMiBps?: number,
-  signal: AbortSignal = ctx.signal,
-): Promise<CopiedDisk> {
-  const reader = bandwidthMiBps ? throttledReader(opened, bandwidthMiBps * 2 ** 20) : opened;
+export interface WholeDiskCopy {
+  reader: DiskReader;
+  /** The areas the source reports allocated (sourceAllocation); absent: every byte is read. */
+  allocated?: ChangedArea[];
+  disk: MigrationDisk;
+  path: string;
+  storage: TargetStorage;
+  bandwidthMiBps?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The areas of `disk` that hold data, as the source reports them for the export's snapshot (vSphere:
+ * QueryChangedDiskAreas with changeId "*", which needs changed block tracking on), or undefined — no snapshot, a
+ * source that cannot say, or one that refuses — and then every byte is read.
+ */
+export async function sourceAllocation(ctx: StepContext, source: SourceProvider, session: ExportSession, disk: SourceDisk): Promise<ChangedArea[] | undefined> {
+  if (!session.snapshotID || !source.queryChangedAreas) return undefined;
+  try {
+    const areas = await source.queryChangedAreas(session, disk, "*");
+    const bytes = areas.reduce((sum, a) => sum + a.length, 0);
+    ctx.log(`${disk.label}: the source reports ${bytes} of ${disk.capacityBytes} bytes allocated; only those are read`);
+    return areas;
+  } catch (err) {
+    ctx.signal.throwIfAborted();
+    ctx.log(`${disk.label}: the source does not report allocation (${(err as Error).message}); every byte is read`);
+    return undefined;
+  }
+}
+
+export async function copyWholeDisk(ctx: StepContext, copy: WholeDiskCopy): Promise<CopiedDisk> {
+  const { disk, path, storage, bandwidthMiBps, signal = ctx.signal } = copy;
+  const reader = bandwidthMiBps ? throttledReader(copy.reader, bandwidthMiBps * 2 ** 20) : copy.reader;
   const resumeFrom = transferStart(disk, await exists(path));
   if (resumeFrom) ctx.log(`resuming ${disk.diskID} at ${resumeFrom.offset}`);
   await ctx.patchDisk(disk.diskID, (d) => {
@@ -34,6 +60,7 @@ export async function copyWholeDisk(
     .transfer({
       reader,
       stagingPath: path,
+      ...(copy.allocated ? { allocated: copy.allocated } : {}),
       resumeFrom,
       signal,
       onProgress: async (p) => {
@@ -54,5 +81,5 @@ export async function copyWholeDisk(
   if (resumeFrom) {
     ctx.log(`${disk.diskID} resumed: ${result.verifiedChunks ?? 0} chunks verified against their source digests, ${result.rereadChunks ?? 0} read again from the source`);
   }
-  return { sha256: result.sha256, ...(lastRate !== undefined ? { lastRate } : {}) };
+  return { sha256: result.sha256, bytesRead: result.bytesRead ?? disk.sizeBytes, ...(lastRate !== undefined ? { lastRate } : {}) };
 }

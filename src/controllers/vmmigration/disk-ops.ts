@@ -15,12 +15,14 @@ export interface DiskOps {
   transfer(args: {
     reader: DiskReader;
     stagingPath: string;
+    /** The areas the source says hold data (sorted, disjoint); the rest is zeros and not read. Absent: read every byte. */
+    allocated?: ChangedArea[];
     resumeFrom?: { offset: number };
     onProgress: (p: TransferProgress) => void | Promise<void>;
     signal: AbortSignal;
     /** How long the source may send nothing before the attempt fails (default 60 s). */
     stallTimeoutMs?: number;
-  }): Promise<{ sha256: string; verifiedChunks?: number; rereadChunks?: number; zeroFilledTailBytes?: number }>;
+  }): Promise<{ sha256: string; bytesRead?: number; verifiedChunks?: number; rereadChunks?: number; zeroFilledTailBytes?: number }>;
   convert(args: { src: string; srcFormat: string; dest: string; destFormat: string; signal?: AbortSignal }): Promise<void>;
   /** Format and guest-visible size of an image, as qemu-img reads it. */
   imageInfo(path: string, format: string): Promise<{ format: string; virtualSizeBytes: number }>;

@@ -2,12 +2,13 @@
 // migration's UID and the disk, resuming from its checkpoint when that file is still there (copy-disk.ts). A
 // checkpoint counts only once its status write is done (onProgress returns that write; the transfer awaits it).
 // The disks of one migration transfer at once, each holding one of the server-wide transfer slots
-// (`serve --max-transfers`); the first disk to fail stops the others.
+// (`serve --max-transfers`); the first disk to fail stops the others. From a snapshot whose disks the source can
+// describe, only the allocated areas are read (copy-disk.ts).
 import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import { ensureConfinedDir } from "../../disk/confinement.ts";
 import type { SourceProvider, TargetStorage } from "../../providers/contract.ts";
 import { runTogether } from "../../runtime/together.ts";
-import { copyWholeDisk } from "./copy-disk.ts";
+import { copyWholeDisk, sourceAllocation } from "./copy-disk.ts";
 import { exportSessionOf, sourceDiskFor } from "./decide.ts";
 import { stagingDir, stagingFile } from "./plan.ts";
 import { type StepContext, withProviders } from "./step-context.ts";
@@ -29,9 +30,13 @@ export async function transfer(ctx: StepContext, m: VMMigration): Promise<VMMigr
 
 async function transferOne(ctx: StepContext, m: VMMigration, disk: MigrationDisk, at: { source: SourceProvider; storage: TargetStorage; dir: string; signal: AbortSignal }): Promise<void> {
   const session = exportSessionOf(m);
-  const opened = await at.source.openDisk(session, sourceDiskFor(session, disk), { scratchDir: at.dir, signal: at.signal });
+  const sourceDisk = sourceDiskFor(session, disk);
+  const allocated = await sourceAllocation(ctx, at.source, session, sourceDisk);
+  const opened = await at.source.openDisk(session, sourceDisk, { scratchDir: at.dir, signal: at.signal });
   try {
-    const result = await copyWholeDisk(ctx, opened, disk, stagingFile(at.dir, disk), at.storage, m.spec.options?.bandwidthMiBps, at.signal);
+    const bandwidthMiBps = m.spec.options?.bandwidthMiBps;
+    const copy = { reader: opened, disk, path: stagingFile(at.dir, disk), storage: at.storage, signal: at.signal };
+    const result = await copyWholeDisk(ctx, { ...copy, ...(allocated ? { allocated } : {}), ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });
     await ctx.patchDisk(
       disk.diskID,
       (d) => {

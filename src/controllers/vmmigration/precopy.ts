@@ -13,7 +13,7 @@ import { ensureConfinedDir } from "../../disk/confinement.ts";
 import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetProvider, TargetStorage } from "../../providers/contract.ts";
 import { runTogether } from "../../runtime/together.ts";
 import { forgetVerified } from "../../disk/chunk-verified.ts";
-import { copyWholeDisk } from "./copy-disk.ts";
+import { copyWholeDisk, sourceAllocation } from "./copy-disk.ts";
 import { exportDiskRecord, exportSessionOf, sourceDiskFor } from "./decide.ts";
 import { precopyIntervalMs, precopySnapshotName, sinceChangeId, staleSnapshots } from "./decide-warm.ts";
 import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
@@ -207,8 +207,11 @@ async function copyFull(ctx: StepContext, c: DiskCopy, m: VMMigration): Promise<
   if (!c.disk.checkpoint) await forgetVerified(c.stagingPath);
   // The image is converted again below: none of its chunks is verified until it is read back.
   if (c.targetImage !== c.stagingPath) await forgetVerified(c.targetImage);
+  const allocated = await sourceAllocation(ctx, c.source, c.session, c.sourceDisk);
   const opened = await c.reader.get();
-  const result = await copyWholeDisk(ctx, opened, c.disk, c.stagingPath, c.storage, m.spec.options?.bandwidthMiBps);
+  const bandwidthMiBps = m.spec.options?.bandwidthMiBps;
+  const copy = { reader: opened, disk: c.disk, path: c.stagingPath, storage: c.storage };
+  const result = await copyWholeDisk(ctx, { ...copy, ...(allocated ? { allocated } : {}), ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });
   await ctx.patchDisk(
     c.disk.diskID,
     (d) => {
@@ -226,7 +229,7 @@ async function copyFull(ctx: StepContext, c: DiskCopy, m: VMMigration): Promise<
     });
     await verifyTarget(ctx, c);
   }
-  return c.disk.sizeBytes;
+  return result.bytesRead;
 }
 
 /** Reads the areas changed since `since` into the staging file and the target image; returns the bytes read from the source. */

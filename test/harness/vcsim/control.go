@@ -37,6 +37,9 @@ func (b *builder) handler(next http.Handler) http.Handler {
 			return
 		case strings.HasPrefix(r.URL.Path, "/nfc/") && b.nfc.serve(w, r):
 			return
+		case strings.HasPrefix(r.URL.Path, "/folder/") && r.Method == http.MethodGet:
+			b.served.serve(w, r, next)
+			return
 		case r.URL.Path != "/sdk" || r.Method != http.MethodPost:
 			next.ServeHTTP(w, r)
 			return
@@ -179,18 +182,21 @@ func writeFault(w http.ResponseWriter, msg, faultType string) {
 }
 
 var (
-	writeRe    = regexp.MustCompile(`^/harness/vms/([^/]+)/disks/(\d+)/write$`)
-	snapshotRe = regexp.MustCompile(`^/harness/vms/([^/]+)/snapshots$`)
-	cbtResetRe = regexp.MustCompile(`^/harness/vms/([^/]+)/cbt-reset$`)
-	nfcFaultRe = regexp.MustCompile(`^/harness/vms/([^/]+)/nfc-fault$`)
+	writeRe     = regexp.MustCompile(`^/harness/vms/([^/]+)/disks/(\d+)/write$`)
+	snapshotRe  = regexp.MustCompile(`^/harness/vms/([^/]+)/snapshots$`)
+	cbtResetRe  = regexp.MustCompile(`^/harness/vms/([^/]+)/cbt-reset$`)
+	misreportRe = regexp.MustCompile(`^/harness/vms/([^/]+)/cbt-misreport$`)
+	nfcFaultRe  = regexp.MustCompile(`^/harness/vms/([^/]+)/nfc-fault$`)
 )
 
 // control serves the test controls:
 //
 //	GET  /harness/nfc/leases                              every export lease so far: [{"lease","vm","state","error"}]
+//	GET  /harness/datastore/served                        bytes the datastore file API sent so far, by URL path
 //	POST /harness/vms/{name}/disks/{key}/write?offset=N   body: bytes the guest writes into its current disk layer
 //	                                                      (recorded as changed blocks when the VM tracks changes, cbt.go)
 //	POST /harness/vms/{name}/snapshots?name=S            takes a snapshot through the SOAP API (answers {"snapshot": "snapshot-N"})
+//	POST /harness/vms/{name}/cbt-misreport               QueryChangedDiskAreas "*" leaves out the VM's last allocated area
 //	POST /harness/vms/{name}/nfc-fault?abortAfterBytes=N&bytesPerSecond=R&initDelayMs=D
 //	                                                      later NFC downloads of the VM's disks are cut after N bytes
 //	                                                      (failing the lease) and/or throttled to R bytes/s, and its
@@ -199,6 +205,11 @@ func (b *builder) control(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && r.URL.Path == "/harness/nfc/leases" {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(b.nfc.list())
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/harness/datastore/served" {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(b.served.snapshot())
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -220,6 +231,13 @@ func (b *builder) control(w http.ResponseWriter, r *http.Request) {
 		var vm *simulator.VirtualMachine
 		if vm, err = vmByName(cbtResetRe.FindStringSubmatch(p)[1]); err == nil {
 			err = b.cbt.reset(vm)
+		}
+	case misreportRe.MatchString(p):
+		var vm *simulator.VirtualMachine
+		if vm, err = vmByName(misreportRe.FindStringSubmatch(p)[1]); err == nil {
+			b.cbt.mu.Lock()
+			b.cbt.misreport[vm.Self.Value] = true
+			b.cbt.mu.Unlock()
 		}
 	case nfcFaultRe.MatchString(p):
 		var f nfcFault

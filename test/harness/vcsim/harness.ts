@@ -232,6 +232,11 @@ export async function takeSnapshot(vcsim: Vcsim, vmName: string, name: string): 
  * Resets the VM's changed-block tracking, as ESXi does when someone else consolidates its snapshot chain: every
  * changeId issued before is refused by QueryChangedDiskAreas from then on.
  */
+/** From now on the VM's QueryChangedDiskAreas "*" leaves out its last allocated area (a source misreporting allocation). */
+export async function misreportAllocation(vcsim: Vcsim, vmName: string): Promise<void> {
+  await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/cbt-misreport`);
+}
+
 export async function resetChangeTracking(vcsim: Vcsim, vmName: string): Promise<void> {
   await control(vcsim, `/harness/vms/${encodeURIComponent(vmName)}/cbt-reset`);
 }
@@ -251,6 +256,12 @@ export interface NfcLeaseSummary {
   /** initializing | ready | done | error */
   state: string;
   error?: string;
+}
+
+/** Bytes the datastore file API (/folder/…) sent so far, summed over the files whose URL path contains `pathPart`. */
+export async function datastoreBytesServed(vcsim: Vcsim, pathPart: string): Promise<number> {
+  const served = await control<Record<string, number>>(vcsim, "/harness/datastore/served", undefined, "GET");
+  return Object.entries(served).reduce((sum, [path, bytes]) => (path.includes(pathPart) ? sum + bytes : sum), 0);
 }
 
 /** Every NFC export lease the simulator created so far, oldest first. */

@@ -161,7 +161,7 @@ func run() error {
 	server := model.Service.NewServer()
 	defer server.Close()
 	// The harness answers some requests itself (snapshot disks, ExportVm, test controls); see control.go.
-	b := &builder{ctx: ctx, nfc: newNFC(os.TempDir(), sp.NFCLeaseTimeoutSeconds), serverURL: server.URL, deltaFormats: map[string]string{}, cbt: newCBT()}
+	b := &builder{ctx: ctx, nfc: newNFC(os.TempDir(), sp.NFCLeaseTimeoutSeconds), serverURL: server.URL, deltaFormats: map[string]string{}, cbt: newCBT(), served: newServed()}
 	server.Config.Handler = b.handler(server.Config.Handler)
 
 	client, err := govmomi.NewClient(ctx, server.URL, true)
@@ -234,6 +234,8 @@ type builder struct {
 	deltaFormats map[string]string
 	// cbt: changed-block tracking of the VMs that have it enabled (cbt.go).
 	cbt *cbtState
+	// served: bytes the datastore file API sent, per path (served.go).
+	served *servedBytes
 }
 
 // ensureVM creates the VM when it does not exist (a stock VM such as DC0_H0_VM0 is reused), attaches the
