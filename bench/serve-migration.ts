@@ -4,8 +4,10 @@
 // size, the sparse ratio (a mostly-zero disk vs a dense 1 GiB one) and the extra space the pipeline used.
 //   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR] [--node-options "..."]
 // (--node-options: NODE_OPTIONS for the server, for memory experiments such as --max-semi-space-size.)
-// Sizes beyond the first are mostly-zero sparse files (10 % random); one is skipped, saying so, when free disk is
-// short. Each size gets its own server process, so its VmHWM is that migration's peak.
+// Sizes beyond the first are mostly-zero thin disks (10 % random) of a VM with changed block tracking on, migrated
+// in snapshot mode: the source reports what is allocated (QueryChangedDiskAreas "*"), as ESXi does for thin disks.
+// The first (dense) one is migrated cold from its flat extent. One is skipped, saying so, when free disk is short.
+// Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat, statfs, writeFile } from "node:fs/promises";
@@ -16,6 +18,7 @@ import { type ServeProcess, startServeProcess } from "../src/compose/serve-proce
 import { api, applyYaml, resourcePath } from "../test/harness/landfall.ts";
 import { createTempLibvirt, type TempLibvirt } from "../test/harness/libvirt.ts";
 import { applySourceAndTarget } from "../test/harness/providers.ts";
+import { createVsphereSource } from "../src/providers/vsphere/source-provider.ts";
 import { startVcsim, type Vcsim } from "../test/harness/vcsim/harness.ts";
 import { stripedDisk } from "./striped-disk.ts";
 
@@ -85,7 +88,7 @@ function virshSummary(calls: string[]): string {
   return `${calls.length} (${[...by].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ")})`;
 }
 
-async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string): Promise<Measured> {
+async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string, mode: "cold" | "snapshot"): Promise<Measured> {
   const env: Record<string, string> = { LANDFALL_LOG_FORMAT: "text" };
   const nodeOptions = values["node-options"] ? [values["node-options"]] : [];
   if (values["cpu-prof"]) {
@@ -123,7 +126,7 @@ metadata: {name: ${name}, namespace: ${ns}}
 spec:
   source: {providerRef: {name: vcenter}, vmName: ${vmName}}
   target: {providerRef: {name: kvm}, vmName: ${name}, powerOn: false}
-  options: {diskFormat: qcow2, verifyChecksums: true}
+  options: {diskFormat: qcow2, verifyChecksums: true, mode: ${mode}}
 `,
     );
     // Space: everything under the pool (staging directory and volumes) over what it held before; the extra space
@@ -165,7 +168,7 @@ spec:
 async function main(): Promise<void> {
   const [load1] = (await readFile("/proc/loadavg", "utf8")).split(" ");
   const lv = await createTempLibvirt("bench");
-  const vms: Array<{ name: string; sizeBytes: number; allocated: number; path: string }> = [];
+  const vms: Array<{ name: string; sizeBytes: number; allocated: number; path: string; sparse: boolean }> = [];
   const skipped: string[] = [];
   for (const [i, gib] of sizes.entries()) {
     const fraction = i === 0 ? 0.5 : 0.1;
@@ -178,10 +181,19 @@ async function main(): Promise<void> {
     }
     const path = join(lv.scratchDir, `disk-${gib}g.raw`);
     const allocated = await stripedDisk(path, gib * GiB, fraction);
-    vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated, path });
+    vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated, path, sparse: i > 0 });
   }
   // A loaded machine starts vcsim slowly: wait longer than the tests do.
-  const vc = await startVcsim({ vms: vms.map((v) => ({ name: v.name, uuid: randomUUID(), powerOn: false, disks: [{ contentPath: v.path, capacityBytes: v.sizeBytes }] })) }, { timeoutMs: 300_000 });
+  const vc = await startVcsim(
+    { vms: vms.map((v) => ({ name: v.name, uuid: randomUUID(), powerOn: false, disks: [{ contentPath: v.path, capacityBytes: v.sizeBytes, thin: v.sparse }] })) },
+    { timeoutMs: 300_000 },
+  );
+  const vsphere = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { insecureSkipVerify: true } });
+  try {
+    for (const v of vms.filter((x) => x.sparse)) await vsphere.setChangeTracking?.((await vsphere.getVM({ name: v.name })).id, true);
+  } finally {
+    await vsphere.close();
+  }
   try {
     console.log(`machine: ${(await run("uname", ["-srm"])).stdout.trim()}, ${(await run("nproc")).stdout.trim()} cores; load average at start ${load1}; date ${new Date().toISOString()}`);
     const head = vms[0]!;
@@ -207,9 +219,10 @@ async function main(): Promise<void> {
     console.log(`baseline curl -k of the ${head.sizeBytes / GiB} GiB half-random flat extent: median ${curl.toFixed(2)} s (${shown(baselines.map((b) => b.curl))}); by hand (curl + qemu-img convert -O qcow2 + sha256sum): median ${byHand.toFixed(2)} s (${shown(baselines.map((b) => b.byHand))})`);
     const profiled = values["cpu-prof"] ? " (server under --cpu-prof)" : "";
     for (const v of vms) {
-      const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`);
+      const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`, v.sparse ? "snapshot" : "cold");
       results.push({ gib: v.sizeBytes / GiB, allocated: v.allocated, m });
-      console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
+      const how = v.sparse ? "thin, snapshot mode, allocation from the source" : "cold, flat extent";
+      console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data, ${how}): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
       console.log(`FIGURE imported volume ÷ allocated bytes, ${v.sizeBytes / GiB} GiB (the target stays sparse): ${(m.volumeBytes / v.allocated).toFixed(2)}`);
       console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);
       console.log(`  virsh processes, apply → Succeeded: ${m.virsh}; Importing's read-back: ${m.readBack || "not logged"}`);

@@ -7,11 +7,10 @@
 // changed-block tracking says have not changed since) with the changed bytes just read from the source laid over
 // them. Reading the chunk back from the staging file and matching that digest (verifyUnverified) then proves the
 // write. chunk-verified.ts records which chunks passed since they were last written.
-import { createHash } from "node:crypto";
 import { type FileHandle, open, readFile } from "node:fs/promises";
 import type { ChangedArea, DiskReader } from "../providers/contract.ts";
 import { imageSha256, streamImage } from "./checksum.ts";
-import { ChunkDigestFile, type ChunkLayout, chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests } from "./chunk-digests.ts";
+import { ChunkAssembler, ChunkDigestFile, type ChunkLayout, chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests } from "./chunk-digests.ts";
 import { markUnverified, markVerified, readVerifiedMarks, unverifiedChunks } from "./chunk-verified.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 
@@ -159,31 +158,12 @@ export async function checkImageChunks(imagePath: string, format: string, stagin
   const whole = imageSha256(imagePath, format, { signal });
   whole.catch(() => {}); // awaited below, after the chunks
   const mismatched: ChangedArea[] = [];
-  let index = 0;
-  let chunkHash = createHash("sha256");
-  let inChunk = 0;
-  const endChunk = () => {
+  const chunks = new ChunkAssembler(layout, 0, (index, chunk) => {
     const want = digests[index];
-    if (!want || !chunkHash.digest().equals(want)) mismatched.push({ start: index * layout.chunkBytes, length: inChunk });
-    index++;
-    inChunk = 0;
-    chunkHash = createHash("sha256");
-  };
-  const bytes = await streamImage(
-    imagePath,
-    format,
-    (piece) => {
-      for (let at = 0; at < piece.length; ) {
-        const take = Math.min(piece.length - at, layout.chunkBytes - inChunk);
-        chunkHash.update(piece.subarray(at, at + take));
-        inChunk += take;
-        at += take;
-        if (inChunk === layout.chunkBytes) endChunk();
-      }
-    },
-    signal,
-  );
-  if (inChunk > 0) endChunk();
+    if (!want || !chunkDigest(chunk).equals(want)) mismatched.push({ start: index * layout.chunkBytes, length: chunk.length });
+  });
+  const bytes = await streamImage(imagePath, format, (piece) => chunks.push(piece), signal);
+  chunks.end();
   if (bytes !== layout.sizeBytes) throw new Error(`target image ${imagePath} holds ${bytes} bytes, the source disk ${layout.sizeBytes}; the copy must be done again`);
   return { sha256: await whole, chunks: chunkCount, mismatched };
 }

@@ -4,11 +4,10 @@
 // after the write they are read back from the image (its guest-visible bytes, decoded by qemu-nbd) and matched
 // against the staging file's source digests; only a match marks a chunk verified. The cutover then reads back only
 // the chunks not so marked — the final delta — instead of the whole image.
-import { createHash, type Hash } from "node:crypto";
 import type { ChangedArea } from "../providers/contract.ts";
 import { layoutOf, touchedChunks } from "./changed-areas.ts";
 import { streamImageRange } from "./checksum.ts";
-import { type ChunkLayout, parseChunkDigests } from "./chunk-digests.ts";
+import { ChunkAssembler, type ChunkLayout, chunkDigest, parseChunkDigests } from "./chunk-digests.ts";
 import { markUnverified, markVerified, readVerifiedMarks, unverifiedChunks } from "./chunk-verified.ts";
 
 /** Durably marks the image's chunks that `areas` touch as unverified: call before writing them into the image. */
@@ -43,31 +42,13 @@ export async function verifyImageUnverified(image: string, format: string, stagi
   const passed: number[] = [];
   const mismatched: ChangedArea[] = [];
   for (const run of chunkRuns(pending, layout)) {
-    let index = run.start / layout.chunkBytes;
-    let hash: Hash = createHash("sha256");
-    let inChunk = 0;
-    const chunkLength = () => Math.min(layout.chunkBytes, layout.sizeBytes - index * layout.chunkBytes);
-    await streamImageRange(
-      image,
-      format,
-      run,
-      (piece) => {
-        for (let at = 0; at < piece.length; ) {
-          const take = Math.min(piece.length - at, chunkLength() - inChunk);
-          hash.update(piece.subarray(at, at + take));
-          inChunk += take;
-          at += take;
-          if (inChunk < chunkLength()) continue;
-          const want = digests[index];
-          if (want && hash.digest().equals(want)) passed.push(index);
-          else mismatched.push({ start: index * layout.chunkBytes, length: inChunk });
-          index++;
-          inChunk = 0;
-          hash = createHash("sha256");
-        }
-      },
-      signal,
-    );
+    const chunks = new ChunkAssembler(layout, run.start / layout.chunkBytes, (index, chunk) => {
+      const want = digests[index];
+      if (want && chunkDigest(chunk).equals(want)) passed.push(index);
+      else mismatched.push({ start: index * layout.chunkBytes, length: chunk.length });
+    });
+    await streamImageRange(image, format, run, (piece) => chunks.push(piece), signal);
+    chunks.end();
   }
   await markVerified(image, layout, passed);
   return { checked: pending.length, mismatched };

@@ -246,6 +246,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     }
     await checkpoint(size, throughput.bytesPerSecond());
     const sha256 = await hasher.finish();
+    await sidecar.seal({ chunkBytes, sizeBytes: size }, sha256);
     return {
       sha256,
       bytes: size,

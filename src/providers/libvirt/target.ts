@@ -7,6 +7,7 @@ import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { createNoFollow, isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
 import { imageSha256 } from "../../disk/checksum.ts";
+import { stagingSha256 } from "../../disk/staging-proof.ts";
 import { compareImages, convertFile, createOverlayImage, type ImageInfo, imageInfo, resizeImage } from "../../disk/convert.ts";
 import { Semaphore, ToolRunner } from "../../disk/run-tool.ts";
 import type {
@@ -235,20 +236,20 @@ class LibvirtTarget implements TargetProvider {
 
   /**
    * Reads the volume back (confined to the pool first). Given the staging file it was made from: `qemu-img
-   * compare` of the volume's guest bytes with it (zero regions by block status, data compared) beside openssl's
-   * sha256 of the staging file — identical bytes and the source's sha256 prove the volume's sha256 is the source's,
-   * in about the time of the hash alone. Otherwise (no staging file: a raw volume is the renamed staging file) the
+   * compare` of the volume's guest bytes with it (zero regions by block status, data compared) beside the staging
+   * file's sha256 (its sealed chunk digests checked, staging-proof.ts; else hashed whole) — identical bytes and the
+   * source's sha256 prove the volume's sha256 is the source's, in about the time of the check alone. Otherwise (no staging file: a raw volume is the renamed staging file) the
    * guest-visible sha256 of the whole volume.
    */
   async verifyVolume(volume: ImportedVolume, signal?: AbortSignal, source?: SourceBytes): Promise<string> {
     const real = await this.#confined(volume.path, "verifyVolume");
     const staging = source && (await lstat(source.stagingPath).catch(() => undefined)) ? await this.#confined(source.stagingPath, "verifyVolume") : undefined;
     if (!source || !staging || staging === real) return imageSha256(real, volume.format, { signal });
-    const [same, stagingSha256] = await Promise.all([compareImages(staging, "raw", real, volume.format, { signal }), imageSha256(staging, "raw", { signal })]);
-    if (same.identical && stagingSha256 === source.sha256) return source.sha256;
+    const [same, stagingHash] = await Promise.all([compareImages(staging, "raw", real, volume.format, { signal }), stagingSha256(staging, signal)]);
+    if (same.identical && stagingHash === source.sha256) return source.sha256;
     // Damage: the volume's own sha256 beside the source's, and where it was found.
-    const actual = same.identical ? stagingSha256 : await imageSha256(real, volume.format, { signal });
-    const where = same.identical ? `the staging file ${staging} it was made from hashes to ${stagingSha256}` : `it differs from the staging file ${staging} it was made from (${same.difference})`;
+    const actual = same.identical ? stagingHash : await imageSha256(real, volume.format, { signal });
+    const where = same.identical ? `the staging file ${staging} it was made from hashes to ${stagingHash}` : `it differs from the staging file ${staging} it was made from (${same.difference})`;
     throw new LibvirtError("ChecksumMismatch", `volume ${real} hashes to ${actual}, the source's bytes to ${source.sha256}: ${where}`);
   }
 
