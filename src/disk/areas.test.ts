@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { imageSha256 } from "./checksum.ts";
-import { mergeAreas, sectorAligned } from "./areas.ts";
+import { areasByChunk, mergeAreas, sectorAligned } from "./areas.ts";
 import { convertImage, writeAreasInto } from "./convert.ts";
 
 const MiB = 1024 * 1024;
@@ -58,4 +58,9 @@ test("writeAreasInto writes exactly the given ranges of the raw file into the qc
   assert.equal(await writeAreasInto(raw, image, "qcow2", areas), 2);
   assert.equal(await imageSha256(image, "qcow2"), sha(expected), "the two ranges changed, the third did not");
   await assert.rejects(writeAreasInto(raw, image, "qcow3", areas), /destFormat "qcow3" is not a supported image format/);
+});
+
+test("areasByChunk clips to the disk, splits at chunk edges and joins what touches", () => {
+  const of = areasByChunk([{ start: 9, length: 3 }, { start: 0, length: 4 }, { start: 4, length: 2 }, { start: 14, length: 100 }], 8, 16);
+  assert.deepEqual([of(0), of(1), of(2)], [[{ start: 0, end: 6 }], [{ start: 1, end: 4 }, { start: 6, end: 8 }], []]);
 });

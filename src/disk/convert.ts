@@ -8,7 +8,7 @@
 import { mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mergeAreas, sectorAligned } from "./areas.ts";
+import { type Area, mergeAreas, sectorAligned } from "./areas.ts";
 import { createNoFollow } from "./confinement.ts";
 import { runTool, timeoutForBytes, ToolError } from "./run-tool.ts";
 
@@ -109,6 +109,28 @@ export async function compareImages(a: string, aFormat: string, b: string, bForm
     if (!(error instanceof ToolError) || error.exitCode !== 1) throw error;
     return { identical: false, difference: said.join(" ").trim() || "the images differ" };
   }
+}
+
+const MAP_ENTRY = /"start": (\d+), "length": (\d+),.*"data": (true|false)/;
+
+/**
+ * The areas of an image that hold data, as `qemu-img map` reports them (for a raw file: the filesystem's data
+ * extents, SEEK_DATA/SEEK_HOLE; everything else reads as zeros), sorted and merged. Reading only these skips the
+ * holes, which read() would otherwise fill with zero pages — measured here: hashing a 10 GiB file holding 1 GiB
+ * took 12 s the first time through its holes, 1 s through its data alone.
+ */
+export async function dataAreas(path: string, format: string, options: { signal?: AbortSignal } = {}): Promise<Area[]> {
+  checkFormat("format", format);
+  const areas: Area[] = [];
+  await runTool("qemu-img", ["map", "--output=json", "-f", format, path], {
+    timeoutMs: 120_000,
+    signal: options.signal,
+    onOutputLine: (line) => {
+      const m = MAP_ENTRY.exec(line);
+      if (m?.[3] === "true") areas.push({ start: Number(m[1]), length: Number(m[2]) });
+    },
+  });
+  return mergeAreas(areas);
 }
 
 /**

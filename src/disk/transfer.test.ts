@@ -7,7 +7,7 @@ import type { DiskReader } from "../providers/contract.ts";
 import { openFileDiskReader } from "./file-reader.ts";
 import { readerSha256 } from "./checksum.ts";
 import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
-import { areasByChunk, type TransferCheckpoint, transferDisk } from "./transfer.ts";
+import { type TransferCheckpoint, transferDisk } from "./transfer.ts";
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -251,11 +251,6 @@ describe("transferDisk", () => {
     const expected = Buffer.concat([(await readerBytes(disk)).subarray(0, 4 * MiB), Buffer.alloc(4 * MiB)]);
     assert.ok((await readFile(staging)).equals(expected));
     assert.notEqual(result.sha256, await readerSha256(disk), "reading every byte again tells the difference");
-  });
-
-  test("areasByChunk clips to the disk, splits at chunk edges and joins what touches", () => {
-    const of = areasByChunk([{ start: 9, length: 3 }, { start: 0, length: 4 }, { start: 4, length: 2 }, { start: 14, length: 100 }], 8, 16);
-    assert.deepEqual([of(0), of(1), of(2)], [[{ start: 0, end: 6 }], [{ start: 1, end: 4 }, { start: 6, end: 8 }], []]);
   });
 
   test("an empty disk gives the sha256 of nothing", async () => {

@@ -21,7 +21,7 @@
 // byte of the disk, and `verifySource: reread` (which reads every byte again) catches a source that misreports.
 import { type FileHandle, open, stat } from "node:fs/promises";
 import type { ChangedArea, DiskReader } from "../providers/contract.ts";
-import { mergeAreas } from "./areas.ts";
+import { areasByChunk } from "./areas.ts";
 import { reportCheckpoint } from "./checkpoint-report.ts";
 import { ChunkDigestFile, chunkDigestsPath } from "./chunk-digests.ts";
 import { chunkBuffers } from "./chunk-buffer-pool.ts";
@@ -268,29 +268,6 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     await sidecar.close();
     await file.close();
   }
-}
-
-/**
- * For each chunk, the parts of `allocated` within it (relative to the chunk): a function of the chunk index. Pure.
- * Areas are clipped to the disk, so a source that reports one past its end never makes a read past it.
- */
-export function areasByChunk(allocated: ReadonlyArray<ChangedArea>, chunkBytes: number, size: number): (index: number) => Extent[] {
-  const byChunk = new Map<number, Extent[]>();
-  for (const { start, length } of mergeAreas(allocated)) {
-    const end = Math.min(start + length, size);
-    for (let at = Math.max(0, start); at < end; ) {
-      const index = Math.floor(at / chunkBytes);
-      const chunkStart = index * chunkBytes;
-      const upTo = Math.min(end, chunkStart + chunkBytes);
-      const list = byChunk.get(index) ?? [];
-      const last = list.at(-1);
-      if (last && last.end >= at - chunkStart) last.end = Math.max(last.end, upTo - chunkStart);
-      else list.push({ start: at - chunkStart, end: upTo - chunkStart });
-      byChunk.set(index, list);
-      at = upTo;
-    }
-  }
-  return (index) => byChunk.get(index) ?? [];
 }
 
 async function openForResume(stagingPath: string, size: number): Promise<FileHandle> {
