@@ -28,7 +28,7 @@ import { chunkBuffers } from "./chunk-buffer-pool.ts";
 import { ChunkHasher } from "./chunk-hasher.ts";
 import { progressOf, ThroughputWindow, type TransferProgress } from "./progress.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
-import { dataExtents, type Extent, ZERO_BLOCK_BYTES } from "./zero-blocks.ts";
+import { dataExtents, type Extent, ZERO_BLOCK_BYTES, zeroRange } from "./zero-blocks.ts";
 
 /**
  * 4 MiB × 4 reads in flight: a 16 MiB window. 8 MiB × 4 measured no faster over loopback HTTPS (bench/transfer.ts,
@@ -168,7 +168,13 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
       bytesRead += chunk.length;
       return chunk;
     }
-    chunk.fill(0);
+    // Zero what is not read: the gaps between the areas.
+    let zeroFrom = 0;
+    for (const { start, end } of areas) {
+      zeroRange(chunk, zeroFrom, start);
+      zeroFrom = end;
+    }
+    zeroRange(chunk, zeroFrom, chunk.length);
     for (const { start, end } of areas) {
       await readChunkFromSource(reader, index * chunkBytes + start, chunk.subarray(start, end), readOptions);
       bytesRead += end - start;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { dataExtents } from "./zero-blocks.ts";
+import { dataExtents, zeroRange } from "./zero-blocks.ts";
 
 test("an all-zero chunk has no data extents", () => {
   assert.deepEqual(dataExtents(new Uint8Array(256), 64), []);
@@ -29,4 +29,14 @@ test("works on a view into a larger buffer", () => {
 
 test("rejects a bad block size", () => {
   assert.throws(() => dataExtents(new Uint8Array(8), 0), /blockBytes 0/);
+});
+
+test("zeroRange zeros exactly [start, end) of a shared buffer, across the copy's 1 MiB steps", () => {
+  const buffer = Buffer.from(new SharedArrayBuffer(3 * 1024 * 1024 + 100)).fill(7);
+  zeroRange(buffer, 10, 2 * 1024 * 1024 + 50);
+  assert.equal(buffer[9], 7);
+  assert.equal(buffer.subarray(10, 2 * 1024 * 1024 + 50).every((b) => b === 0), true);
+  assert.equal(buffer[2 * 1024 * 1024 + 50], 7);
+  zeroRange(buffer, 5, 5);
+  assert.equal(buffer[5], 7, "an empty range zeros nothing");
 });

@@ -19,6 +19,17 @@ function zeroBlockOf(size: number): Buffer {
   return block;
 }
 
+const ZEROS = Buffer.alloc(1024 * 1024);
+
+/**
+ * Zeros bytes [start, end) of `buffer` by copying from a zero buffer: fill(0) on a SharedArrayBuffer (the transfer's
+ * chunks) stores byte by byte, 1.17 ms per 4 MiB here against 0.15 ms for the copy (4 s of a 10 GiB thin disk's
+ * transfer, bench/RESULTS.md).
+ */
+export function zeroRange(buffer: Uint8Array, start: number, end: number): void {
+  for (let at = start; at < end; at += ZEROS.length) buffer.set(ZEROS.subarray(0, Math.min(ZEROS.length, end - at)), at);
+}
+
 /** A half-open byte range [start, end) relative to the chunk. */
 export interface Extent {
   start: number;
