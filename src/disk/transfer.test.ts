@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { DiskReader } from "../providers/contract.ts";
+import { chunkDigestsPath, sealOf } from "./chunk-digests.ts";
 import { openFileDiskReader } from "./file-reader.ts";
 import { readerSha256 } from "./checksum.ts";
 import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
@@ -242,6 +243,48 @@ describe("transferDisk", () => {
     // The area crossing the chunk edge is read as two pieces, one per chunk; nothing else is asked for.
     assert.deepEqual(reads.sort((a, b) => a[0] - b[0]), [[MiB, MiB / 2], [7.5 * MiB, MiB / 2], [8 * MiB, MiB / 2], [size - 100, 100]]);
     assert.ok((await readFile(staging)).equals(content), "staging file differs from the source");
+  });
+
+  test("with allocated areas, abort then resume: the resumed transfer reads only areas past the checkpoint, same hash, file and seal", async () => {
+    const disk = syntheticDisk({ sizeBytes: 20 * MiB, seed: 13 });
+    // The synthetic disk holds data in its even 1 MiB regions, zeros in the odd ones: what a thin disk's source reports.
+    const allocated = Array.from({ length: 10 }, (_, i) => ({ start: 2 * i * MiB, length: MiB }));
+    const staging = join(dir, "resume-allocated.raw");
+    const abort = new AbortController();
+    let checkpoint = 0;
+    const first = transferDisk({
+      reader: observed(disk, { delayMs: () => 2 }),
+      stagingPath: staging,
+      chunkBytes: MiB,
+      concurrency: 2,
+      allocated,
+      progressIntervalMs: 0,
+      signal: abort.signal,
+      onProgress: (p) => {
+        checkpoint = p.checkpointOffset;
+        if (checkpoint >= 6 * MiB) abort.abort();
+      },
+    });
+    await assert.rejects(first, { name: "AbortError" });
+    assert.ok(checkpoint >= 6 * MiB && checkpoint < disk.sizeBytes, `checkpoint ${checkpoint}`);
+    // Past the checkpoint nothing is trusted: garbage in a region the source reports unallocated is undone.
+    const handle = await open(staging, "r+");
+    await handle.write(Buffer.from([0xde, 0xad]), 0, 2, 15 * MiB + 100);
+    await handle.close();
+
+    const requested: Array<[number, number]> = [];
+    const result = await transferDisk({
+      reader: observed(disk, { onStart: (offset, length) => requested.push([offset, length]) }),
+      stagingPath: staging,
+      chunkBytes: MiB,
+      allocated,
+      resumeFrom: { offset: checkpoint },
+    });
+    assert.equal(result.sha256, await readerSha256(disk));
+    assert.ok((await readFile(staging)).equals(await readerBytes(disk)), "resumed staging file differs from the source");
+    assert.ok(requested.length > 0 && requested.every(([offset]) => offset >= checkpoint && (offset / MiB) % 2 === 0), `reads: ${JSON.stringify(requested)}`);
+    const sidecar = await readFile(chunkDigestsPath(staging));
+    assert.equal(sealOf(sidecar, { chunkBytes: MiB, sizeBytes: disk.sizeBytes }), result.sha256, "the resumed transfer seals its digests");
   });
 
   test("a source that misreports its allocation is trusted: the bytes it left out arrive as zeros (verifySource: reread is the check)", async () => {
