@@ -11,7 +11,7 @@
 // — and a hasher thread descheduled for a moment on a loaded machine does not stop the event loop. All-zero blocks are
 // not written: the file was truncated to the disk size, so they read back as zeros (holes).
 //
-// Source-true across crashes: each chunk's sha256 is recorded in a sidecar (chunk-digests.ts) as it is read,
+// Source-true across crashes: each chunk's digest is recorded in a sidecar (chunk-digests.ts) as it is read,
 // and made durable with the staging file before a checkpoint is reported. A resume checks the local prefix
 // against those digests chunk by chunk and reads from the source again every chunk that does not match or has
 // no digest, so every byte the final sha256 covers came from the source.
