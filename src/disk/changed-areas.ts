@@ -12,6 +12,7 @@ import type { ChangedArea, DiskReader } from "../providers/contract.ts";
 import { imageSha256, streamImage } from "./checksum.ts";
 import { ChunkAssembler, ChunkDigestFile, type ChunkLayout, chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests } from "./chunk-digests.ts";
 import { markUnverified, markVerified, readVerifiedMarks, unverifiedChunks } from "./chunk-verified.ts";
+import { readFully, readRawChunks } from "./raw-chunks.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 
 const PIECE_BYTES = 4 * 1024 * 1024;
@@ -119,20 +120,18 @@ export async function verifyUnverified(stagingPath: string, signal?: AbortSignal
   const pending = unverifiedChunks(await readVerifiedMarks(stagingPath), layout, chunkCount);
   const passed: number[] = [];
   const mismatched: ChangedArea[] = [];
-  const file = await open(stagingPath, "r");
-  try {
-    const buffer = Buffer.allocUnsafe(layout.chunkBytes);
-    for (const i of pending) {
-      signal?.throwIfAborted();
-      const start = i * layout.chunkBytes;
-      const chunk = await readFully(file, buffer.subarray(0, Math.min(layout.chunkBytes, layout.sizeBytes - start)), start);
+  await readRawChunks(
+    stagingPath,
+    layout,
+    pending,
+    (i, chunk) => {
       const want = digests[i];
       if (want && chunkDigest(chunk).equals(want)) passed.push(i);
-      else mismatched.push({ start, length: chunk.length });
-    }
-  } finally {
-    await file.close();
-  }
+      else mismatched.push({ start: i * layout.chunkBytes, length: chunk.length });
+      return true;
+    },
+    signal,
+  );
   await markVerified(stagingPath, layout, passed);
   return { checked: pending.length, mismatched };
 }
@@ -175,11 +174,3 @@ async function writeFully(file: FileHandle, bytes: Buffer, position: number): Pr
   }
 }
 
-async function readFully(file: FileHandle, into: Buffer, position: number): Promise<Buffer> {
-  for (let at = 0; at < into.length; ) {
-    const { bytesRead } = await file.read(into, at, into.length - at, position + at);
-    if (bytesRead === 0) throw new Error(`staging file ended at ${position + at}; it is shorter than the disk`);
-    at += bytesRead;
-  }
-  return into;
-}

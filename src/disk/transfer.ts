@@ -27,6 +27,7 @@ import { ChunkDigestFile, chunkDigestsPath } from "./chunk-digests.ts";
 import { chunkBuffers } from "./chunk-buffer-pool.ts";
 import { ChunkHasher } from "./chunk-hasher.ts";
 import { progressOf, ThroughputWindow, type TransferProgress } from "./progress.ts";
+import { readFully } from "./raw-chunks.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 import { dataExtents, type Extent, ZERO_BLOCK_BYTES, zeroRange } from "./zero-blocks.ts";
 
@@ -212,7 +213,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
         if (!checkedLocally(nextRead)) startRead(nextRead);
       }
       const offset = index * chunkBytes;
-      const local = index < prefixChunks && localBuffer ? await readLocal(file, offset, localBuffer.subarray(0, lengthOf(index))) : undefined;
+      const local = index < prefixChunks && localBuffer ? await readFully(file, localBuffer.subarray(0, lengthOf(index)), offset) : undefined;
       if (local && checkedLocally(index) && (await hasher.check(local, digests[index] as Buffer))) {
         verifiedChunks++;
         zeroBytes += local.length - extentBytes(dataExtents(local));
@@ -283,16 +284,6 @@ async function openForResume(stagingPath: string, size: number): Promise<FileHan
     throw new Error(`cannot resume: staging file ${stagingPath} is ${existing.size} bytes, the source disk ${size}; start over without resumeFrom`);
   }
   return open(stagingPath, "r+");
-}
-
-/** Fills `into` from the staging file at `offset` (the file is sized to the disk, so it never ends early). */
-async function readLocal(file: FileHandle, offset: number, into: Buffer): Promise<Buffer> {
-  for (let at = 0; at < into.length; ) {
-    const { bytesRead } = await file.read(into, at, into.length - at, offset + at);
-    if (bytesRead === 0) throw new Error(`staging file ended at ${offset + at} while checking the chunk at ${offset}`);
-    at += bytesRead;
-  }
-  return into;
 }
 
 function extentBytes(extents: Extent[]): number {

@@ -1,0 +1,56 @@
+// Reading chunks of a raw file (a staging file) back to check them against their digests, touching only the file's
+// data extents as `qemu-img map` reports them (SEEK_DATA/SEEK_HOLE): a hole reads as zeros by definition, and
+// read() would fill the page cache with a zero page for every 4 KiB of it — the first pass over the holes of a 10 GiB
+// file holding 1 GiB took 12 s here, its data 1.3 s.
+import { type FileHandle, open } from "node:fs/promises";
+import { areasByChunk } from "./areas.ts";
+import type { ChunkLayout } from "./chunk-digests.ts";
+import { dataAreas } from "./convert.ts";
+
+/**
+ * Hands chunks `indexes` (ascending) of the raw file at `path` to `onChunk`, in order, each in a buffer reused
+ * afterwards; `onChunk` returning false stops. The next chunk is read while `onChunk` runs. Fails when the file is
+ * not `layout.sizeBytes` long.
+ */
+export async function readRawChunks(path: string, layout: ChunkLayout, indexes: number[], onChunk: (index: number, chunk: Buffer) => boolean | undefined, signal?: AbortSignal): Promise<void> {
+  const file = await open(path, "r");
+  try {
+    const { size } = await file.stat();
+    if (size !== layout.sizeBytes) throw new Error(`raw file ${path} is ${size} bytes, its chunk digests are for ${layout.sizeBytes}`);
+    if (indexes.length === 0) return;
+    const partsOf = areasByChunk(await dataAreas(path, "raw", { signal }), layout.chunkBytes, layout.sizeBytes);
+    // Two buffers, zero but where a chunk's data was read into them (and cleared again after).
+    const buffers = [Buffer.alloc(layout.chunkBytes), Buffer.alloc(layout.chunkBytes)];
+    const read = async (n: number): Promise<Buffer> => {
+      const index = indexes[n] as number;
+      const start = index * layout.chunkBytes;
+      const chunk = (buffers[n % 2] as Buffer).subarray(0, Math.min(layout.chunkBytes, layout.sizeBytes - start));
+      for (const part of partsOf(index)) await readFully(file, chunk.subarray(part.start, part.end), start + part.start);
+      return chunk;
+    };
+    let next: Promise<Buffer> | undefined = read(0);
+    for (let n = 0; n < indexes.length; n++) {
+      signal?.throwIfAborted();
+      const chunk = await (next as Promise<Buffer>);
+      next = n + 1 < indexes.length ? read(n + 1) : undefined;
+      next?.catch(() => {}); // awaited next round, or dropped when this one stops
+      const index = indexes[n] as number;
+      const goOn = onChunk(index, chunk);
+      for (const part of partsOf(index)) chunk.fill(0, part.start, part.end);
+      if (goOn === false) break;
+    }
+    await next?.catch(() => undefined);
+  } finally {
+    await file.close();
+  }
+}
+
+/** Fills `into` from `file` at `position`; a file that ends first is an error. */
+export async function readFully(file: FileHandle, into: Buffer, position: number): Promise<Buffer> {
+  for (let at = 0; at < into.length; ) {
+    const { bytesRead } = await file.read(into, at, into.length - at, position + at);
+    if (bytesRead === 0) throw new Error(`file ended at ${position + at}, before the ${into.length} bytes at ${position}`);
+    at += bytesRead;
+  }
+  return into;
+}
