@@ -11,9 +11,12 @@ import { imageSha256 } from "./checksum.ts";
 import { chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests, sealOf } from "./chunk-digests.ts";
 import { readRawChunks } from "./raw-chunks.ts";
 
-/** "sha256:<hex>" of the raw file at `stagingPath`. */
-export async function stagingSha256(stagingPath: string, signal?: AbortSignal): Promise<string> {
-  const sidecar = await readFile(chunkDigestsPath(stagingPath)).catch(() => undefined);
+/**
+ * "sha256:<hex>" of the raw file at `stagingPath`, whose chunk digests are at `digestsPath` (by default its own
+ * sidecar; a raw volume renamed from a staging file keeps that file's).
+ */
+export async function stagingSha256(stagingPath: string, signal?: AbortSignal, digestsPath = chunkDigestsPath(stagingPath)): Promise<string> {
+  const sidecar = await readFile(digestsPath).catch(() => undefined);
   const layout = sidecar && chunkLayoutOf(sidecar);
   const sealed = layout ? sealOf(sidecar, layout) : undefined;
   if (layout && sealed && (await stat(stagingPath)).size === layout.sizeBytes) {

@@ -122,6 +122,11 @@ export interface DiskReader {
   readonly zeroFilledTailBytes?: number;
   /** Where the bytes come from, when the source can say. */
   readonly origin?: DiskOrigin;
+  /**
+   * Optional: the areas that may hold data, sorted and disjoint — every byte outside them reads as zeros — as the
+   * reader knows them without asking the source (a disk composed from downloaded layers: their holes and grains).
+   */
+  allocatedAreas?(signal?: AbortSignal): Promise<ChangedArea[]>;
   /** Streams bytes [offset, offset+length). Several ranges may be open at once. */
   readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
@@ -277,7 +282,13 @@ export interface ForkliftPlan {
 /** What a volume was made from: the raw staging file the transfer wrote, and the sha256 of the source's bytes it read. */
 export interface SourceBytes {
   sha256: string;
+  /** The raw staging file the volume was made from (gone when the volume is that file, renamed). */
   stagingPath: string;
+  /**
+   * Its chunk digests sidecar, sealed with `sha256` by the transfer (chunk-digests.ts): lets a raw volume renamed
+   * from the staging file be proven by its digests instead of hashed whole (staging-proof.ts).
+   */
+  digestsPath?: string;
 }
 
 export interface TargetProvider {

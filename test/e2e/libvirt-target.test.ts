@@ -3,9 +3,10 @@
 // part of the contract runs in its own pool.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { open, stat } from "node:fs/promises";
+import { open, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { chunkDigestsPath } from "../../src/disk/chunk-digests.ts";
 import { transferDisk } from "../../src/disk/transfer.ts";
 import type { TargetProvider } from "../../src/providers/contract.ts";
 import { createLibvirtTarget } from "../../src/providers/libvirt/target.ts";
@@ -122,5 +123,23 @@ describe("libvirt verifyVolume given the staging file the volume was made from",
     const volume = await provider.importDisk({ diskID: "staged-renamed", sourcePath: source.stagingPath, sourceFormat: "raw", format: "raw", consumeSource: true });
     assert.equal(await provider.verifyVolume(volume, undefined, source), source.sha256);
     await assert.rejects(provider.verifyVolume(volume, undefined, { ...source, stagingPath: "/etc/passwd" }), (err: Error & { code?: string }) => err.code === "OutsideStorage");
+  });
+
+  it("a raw volume renamed from its staging file is proven by the staging file's sealed digests; a byte flipped in its zeros shows as its own sha256", async () => {
+    const source = await staged("renamed-sealed");
+    const digestsPath = chunkDigestsPath(source.stagingPath);
+    const volume = await provider.importDisk({ diskID: "staged-renamed-sealed", sourcePath: source.stagingPath, sourceFormat: "raw", format: "raw", consumeSource: true });
+    const withDigests = { ...source, digestsPath };
+    assert.equal(await provider.verifyVolume(volume, undefined, withDigests), source.sha256);
+    // A seal that is not the volume's sha256 is answered as is: the volume was proven by its digests, not hashed whole.
+    const sidecar = await readFile(digestsPath);
+    await writeFile(digestsPath, Buffer.concat([sidecar.subarray(0, sidecar.length - 32), Buffer.alloc(32, 0xab)]));
+    assert.equal(await provider.verifyVolume(volume, undefined, withDigests), `sha256:${"ab".repeat(32)}`);
+    await writeFile(digestsPath, sidecar);
+    await flip(volume.path, 4 * MiB + 7);
+    const damaged = await provider.verifyVolume(volume, undefined, withDigests);
+    assert.notEqual(damaged, source.sha256);
+    assert.equal(damaged, await provider.verifyVolume(volume), "the volume's own, whole sha256");
+    await assert.rejects(provider.verifyVolume(volume, undefined, { ...withDigests, digestsPath: "/etc/passwd" }), (err: Error & { code?: string }) => err.code === "OutsideStorage");
   });
 });

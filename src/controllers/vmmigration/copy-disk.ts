@@ -29,22 +29,26 @@ export interface WholeDiskCopy {
 }
 
 /**
- * The areas of `disk` that hold data, as the source reports them for the export's snapshot (vSphere:
- * QueryChangedDiskAreas with changeId "*", which needs changed block tracking on), or undefined — no snapshot, a
- * source that cannot say, or one that refuses — and then every byte is read.
+ * The areas of `disk` that hold data: as the source reports them for the export's snapshot (vSphere:
+ * QueryChangedDiskAreas with changeId "*", which needs changed block tracking on), else as the opened reader knows
+ * them (a disk composed from downloaded layers), else undefined — and then every byte is read.
  */
-export async function sourceAllocation(ctx: StepContext, source: SourceProvider, session: ExportSession, disk: SourceDisk): Promise<ChangedArea[] | undefined> {
-  if (!session.snapshotID || !source.queryChangedAreas) return undefined;
-  try {
-    const areas = await source.queryChangedAreas(session, disk, "*");
+export async function sourceAllocation(ctx: StepContext, source: SourceProvider, session: ExportSession, disk: SourceDisk, reader: DiskReader): Promise<ChangedArea[] | undefined> {
+  const said = (areas: ChangedArea[], who: string) => {
     const bytes = areas.reduce((sum, a) => sum + a.length, 0);
-    ctx.log(`${disk.label}: the source reports ${bytes} of ${disk.capacityBytes} bytes allocated; only those are read`);
+    ctx.log(`${disk.label}: ${who} ${bytes} of ${disk.capacityBytes} bytes allocated; only those are read`);
     return areas;
-  } catch (err) {
-    ctx.signal.throwIfAborted();
-    ctx.log(`${disk.label}: the source does not report allocation (${(err as Error).message}); every byte is read`);
-    return undefined;
+  };
+  if (session.snapshotID && source.queryChangedAreas) {
+    try {
+      return said(await source.queryChangedAreas(session, disk, "*"), "the source reports");
+    } catch (err) {
+      ctx.signal.throwIfAborted();
+      ctx.log(`${disk.label}: the source does not report allocation (${(err as Error).message})`);
+    }
   }
+  if (!reader.allocatedAreas) return undefined;
+  return said(await reader.allocatedAreas(ctx.signal), "the layers read hold");
 }
 
 export async function copyWholeDisk(ctx: StepContext, copy: WholeDiskCopy): Promise<CopiedDisk> {

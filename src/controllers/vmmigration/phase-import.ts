@@ -88,7 +88,7 @@ async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol
     // The target proves what it holds (libvirt reads the volume back — compared with the raw staging file it was
     // made from while that file is hashed, when it is still there; KubeVirt reports what CDI's importer verified).
     // A converted guest's volume is no longer the staging file's bytes: it is hashed whole.
-    const sourceBytes = disk.convertedSha256 || !disk.sha256 ? undefined : { sha256: disk.sha256, stagingPath };
+    const sourceBytes = disk.convertedSha256 || !disk.sha256 ? undefined : { sha256: disk.sha256, stagingPath, digestsPath: chunkDigestsPath(stagingPath) };
     targetSha256 = await target.verifyVolume(vol, ctx.signal, sourceBytes).catch((err: Error & { code?: string }) => {
       if (err.code === "ChecksumMismatch") throw new MigrationFailure("ChecksumMismatch", `disk ${disk.label ?? disk.diskID}: ${err.message}`);
       throw err;

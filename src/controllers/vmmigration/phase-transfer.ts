@@ -31,9 +31,9 @@ export async function transfer(ctx: StepContext, m: VMMigration): Promise<VMMigr
 async function transferOne(ctx: StepContext, m: VMMigration, disk: MigrationDisk, at: { source: SourceProvider; storage: TargetStorage; dir: string; signal: AbortSignal }): Promise<void> {
   const session = exportSessionOf(m);
   const sourceDisk = sourceDiskFor(session, disk);
-  const allocated = await sourceAllocation(ctx, at.source, session, sourceDisk);
   const opened = await at.source.openDisk(session, sourceDisk, { scratchDir: at.dir, signal: at.signal });
   try {
+    const allocated = await sourceAllocation(ctx, at.source, session, sourceDisk, opened);
     const bandwidthMiBps = m.spec.options?.bandwidthMiBps;
     const copy = { reader: opened, disk, path: stagingFile(at.dir, disk), storage: at.storage, signal: at.signal };
     const result = await copyWholeDisk(ctx, { ...copy, ...(allocated ? { allocated } : {}), ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });

@@ -207,8 +207,8 @@ async function copyFull(ctx: StepContext, c: DiskCopy, m: VMMigration): Promise<
   if (!c.disk.checkpoint) await forgetVerified(c.stagingPath);
   // The image is converted again below: none of its chunks is verified until it is read back.
   if (c.targetImage !== c.stagingPath) await forgetVerified(c.targetImage);
-  const allocated = await sourceAllocation(ctx, c.source, c.session, c.sourceDisk);
   const opened = await c.reader.get();
+  const allocated = await sourceAllocation(ctx, c.source, c.session, c.sourceDisk, opened);
   const bandwidthMiBps = m.spec.options?.bandwidthMiBps;
   const copy = { reader: opened, disk: c.disk, path: c.stagingPath, storage: c.storage };
   const result = await copyWholeDisk(ctx, { ...copy, ...(allocated ? { allocated } : {}), ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });

@@ -238,12 +238,18 @@ class LibvirtTarget implements TargetProvider {
    * Reads the volume back (confined to the pool first). Given the staging file it was made from: `qemu-img
    * compare` of the volume's guest bytes with it (zero regions by block status, data compared) beside the staging
    * file's sha256 (its sealed chunk digests checked, staging-proof.ts; else hashed whole) — identical bytes and the
-   * source's sha256 prove the volume's sha256 is the source's, in about the time of the check alone. Otherwise (no staging file: a raw volume is the renamed staging file) the
-   * guest-visible sha256 of the whole volume.
+   * source's sha256 prove the volume's sha256 is the source's, in about the time of the check alone. A raw volume
+   * that is the staging file, renamed, is checked against the staging file's sealed digests (`digestsPath`) the same
+   * way. Otherwise the guest-visible sha256 of the whole volume.
    */
   async verifyVolume(volume: ImportedVolume, signal?: AbortSignal, source?: SourceBytes): Promise<string> {
     const real = await this.#confined(volume.path, "verifyVolume");
     const staging = source && (await lstat(source.stagingPath).catch(() => undefined)) ? await this.#confined(source.stagingPath, "verifyVolume") : undefined;
+    if (source?.digestsPath && (!staging || staging === real) && volume.format === "raw" && (await lstat(source.digestsPath).catch(() => undefined))) {
+      // The volume is the staging file, renamed: its sealed digests prove it (else it is hashed whole).
+      const digests = await this.#confined(source.digestsPath, "verifyVolume");
+      return stagingSha256(real, signal, digests);
+    }
     if (!source || !staging || staging === real) return imageSha256(real, volume.format, { signal });
     const [same, stagingHash] = await Promise.all([compareImages(staging, "raw", real, volume.format, { signal }), stagingSha256(staging, signal)]);
     if (same.identical && stagingHash === source.sha256) return source.sha256;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type ComposeSources, openComposedDisk, segmentsFromMap } from "./chain-disk-reader.ts";
+import { type ComposeSources, ComposedDiskReader, openComposedDisk, segmentsFromMap } from "./chain-disk-reader.ts";
 import { parseDatastorePath } from "./datastore-path.ts";
 import { layerFromHead } from "./disk-chain.ts";
 import { deviceUrlSuffix } from "./nfc-export.ts";
@@ -59,5 +59,32 @@ test("a layer whose downloaded bytes name another parent than the one checked is
     assert.deepEqual(await readdir(scratch), [], "nothing is left in the scratch directory");
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+});
+
+test("a composed disk's allocated areas: the composed file's data in its local ranges, every base range, no zero range", async () => {
+  const MiB = 1 << 20;
+  const dir = await mkdtemp(join(tmpdir(), "landfall-composed-areas-"));
+  const local = join(dir, "composed.raw");
+  const f = await open(local, "w");
+  for (const at of [MiB, 5 * MiB, 7 * MiB]) await f.write(Buffer.alloc(4096, 1), 0, 4096, at);
+  await f.truncate(8 * MiB);
+  await f.close();
+  const segments = [
+    { start: 0, end: 2 * MiB, source: "local" as const },
+    { start: 2 * MiB, end: 4 * MiB, source: "zero" as const },
+    { start: 4 * MiB, end: 6 * MiB, source: "base" as const },
+    { start: 6 * MiB, end: 8 * MiB, source: "local" as const },
+  ];
+  const base = { sizeBytes: 8 * MiB, readRange: async function* () {}, close: async () => {} };
+  const reader = new ComposedDiskReader(local, segments, base, 8 * MiB, dir, { transport: "datastore", chain: [] });
+  try {
+    assert.deepEqual(await reader.allocatedAreas(), [
+      { start: MiB, length: 4096 },
+      { start: 4 * MiB, length: 2 * MiB }, // the base's range whole; the composed file's data at 5 MiB is not what it serves there
+      { start: 7 * MiB, length: 4096 },
+    ]);
+  } finally {
+    await reader.close();
   }
 });

@@ -4,8 +4,10 @@
 // like any flat disk. The bytes served are the guest-visible bytes of the chain's top.
 import { mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
+import { mergeAreas } from "../../disk/areas.ts";
+import { dataAreas } from "../../disk/convert.ts";
 import { runTool, timeoutForBytes } from "../../disk/run-tool.ts";
-import type { DiskLayer, DiskOrigin, DiskReader } from "../contract.ts";
+import type { ChangedArea, DiskLayer, DiskOrigin, DiskReader } from "../contract.ts";
 import { zeros } from "./datastore-files.ts";
 import { type DatastorePath, formatDatastorePath } from "./datastore-path.ts";
 import type { Downloaded } from "./datastore-download.ts";
@@ -155,6 +157,25 @@ export class ComposedDiskReader implements DiskReader {
     this.sizeBytes = sizeBytes;
     this.scratch = scratch;
     this.origin = origin;
+  }
+
+  /**
+   * The flat base's ranges (its allocation is unknown here: a snapshot's "*" query knows it) and the data extents of
+   * the composed file within its ranges; ranges that no layer holds are zeros.
+   */
+  async allocatedAreas(signal?: AbortSignal): Promise<ChangedArea[]> {
+    const local = this.segments.some((s) => s.source === "local") ? await dataAreas(this.localPath, "raw", { signal }) : [];
+    const out: ChangedArea[] = [];
+    for (const seg of this.segments) {
+      if (seg.source === "base") out.push({ start: seg.start, length: seg.end - seg.start });
+      if (seg.source !== "local") continue;
+      for (const a of local) {
+        const start = Math.max(a.start, seg.start);
+        const end = Math.min(a.start + a.length, seg.end);
+        if (end > start) out.push({ start, length: end - start });
+      }
+    }
+    return mergeAreas(out);
   }
 
   async *readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
