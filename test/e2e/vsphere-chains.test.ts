@@ -296,6 +296,8 @@ test("transport nfc migrates a 2-disk VM over an ExportVm lease with equal check
     assert.equal(disks[i].transport, "nfc");
     assert.equal(disks[i].chain?.[0].format, "streamOptimized");
   }
+  // The export was composed locally: the transfer read the composed file's data extents, not its holes.
+  assert.match(srv.output(), /the layers read hold \d+ of \d+ bytes allocated; only those are read/);
 });
 
 test("snapshot mode over NFC exports the snapshot (ExportSnapshot) of the running VM, not what the guest writes after it", async () => {
