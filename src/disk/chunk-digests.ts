@@ -4,8 +4,9 @@
 //
 // Format (binary, little-endian): a 32-byte header — magic "LFCHUNK2", chunkBytes (u64), disk sizeBytes (u64),
 // 8 reserved zero bytes — then record i (chunk i's 32-byte digest, chunkDigest) at byte 32 + 32·i. ("LFCHUNK1"
-// sidecars held the plain sha256 of each chunk: they no longer match the layout, so their chunks are read again.) Chunks are hashed
-// in disk order, so in normal operation the file only grows; a record rewritten after a repair stays in place.
+// sidecars held the plain sha256 of each chunk: they match no layout now, so their chunks are read again.) Chunks
+// are hashed in disk order, so in normal operation the file only grows; a record rewritten after a repair stays in
+// place.
 // A sidecar whose header does not match the transfer (other chunk size, other disk size, damaged) is ignored
 // and rewritten: every chunk it would have covered is then read from the source again.
 //

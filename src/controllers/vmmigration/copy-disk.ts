@@ -48,7 +48,13 @@ export async function sourceAllocation(ctx: StepContext, source: SourceProvider,
     }
   }
   if (!reader.allocatedAreas) return undefined;
-  return said(await reader.allocatedAreas(ctx.signal), "the layers read hold");
+  try {
+    return said(await reader.allocatedAreas(ctx.signal), "the layers read hold");
+  } catch (err) {
+    ctx.signal.throwIfAborted();
+    ctx.log(`${disk.label}: the layers' allocation is unknown (${(err as Error).message}); every byte is read`);
+    return undefined;
+  }
 }
 
 export async function copyWholeDisk(ctx: StepContext, copy: WholeDiskCopy): Promise<CopiedDisk> {
