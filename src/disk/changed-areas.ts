@@ -2,10 +2,10 @@
 // transfer (transfer.ts) wrote earlier, keeping its per-chunk source digests true, checking only the chunks
 // written since their last verification, and checking the finished target image chunk by chunk.
 //
-// A chunk's digest identifies the source's bytes of that chunk (chunkDigest, chunk-digests.ts). A touched chunk's new digest is computed in
-// memory, before anything is written: its old bytes (those the source had when they were last read and that
-// changed-block tracking says have not changed since) with the changed bytes just read from the source laid over
-// them. Reading the chunk back from the staging file and matching that digest (verifyUnverified) then proves the
+// A chunk's digest identifies the source's bytes of that chunk (chunkDigest, chunk-digests.ts). A touched chunk's
+// new digest is computed in memory, before anything is written: its old bytes (those the source had when they were
+// last read and that changed-block tracking says have not changed since) with the changed bytes just read from the
+// source laid over them. Reading the chunk back from the staging file and matching that digest (verifyUnverified) then proves the
 // write. chunk-verified.ts records which chunks passed since they were last written.
 import { type FileHandle, open, readFile } from "node:fs/promises";
 import type { ChangedArea, DiskReader } from "../providers/contract.ts";
