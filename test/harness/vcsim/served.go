@@ -3,6 +3,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"sync"
 )
@@ -42,4 +43,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.ResponseWriter.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// ReadFrom keeps the server's own copy path (http.ServeContent copies through the ResponseWriter's ReadFrom), so
+// counting does not change how files are served.
+func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.ResponseWriter.(io.ReaderFrom); ok {
+		n, err := rf.ReadFrom(r)
+		c.n += n
+		return n, err
+	}
+	return io.Copy(struct{ io.Writer }{c}, r)
+}
+
+func (c *countingWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
