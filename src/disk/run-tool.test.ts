@@ -74,3 +74,10 @@ test("a missing program is an error naming it", async () => {
   await assert.rejects(new ToolRunner().run("no-such-virsh-binary", []), /no-such-virsh-binary is not installed.*ENOENT/);
   assert.ok(Date.now() - started < 5_000, "no timer keeps a failed spawn waiting");
 });
+
+test("a tool whose lines go to onOutputLine: every line arrives, the last one unterminated too, and stdout is not kept", async () => {
+  const lines: string[] = [];
+  const out = await runTool("sh", ["-c", "printf 'a\\nb\\n'; printf 'err\\n' >&2; printf 'c'"], { timeoutMs: 5000, onOutputLine: (line) => lines.push(line) });
+  assert.equal(out, "");
+  assert.deepEqual(lines.sort(), ["a", "b", "c", "err"]);
+});

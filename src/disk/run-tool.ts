@@ -12,7 +12,10 @@ export interface RunToolOptions {
   input?: string;
   /** Environment of the tool (default: landfall's own); LC_ALL=C is always set. */
   env?: NodeJS.ProcessEnv;
-  /** Receives every line the tool prints, stdout and stderr, for tools whose verbose log is too long to keep. */
+  /**
+   * Receives every line the tool prints, stdout and stderr, for tools whose output is too long to keep (virt-v2v's
+   * log, `qemu-img map` of a fragmented disk): stdout is then not kept, and runTool answers "".
+   */
   onOutputLine?: (line: string) => void;
   /** Receives the tool's whole stderr as it arrives, for tools that report per-item failures and still exit 0. */
   onStderr?: (text: string) => void;
@@ -69,7 +72,7 @@ export function runTool(command: string, args: readonly string[], options: RunTo
     const outLines = lineSplitter(options.onOutputLine);
     const errLines = lineSplitter(options.onOutputLine);
     child.stdout.on("data", (piece: Buffer) => {
-      stdout.push(piece);
+      if (!options.onOutputLine) stdout.push(piece);
       outLines.push(piece);
     });
     child.stderr.on("data", (piece: Buffer) => {
