@@ -116,6 +116,12 @@ export const MigrationDisk = Type.Object(
     transport: Type.Optional(
       Type.Union([Type.Literal("datastore"), Type.Literal("nfc")], { description: "how the source disk's bytes were read" }),
     ),
+    allocatedBytes: Type.Optional(
+      Type.Integer({
+        description:
+          "bytes the source reports allocated (a snapshot's changed-block-tracking answer to changeId *, or the data of layers composed locally): only those are read, the rest is zeros; absent when every byte is read",
+      }),
+    ),
     chain: Type.Optional(
       Type.Array(
         Type.Object(

@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import type { KubeObject } from "../api/meta.ts";
 import { age } from "./columns.ts";
 import { renderTable } from "./printers.ts";
-import { diskRows, disksOf, transferLine, transferProgressOf } from "./progress.ts";
+import { diskRows, disksOf, formatBytes, transferLine, transferProgressOf } from "./progress.ts";
 
 const indent = (text: string, by = "  "): string =>
   text
@@ -66,8 +66,15 @@ function migrationDisks(status: Record<string, unknown>): string {
   if (disks.length === 0) return "Disks:\t<none>\n";
   const progress = diskRows(disks);
   const rows = [
-    ["DISK", "SIZE", "PROGRESS", "DONE", "STATE", "TRANSPORT", "SHA256", "POOL", "TARGET"],
-    ...disks.map((d, i) => [...progress[i], d.transport ?? "-", d.sha256 ? d.sha256.slice(0, 19) : "-", d.pool ?? "-", d.targetPath ?? "-"]),
+    ["DISK", "SIZE", "PROGRESS", "DONE", "STATE", "TRANSPORT", "ALLOCATED", "SHA256", "POOL", "TARGET"],
+    ...disks.map((d, i) => [
+      ...progress[i],
+      d.transport ?? "-",
+      d.allocatedBytes === undefined ? "-" : formatBytes(d.allocatedBytes),
+      d.sha256 ? d.sha256.slice(0, 19) : "-",
+      d.pool ?? "-",
+      d.targetPath ?? "-",
+    ]),
   ];
   return `Disks:\n${indent(renderTable(rows))}\n`;
 }

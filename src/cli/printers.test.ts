@@ -99,7 +99,9 @@ describe("columns and printers", () => {
     const text = describeObject(migration, now);
     assert.match(text, /^Name:\s+move-web01$/m);
     assert.match(text, /^Phase:\s+Transferring$/m);
-    assert.match(text, /DISK\s+SIZE\s+PROGRESS\s+DONE\s+STATE\s+TRANSPORT\s+SHA256\s+POOL\s+TARGET\n\s+disk-2000\s+2.0KiB\s+\[#####-+\] 25%\s+512B\s+-\s+datastore\s+sha256:abcdef012345\s+fast\s+\/srv\/fast\/disk-2000\.qcow2/);
+    assert.match(text, /DISK\s+SIZE\s+PROGRESS\s+DONE\s+STATE\s+TRANSPORT\s+ALLOCATED\s+SHA256\s+POOL\s+TARGET\n\s+disk-2000\s+2.0KiB\s+\[#####-+\] 25%\s+512B\s+-\s+datastore\s+-\s+sha256:abcdef012345\s+fast\s+\/srv\/fast\/disk-2000\.qcow2/);
+    const disks = (migration.status as { disks: object[] }).disks.map((d) => ({ ...d, allocatedBytes: 1536 }));
+    assert.match(describeObject({ ...migration, status: { ...(migration.status as object), disks } }, now), /datastore\s+1\.5KiB\s+sha256:/, "what the source reported allocated");
     assert.match(text, /^Progress:\s+Transferring \[#+-+\] 25% 512B\/2\.0KiB$/m);
     assert.doesNotMatch(text, /Phase history/);
     const withHistory = describeObject({ ...migration, status: { ...(migration.status as object), phaseHistory: [{ phase: "Pending", enteredAt: "2026-01-01T11:59:31Z" }] } }, now);

@@ -68,6 +68,8 @@ export interface DiskProgress {
   transport?: string;
   /** The target storage pool the disk is placed in. */
   pool?: string;
+  /** Bytes the source reported allocated (only those are read). */
+  allocatedBytes?: number;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -96,6 +98,7 @@ export function disksOf(status: unknown): DiskProgress[] {
       ...(typeof d.targetPath === "string" ? { targetPath: d.targetPath } : {}),
       ...(typeof d.transport === "string" ? { transport: d.transport } : {}),
       ...(typeof d.pool === "string" ? { pool: d.pool } : {}),
+      ...(num(d.allocatedBytes) !== undefined ? { allocatedBytes: num(d.allocatedBytes) as number } : {}),
     }));
 }
 

@@ -123,6 +123,7 @@ test("a 2-disk VM migrates: every phase entered, per-disk sha256 equal at both e
     assert.equal(d.targetSha256, d.sha256, `disk ${i}: target hash`);
     assert.equal(d.targetFormat, "qcow2");
     assert.equal(d.bytesDone, d.sizeBytes);
+    assert.equal(d.allocatedBytes, undefined, `disk ${i}: a cold export reads every byte`);
     assert.equal(await guestBytesSha256(d.targetPath as string, "qcow2"), sums.web01[i], `disk ${i}: guest bytes of ${d.targetPath}`);
   }
 
@@ -238,6 +239,7 @@ test("from a snapshot of a VM that tracks changes, only the areas the source rep
   assert.equal(m.status?.phase, "Succeeded", m.status?.message);
   const d = m.status?.disks?.[0];
   assert.equal(d?.sha256, `sha256:${sums.thin01[0]}`, "the sha256 of all 32 MiB, holes included");
+  assert.equal(d?.allocatedBytes, 3 * MiB, "status shows what the source reported allocated");
   assert.equal(d?.targetSha256, d?.sha256);
   assert.equal(await guestBytesSha256(d?.targetPath as string, "qcow2"), sums.thin01[0]);
   assert.match(srv.output(), /reports 3145728 of 33554432 bytes allocated; only those are read/);

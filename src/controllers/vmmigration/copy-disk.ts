@@ -57,6 +57,14 @@ export async function sourceAllocation(ctx: StepContext, source: SourceProvider,
   }
 }
 
+/** Shows in the disk's status what the transfer is about to read: `allocatedBytes`, or nothing when it reads every byte. */
+export async function recordAllocation(ctx: StepContext, diskID: string, allocated: ChangedArea[] | undefined): Promise<void> {
+  await ctx.patchDisk(diskID, (d) => {
+    if (allocated) d.allocatedBytes = allocated.reduce((sum, a) => sum + a.length, 0);
+    else delete d.allocatedBytes;
+  });
+}
+
 export async function copyWholeDisk(ctx: StepContext, copy: WholeDiskCopy): Promise<CopiedDisk> {
   const { disk, path, storage, bandwidthMiBps, signal = ctx.signal } = copy;
   const reader = bandwidthMiBps ? throttledReader(copy.reader, bandwidthMiBps * 2 ** 20) : copy.reader;

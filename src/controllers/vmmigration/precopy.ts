@@ -13,7 +13,7 @@ import { ensureConfinedDir } from "../../disk/confinement.ts";
 import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetProvider, TargetStorage } from "../../providers/contract.ts";
 import { runTogether } from "../../runtime/together.ts";
 import { forgetVerified } from "../../disk/chunk-verified.ts";
-import { copyWholeDisk, sourceAllocation } from "./copy-disk.ts";
+import { copyWholeDisk, recordAllocation, sourceAllocation } from "./copy-disk.ts";
 import { exportDiskRecord, exportSessionOf, sourceDiskFor } from "./decide.ts";
 import { precopyIntervalMs, precopySnapshotName, sinceChangeId, staleSnapshots } from "./decide-warm.ts";
 import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
@@ -209,6 +209,7 @@ async function copyFull(ctx: StepContext, c: DiskCopy, m: VMMigration): Promise<
   if (c.targetImage !== c.stagingPath) await forgetVerified(c.targetImage);
   const opened = await c.reader.get();
   const allocated = await sourceAllocation(ctx, c.source, c.session, c.sourceDisk, opened);
+  await recordAllocation(ctx, c.disk.diskID, allocated);
   const bandwidthMiBps = m.spec.options?.bandwidthMiBps;
   const copy = { reader: opened, disk: c.disk, path: c.stagingPath, storage: c.storage };
   const result = await copyWholeDisk(ctx, { ...copy, ...(allocated ? { allocated } : {}), ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });
