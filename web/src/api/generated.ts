@@ -499,6 +499,8 @@ export type VMMigration = {
       convertedSha256?: string;
       /** how the source disk's bytes were read */
       transport?: "datastore" | "nfc";
+      /** bytes the source reports allocated (a snapshot's changed-block-tracking answer to changeId *, or the data of layers composed locally): only those are read, the rest is zeros; absent when every byte is read */
+      allocatedBytes?: number;
       /** the source files read for this disk, top layer first */
       chain?: Array<{
         /** source file, e.g. [ds] vm/vm-000001.vmdk */
