@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -116,5 +117,21 @@ describe("sealed chunk digests", () => {
     await f.truncate(longerContent.length + 4096);
     await f.close();
     assert.equal(await stagingSha256(longer), sha256(Buffer.concat([longerContent, Buffer.alloc(4096)])));
+  });
+
+  test("a check that fails on its own (qemu-img map refusing the file) falls back to hashing the file whole", async () => {
+    const { staging, content } = await staged("map-fails");
+    // A qemu-img that refuses `map` and runs every other command: test code only, first on PATH for this call.
+    const bin = join(dir, "failing-map-bin");
+    await mkdir(bin, { recursive: true });
+    const real = execFileSync("sh", ["-c", "command -v qemu-img"]).toString().trim();
+    await writeFile(join(bin, "qemu-img"), `#!/bin/sh\n[ "$1" = map ] && { echo "map refused" >&2; exit 1; }\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      assert.equal(await stagingSha256(staging), sha256(content));
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

@@ -4,8 +4,9 @@
 // taken from. Checking the digests reads only the file's data extents and hashes only its data blocks (chunkDigest),
 // where hashing the file whole costs every byte of its holes too: 8 s for a 10 GiB file holding 1 GiB, against 1 s.
 // An unsealed sidecar (a resumed or warm-updated one is unsealed until a transfer seals it again), a missing one, a
-// file of another size, or any chunk that no longer matches: the file is hashed whole, so damage still shows as a
-// sha256 that is not the source's.
+// file of another size, any chunk that no longer matches, or a check that fails on its own (qemu-img map refusing
+// the file): the file is hashed whole, so damage still shows as a sha256 that is not the source's, and a broken
+// shortcut costs time, never the migration.
 import { readFile, stat } from "node:fs/promises";
 import { imageSha256 } from "./checksum.ts";
 import { chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests, sealOf } from "./chunk-digests.ts";
@@ -23,7 +24,7 @@ export async function stagingSha256(stagingPath: string, signal?: AbortSignal, d
     const chunkCount = Math.ceil(layout.sizeBytes / layout.chunkBytes);
     const digests = parseChunkDigests(sidecar, layout, chunkCount);
     let matching = 0;
-    await readRawChunks(
+    const checked = await readRawChunks(
       stagingPath,
       layout,
       Array.from({ length: chunkCount }, (_, i) => i),
@@ -33,8 +34,12 @@ export async function stagingSha256(stagingPath: string, signal?: AbortSignal, d
         return ok;
       },
       signal,
+    ).then(
+      () => true,
+      () => false,
     );
-    if (matching === chunkCount) return sealed;
+    signal?.throwIfAborted();
+    if (checked && matching === chunkCount) return sealed;
   }
   return imageSha256(stagingPath, "raw", { signal });
 }
