@@ -101,7 +101,7 @@ before(async () => {
     phase: "Transferring",
     startedAt: "2026-11-23T10:00:00Z",
     progress: { bytesDone: Math.round(0.42 * 10 * GiB), bytesTotal: 10 * GiB, bytesPerSecond: 200 * 1024 ** 2, etaSeconds: 30 },
-    disks: [disk("web01-disk0", 8 * GiB, Math.round(0.42 * 10 * GiB), "Transferring"), disk("web01-disk1", 2 * GiB, 0, "Pending")],
+    disks: [{ ...disk("web01-disk0", 8 * GiB, Math.round(0.42 * 10 * GiB), "Transferring"), allocatedBytes: 3 * GiB }, disk("web01-disk1", 2 * GiB, 0, "Pending")],
     phaseHistory: [
       { phase: "Validating", enteredAt: "2026-11-23T10:00:00Z" },
       { phase: "Exporting", enteredAt: "2026-11-23T10:00:02Z" },
@@ -242,6 +242,7 @@ test("the migration's progress bar shows its percent and updates live when its s
   await page.getByRole("button", { name: "Details" }).first().click();
   const details = page.getByTestId("migration-details-web01");
   assert.match(await text(details), /web01-disk1[\s\S]*2\.0 GiB/);
+  assert.match(await text(details), /web01-disk0[\s\S]*8\.0 GiB[\s\S]*3\.0 GiB[\s\S]*web01-disk1/, "what the source reported allocated");
   await shot("migrations-42");
 
   // A marker on window survives only if the page is not reloaded.

@@ -153,6 +153,7 @@ function MigrationDetails({ m }: { m: VMMigration }) {
               <Th>Source</Th>
               <Th>Transport</Th>
               <Th>Size</Th>
+              <Th>Allocated</Th>
               <Th width={20}>Done</Th>
               <Th>sha256 source</Th>
               <Th>sha256 target</Th>
@@ -166,6 +167,7 @@ function MigrationDetails({ m }: { m: VMMigration }) {
                 <Td>{d.sourcePath}</Td>
                 <Td>{d.transport ?? "—"}</Td>
                 <Td>{formatBytes(d.sizeBytes)}</Td>
+                <Td title="what the source reported allocated: only this is read">{d.allocatedBytes === undefined ? "—" : formatBytes(d.allocatedBytes)}</Td>
                 <Td>
                   <Progress
                     value={d.sizeBytes > 0 ? Math.round((d.bytesDone / d.sizeBytes) * 100) : 0}
