@@ -18,9 +18,11 @@ export interface CopiedDisk {
 }
 
 export interface WholeDiskCopy {
+  /** The disk as the export session reads it, opened (`reader`): its allocation is asked of both (sourceAllocation). */
+  source: SourceProvider;
+  session: ExportSession;
+  sourceDisk: SourceDisk;
   reader: DiskReader;
-  /** The areas the source reports allocated (sourceAllocation); absent: every byte is read. */
-  allocated?: ChangedArea[];
   disk: MigrationDisk;
   path: string;
   storage: TargetStorage;
@@ -57,28 +59,24 @@ export async function sourceAllocation(ctx: StepContext, source: SourceProvider,
   }
 }
 
-/** Shows in the disk's status what the transfer is about to read: `allocatedBytes`, or nothing when it reads every byte. */
-export async function recordAllocation(ctx: StepContext, diskID: string, allocated: ChangedArea[] | undefined): Promise<void> {
-  await ctx.patchDisk(diskID, (d) => {
-    if (allocated) d.allocatedBytes = allocated.reduce((sum, a) => sum + a.length, 0);
-    else delete d.allocatedBytes;
-  });
-}
-
 export async function copyWholeDisk(ctx: StepContext, copy: WholeDiskCopy): Promise<CopiedDisk> {
   const { disk, path, storage, bandwidthMiBps, signal = ctx.signal } = copy;
+  const allocated = await sourceAllocation(ctx, copy.source, copy.session, copy.sourceDisk, copy.reader);
   const reader = bandwidthMiBps ? throttledReader(copy.reader, bandwidthMiBps * 2 ** 20) : copy.reader;
   const resumeFrom = transferStart(disk, await exists(path));
   if (resumeFrom) ctx.log(`resuming ${disk.diskID} at ${resumeFrom.offset}`);
   await ctx.patchDisk(disk.diskID, (d) => {
     d.state = "Transferring";
+    // What the transfer is about to read: the allocated bytes, or nothing when it reads every byte.
+    if (allocated) d.allocatedBytes = allocated.reduce((sum, a) => sum + a.length, 0);
+    else delete d.allocatedBytes;
   });
   let lastRate: number | undefined;
   const result = await ctx.deps.disk
     .transfer({
       reader,
       stagingPath: path,
-      ...(copy.allocated ? { allocated: copy.allocated } : {}),
+      ...(allocated ? { allocated } : {}),
       resumeFrom,
       signal,
       onProgress: async (p) => {

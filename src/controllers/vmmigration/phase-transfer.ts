@@ -8,7 +8,7 @@ import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import { ensureConfinedDir } from "../../disk/confinement.ts";
 import type { SourceProvider, TargetStorage } from "../../providers/contract.ts";
 import { runTogether } from "../../runtime/together.ts";
-import { copyWholeDisk, recordAllocation, sourceAllocation } from "./copy-disk.ts";
+import { copyWholeDisk } from "./copy-disk.ts";
 import { exportSessionOf, sourceDiskFor } from "./decide.ts";
 import { stagingDir, stagingFile } from "./plan.ts";
 import { type StepContext, withProviders } from "./step-context.ts";
@@ -33,11 +33,9 @@ async function transferOne(ctx: StepContext, m: VMMigration, disk: MigrationDisk
   const sourceDisk = sourceDiskFor(session, disk);
   const opened = await at.source.openDisk(session, sourceDisk, { scratchDir: at.dir, signal: at.signal });
   try {
-    const allocated = await sourceAllocation(ctx, at.source, session, sourceDisk, opened);
-    await recordAllocation(ctx, disk.diskID, allocated);
     const bandwidthMiBps = m.spec.options?.bandwidthMiBps;
-    const copy = { reader: opened, disk, path: stagingFile(at.dir, disk), storage: at.storage, signal: at.signal };
-    const result = await copyWholeDisk(ctx, { ...copy, ...(allocated ? { allocated } : {}), ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });
+    const copy = { source: at.source, session, sourceDisk, reader: opened, disk, path: stagingFile(at.dir, disk), storage: at.storage, signal: at.signal };
+    const result = await copyWholeDisk(ctx, { ...copy, ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });
     await ctx.patchDisk(
       disk.diskID,
       (d) => {

@@ -13,7 +13,7 @@ import { ensureConfinedDir } from "../../disk/confinement.ts";
 import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetProvider, TargetStorage } from "../../providers/contract.ts";
 import { runTogether } from "../../runtime/together.ts";
 import { forgetVerified } from "../../disk/chunk-verified.ts";
-import { copyWholeDisk, recordAllocation, sourceAllocation } from "./copy-disk.ts";
+import { copyWholeDisk } from "./copy-disk.ts";
 import { exportDiskRecord, exportSessionOf, sourceDiskFor } from "./decide.ts";
 import { precopyIntervalMs, precopySnapshotName, sinceChangeId, staleSnapshots } from "./decide-warm.ts";
 import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
@@ -208,11 +208,9 @@ async function copyFull(ctx: StepContext, c: DiskCopy, m: VMMigration): Promise<
   // The image is converted again below: none of its chunks is verified until it is read back.
   if (c.targetImage !== c.stagingPath) await forgetVerified(c.targetImage);
   const opened = await c.reader.get();
-  const allocated = await sourceAllocation(ctx, c.source, c.session, c.sourceDisk, opened);
-  await recordAllocation(ctx, c.disk.diskID, allocated);
   const bandwidthMiBps = m.spec.options?.bandwidthMiBps;
-  const copy = { reader: opened, disk: c.disk, path: c.stagingPath, storage: c.storage };
-  const result = await copyWholeDisk(ctx, { ...copy, ...(allocated ? { allocated } : {}), ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });
+  const copy = { source: c.source, session: c.session, sourceDisk: c.sourceDisk, reader: opened, disk: c.disk, path: c.stagingPath, storage: c.storage };
+  const result = await copyWholeDisk(ctx, { ...copy, ...(bandwidthMiBps ? { bandwidthMiBps } : {}) });
   await ctx.patchDisk(
     c.disk.diskID,
     (d) => {
