@@ -7,12 +7,13 @@
 // last read and that changed-block tracking says have not changed since) with the changed bytes just read from the
 // source laid over them. Reading the chunk back from the staging file and matching that digest (verifyUnverified) then proves the
 // write. chunk-verified.ts records which chunks passed since they were last written.
-import { type FileHandle, open, readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import type { ChangedArea, DiskReader } from "../providers/contract.ts";
 import { imageSha256, streamImage } from "./checksum.ts";
 import { ChunkAssembler, ChunkDigestFile, type ChunkLayout, chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests } from "./chunk-digests.ts";
 import { markUnverified, markVerified, readVerifiedMarks, unverifiedChunks } from "./chunk-verified.ts";
-import { readFully, readRawChunks } from "./raw-chunks.ts";
+import { readFully, writeFully } from "./file-io.ts";
+import { readRawChunks } from "./raw-chunks.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 
 const PIECE_BYTES = 4 * 1024 * 1024;
@@ -166,11 +167,3 @@ export async function checkImageChunks(imagePath: string, format: string, stagin
   if (bytes !== layout.sizeBytes) throw new Error(`target image ${imagePath} holds ${bytes} bytes, the source disk ${layout.sizeBytes}; the copy must be done again`);
   return { sha256: await whole, chunks: chunkCount, mismatched };
 }
-
-async function writeFully(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  for (let at = 0; at < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, at, bytes.length - at, position + at);
-    at += bytesWritten;
-  }
-}
-

@@ -17,6 +17,7 @@
 // the file's holes again (staging-proof.ts).
 import { createHash } from "node:crypto";
 import { type FileHandle, open, readFile } from "node:fs/promises";
+import { writeFully } from "./file-io.ts";
 import { dataExtents } from "./zero-blocks.ts";
 
 const MAGIC = Buffer.from("LFCHUNK2", "latin1");
@@ -181,12 +182,5 @@ export class ChunkDigestFile {
 
   async close(): Promise<void> {
     await this.#file.close();
-  }
-}
-
-async function writeFully(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  for (let at = 0; at < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, at, bytes.length - at, position + at);
-    at += bytesWritten;
   }
 }

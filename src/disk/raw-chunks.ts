@@ -2,10 +2,11 @@
 // data extents as `qemu-img map` reports them (SEEK_DATA/SEEK_HOLE): a hole reads as zeros by definition, and
 // read() would fill the page cache with a zero page for every 4 KiB of it — the first pass over the holes of a 10 GiB
 // file holding 1 GiB took 12 s here, its data 1.3 s.
-import { type FileHandle, open } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { areasByChunk } from "./areas.ts";
 import type { ChunkLayout } from "./chunk-digests.ts";
 import { dataAreas } from "./convert.ts";
+import { readFully } from "./file-io.ts";
 
 /**
  * Hands chunks `indexes` (ascending) of the raw file at `path` to `onChunk`, in order, each in a buffer reused
@@ -43,14 +44,4 @@ export async function readRawChunks(path: string, layout: ChunkLayout, indexes: 
   } finally {
     await file.close();
   }
-}
-
-/** Fills `into` from `file` at `position`; a file that ends first is an error. */
-export async function readFully(file: FileHandle, into: Buffer, position: number): Promise<Buffer> {
-  for (let at = 0; at < into.length; ) {
-    const { bytesRead } = await file.read(into, at, into.length - at, position + at);
-    if (bytesRead === 0) throw new Error(`file ended at ${position + at}, before the ${into.length} bytes at ${position}`);
-    at += bytesRead;
-  }
-  return into;
 }

@@ -27,7 +27,7 @@ import { ChunkDigestFile, chunkDigestsPath } from "./chunk-digests.ts";
 import { chunkBuffers } from "./chunk-buffer-pool.ts";
 import { ChunkHasher } from "./chunk-hasher.ts";
 import { progressOf, ThroughputWindow, type TransferProgress } from "./progress.ts";
-import { readFully } from "./raw-chunks.ts";
+import { readFully, writeFully } from "./file-io.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 import { dataExtents, type Extent, ZERO_BLOCK_BYTES, zeroRange } from "./zero-blocks.ts";
 
@@ -294,7 +294,7 @@ function extentBytes(extents: Extent[]): number {
 
 /** Writes the chunk's non-zero extents at its disk offset (the rest of a fresh chunk is already a hole). */
 async function writeExtents(file: FileHandle, chunk: Buffer, extents: Extent[], offset: number): Promise<void> {
-  for (const { start, end } of extents) await writeRange(file, chunk, start, end, offset);
+  for (const { start, end } of extents) await writeFully(file, chunk.subarray(start, end), offset + start);
 }
 
 /** Repairs a chunk in place: writes the blocks where the source's bytes differ from what the file holds. */
@@ -305,16 +305,9 @@ async function writeChanged(file: FileHandle, chunk: Buffer, local: Buffer, offs
     const differs = chunk.compare(local, start, end, start, end) !== 0;
     if (differs && runStart < 0) runStart = start;
     if (!differs && runStart >= 0) {
-      await writeRange(file, chunk, runStart, start, offset);
+      await writeFully(file, chunk.subarray(runStart, start), offset + runStart);
       runStart = -1;
     }
   }
-  if (runStart >= 0) await writeRange(file, chunk, runStart, chunk.length, offset);
-}
-
-async function writeRange(file: FileHandle, chunk: Buffer, start: number, end: number, offset: number): Promise<void> {
-  for (let at = start; at < end; ) {
-    const { bytesWritten } = await file.write(chunk, at, end - at, offset + at);
-    at += bytesWritten;
-  }
+  if (runStart >= 0) await writeFully(file, chunk.subarray(runStart), offset + runStart);
 }
