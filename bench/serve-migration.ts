@@ -4,9 +4,9 @@
 // size, the sparse ratio (a mostly-zero disk vs a dense 1 GiB one) and the extra space the pipeline used.
 //   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR] [--node-options "..."]
 // (--node-options: NODE_OPTIONS for the server, for memory experiments such as --max-semi-space-size.)
-// Sizes beyond the first are mostly-zero thin disks (10 % random) of a VM with changed block tracking on, migrated
-// in snapshot mode: the source reports what is allocated (QueryChangedDiskAreas "*"), as ESXi does for thin disks.
-// The first (dense) one is migrated cold from its flat extent. One is skipped, saying so, when free disk is short.
+// Sizes beyond the first are mostly-zero thin disks (10 % random) of a VM with changed block tracking on: the source
+// reports what is allocated (QueryChangedDiskAreas "*" of the powered-off VM's disk), as ESXi does for thin disks.
+// The first (dense) one has tracking off: every byte of its flat extent is read, as curl reads it. All migrate cold. One is skipped, saying so, when free disk is short.
 // Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -88,7 +88,7 @@ function virshSummary(calls: string[]): string {
   return `${calls.length} (${[...by].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ")})`;
 }
 
-async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string, mode: "cold" | "snapshot"): Promise<Measured> {
+async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string): Promise<Measured> {
   const env: Record<string, string> = { LANDFALL_LOG_FORMAT: "text" };
   const nodeOptions = values["node-options"] ? [values["node-options"]] : [];
   if (values["cpu-prof"]) {
@@ -126,7 +126,7 @@ metadata: {name: ${name}, namespace: ${ns}}
 spec:
   source: {providerRef: {name: vcenter}, vmName: ${vmName}}
   target: {providerRef: {name: kvm}, vmName: ${name}, powerOn: false}
-  options: {diskFormat: qcow2, verifyChecksums: true, mode: ${mode}}
+  options: {diskFormat: qcow2, verifyChecksums: true, mode: cold}
 `,
     );
     // Space: everything under the pool (staging directory and volumes) over what it held before; the extra space
@@ -219,9 +219,9 @@ async function main(): Promise<void> {
     console.log(`baseline curl -k of the ${head.sizeBytes / GiB} GiB half-random flat extent: median ${curl.toFixed(2)} s (${shown(baselines.map((b) => b.curl))}); by hand (curl + qemu-img convert -O qcow2 + sha256sum): median ${byHand.toFixed(2)} s (${shown(baselines.map((b) => b.byHand))})`);
     const profiled = values["cpu-prof"] ? " (server under --cpu-prof)" : "";
     for (const v of vms) {
-      const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`, v.sparse ? "snapshot" : "cold");
+      const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`);
       results.push({ gib: v.sizeBytes / GiB, allocated: v.allocated, m });
-      const how = v.sparse ? "thin, snapshot mode, allocation from the source" : "cold, flat extent";
+      const how = v.sparse ? "thin, cold, allocation from the source" : "cold, flat extent, every byte read";
       console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data, ${how}): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
       console.log(`FIGURE imported volume ÷ allocated bytes, ${v.sizeBytes / GiB} GiB (the target stays sparse): ${(m.volumeBytes / v.allocated).toFixed(2)}`);
       console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);

@@ -83,15 +83,15 @@ before(async () => {
     { name: "app01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("app01", 0, 40 * MiB)] },
     { name: "cancel01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("cancel01", 0, 40 * MiB)] },
     { name: "xns01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("xns01", 0, 4 * MiB, true)] },
-    ...["thin01", "thin02"].map((name) => ({ name, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [] as Array<{ contentPath: string; capacityBytes: number; thin: true }> })),
+    ...["thin01", "thin02", "thin03"].map((name) => ({ name, uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [] as Array<{ contentPath: string; capacityBytes: number; thin: true }> })),
   ];
   // 3 MiB of data on a 32 MiB thin disk: 1 MiB at the start, 2 MiB at 20 MiB.
-  for (const vm of vms.slice(-2)) vm.disks.push(await sparseContent(vm.name, 32 * MiB, [{ start: 0, length: MiB }, { start: 20 * MiB, length: 2 * MiB }]));
+  for (const vm of vms.slice(-3)) vm.disks.push(await sparseContent(vm.name, 32 * MiB, [{ start: 0, length: MiB }, { start: 20 * MiB, length: 2 * MiB }]));
   vc = await startVcsim({ vms });
   // Changed block tracking on, as an operator (or a backup product) turned it on: the source can then say what a snapshot's disks hold.
   const vsphere = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { insecureSkipVerify: true } });
   try {
-    for (const name of ["thin01", "thin02"]) await vsphere.setChangeTracking?.((await vsphere.getVM({ name })).id, true);
+    for (const name of ["thin01", "thin02", "thin03"]) await vsphere.setChangeTracking?.((await vsphere.getVM({ name })).id, true);
   } finally {
     await vsphere.close();
   }
@@ -123,7 +123,7 @@ test("a 2-disk VM migrates: every phase entered, per-disk sha256 equal at both e
     assert.equal(d.targetSha256, d.sha256, `disk ${i}: target hash`);
     assert.equal(d.targetFormat, "qcow2");
     assert.equal(d.bytesDone, d.sizeBytes);
-    assert.equal(d.allocatedBytes, undefined, `disk ${i}: a cold export reads every byte`);
+    assert.equal(d.allocatedBytes, undefined, `disk ${i}: change tracking is off, so every byte is read`);
     assert.equal(await guestBytesSha256(d.targetPath as string, "qcow2"), sums.web01[i], `disk ${i}: guest bytes of ${d.targetPath}`);
   }
 
@@ -244,6 +244,21 @@ test("from a snapshot of a VM that tracks changes, only the areas the source rep
   assert.equal(await guestBytesSha256(d?.targetPath as string, "qcow2"), sums.thin01[0]);
   assert.match(srv.output(), /reports 3145728 of 33554432 bytes allocated; only those are read/);
   const served = (await datastoreBytesServed(vc, "/thin01/thin01_0-flat.vmdk")) - before;
+  assert.equal(served, 3 * MiB, "the datastore sent the 3 MiB of data, not the 32 MiB disk");
+});
+
+test("cold, a powered-off VM that tracks changes is asked what its disk holds as it stands: only that is read, no snapshot taken", async () => {
+  const before = await datastoreBytesServed(vc, "/thin03/thin03_0-flat.vmdk");
+  await applyYaml(srv, migrationYaml("thin03", "thin03").replace("powerOn: true", "powerOn: false"));
+  const m = await finished("thin03");
+  assert.equal(m.status?.phase, "Succeeded", m.status?.message);
+  assert.equal(m.status?.source?.poweredOffByMigration, true, "cold mode powered the VM off first");
+  assert.equal(m.status?.source?.snapshotName, undefined, "no snapshot");
+  const d = m.status?.disks?.[0];
+  assert.equal(d?.sha256, `sha256:${sums.thin03[0]}`, "the sha256 of all 32 MiB, holes included");
+  assert.equal(d?.allocatedBytes, 3 * MiB);
+  assert.equal(await guestBytesSha256(d?.targetPath as string, "qcow2"), sums.thin03[0]);
+  const served = (await datastoreBytesServed(vc, "/thin03/thin03_0-flat.vmdk")) - before;
   assert.equal(served, 3 * MiB, "the datastore sent the 3 MiB of data, not the 32 MiB disk");
 });
 

@@ -1,6 +1,7 @@
 // Changed-block tracking as the simulator does it (test/harness/vcsim/cbt.go), read through landfall's vSphere
 // provider: changeIds on snapshot disks, QueryChangedDiskAreas of exactly the blocks the test wrote between
-// two snapshots, "*" as the allocated areas, and a changeId from an earlier tracking session refused.
+// two snapshots, "*" as the allocated areas, and a changeId from an earlier tracking session refused; without a
+// snapshot, the allocated areas of a powered-off VM's disks as they stand, and a running VM refused.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -20,7 +21,9 @@ let source: SourceProvider;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "landfall-cbt-"));
   await writeRandomContent(join(dir, "d0.raw"), 2 * MiB);
-  vc = await startVcsim({ vms: [{ name: "cbt01", powerOn: true, disks: [{ contentPath: join(dir, "d0.raw"), capacityBytes: 8 * MiB, thin: true }] }] });
+  vc = await startVcsim({
+    vms: ["cbt01", "cbt02"].map((name) => ({ name, powerOn: true, disks: [{ contentPath: join(dir, "d0.raw"), capacityBytes: 8 * MiB, thin: true }] })),
+  });
   source = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { insecureSkipVerify: true } });
 });
 
@@ -66,4 +69,32 @@ test("changeIds and QueryChangedDiskAreas follow the guest's writes between snap
   await assert.rejects(source.queryChangedAreas?.(s2, s2.disks[0], id1 as string) as Promise<unknown>, /tracking session/);
   await source.finishExport(s1, { restorePower: false });
   await source.finishExport(s2, { restorePower: false });
+});
+
+test("without a snapshot, QueryChangedDiskAreas answers for a powered-off VM's disks as they stand, and refuses a running one", async () => {
+  let vm = await source.getVM({ name: "cbt02" });
+  await source.setChangeTracking?.(vm.id, true);
+  vm = await source.getVM({ name: "cbt02" });
+  const running = { vmID: vm.id, mode: "cold" as const, powerStateBefore: vm.powerState, poweredOffByExport: false, disks: vm.disks };
+  await assert.rejects(source.queryChangedAreas?.(running, vm.disks[0], "*") as Promise<unknown>, /InvalidPowerState|is poweredOn/);
+  const snapshotless = { ...running, mode: "snapshot" as const };
+  await assert.rejects(source.queryChangedAreas?.(snapshotless, vm.disks[0], "*") as Promise<unknown>, /has no snapshot/, "a snapshot session without its snapshot is refused before asking");
+
+  const cold = await source.prepareExport(vm, { mode: "cold" });
+  assert.equal(cold.snapshotID, undefined);
+  assert.deepEqual(await source.queryChangedAreas?.(cold, cold.disks[0], "*"), [{ start: 0, length: 2 * MiB }]);
+  // A write to the disk as it stands (no snapshot freezes it) shows in the next answer.
+  await guestWrite(vc, "cbt02", vm.disks[0].key, 6 * MiB, randomBytes(BLOCK));
+  assert.deepEqual(await source.queryChangedAreas?.(cold, cold.disks[0], "*"), [
+    { start: 0, length: 2 * MiB },
+    { start: 6 * MiB, length: BLOCK },
+  ]);
+  await source.finishExport(cold, { restorePower: true });
+
+  // With a snapshot the disk as it stands is a chain: its allocation is left to the layers read.
+  const snap = await source.prepareExport(vm, { mode: "snapshot", snapshotName: "cbt-chain" });
+  const chained = await source.prepareExport(await source.getVM({ name: "cbt02" }), { mode: "cold" });
+  await assert.rejects(source.queryChangedAreas?.(chained, chained.disks[0], "*") as Promise<unknown>, /2 layers, not the one layer .* the export reads/);
+  await source.finishExport(chained, { restorePower: false });
+  await source.finishExport(snap, { restorePower: false });
 });

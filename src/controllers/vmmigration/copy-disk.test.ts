@@ -22,14 +22,16 @@ function fixture(opts: { source?: () => Promise<ChangedArea[]>; layers?: () => P
   return { ctx, source, reader, logs, asked };
 }
 
-test("from a snapshot the source's answer to changeId * wins; without one the source is not asked and the layers answer", async () => {
-  const f = fixture({ layers: async () => fromLayers });
-  assert.deepEqual(await sourceAllocation(f.ctx, f.source, session("snapshot-1"), disk, f.reader), fromSource);
-  assert.deepEqual(f.asked, ["*"]);
-  assert.match(f.logs.join("\n"), /the source reports 65536 of 1073741824 bytes allocated/);
+test("the source's answer to changeId * wins, from a snapshot and from a cold export's powered-off disk", async () => {
+  for (const s of [session("snapshot-1"), session()]) {
+    const f = fixture({ layers: async () => fromLayers });
+    assert.deepEqual(await sourceAllocation(f.ctx, f.source, s, disk, f.reader), fromSource);
+    assert.deepEqual(f.asked, ["*"]);
+    assert.match(f.logs.join("\n"), /the source reports 65536 of 1073741824 bytes allocated/);
+  }
   const g = fixture({ layers: async () => fromLayers });
-  assert.deepEqual(await sourceAllocation(g.ctx, g.source, session(), disk, g.reader), fromLayers);
-  assert.deepEqual(g.asked, [], "a cold export has no snapshot to ask about");
+  const noTracking = { ...g.source, queryChangedAreas: undefined } as SourceProvider;
+  assert.deepEqual(await sourceAllocation(g.ctx, noTracking, session(), disk, g.reader), fromLayers, "a source that cannot say leaves it to the layers");
 });
 
 test("a source that refuses (tracking off) falls back to the layers; layers that cannot say mean every byte is read", async () => {

@@ -1,7 +1,8 @@
 // Copying one whole source disk into its staging file, resuming from the disk's checkpoint when the staging
 // file it wrote is still there; progress and checkpoints go to status as the transfer reports them. Used by
-// Transferring (cold and snapshot modes) and by a warm migration's precopy 0. From a snapshot the source can
-// describe (vSphere with changed block tracking on), only the areas it reports allocated are read.
+// Transferring (cold and snapshot modes) and by a warm migration's precopy 0. From a disk the source can describe
+// (vSphere with changed block tracking on: a snapshot's, or a powered-off VM's), only the areas it reports
+// allocated are read.
 import type { MigrationDisk } from "../../api/vmmigration.ts";
 import { throttledReader } from "../../disk/throttle.ts";
 import type { ChangedArea, DiskReader, ExportSession, SourceDisk, SourceProvider, TargetStorage } from "../../providers/contract.ts";
@@ -31,9 +32,10 @@ export interface WholeDiskCopy {
 }
 
 /**
- * The areas of `disk` that hold data: as the source reports them for the export's snapshot (vSphere:
- * QueryChangedDiskAreas with changeId "*", which needs changed block tracking on), else as the opened reader knows
- * them (a disk composed from downloaded layers), else undefined — and then every byte is read.
+ * The areas of `disk` that hold data: as the source reports them for the export's snapshot, or for a cold export's
+ * powered-off disk as it stands (vSphere: QueryChangedDiskAreas with changeId "*", which needs changed block
+ * tracking on), else as the opened reader knows them (a disk composed from downloaded layers), else undefined —
+ * and then every byte is read.
  */
 export async function sourceAllocation(ctx: StepContext, source: SourceProvider, session: ExportSession, disk: SourceDisk, reader: DiskReader): Promise<ChangedArea[] | undefined> {
   const said = (areas: ChangedArea[], who: string) => {
@@ -41,7 +43,7 @@ export async function sourceAllocation(ctx: StepContext, source: SourceProvider,
     ctx.log(`${disk.label}: ${who} ${bytes} of ${disk.capacityBytes} bytes allocated; only those are read`);
     return areas;
   };
-  if (session.snapshotID && source.queryChangedAreas) {
+  if (source.queryChangedAreas) {
     try {
       return said(await source.queryChangedAreas(session, disk, "*"), "the source reports");
     } catch (err) {

@@ -1,12 +1,13 @@
 // Changed-block tracking (CBT) for warm migration: turning it on or off (ReconfigVM_Task with
-// changeTrackingEnabled) and asking which areas of a snapshot's disk changed since an earlier changeId
-// (QueryChangedDiskAreas, paged by startOffset as vSphere answers in pieces).
+// changeTrackingEnabled) and asking which areas of a snapshot's disk — or of a powered-off VM's disk as it stands —
+// changed since an earlier changeId (QueryChangedDiskAreas, paged by startOffset as vSphere answers in pieces).
 import type { ChangedArea, ExportSession, SourceDisk } from "../contract.ts";
 import { mergeAreas } from "../../disk/areas.ts";
 import { isFault, SourceProviderError } from "./errors.ts";
 import { retrieveOne } from "./property-collector.ts";
 import type { VsphereClient } from "./soap-client.ts";
 import { asArray, bool, moRef, num, typed } from "./soap-xml.ts";
+import { devicesOf, disksOf } from "./vm-mapping.ts";
 import { runTask } from "./tasks.ts";
 
 export async function setChangeTracking(client: VsphereClient, vmID: string, enabled: boolean): Promise<void> {
@@ -29,15 +30,32 @@ function changeIdRefused(err: unknown, session: ExportSession, disk: SourceDisk,
   );
 }
 
-export async function queryChangedAreas(client: VsphereClient, session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]> {
-  if (!session.snapshotID) {
-    throw new SourceProviderError("SourceError", `QueryChangedDiskAreas of VM ${session.vmID} disk ${disk.key}: the export session has no snapshot; changes of a running VM are read against one`);
+/**
+ * Without a snapshot vSphere answers for the VM's disks as they stand, and only while the VM is powered off: a cold
+ * session's VM stays off while it is read. Asked only of a disk without snapshots — one layer, the very file the
+ * export reads —, since for a chain the API's "current snapshot" is not plainly the state the guest sees; a chain's
+ * allocation comes from its layers instead (the composed reader's allocatedAreas).
+ */
+async function asItStands(client: VsphereClient, session: ExportSession, disk: SourceDisk): Promise<void> {
+  const what = `QueryChangedDiskAreas of VM ${session.vmID} disk ${disk.key}`;
+  if (session.mode !== "cold") {
+    throw new SourceProviderError("SourceError", `${what}: the export session has no snapshot; changes of a running VM are read against one`);
   }
+  const props = await retrieveOne(client, moRef("VirtualMachine", session.vmID), ["config.hardware.device"]);
+  const current = disksOf(devicesOf(props["config.hardware.device"])).find((d) => d.key === disk.key);
+  if (current?.fileName !== disk.fileName || (current.chain?.length ?? 1) !== 1) {
+    const layers = current?.chain?.length ?? 0;
+    throw new SourceProviderError("NotSupported", `${what}: the disk as it stands is ${current ? `${current.fileName}, ${layers} layers` : "gone"}, not the one layer ${disk.fileName} the export reads; its allocation is taken from the layers read`);
+  }
+}
+
+export async function queryChangedAreas(client: VsphereClient, session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]> {
+  if (!session.snapshotID) await asItStands(client, session, disk);
   const areas: ChangedArea[] = [];
   for (let startOffset = 0; startOffset < disk.capacityBytes; ) {
     const info = await client
       .call("QueryChangedDiskAreas", moRef("VirtualMachine", session.vmID), {
-        snapshot: moRef("VirtualMachineSnapshot", session.snapshotID),
+        ...(session.snapshotID ? { snapshot: moRef("VirtualMachineSnapshot", session.snapshotID) } : {}),
         deviceKey: disk.key,
         startOffset,
         changeId: sinceChangeId,

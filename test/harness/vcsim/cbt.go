@@ -4,7 +4,9 @@
 // epoch; each snapshot closes the epoch and names it in every frozen disk's backing.changeId
 // ("<tracking id>/<epoch>"); QueryChangedDiskAreas(snapshot, deviceKey, startOffset, changeId) answers the
 // blocks written after changeId up to the snapshot, and changeId "*" the allocated areas of the snapshot's
-// disk (as ESXi does for thin disks). Turning tracking off (or on again) starts a new tracking id, so a
+// disk (as ESXi does for thin disks). Without a snapshot it answers for the VM's current disks, and only while
+// the VM is powered off (as ESXi: "using the current snapshot will only work for virtual machines that are
+// powered off"). Turning tracking off (or on again) starts a new tracking id, so a
 // changeId from before is refused, as ESXi refuses one from another tracking session.
 package main
 
@@ -169,23 +171,33 @@ func (b *builder) queryChangedDiskAreas(w http.ResponseWriter, body []byte, this
 	key, _ := strconv.Atoi(field(cbtDeviceKeyRe, body))
 	start, _ := strconv.ParseInt(field(cbtStartRe, body), 10, 64)
 	changeID := field(cbtChangeIDRe, body)
-	snap, ok := simulator.Map.Get(types.ManagedObjectReference{Type: "VirtualMachineSnapshot", Value: snapID}).(*simulator.VirtualMachineSnapshot)
-	if !ok {
-		writeFault(w, "QueryChangedDiskAreas: snapshot "+snapID+" not found (a running VM's changes are queried against a snapshot)", "InvalidArgument")
-		return
+	// Without a snapshot ESXi answers for the VM's current disks, which only holds still while it is off.
+	devices, point := currentDevices(vm), ""
+	if snapID == "" {
+		if state := powerState(vm); state != types.VirtualMachinePowerStatePoweredOff {
+			writeFault(w, fmt.Sprintf("QueryChangedDiskAreas without a snapshot: VM %s is %s; a running VM's changes are queried against a snapshot", vm.Name, state), "InvalidPowerState")
+			return
+		}
+	} else {
+		snap, ok := simulator.Map.Get(types.ManagedObjectReference{Type: "VirtualMachineSnapshot", Value: snapID}).(*simulator.VirtualMachineSnapshot)
+		if !ok {
+			writeFault(w, "QueryChangedDiskAreas: snapshot "+snapID+" not found (a running VM's changes are queried against a snapshot)", "InvalidArgument")
+			return
+		}
+		devices, point = snap.Config.Hardware.Device, snap.Self.Value
 	}
 	var capacity int64
-	var frozen *types.VirtualDiskFlatVer2BackingInfo
-	for _, d := range snap.Config.Hardware.Device {
+	var backing *types.VirtualDiskFlatVer2BackingInfo
+	for _, d := range devices {
 		if disk, fb := flatBacking(d); disk != nil && disk.Key == int32(key) {
-			capacity, frozen = disk.CapacityInKB*1024, fb
+			capacity, backing = disk.CapacityInKB*1024, fb
 		}
 	}
-	if frozen == nil {
-		writeFault(w, fmt.Sprintf("QueryChangedDiskAreas: snapshot %s has no disk with device key %d", snapID, key), "InvalidArgument")
+	if backing == nil {
+		writeFault(w, fmt.Sprintf("QueryChangedDiskAreas: VM %s has no disk with device key %d (snapshot %q)", vm.Name, key, snapID), "InvalidArgument")
 		return
 	}
-	areas, err := b.cbt.changedAreas(vm, snap.Self.Value, int32(key), changeID, func() ([]extent, error) { return b.allocatedAreas(frozen, capacity) })
+	areas, err := b.cbt.changedAreas(vm, point, int32(key), changeID, func() ([]extent, error) { return b.allocatedAreas(backing, capacity) })
 	if err != nil {
 		writeFault(w, "QueryChangedDiskAreas: "+err.Error(), "FileFault")
 		return
@@ -202,13 +214,16 @@ func (b *builder) queryChangedDiskAreas(w http.ResponseWriter, body []byte, this
 		start, maxI64(capacity-start, 0), sb.String()))
 }
 
-// changedAreas: the blocks written after changeID up to the snapshot's epoch, or allocated() for "*".
+// changedAreas: the blocks written after changeID up to the snapshot's epoch (snap "": up to now, the current
+// epoch included), or allocated() for "*".
 func (c *cbtState) changedAreas(vm *simulator.VirtualMachine, snap string, key int32, changeID string, allocated func() ([]extent, error)) ([]extent, error) {
 	c.mu.Lock()
 	t := c.vms[vm.Self.Value]
 	var upTo int
 	var known bool
-	if t != nil {
+	if t != nil && snap == "" {
+		upTo, known = t.epoch, true
+	} else if t != nil {
 		upTo, known = t.snapshots[snap]
 	}
 	c.mu.Unlock()
@@ -332,4 +347,17 @@ func minI64(a, b int64) int64 {
 		return a
 	}
 	return b
+}
+
+// currentDevices is a copy of the VM's device list as it stands (what its disks read now).
+func currentDevices(vm *simulator.VirtualMachine) []types.BaseVirtualDevice {
+	var devices []types.BaseVirtualDevice
+	simulator.Map.WithLock(vm, func() { devices = append(devices, vm.Config.Hardware.Device...) })
+	return devices
+}
+
+func powerState(vm *simulator.VirtualMachine) types.VirtualMachinePowerState {
+	var state types.VirtualMachinePowerState
+	simulator.Map.WithLock(vm, func() { state = vm.Runtime.PowerState })
+	return state
 }
