@@ -19,8 +19,8 @@ describe("logger", () => {
 
   it("writes text lines for people", () => {
     const lines: string[] = [];
-    createLogger({ level: "debug", format: "text", write: (l) => lines.push(l), now: fixed }).warn("slow disk", { key: "ns/a", note: "two words" });
-    assert.equal(lines[0], '2026-01-01T00:00:00.000Z WARN  slow disk key=ns/a note="two words"');
+    createLogger({ level: "debug", format: "text", write: (l) => lines.push(l), now: fixed }).warn("slow disk", { key: "ns/a", note: "two words", uid: undefined });
+    assert.equal(lines[0], '2026-01-01T00:00:00.000Z WARN  slow disk key=ns/a note="two words"', "a field without a value is left out, as in JSON");
   });
 
   it("never logs Secret data or credential fields", () => {

@@ -114,7 +114,9 @@ class LineLogger implements Logger {
       this.#write(JSON.stringify({ time, level, msg, ...body }));
       return;
     }
+    // As in JSON, a field without a value is left out (an event's object recorded without its uid).
     const rest = Object.entries(body)
+      .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${textValue(v)}`)
       .join(" ");
     this.#write(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${rest ? ` ${rest}` : ""}`);
