@@ -69,15 +69,33 @@ describe("libvirt target: virsh processes per call", () => {
     await rm(join(shimDir, "down"));
   });
 
-  it("ensureStorage of a running pool is two virsh processes, and reports the pool's filesystem space", async () => {
+  it("ensureStorage of a running pool is two virsh processes, none again for two seconds, and reports the pool's filesystem space each time", async () => {
+    await new Promise((r) => setTimeout(r, 2_100)); // past the window of before()'s call
     let storage: Awaited<ReturnType<TargetProvider["ensureStorage"]>> | undefined;
     const calls = await spawnsOf(async () => {
       storage = await target.ensureStorage();
     });
     assert.deepEqual(calls, ["pool-info", "pool-dumpxml"]);
-    const df = (await run("df", ["-B1", "--output=avail,size", env.poolPath])).stdout.trim().split("\n")[1].trim().split(/\s+/).map(Number);
-    assert.ok(storage && Math.abs(storage.availableBytes - df[0]) < 64 << 20, `available ${storage?.availableBytes} vs df ${df[0]}`);
-    assert.equal(storage?.capacityBytes, df[1]);
+    const df = async () => (await run("df", ["-B1", "--output=avail,size", env.poolPath])).stdout.trim().split("\n")[1].trim().split(/\s+/).map(Number);
+    const [avail, size] = await df();
+    assert.ok(storage && Math.abs(storage.availableBytes - avail) < 64 << 20, `available ${storage?.availableBytes} vs df ${avail}`);
+    assert.equal(storage?.capacityBytes, size);
+    // Within the window: no virsh, and the space is read again (a 128 MiB file written meanwhile shows).
+    const filler = join(env.poolPath, "spawns-filler.raw");
+    await run("dd", ["if=/dev/zero", `of=${filler}`, "bs=1M", "count=128", "conv=fsync", "status=none"]);
+    const again = await spawnsOf(async () => {
+      storage = await target.ensureStorage();
+    });
+    await rm(filler);
+    assert.deepEqual(again, [], "the pool found a moment ago is not asked of libvirt again");
+    assert.ok(storage && Math.abs(storage.availableBytes - (await df())[0] + (128 << 20)) < 64 << 20, `available ${storage?.availableBytes} read afresh`);
+    // After it, libvirt is asked again: a pool undefined meanwhile is defined again.
+    await run("virsh", ["-c", TEST_URI, "pool-destroy", env.pool]);
+    await run("virsh", ["-c", TEST_URI, "pool-undefine", env.pool]);
+    await new Promise((r) => setTimeout(r, 2_100));
+    const later = await spawnsOf(() => target.ensureStorage());
+    assert.ok(later.includes("pool-define-as"), `the pool is defined again: ${later.join(" ")}`);
+    assert.match(await run("virsh", ["-c", TEST_URI, "pool-info", env.pool]).then((r) => r.stdout), /State:\s+running/);
   });
 
   it("listVMs asks each domain's state through three state listings, not one domstate per domain", async () => {

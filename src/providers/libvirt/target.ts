@@ -65,7 +65,7 @@ export interface LibvirtTargetOptions {
 
 export const DEFAULT_CONSOLE_LOG_DIR = "/var/log/landfall/console";
 const FORMAT_RE = /^[a-z0-9]+$/;
-/** How long a healthy check() answer is reused. */
+/** How long a healthy check() answer, and a pool found defined, running and where it belongs, is reused. */
 const HEALTHY_FOR_MS = 2_000;
 
 export function createLibvirtTarget(options: LibvirtTargetOptions): TargetProvider {
@@ -95,6 +95,8 @@ class LibvirtTarget implements TargetProvider {
   readonly #listing: Semaphore;
   /** ensureStorage defines the pool at most once even when reconcilers call it concurrently. */
   readonly #storageLock = new Semaphore(1);
+  /** When ensureStorage last found each pool defined at its path, running and autostarted (ms since the epoch). */
+  readonly #poolsVerified = new Map<string, number>();
 
   constructor(options: LibvirtTargetOptions) {
     if (!options.storagePool) throw new LibvirtError("InvalidArgument", "libvirt target: storagePool must be set");
@@ -173,31 +175,45 @@ class LibvirtTarget implements TargetProvider {
     }
   }
 
+  /**
+   * The pool, defined (and built) when missing, at the path the Provider declares, running and autostarted, with its
+   * filesystem's space. Every migration step asks; a pool found so is not asked of libvirt again for
+   * HEALTHY_FOR_MS (two virsh processes per call), its space is always read afresh. A pool someone destroys within
+   * the window fails the step that writes into it, which retries; the retry finds it again.
+   */
   ensureStorage(pool: string = this.#options.storagePool): Promise<TargetStorage> {
     return this.#storageLock.run(async () => {
       const poolPath = this.#poolPathOf(pool);
       await mkdir(poolPath, { recursive: true });
-      const info = await this.#virsh.poolInfo(pool).catch(async (error: unknown) => {
-        if (!isNotFound(error)) throw error;
-        await this.#virsh.definePoolDir(pool, poolPath);
-        await this.#virsh.poolCommand(pool, "pool-build");
-        return this.#virsh.poolInfo(pool);
-      });
-      const actualPath = poolTargetPath(await this.#virsh.poolXML(pool));
-      if ((await resolveExisting(actualPath)) !== (await resolveExisting(poolPath))) {
-        throw new LibvirtError(
-          "InvalidArgument",
-          `storage pool "${pool}" exists at ${actualPath}, but the Provider declares it at ${poolPath}: ` +
-            "set the pool's path (storagePoolPath or storagePools[].path) to its directory or choose another pool name",
-        );
+      const verifiedAt = this.#poolsVerified.get(pool);
+      if (verifiedAt === undefined || Date.now() - verifiedAt >= HEALTHY_FOR_MS) {
+        await this.#verifyPool(pool, poolPath);
+        this.#poolsVerified.set(pool, Date.now());
       }
-      if (info.state !== "running") await this.#virsh.poolCommand(pool, "pool-start");
-      if (!info.autostart) await this.#virsh.poolCommand(pool, "pool-autostart");
       // A dir pool's capacity and available space are its filesystem's (libvirt computes them with statvfs too):
       // read here, not through a pool-refresh and a second pool-info (two more virsh processes per call).
       const fs = await statfs(poolPath);
       return { pool, path: poolPath, availableBytes: fs.bavail * fs.bsize, capacityBytes: fs.blocks * fs.bsize };
     });
+  }
+
+  async #verifyPool(pool: string, poolPath: string): Promise<void> {
+    const info = await this.#virsh.poolInfo(pool).catch(async (error: unknown) => {
+      if (!isNotFound(error)) throw error;
+      await this.#virsh.definePoolDir(pool, poolPath);
+      await this.#virsh.poolCommand(pool, "pool-build");
+      return this.#virsh.poolInfo(pool);
+    });
+    const actualPath = poolTargetPath(await this.#virsh.poolXML(pool));
+    if ((await resolveExisting(actualPath)) !== (await resolveExisting(poolPath))) {
+      throw new LibvirtError(
+        "InvalidArgument",
+        `storage pool "${pool}" exists at ${actualPath}, but the Provider declares it at ${poolPath}: ` +
+          "set the pool's path (storagePoolPath or storagePools[].path) to its directory or choose another pool name",
+      );
+    }
+    if (info.state !== "running") await this.#virsh.poolCommand(pool, "pool-start");
+    if (!info.autostart) await this.#virsh.poolCommand(pool, "pool-autostart");
   }
 
   async importDisk(request: ImportDiskRequest): Promise<ImportedVolume> {
