@@ -143,3 +143,22 @@ test("a staging file without its chunk digests is refused with what to do", asyn
     /chunk digests .*none\.raw\.digests .* are missing .*precopy 0/,
   );
 });
+
+test("a raw image is checked by its data extents: the sha256 of every byte, holes included, and a byte set in a hole caught", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "landfall-areas-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Data in chunks 0 and 5 only: the staging file is sparse everywhere else.
+  const source = Buffer.alloc(8 * CHUNK);
+  randomBytes(CHUNK / 2).copy(source, 100);
+  randomBytes(8 * KiB).copy(source, 5 * CHUNK + 4 * KiB);
+  const { staging } = await precopy0(dir, source);
+  const clean = await checkImageChunks(staging, "raw", staging);
+  assert.deepEqual(clean.mismatched, []);
+  assert.equal(clean.sha256, sha(source), "the worker's running hash covers the holes as zeros");
+
+  await flip(staging, 3 * CHUNK + 9); // a byte set where the file had a hole
+  const damaged = await checkImageChunks(staging, "raw", staging);
+  assert.deepEqual(damaged.mismatched, [{ start: 3 * CHUNK, length: CHUNK }], "the chunk holding it fails its digest");
+  assert.equal(damaged.sha256, sha(await readFile(staging)), "the sha256 is the file's own, the byte included");
+  assert.notEqual(damaged.sha256, sha(source));
+});

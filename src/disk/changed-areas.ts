@@ -13,6 +13,7 @@ import { imageSha256, streamImage } from "./checksum.ts";
 import { ChunkAssembler, ChunkDigestFile, type ChunkLayout, chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests } from "./chunk-digests.ts";
 import { markUnverified, markVerified, readVerifiedMarks, unverifiedChunks } from "./chunk-verified.ts";
 import { readFully, writeFully } from "./file-io.ts";
+import { ChunkHasher } from "./chunk-hasher.ts";
 import { readRawChunks } from "./raw-chunks.ts";
 import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts";
 
@@ -149,12 +150,14 @@ export interface ChunkVerification {
  * Reads the finished target image back in full (guest-visible bytes, whatever its format), checking each of its
  * chunks against the staging file's recorded source digests, while imageSha256 (openssl: another process, so the
  * other core) hashes the whole image from its own read of the same file, which nothing writes any more. On the
- * 1 GiB bench disk this cut the cutover's read-back step from 3.5–4.0 s to 3.3–3.5 s on a quiet machine.
+ * 1 GiB bench disk this cut the cutover's read-back step from 3.5–4.0 s to 3.3–3.5 s on a quiet machine. A raw
+ * image is read once, by its data extents (checkRawChunks).
  */
 export async function checkImageChunks(imagePath: string, format: string, stagingPath: string, signal?: AbortSignal): Promise<ChunkVerification> {
   const { layout, sidecar } = await layoutOf(stagingPath);
   const chunkCount = Math.ceil(layout.sizeBytes / layout.chunkBytes);
   const digests = parseChunkDigests(sidecar, layout, chunkCount);
+  if (format === "raw") return checkRawChunks(imagePath, layout, digests, signal);
   const whole = imageSha256(imagePath, format, { signal });
   whole.catch(() => {}); // awaited below, after the chunks
   const mismatched: ChangedArea[] = [];
@@ -166,4 +169,33 @@ export async function checkImageChunks(imagePath: string, format: string, stagin
   chunks.end();
   if (bytes !== layout.sizeBytes) throw new Error(`target image ${imagePath} holds ${bytes} bytes, the source disk ${layout.sizeBytes}; the copy must be done again`);
   return { sha256: await whole, chunks: chunkCount, mismatched };
+}
+
+/**
+ * checkImageChunks of a raw image (the staging file after a warm cutover, a raw target image): one pass over its
+ * data extents only (readRawChunks), each chunk handed to the sha256 worker for the running hash and its digest at
+ * once — where a qcow2 image is streamed whole and hashed by a second reader. Reading a hole costs a zero page of the
+ * page cache per 4 KiB (12 s for the 9 GiB of holes of a 10 GiB thin disk here); the worker hashes its zeros without
+ * reading them.
+ */
+async function checkRawChunks(imagePath: string, layout: ChunkLayout, digests: Array<Buffer | undefined>, signal?: AbortSignal): Promise<ChunkVerification> {
+  const chunkCount = Math.ceil(layout.sizeBytes / layout.chunkBytes);
+  const mismatched: ChangedArea[] = [];
+  const hasher = new ChunkHasher();
+  try {
+    await readRawChunks(
+      imagePath,
+      layout,
+      Array.from({ length: chunkCount }, (_, i) => i),
+      async (index, chunk) => {
+        const digest = await hasher.add(chunk);
+        if (!digests[index]?.equals(digest)) mismatched.push({ start: index * layout.chunkBytes, length: chunk.length });
+        return true;
+      },
+      signal,
+    );
+    return { sha256: await hasher.finish(), chunks: chunkCount, mismatched };
+  } finally {
+    await hasher.close();
+  }
 }

@@ -4,24 +4,39 @@
 // file holding 1 GiB took 12 s here, its data 1.3 s.
 import { open } from "node:fs/promises";
 import { areasByChunk } from "./areas.ts";
+import { chunkBuffers } from "./chunk-buffer-pool.ts";
 import type { ChunkLayout } from "./chunk-digests.ts";
 import { dataAreas } from "./convert.ts";
 import { readFully } from "./file-io.ts";
+import { zeroRange } from "./zero-blocks.ts";
 
 /**
- * Hands chunks `indexes` (ascending) of the raw file at `path` to `onChunk`, in order, each in a buffer reused
- * afterwards; `onChunk` returning false stops. The next chunk is read while `onChunk` runs. Fails when the file is
- * not `layout.sizeBytes` long.
+ * Hands chunks `indexes` (ascending) of the raw file at `path` to `onChunk`, in order, each in a buffer reused once
+ * `onChunk` (awaited when it returns a promise) has settled; `onChunk` returning false stops. The next chunk is read
+ * while `onChunk` runs. The buffers are the process's chunk buffers (SharedArrayBuffers, chunk-buffer-pool.ts), so
+ * `onChunk` may hand them to the sha256 worker. Fails when the file is not `layout.sizeBytes` long.
  */
-export async function readRawChunks(path: string, layout: ChunkLayout, indexes: number[], onChunk: (index: number, chunk: Buffer) => boolean | undefined, signal?: AbortSignal): Promise<void> {
+export async function readRawChunks(
+  path: string,
+  layout: ChunkLayout,
+  indexes: number[],
+  onChunk: (index: number, chunk: Buffer) => boolean | undefined | Promise<boolean | undefined>,
+  signal?: AbortSignal,
+): Promise<void> {
   const file = await open(path, "r");
+  const buffers: Buffer[] = [];
+  let next: Promise<Buffer> | undefined;
   try {
     const { size } = await file.stat();
     if (size !== layout.sizeBytes) throw new Error(`raw file ${path} is ${size} bytes, its chunk digests are for ${layout.sizeBytes}`);
     if (indexes.length === 0) return;
     const partsOf = areasByChunk(await dataAreas(path, "raw", { signal }), layout.chunkBytes, layout.sizeBytes);
     // Two buffers, zero but where a chunk's data was read into them (and cleared again after).
-    const buffers = [Buffer.alloc(layout.chunkBytes), Buffer.alloc(layout.chunkBytes)];
+    for (let i = 0; i < 2; i++) {
+      const buffer = chunkBuffers.take(layout.chunkBytes);
+      buffers.push(buffer);
+      zeroRange(buffer, 0, buffer.length);
+    }
     const read = async (n: number): Promise<Buffer> => {
       const index = indexes[n] as number;
       const start = index * layout.chunkBytes;
@@ -29,19 +44,21 @@ export async function readRawChunks(path: string, layout: ChunkLayout, indexes: 
       for (const part of partsOf(index)) await readFully(file, chunk.subarray(part.start, part.end), start + part.start);
       return chunk;
     };
-    let next: Promise<Buffer> | undefined = read(0);
+    next = read(0);
     for (let n = 0; n < indexes.length; n++) {
       signal?.throwIfAborted();
       const chunk = await (next as Promise<Buffer>);
       next = n + 1 < indexes.length ? read(n + 1) : undefined;
       next?.catch(() => {}); // awaited next round, or dropped when this one stops
       const index = indexes[n] as number;
-      const goOn = onChunk(index, chunk);
-      for (const part of partsOf(index)) chunk.fill(0, part.start, part.end);
+      const goOn = await onChunk(index, chunk);
+      for (const part of partsOf(index)) zeroRange(chunk, part.start, part.end);
       if (goOn === false) break;
     }
-    await next?.catch(() => undefined);
   } finally {
+    // A read still in flight (this one stopped, or failed) must not write into a buffer given back.
+    await next?.catch(() => undefined);
     await file.close();
+    for (const buffer of buffers) chunkBuffers.give(buffer);
   }
 }
