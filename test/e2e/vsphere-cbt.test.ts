@@ -73,6 +73,9 @@ test("changeIds and QueryChangedDiskAreas follow the guest's writes between snap
 
 test("without a snapshot, QueryChangedDiskAreas answers for a powered-off VM's disks as they stand, and refuses a running one", async () => {
   let vm = await source.getVM({ name: "cbt02" });
+  const untracked = await source.prepareExport(vm, { mode: "cold" });
+  await assert.rejects(source.queryChangedAreas?.(untracked, untracked.disks[0], "*") as Promise<unknown>, /changed block tracking is off on the VM/, "a VM without tracking is named as such");
+  await source.finishExport(untracked, { restorePower: true });
   await source.setChangeTracking?.(vm.id, true);
   vm = await source.getVM({ name: "cbt02" });
   const running = { vmID: vm.id, mode: "cold" as const, powerStateBefore: vm.powerState, poweredOffByExport: false, disks: vm.disks };

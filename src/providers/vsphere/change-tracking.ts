@@ -31,17 +31,23 @@ function changeIdRefused(err: unknown, session: ExportSession, disk: SourceDisk,
 }
 
 /**
- * Without a snapshot vSphere answers for the VM's disks as they stand, and only while the VM is powered off: a cold
- * session's VM stays off while it is read. Asked only of a disk without snapshots — one layer, the very file the
- * export reads —, since for a chain the API's "current snapshot" is not plainly the state the guest sees; a chain's
- * allocation comes from its layers instead (the composed reader's allocatedAreas).
+ * What must hold before asking. For "*" (what the disk holds): tracking on — ESXi answers a VM without it with a bare
+ * FileFault naming a file, which tells an operator nothing. Without a snapshot: vSphere answers for the VM's disks as
+ * they stand, and only while the VM is powered off — a cold session's VM stays off while it is read —; asked only of
+ * a disk without snapshots (one layer, the very file the export reads), since for a chain the API's "current
+ * snapshot" is not plainly the state the guest sees: a chain's allocation comes from its layers instead (the composed
+ * reader's allocatedAreas). One property read for both.
  */
-async function asItStands(client: VsphereClient, session: ExportSession, disk: SourceDisk): Promise<void> {
+async function checkAskable(client: VsphereClient, session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<void> {
   const what = `QueryChangedDiskAreas of VM ${session.vmID} disk ${disk.key}`;
-  if (session.mode !== "cold") {
+  if (!session.snapshotID && session.mode !== "cold") {
     throw new SourceProviderError("SourceError", `${what}: the export session has no snapshot; changes of a running VM are read against one`);
   }
-  const props = await retrieveOne(client, moRef("VirtualMachine", session.vmID), ["config.hardware.device"]);
+  const props = await retrieveOne(client, moRef("VirtualMachine", session.vmID), ["config.changeTrackingEnabled", ...(session.snapshotID ? [] : ["config.hardware.device"])]);
+  if (sinceChangeId === "*" && !bool(props["config.changeTrackingEnabled"])) {
+    throw new SourceProviderError("NotSupported", `${what}: changed block tracking is off on the VM, so vSphere cannot say which areas hold data`);
+  }
+  if (session.snapshotID) return;
   const current = disksOf(devicesOf(props["config.hardware.device"])).find((d) => d.key === disk.key);
   if (current?.fileName !== disk.fileName || (current.chain?.length ?? 1) !== 1) {
     const layers = current?.chain?.length ?? 0;
@@ -50,7 +56,7 @@ async function asItStands(client: VsphereClient, session: ExportSession, disk: S
 }
 
 export async function queryChangedAreas(client: VsphereClient, session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]> {
-  if (!session.snapshotID) await asItStands(client, session, disk);
+  if (!session.snapshotID || sinceChangeId === "*") await checkAskable(client, session, disk, sinceChangeId);
   const areas: ChangedArea[] = [];
   for (let startOffset = 0; startOffset < disk.capacityBytes; ) {
     const info = await client
