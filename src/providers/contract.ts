@@ -171,10 +171,11 @@ export interface SourceProvider {
    */
   setChangeTracking?(vmID: string, enabled: boolean): Promise<void>;
   /**
-   * Optional (warm migration): the areas of `disk` (as the snapshot session froze it, or as it stands in a cold
-   * session, whose VM is off) written after `sinceChangeId` — a changeId an earlier snapshot's disk carried —
-   * sorted and disjoint; "*" lists every allocated area. Throws an error with code "ChangeIdInvalid" when the source no longer knows the
-   * changeId (tracking was reset, e.g. someone else consolidated the snapshot chain): copy the disk in full then.
+   * Optional (warm migration, and what a disk holds): the areas of `disk` (as the snapshot session froze it, or as it
+   * stands in a cold session, whose VM is off) written after `sinceChangeId` — a changeId an earlier snapshot's disk
+   * carried — sorted and disjoint; "*" lists every allocated area. Throws an error with code "ChangeIdInvalid" when
+   * the source no longer knows the changeId (tracking was reset, e.g. someone else consolidated the snapshot chain):
+   * copy the disk in full then.
    */
   queryChangedAreas?(session: ExportSession, disk: SourceDisk, sinceChangeId: string): Promise<ChangedArea[]>;
   close(): Promise<void>;

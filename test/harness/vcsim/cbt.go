@@ -172,12 +172,14 @@ func (b *builder) queryChangedDiskAreas(w http.ResponseWriter, body []byte, this
 	start, _ := strconv.ParseInt(field(cbtStartRe, body), 10, 64)
 	changeID := field(cbtChangeIDRe, body)
 	// Without a snapshot ESXi answers for the VM's current disks, which only holds still while it is off.
-	devices, point := currentDevices(vm), ""
+	var devices []types.BaseVirtualDevice
+	point := ""
 	if snapID == "" {
 		if state := powerState(vm); state != types.VirtualMachinePowerStatePoweredOff {
 			writeFault(w, fmt.Sprintf("QueryChangedDiskAreas without a snapshot: VM %s is %s; a running VM's changes are queried against a snapshot", vm.Name, state), "InvalidPowerState")
 			return
 		}
+		devices = currentDevices(vm)
 	} else {
 		snap, ok := simulator.Map.Get(types.ManagedObjectReference{Type: "VirtualMachineSnapshot", Value: snapID}).(*simulator.VirtualMachineSnapshot)
 		if !ok {
