@@ -6,7 +6,8 @@
 // (--node-options: NODE_OPTIONS for the server, for memory experiments such as --max-semi-space-size.)
 // Sizes beyond the first are mostly-zero thin disks (10 % random) of a VM with changed block tracking on: the source
 // reports what is allocated (QueryChangedDiskAreas "*" of the powered-off VM's disk), as ESXi does for thin disks.
-// The first (dense) one has tracking off: every byte of its flat extent is read, as curl reads it. All migrate cold. One is skipped, saying so, when free disk is short.
+// The first (dense) one has tracking off: every byte of its flat extent is read, as curl reads it. All migrate cold.
+// One is skipped, saying so, when free disk is short.
 // Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
