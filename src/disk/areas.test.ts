@@ -63,4 +63,8 @@ test("writeAreasInto writes exactly the given ranges of the raw file into the qc
 test("areasByChunk clips to the disk, splits at chunk edges and joins what touches", () => {
   const of = areasByChunk([{ start: 9, length: 3 }, { start: 0, length: 4 }, { start: 4, length: 2 }, { start: 14, length: 100 }], 8, 16);
   assert.deepEqual([of(0), of(1), of(2)], [[{ start: 0, end: 6 }], [{ start: 1, end: 4 }, { start: 6, end: 8 }], []]);
+  // Asked in any order, and an area spanning chunks is cut at each edge.
+  const across = areasByChunk([{ start: 5, length: 20 }, { start: 30, length: 1 }], 8, 32);
+  assert.deepEqual([3, 0, 2, 1].map(across), [[{ start: 0, end: 1 }, { start: 6, end: 7 }], [{ start: 5, end: 8 }], [{ start: 0, end: 8 }], [{ start: 0, end: 8 }]]);
+  assert.deepEqual(areasByChunk([], 8, 16)(0), []);
 });
