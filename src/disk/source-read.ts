@@ -42,6 +42,7 @@ export async function readChunkFromSource(reader: DiskReader, offset: number, ch
 }
 
 async function fillOnce(reader: DiskReader, offset: number, chunk: Buffer, options: SourceReadOptions): Promise<void> {
+  if (reader.readInto) return fillInto(reader.readInto.bind(reader), offset, chunk, options);
   const stop = new AbortController();
   const onAbort = () => stop.abort(options.signal.reason);
   options.signal.addEventListener("abort", onAbort, { once: true });
@@ -70,6 +71,34 @@ async function fillOnce(reader: DiskReader, offset: number, chunk: Buffer, optio
   }
   if (filled !== chunk.length) {
     throw new Error(`source range at offset ${offset} ended after ${filled} of ${chunk.length} bytes (truncated read)`);
+  }
+}
+
+/**
+ * fillOnce for a reader that writes into the chunk itself (DiskReader.readInto): one watchdog, pushed back by every
+ * piece that arrives, aborts the read when the source goes silent for the stall timeout.
+ */
+async function fillInto(readInto: NonNullable<DiskReader["readInto"]>, offset: number, chunk: Buffer, options: SourceReadOptions): Promise<void> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(options.signal.reason);
+  options.signal.addEventListener("abort", onAbort, { once: true });
+  let filled = 0;
+  let stalled: SourceStalledError | undefined;
+  const watchdog = setTimeout(() => {
+    stalled = new SourceStalledError(offset, chunk.length, filled, options.stallTimeoutMs);
+    stop.abort(stalled);
+  }, options.stallTimeoutMs);
+  try {
+    if (options.signal.aborted) throw options.signal.reason;
+    await readInto(offset, chunk, stop.signal, (bytes) => {
+      filled += bytes;
+      watchdog.refresh();
+    });
+  } catch (error) {
+    throw stalled ?? error;
+  } finally {
+    clearTimeout(watchdog);
+    options.signal.removeEventListener("abort", onAbort);
   }
 }
 

@@ -129,6 +129,12 @@ export interface DiskReader {
   allocatedAreas?(signal?: AbortSignal): Promise<ChangedArea[]>;
   /** Streams bytes [offset, offset+length). Several ranges may be open at once. */
   readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * Optional, the same bytes as readRange: fills `into` with bytes [offset, offset+into.length), calling `onBytes` as
+   * they arrive (a stall watchdog listens). For a reader whose source can write into the caller's buffer without a
+   * stream between (vSphere's datastore reads, range-client.ts).
+   */
+  readInto?(offset: number, into: Buffer, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 

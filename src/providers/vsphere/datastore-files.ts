@@ -5,6 +5,7 @@
 import { type Dispatcher, request } from "undici";
 import { type DatastorePath, datastoreFileUrl, formatDatastorePath } from "./datastore-path.ts";
 import { SourceProviderError } from "./errors.ts";
+import { type RangeClient, UnexpectedReply } from "./range-client.ts";
 import { judgeRangeReply, type RangeAsked } from "./range-reply.ts";
 
 /** Ranged reads of datastore files: the seam a disk reader uses, so an NFC-backed source can replace it. */
@@ -13,6 +14,8 @@ export interface DatastoreFiles {
   readHead(file: DatastorePath, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array>;
   /** Streams exactly [offset, offset+length) of the file, or fails: bytes the file does not hold are an error. */
   readRange(file: DatastorePath, offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /** Optional: fills `into` with exactly [offset, offset+into.length) of the file; `onBytes` hears each piece's size. */
+  readRangeInto?(file: DatastorePath, offset: number, into: Buffer, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<void>;
 }
 
 const ZERO_CHUNK = 1 << 20;
@@ -26,6 +29,8 @@ export interface DatastoreSession {
   readonly url: URL;
   sessionCookieHeader(): string | undefined;
   readonly trust: { readonly agent: Dispatcher };
+  /** The data path's client (VsphereClient has one); without it every read goes through undici. */
+  readonly ranges?: RangeClient;
 }
 
 export class HttpDatastoreFiles implements DatastoreFiles {
@@ -45,6 +50,37 @@ export class HttpDatastoreFiles implements DatastoreFiles {
 
   readRange(file: DatastorePath, offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
     return this.read(file, { offset, length, mode: "exact" }, signal);
+  }
+
+  /**
+   * The data path: through the session's range client, straight into `into`; a reply it does not read (anything but
+   * the 206 asked for) is asked again through undici, which reports it as readRange does.
+   */
+  async readRangeInto(file: DatastorePath, offset: number, into: Buffer, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<void> {
+    if (into.length === 0) return;
+    const asked = { offset, length: into.length, mode: "exact" as const };
+    const ranges = this.session.ranges;
+    if (ranges) {
+      const url = new URL(datastoreFileUrl(this.session.url.origin, this.datacenter, file));
+      const headers: Record<string, string> = { Range: `bytes=${offset}-${offset + into.length - 1}` };
+      const cookie = this.session.sessionCookieHeader();
+      if (cookie) headers.Cookie = cookie;
+      try {
+        await ranges.readInto(`${url.pathname}${url.search}`, headers, asked, into, signal, onBytes);
+        return;
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        if (!(error instanceof UnexpectedReply)) {
+          throw new SourceProviderError("SourceError", `datastore file ${formatDatastorePath(file)}: reading bytes ${offset}-${offset + into.length - 1} failed: ${(error as Error).message}`);
+        }
+      }
+    }
+    let filled = 0;
+    for await (const piece of this.read(file, asked, signal)) {
+      into.set(piece, filled);
+      filled += piece.length;
+      onBytes?.(piece.length);
+    }
   }
 
   private async *read(file: DatastorePath, asked: RangeAsked, signal?: AbortSignal): AsyncGenerator<Uint8Array> {

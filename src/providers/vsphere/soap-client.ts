@@ -3,6 +3,7 @@
 import { request } from "undici";
 import { SourceProviderError, VsphereFault } from "./errors.ts";
 import { type MoRef, moRef, moRefOf, parseSoapResponse, type SoapObject, soapRequest, text, type XmlNode } from "./soap-xml.ts";
+import { RangeClient } from "./range-client.ts";
 import { createTrustedDispatcher, type TlsOptions, type TrustedDispatcher } from "./tls-trust.ts";
 
 export interface ServiceContent {
@@ -55,6 +56,8 @@ export function sessionCookieFrom(header: string | string[] | undefined): string
 export class VsphereClient {
   readonly url: URL;
   readonly trust: TrustedDispatcher;
+  /** The data path's ranged reads (range-client.ts), over connections trusted as the agent's are. */
+  readonly ranges: RangeClient;
   private readonly requestTimeoutMs: number;
   private cookie: string | undefined;
   private content: ServiceContent | undefined;
@@ -63,6 +66,7 @@ export class VsphereClient {
     this.url = sdkUrl(options.endpoint);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
     this.trust = createTrustedDispatcher(options.tls ?? {}, { connectMs: options.connectTimeoutMs ?? 10_000 });
+    this.ranges = new RangeClient(this.url.host, this.trust.connectOnread(this.url));
   }
 
   /** `Cookie` header value carrying the session, for the datastore file API. */
@@ -146,6 +150,7 @@ export class VsphereClient {
     } catch {
       // The session expires on its own; closing must not fail because the server is gone.
     }
+    this.ranges.close();
     await this.trust.agent.close();
   }
 }

@@ -1,9 +1,11 @@
 // How landfall trusts a vSphere endpoint's certificate: CA verification (default), a pinned thumbprint for
 // self-signed servers, or — only when asked — no verification. Every connection's certificate is checked
 // as the socket connects, so no request is ever sent to an untrusted server.
-import type { TLSSocket } from "node:tls";
+import { connect as connectTcp, isIP, type Socket } from "node:net";
+import { connect as connectTls, type TLSSocket } from "node:tls";
 import { Agent, buildConnector } from "undici";
 import { SourceProviderError } from "./errors.ts";
+import type { ConnectWithOnread } from "./range-client.ts";
 
 export interface TlsOptions {
   /** Skip certificate verification entirely (reported as the InsecureTLS warning). */
@@ -65,6 +67,8 @@ export interface TrustedDispatcher {
   agent: Agent;
   /** SHA-256 fingerprint of the certificate the server last presented. */
   lastThumbprint(): string | undefined;
+  /** Connections to `origin` for the data path's range client (range-client.ts), judged like the agent's. */
+  connectOnread(origin: URL): ConnectWithOnread;
 }
 
 export function createTrustedDispatcher(options: TlsOptions, timeouts: { connectMs: number }): TrustedDispatcher {
@@ -102,5 +106,41 @@ export function createTrustedDispatcher(options: TlsOptions, timeouts: { connect
     },
     keepAliveTimeout: 30_000,
   });
-  return { agent, lastThumbprint: () => seen };
+  const connectOnread = (origin: URL): ConnectWithOnread => (onread) =>
+    new Promise<Socket>((resolve, reject) => {
+      const port = Number(origin.port || (origin.protocol === "https:" ? 443 : 80));
+      if (origin.protocol !== "https:") {
+        const socket = connectTcp({ host: origin.hostname, port, onread, timeout: timeouts.connectMs });
+        socket.once("connect", () => resolve(socket.setTimeout(0))).once("error", reject).once("timeout", () => socket.destroy(new Error(`connecting to ${origin.host} timed out`)));
+        return;
+      }
+      const socket = connectTls({
+        host: origin.hostname,
+        port,
+        ...(isIP(origin.hostname) ? {} : { servername: origin.hostname }),
+        rejectUnauthorized: false,
+        ...(options.caBundle ? { ca: options.caBundle } : {}),
+        timeout: timeouts.connectMs,
+        onread,
+      } as never);
+      socket.once("error", reject).once("timeout", () => socket.destroy(new Error(`connecting to ${origin.host} timed out`)));
+      socket.once("secureConnect", () => {
+        const cert = socket.getPeerCertificate();
+        seen = cert.fingerprint256;
+        const problem = judgePeer(options, {
+          fingerprint256: cert.fingerprint256 ?? "",
+          fingerprint: cert.fingerprint ?? "",
+          authorized: socket.authorized,
+          authorizationError: socket.authorizationError?.toString(),
+        });
+        if (problem) {
+          socket.destroy();
+          reject(problem);
+          return;
+        }
+        socket.setTimeout(0);
+        resolve(socket);
+      });
+    });
+  return { agent, lastThumbprint: () => seen, connectOnread };
 }

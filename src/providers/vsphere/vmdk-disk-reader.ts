@@ -1,5 +1,6 @@
 // A DiskReader over one flat layer (descriptor + FLAT/VMFS/ZERO extents) on a datastore: maps guest byte
 // ranges onto the extent files.
+import { zeroRange } from "../../disk/zero-blocks.ts";
 import type { DiskOrigin, DiskReader } from "../contract.ts";
 import type { DatastoreFiles } from "./datastore-files.ts";
 import { zeros } from "./datastore-files.ts";
@@ -28,6 +29,7 @@ class VmdkDiskReader implements DiskReader {
   readonly sizeBytes: number;
   readonly origin: DiskOrigin;
   readonly zeroFilledTailBytes: number;
+  readonly readInto?: DiskReader["readInto"];
   private readonly files: DatastoreFiles;
   private readonly descriptorPath: DatastorePath;
   private readonly extents: VmdkExtent[];
@@ -39,14 +41,20 @@ class VmdkDiskReader implements DiskReader {
     this.descriptorPath = descriptorPath;
     this.extents = extents;
     this.sizeBytes = sizeBytes;
+    // readRange's bytes written into the caller's buffer, when the files can (the datastore API's range client).
+    if (files.readRangeInto) this.readInto = (offset, into, signal, onBytes) => this.fillFromFiles(offset, into, signal, onBytes);
   }
 
-  async *readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  private checkRange(offset: number, length: number): void {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.sizeBytes) {
       throw new RangeError(
         `range [${offset}, ${offset + length}) is outside disk ${formatDatastorePath(this.descriptorPath)} of ${this.sizeBytes} bytes`,
       );
     }
+  }
+
+  async *readRange(offset: number, length: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    this.checkRange(offset, length);
     for (const slice of sliceExtents(this.extents, offset, length)) {
       signal?.throwIfAborted();
       if (slice.extent.type === "ZERO" || !slice.extent.file) {
@@ -54,6 +62,22 @@ class VmdkDiskReader implements DiskReader {
       } else {
         yield* this.files.readRange(siblingPath(this.descriptorPath, slice.extent.file), slice.fileOffset, slice.length, signal);
       }
+    }
+  }
+
+  private async fillFromFiles(offset: number, into: Buffer, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<void> {
+    this.checkRange(offset, into.length);
+    let at = 0;
+    for (const slice of sliceExtents(this.extents, offset, into.length)) {
+      signal?.throwIfAborted();
+      const part = into.subarray(at, at + slice.length);
+      if (slice.extent.type === "ZERO" || !slice.extent.file) {
+        zeroRange(part, 0, part.length);
+        onBytes?.(part.length);
+      } else {
+        await this.files.readRangeInto?.(siblingPath(this.descriptorPath, slice.extent.file), slice.fileOffset, part, signal, onBytes);
+      }
+      at += slice.length;
     }
   }
 

@@ -1,0 +1,31 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { transferDisk } from "../src/disk/transfer.ts";
+import { createVsphereSource } from "../src/providers/vsphere/index.ts";
+import { startVcsim } from "../test/harness/vcsim/harness.ts";
+import { stripedDisk } from "./striped-disk.ts";
+const run = promisify(execFile);
+const MiB = 1 << 20; const sizeBytes = 1024 * MiB;
+const dir = await mkdtemp(join(tmpdir(), "lf-cpu-"));
+const content = join(dir, "content.raw"); await stripedDisk(content, sizeBytes);
+const sum = (await run("sha256sum", [content])).stdout.split(" ")[0];
+const vc = await startVcsim({ vms: [{ name: "bench01", uuid: randomUUID(), disks: [{ contentPath: content, capacityBytes: sizeBytes }] }] });
+const source = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { thumbprint: vc.thumbprint } });
+const vm = await source.getVM({ name: "bench01" });
+const session = { vmID: vm.id, mode: "cold" as const, powerStateBefore: vm.powerState, poweredOffByExport: false, disks: vm.disks };
+const client = (source as unknown as { client: { ranges: unknown } }).client;
+const ranges = client.ranges;
+for (let i = 0; i < Number(process.env.RUNS ?? 4); i++) {
+  client.ranges = i % 2 === 0 ? ranges : undefined;
+  const c0 = process.cpuUsage(); const t0 = performance.now();
+  const reader = await source.openDisk(session, vm.disks[0]);
+  const r = await transferDisk({ reader, stagingPath: join(dir, "s.raw") });
+  await reader.close();
+  const c = process.cpuUsage(c0);
+  console.log(i % 2 === 0 ? "onread" : "undici", "transfer", ((performance.now() - t0) / 1000).toFixed(2), "user", (c.user / 1e6).toFixed(2), "sys", (c.system / 1e6).toFixed(2), r.sha256 === `sha256:${sum}` ? "sha OK" : `SHA MISMATCH ${r.sha256}`);
+}
+await source.close(); await vc.stop(); await rm(dir, { recursive: true, force: true });
