@@ -13,6 +13,7 @@ import type { SourceVM } from "../../src/providers/contract.ts";
 import { runSourceContract } from "../../src/providers/source.contract.ts";
 import { retrieveOne } from "../../src/providers/vsphere/property-collector.ts";
 import { VsphereClient } from "../../src/providers/vsphere/soap-client.ts";
+import { createTrustedDispatcher } from "../../src/providers/vsphere/tls-trust.ts";
 import { asArray, moRef, type XmlNode } from "../../src/providers/vsphere/soap-xml.ts";
 import { createVsphereSource, type VsphereSourceOptions } from "../../src/providers/vsphere/source-provider.ts";
 import { sha256File, startVcsim, type Vcsim, writeRandomContent } from "../harness/vcsim/harness.ts";
@@ -170,6 +171,16 @@ describe("vSphere provider health and trust", () => {
     const h = await health({ tls: { thumbprint: wrong } });
     assert.equal(h.reason, "ThumbprintMismatch", h.message);
     assert.ok(h.message.includes(wrong) && h.message.includes(sim.thumbprint), h.message);
+  });
+
+  test("the data path's connections are judged as the control path's: a wrong pin, no pin, the right pin", async () => {
+    const url = new URL(sim.url);
+    const onread = { buffer: Buffer.alloc(1024), callback: () => true };
+    const wrong = Array(32).fill("AB").join(":");
+    await assert.rejects(createTrustedDispatcher({ thumbprint: wrong }, { connectMs: 5_000 }).connectOnread(url)(onread), (err: Error & { code?: string }) => err.code === "ThumbprintMismatch");
+    await assert.rejects(createTrustedDispatcher({}, { connectMs: 5_000 }).connectOnread(url)(onread), (err: Error & { code?: string }) => err.code === "TLSVerificationFailed");
+    const socket = await createTrustedDispatcher({ thumbprint: sim.thumbprint }, { connectMs: 5_000 }).connectOnread(url)(onread);
+    socket.destroy();
   });
 
   test("self-signed certificate without a pin → TLSVerificationFailed", async () => {

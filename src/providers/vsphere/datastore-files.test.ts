@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect as connectTcp } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { SourceProviderError } from "./errors.ts";
 import type { DiskReader } from "../contract.ts";
 import type { DatastoreFiles } from "./datastore-files.ts";
 import { parseDatastorePath } from "./datastore-path.ts";
+import { type ConnectWithOnread, RangeClient } from "./range-client.ts";
 import { planChainRead } from "./disk-chain.ts";
 import { resolveChain } from "./disk-chain-resolve.ts";
 import { openFlatLayer } from "./vmdk-disk-reader.ts";
@@ -183,5 +184,74 @@ describe("a transfer over the file API", () => {
       openVmdkDisk(new HttpDatastoreFiles(session, "DC0"), { fileName: "[ds1] vm/grown.vmdk", capacityBytes: FLAT.length - 512 }),
       /describes 262144 bytes but the VM's device reports 261632/,
     );
+  });
+});
+
+describe("HttpDatastoreFiles.readRangeInto through the range client (onread)", () => {
+  let viaClient: DatastoreSession;
+  let connections = 0;
+  before(() => {
+    const { port } = server.address() as AddressInfo;
+    server.on("connection", () => connections++);
+    const connect: ConnectWithOnread = (onread) =>
+      new Promise((resolve, reject) => {
+        const socket = connectTcp({ host: "127.0.0.1", port, onread });
+        socket.once("connect", () => resolve(socket)).once("error", reject);
+      });
+    viaClient = { ...session, sessionCookieHeader: session.sessionCookieHeader, ranges: new RangeClient(`127.0.0.1:${port}`, connect) };
+  });
+  after(() => viaClient.ranges?.close());
+
+  const readInto = (files: HttpDatastoreFiles, offset: number, length: number, signal?: AbortSignal) => {
+    const into = Buffer.alloc(length);
+    return files.readRangeInto(flat, offset, into, signal).then(() => into);
+  };
+
+  test("ranges come back byte for byte into the caller's buffer, with the session cookie, over one kept-alive connection", async () => {
+    const files = new HttpDatastoreFiles(viaClient, "DC0");
+    const before = connections;
+    for (const offset of [0, 1000, 70_000]) assert.ok((await readInto(files, offset, 50_000)).equals(FLAT.subarray(offset, offset + 50_000)));
+    assert.equal(cookies.at(-1), "vmware_soap_session=s1");
+    assert.equal(connections - before, 1, "one connection for three reads");
+  });
+
+  for (const [fault, message] of [
+    ["short206", /asked for bytes 4096-69631, got HTTP 206 with Content-Range "bytes 4096-36863\/36864", not bytes 4096-69631/],
+    ["status416", /asked for bytes 4096-69631, got HTTP 416/],
+    ["wrongRange", /got HTTP 206 with Content-Range "bytes 0-65535\/262144", not bytes 4096-69631/],
+    ["noSize", /the file's size is not stated/],
+  ] as Array<[Fault, RegExp]>) {
+    test(`${fault}: a reply the client does not read is asked again through undici, which refuses it as readRange does`, async () => {
+      faults.push(fault, fault);
+      const files = new HttpDatastoreFiles(viaClient, "DC0");
+      await assert.rejects(readInto(files, 4096, 64 * KiB), (error) => error instanceof SourceProviderError && message.test(error.message));
+      assert.equal(faults.length, 0, "both asked");
+      faults.push(fault); // once only: the second asking reads the right bytes
+      assert.ok((await readInto(files, 4096, 64 * KiB)).equals(FLAT.subarray(4096, 4096 + 64 * KiB)));
+    });
+  }
+
+  test("a body cut short fails naming the bytes that came, and is not asked again", async () => {
+    faults.push("reset", "reset");
+    const files = new HttpDatastoreFiles(viaClient, "DC0");
+    await assert.rejects(readInto(files, 4096, 64 * KiB), /\[ds1\] vm\/disk-flat\.vmdk: reading bytes 4096-69631 failed after 1000 of 65536 bytes/);
+    assert.deepEqual(faults, ["reset"], "the cut body is not read a second time here: the transfer retries the chunk");
+    faults.length = 0;
+  });
+
+  test("an abort ends the read with the signal's reason", async () => {
+    const files = new HttpDatastoreFiles(viaClient, "DC0");
+    const stop = new AbortController();
+    stop.abort(new Error("migration deleted"));
+    await assert.rejects(readInto(files, 0, 64 * KiB, stop.signal), /migration deleted/);
+  });
+
+  test("a transfer reads through readInto: a reset is retried and the hash is of the source's bytes", async () => {
+    const reader = await openVmdkDisk(new HttpDatastoreFiles(viaClient, "DC0"), { fileName: "[ds1] vm/disk.vmdk", capacityBytes: FLAT.length });
+    assert.ok(reader.readInto, "the flat layer reads into the caller's buffer");
+    faults.push("reset");
+    const result = await transferDisk({ reader, stagingPath: join(dir, "into.raw"), chunkBytes: 64 * KiB, concurrency: 2, retryBaseMs: 5 });
+    assert.deepEqual(faults, []);
+    assert.equal(result.sha256, `sha256:${createHash("sha256").update(FLAT).digest("hex")}`);
   });
 });

@@ -69,9 +69,9 @@ export class HttpDatastoreFiles implements DatastoreFiles {
         await ranges.readInto(`${url.pathname}${url.search}`, headers, asked, into, signal, onBytes);
         return;
       } catch (error) {
-        if (signal?.aborted) throw error;
+        if (signal?.aborted || error instanceof SourceProviderError) throw error;
         if (!(error instanceof UnexpectedReply)) {
-          throw new SourceProviderError("SourceError", `datastore file ${formatDatastorePath(file)}: reading bytes ${offset}-${offset + into.length - 1} failed: ${(error as Error).message}`);
+          throw new SourceProviderError("SourceError", `datastore file ${formatDatastorePath(file)}: reading bytes ${offset}-${offset + into.length - 1} failed ${(error as Error).message}`);
         }
       }
     }

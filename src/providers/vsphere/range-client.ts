@@ -9,6 +9,7 @@
 // handed back as "unexpected" and the caller asks again through undici, which reports it as it always has. A
 // connection is reused only after a body read to its end; any failure, abort or stall destroys it.
 import type { Socket } from "node:net";
+import { SourceProviderError } from "./errors.ts";
 import { judgeRangeReply, type RangeAsked } from "./range-reply.ts";
 
 /** A connected socket reading into `onread.buffer` and calling `onread.callback` (net/tls `onread` option). */
@@ -154,7 +155,9 @@ class Connection {
     this.socket.destroy();
     if (!p) return;
     // Broken before the head arrived: nothing of this reply was used, the caller may ask again.
-    p.reject(p.left < 0 && !(error instanceof UnexpectedReply) ? new UnexpectedReply(`the connection broke before the reply (${error.message})`) : error);
+    if (error instanceof UnexpectedReply) p.reject(error);
+    else if (p.left < 0) p.reject(new UnexpectedReply(`the connection broke before the reply (${error.message})`));
+    else p.reject(new Error(`after ${p.filled} of ${p.into.length} bytes: ${error.message}`));
   }
 }
 
@@ -165,7 +168,7 @@ export class RangeClient {
   readonly #maxIdle: number;
   readonly #idle: Connection[] = [];
 
-  constructor(host: string, connect: ConnectWithOnread, maxIdle = 4) {
+  constructor(host: string, connect: ConnectWithOnread, maxIdle = 8) {
     this.#host = host;
     this.#connect = connect;
     this.#maxIdle = maxIdle;
@@ -180,7 +183,12 @@ export class RangeClient {
     signal?.throwIfAborted();
     let connection = this.#idle.pop();
     while (connection && !connection.usable) connection = this.#idle.pop();
-    connection ??= await Connection.open(this.#connect);
+    // A connection that cannot be made is asked through undici too (it names the failure as the control path does);
+    // a certificate that fails the Provider's trust is that error, as is.
+    connection ??= await Connection.open(this.#connect).catch((error: Error) => {
+      if (error instanceof SourceProviderError) throw error;
+      throw new UnexpectedReply(`connecting failed (${error.message})`);
+    });
     const lines = [`GET ${path} HTTP/1.1`, `Host: ${this.#host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
     const request = `${lines.join("\r\n")}\r\n\r\n`;
     const onAbort = () => connection.destroy();
