@@ -83,24 +83,26 @@ export function createTrustedDispatcher(options: TlsOptions, timeouts: { connect
     // A resumed TLS session carries no peer certificate to check, so every connection does a full handshake.
     maxCachedSessions: 0,
   });
+  /** The peer of a connected socket judged (judgePeer); a socket that fails is destroyed before any request. */
+  const judgeSocket = (socket: TLSSocket): SourceProviderError | undefined => {
+    const cert = socket.getPeerCertificate();
+    seen = cert.fingerprint256;
+    const problem = judgePeer(options, {
+      fingerprint256: cert.fingerprint256 ?? "",
+      fingerprint: cert.fingerprint ?? "",
+      authorized: socket.authorized,
+      authorizationError: socket.authorizationError?.toString(),
+    });
+    if (problem) socket.destroy();
+    return problem;
+  };
   const agent = new Agent({
     connect: (opts, callback) => {
       base(opts, (err, socket) => {
         if (err) return callback(err, null);
         if (opts.protocol !== "https:") return callback(null, socket);
-        const tlsSocket = socket as TLSSocket;
-        const cert = tlsSocket.getPeerCertificate();
-        seen = cert.fingerprint256;
-        const problem = judgePeer(options, {
-          fingerprint256: cert.fingerprint256 ?? "",
-          fingerprint: cert.fingerprint ?? "",
-          authorized: tlsSocket.authorized,
-          authorizationError: tlsSocket.authorizationError?.toString(),
-        });
-        if (problem) {
-          tlsSocket.destroy();
-          return callback(problem, null);
-        }
+        const problem = judgeSocket(socket as TLSSocket);
+        if (problem) return callback(problem, null);
         callback(null, socket);
       });
     },
@@ -125,21 +127,9 @@ export function createTrustedDispatcher(options: TlsOptions, timeouts: { connect
       } as never);
       socket.once("error", reject).once("timeout", () => socket.destroy(new Error(`connecting to ${origin.host} timed out`)));
       socket.once("secureConnect", () => {
-        const cert = socket.getPeerCertificate();
-        seen = cert.fingerprint256;
-        const problem = judgePeer(options, {
-          fingerprint256: cert.fingerprint256 ?? "",
-          fingerprint: cert.fingerprint ?? "",
-          authorized: socket.authorized,
-          authorizationError: socket.authorizationError?.toString(),
-        });
-        if (problem) {
-          socket.destroy();
-          reject(problem);
-          return;
-        }
-        socket.setTimeout(0);
-        resolve(socket);
+        const problem = judgeSocket(socket);
+        if (problem) reject(problem);
+        else resolve(socket.setTimeout(0));
       });
     });
   return { agent, lastThumbprint: () => seen, connectOnread };
