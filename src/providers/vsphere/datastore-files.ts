@@ -61,10 +61,7 @@ export class HttpDatastoreFiles implements DatastoreFiles {
     const asked = { offset, length: into.length, mode: "exact" as const };
     const ranges = this.session.ranges;
     if (ranges) {
-      const url = new URL(datastoreFileUrl(this.session.url.origin, this.datacenter, file));
-      const headers: Record<string, string> = { Range: `bytes=${offset}-${offset + into.length - 1}` };
-      const cookie = this.session.sessionCookieHeader();
-      if (cookie) headers.Cookie = cookie;
+      const { url, headers } = this.request(file, asked);
       try {
         await ranges.readInto(`${url.pathname}${url.search}`, headers, asked, into, signal, onBytes);
         return;
@@ -83,15 +80,21 @@ export class HttpDatastoreFiles implements DatastoreFiles {
     }
   }
 
-  private async *read(file: DatastorePath, asked: RangeAsked, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-    if (asked.length <= 0) return;
-    const name = formatDatastorePath(file);
-    const bytes = `bytes ${asked.offset}-${asked.offset + asked.length - 1}`;
-    const url = datastoreFileUrl(this.session.url.origin, this.datacenter, file);
+  /** The ranged GET of `asked` bytes of `file`, with the session cookie: the same for both clients. */
+  private request(file: DatastorePath, asked: RangeAsked): { url: URL; headers: Record<string, string> } {
+    const url = new URL(datastoreFileUrl(this.session.url.origin, this.datacenter, file));
     const headers: Record<string, string> = { range: `bytes=${asked.offset}-${asked.offset + asked.length - 1}` };
     const cookie = this.session.sessionCookieHeader();
     // The simulator checks no session here; real ESXi and vCenter do.
     if (cookie) headers.cookie = cookie;
+    return { url, headers };
+  }
+
+  private async *read(file: DatastorePath, asked: RangeAsked, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+    if (asked.length <= 0) return;
+    const name = formatDatastorePath(file);
+    const bytes = `bytes ${asked.offset}-${asked.offset + asked.length - 1}`;
+    const { url, headers } = this.request(file, asked);
     const response = await request(url, { method: "GET", headers, dispatcher: this.session.trust.agent, signal }).catch((error: Error) => {
       if (signal?.aborted) throw error;
       throw new SourceProviderError("SourceError", `datastore file ${name}: request for ${bytes} failed: ${error.message}`);
