@@ -21,6 +21,7 @@ import { createTempLibvirt, type TempLibvirt } from "../test/harness/libvirt.ts"
 import { applySourceAndTarget } from "../test/harness/providers.ts";
 import { createVsphereSource } from "../src/providers/vsphere/source-provider.ts";
 import { startVcsim, type Vcsim } from "../test/harness/vcsim/harness.ts";
+import { type CpuSpent, cpuSince, ThreadCpu } from "./cpu-account.ts";
 import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1 << 20;
@@ -71,6 +72,10 @@ interface Measured {
   virsh: string;
   /** Importing's read-back of each volume, as the server logs it. */
   readBack: string;
+  /** CPU spent from apply to Succeeded: the machine's, the server's (and its tools'), vcsim's. */
+  cpu: CpuSpent;
+  /** The server's CPU by thread name. */
+  threads: Array<[string, number]>;
 }
 
 /** A directory holding a `virsh` that appends its command to log and runs the real one. */
@@ -118,6 +123,8 @@ async function migrate(vc: Vcsim, lv: TempLibvirt, vmName: string, label: string
     const name = `${lv.prefix}-${label}`;
     const idleRssMiB = (await vmRSS(srv.child.pid!)) / MiB;
     const virshBefore = (await readFile(virshLog, "utf8").catch(() => "")).split("\n").filter(Boolean).length;
+    const cpuSpent = await cpuSince({ serve: srv.child.pid!, vcsim: vc.pid });
+    const threads = await ThreadCpu.start(srv.child.pid!);
     const t0 = performance.now();
     await applyYaml(
       srv,
@@ -141,10 +148,12 @@ spec:
       peakStaging = Math.max(peakStaging, await allocatedBytes(join(lv.poolPath, ".landfall-staging")));
       const m = (await api<VMMigration>(srv, resourcePath(ns, "vmmigrations", name))).body;
       const phase = m.status?.phase ?? "Pending";
+      await threads.sample();
       rssByPhase.set(phase, Math.max(rssByPhase.get(phase) ?? 0, await vmRSS(srv.child.pid!)));
       if (m.status?.phase === "Failed") throw new Error(`migration ${name} failed: ${m.status.message}`);
       if (m.status?.phase === "Succeeded") {
         const seconds = (performance.now() - t0) / 1000;
+        const cpu = await cpuSpent();
         const hist = m.status.phaseHistory ?? [];
         const phases = hist
           .slice(0, -1)
@@ -154,7 +163,7 @@ spec:
         const volumeBytes = (await allocatedBytes(lv.poolPath)) - poolBefore;
         const virshCalls = (await readFile(virshLog, "utf8")).split("\n").filter(Boolean).slice(virshBefore);
         const readBack = [...srv.output().matchAll(/target read back in ([\d.]+) s/g)].map((x) => `${x[1]} s`).join(", ");
-        return { virsh: virshSummary(virshCalls), readBack, seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: Math.max(0, peakPool - volumeBytes), peakStagingBytes: peakStaging, volumeBytes, phases, rss, idleRssMiB };
+        return { virsh: virshSummary(virshCalls), readBack, cpu, threads: threads.byName(), seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: Math.max(0, peakPool - volumeBytes), peakStagingBytes: peakStaging, volumeBytes, phases, rss, idleRssMiB };
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -164,6 +173,14 @@ spec:
     await new Promise<void>((resolve) => (srv.child.exitCode !== null ? resolve() : srv.child.once("exit", () => resolve())));
     await srv.stop();
   }
+}
+
+/** One line: what the machine, the server, its tools and vcsim spent from apply to Succeeded. */
+function cpuLine(cpu: CpuSpent): string {
+  const serve = cpu.processes.serve!;
+  const vcsim = cpu.processes.vcsim!.self;
+  const rest = cpu.machine - serve.self - serve.children - vcsim;
+  return `CPU, apply → Succeeded: machine ${cpu.machine.toFixed(2)} CPU-s — landfall serve ${serve.self.toFixed(2)} (its threads: event loop, sha256 worker, libuv pool), its tools (qemu-img, virsh, openssl, nbdcopy) ${serve.children.toFixed(2)}, vcsim ${vcsim.toFixed(2)}, the rest (libvirtd, this bench's polling, the kernel's writeback) ${rest.toFixed(2)}`;
 }
 
 async function main(): Promise<void> {
@@ -200,20 +217,23 @@ async function main(): Promise<void> {
     const head = vms[0]!;
     const url = `${vc.url.replace(/\/sdk$/, "")}/folder/${head.name}/${head.name}_0-flat.vmdk?dcPath=${vc.datacenter}&dsName=${vc.datastore}`;
     // curl's own time moves by up to 2× between runs on this shared machine: three runs, the median of each.
-    const baselines: Array<{ curl: number; byHand: number }> = [];
+    const baselines: Array<{ curl: number; byHand: number; cpu: CpuSpent }> = [];
     for (let i = 0; i < 3; i++) {
+      const curlCpu = await cpuSince({ vcsim: vc.pid, bench: process.pid });
       const curlStart = performance.now();
       await run("curl", ["-k", "-s", "-f", "-o", join(lv.scratchDir, "curl.raw"), url], { timeout: 600_000 });
       const curlSeconds = (performance.now() - curlStart) / 1000;
+      const cpu = await curlCpu();
       const handStart = performance.now();
       await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", join(lv.scratchDir, "curl.raw"), join(lv.scratchDir, "hand.qcow2")], { timeout: 600_000 });
       await run("sha256sum", [join(lv.scratchDir, "hand.qcow2")], { timeout: 600_000 });
-      baselines.push({ curl: curlSeconds, byHand: curlSeconds + (performance.now() - handStart) / 1000 });
+      baselines.push({ curl: curlSeconds, byHand: curlSeconds + (performance.now() - handStart) / 1000, cpu });
       await rm(join(lv.scratchDir, "curl.raw"));
       await rm(join(lv.scratchDir, "hand.qcow2"));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const curl = median(baselines.map((b) => b.curl));
+    const curlRun = baselines.find((b) => b.curl === curl)!;
     const byHand = median(baselines.map((b) => b.byHand));
     const shown = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
     const results: Array<{ gib: number; allocated: number; m: Measured }> = [];
@@ -226,10 +246,17 @@ async function main(): Promise<void> {
       console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data, ${how}): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
       console.log(`FIGURE imported volume ÷ allocated bytes, ${v.sizeBytes / GiB} GiB (the target stays sparse): ${(m.volumeBytes / v.allocated).toFixed(2)}`);
       console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);
+      console.log(`  ${cpuLine(m.cpu)}; the server by thread: ${m.threads.filter(([, s]) => s >= 0.01).map(([n, s]) => `${n} ${s.toFixed(2)}`).join(", ")}`);
       console.log(`  virsh processes, apply → Succeeded: ${m.virsh}; Importing's read-back: ${m.readBack || "not logged"}`);
       if (v === head) {
         console.log(`FIGURE whole migration ÷ curl, throughput (goal ≥ 0.70): ${(curl / m.seconds).toFixed(2)}  (${m.seconds.toFixed(2)} s vs ${curl.toFixed(2)} s)`);
         console.log(`FIGURE by hand ÷ whole migration, time (goal ≥ 1.3): ${(byHand / m.seconds).toFixed(2)}  (${byHand.toFixed(2)} s vs ${m.seconds.toFixed(2)} s)`);
+        // The CPU the run kept busy bounds its time from below: B CPU-seconds on N cores take at least B ÷ N.
+        const cores = Number((await run("nproc")).stdout.trim());
+        const goalSeconds = curl / 0.7;
+        const c = curlRun.cpu;
+        console.log(`  CPU, curl's median run: machine ${c.machine.toFixed(2)} CPU-s in ${curl.toFixed(2)} s (vcsim ${c.processes.vcsim!.self.toFixed(2)}, curl ${c.processes.bench!.children.toFixed(2)}, the rest ${(c.machine - c.processes.vcsim!.self - c.processes.bench!.children).toFixed(2)})`);
+        console.log(`FIGURE machine CPU of the whole migration ÷ the goal's budget (${cores} cores × curl ÷ 0.70 = ${(cores * goalSeconds).toFixed(2)} CPU-s; above 1 the throughput goal is out of reach of this CPU demand): ${(m.cpu.machine / (cores * goalSeconds)).toFixed(2)}  (${m.cpu.machine.toFixed(2)} CPU-s)`);
       }
       console.log(`FIGURE peak RSS of landfall serve, ${v.sizeBytes / GiB} GiB disk (goal < 150 MiB): ${m.peakRssMiB.toFixed(0)} MiB${profiled}`);
     }

@@ -4,9 +4,9 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
-import { request } from "undici";
 import { type DatastorePath, datastoreFileUrl, formatDatastorePath } from "./datastore-path.ts";
 import { SourceProviderError } from "./errors.ts";
+import { bodyText, discard, send } from "./http-request.ts";
 import type { VsphereClient } from "./soap-client.ts";
 
 export interface Downloaded {
@@ -26,13 +26,13 @@ export async function downloadUrl(
   const headers: Record<string, string> = {};
   const cookie = client.sessionCookieHeader();
   if (cookie) headers.cookie = cookie;
-  const response = await request(url, { method: "GET", headers, dispatcher: client.trust.agent, signal: options.signal });
+  const response = await send(url, { method: "GET", headers, agent: client.trust.agentFor(url), signal: options.signal });
   if (response.statusCode === 404) {
-    await response.body.dump();
+    await discard(response.body);
     throw new SourceProviderError("NotFound", `${what} not found (HTTP 404 from ${url.origin})`);
   }
   if (response.statusCode !== 200) {
-    const body = (await response.body.text()).slice(0, 200);
+    const body = (await bodyText(response.body)).slice(0, 200);
     throw new SourceProviderError(response.statusCode === 401 || response.statusCode === 403 ? "InvalidCredentials" : "SourceError", `${what}: HTTP ${response.statusCode}: ${body}`);
   }
   const expected = Number(response.headers["content-length"] ?? Number.NaN);

@@ -9,7 +9,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Agent } from "undici";
 import { readerBytes } from "../../disk/synthetic-disk.ts";
 import { transferDisk } from "../../disk/transfer.ts";
 import { type DatastoreSession, HttpDatastoreFiles } from "./datastore-files.ts";
@@ -20,6 +19,7 @@ import { parseDatastorePath } from "./datastore-path.ts";
 import { type ConnectWithOnread, RangeClient } from "./range-client.ts";
 import { planChainRead } from "./disk-chain.ts";
 import { resolveChain } from "./disk-chain-resolve.ts";
+import { createTrustedDispatcher } from "./tls-trust.ts";
 import { openFlatLayer } from "./vmdk-disk-reader.ts";
 
 /** A flat disk as the source provider opens one: resolve its chain, plan the read, read the flat layer. */
@@ -98,12 +98,11 @@ before(async () => {
   server = createServer(serve);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  session = { url: new URL(`http://127.0.0.1:${port}/sdk`), sessionCookieHeader: () => "vmware_soap_session=s1", trust: { agent: new Agent() } };
+  session = { url: new URL(`http://127.0.0.1:${port}/sdk`), sessionCookieHeader: () => "vmware_soap_session=s1", trust: createTrustedDispatcher({}, { connectMs: 5_000 }) };
 });
 after(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
-  await session.trust.agent.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -221,7 +220,7 @@ describe("HttpDatastoreFiles.readRangeInto through the range client (onread)", (
     ["wrongRange", /got HTTP 206 with Content-Range "bytes 0-65535\/262144", not bytes 4096-69631/],
     ["noSize", /the file's size is not stated/],
   ] as Array<[Fault, RegExp]>) {
-    test(`${fault}: a reply the client does not read is asked again through undici, which refuses it as readRange does`, async () => {
+    test(`${fault}: a reply the client does not read is asked again through the agent, which refuses it as readRange does`, async () => {
       faults.push(fault, fault);
       const files = new HttpDatastoreFiles(viaClient, "DC0");
       await assert.rejects(readInto(files, 4096, 64 * KiB), (error) => error instanceof SourceProviderError && message.test(error.message));

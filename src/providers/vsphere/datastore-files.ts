@@ -2,11 +2,12 @@
 // ranged reads of files on a datastore, authenticated with the SOAP session cookie. Reads are exact: a reply
 // that does not carry exactly the bytes asked for (range-reply.ts) fails naming the file, the bytes and what
 // came back; callers retry (the disk transfer retries per chunk).
-import { type Dispatcher, request } from "undici";
 import { type DatastorePath, datastoreFileUrl, formatDatastorePath } from "./datastore-path.ts";
 import { SourceProviderError } from "./errors.ts";
+import { bodyText, discard, send } from "./http-request.ts";
 import { type RangeClient, UnexpectedReply } from "./range-client.ts";
 import { judgeRangeReply, type RangeAsked } from "./range-reply.ts";
+import type { TrustedDispatcher } from "./tls-trust.ts";
 
 /** Ranged reads of datastore files: the seam a disk reader uses, so an NFC-backed source can replace it. */
 export interface DatastoreFiles {
@@ -28,8 +29,8 @@ export function* zeros(length: number): Generator<Uint8Array> {
 export interface DatastoreSession {
   readonly url: URL;
   sessionCookieHeader(): string | undefined;
-  readonly trust: { readonly agent: Dispatcher };
-  /** The data path's client (VsphereClient has one); without it every read goes through undici. */
+  readonly trust: Pick<TrustedDispatcher, "agentFor">;
+  /** The data path's client (VsphereClient has one); without it every read goes through the agent. */
   readonly ranges?: RangeClient;
 }
 
@@ -54,7 +55,7 @@ export class HttpDatastoreFiles implements DatastoreFiles {
 
   /**
    * The data path: through the session's range client, straight into `into`; a reply it does not read (anything but
-   * the 206 asked for) is asked again through undici, which reports it as readRange does.
+   * the 206 asked for) is asked again through the endpoint's agent (node:http), which reports it as readRange does.
    */
   async readRangeInto(file: DatastorePath, offset: number, into: Buffer, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<void> {
     if (into.length === 0) return;
@@ -95,17 +96,17 @@ export class HttpDatastoreFiles implements DatastoreFiles {
     const name = formatDatastorePath(file);
     const bytes = `bytes ${asked.offset}-${asked.offset + asked.length - 1}`;
     const { url, headers } = this.request(file, asked);
-    const response = await request(url, { method: "GET", headers, dispatcher: this.session.trust.agent, signal }).catch((error: Error) => {
+    const response = await send(url, { method: "GET", headers, agent: this.session.trust.agentFor(url), signal }).catch((error: Error) => {
       if (signal?.aborted) throw error;
       throw new SourceProviderError("SourceError", `datastore file ${name}: request for ${bytes} failed: ${error.message}`);
     });
     const status = response.statusCode;
     if (status === 404) {
-      await response.body.dump();
+      await discard(response.body);
       throw new SourceProviderError("NotFound", `datastore file ${name} not found (datacenter "${this.datacenter}")`);
     }
     if (status === 401 || status === 403) {
-      await response.body.dump();
+      await discard(response.body);
       throw new SourceProviderError("InvalidCredentials", `datastore file ${name}: HTTP ${status}: the session was refused; check the Provider's credentials`);
     }
     const contentLength = Number(response.headers["content-length"] ?? Number.NaN);
@@ -115,8 +116,8 @@ export class HttpDatastoreFiles implements DatastoreFiles {
       contentLength: Number.isNaN(contentLength) ? undefined : contentLength,
     });
     if ("problem" in verdict) {
-      const body = status >= 400 ? ` ${(await response.body.text()).slice(0, 200)}` : "";
-      if (!body) await response.body.dump();
+      const body = status >= 400 ? ` ${(await bodyText(response.body)).slice(0, 200)}` : "";
+      if (!body) await discard(response.body);
       throw new SourceProviderError("SourceError", `datastore file ${name}: asked for ${bytes}, got ${verdict.problem}${body}`);
     }
     let got = 0;

@@ -1,13 +1,14 @@
-// Ranged GETs of datastore files straight into the caller's buffer: the data path's HTTP/1.1 client. undici costs
-// about twice the event loop's CPU per GiB here (bench/tls-range-read.ts, bench/RESULTS.md "Seventh round"): a Buffer
-// per 16 KiB TLS record and its WebAssembly parser run on every record. This client reads a connection with
-// `onread` (one static buffer per connection, Node decrypts each record into it) and copies body bytes into the
-// destination at once.
+// Ranged GETs of datastore files straight into the caller's buffer: the data path's HTTP/1.1 client. A general
+// client costs about twice the event loop's CPU per GiB here (undici, measured in bench/tls-range-read.ts and
+// bench/RESULTS.md "Seventh round": a Buffer per 16 KiB TLS record and its WebAssembly parser run on every record).
+// This client reads a connection with `onread` (one static buffer per connection, Node decrypts each record into
+// it) and copies body bytes into the destination at once.
 //
 // It handles the one reply the data path expects — 206 with a Content-Length and the Content-Range asked for
 // (judgeRangeReply) — and nothing else: any other reply, or a connection that breaks before the reply's head, is
-// handed back as "unexpected" and the caller asks again through undici, which reports it as it always has. A
-// connection is reused only after a body read to its end; any failure, abort or stall destroys it.
+// handed back as "unexpected" and the caller asks again through the endpoint's agent (node:http, http-request.ts),
+// which reports it as it always has. A connection is reused only after a body read to its end; any failure, abort
+// or stall destroys it.
 import type { Socket } from "node:net";
 import { SourceProviderError } from "./errors.ts";
 import { judgeRangeReply, type RangeAsked } from "./range-reply.ts";
@@ -183,7 +184,7 @@ export class RangeClient {
     signal?.throwIfAborted();
     let connection = this.#idle.pop();
     while (connection && !connection.usable) connection = this.#idle.pop();
-    // A connection that cannot be made is asked through undici too (it names the failure as the control path does);
+    // A connection that cannot be made is asked through the agent too (it names the failure as the control path does);
     // a certificate that fails the Provider's trust is that error, as is.
     connection ??= await Connection.open(this.#connect).catch((error: Error) => {
       if (error instanceof SourceProviderError) throw error;

@@ -1,7 +1,7 @@
 // A thin, typed vSphere SOAP client: one HTTPS dispatcher with landfall's TLS trust, the session cookie,
 // ServiceContent, Login/Logout. Property retrieval and tasks build on `call` in their own files.
-import { request } from "undici";
 import { SourceProviderError, VsphereFault } from "./errors.ts";
+import { bodyText, send } from "./http-request.ts";
 import { type MoRef, moRef, moRefOf, parseSoapResponse, type SoapObject, soapRequest, text, type XmlNode } from "./soap-xml.ts";
 import { RangeClient } from "./range-client.ts";
 import { createTrustedDispatcher, type TlsOptions, type TrustedDispatcher } from "./tls-trust.ts";
@@ -83,15 +83,15 @@ export class VsphereClient {
     const headers: Record<string, string> = { "content-type": "text/xml; charset=utf-8", soapaction: SOAP_ACTION };
     if (this.cookie) headers.cookie = this.cookie;
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-    const response = await request(this.url, {
+    const response = await send(this.url, {
       method: "POST",
       headers,
       body: soapRequest(method, self, args),
-      dispatcher: this.trust.agent,
+      agent: this.trust.agentFor(this.url),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     this.cookie = sessionCookieFrom(response.headers["set-cookie"]) ?? this.cookie;
-    const body = await response.body.text();
+    const body = await bodyText(response.body);
     if (response.statusCode !== 200 && response.statusCode !== 500) {
       throw new SourceProviderError(
         "SourceError",
@@ -151,6 +151,6 @@ export class VsphereClient {
       // The session expires on its own; closing must not fail because the server is gone.
     }
     this.ranges.close();
-    await this.trust.agent.close();
+    this.trust.close();
   }
 }

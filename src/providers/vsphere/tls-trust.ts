@@ -1,9 +1,10 @@
 // How landfall trusts a vSphere endpoint's certificate: CA verification (default), a pinned thumbprint for
 // self-signed servers, or — only when asked — no verification. Every connection's certificate is checked
 // as the socket connects, so no request is ever sent to an untrusted server.
-import { connect as connectTcp, isIP, type Socket } from "node:net";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { connect as connectTcp, isIP, type OnReadOpts, type Socket } from "node:net";
 import { connect as connectTls, type TLSSocket } from "node:tls";
-import { Agent, buildConnector } from "undici";
 import { SourceProviderError } from "./errors.ts";
 import type { ConnectWithOnread } from "./range-client.ts";
 
@@ -64,25 +65,25 @@ export function judgePeer(
 }
 
 export interface TrustedDispatcher {
-  agent: Agent;
+  /**
+   * The keep-alive agent for requests to `url` (node:http/https, http-request.ts): each https connection is judged
+   * (judgePeer) before the agent has it, so no byte of a request goes to an untrusted server.
+   */
+  agentFor(url: URL): HttpAgent;
   /** SHA-256 fingerprint of the certificate the server last presented. */
   lastThumbprint(): string | undefined;
-  /** Connections to `origin` for the data path's range client (range-client.ts), judged like the agent's. */
+  /** Connections to `origin` for the data path's range client (range-client.ts), judged like the agents'. */
   connectOnread(origin: URL): ConnectWithOnread;
+  /** Closes the idle connections; a request still running keeps its own until it ends. */
+  close(): void;
 }
+
+/** How long an idle keep-alive connection is kept (the servers' own limits are longer). */
+const KEEP_IDLE_MS = 30_000;
 
 export function createTrustedDispatcher(options: TlsOptions, timeouts: { connectMs: number }): TrustedDispatcher {
   if (options.thumbprint) parseThumbprint(options.thumbprint); // fail early on a malformed pin
   let seen: string | undefined;
-  // Verification is done in judgePeer (so a pinned self-signed server is accepted and a failure can name
-  // the thumbprint), hence the connector itself never rejects.
-  const base = buildConnector({
-    rejectUnauthorized: false,
-    ...(options.caBundle ? { ca: options.caBundle } : {}),
-    timeout: timeouts.connectMs,
-    // A resumed TLS session carries no peer certificate to check, so every connection does a full handshake.
-    maxCachedSessions: 0,
-  });
   /** The peer of a connected socket judged (judgePeer); a socket that fails is destroyed before any request. */
   const judgeSocket = (socket: TLSSocket): SourceProviderError | undefined => {
     const cert = socket.getPeerCertificate();
@@ -96,41 +97,61 @@ export function createTrustedDispatcher(options: TlsOptions, timeouts: { connect
     if (problem) socket.destroy();
     return problem;
   };
-  const agent = new Agent({
-    connect: (opts, callback) => {
-      base(opts, (err, socket) => {
-        if (err) return callback(err, null);
-        if (opts.protocol !== "https:") return callback(null, socket);
-        const problem = judgeSocket(socket as TLSSocket);
-        if (problem) return callback(problem, null);
-        callback(null, socket);
-      });
-    },
-    keepAliveTimeout: 30_000,
-  });
-  const connectOnread = (origin: URL): ConnectWithOnread => (onread) =>
+  /**
+   * A connection to host:port, resolved once it may carry a request: TLS judged by judgePeer (verification is done
+   * there, so a pinned self-signed server is accepted and a failure can name the thumbprint; hence
+   * rejectUnauthorized: false). No TLS session is resumed: a resumed session carries no certificate to check.
+   */
+  const connect = (host: string, port: number, tls: boolean, onread?: OnReadOpts): Promise<Socket> =>
     new Promise<Socket>((resolve, reject) => {
-      const port = Number(origin.port || (origin.protocol === "https:" ? 443 : 80));
-      if (origin.protocol !== "https:") {
-        const socket = connectTcp({ host: origin.hostname, port, onread, timeout: timeouts.connectMs });
-        socket.once("connect", () => resolve(socket.setTimeout(0))).once("error", reject).once("timeout", () => socket.destroy(new Error(`connecting to ${origin.host} timed out`)));
+      const timedOut = (socket: Socket) => () => socket.destroy(new Error(`connecting to ${host}:${port} timed out`));
+      if (!tls) {
+        const socket = connectTcp({ host, port, timeout: timeouts.connectMs, ...(onread ? { onread } : {}) });
+        socket.once("error", reject).once("timeout", timedOut(socket));
+        socket.once("connect", () => resolve(socket.setTimeout(0)));
         return;
       }
       const socket = connectTls({
-        host: origin.hostname,
+        host,
         port,
-        ...(isIP(origin.hostname) ? {} : { servername: origin.hostname }),
+        ...(isIP(host) ? {} : { servername: host }),
         rejectUnauthorized: false,
         ...(options.caBundle ? { ca: options.caBundle } : {}),
         timeout: timeouts.connectMs,
-        onread,
+        ...(onread ? { onread } : {}),
       } as never);
-      socket.once("error", reject).once("timeout", () => socket.destroy(new Error(`connecting to ${origin.host} timed out`)));
+      socket.once("error", reject).once("timeout", timedOut(socket));
       socket.once("secureConnect", () => {
         const problem = judgeSocket(socket);
         if (problem) reject(problem);
         else resolve(socket.setTimeout(0));
       });
     });
-  return { agent, lastThumbprint: () => seen, connectOnread };
+  const portOf = (url: URL) => Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const https = new HttpsAgent({ keepAlive: true, timeout: KEEP_IDLE_MS });
+  // The agent hands a request its socket only when the callback has it: after the judgement.
+  https.createConnection = ((request: { host?: string | null; hostname?: string | null; port?: number | string | null }, callback: (error: Error | null, socket?: Socket) => void) => {
+    const host = request.hostname ?? request.host ?? "localhost";
+    connect(host.replace(/^\[(.*)\]$/, "$1"), Number(request.port ?? 443), true).then(
+      (socket) => callback(null, socket),
+      (error: Error) => callback(error),
+    );
+    return undefined;
+  }) as never;
+  const http = new HttpAgent({ keepAlive: true, timeout: KEEP_IDLE_MS });
+  // Closed, an agent keeps no connection: idle ones end now, busy ones when their request has.
+  let closed = false;
+  for (const agent of [https, http]) {
+    const keep = agent.keepSocketAlive.bind(agent);
+    agent.keepSocketAlive = (socket) => !closed && keep(socket);
+  }
+  return {
+    agentFor: (url) => (url.protocol === "https:" ? https : http),
+    lastThumbprint: () => seen,
+    connectOnread: (origin) => (onread) => connect(origin.hostname.replace(/^\[(.*)\]$/, "$1"), portOf(origin), origin.protocol === "https:", onread),
+    close: () => {
+      closed = true;
+      for (const agent of [https, http]) for (const idle of Object.values(agent.freeSockets)) for (const socket of idle ?? []) socket.destroy();
+    },
+  };
 }
