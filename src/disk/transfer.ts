@@ -32,11 +32,14 @@ import { DEFAULT_STALL_TIMEOUT_MS, readChunkFromSource } from "./source-read.ts"
 import { dataExtents, type Extent, ZERO_BLOCK_BYTES, zeroRange } from "./zero-blocks.ts";
 
 /**
- * 4 MiB × 4 reads in flight: a 16 MiB window. 8 MiB × 4 measured no faster over loopback HTTPS (bench/transfer.ts,
- * bench/RESULTS.md) and cost 16 MiB more of the server's RSS per transfer.
+ * 4 MiB × 2 reads in flight: a window of (2 + 1) × 4 = 12 MiB per transfer. With the range client (ADR 23) the
+ * request size and the reads in flight no longer change the speed — 4 × 2, 4 × 4, 8 × 2 and 16 × 1 read the dense
+ * 1 GiB alike, and 4 × 2 read the thin 10 GiB no slower than 4 × 4 — so the window is the smallest that keeps a read
+ * going while another chunk's areas are read one after another (bench/RESULTS.md, eighth round). The chunk size is
+ * also the resume sidecar's (chunk-digests.ts): changing it would orphan the digests of transfers under way.
  */
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_CONCURRENCY = 2;
 
 export interface TransferCheckpoint extends TransferProgress {
   /**
