@@ -6,7 +6,8 @@ import { mergeAreas } from "../../disk/areas.ts";
 import { isFault, SourceProviderError } from "./errors.ts";
 import { retrieveOne } from "./property-collector.ts";
 import type { VsphereClient } from "./soap-client.ts";
-import { asArray, bool, moRef, num, typed } from "./soap-xml.ts";
+import { parseDiskChangeInfo } from "./disk-change-info.ts";
+import { bool, moRef, typed } from "./soap-xml.ts";
 import { devicesOf, disksOf } from "./vm-mapping.ts";
 import { runTask } from "./tasks.ts";
 
@@ -60,20 +61,21 @@ export async function queryChangedAreas(client: VsphereClient, session: ExportSe
   const areas: ChangedArea[] = [];
   for (let startOffset = 0; startOffset < disk.capacityBytes; ) {
     const info = await client
-      .call("QueryChangedDiskAreas", moRef("VirtualMachine", session.vmID), {
+      .callText("QueryChangedDiskAreas", moRef("VirtualMachine", session.vmID), {
         ...(session.snapshotID ? { snapshot: moRef("VirtualMachineSnapshot", session.snapshotID) } : {}),
         deviceKey: disk.key,
         startOffset,
         changeId: sinceChangeId,
       })
+      .then(parseDiskChangeInfo)
       .catch((err: unknown) => {
         throw changeIdRefused(err, session, disk, sinceChangeId);
       });
-    for (const a of asArray(info?.changedArea)) areas.push({ start: num(a.start), length: num(a.length) });
-    const covered = num(info?.startOffset) + num(info?.length);
+    for (const area of info.areas) areas.push(area);
+    const covered = info.startOffset + info.length;
     // A server that answers no progress would loop forever: fail naming what it said.
     if (covered <= startOffset) {
-      throw new SourceProviderError("SourceError", `QueryChangedDiskAreas of VM ${session.vmID} disk ${disk.key} at startOffset ${startOffset} covered nothing (length ${num(info?.length)})`);
+      throw new SourceProviderError("SourceError", `QueryChangedDiskAreas of VM ${session.vmID} disk ${disk.key} at startOffset ${startOffset} covered nothing (length ${info.length})`);
     }
     startOffset = covered;
   }

@@ -80,6 +80,11 @@ export class VsphereClient {
 
   /** Calls `method` on `self`; returns the parsed `returnval`, throws VsphereFault on a SOAP fault. */
   async call(method: string, self: MoRef, args: SoapObject = {}, signal?: AbortSignal): Promise<XmlNode> {
+    return parseSoapResponse(method, await this.callText(method, self, args, signal));
+  }
+
+  /** Calls `method` on `self`; returns the reply's envelope unread (a fault's too), for a caller that reads it its own way. */
+  async callText(method: string, self: MoRef, args: SoapObject = {}, signal?: AbortSignal): Promise<string> {
     const headers: Record<string, string> = { "content-type": "text/xml; charset=utf-8", soapaction: SOAP_ACTION };
     if (this.cookie) headers.cookie = this.cookie;
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
@@ -98,7 +103,7 @@ export class VsphereClient {
         `vSphere ${method}: HTTP ${response.statusCode} from ${this.url.origin}${this.url.pathname}: ${body.slice(0, 200)}`,
       );
     }
-    return parseSoapResponse(method, body);
+    return body;
   }
 
   async serviceContent(signal?: AbortSignal): Promise<ServiceContent> {
