@@ -3,6 +3,7 @@
 // doing it by hand (curl + qemu-img convert -O qcow2 + sha256sum). Also: the server's peak RSS (VmHWM) per disk
 // size, the sparse ratio (a mostly-zero disk vs a dense 1 GiB one) and the extra space the pipeline used.
 //   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR] [--node-options "..."]
+//     [--server-log DIR]  (each server's log, serve-<size>.log, for the timeline of its steps)
 // (--node-options: NODE_OPTIONS for the server, for memory experiments such as --max-semi-space-size.)
 // Sizes beyond the first are mostly-zero thin disks (10 % random) of a VM with changed block tracking on: the source
 // reports what is allocated (QueryChangedDiskAreas "*" of the powered-off VM's disk), as ESXi does for thin disks.
@@ -32,6 +33,7 @@ const { values } = parseArgs({ options: {
     "max-transfers": { type: "string", default: "2" },
     "cpu-prof": { type: "string" },
     "node-options": { type: "string" },
+    "server-log": { type: "string" },
   },
 });
 const sizes = values["sizes-gib"].split(",").map(Number);
@@ -172,6 +174,7 @@ spec:
     srv.child.kill("SIGTERM");
     await new Promise<void>((resolve) => (srv.child.exitCode !== null ? resolve() : srv.child.once("exit", () => resolve())));
     await srv.stop();
+    if (values["server-log"]) await writeFile(join(values["server-log"], `serve-${label}.log`), srv.output());
   }
 }
 
