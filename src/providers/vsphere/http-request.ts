@@ -1,7 +1,7 @@
 // One HTTP request of the vSphere control path (SOAP, whole-file downloads, the data path's fallback reads) over
 // Node's own client, through the endpoint's trusted keep-alive agent (tls-trust.ts). Node's client parses in C++
-// (llhttp, built in); undici, which this replaced, loaded its parser as WebAssembly: ~35 MiB of the server's RSS
-// for the life of the process once a vSphere Provider connected (bench/RESULTS.md).
+// (llhttp, built in); undici, which this replaced, loaded its parser as WebAssembly: ~20 MiB of the server's RSS
+// for the life of the process once a vSphere Provider connected (ADR 24, bench/RESULTS.md eighth round).
 import { type Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 
