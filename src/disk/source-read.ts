@@ -41,99 +41,62 @@ export async function readChunkFromSource(reader: DiskReader, offset: number, ch
   }
 }
 
-async function fillOnce(reader: DiskReader, offset: number, chunk: Buffer, options: SourceReadOptions): Promise<void> {
-  if (reader.readInto) return fillInto(reader.readInto.bind(reader), offset, chunk, options);
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(options.signal.reason);
-  options.signal.addEventListener("abort", onAbort, { once: true });
-  const pieces = reader.readRange(offset, chunk.length, stop.signal)[Symbol.asyncIterator]();
-  let filled = 0;
-  let finished = false;
-  try {
-    for (;;) {
-      const next = await withinSilence(pieces.next(), options.stallTimeoutMs, stop, () => new SourceStalledError(offset, chunk.length, filled, options.stallTimeoutMs));
-      if (next.done) break;
-      const piece = next.value;
-      if (filled + piece.length > chunk.length) {
-        throw new Error(`source returned more than the ${chunk.length} bytes asked for at offset ${offset}`);
-      }
-      chunk.set(piece, filled);
-      filled += piece.length;
-    }
-    finished = true;
-  } finally {
-    options.signal.removeEventListener("abort", onAbort);
-    if (!finished) {
-      stop.abort(new Error(`read at offset ${offset} abandoned`));
-      // Not awaited: a reader that ignores its signal may never settle; its rejection is handled here.
-      pieces.return?.().catch(() => {});
-    }
-  }
-  if (filled !== chunk.length) {
-    throw new Error(`source range at offset ${offset} ended after ${filled} of ${chunk.length} bytes (truncated read)`);
-  }
-}
-
 /**
- * fillOnce for a reader that writes into the chunk itself (DiskReader.readInto): one watchdog, pushed back by every
- * piece that arrives, aborts the read when the source goes silent for the stall timeout.
+ * One attempt: the reader fills `chunk` — itself (DiskReader.readInto) or piece by piece (readRange) — while one
+ * watchdog, pushed back by every piece that arrives, aborts the read when the source goes silent for the stall
+ * timeout. A stall or an abort ends the attempt at once, even when the reader ignores its signal and never settles.
  */
-async function fillInto(readInto: NonNullable<DiskReader["readInto"]>, offset: number, chunk: Buffer, options: SourceReadOptions): Promise<void> {
+async function fillOnce(reader: DiskReader, offset: number, chunk: Buffer, options: SourceReadOptions): Promise<void> {
   const stop = new AbortController();
   const onAbort = () => stop.abort(options.signal.reason);
   options.signal.addEventListener("abort", onAbort, { once: true });
   let filled = 0;
-  let stalled: SourceStalledError | undefined;
-  const watchdog = setTimeout(() => {
-    stalled = new SourceStalledError(offset, chunk.length, filled, options.stallTimeoutMs);
-    stop.abort(stalled);
-  }, options.stallTimeoutMs);
+  const watchdog = setTimeout(() => stop.abort(new SourceStalledError(offset, chunk.length, filled, options.stallTimeoutMs)), options.stallTimeoutMs);
+  const stopped = new Promise<never>((_, reject) => stop.signal.addEventListener("abort", () => reject(stop.signal.reason), { once: true }));
+  stopped.catch(() => {}); // raced below; only keeps an unraced rejection from going unhandled
   try {
-    if (options.signal.aborted) throw options.signal.reason;
-    await readInto(offset, chunk, stop.signal, (bytes) => {
+    options.signal.throwIfAborted();
+    const onBytes = (bytes: number) => {
       filled += bytes;
       watchdog.refresh();
-    });
+    };
+    const read = reader.readInto ? reader.readInto(offset, chunk, stop.signal, onBytes) : fillFromPieces(reader, offset, chunk, stop.signal, onBytes);
+    read.catch(() => {}); // a read abandoned by the race may still fail later
+    await Promise.race([read, stopped]);
   } catch (error) {
-    throw stalled ?? error;
+    if (stop.signal.aborted) throw stop.signal.reason;
+    stop.abort(error); // the reader lets go of what the failed attempt held
+    throw error;
   } finally {
     clearTimeout(watchdog);
     options.signal.removeEventListener("abort", onAbort);
   }
 }
 
-/**
- * `step`, unless `stop` aborts first or nothing arrives for `silenceMs` — then `stop` is aborted with the
- * stall error and that error is thrown. A step that settles later is ignored (its rejection is handled).
- */
-function withinSilence<T>(step: Promise<T>, silenceMs: number, stop: AbortController, stalled: () => Error): Promise<T> {
-  step.catch(() => {});
-  return new Promise<T>((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      stop.signal.removeEventListener("abort", onStop);
-    };
-    const onStop = () => {
-      done();
-      reject(stop.signal.reason);
-    };
-    const timer = setTimeout(() => {
-      const error = stalled();
-      done();
-      stop.abort(error);
-      reject(error);
-    }, silenceMs);
-    if (stop.signal.aborted) return onStop();
-    stop.signal.addEventListener("abort", onStop, { once: true });
-    step.then(
-      (value) => {
-        done();
-        resolve(value);
-      },
-      (error: unknown) => {
-        done();
-        reject(error);
-      },
-    );
-  });
+/** readInto for a reader that only streams (readRange): its pieces copied into `chunk`, which they must fill exactly. */
+async function fillFromPieces(reader: DiskReader, offset: number, chunk: Buffer, signal: AbortSignal, onBytes: (bytes: number) => void): Promise<void> {
+  const pieces = reader.readRange(offset, chunk.length, signal)[Symbol.asyncIterator]();
+  // Abandoned (stalled, aborted): ask the stream to end; not awaited — a reader that ignores its signal may never settle.
+  const abandon = () => pieces.return?.().catch(() => {});
+  signal.addEventListener("abort", abandon, { once: true });
+  let filled = 0;
+  try {
+    for (let next = await pieces.next(); !next.done; next = await pieces.next()) {
+      const piece = next.value;
+      if (filled + piece.length > chunk.length) {
+        throw new Error(`source returned more than the ${chunk.length} bytes asked for at offset ${offset}`);
+      }
+      chunk.set(piece, filled);
+      filled += piece.length;
+      onBytes(piece.length);
+    }
+  } catch (error) {
+    abandon();
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", abandon);
+  }
+  if (filled !== chunk.length) {
+    throw new Error(`source range at offset ${offset} ended after ${filled} of ${chunk.length} bytes (truncated read)`);
+  }
 }

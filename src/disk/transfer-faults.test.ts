@@ -132,6 +132,34 @@ describe("a silent source", () => {
     assert.deepEqual(unhandled, []);
   });
 
+  test("a reader that fills the chunk itself (readInto) and goes silent ignoring its signal fails the same way", async () => {
+    const disk = syntheticDisk({ sizeBytes: 4 * MiB, seed: 47 });
+    const silentInto: DiskReader = {
+      sizeBytes: disk.sizeBytes,
+      readRange: (offset, length, signal) => disk.readRange(offset, length, signal),
+      async readInto(offset, into, signal, onBytes) {
+        let filled = 0;
+        for await (const piece of disk.readRange(offset, into.length, signal)) {
+          if (offset === 2 * MiB && filled + piece.length > 8192) break;
+          into.set(piece, filled);
+          filled += piece.length;
+          onBytes?.(piece.length);
+        }
+        if (offset === 2 * MiB) await new Promise(() => {}); // silent, and deaf to the abort
+      },
+      close: async () => {},
+    };
+    const started = performance.now();
+    await assert.rejects(
+      transferDisk({ reader: silentInto, stagingPath: join(dir, "stalled-into.raw"), chunkBytes: MiB, stallTimeoutMs: 150, retries: 1, retryBaseMs: 5 }),
+      (error) => error instanceof SourceStalledError && /while reading 1048576 bytes at offset 2097152/.test(error.message),
+    );
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 300 && elapsed < 3000, `two stalled attempts of 150 ms took ${elapsed} ms`);
+    await tick();
+    assert.deepEqual(unhandled, []);
+  });
+
   test("re-reading the source for verification (readerSha256) fails on a stall too, instead of hanging", async () => {
     const disk = syntheticDisk({ sizeBytes: 6 * MiB, seed: 46 });
     await assert.rejects(readerSha256(goesSilent(disk, 4 * MiB, 0), undefined, { stallTimeoutMs: 100 }), SourceStalledError);
