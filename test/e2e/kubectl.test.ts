@@ -167,9 +167,10 @@ describe("kubectl against landfall serve", { concurrency: false }, () => {
       seen += String(d);
     });
     try {
-      for (let i = 0; i < 100 && !/ADDED/.test(seen); i++) await sleep(100);
+      // Whole lines: kubectl may flush a row in two writes ("MODIFIED" first, the rest a moment later).
+      for (let i = 0; i < 100 && !/^ADDED\s+web1\s.*\n/m.test(seen); i++) await sleep(100);
       await ok(["label", "lfvm", "web1", "-n", ns, "team=blue"]);
-      for (let i = 0; i < 100 && !/MODIFIED/.test(seen); i++) await sleep(100);
+      for (let i = 0; i < 100 && !/^MODIFIED.*\n/m.test(seen); i++) await sleep(100);
       assert.match(seen, /^MODIFIED\s+web1\s/m, seen);
     } finally {
       watcher.kill("SIGTERM");
