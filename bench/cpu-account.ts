@@ -13,12 +13,17 @@ export interface ProcessCpu {
   children: number;
 }
 
-export async function processCpu(pid: number): Promise<ProcessCpu> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command (which may hold spaces) start at the last ")": state is field 3, utime 14.
+/** A /proc `stat` line's name and CPU times, seconds: its own (utime + stime) and its reaped children's. */
+function statTimes(stat: string): { name: string } & ProcessCpu {
+  // Fields after the name (which may hold spaces) start at the last ")": state is field 3, utime 14.
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
   const at = (field: number) => f[field - 3]!;
-  return { self: (at(14) + at(15)) / TICKS_PER_SECOND, children: (at(16) + at(17)) / TICKS_PER_SECOND };
+  return { name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), self: (at(14) + at(15)) / TICKS_PER_SECOND, children: (at(16) + at(17)) / TICKS_PER_SECOND };
+}
+
+export async function processCpu(pid: number): Promise<ProcessCpu> {
+  const { self, children } = statTimes(await readFile(`/proc/${pid}/stat`, "utf8"));
+  return { self, children };
 }
 
 /** CPU-seconds the whole machine spent busy (every core; idle and I/O wait excluded) since boot. */
@@ -85,9 +90,8 @@ export class ThreadCpu {
     for (const tid of await readdir(`/proc/${this.#pid}/task`).catch(() => [])) {
       const stat = await readFile(`/proc/${this.#pid}/task/${tid}/stat`, "utf8").catch(() => undefined);
       if (!stat) continue; // exited between the listing and the read
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-      threads.set(tid, { name, cpu: (f[14 - 3]! + f[15 - 3]!) / TICKS_PER_SECOND });
+      const { name, self } = statTimes(stat);
+      threads.set(tid, { name, cpu: self });
     }
     return threads;
   }

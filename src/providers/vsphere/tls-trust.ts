@@ -128,11 +128,13 @@ export function createTrustedDispatcher(options: TlsOptions, timeouts: { connect
       });
     });
   const portOf = (url: URL) => Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  /** A URL's or request's host as a socket takes it: an IPv6 literal without its brackets. */
+  const bare = (host: string) => host.replace(/^\[(.*)\]$/, "$1");
   const https = new HttpsAgent({ keepAlive: true, timeout: KEEP_IDLE_MS });
   // The agent hands a request its socket only when the callback has it: after the judgement.
   https.createConnection = ((request: { host?: string | null; hostname?: string | null; port?: number | string | null }, callback: (error: Error | null, socket?: Socket) => void) => {
     const host = request.hostname ?? request.host ?? "localhost";
-    connect(host.replace(/^\[(.*)\]$/, "$1"), Number(request.port ?? 443), true).then(
+    connect(bare(host), Number(request.port ?? 443), true).then(
       (socket) => callback(null, socket),
       (error: Error) => callback(error),
     );
@@ -148,7 +150,7 @@ export function createTrustedDispatcher(options: TlsOptions, timeouts: { connect
   return {
     agentFor: (url) => (url.protocol === "https:" ? https : http),
     lastThumbprint: () => seen,
-    connectOnread: (origin) => (onread) => connect(origin.hostname.replace(/^\[(.*)\]$/, "$1"), portOf(origin), origin.protocol === "https:", onread),
+    connectOnread: (origin) => (onread) => connect(bare(origin.hostname), portOf(origin), origin.protocol === "https:", onread),
     close: () => {
       closed = true;
       for (const agent of [https, http]) for (const idle of Object.values(agent.freeSockets)) for (const socket of idle ?? []) socket.destroy();

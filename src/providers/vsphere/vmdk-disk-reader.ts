@@ -42,7 +42,8 @@ class VmdkDiskReader implements DiskReader {
     this.extents = extents;
     this.sizeBytes = sizeBytes;
     // readRange's bytes written into the caller's buffer, when the files can (the datastore API's range client).
-    if (files.readRangeInto) this.readInto = (offset, into, signal, onBytes) => this.fillFromFiles(offset, into, signal, onBytes);
+    const readRangeInto = files.readRangeInto?.bind(files);
+    if (readRangeInto) this.readInto = (offset, into, signal, onBytes) => this.fillFromFiles(readRangeInto, offset, into, signal, onBytes);
   }
 
   private checkRange(offset: number, length: number): void {
@@ -65,7 +66,13 @@ class VmdkDiskReader implements DiskReader {
     }
   }
 
-  private async fillFromFiles(offset: number, into: Buffer, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<void> {
+  private async fillFromFiles(
+    readRangeInto: NonNullable<DatastoreFiles["readRangeInto"]>,
+    offset: number,
+    into: Buffer,
+    signal?: AbortSignal,
+    onBytes?: (bytes: number) => void,
+  ): Promise<void> {
     this.checkRange(offset, into.length);
     let at = 0;
     for (const slice of sliceExtents(this.extents, offset, into.length)) {
@@ -75,7 +82,7 @@ class VmdkDiskReader implements DiskReader {
         zeroRange(part, 0, part.length);
         onBytes?.(part.length);
       } else {
-        await this.files.readRangeInto?.(siblingPath(this.descriptorPath, slice.extent.file), slice.fileOffset, part, signal, onBytes);
+        await readRangeInto(siblingPath(this.descriptorPath, slice.extent.file), slice.fileOffset, part, signal, onBytes);
       }
       at += slice.length;
     }
