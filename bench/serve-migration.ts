@@ -7,7 +7,8 @@
 // (--node-options: NODE_OPTIONS for the server, for memory experiments such as --max-semi-space-size.)
 // Sizes beyond the first are mostly-zero thin disks (10 % random) of a VM with changed block tracking on: the source
 // reports what is allocated (QueryChangedDiskAreas "*" of the powered-off VM's disk), as ESXi does for thin disks.
-// The first (dense) one has tracking off: every byte of its flat extent is read, as curl reads it. All migrate cold.
+// The first (dense) one has tracking off: every byte of its flat extent is read, as curl reads it; its VM also has a
+// 16 MiB data disk of random bytes, as the issue's did (curl and the by-hand baseline copy both). All migrate cold.
 // One is skipped, saying so, when free disk is short.
 // Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
@@ -27,6 +28,8 @@ import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
+/** The data disk of the dense VM, as in the issue's measurement. */
+const DATA_DISK_BYTES = 16 * MiB;
 const run = promisify(execFile);
 const { values } = parseArgs({ options: {
     "sizes-gib": { type: "string", default: "1,4,10" },
@@ -164,7 +167,7 @@ spec:
         const rss = [...rssByPhase].map(([p, bytes]) => `${p} ${(bytes / MiB).toFixed(0)}`).join(", ");
         const volumeBytes = (await allocatedBytes(lv.poolPath)) - poolBefore;
         const virshCalls = (await readFile(virshLog, "utf8")).split("\n").filter(Boolean).slice(virshBefore);
-        const readBack = [...srv.output().matchAll(/target read back in ([\d.]+) s/g)].map((x) => `${x[1]} s`).join(", ");
+        const readBack = [...srv.output().matchAll(/(?:target|converted and) read back in ([\d.]+) s/g)].map((x) => `${x[1]} s`).join(", ");
         return { virsh: virshSummary(virshCalls), readBack, cpu, threads: threads.byName(), seconds, peakRssMiB: (await vmHWM(srv.child.pid!)) / MiB, peakExtraBytes: Math.max(0, peakPool - volumeBytes), peakStagingBytes: peakStaging, volumeBytes, phases, rss, idleRssMiB };
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -174,7 +177,10 @@ spec:
     srv.child.kill("SIGTERM");
     await new Promise<void>((resolve) => (srv.child.exitCode !== null ? resolve() : srv.child.once("exit", () => resolve())));
     await srv.stop();
-    if (values["server-log"]) await writeFile(join(values["server-log"], `serve-${label}.log`), srv.output());
+    if (values["server-log"]) {
+      await mkdir(values["server-log"], { recursive: true });
+      await writeFile(join(values["server-log"], `serve-${label}.log`), srv.output());
+    }
   }
 }
 
@@ -189,7 +195,7 @@ function cpuLine(cpu: CpuSpent): string {
 async function main(): Promise<void> {
   const [load1] = (await readFile("/proc/loadavg", "utf8")).split(" ");
   const lv = await createTempLibvirt("bench");
-  const vms: Array<{ name: string; sizeBytes: number; allocated: number; path: string; sparse: boolean }> = [];
+  const vms: Array<{ name: string; sizeBytes: number; allocated: number; path: string; sparse: boolean; dataDisk?: string }> = [];
   const skipped: string[] = [];
   for (const [i, gib] of sizes.entries()) {
     const fraction = i === 0 ? 0.5 : 0.1;
@@ -202,11 +208,25 @@ async function main(): Promise<void> {
     }
     const path = join(lv.scratchDir, `disk-${gib}g.raw`);
     const allocated = await stripedDisk(path, gib * GiB, fraction);
-    vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated, path, sparse: i > 0 });
+    if (i > 0) {
+      vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated, path, sparse: true });
+      continue;
+    }
+    // The issue's VM: the dense boot disk and a 16 MiB data disk of random bytes.
+    const dataDisk = join(lv.scratchDir, "data-16m.raw");
+    const dataBytes = await stripedDisk(dataDisk, DATA_DISK_BYTES, 1);
+    vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated: allocated + dataBytes, path, sparse: false, dataDisk });
   }
   // A loaded machine starts vcsim slowly: wait longer than the tests do.
   const vc = await startVcsim(
-    { vms: vms.map((v) => ({ name: v.name, uuid: randomUUID(), powerOn: false, disks: [{ contentPath: v.path, capacityBytes: v.sizeBytes, thin: v.sparse }] })) },
+    {
+      vms: vms.map((v) => ({
+        name: v.name,
+        uuid: randomUUID(),
+        powerOn: false,
+        disks: [{ contentPath: v.path, capacityBytes: v.sizeBytes, thin: v.sparse }, ...(v.dataDisk ? [{ contentPath: v.dataDisk, capacityBytes: DATA_DISK_BYTES }] : [])],
+      })),
+    },
     { timeoutMs: 300_000 },
   );
   const vsphere = createVsphereSource({ endpoint: vc.url, username: vc.username, password: vc.password, tls: { insecureSkipVerify: true } });
@@ -218,21 +238,24 @@ async function main(): Promise<void> {
   try {
     console.log(`machine: ${(await run("uname", ["-srm"])).stdout.trim()}, ${(await run("nproc")).stdout.trim()} cores; load average at start ${load1}; date ${new Date().toISOString()}`);
     const head = vms[0]!;
-    const url = `${vc.url.replace(/\/sdk$/, "")}/folder/${head.name}/${head.name}_0-flat.vmdk?dcPath=${vc.datacenter}&dsName=${vc.datastore}`;
+    const urls = [0, 1].map((i) => `${vc.url.replace(/\/sdk$/, "")}/folder/${head.name}/${head.name}_${i}-flat.vmdk?dcPath=${vc.datacenter}&dsName=${vc.datastore}`);
+    const copies = [0, 1].map((i) => join(lv.scratchDir, `curl-${i}.raw`));
+    const converted = [0, 1].map((i) => join(lv.scratchDir, `hand-${i}.qcow2`));
     // curl's own time moves by up to 2× between runs on this shared machine: three runs, the median of each.
     const baselines: Array<{ curl: number; byHand: number; cpu: CpuSpent }> = [];
     for (let i = 0; i < 3; i++) {
       const curlCpu = await cpuSince({ vcsim: vc.pid, bench: process.pid });
       const curlStart = performance.now();
-      await run("curl", ["-k", "-s", "-f", "-o", join(lv.scratchDir, "curl.raw"), url], { timeout: 600_000 });
+      for (const [d, url] of urls.entries()) await run("curl", ["-k", "-s", "-f", "-o", copies[d]!, url], { timeout: 600_000 });
       const curlSeconds = (performance.now() - curlStart) / 1000;
       const cpu = await curlCpu();
       const handStart = performance.now();
-      await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", join(lv.scratchDir, "curl.raw"), join(lv.scratchDir, "hand.qcow2")], { timeout: 600_000 });
-      await run("sha256sum", [join(lv.scratchDir, "hand.qcow2")], { timeout: 600_000 });
+      for (const d of [0, 1]) {
+        await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", copies[d]!, converted[d]!], { timeout: 600_000 });
+        await run("sha256sum", [converted[d]!], { timeout: 600_000 });
+      }
       baselines.push({ curl: curlSeconds, byHand: curlSeconds + (performance.now() - handStart) / 1000, cpu });
-      await rm(join(lv.scratchDir, "curl.raw"));
-      await rm(join(lv.scratchDir, "hand.qcow2"));
+      for (const f of [...copies, ...converted]) await rm(f);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const curl = median(baselines.map((b) => b.curl));
@@ -240,12 +263,12 @@ async function main(): Promise<void> {
     const byHand = median(baselines.map((b) => b.byHand));
     const shown = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
     const results: Array<{ gib: number; allocated: number; m: Measured }> = [];
-    console.log(`baseline curl -k of the ${head.sizeBytes / GiB} GiB half-random flat extent: median ${curl.toFixed(2)} s (${shown(baselines.map((b) => b.curl))}); by hand (curl + qemu-img convert -O qcow2 + sha256sum): median ${byHand.toFixed(2)} s (${shown(baselines.map((b) => b.byHand))})`);
+    console.log(`baseline curl -k of the ${head.sizeBytes / GiB} GiB half-random flat extent and the 16 MiB data disk's: median ${curl.toFixed(2)} s (${shown(baselines.map((b) => b.curl))}); by hand (curl + qemu-img convert -O qcow2 + sha256sum): median ${byHand.toFixed(2)} s (${shown(baselines.map((b) => b.byHand))})`);
     const profiled = values["cpu-prof"] ? " (server under --cpu-prof)" : "";
     for (const v of vms) {
       const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`);
       results.push({ gib: v.sizeBytes / GiB, allocated: v.allocated, m });
-      const how = v.sparse ? "thin, cold, allocation from the source" : "cold, flat extent, every byte read";
+      const how = v.sparse ? "thin, cold, allocation from the source" : "cold, flat extents, every byte read; with a 16 MiB data disk";
       console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data, ${how}): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
       console.log(`FIGURE imported volume ÷ allocated bytes, ${v.sizeBytes / GiB} GiB (the target stays sparse): ${(m.volumeBytes / v.allocated).toFixed(2)}`);
       console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);

@@ -3,6 +3,7 @@
 import type { DiskOps } from "../controllers/vmmigration/disk-ops.ts";
 import { imageSha256, readerSha256 } from "../disk/checksum.ts";
 import { convertImage, imageInfo, writeAreasInto } from "../disk/convert.ts";
+import { imageSha256FromStaging, stagingSha256 } from "../disk/staging-proof.ts";
 import { transferDisk } from "../disk/transfer.ts";
 import { applyChangedAreas, checkImageChunks, verifyUnverified } from "../disk/changed-areas.ts";
 import { markImageAreasWritten, verifyImageUnverified } from "../disk/target-chunks.ts";
@@ -17,6 +18,8 @@ export const diskOps: DiskOps = {
     return { format: info.format, virtualSizeBytes: info.virtualSizeBytes };
   },
   imageSha256: (path, format, signal) => imageSha256(path, format, { signal }),
+  stagingSha256: (path, signal) => stagingSha256(path, signal),
+  imageSha256FromStaging: (a) => imageSha256FromStaging(a.image, a.format, a.stagingPath, { signal: a.signal, stagingHash: a.stagingHash }),
   readerSha256: (reader, signal) => readerSha256(reader, signal),
   applyChangedAreas: (a) => applyChangedAreas(a),
   verifyUnverified: (path, signal) => verifyUnverified(path, signal),

@@ -10,6 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { imageSha256 } from "./checksum.ts";
 import { chunkDigest, chunkDigestsPath, chunkLayoutOf, parseChunkDigests, sealOf } from "./chunk-digests.ts";
+import { compareImages } from "./convert.ts";
 import { readRawChunks } from "./raw-chunks.ts";
 
 /**
@@ -43,4 +44,25 @@ export async function stagingSha256(stagingPath: string, signal?: AbortSignal, d
     if (checked && matching === chunkCount) return sealed;
   }
   return imageSha256(stagingPath, "raw", { signal });
+}
+
+/** What reading an image back against the raw staging file it was made from found. */
+export interface ImageReadBack {
+  /** "sha256:<hex>" of the image's guest-visible bytes. */
+  sha256: string;
+  /** Where the image and the staging file part, when they do. */
+  difference?: string;
+}
+
+/**
+ * The guest-visible sha256 of `image` (in `format`), made from the raw staging file `staging`: `qemu-img compare` of
+ * the two (zero regions by block status, data compared) beside the staging file's sha256 (stagingSha256: its sealed
+ * chunk digests checked, else hashed whole) — identical bytes make the staging file's sha256 the image's, in about
+ * the time of the check alone. `stagingHash` is that sha256 when the caller started it already (Converting starts it
+ * beside qemu-img convert). When the images differ, the image is hashed whole and the difference said.
+ */
+export async function imageSha256FromStaging(image: string, format: string, staging: string, options: { signal?: AbortSignal; stagingHash?: Promise<string> } = {}): Promise<ImageReadBack> {
+  const [same, stagingHash] = await Promise.all([compareImages(staging, "raw", image, format, { signal: options.signal }), options.stagingHash ?? stagingSha256(staging, options.signal)]);
+  if (same.identical) return { sha256: stagingHash };
+  return { sha256: await imageSha256(image, format, { signal: options.signal }), difference: `it differs from the staging file ${staging} it was made from (${same.difference})` };
 }

@@ -80,6 +80,7 @@ before(async () => {
   const vms = [
     { name: "web01", uuid: randomUUID(), cpus: 2, memoryMiB: 64, powerOn: true, disks: [await content("web01", 0, 8 * MiB, true), await content("web01", 1, 6 * MiB)], nics: [{ network: "VM Network", mac: "00:50:56:ab:cd:01", model: "vmxnet3" as const }] },
     { name: "db01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("db01", 0, 4 * MiB)] },
+    { name: "db02", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("db02", 0, 4 * MiB)] },
     { name: "app01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("app01", 0, 40 * MiB)] },
     { name: "cancel01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: true, disks: [await content("cancel01", 0, 40 * MiB)] },
     { name: "xns01", uuid: randomUUID(), cpus: 1, memoryMiB: 64, powerOn: false, disks: [await content("xns01", 0, 4 * MiB, true)] },
@@ -96,7 +97,10 @@ before(async () => {
     await vsphere.close();
   }
   dataDir = await mkdtemp(join(tmpdir(), "landfall-e2e-mig-"));
-  srv = await startFaultyServer(dataDir, { at: "corrupt", vm: "db01" });
+  srv = await startFaultyServer(dataDir, [
+    { at: "corrupt", vm: "db01" },
+    { at: "damageBeforeImport", vm: "db02" },
+  ]);
   await applySourceAndTarget(srv, ns, vc, lv);
 });
 
@@ -175,6 +179,20 @@ test("damage after the source hash is taken fails the migration with both hashes
   const inv = await api<{ items: Array<{ name: string; powerState: string }> }>(srv, `${resourcePath(ns, "providers", "vcenter")}/vms`);
   assert.equal(inv.body.items.find((v) => v.name === "db01")?.powerState, "poweredOn", "the source is powered on again");
   assert.equal(await sha256File(datastoreFile), before, "the source disk is untouched");
+});
+
+test("an image written after Converting read it back is read back again at Importing: the damage fails the migration with both hashes", async () => {
+  await applyYaml(srv, migrationYaml("db02", "db02"));
+  const m = await finished("db02");
+  assert.equal(m.status?.phase, "Failed");
+  assert.equal(m.status?.conditions?.find((c) => c.type === "Ready")?.reason, "ChecksumMismatch");
+  assert.ok(m.status?.phaseHistory?.some((p) => p.phase === "Importing"), "Converting's read-back passed: the damage came after it");
+  const hashes: string[] = m.status?.message?.match(/sha256:[0-9a-f]{64}/g) ?? [];
+  assert.equal(new Set(hashes).size, 2, `both hashes in the message: ${m.status?.message}`);
+  assert.ok(hashes.includes(`sha256:${sums.db02[0]}`), "the source hash is the content's");
+  assert.match(srv.output(), /migration \S+\/db02: disk .*: converted and read back in/);
+  assert.deepEqual(await poolFiles("db02"), [], "partial target volumes are removed");
+  assert.equal((await api(srv, resourcePath(ns, "virtualmachines", "db02"))).status, 404, "no VirtualMachine was created");
 });
 
 test("kill -9 of the server mid-transfer: the restarted server resumes from the checkpoint with the same checksums", async () => {

@@ -1,4 +1,4 @@
-// Starts the test-only composition (faulty-serve.ts) as a child process with one fault, on a data dir a normal
+// Starts the test-only composition (faulty-serve.ts) as a child process with its faults, on a data dir a normal
 // `bin/landfall serve` can take over afterwards.
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,7 @@ import type { FaultConfig } from "./faulty-wiring.ts";
 
 const FAULTY_SERVE = fileURLToPath(new URL("./faulty-serve.ts", import.meta.url));
 
-export async function startFaultyServer(dataDir: string, fault: FaultConfig, env: Record<string, string> = {}): Promise<ServeProcess> {
+export async function startFaultyServer(dataDir: string, fault: FaultConfig | FaultConfig[], env: Record<string, string> = {}): Promise<ServeProcess> {
   const configPath = `${dataDir}.fault.json`;
   await writeFile(configPath, JSON.stringify(fault));
   return startServeProcess({

@@ -1,5 +1,5 @@
 // TEST-ONLY composition: landfall's production parts (disk pipeline, provider factories) wrapped so that a test
-// can inject one fault — crash the server with SIGKILL at a step boundary, damage bytes between the source hash
+// can inject faults — crash the server with SIGKILL at a step boundary, damage bytes between the source hash
 // and the target (or in a warm migration's target image or staging file), reset the source connection mid-disk, or fill the target filesystem after Validating. It is
 // reachable only through test/harness/faulty-serve.ts; the production composition has no fault hooks.
 import { execFileSync } from "node:child_process";
@@ -31,6 +31,7 @@ export type FaultPoint =
   | "beforeStagingSha256"
   | "corruptStagingBeforeSha256"
   | "corrupt"
+  | "damageBeforeImport"
   | "resetMidDisk"
   | "fillPool"
   | "holdAfterImport"
@@ -52,8 +53,9 @@ export interface FaultConfig {
   releaseFile?: string;
 }
 
-export async function readFaultConfig(path: string): Promise<FaultConfig> {
-  return JSON.parse(await readFile(path, "utf8")) as FaultConfig;
+/** The faults a test composition injects: one, or several (each on its own VM), as startFaultyServer wrote them. */
+export async function readFaultConfigs(path: string): Promise<FaultConfig[]> {
+  return [JSON.parse(await readFile(path, "utf8")) as FaultConfig | FaultConfig[]].flat();
 }
 
 /** The crash: no cleanup, no flush, no shutdown handler — what a power cut or the OOM killer does. */
@@ -195,6 +197,8 @@ function faultySource(inner: SourceProvider, fault: FaultConfig, once: (hit: boo
 function faultyTarget(inner: TargetProvider, fault: FaultConfig, once: (hit: boolean) => boolean): TargetProvider {
   return override<TargetProvider>(inner, {
     importDisk: async (request) => {
+      // After Converting read disk 0's image back and recorded it, before the import moves it: damage it in place.
+      if (fault.at === "damageBeforeImport" && once(request.diskID.startsWith(`${fault.vm}-disk0`))) await damageImage(request.sourcePath, request.sourceFormat, 600);
       const vol = await inner.importDisk(request);
       if (fault.at === "afterImport" && once(request.diskID.startsWith(`${fault.vm}-disk`))) crash("afterImport");
       if (fault.at === "holdAfterImport" && once(request.diskID.startsWith(`${fault.vm}-disk`))) await hold("afterImport", fault.releaseFile);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { MigrationDisk, Precopy, VMMigration } from "../../api/vmmigration.ts";
-import { cutoverReadBackCovers, downtimeSeconds, hashesAfterStart, sha256Pending, durationMs, idleMs, precopySnapshotName, sinceChangeId, staleSnapshots, warmStep } from "./decide-warm.ts";
+import { downtimeSeconds, hashesAfterStart, sha256Pending, durationMs, idleMs, precopySnapshotName, sinceChangeId, staleSnapshots, warmStep } from "./decide-warm.ts";
+import { readBackCovers } from "./decide.ts";
 
 const T0 = Date.parse("2026-01-01T10:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -99,19 +100,21 @@ test("downtime runs from the source powered off to the target ready", () => {
   assert.equal(downtimeSeconds(m, T0 + 9500), 7.5);
 });
 
-test("Importing skips the read-back only of the very file the cutover read back, renamed and unmodified", () => {
+test("Importing skips the read-back only of the very file an earlier step read back, renamed and unmodified", () => {
   const m = warm([done(0, T0)]);
   (m.status as { cutover?: unknown }).cutover = { startedAt: iso(T0), sourceOffAt: iso(T0 + 2000) };
   const disk: MigrationDisk = { diskID: "d0", sourcePath: "[ds] a.vmdk", sizeBytes: 8, bytesDone: 8, sha256: "sha256:aa", targetSha256: "sha256:aa" };
   const file = { dev: 1, ino: 42, size: 4096, mtimeMs: 1000 };
-  assert.equal(cutoverReadBackCovers(m, disk, file, { ...file }), true);
-  assert.equal(cutoverReadBackCovers(m, disk, file, { ...file, ino: 43 }), false, "copied by the target, not renamed");
-  assert.equal(cutoverReadBackCovers(m, disk, file, { ...file, mtimeMs: 1001 }), false, "written since");
-  assert.equal(cutoverReadBackCovers(m, disk, file, { ...file, size: 8192 }), false, "resized");
-  assert.equal(cutoverReadBackCovers(m, disk, undefined, file), false, "an adopted volume: identity before unknown");
-  assert.equal(cutoverReadBackCovers(m, { ...disk, convertedSha256: "sha256:bb" }, file, file), false, "a converted guest");
-  assert.equal(cutoverReadBackCovers(m, { ...disk, targetSha256: "sha256:cc" }, file, file), false, "the image read back is not the source's");
-  assert.equal(cutoverReadBackCovers({ ...m, spec: { ...m.spec, options: { mode: "cold" } } }, disk, file, file), false, "cold: always read back");
+  assert.equal(readBackCovers(m, disk, file, { ...file }), true);
+  assert.equal(readBackCovers(m, disk, file, { ...file, ino: 43 }), false, "copied by the target, not renamed");
+  assert.equal(readBackCovers(m, disk, file, { ...file, mtimeMs: 1001 }), false, "written since");
+  assert.equal(readBackCovers(m, disk, file, { ...file, size: 8192 }), false, "resized");
+  assert.equal(readBackCovers(m, disk, undefined, file), false, "an adopted volume: identity before unknown");
+  assert.equal(readBackCovers(m, { ...disk, convertedSha256: "sha256:bb" }, file, file), false, "a converted guest");
+  assert.equal(readBackCovers(m, { ...disk, targetSha256: "sha256:cc" }, file, file), false, "the image read back is not the source's");
+  const cold = { ...m, spec: { ...m.spec, options: { mode: "cold" as const } }, status: { ...m.status, cutover: undefined } };
+  assert.equal(readBackCovers(cold, disk, file, file), true, "cold: Converting read it back");
+  assert.equal(readBackCovers(cold, { ...disk, targetSha256: undefined }, file, file), false, "cold, not read back yet");
 });
 
 test("the sha256 waits for the VM to run only for a file target's staging pool, a non-raw image, no reread and no guest to convert", () => {
@@ -136,8 +139,8 @@ test("a warm disk verified at cutover without a sha256 is pending until hashed o
   assert.equal(sha256Pending(m, { ...disk, state: "Transferring" }), false, "not verified by the cutover yet");
   assert.equal(sha256Pending(m, { ...disk, sha256: "sha256:aa" }), false, "hashed");
   const file = { dev: 1, ino: 42, size: 4096, mtimeMs: 1000 };
-  assert.equal(cutoverReadBackCovers(m, { ...disk, state: "Converted" }, file, { ...file }), true, "the renamed image the cutover verified chunk by chunk");
-  assert.equal(cutoverReadBackCovers(m, { ...disk, state: "Converted" }, file, { ...file, mtimeMs: 1001 }), false, "written since");
+  assert.equal(readBackCovers(m, { ...disk, state: "Converted" }, file, { ...file }), true, "the renamed image the cutover verified chunk by chunk");
+  assert.equal(readBackCovers(m, { ...disk, state: "Converted" }, file, { ...file, mtimeMs: 1001 }), false, "written since");
   const gaveUp = { ...m, status: { ...m.status, conditions: [{ type: "Checksummed", status: "False", reason: "ChecksumUnavailable", message: "x", lastTransitionTime: iso(T0) }] } } as VMMigration;
   assert.equal(sha256Pending(gaveUp, disk), false, "recorded unavailable: not hashed again");
 });

@@ -5,7 +5,6 @@
 // has passed.
 import { notADuration, parseDurationMs } from "../../api/duration.ts";
 import type { MigrationDisk, Precopy, VMMigration } from "../../api/vmmigration.ts";
-import type { FileIdentity } from "./files.ts";
 
 export const DEFAULT_PRECOPY_INTERVAL = "10m";
 
@@ -105,19 +104,4 @@ export function sha256Pending(m: VMMigration, disk: MigrationDisk): boolean {
   if (m.spec.options?.mode !== "warm" || !m.status?.cutover || disk.sha256) return false;
   if (disk.state !== "Transferred" && disk.state !== "Converted" && disk.state !== "Verified") return false;
   return !m.status.conditions?.some((c) => c.type === CHECKSUM_CONDITION && c.reason === "ChecksumUnavailable");
-}
-
-/**
- * Whether Importing may skip reading a warm disk's volume back: the cutover already read this very image back —
- * in full, recording its sha256 as targetSha256 (equal to the disk's sha256), or chunk by chunk against the
- * source digests with the hash still to come from the staging file (sha256Pending) — and the import moved it by
- * a rename (the same file, not written since: same device, inode, size and mtime before and after). A converted
- * guest (convertedSha256), a volume the target copied or converted, or an adopted one (identity before unknown)
- * is read back as in a cold migration. Pure.
- */
-export function cutoverReadBackCovers(m: VMMigration, disk: MigrationDisk, before: FileIdentity | undefined, after: FileIdentity | undefined): boolean {
-  if (m.spec.options?.mode !== "warm" || !m.status?.cutover || disk.convertedSha256) return false;
-  const readBack = (disk.targetSha256 !== undefined && disk.targetSha256 === disk.sha256) || sha256Pending(m, disk);
-  if (!readBack || !before || !after) return false;
-  return before.dev === after.dev && before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs;
 }

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import { LibvirtError } from "../../providers/libvirt/errors.ts";
 import { SourceProviderError } from "../../providers/vsphere/errors.ts";
-import { classifyFailure, convertAction, exportDiskRecord, exportIntent, exportIntentRecorded, exportSessionOf, importAction, sourceDiskFor, transferStart } from "./decide.ts";
+import { classifyFailure, convertAction, exportDiskRecord, exportIntent, exportIntentRecorded, exportSessionOf, importAction, readsBackWhenConverted, sourceDiskFor, transferStart } from "./decide.ts";
 import { snapshotNameFor } from "./plan.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -66,6 +66,22 @@ describe("resuming the disk steps", () => {
     assert.equal(convertAction(disk(), { converted: false, staging: true }), "convert");
     assert.equal(convertAction(disk(), { converted: false, staging: false }), "inputLost");
     assert.equal(convertAction(disk({ targetFormat: "raw" }), { converted: false, staging: true }), "record");
+  });
+
+  it("Converting reads back a cold image the import will rename, once, and only with its staging file and sha256 at hand", () => {
+    const m = migration("cold");
+    const d = disk({ sha256: "sha256:aa" });
+    const at = { stagingFound: true, fileTarget: true, stagingPool: true };
+    assert.equal(readsBackWhenConverted(m, d, at), true);
+    assert.equal(readsBackWhenConverted(migration("snapshot"), d, at), true);
+    assert.equal(readsBackWhenConverted({ ...m, spec: { ...m.spec, options: { mode: "warm" } } }, d, at), false, "warm: the cutover reads back");
+    assert.equal(readsBackWhenConverted({ ...m, spec: { ...m.spec, options: { verifyChecksums: false } } }, d, at), false, "no checksums asked");
+    assert.equal(readsBackWhenConverted(m, { ...d, targetFormat: "raw" }, at), false, "raw: the staging file is the image");
+    assert.equal(readsBackWhenConverted(m, { ...d, sha256: undefined }, at), false, "no source sha256 to prove");
+    assert.equal(readsBackWhenConverted(m, { ...d, targetSha256: "sha256:aa" }, at), false, "read back (or a guest conversion recorded) already");
+    assert.equal(readsBackWhenConverted(m, d, { ...at, stagingFound: false }), false, "nothing to read it back against: Importing hashes the volume");
+    assert.equal(readsBackWhenConverted(m, d, { ...at, fileTarget: false }), false, "a KubeVirt target checks its own copy");
+    assert.equal(readsBackWhenConverted(m, d, { ...at, stagingPool: false }), false, "another pool may be another filesystem: a copy");
   });
 
   it("a volume under the disk's own name with the right format and size is adopted, not imported again", () => {

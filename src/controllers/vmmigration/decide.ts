@@ -4,6 +4,8 @@
 // found one is adopted instead of being done twice.
 import type { MigrationDisk, VMMigration, VMMigrationPhase } from "../../api/vmmigration.ts";
 import type { ExportSession, SourceDisk, SourcePowerState } from "../../providers/contract.ts";
+import { sha256Pending } from "./decide-warm.ts";
+import type { FileIdentity } from "./files.ts";
 import { snapshotNameFor } from "./plan.ts";
 import { MigrationFailure } from "./steps.ts";
 
@@ -99,6 +101,36 @@ export function convertAction(disk: MigrationDisk, found: { converted: boolean; 
   if ((disk.targetFormat ?? "qcow2") === "raw") return found.staging ? "record" : "inputLost";
   if (found.converted) return "adopt";
   return found.staging ? "convert" : "inputLost";
+}
+
+/**
+ * Whether Converting reads a disk's converted image back, against the raw staging file it was made from, instead of
+ * Importing: checksums are verified, the disk is not warm (the cutover reads its image back its own way), the image
+ * is another file than the staging file (not raw), the staging file is there, the target keeps its volumes as files
+ * and the disk goes into the pool that holds the staging directory (the import renames the image, so readBackCovers
+ * holds) — and nothing has recorded the image's sha256 yet (a guest conversion records it before it replaces the
+ * image). There the staging file's sha256 is proven while qemu-img converts (both only read it), the staging file
+ * can go as soon as its disk is Converted, and a guest conversion starts from an image already proven. Pure.
+ */
+export function readsBackWhenConverted(m: VMMigration, disk: MigrationDisk, at: { stagingFound: boolean; fileTarget: boolean; stagingPool: boolean }): boolean {
+  if (!(m.spec.options?.verifyChecksums ?? true) || exportMode(m) === "warm") return false;
+  if ((disk.targetFormat ?? "qcow2") === "raw" || !disk.sha256 || disk.targetSha256 !== undefined) return false;
+  return at.stagingFound && at.fileTarget && at.stagingPool;
+}
+
+/**
+ * Whether Importing may skip reading a disk's volume back: an earlier step read this very image back — Converting
+ * (readsBackWhenConverted) or a warm cutover in full, recording its sha256 as targetSha256 (equal to the disk's
+ * sha256), or a warm cutover chunk by chunk against the source digests with the hash still to come from the staging
+ * file (sha256Pending) — and the import moved it by a rename (the same file, not written since: same device, inode,
+ * size and mtime before and after). A converted guest (convertedSha256), a volume the target copied or converted,
+ * or an adopted one (identity before unknown) is read back. Pure.
+ */
+export function readBackCovers(m: VMMigration, disk: MigrationDisk, before: FileIdentity | undefined, after: FileIdentity | undefined): boolean {
+  if (disk.convertedSha256) return false;
+  const readBack = (disk.targetSha256 !== undefined && disk.targetSha256 === disk.sha256) || sha256Pending(m, disk);
+  if (!readBack || !before || !after) return false;
+  return before.dev === after.dev && before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs;
 }
 
 export type ImportAction = "adopt" | "import" | "foreign" | "inputLost";

@@ -28,6 +28,13 @@ export interface DiskOps {
   imageInfo(path: string, format: string): Promise<{ format: string; virtualSizeBytes: number }>;
   /** Guest-visible sha256 of a finished image, read back independently: "sha256:<hex>". */
   imageSha256(path: string, format: string, signal?: AbortSignal): Promise<string>;
+  /** sha256 of a raw staging file the transfer wrote: its sealed chunk digests checked, else hashed whole (staging-proof.ts). */
+  stagingSha256(stagingPath: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * Guest-visible sha256 of an image made from a raw staging file, read back against it: compared with it while its
+   * sha256 is proven (`stagingHash`, when already under way); hashed whole when they differ (staging-proof.ts).
+   */
+  imageSha256FromStaging(args: { image: string; format: string; stagingPath: string; stagingHash?: Promise<string>; signal?: AbortSignal }): Promise<{ sha256: string; difference?: string }>;
   /** sha256 of a source disk re-read range by range (options.verifySource: reread). */
   readerSha256(reader: DiskReader, signal?: AbortSignal): Promise<string>;
   /** Warm precopy: reads only `areas` into a staging file transfer() wrote, updating the digests of the chunks they touch (marked unverified first). */

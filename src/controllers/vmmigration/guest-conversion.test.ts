@@ -66,6 +66,14 @@ test("verified, converted into a copy, recorded, then put in place: hashes recor
   assert.deepEqual(records[0].guest.conversion, ["rebuilt the initramfs"]);
 });
 
+test("an image Converting has just read back is not hashed again before its conversion; only the result is", async () => {
+  const { args, records, calls } = await setup("proven");
+  await convertBootGuest({ ...args, provenSha256: args.disk.sha256 });
+  assert.equal(calls.hashes, 1, "the converted result only");
+  assert.equal(records[0].targetSha256, args.disk.sha256);
+  assert.equal(records[0].convertedSha256, await sha(args.image.path));
+});
+
 test("a crash after the record and before the rename: the rerun only renames, never converts again", async () => {
   const { args, records, calls } = await setup("crash-after-record");
   let crashed = false;

@@ -40,6 +40,8 @@ export interface ConvertBootGuestArgs {
   /** status.guest as recorded by an earlier attempt, if any. */
   recorded: MigrationGuest | undefined;
   verifyChecksums: boolean;
+  /** The image's sha256 when Converting has just read it back (proven the source's): it is not hashed again. */
+  provenSha256?: string;
   io: GuestConversionIO;
   signal?: AbortSignal;
   /** Writes the record into the migration's status (durably) before the image is replaced. */
@@ -58,7 +60,7 @@ export async function convertBootGuest(a: ConvertBootGuestArgs): Promise<void> {
     await a.record({ guest: { os: "unknown", conversion: [], message: NO_OPERATING_SYSTEM } });
     return;
   }
-  const before = await a.io.tools.imageSha256(a.image.path, a.image.format, a.signal);
+  const before = a.provenSha256 ?? (await a.io.tools.imageSha256(a.image.path, a.image.format, a.signal));
   if (a.verifyChecksums && before !== a.disk.sha256) {
     throw a.mismatch(
       `disk ${a.disk.label ?? a.disk.diskID}: image ${a.image.path} hashes to ${before} before guest conversion but the source read hashed to ${a.disk.sha256}; the data was damaged between source and target`,

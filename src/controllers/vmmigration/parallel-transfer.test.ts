@@ -72,6 +72,7 @@ describe("parallel disk transfers", () => {
           wake();
         }
       },
+      stagingSha256: async () => "sha256:00",
       convert: async () => {
         throw new Error(STOP);
       },

@@ -1,11 +1,14 @@
 // Converting: the raw staging file becomes the requested format next to it, and the boot disk's guest is
 // converted for KVM (guest-conversion.ts: verified against the source's sha256 first, never modified in place). The converted file appears only
 // whole (qemu-img writes <file>.partial and renames it), so finding it means an earlier attempt finished
-// converting; the raw input is removed only after Converted is recorded (the last disk's stays for Importing's
-// proof). A lost input sends the disk back to Transferring instead of failing: the source still has the bytes.
+// converting. Where the import will rename the image into the pool (decide.ts readsBackWhenConverted), the image is
+// read back here — the staging file's sha256 proven while qemu-img converts it, then the two compared — and its
+// sha256 recorded with Converted. The raw input is removed only after Converted is recorded (a disk not read back
+// here keeps it for Importing's proof when it is the last). A lost input sends the disk back to Transferring
+// instead of failing: the source still has the bytes.
 import { rm } from "node:fs/promises";
-import type { VMMigration } from "../../api/vmmigration.ts";
-import { convertAction } from "./decide.ts";
+import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
+import { convertAction, readsBackWhenConverted } from "./decide.ts";
 import { sha256Pending } from "./decide-warm.ts";
 import { exists } from "./files.ts";
 import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
@@ -34,11 +37,20 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
         lostDisks.push(disk.diskID);
         continue;
       }
-      if (action === "convert") {
-        await ctx.deps.disk.convert({ src: staging, srcFormat: "raw", dest: converted, destFormat: fmt, signal: ctx.signal }).catch((err: unknown) => {
-          throw outOfSpaceFailure(err, storage, disk);
-        });
-      }
+      const readsBack = readsBackWhenConverted(m, disk, { stagingFound: await exists(staging), fileTarget: target.describeVolume === undefined, stagingPool: !disk.pool || disk.pool === storage.pool });
+      // The staging file's sha256 is proven while qemu-img converts it: both only read it.
+      const started = performance.now();
+      const stagingHash = readsBack ? ctx.deps.disk.stagingSha256(staging, ctx.signal) : undefined;
+      const converting =
+        action === "convert"
+          ? ctx.deps.disk.convert({ src: staging, srcFormat: "raw", dest: converted, destFormat: fmt, signal: ctx.signal }).catch((err: unknown) => {
+              throw outOfSpaceFailure(err, storage, disk);
+            })
+          : undefined;
+      // Both settle before either failure is thrown: no read of the staging file outlives the step.
+      const [conversion] = await Promise.allSettled([converting, stagingHash]);
+      if (conversion.status === "rejected") throw conversion.reason;
+      const provenSha256 = readsBack ? await readBack(ctx, disk, { image: converted, format: fmt, stagingPath: staging, stagingHash, started }) : undefined;
       if (convertsGuestOn(m, (m.status?.disks ?? []).findIndex((d) => d.diskID === disk.diskID))) {
         await convertBootGuest({
           image: { path: fmt === "raw" ? staging : converted, format: fmt },
@@ -46,6 +58,7 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
           recorded: m.status?.guest,
           verifyChecksums: m.spec.options?.verifyChecksums ?? true,
           io: ctx.deps.guest,
+          provenSha256,
           signal: ctx.signal,
           record: async (r) => {
             await ctx.patch((s) => {
@@ -64,12 +77,15 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
       }
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Converted";
+        // Read back above: Importing checks only that it moved this very image (decide.ts readBackCovers).
+        if (provenSha256 && d.targetSha256 === undefined) d.targetSha256 = provenSha256;
       });
-      // The last disk's raw staging file stays for Importing, which proves the volume identical to it while hashing
-      // it (phase-import.ts) and removes it: raw and converted file coexisted while it was converted, so keeping it
-      // never raises the space peak. Every other one goes now (kept, they would add up): its volume is hashed
-      // whole. A warm disk whose sha256 is still to come from its staging file keeps it (staging-sha256.ts).
-      if (fmt !== "raw" && !sha256Pending(m, disk) && i < toConvert.length - 1) {
+      // A disk read back above needs its raw staging file no more. Otherwise the last disk's stays for Importing,
+      // which proves the volume identical to it while hashing it (phase-import.ts) and removes it: raw and converted
+      // file coexisted while it was converted, so keeping it never raises the space peak. Every other one goes now
+      // (kept, they would add up): its volume is hashed whole. A warm disk whose sha256 is still to come from its
+      // staging file keeps it (staging-sha256.ts).
+      if (fmt !== "raw" && !sha256Pending(m, disk) && (provenSha256 || i < toConvert.length - 1)) {
         await rm(staging, { force: true });
         await rm(chunkDigestsPath(staging), { force: true });
       }
@@ -78,4 +94,21 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
   });
   if (lost.length > 0) return transferAgain(ctx, lost, "staging file");
   return ctx.enter("Importing", "importing volumes into the target storage and verifying checksums");
+}
+
+/**
+ * The converted image read back against its staging file (staging-proof.ts): its sha256, proven to be the source's —
+ * or the migration fails with both hashes and where the damage was found.
+ */
+async function readBack(ctx: StepContext, disk: MigrationDisk, a: { image: string; format: string; stagingPath: string; stagingHash?: Promise<string>; started: number }): Promise<string> {
+  const found = await ctx.deps.disk.imageSha256FromStaging({ image: a.image, format: a.format, stagingPath: a.stagingPath, stagingHash: a.stagingHash, signal: ctx.signal });
+  if (found.sha256 !== disk.sha256) {
+    const where = found.difference ?? `the staging file ${a.stagingPath} it was made from hashes to ${found.sha256}`;
+    throw new MigrationFailure(
+      "ChecksumMismatch",
+      `disk ${disk.label ?? disk.diskID}: target image ${a.image} hashes to ${found.sha256} but the source read hashed to ${disk.sha256} (${where}); the data was damaged between source and target`,
+    );
+  }
+  ctx.log(`disk ${disk.label ?? disk.diskID}: converted and read back in ${((performance.now() - a.started) / 1000).toFixed(2)} s`);
+  return found.sha256;
 }

@@ -1,15 +1,16 @@
 // Importing: each converted disk is moved into its target pool (the one its datastore maps to) under its own name (from the migration's UID;
 // renamed, so no second copy of the disk is written — copied only when the pool is on another filesystem),
-// then read back: compared with the raw staging file it was made from while that file's sha256 is checked against
-// the source's (or hashed whole: a raw volume is the renamed staging file; a converted guest). A volume already
+// then read back — unless Converting (or a warm cutover) read this very file back and the import only renamed it:
+// compared with the raw staging file it was made from while that file's sha256 is checked against the source's (or
+// hashed whole: a raw volume is the renamed staging file; a converted guest). A volume already
 // under that name with the right format and size is an earlier attempt's import, killed before it was recorded:
 // it is adopted and verified the same way, never imported twice. The staged files are removed only after Verified
 // is recorded; the staging directory goes last.
 import { rm } from "node:fs/promises";
 import type { MigrationDisk, VMMigration } from "../../api/vmmigration.ts";
 import type { ImportedVolume, SourceProvider, TargetProvider } from "../../providers/contract.ts";
-import { exportSessionOf, importAction, sourceDiskFor } from "./decide.ts";
-import { cutoverReadBackCovers, sha256Pending } from "./decide-warm.ts";
+import { exportMode, exportSessionOf, importAction, readBackCovers, sourceDiskFor } from "./decide.ts";
+import { sha256Pending } from "./decide-warm.ts";
 import { exists, fileIdentity } from "./files.ts";
 import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
 import { convertedFile, stagingDir, stagingFile, targetVMName } from "./plan.ts";
@@ -53,9 +54,10 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
       await ctx.patchDisk(disk.diskID, (d) => {
         d.targetPath = vol.path;
       });
-      // Warm: the cutover read this very file back (decide-warm.ts cutoverReadBackCovers); else read it back now.
+      // Converting or a warm cutover read this very file back (decide.ts readBackCovers); else read it back now.
       const raw = stagingFile(dir, disk);
-      const targetSha256 = cutoverReadBackCovers(m, disk, staged0, await fileIdentity(vol.path)) ? disk.targetSha256 : await verify(ctx, m, disk, vol, source, target, dir, raw);
+      const covered = readBackCovers(m, disk, staged0, await fileIdentity(vol.path));
+      const targetSha256 = await verify(ctx, m, disk, vol, { source, target, scratchDir: dir, stagingPath: raw, covered });
       await ctx.patchDisk(disk.diskID, (d) => {
         d.state = "Verified";
         // A converted guest keeps targetSha256 = the image before conversion (Converting verified it); the volume
@@ -80,10 +82,19 @@ export async function importDisks(ctx: StepContext, m: VMMigration): Promise<VMM
   return ctx.enter("Creating", `creating VirtualMachine "${targetVMName(m)}"`);
 }
 
-/** The target image hashes to the source's sha256 (and, with verifySource: reread, so does the source again). */
-async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol: ImportedVolume, source: SourceProvider, target: TargetProvider, scratchDir: string, stagingPath: string): Promise<string | undefined> {
-  let targetSha256: string | undefined;
-  if (m.spec.options?.verifyChecksums ?? true) {
+/**
+ * The target image hashes to the source's sha256 (and, with verifySource: reread, so does the source again). A
+ * volume an earlier step read back (`covered`) is not read again; its source is, unless a warm cutover reread it.
+ */
+async function verify(
+  ctx: StepContext,
+  m: VMMigration,
+  disk: MigrationDisk,
+  vol: ImportedVolume,
+  { source, target, scratchDir, stagingPath, covered }: { source: SourceProvider; target: TargetProvider; scratchDir: string; stagingPath: string; covered: boolean },
+): Promise<string | undefined> {
+  let targetSha256: string | undefined = covered ? disk.targetSha256 : undefined;
+  if ((m.spec.options?.verifyChecksums ?? true) && !covered) {
     const started = performance.now();
     // The target proves what it holds (libvirt reads the volume back — compared with the raw staging file it was
     // made from while that file is hashed, when it is still there; KubeVirt reports what CDI's importer verified).
@@ -104,7 +115,7 @@ async function verify(ctx: StepContext, m: VMMigration, disk: MigrationDisk, vol
       );
     }
   }
-  if (m.spec.options?.verifySource === "reread") {
+  if (m.spec.options?.verifySource === "reread" && !(covered && exportMode(m) === "warm")) {
     const session = exportSessionOf(m);
     const reader = await source.openDisk(session, sourceDiskFor(session, disk), { scratchDir, signal: ctx.signal });
     try {

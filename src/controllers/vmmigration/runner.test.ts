@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { VirtualMachine } from "../../api/virtualmachine.ts";
 import type { VMMigration } from "../../api/vmmigration.ts";
@@ -90,15 +90,19 @@ describe("MigrationRunner", () => {
     assert.equal(signals[0], stop.signal);
   });
 
-  it("Converting keeps only the last disk's raw staging file for Importing's proof: the space peak never grows", async () => {
+  it("Converting keeps only the last disk's raw staging file for Importing's proof when it reads nothing back itself: the space peak never grows", async () => {
     let atImport: string[] | undefined;
     let staged = "";
     const disk = {
       convert: async (a: { dest: string }) => writeFile(a.dest, "converted"),
       imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }),
     };
+    // A target whose volumes are not files (KubeVirt): it checks its own copy, so Converting reads nothing back.
     const target = {
       ...poolStorage(pool),
+      describeVolume: async () => {
+        throw new Error("not reached");
+      },
       importDisk: async () => {
         atImport = (await readdir(staged)).sort();
         throw new Error("stop at the first import");
@@ -115,6 +119,90 @@ describe("MigrationRunner", () => {
     }
     await assert.rejects(runner.run("default", "kv01", new AbortController().signal), /stop at the first import/);
     assert.deepEqual(atImport, ["kv01-disk0.qcow2", "kv01-disk1.qcow2", "kv01-disk2.qcow2", "kv01-disk2.raw", "kv01-disk2.raw.digests"]);
+  });
+
+  it("Converting reads each image back while it converts (the staging proof beside qemu-img), records its sha256 and keeps no raw staging file", async () => {
+    let atImport: string[] | undefined;
+    let staged = "";
+    const order: string[] = [];
+    const disk = {
+      stagingSha256: async (path: string) => {
+        order.push(`proof ${basename(path)}`);
+        await new Promise((r) => setTimeout(r, 20));
+        order.push(`proven ${basename(path)}`);
+        return "sha256:aa";
+      },
+      convert: async (a: { dest: string }) => {
+        order.push(`convert ${basename(a.dest)}`);
+        await writeFile(a.dest, "converted");
+      },
+      imageSha256FromStaging: async (a: { image: string; stagingHash?: Promise<string> }) => {
+        order.push(`compare ${basename(a.image)}`);
+        return { sha256: await (a.stagingHash as Promise<string>) };
+      },
+      imageInfo: async () => ({ format: "qcow2", virtualSizeBytes: 4096 }),
+    };
+    const target = {
+      ...poolStorage(pool),
+      importDisk: async () => {
+        atImport = (await readdir(staged)).sort();
+        throw new Error("stop at the first import");
+      },
+    };
+    const runner = scriptedRunner(store, { target, disk });
+    const disks = [0, 1].map((i) => ({ diskID: `rb01-disk${i}`, key: 2000 + i, sizeBytes: 4096, bytesDone: 4096, sha256: "sha256:aa", targetFormat: "qcow2", state: "Transferred" }));
+    const m = await migrationAt(store, "rb01", { phase: "Converting", disks }, { options: { guestConversion: "skip" } });
+    staged = stagingDir(pool, m);
+    await mkdir(staged, { recursive: true });
+    for (const d of disks) {
+      await writeFile(join(staged, `${d.diskID}.raw`), Buffer.alloc(4096));
+      await writeFile(join(staged, `${d.diskID}.raw.digests`), "digests");
+    }
+    await assert.rejects(runner.run("default", "rb01", new AbortController().signal), /stop at the first import/);
+    assert.deepEqual(order.slice(0, 4), ["proof rb01-disk0.raw", "convert rb01-disk0.qcow2", "proven rb01-disk0.raw", "compare rb01-disk0.qcow2"], "the proof runs while qemu-img converts");
+    assert.deepEqual(atImport, ["rb01-disk0.qcow2", "rb01-disk1.qcow2"], "no raw staging file or digests left");
+    const after = await store.get<VMMigration>("VMMigration", "default", "rb01");
+    assert.deepEqual(after.status?.disks?.map((d) => [d.state, d.targetSha256]), [["Converted", "sha256:aa"], ["Converted", "sha256:aa"]]);
+  });
+
+  it("an image that reads back as another sha256 than the source's fails Converting with both hashes and keeps its staging file", async () => {
+    const disk = {
+      stagingSha256: async () => "sha256:aa",
+      convert: async (a: { dest: string }) => writeFile(a.dest, "converted"),
+      imageSha256FromStaging: async () => ({ sha256: "sha256:bb", difference: "it differs from the staging file (Content mismatch at offset 600!)" }),
+    };
+    const runner = scriptedRunner(store, { target: poolStorage(pool), disk });
+    const d = { diskID: "rb02-disk0", key: 2000, sizeBytes: 4096, bytesDone: 4096, sha256: "sha256:aa", targetFormat: "qcow2", state: "Transferred" };
+    const m = await migrationAt(store, "rb02", { phase: "Converting", disks: [d] }, { options: { guestConversion: "skip" } });
+    const staged = stagingDir(pool, m);
+    await mkdir(staged, { recursive: true });
+    await writeFile(join(staged, "rb02-disk0.raw"), Buffer.alloc(4096));
+    const error = await runner.run("default", "rb02", new AbortController().signal).then(() => undefined, (e: unknown) => e);
+    assert.equal((error as { reason?: string }).reason, "ChecksumMismatch");
+    assert.match((error as Error).message, /hashes to sha256:bb but the source read hashed to sha256:aa \(it differs from the staging file \(Content mismatch at offset 600!\)\)/);
+    const after = await store.get<VMMigration>("VMMigration", "default", "rb02");
+    assert.equal(after.status?.disks?.[0].state, "Transferred");
+    assert.equal(after.status?.disks?.[0].targetSha256, undefined);
+    assert.deepEqual((await readdir(staged)).sort(), ["rb02-disk0.qcow2", "rb02-disk0.raw"]);
+  });
+
+  it("a disk whose staged image is lost goes back to Transferring without what was read back or converted from the lost copy", async () => {
+    const source = {
+      openDisk: async () => {
+        throw new Error("stop at the transfer");
+      },
+    };
+    const runner = scriptedRunner(store, { source, target: poolStorage(pool), disk: {} });
+    const boot = { diskID: "lost01-disk0", key: 2000, sourcePath: "[ds] x.vmdk", sizeBytes: 4096, bytesDone: 4096, sha256: "sha256:aa", targetSha256: "sha256:aa", convertedSha256: "sha256:cc", targetFormat: "qcow2", state: "Converted" };
+    const guest = { os: "linux", distro: "debian", conversion: ["rebuilt the initramfs"] };
+    const m = await migrationAt(store, "lost01", { phase: "Importing", source: { vmID: "vm-1", exportDisks: [{ key: 2000, capacityBytes: 4096 }] }, guest, disks: [boot] });
+    await mkdir(stagingDir(pool, m), { recursive: true });
+    await assert.rejects(runner.run("default", "lost01", new AbortController().signal), /stop at the transfer/);
+    const after = await store.get<VMMigration>("VMMigration", "default", "lost01");
+    assert.equal(after.status?.phase, "Transferring");
+    const [d] = after.status?.disks ?? [];
+    assert.deepEqual([d.sha256, d.targetSha256, d.convertedSha256], [undefined, undefined, undefined], "a stale read-back would let Importing skip reading the new copy");
+    assert.equal(after.status?.guest, undefined, "the new copy's guest is converted again, not taken as done");
   });
 
   it("a volume already in the pool under the disk's name (an import killed before it was recorded) is adopted, verified and not imported again", async () => {

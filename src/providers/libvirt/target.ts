@@ -7,8 +7,8 @@ import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { createNoFollow, isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
 import { imageSha256 } from "../../disk/checksum.ts";
-import { stagingSha256 } from "../../disk/staging-proof.ts";
-import { compareImages, convertFile, createOverlayImage, type ImageInfo, imageInfo, resizeImage } from "../../disk/convert.ts";
+import { imageSha256FromStaging, stagingSha256 } from "../../disk/staging-proof.ts";
+import { convertFile, createOverlayImage, type ImageInfo, imageInfo, resizeImage } from "../../disk/convert.ts";
 import { Semaphore, ToolRunner } from "../../disk/run-tool.ts";
 import type {
   SourceBytes,
@@ -267,12 +267,11 @@ class LibvirtTarget implements TargetProvider {
       return stagingSha256(real, signal, digests);
     }
     if (!source || !staging || staging === real) return imageSha256(real, volume.format, { signal });
-    const [same, stagingHash] = await Promise.all([compareImages(staging, "raw", real, volume.format, { signal }), stagingSha256(staging, signal)]);
-    if (same.identical && stagingHash === source.sha256) return source.sha256;
+    const found = await imageSha256FromStaging(real, volume.format, staging, { signal });
+    if (found.sha256 === source.sha256) return source.sha256;
     // Damage: the volume's own sha256 beside the source's, and where it was found.
-    const actual = same.identical ? stagingHash : await imageSha256(real, volume.format, { signal });
-    const where = same.identical ? `the staging file ${staging} it was made from hashes to ${stagingHash}` : `it differs from the staging file ${staging} it was made from (${same.difference})`;
-    throw new LibvirtError("ChecksumMismatch", `volume ${real} hashes to ${actual}, the source's bytes to ${source.sha256}: ${where}`);
+    const where = found.difference ?? `the staging file ${staging} it was made from hashes to ${found.sha256}`;
+    throw new LibvirtError("ChecksumMismatch", `volume ${real} hashes to ${found.sha256}, the source's bytes to ${source.sha256}: ${where}`);
   }
 
   async createOverlay(request: {
