@@ -2,6 +2,8 @@
 // (Provider, VirtualMachine, VMMigration, VMImport, adoption scan), admission checks, delete hooks and routes.
 import { imageInfo } from "../disk/convert.ts";
 import { imageSha256 } from "../disk/checksum.ts";
+import { chunkBuffers } from "../disk/chunk-buffer-pool.ts";
+import { transferBufferBound } from "../disk/transfer.ts";
 import { AdoptionService } from "../controllers/adoption/service.ts";
 import { ProviderClients, type ProviderFactories } from "../controllers/provider/clients.ts";
 import { inventoryOf } from "../controllers/provider/inventory.ts";
@@ -62,6 +64,8 @@ export const landfallWiringWith = (parts: LandfallParts): Wire => (ctx) => {
   // One bound for disk transfers across all migrations; as many migrations may run as transfers may, since a
   // migration that waits for a slot holds no CPU.
   const transferSlots = new Slots(ctx.maxTransfers ?? DEFAULT_MAX_TRANSFERS);
+  // Their chunk buffers too: transfers running together share one window (transfer.ts).
+  chunkBuffers.bound(transferBufferBound(ctx.maxTransfers ?? DEFAULT_MAX_TRANSFERS));
   const runner = new MigrationRunner({
     store,
     clients,

@@ -35,4 +35,50 @@ describe("ChunkBufferPool", () => {
     assert.throws(() => pool.give(Buffer.alloc(4096)), /not handed out by it/);
     assert.equal(pool.leased, 0);
   });
+
+  test("leases stay within the bound: past it they wait, first asked first served, and an abort leaves the queue", async () => {
+    const pool = new ChunkBufferPool();
+    pool.bound(2);
+    const a = await pool.lease(4096);
+    const b = await pool.lease(4096);
+    const served: string[] = [];
+    const c = pool.lease(4096).then((x) => {
+      served.push("c");
+      return x;
+    });
+    const stop = new AbortController();
+    const d = pool.lease(4096, stop.signal);
+    const e = pool.lease(4096).then((x) => {
+      served.push("e");
+      return x;
+    });
+    assert.equal(pool.waiting, 3);
+    stop.abort(new Error("transfer stopped"));
+    await assert.rejects(d, /transfer stopped/);
+    assert.equal(pool.waiting, 2);
+    pool.give(b);
+    assert.equal((await c).buffer, b.buffer, "the first waiting lease gets the buffer given back");
+    pool.give(a);
+    assert.equal((await e).buffer, a.buffer);
+    assert.deepEqual(served, ["c", "e"]);
+    assert.equal(pool.allocated, 2, "never more than the bound");
+  });
+
+  test("a lease past the bound drops free buffers of another size to make room; take() is not bound", async () => {
+    const pool = new ChunkBufferPool();
+    pool.give(pool.take(8192));
+    pool.give(pool.take(8192));
+    pool.bound(1);
+    const a = await pool.lease(4096);
+    assert.equal(a.length, 4096);
+    assert.equal(pool.allocated, 1, "both free 8 KiB buffers dropped for it");
+    const b = pool.take(4096);
+    assert.equal(pool.allocated, 2, "take() allocates past the bound");
+    const waiting = pool.lease(8192);
+    pool.give(b);
+    assert.equal(pool.waiting, 1, "still at the bound: a's buffer is out");
+    pool.give(a);
+    assert.equal((await waiting).length, 8192);
+    assert.equal(pool.allocated, 1);
+  });
 });

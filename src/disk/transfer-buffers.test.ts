@@ -88,4 +88,33 @@ describe("transfer chunk buffers", () => {
     assert.ok(chunkBuffers.leased === 0 && chunkBuffers.allocated <= 2 * (concurrency + 1), `pool holds ${chunkBuffers.allocated} buffers for 2 transfers`);
     assert.ok(chunkBuffers.allocated >= allocatedBefore);
   });
+
+  test("transfers at once share the pool's bound: never more buffers out than it allows, and all finish, even at 1", async () => {
+    const small = 512 * 1024; // its own size: the free 1 MiB buffers of the tests above make room and do not count
+    const disks = [0, 1, 2].map((i) => syntheticDisk({ sizeBytes: 6 * MiB + i * 4096, seed: 21 + i }));
+    try {
+      for (const bound of [1, 2]) {
+        chunkBuffers.bound(bound);
+        let peakLeased = 0;
+        let waited = 0;
+        const sampler = setInterval(() => {
+          peakLeased = Math.max(peakLeased, chunkBuffers.leased);
+          waited = Math.max(waited, chunkBuffers.waiting);
+        }, 1);
+        try {
+          const results = await Promise.all(
+            disks.map((disk, i) => transferDisk({ reader: jittered(disk, i), stagingPath: join(dir, `bound-${i}.raw`), chunkBytes: small, concurrency })),
+          );
+          for (const [i, disk] of disks.entries()) assert.equal(results[i]?.sha256, await readerSha256(disk), `bound ${bound}, transfer ${i}'s sha256`);
+        } finally {
+          clearInterval(sampler);
+        }
+        assert.ok(peakLeased <= bound, `bound ${bound}: ${peakLeased} buffers out at once`);
+        assert.ok(waited > 0, `bound ${bound}: no lease ever waited, so the bound was not tested`);
+        assert.equal(chunkBuffers.leased, 0);
+      }
+    } finally {
+      chunkBuffers.bound(Number.POSITIVE_INFINITY);
+    }
+  });
 });

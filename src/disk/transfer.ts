@@ -4,10 +4,10 @@
 // per stream); chunks are handed strictly in disk order to one hasher (a worker thread, chunk-hasher.ts, so both
 // sha256 passes run beside the event loop), so the hash is the sha256 of the guest-visible byte stream however the
 // reads complete. While the worker hashes chunks, the event loop writes them and receives the next ones. Memory is
-// bounded by (concurrency + 1) × chunkBytes whatever the disk size — buffers taken from the process's pool and given
-// back when the transfer ends, so back-to-back transfers reuse them (chunk-buffer-pool.ts): chunks being read and chunks being hashed and
-// written share that window (a chunk is only requested when its buffer fits in it, and a buffer is reused only
-// once its write and its hash are done), so a hasher that falls behind slows the reads instead of growing memory
+// bounded by (concurrency + 1) × chunkBytes whatever the disk size, and by the process's pool whatever the number of
+// transfers — each chunk's buffer is leased from the pool and given back once its write and its hash are done
+// (chunk-buffer-pool.ts, whose bound all transfers share): chunks being read and chunks being hashed and written
+// share that window (a chunk is only requested when its buffer fits in it), so a hasher that falls behind slows the reads instead of growing memory
 // — and a hasher thread descheduled for a moment on a loaded machine does not stop the event loop. All-zero blocks are
 // not written: the file was truncated to the disk size, so they read back as zeros (holes).
 //
@@ -40,6 +40,15 @@ import { dataExtents, type Extent, ZERO_BLOCK_BYTES, zeroRange } from "./zero-bl
  */
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 2;
+
+/**
+ * The chunk buffers the transfers of a process may lease at once (chunk-buffer-pool.ts bound()) when at most
+ * `maxTransfers` run: one transfer's whole window, and one buffer more for each further transfer beside it — so a
+ * lone transfer keeps its window, and transfers that run together share one instead of adding theirs up.
+ */
+export function transferBufferBound(maxTransfers: number): number {
+  return DEFAULT_CONCURRENCY + 1 + (maxTransfers - 1);
+}
 
 export interface TransferCheckpoint extends TransferProgress {
   /**
@@ -132,18 +141,21 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   const checkedLocally = (index: number) => index < prefixChunks && digests[index] !== undefined;
 
   const hasher = new ChunkHasher();
-  // Every buffer this transfer took from the process's pool (chunk-buffer-pool.ts), given back when it ends — after
-  // every read, write and hash that may touch them has settled; `buffers` are those free for its next chunk.
-  const taken: Buffer[] = [];
-  const buffers: Buffer[] = [];
-  const takeBuffer = () => {
-    const reused = buffers.pop();
-    if (reused) return reused;
-    const buffer = chunkBuffers.take(chunkBytes);
-    taken.push(buffer);
+  // The buffers this transfer holds from the process's pool (chunk-buffer-pool.ts): each chunk's is given back once
+  // its read, write and hash have settled (any left when the transfer ends, after everything settled). Chunks lease
+  // theirs in disk order, within the pool's bound shared by every transfer; the resume check's local buffer, and a
+  // chunk it sends back to the source (read after later chunks leased theirs), take one at once instead — a wait
+  // there could be for buffers only this transfer's later chunks hold.
+  const held = new Set<ArrayBufferLike>();
+  const hold = (buffer: Buffer) => {
+    held.add(buffer.buffer);
     return buffer;
   };
-  const localBuffer = prefixChunks > 0 ? takeBuffer() : undefined;
+  const giveBack = (chunk: Buffer) => {
+    held.delete(chunk.buffer);
+    chunkBuffers.give(chunk);
+  };
+  const localBuffer = prefixChunks > 0 ? hold(chunkBuffers.take(chunkBytes)) : undefined;
   let zeroBytes = 0;
   let bytesRead = 0;
   let verifiedChunks = 0;
@@ -164,8 +176,8 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   };
 
   const areasOf = options.allocated ? areasByChunk(options.allocated, chunkBytes, size) : undefined;
-  const fetchChunk = async (index: number): Promise<Buffer> => {
-    const chunk = takeBuffer().subarray(0, lengthOf(index));
+  const fetchChunk = async (index: number, now = false): Promise<Buffer> => {
+    const chunk = hold(now ? chunkBuffers.take(chunkBytes) : await chunkBuffers.lease(chunkBytes, stopReads.signal)).subarray(0, lengthOf(index));
     const areas = areasOf?.(index);
     if (!areas) {
       await readChunkFromSource(reader, index * chunkBytes, chunk, readOptions);
@@ -223,7 +235,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
       } else {
         const pending = reads.get(index);
         reads.delete(index);
-        const chunk = await (pending ?? fetchChunk(index));
+        const chunk = await (pending ?? fetchChunk(index, true));
         signal?.throwIfAborted();
         const extents = dataExtents(chunk);
         zeroBytes += chunk.length - extentBytes(extents);
@@ -235,7 +247,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
         const done = Promise.allSettled([recorded, written]).then((outcomes) => {
           busy--;
           for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
-          buffers.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunkBytes));
+          giveBack(chunk);
         });
         done.catch(() => {}); // awaited in order later; this only keeps an early failure from going unhandled
         handedOver.push(done);
@@ -273,7 +285,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
   } finally {
     signal?.removeEventListener("abort", onAbort);
     // Every read, write and hash has settled here (awaited above, or in the catch), so no buffer is still in use.
-    for (const buffer of taken) chunkBuffers.give(buffer);
+    for (const memory of held) chunkBuffers.give(Buffer.from(memory));
     await hasher.close();
     await sidecar.close();
     await file.close();
