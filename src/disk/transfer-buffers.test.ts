@@ -9,7 +9,7 @@ import type { DiskReader } from "../providers/contract.ts";
 import { chunkBuffers } from "./chunk-buffer-pool.ts";
 import { readerSha256 } from "./checksum.ts";
 import { readerBytes, syntheticDisk } from "./synthetic-disk.ts";
-import { transferDisk } from "./transfer.ts";
+import { DEFAULT_CONCURRENCY, transferBufferBound, transferDisk } from "./transfer.ts";
 
 const MiB = 1024 * 1024;
 const chunkBytes = MiB;
@@ -116,5 +116,11 @@ describe("transfer chunk buffers", () => {
     } finally {
       chunkBuffers.bound(Number.POSITIVE_INFINITY);
     }
+  });
+
+  test("the server's bound: one transfer's window whatever --max-transfers, and a buffer more than transfers when many run", () => {
+    assert.equal(transferBufferBound(1), DEFAULT_CONCURRENCY + 1);
+    assert.equal(transferBufferBound(2), DEFAULT_CONCURRENCY + 1, "the default two share one window");
+    assert.equal(transferBufferBound(8), 9);
   });
 });

@@ -43,11 +43,12 @@ export const DEFAULT_CONCURRENCY = 2;
 
 /**
  * The chunk buffers the transfers of a process may lease at once (chunk-buffer-pool.ts bound()) when at most
- * `maxTransfers` run: one transfer's whole window, and one buffer more for each further transfer beside it — so a
- * lone transfer keeps its window, and transfers that run together share one instead of adding theirs up.
+ * `maxTransfers` run: one transfer's whole window — so a lone transfer keeps it, and transfers that run together
+ * share it instead of adding theirs up — and no fewer than one buffer per transfer and one more, so that each of
+ * many streams (what a larger `--max-transfers` asks for) keeps a chunk in flight.
  */
 export function transferBufferBound(maxTransfers: number): number {
-  return DEFAULT_CONCURRENCY + 1 + (maxTransfers - 1);
+  return Math.max(DEFAULT_CONCURRENCY + 1, maxTransfers + 1);
 }
 
 export interface TransferCheckpoint extends TransferProgress {
