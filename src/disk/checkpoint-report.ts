@@ -1,7 +1,7 @@
-// Reporting a checkpoint is part of the transfer: the callback's promise (a status write) is awaited before
-// the transfer goes on, so checkpoints land in order and a failed write never becomes an unhandled rejection.
-// A failed write pauses the transfer and is retried with backoff; when the retries run out the transfer fails
-// with the write's own error.
+// Reporting a checkpoint is part of the transfer: the callback's promise (a status write) is awaited before the
+// next checkpoint starts (transfer.ts runs each beside the reads), so checkpoints land in order and a failed write
+// never becomes an unhandled rejection. A failed write is retried with backoff — the transfer waits for it at its
+// next checkpoint — and when the retries run out the transfer fails with the write's own error.
 import { setTimeout as sleep } from "node:timers/promises";
 import { backoffDelay } from "../runtime/backoff.ts";
 

@@ -27,7 +27,7 @@ after(async () => {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("checkpoint reports", () => {
-  test("a failing status write pauses the transfer and is retried; reports stay in order", async () => {
+  test("a failing status write is retried, the transfer waiting for it at its next checkpoint; reports stay in order", async () => {
     const disk = syntheticDisk({ sizeBytes: 6 * MiB, seed: 41 });
     const calls: number[] = [];
     let failures = 0;
@@ -50,6 +50,43 @@ describe("checkpoint reports", () => {
     assert.deepEqual(calls, [MiB, 2 * MiB, 3 * MiB, 3 * MiB, 3 * MiB, 4 * MiB, 5 * MiB, 6 * MiB]);
     await tick();
     assert.deepEqual(unhandled, []);
+  });
+
+  test("a checkpoint's fdatasync and status write run beside the reads, until the next one is due", async () => {
+    const disk = syntheticDisk({ sizeBytes: 16 * MiB, seed: 44 });
+    let reporting = 0;
+    let readsWhileReporting = 0;
+    const reader: DiskReader = {
+      sizeBytes: disk.sizeBytes,
+      async *readRange(offset, length, signal) {
+        if (reporting > 0) readsWhileReporting++;
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        yield* disk.readRange(offset, length, signal);
+      },
+      close: () => disk.close(),
+    };
+    const landed: number[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const result = await transferDisk({
+      reader,
+      stagingPath: join(dir, "beside.raw"),
+      chunkBytes: MiB,
+      progressIntervalMs: 5,
+      onProgress: async (p) => {
+        peak = Math.max(peak, ++inFlight);
+        reporting++;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        reporting--;
+        inFlight--;
+        landed.push(p.checkpointOffset);
+      },
+    });
+    assert.equal(result.sha256, await readerSha256(disk));
+    assert.ok(readsWhileReporting > 0, "the transfer waited for every status write before reading on");
+    assert.equal(peak, 1, "one report at a time");
+    assert.deepEqual(landed, [...landed].sort((a, b) => a - b), "in order");
+    assert.equal(landed.at(-1), 16 * MiB);
   });
 
   test("a slow status write is awaited: never two reports at once, never out of order", async () => {

@@ -203,13 +203,18 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     read.catch(() => {}); // awaited in order below; this only keeps an early failure from going unhandled
     reads.set(index, read);
   };
-  const checkpoint = async (offset: number, bytesPerSecond: number) => {
-    // A checkpoint is only worth reporting once it, and the digests it covers, survive a crash.
-    await settleHandedOver();
+  // A checkpoint is only worth reporting once it, and the digests it covers, survive a crash: the chunks before it
+  // written and hashed (`before`: those handed over so far), then the staging file and the sidecar fdatasync'ed.
+  const checkpoint = async (offset: number, bytesPerSecond: number, before: Promise<void>[]) => {
+    await Promise.all(before);
     await file.datasync();
     await sidecar.sync();
     if (onProgress) await reportCheckpoint(onProgress, { ...progressOf(offset, size, bytesPerSecond), checkpointOffset: offset }, checkpointRetry);
   };
+  // Checkpoints during the transfer run beside it — the reads go on while the kernel writes the staging file back
+  // (fdatasync) and the status is written — one at a time: the next one waits for the one before, so reports land
+  // in order and a status write that keeps failing holds the transfer there, then fails it.
+  let checkpointing: Promise<void> | undefined;
 
   try {
     if (options.resumeFrom) {
@@ -263,11 +268,15 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
       const nowMs = performance.now();
       throughput.record(nowMs, end);
       if (onProgress && nowMs - lastReportMs >= progressIntervalMs && end < size) {
-        await checkpoint(end, throughput.bytesPerSecond());
+        await checkpointing;
+        signal?.throwIfAborted(); // stopped during the last one: report no more
+        checkpointing = checkpoint(end, throughput.bytesPerSecond(), [...handedOver]);
+        checkpointing.catch(() => {}); // awaited before the next one, at the end, or when the transfer fails
         lastReportMs = performance.now();
       }
     }
-    await checkpoint(size, throughput.bytesPerSecond());
+    await checkpointing;
+    await checkpoint(size, throughput.bytesPerSecond(), [...handedOver]);
     const sha256 = await hasher.finish();
     await sidecar.seal({ chunkBytes, sizeBytes: size }, sha256);
     return {
@@ -281,7 +290,7 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
     };
   } catch (error) {
     stopReads.abort(error);
-    await Promise.allSettled([...reads.values(), ...handedOver]);
+    await Promise.allSettled([...reads.values(), ...handedOver, checkpointing]);
     throw signal?.aborted ? signal.reason : error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
