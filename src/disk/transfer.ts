@@ -7,9 +7,10 @@
 // bounded by (concurrency + 1) × chunkBytes whatever the disk size, and by the process's pool whatever the number of
 // transfers — each chunk's buffer is leased from the pool and given back once its write and its hash are done
 // (chunk-buffer-pool.ts, whose bound all transfers share): chunks being read and chunks being hashed and written
-// share that window (a chunk is only requested when its buffer fits in it), so a hasher that falls behind slows the reads instead of growing memory
-// — and a hasher thread descheduled for a moment on a loaded machine does not stop the event loop. All-zero blocks are
-// not written: the file was truncated to the disk size, so they read back as zeros (holes).
+// share that window (a chunk is only requested when its buffer fits in it), so a hasher that falls behind slows the
+// reads instead of growing memory — and a hasher thread descheduled for a moment on a loaded machine does not stop
+// the event loop. All-zero blocks are not written: the file was truncated to the disk size, so they read back as
+// zeros (holes).
 //
 // Source-true across crashes: each chunk's digest is recorded in a sidecar (chunk-digests.ts) as it is read,
 // and made durable with the staging file before a checkpoint is reported. A resume checks the local prefix

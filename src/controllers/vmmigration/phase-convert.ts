@@ -32,12 +32,13 @@ export async function convert(ctx: StepContext, m: VMMigration): Promise<VMMigra
       const fmt = disk.targetFormat ?? "qcow2";
       const staging = stagingFile(dir, disk);
       const converted = convertedFile(dir, disk);
-      const action = convertAction(disk, { converted: await exists(converted), staging: await exists(staging) });
+      const found = { converted: await exists(converted), staging: await exists(staging) };
+      const action = convertAction(disk, found);
       if (action === "inputLost") {
         lostDisks.push(disk.diskID);
         continue;
       }
-      const readsBack = readsBackWhenConverted(m, disk, { stagingFound: await exists(staging), fileTarget: target.describeVolume === undefined, stagingPool: !disk.pool || disk.pool === storage.pool });
+      const readsBack = readsBackWhenConverted(m, disk, { stagingFound: found.staging, fileTarget: target.describeVolume === undefined, stagingPool: !disk.pool || disk.pool === storage.pool });
       // The staging file's sha256 is proven while qemu-img converts it: both only read it.
       const started = performance.now();
       const stagingHash = readsBack ? ctx.deps.disk.stagingSha256(staging, ctx.signal) : undefined;
