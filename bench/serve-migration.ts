@@ -4,11 +4,12 @@
 // size, the sparse ratio (a mostly-zero disk vs a dense 1 GiB one) and the extra space the pipeline used.
 //   node bench/serve-migration.ts [--sizes-gib 1,4,10] [--max-transfers 2] [--cpu-prof DIR] [--node-options "..."]
 //     [--server-log DIR]  (each server's log, serve-<size>.log, for the timeline of its steps)
+//     [--data-disk-mib N]  (the dense VM's second disk, random bytes; default 16, the issue's)
 // (--node-options: NODE_OPTIONS for the server, for memory experiments such as --max-semi-space-size.)
 // Sizes beyond the first are mostly-zero thin disks (10 % random) of a VM with changed block tracking on: the source
 // reports what is allocated (QueryChangedDiskAreas "*" of the powered-off VM's disk), as ESXi does for thin disks.
 // The first (dense) one has tracking off: every byte of its flat extent is read, as curl reads it; its VM also has a
-// 16 MiB data disk of random bytes, as the issue's did (curl and the by-hand baseline copy both). All migrate cold.
+// data disk of random bytes, 16 MiB as the issue's (curl and the by-hand baseline copy both). All migrate cold.
 // One is skipped, saying so, when free disk is short.
 // Each size gets its own server process, so its VmHWM is that migration's peak.
 import { execFile } from "node:child_process";
@@ -28,8 +29,6 @@ import { stripedDisk } from "./striped-disk.ts";
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
-/** The data disk of the dense VM, as in the issue's measurement. */
-const DATA_DISK_BYTES = 16 * MiB;
 const run = promisify(execFile);
 const { values } = parseArgs({ options: {
     "sizes-gib": { type: "string", default: "1,4,10" },
@@ -37,9 +36,13 @@ const { values } = parseArgs({ options: {
     "cpu-prof": { type: "string" },
     "node-options": { type: "string" },
     "server-log": { type: "string" },
+    "data-disk-mib": { type: "string", default: "16" },
   },
 });
 const sizes = values["sizes-gib"].split(",").map(Number);
+/** The data disk of the dense VM: 16 MiB in the issue's measurement. */
+const DATA_DISK_BYTES = Number(values["data-disk-mib"]) * MiB;
+const dataDiskName = `${values["data-disk-mib"]} MiB data disk`;
 
 /** Allocated bytes under dir (recursively), as the filesystem counts them. */
 async function allocatedBytes(dir: string): Promise<number> {
@@ -212,8 +215,8 @@ async function main(): Promise<void> {
       vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated, path, sparse: true });
       continue;
     }
-    // The issue's VM: the dense boot disk and a 16 MiB data disk of random bytes.
-    const dataDisk = join(lv.scratchDir, "data-16m.raw");
+    // The issue's VM: the dense boot disk and a data disk of random bytes.
+    const dataDisk = join(lv.scratchDir, "data.raw");
     const dataBytes = await stripedDisk(dataDisk, DATA_DISK_BYTES, 1);
     vms.push({ name: `bench${gib}g${i}`, sizeBytes: gib * GiB, allocated: allocated + dataBytes, path, sparse: false, dataDisk });
   }
@@ -263,12 +266,12 @@ async function main(): Promise<void> {
     const byHand = median(baselines.map((b) => b.byHand));
     const shown = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
     const results: Array<{ gib: number; allocated: number; m: Measured }> = [];
-    console.log(`baseline curl -k of the ${head.sizeBytes / GiB} GiB half-random flat extent and the 16 MiB data disk's: median ${curl.toFixed(2)} s (${shown(baselines.map((b) => b.curl))}); by hand (curl + qemu-img convert -O qcow2 + sha256sum): median ${byHand.toFixed(2)} s (${shown(baselines.map((b) => b.byHand))})`);
+    console.log(`baseline curl -k of the ${head.sizeBytes / GiB} GiB half-random flat extent and the ${dataDiskName}'s: median ${curl.toFixed(2)} s (${shown(baselines.map((b) => b.curl))}); by hand (curl + qemu-img convert -O qcow2 + sha256sum): median ${byHand.toFixed(2)} s (${shown(baselines.map((b) => b.byHand))})`);
     const profiled = values["cpu-prof"] ? " (server under --cpu-prof)" : "";
     for (const v of vms) {
       const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`);
       results.push({ gib: v.sizeBytes / GiB, allocated: v.allocated, m });
-      const how = v.sparse ? "thin, cold, allocation from the source" : "cold, flat extents, every byte read; with a 16 MiB data disk";
+      const how = v.sparse ? "thin, cold, allocation from the source" : `cold, flat extents, every byte read; with a ${dataDiskName}`;
       console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data, ${how}): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
       console.log(`FIGURE imported volume ÷ allocated bytes, ${v.sizeBytes / GiB} GiB (the target stays sparse): ${(m.volumeBytes / v.allocated).toFixed(2)}`);
       console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);

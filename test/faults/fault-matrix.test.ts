@@ -38,6 +38,8 @@ interface CrashRow {
   mode?: "cold" | "snapshot";
   restoreSourcePower?: boolean;
   bandwidthMiBps?: number;
+  /** The crash comes before the migration enters this phase (checked in the killed server's log). */
+  before?: string;
 }
 
 const CRASH_ROWS: CrashRow[] = [
@@ -48,6 +50,8 @@ const CRASH_ROWS: CrashRow[] = [
   { fault: "crash after the last chunk, before Transferred", at: "afterLastChunk", vm: "f-lastchunk", disks: [6 * MiB] },
   { fault: "crash mid-convert", at: "midConvert", vm: "f-midconv", disks: [32 * MiB] },
   { fault: "crash after convert, before it is recorded", at: "afterConvert", vm: "f-conv", disks: [6 * MiB, 4 * MiB] },
+  // The small disk arrives first and is converted while the throttled big one still transfers (phase-transfer.ts).
+  { fault: "crash after a disk converted on arrival, a sibling still transferring", at: "afterConvert", vm: "f-arrival", disks: [40 * MiB, 4 * MiB], bandwidthMiBps: 16, before: "Converting" },
   { fault: "crash after the volume moves into the pool", at: "afterImport", vm: "f-import", disks: [6 * MiB] },
   { fault: "crash after the domain is defined", at: "afterDefine", vm: "f-define", disks: [6 * MiB] },
   { fault: "crash before Succeeded", at: "beforeSucceeded", vm: "f-final", disks: [6 * MiB], restoreSourcePower: true },
@@ -191,6 +195,7 @@ for (const row of CRASH_ROWS) {
       const how = await crashOrFinish(faulty, row.vm);
       assert.equal(how, "SIGKILL", `the test composition killed the server at ${row.at}`);
       assert.match(faulty.output(), new RegExp(`SIGKILL at ${row.at}`));
+      if (row.before) assert.doesNotMatch(faulty.output(), new RegExp(`${row.vm}: ${row.before}\\b`), `the crash came before ${row.before}`);
     } finally {
       await faulty.stop();
     }

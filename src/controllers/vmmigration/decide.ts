@@ -119,6 +119,16 @@ export function readsBackWhenConverted(m: VMMigration, disk: MigrationDisk, at: 
 }
 
 /**
+ * Whether Transferring converts a disk the moment its transfer ends, while its siblings still transfer, instead of
+ * leaving it to Converting: only a disk Converting would read back (readsBackWhenConverted, so its raw staging file
+ * goes as soon as it is Converted and no "last disk" keeps one for Importing) and that is still to convert (an
+ * adopted or lost image is Converting's to sort out). Pure.
+ */
+export function convertsOnArrival(m: VMMigration, disk: MigrationDisk, found: { converted: boolean; staging: boolean }, at: { fileTarget: boolean; stagingPool: boolean }): boolean {
+  return convertAction(disk, found) === "convert" && readsBackWhenConverted(m, disk, { stagingFound: found.staging, ...at });
+}
+
+/**
  * Whether Importing may skip reading a disk's volume back: an earlier step read this very image back — Converting
  * (readsBackWhenConverted) or a warm cutover in full, recording its sha256 as targetSha256 (equal to the disk's
  * sha256), or a warm cutover chunk by chunk against the source digests with the hash still to come from the staging

@@ -1,11 +1,14 @@
 // Transferring runs the disks of a migration at once, each in one of the server-wide transfer slots
-// (`serve --max-transfers`); the first disk to fail stops its siblings.
+// (`serve --max-transfers`); the first disk to fail stops its siblings; a disk that arrives while a sibling still
+// transfers is converted and read back at once, and the migration enters Converting when the last transfer ends.
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { VMMigration } from "../../api/vmmigration.ts";
 import { Slots } from "../../runtime/slots.ts";
 import type { SqliteStore } from "../../store/sqlite/index.ts";
+import { stagingDir } from "./plan.ts";
 import { closeRunnerFixture, migrationAt, openRunnerFixture, poolStorage, scriptedRunner } from "./runner.fixture.ts";
 
 const STOP = "stop after the transfers";
@@ -21,13 +24,13 @@ describe("parallel disk transfers", () => {
   const source = { openDisk: async () => ({ sizeBytes: 4096, readRange: async () => Buffer.alloc(0), close: async () => undefined }) };
   const runner = (disk: object, transferSlots: Slots) => scriptedRunner(store, { source, target: poolStorage(pool), disk, transferSlots });
 
-  async function migrationInTransfer(name: string, diskCount: number): Promise<void> {
+  async function migrationInTransfer(name: string, diskCount: number, spec: Partial<VMMigration["spec"]> = {}): Promise<void> {
     const keys = Array.from({ length: diskCount }, (_, i) => 2000 + i);
     await migrationAt(store, name, {
       phase: "Transferring",
       source: { vmID: `vm-${name}`, exportDisks: keys.map((key) => ({ key, capacityBytes: 4096 })) },
       disks: keys.map((key, i) => ({ diskID: `${name}-disk${i}`, key, sizeBytes: 4096, bytesDone: 0, targetFormat: "qcow2" })),
-    });
+    }, spec);
   }
 
   /**
@@ -119,5 +122,92 @@ describe("parallel disk transfers", () => {
     assert.deepEqual(seen.aborted.map((p) => p.replace(/.*\//, "")).sort(), ["broken-disk0.raw", "broken-disk2.raw"]);
     const m = await store.get<VMMigration>("VMMigration", "default", "broken");
     assert.equal(m.status?.phase, "Transferring");
+  });
+  it("a disk that arrives while a sibling still transfers is converted and read back at once, out of its slot; Converting starts when the last transfer ends", async () => {
+    await migrationInTransfer("staggered", 2, { options: { guestConversion: "skip" } });
+    const events: string[] = [];
+    const phaseNow = async () => (await store.get<VMMigration>("VMMigration", "default", "staggered")).status?.phase;
+    let firstReadBack: () => void = () => undefined;
+    const firstConverted = new Promise<void>((resolve) => {
+      firstReadBack = resolve;
+    });
+    let slotsWhileConverting = -1;
+    const slots = new Slots(2);
+    const disk = {
+      // disk0 arrives at once; disk1 goes on until disk0 has been converted and read back (or 3 s: without
+      // conversion on arrival, disk0 would wait for it and the order below shows that).
+      transfer: async (a: { stagingPath: string }) => {
+        const name = basename(a.stagingPath, ".raw");
+        if (name.endsWith("disk1")) await Promise.race([firstConverted, new Promise((r) => setTimeout(r, 3000))]);
+        await writeFile(a.stagingPath, Buffer.alloc(4096));
+        events.push(`transferred ${name}`);
+        return { sha256: "sha256:00" };
+      },
+      stagingSha256: async () => "sha256:00",
+      convert: async (a: { dest: string }) => {
+        events.push(`convert ${basename(a.dest, ".qcow2")} in ${await phaseNow()}`);
+        slotsWhileConverting = Math.max(slotsWhileConverting, slots.held);
+        await writeFile(a.dest, "converted");
+      },
+      imageSha256FromStaging: async (a: { image: string; stagingHash?: Promise<string> }) => {
+        events.push(`read back ${basename(a.image, ".qcow2")}`);
+        if (a.image.includes("disk0")) firstReadBack();
+        return { sha256: await (a.stagingHash as Promise<string>) };
+      },
+    };
+    const target = {
+      ...poolStorage(pool),
+      importDisk: async () => {
+        throw new Error(STOP);
+      },
+    };
+    const run = scriptedRunner(store, { source, target, disk, transferSlots: slots }).run("default", "staggered", AbortSignal.timeout(10_000));
+    await assert.rejects(run, new RegExp(STOP));
+    assert.deepEqual(
+      events,
+      ["transferred staggered-disk0", "convert staggered-disk0 in Transferring", "read back staggered-disk0", "transferred staggered-disk1", "convert staggered-disk1 in Converting", "read back staggered-disk1"],
+      "disk0 is converted while disk1 transfers; disk1, the last to arrive, in Converting",
+    );
+    assert.equal(slotsWhileConverting, 1, "a conversion holds no transfer slot: only disk1's transfer held one");
+    const m = await store.get<VMMigration>("VMMigration", "default", "staggered");
+    assert.deepEqual(m.status?.disks?.map((d) => [d.state, d.targetSha256]), [["Converted", "sha256:00"], ["Converted", "sha256:00"]]);
+    assert.deepEqual(m.status?.phaseHistory?.map((h) => h.phase), ["Converting", "Importing"], "Converting entered once");
+    assert.deepEqual((await readdir(stagingDir(pool, m))).sort(), ["staggered-disk0.qcow2", "staggered-disk1.qcow2"], "each raw staging file goes once its disk is Converted");
+  });
+  it("the migration is Converting once no disk transfers any more, while a disk that arrived earlier still converts", async () => {
+    await migrationInTransfer("slowconv", 2, { options: { guestConversion: "skip" } });
+    const phaseNow = async () => (await store.get<VMMigration>("VMMigration", "default", "slowconv")).status?.phase;
+    let conversionStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => {
+      conversionStarted = resolve;
+    });
+    const seen: string[] = [];
+    const disk = {
+      transfer: async (a: { stagingPath: string }) => {
+        if (a.stagingPath.includes("disk1")) await started;
+        await writeFile(a.stagingPath, Buffer.alloc(4096));
+        return { sha256: "sha256:00" };
+      },
+      stagingSha256: async () => "sha256:00",
+      // disk0's conversion outlasts disk1's transfer: it ends once the phase moved on (or after 3 s).
+      convert: async (a: { dest: string }) => {
+        if (a.dest.includes("disk0")) {
+          conversionStarted();
+          const deadline = Date.now() + 3000;
+          while ((await phaseNow()) !== "Converting" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+          seen.push(`disk0's conversion ended in ${await phaseNow()}`);
+        }
+        await writeFile(a.dest, "converted");
+      },
+      imageSha256FromStaging: async (a: { stagingHash?: Promise<string> }) => ({ sha256: await (a.stagingHash as Promise<string>) }),
+    };
+    const target = {
+      ...poolStorage(pool),
+      importDisk: async () => {
+        throw new Error(STOP);
+      },
+    };
+    await assert.rejects(scriptedRunner(store, { source, target, disk }).run("default", "slowconv", AbortSignal.timeout(10_000)), new RegExp(STOP));
+    assert.deepEqual(seen, ["disk0's conversion ended in Converting"]);
   });
 });
