@@ -272,7 +272,7 @@ async function main(): Promise<void> {
       const m = await migrate(vc, lv, v.name, `${v.sizeBytes / GiB}g`);
       results.push({ gib: v.sizeBytes / GiB, allocated: v.allocated, m });
       const how = v.sparse ? "thin, cold, allocation from the source" : `cold, flat extents, every byte read; with a ${dataDiskName}`;
-      console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * v.allocated) / v.sizeBytes).toFixed(0)} % data, ${how}): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
+      console.log(`  ${v.sizeBytes / GiB} GiB (${((100 * (v.allocated - (v.dataDisk ? DATA_DISK_BYTES : 0))) / v.sizeBytes).toFixed(0)} % data, ${how}): ${m.seconds.toFixed(2)} s, staging peak ${(m.peakStagingBytes / MiB).toFixed(0)} MiB, volume ${(m.volumeBytes / MiB).toFixed(0)} MiB, extra beyond it ${(m.peakExtraBytes / MiB).toFixed(0)} MiB — ${m.phases}`);
       console.log(`FIGURE imported volume ÷ allocated bytes, ${v.sizeBytes / GiB} GiB (the target stays sparse): ${(m.volumeBytes / v.allocated).toFixed(2)}`);
       console.log(`  RSS: idle ${m.idleRssMiB.toFixed(0)} MiB; highest sampled per phase (MiB): ${m.rss}`);
       console.log(`  ${cpuLine(m.cpu)}; the server by thread: ${m.threads.filter(([, s]) => s >= 0.01).map(([n, s]) => `${n} ${s.toFixed(2)}`).join(", ")}`);

@@ -81,4 +81,37 @@ describe("ChunkBufferPool", () => {
     assert.equal((await waiting).length, 8192);
     assert.equal(pool.allocated, 1);
   });
+
+  test("tryLease hands a buffer only when one can be had at once within the bound and no lease waits", async () => {
+    const pool = new ChunkBufferPool();
+    pool.bound(2);
+    const a = pool.tryLease(4096);
+    assert.ok(a, "room in the bound");
+    const b = pool.tryLease(4096);
+    assert.ok(b);
+    assert.equal(pool.tryLease(4096), undefined, "at the bound it does not wait");
+    const waiting = pool.lease(4096);
+    pool.give(a);
+    assert.equal((await waiting).buffer, a.buffer, "the waiting lease was served first");
+    pool.give(b);
+    const other = pool.tryLease(8192);
+    assert.equal(other?.length, 8192, "b, free, was dropped to make room for another size");
+    assert.equal(pool.tryLease(8192), undefined, "the bound is full again");
+    assert.equal(pool.allocated, 2);
+  });
+
+  test("buffers taken past the bound are forgotten when given back, and a lowered bound drops free ones: the window is the bound again", () => {
+    const pool = new ChunkBufferPool();
+    pool.bound(1);
+    const taken = [pool.take(4096), pool.take(4096), pool.take(4096)];
+    assert.equal(pool.allocated, 3, "take() is not bound");
+    for (const t of taken) pool.give(t);
+    assert.equal(pool.allocated, 1);
+    pool.bound(3);
+    const more = [pool.take(4096), pool.take(4096), pool.take(4096)];
+    for (const t of more) pool.give(t);
+    assert.equal(pool.allocated, 3);
+    pool.bound(1);
+    assert.equal(pool.allocated, 1, "free buffers past the lowered bound dropped");
+  });
 });

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { chunkBuffers } from "./chunk-buffer-pool.ts";
 import { ChunkDigestFile, chunkDigest, chunkDigestsPath, chunkLayoutOf, sealOf } from "./chunk-digests.ts";
 import { openFileDiskReader } from "./file-reader.ts";
 import { stagingSha256 } from "./staging-proof.ts";
@@ -91,6 +92,31 @@ describe("sealed chunk digests", () => {
     forged.fill(0xab, forged.length - 32);
     await writeFile(chunkDigestsPath(staging), forged);
     assert.equal(await stagingSha256(staging), `sha256:${"ab".repeat(32)}`);
+  });
+
+  test("the read-back stays within the transfers' window: it waits while every buffer is out, then checks every chunk with one", async () => {
+    const { staging } = await staged("window");
+    // A forged seal is answered only when every chunk matched its digest: the check ran, not the fallback.
+    const sidecar = await readFile(chunkDigestsPath(staging));
+    sidecar.fill(0xcd, sidecar.length - 32);
+    await writeFile(chunkDigestsPath(staging), sidecar);
+    chunkBuffers.bound(1);
+    try {
+      const window = await chunkBuffers.lease(4 * MiB);
+      let answered = false;
+      const proof = stagingSha256(staging).then((answer) => {
+        answered = true;
+        return answer;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(answered, false, "no buffer past the window");
+      assert.equal(chunkBuffers.waiting, 1);
+      chunkBuffers.give(window);
+      assert.equal(await proof, `sha256:${"cd".repeat(32)}`, "every chunk checked with the one buffer (no read-ahead)");
+      assert.equal(chunkBuffers.allocated, 1);
+    } finally {
+      chunkBuffers.bound(Number.POSITIVE_INFINITY);
+    }
   });
 
   test("a byte flipped in the file's data or in one of its holes: the file is hashed whole, and the hash is not the source's", async () => {
