@@ -45,3 +45,30 @@ test("waiting for the rate leaves no abort listener behind on the caller's signa
   assert.equal(pieces, 16);
   assert.equal(getEventListeners(ac.signal, "abort").length, 0);
 });
+
+test("a reader that fills the caller's buffer keeps doing so through the throttle, in slices the rate admits", async () => {
+  const requests: Array<[number, number]> = [];
+  const inner: DiskReader = {
+    ...memoryReader(1 << 20, 64 << 10),
+    readRange: () => {
+      throw new Error("streamed: the throttle dropped readInto");
+    },
+    async readInto(offset, into, _signal, onBytes) {
+      requests.push([offset, into.length]);
+      into.fill(offset / (128 << 10));
+      onBytes?.(into.length);
+    },
+  };
+  const reader = throttledReader(inner, 1 << 20); // 1 MiB/s: slices of 128 KiB, 512 KiB in at least ~375 ms
+  const into = Buffer.alloc(512 << 10);
+  const t0 = performance.now();
+  let reported = 0;
+  await reader.readInto?.(256 << 10, into, undefined, (n) => {
+    reported += n;
+  });
+  const elapsed = performance.now() - t0;
+  assert.deepEqual(requests, [0, 1, 2, 3].map((i) => [(256 << 10) + i * (128 << 10), 128 << 10]));
+  assert.deepEqual([into[0], into[(128 << 10) + 1], into[into.length - 1]], [2, 3, 5], "each slice landed at its place");
+  assert.equal(reported, 512 << 10);
+  assert.ok(elapsed >= 300, `read 512 KiB at a 1 MiB/s cap in ${elapsed.toFixed(0)} ms`);
+});
