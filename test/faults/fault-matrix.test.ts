@@ -129,11 +129,18 @@ spec:
 }
 
 const migration = async (s: ServeProcess, name: string) => (await api<VMMigration>(s, resourcePath(ns, "vmmigrations", name))).body;
-const finished = (s: ServeProcess, name: string, timeoutMs = 120_000) =>
-  waitFor(`VMMigration ${name} to finish`, timeoutMs, async () => {
-    const m = await migration(s, name);
-    return m.status?.phase === "Succeeded" || m.status?.phase === "Failed" ? m : undefined;
-  });
+/** The migration once Succeeded or Failed; a timeout says where it stood and what the server last logged. */
+async function finished(s: ServeProcess, name: string, timeoutMs = 120_000): Promise<VMMigration> {
+  let last: VMMigration | undefined;
+  try {
+    return await waitFor(`VMMigration ${name} to finish`, timeoutMs, async () => {
+      last = await migration(s, name);
+      return last.status?.phase === "Succeeded" || last.status?.phase === "Failed" ? last : undefined;
+    });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; it was ${last?.status?.phase} (${last?.status?.message}), disks ${JSON.stringify(last?.status?.disks)}; the server's log ends:\n${s.output().slice(-4000)}`);
+  }
+}
 
 async function sourcePower(s: ServeProcess, vm: string): Promise<string | undefined> {
   const inv = await api<{ items: Array<{ name: string; powerState: string }> }>(s, `${resourcePath(ns, "providers", "vcenter")}/vms`);

@@ -101,6 +101,7 @@ export class MigrationRunner {
    */
   async fail(ns: string, name: string, reason: string, message: string): Promise<void> {
     const ctx = this.#context(ns, name, new AbortController().signal);
+    ctx.log(`failing (${reason}): removing what it created on the target and restoring the source first`);
     // Clean up first, so whoever sees Failed sees the target as it was before the migration.
     await this.cleanup(await this.#d.store.get<VMMigration>("VMMigration", ns, name)).catch((err) => ctx.log(`cleanup after failure: ${(err as Error).message}`));
     const failed = await ctx.patch((s) => {
