@@ -72,8 +72,8 @@ export class ChunkBufferPool {
   }
 
   /**
-   * Hands a buffer from take(), lease() or tryLease() back (any view over it). Giving back one that is not out — twice, or from
-   * elsewhere — throws: it would be handed to two users at once.
+   * Hands a buffer from take(), lease() or tryLease() back (any view over it). Giving back one that is not out —
+   * twice, or from elsewhere — throws: it would be handed to two users at once.
    */
   give(buffer: Buffer): void {
     const memory = buffer.buffer;

@@ -13,8 +13,9 @@ import { zeroRange } from "./zero-blocks.ts";
 /**
  * Hands chunks `indexes` (ascending) of the raw file at `path` to `onChunk`, in order, each in a buffer reused once
  * `onChunk` (awaited when it returns a promise) has settled; `onChunk` returning false stops. The next chunk is read
- * while `onChunk` runs when the transfers' window has a second buffer free. The buffers are the process's chunk buffers (SharedArrayBuffers, chunk-buffer-pool.ts), so
- * `onChunk` may hand them to the sha256 worker. Fails when the file is not `layout.sizeBytes` long.
+ * while `onChunk` runs when the transfers' window has a second buffer free. The buffers are the process's chunk
+ * buffers (SharedArrayBuffers, chunk-buffer-pool.ts), so `onChunk` may hand them to the sha256 worker. Fails when the
+ * file is not `layout.sizeBytes` long.
  */
 export async function readRawChunks(
   path: string,

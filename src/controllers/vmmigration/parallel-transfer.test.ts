@@ -123,6 +123,7 @@ describe("parallel disk transfers", () => {
     const m = await store.get<VMMigration>("VMMigration", "default", "broken");
     assert.equal(m.status?.phase, "Transferring");
   });
+
   it("a disk that arrives while a sibling still transfers is converted and read back at once, out of its slot; Converting starts when the last transfer ends", async () => {
     await migrationInTransfer("staggered", 2, { options: { guestConversion: "skip" } });
     const events: string[] = [];
@@ -174,6 +175,7 @@ describe("parallel disk transfers", () => {
     assert.deepEqual(m.status?.phaseHistory?.map((h) => h.phase), ["Converting", "Importing"], "Converting entered once");
     assert.deepEqual((await readdir(stagingDir(pool, m))).sort(), ["staggered-disk0.qcow2", "staggered-disk1.qcow2"], "each raw staging file goes once its disk is Converted");
   });
+
   it("the migration is Converting once no disk transfers any more, while a disk that arrived earlier still converts", async () => {
     await migrationInTransfer("slowconv", 2, { options: { guestConversion: "skip" } });
     const phaseNow = async () => (await store.get<VMMigration>("VMMigration", "default", "slowconv")).status?.phase;

@@ -67,8 +67,8 @@ export async function convertDisk(ctx: StepContext, m: VMMigration, disk: Migrat
   const where = { fileTarget: at.fileTarget, stagingPool: !disk.pool || disk.pool === storage.pool };
   if (at.onArrival && !convertsOnArrival(m, disk, found, where)) return "left";
   const action = convertAction(disk, found);
-  const readsBack = readsBackWhenConverted(m, disk, { stagingFound: found.staging, ...where });
   if (action === "inputLost") return "inputLost";
+  const readsBack = readsBackWhenConverted(m, disk, { stagingFound: found.staging, ...where });
   // The staging file's sha256 is proven while qemu-img converts it: both only read it.
   const started = performance.now();
   const stagingHash = readsBack ? ctx.deps.disk.stagingSha256(staging, ctx.signal) : undefined;
