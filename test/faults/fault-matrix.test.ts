@@ -279,7 +279,10 @@ test("a source that keeps returning a short read: Failed naming the offset, part
 test("target storage full after Validating: Failed naming the pool and the bytes needed, partial files removed, source restored", async () => {
   const entry = { fault: "target filesystem full after Validating (tmpfs size=40m)", runs: 1, recovered: "no", dataLost: -1 };
   table.push(entry);
-  srv = await startFaultyServer(dataDir, { at: "fillPool", vm: FULL_VM, poolPath: smallPool, leaveBytes: 4 * MiB }, env);
+  // A short stall timeout, as in the stall row: this row once hung in Transferring past its 120 s wait with several
+  // suites loading the machine (cause not found, see the tenth closing note); a silent source read is then retried
+  // in seconds, and the server's log says so.
+  srv = await startFaultyServer(dataDir, { at: "fillPool", vm: FULL_VM, poolPath: smallPool, leaveBytes: 4 * MiB, stallTimeoutMs: 5000 }, env);
   try {
     await applyYaml(srv, migrationYaml(FULL_VM, { target: "kvm-small", restoreSourcePower: true }));
     const m = await finished(srv, FULL_VM);
