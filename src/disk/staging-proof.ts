@@ -66,3 +66,11 @@ export async function imageSha256FromStaging(image: string, format: string, stag
   if (same.identical) return { sha256: stagingHash };
   return { sha256: await imageSha256(image, format, { signal: options.signal }), difference: `it differs from the staging file ${staging} it was made from (${same.difference})` };
 }
+
+/**
+ * Where a read-back whose sha256 is not the source's found the damage: the image where it parts from its staging
+ * file, or the staging file itself.
+ */
+export function readBackWhere(found: ImageReadBack, staging: string): string {
+  return found.difference ?? `the staging file ${staging} it was made from hashes to ${found.sha256}`;
+}

@@ -14,6 +14,7 @@ import { convertAction, convertsOnArrival, readsBackWhenConverted } from "./deci
 import { sha256Pending } from "./decide-warm.ts";
 import { exists } from "./files.ts";
 import { chunkDigestsPath } from "../../disk/chunk-digests.ts";
+import { readBackWhere } from "../../disk/staging-proof.ts";
 import { convertedFile, stagingDir, stagingFile } from "./plan.ts";
 import { outOfSpaceFailure } from "./space.ts";
 import { transferAgain } from "./retransfer.ts";
@@ -130,7 +131,7 @@ export async function convertDisk(ctx: StepContext, m: VMMigration, disk: Migrat
 async function readBack(ctx: StepContext, disk: MigrationDisk, a: { image: string; format: string; stagingPath: string; stagingHash?: Promise<string>; started: number }): Promise<string> {
   const found = await ctx.deps.disk.imageSha256FromStaging({ image: a.image, format: a.format, stagingPath: a.stagingPath, stagingHash: a.stagingHash, signal: ctx.signal });
   if (found.sha256 !== disk.sha256) {
-    const where = found.difference ?? `the staging file ${a.stagingPath} it was made from hashes to ${found.sha256}`;
+    const where = readBackWhere(found, a.stagingPath);
     throw new MigrationFailure(
       "ChecksumMismatch",
       `disk ${disk.label ?? disk.diskID}: target image ${a.image} hashes to ${found.sha256} but the source read hashed to ${disk.sha256} (${where}); the data was damaged between source and target`,

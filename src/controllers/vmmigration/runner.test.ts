@@ -31,6 +31,17 @@ describe("MigrationRunner", () => {
   });
   after(() => closeRunnerFixture({ store, pool }));
 
+  /** The staging directory of `m` with each disk's raw staging file and digests sidecar, as Transferring leaves them. */
+  async function stageRaw(m: VMMigration, disks: Array<{ diskID: string }>): Promise<string> {
+    const staged = stagingDir(pool, m);
+    await mkdir(staged, { recursive: true });
+    for (const d of disks) {
+      await writeFile(join(staged, `${d.diskID}.raw`), Buffer.alloc(4096));
+      await writeFile(join(staged, `${d.diskID}.raw.digests`), "digests");
+    }
+    return staged;
+  }
+
   it("waits for the VirtualMachine to be Ready without piling abort listeners on the migration's signal", async () => {
     const finished: string[] = [];
     const source = {
@@ -111,12 +122,7 @@ describe("MigrationRunner", () => {
     const runner = scriptedRunner(store, { target, disk });
     const disks = [0, 1, 2].map((i) => ({ diskID: `kv01-disk${i}`, key: 2000 + i, sizeBytes: 4096, bytesDone: 4096, sha256: "sha256:aa", targetFormat: "qcow2", state: "Transferred" }));
     const m = await migrationAt(store, "kv01", { phase: "Converting", disks }, { options: { guestConversion: "skip" } });
-    staged = stagingDir(pool, m);
-    await mkdir(staged, { recursive: true });
-    for (const d of disks) {
-      await writeFile(join(staged, `${d.diskID}.raw`), Buffer.alloc(4096));
-      await writeFile(join(staged, `${d.diskID}.raw.digests`), "digests");
-    }
+    staged = await stageRaw(m, disks);
     await assert.rejects(runner.run("default", "kv01", new AbortController().signal), /stop at the first import/);
     assert.deepEqual(atImport, ["kv01-disk0.qcow2", "kv01-disk1.qcow2", "kv01-disk2.qcow2", "kv01-disk2.raw", "kv01-disk2.raw.digests"]);
   });
@@ -152,12 +158,7 @@ describe("MigrationRunner", () => {
     const runner = scriptedRunner(store, { target, disk });
     const disks = [0, 1].map((i) => ({ diskID: `rb01-disk${i}`, key: 2000 + i, sizeBytes: 4096, bytesDone: 4096, sha256: "sha256:aa", targetFormat: "qcow2", state: "Transferred" }));
     const m = await migrationAt(store, "rb01", { phase: "Converting", disks }, { options: { guestConversion: "skip" } });
-    staged = stagingDir(pool, m);
-    await mkdir(staged, { recursive: true });
-    for (const d of disks) {
-      await writeFile(join(staged, `${d.diskID}.raw`), Buffer.alloc(4096));
-      await writeFile(join(staged, `${d.diskID}.raw.digests`), "digests");
-    }
+    staged = await stageRaw(m, disks);
     await assert.rejects(runner.run("default", "rb01", new AbortController().signal), /stop at the first import/);
     assert.deepEqual(order.slice(0, 4), ["proof rb01-disk0.raw", "convert rb01-disk0.qcow2", "proven rb01-disk0.raw", "compare rb01-disk0.qcow2"], "the proof runs while qemu-img converts");
     assert.deepEqual(atImport, ["rb01-disk0.qcow2", "rb01-disk1.qcow2"], "no raw staging file or digests left");

@@ -7,7 +7,7 @@ import { libvirtURIProblem } from "../../api/libvirt-uri.ts";
 import { confineImageChain } from "../../disk/backing-chain.ts";
 import { createNoFollow, isSafeDiskID, liesWithin, resolveExisting } from "../../disk/confinement.ts";
 import { imageSha256 } from "../../disk/checksum.ts";
-import { imageSha256FromStaging, stagingSha256 } from "../../disk/staging-proof.ts";
+import { imageSha256FromStaging, readBackWhere, stagingSha256 } from "../../disk/staging-proof.ts";
 import { convertFile, createOverlayImage, type ImageInfo, imageInfo, resizeImage } from "../../disk/convert.ts";
 import { Semaphore, ToolRunner } from "../../disk/run-tool.ts";
 import type {
@@ -270,8 +270,7 @@ class LibvirtTarget implements TargetProvider {
     const found = await imageSha256FromStaging(real, volume.format, staging, { signal });
     if (found.sha256 === source.sha256) return source.sha256;
     // Damage: the volume's own sha256 beside the source's, and where it was found.
-    const where = found.difference ?? `the staging file ${staging} it was made from hashes to ${found.sha256}`;
-    throw new LibvirtError("ChecksumMismatch", `volume ${real} hashes to ${found.sha256}, the source's bytes to ${source.sha256}: ${where}`);
+    throw new LibvirtError("ChecksumMismatch", `volume ${real} hashes to ${found.sha256}, the source's bytes to ${source.sha256}: ${readBackWhere(found, staging)}`);
   }
 
   async createOverlay(request: {
