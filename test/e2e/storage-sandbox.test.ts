@@ -4,7 +4,7 @@
 // defined) and at adoption (naming the file), before anything reads their data.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -133,8 +133,11 @@ describe("storage sandbox through the API", { concurrency: false }, () => {
     const path = join(env.poolPath, "later.qcow2");
     const created = await api("POST", "virtualmachines", vm("later", path));
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    // Admitted while missing; now the file appears with a backing file outside, and the VM is touched.
-    await qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", join(outsideDir, "base.raw"), "-F", "raw", path, "1M");
+    // Admitted while missing; now the file appears with a backing file outside, and the VM is touched. It appears
+    // whole (made beside it, then renamed): a reconcile that caught qemu-img mid-write saw a qcow2 without its backing
+    // yet, hashed it, and left that hash in status.
+    await qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", join(outsideDir, "base.raw"), "-F", "raw", `${path}.part`, "1M");
+    await rename(`${path}.part`, path);
     const touched = await api("PATCH", "virtualmachines/later", { metadata: { labels: { touched: "yes" } } }, "application/merge-patch+json");
     assert.equal(touched.status, 200, JSON.stringify(touched.body));
     const last = await waitForPhase("later", "Failed");
