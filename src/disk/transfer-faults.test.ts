@@ -53,7 +53,9 @@ describe("checkpoint reports", () => {
   });
 
   test("a checkpoint's fdatasync and status write run beside the reads, until the next one is due", async () => {
-    const disk = syntheticDisk({ sizeBytes: 16 * MiB, seed: 44 });
+    // 48 chunks of at least 3 ms each: reads still to come after the first report starts, even when a loaded machine
+    // makes that report's fdatasync slow (16 were once all read by then).
+    const disk = syntheticDisk({ sizeBytes: 48 * MiB, seed: 44 });
     let reporting = 0;
     let readsWhileReporting = 0;
     const reader: DiskReader = {
@@ -86,7 +88,7 @@ describe("checkpoint reports", () => {
     assert.ok(readsWhileReporting > 0, "the transfer waited for every status write before reading on");
     assert.equal(peak, 1, "one report at a time");
     assert.deepEqual(landed, [...landed].sort((a, b) => a - b), "in order");
-    assert.equal(landed.at(-1), 16 * MiB);
+    assert.equal(landed.at(-1), 48 * MiB);
   });
 
   test("a slow status write is awaited: never two reports at once, never out of order", async () => {

@@ -251,10 +251,13 @@ export async function transferDisk(options: TransferDiskOptions): Promise<Transf
         if (local) rereadChunks++;
         busy++;
         // Both settled, not the first failure: the buffer goes back only when neither may still read it.
+        // The buffer goes back even when the write or the hash failed: a failed chunk holding its buffer until the
+        // transfer ends let the next chunks' leases wait for buffers nothing would give back (a full target
+        // filesystem failing every write hung the transfer).
         const done = Promise.allSettled([recorded, written]).then((outcomes) => {
           busy--;
-          for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
           giveBack(chunk);
+          for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
         });
         done.catch(() => {}); // awaited in order later; this only keeps an early failure from going unhandled
         handedOver.push(done);
